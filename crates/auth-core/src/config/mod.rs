@@ -1,0 +1,267 @@
+//! `auth.toml`: the one declaration everything is derived from.
+//!
+//! Keys are kebab-case. Parsing keeps the byte span of every value that a later check may need to
+//! point at, so an error in `auth.toml` always names `file:line:col`. The format is documented in
+//! `templates/auth.reference.toml`.
+
+mod error;
+mod ordered;
+mod plugins;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use error::{ConfigError, Location};
+pub use ordered::OrderedMap;
+pub use plugins::{
+    LastLoginMethodOptions, NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions,
+};
+
+use crate::schema::{FieldType, IdStrategy, Naming, OnDelete};
+
+/// A parsed `auth.toml`, with the text it came from (for error locations).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the text came from, as given by the caller (used in error messages).
+    pub path: PathBuf,
+    /// The text itself.
+    pub source: String,
+    pub database: Database,
+    pub email_and_password: EmailAndPassword,
+    pub session: StorageOptions,
+    pub verification: StorageOptions,
+    pub secondary_storage: Option<Spanned<SecondaryStorage>>,
+    pub rate_limit: RateLimit,
+    pub plugins: Plugins,
+    pub models: OrderedMap<Spanned<String>, ModelConfig>,
+}
+
+/// The file as serde sees it; [`Config`] adds the path and the source text.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct File {
+    #[serde(default)]
+    database: Database,
+    #[serde(default)]
+    email_and_password: EmailAndPassword,
+    #[serde(default)]
+    session: StorageOptions,
+    #[serde(default)]
+    verification: StorageOptions,
+    secondary_storage: Option<Spanned<SecondaryStorage>>,
+    #[serde(default)]
+    rate_limit: RateLimit,
+    #[serde(default)]
+    plugins: Plugins,
+    #[serde(default)]
+    models: OrderedMap<Spanned<String>, ModelConfig>,
+}
+
+/// `[database]`: how physical names and ids look.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Database {
+    #[serde(default)]
+    pub naming: Naming,
+    #[serde(default)]
+    pub id: IdStrategy,
+}
+
+/// `[email-and-password]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EmailAndPassword {
+    #[serde(default)]
+    pub enabled: bool,
+}
+
+/// `[session]` and `[verification]`: whether rows stay in the database when a secondary storage
+/// holds them (better-auth's `storeSessionInDatabase` / `storeInDatabase`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StorageOptions {
+    #[serde(default)]
+    pub store_in_database: bool,
+}
+
+/// `[secondary-storage]`: a key-value store for sessions, verification values and rate-limit
+/// counters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecondaryStorage {
+    pub kind: SecondaryStorageKind,
+    /// Connection URL (`redis://127.0.0.1:6379`), for `kind = "redis"`.
+    pub url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecondaryStorageKind {
+    Memory,
+    Redis,
+}
+
+/// `[rate-limit]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RateLimit {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "spanned_default")]
+    pub storage: Spanned<RateLimitStorage>,
+    /// Window in seconds.
+    #[serde(default = "default_window")]
+    pub window: u32,
+    /// Requests allowed per window.
+    #[serde(default = "default_max")]
+    pub max: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            storage: spanned_default(),
+            window: default_window(),
+            max: default_max(),
+        }
+    }
+}
+
+/// A default value: its span is empty, nothing in the file points at it.
+fn spanned_default<T: Default>() -> Spanned<T> {
+    Spanned::new(0..0, T::default())
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_window() -> u32 {
+    10
+}
+
+fn default_max() -> u32 {
+    100
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RateLimitStorage {
+    #[default]
+    Memory,
+    Database,
+    SecondaryStorage,
+}
+
+/// `[models.<model>]`: renames and additional fields of one model.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ModelConfig {
+    /// Physical table name.
+    pub table: Option<Spanned<String>>,
+    /// Physical column names for existing fields: `{ email = "email_address" }`.
+    #[serde(default)]
+    pub columns: OrderedMap<Spanned<String>, Spanned<String>>,
+    /// Additional fields, in declaration order.
+    #[serde(default)]
+    pub fields: OrderedMap<Spanned<String>, FieldConfig>,
+}
+
+/// `[models.<model>.fields.<name>]`: an additional field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FieldConfig {
+    #[serde(rename = "type")]
+    pub ty: Spanned<FieldType>,
+    /// NOT NULL. Defaults to false (unlike better-auth's TypeScript API, where it defaults to true).
+    #[serde(default = "spanned_default")]
+    pub required: Spanned<bool>,
+    /// A static value of the field's type, or `"now"` for dates.
+    pub default: Option<Spanned<toml::Value>>,
+    /// May clients set it (sign-up, update-user)? Default true.
+    pub input: Option<bool>,
+    /// Is it part of responses? Default true.
+    pub returned: Option<bool>,
+    #[serde(default)]
+    pub unique: bool,
+    #[serde(default)]
+    pub index: bool,
+    #[serde(default)]
+    pub sortable: bool,
+    /// `bigint` column for a number.
+    #[serde(default = "spanned_default")]
+    pub bigint: Spanned<bool>,
+    /// Physical column name.
+    pub column: Option<Spanned<String>>,
+    pub references: Option<Spanned<ReferenceConfig>>,
+}
+
+/// `references = { model = "organization", field = "id", on-delete = "set null" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReferenceConfig {
+    pub model: Spanned<String>,
+    #[serde(default = "id_field")]
+    pub field: Spanned<String>,
+    #[serde(default = "spanned_default")]
+    pub on_delete: Spanned<OnDelete>,
+}
+
+fn id_field() -> Spanned<String> {
+    Spanned::new(0..0, crate::schema::LOGICAL_ID.to_owned())
+}
+
+impl Config {
+    /// Reads and parses a file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let source = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_owned(),
+            message: error.to_string(),
+        })?;
+        Self::parse(path, source)
+    }
+
+    /// Parses `auth.toml` text; `path` is only used to name the file in errors.
+    pub fn parse(path: impl AsRef<Path>, source: impl Into<String>) -> Result<Self, ConfigError> {
+        let path = path.as_ref().to_owned();
+        let source = source.into();
+        let file: File = toml::from_str(&source)
+            .map_err(|error| ConfigError::from_toml(&path, &source, &error))?;
+        Ok(Self {
+            path,
+            source,
+            database: file.database,
+            email_and_password: file.email_and_password,
+            session: file.session,
+            verification: file.verification,
+            secondary_storage: file.secondary_storage,
+            rate_limit: file.rate_limit,
+            plugins: file.plugins,
+            models: file.models,
+        })
+    }
+
+    /// A semantic error at a span of this file.
+    pub fn error_at(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError::at(&self.path, &self.source, span, message.into(), help.into())
+    }
+
+    /// Sessions live in the database unless a secondary storage holds them.
+    pub fn session_in_database(&self) -> bool {
+        self.secondary_storage.is_none() || self.session.store_in_database
+    }
+
+    /// Verification values live in the database unless a secondary storage holds them.
+    pub fn verification_in_database(&self) -> bool {
+        self.secondary_storage.is_none() || self.verification.store_in_database
+    }
+}

@@ -1,0 +1,136 @@
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::schema::Plugin;
+
+/// A plugin table that takes no options yet: any key in it is an error.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoOptions {}
+
+/// `[plugins.organization]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OrganizationOptions {
+    /// `team` and `teamMember` tables, `session.activeTeamId`, `invitation.teamId`.
+    #[serde(default)]
+    pub teams: bool,
+    /// The `organizationRole` table.
+    #[serde(default)]
+    pub dynamic_access_control: bool,
+}
+
+/// `[plugins.stripe]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StripeOptions {
+    /// The `subscription` table.
+    #[serde(default)]
+    pub subscription: bool,
+    /// `organization.stripeCustomerId` (needs the organization plugin).
+    #[serde(default)]
+    pub organization: bool,
+}
+
+/// `[plugins.sso]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SsoOptions {
+    /// `ssoProvider.domainVerified`.
+    #[serde(default)]
+    pub domain_verification: bool,
+}
+
+/// `[plugins.last-login-method]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LastLoginMethodOptions {
+    /// `user.lastLoginMethod` (otherwise the method lives in a cookie only).
+    #[serde(default)]
+    pub store_in_database: bool,
+}
+
+macro_rules! plugin_tables {
+    ($($field:ident: $variant:ident => $options:ty),+ $(,)?) => {
+        /// `[plugins.<id>]`: one optional table per plugin, keyed by better-auth's plugin id.
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        pub struct Plugins {
+            $(pub $field: Option<Spanned<$options>>,)+
+        }
+
+        impl Plugins {
+            /// Enabled plugins, in canonical order.
+            pub fn enabled(&self) -> Vec<Plugin> {
+                let mut enabled = Vec::new();
+                $(if self.$field.is_some() {
+                    enabled.push(Plugin::$variant);
+                })+
+                enabled.sort();
+                enabled
+            }
+
+            /// Where `[plugins.<id>]` is in the file, if the plugin is enabled.
+            pub fn span(&self, plugin: Plugin) -> Option<Range<usize>> {
+                match plugin {
+                    $(Plugin::$variant => self.$field.as_ref().map(Spanned::span),)+
+                }
+            }
+        }
+    };
+}
+
+plugin_tables! {
+    two_factor: TwoFactor => NoOptions,
+    organization: Organization => OrganizationOptions,
+    admin: Admin => NoOptions,
+    username: Username => NoOptions,
+    anonymous: Anonymous => NoOptions,
+    phone_number: PhoneNumber => NoOptions,
+    passkey: Passkey => NoOptions,
+    api_key: ApiKey => NoOptions,
+    jwt: Jwt => NoOptions,
+    multi_session: MultiSession => NoOptions,
+    magic_link: MagicLink => NoOptions,
+    email_otp: EmailOtp => NoOptions,
+    oauth_provider: OauthProvider => NoOptions,
+    sso: Sso => SsoOptions,
+    stripe: Stripe => StripeOptions,
+    device_authorization: DeviceAuthorization => NoOptions,
+    siwe: Siwe => NoOptions,
+    last_login_method: LastLoginMethod => LastLoginMethodOptions,
+    bearer: Bearer => NoOptions,
+    open_api: OpenApi => NoOptions,
+    generic_oauth: GenericOauth => NoOptions,
+    one_tap: OneTap => NoOptions,
+    one_time_token: OneTimeToken => NoOptions,
+    custom_session: CustomSession => NoOptions,
+    captcha: Captcha => NoOptions,
+    have_i_been_pwned: HaveIBeenPwned => NoOptions,
+    oauth_proxy: OauthProxy => NoOptions,
+}
+
+impl Plugins {
+    /// The organization plugin's options (defaults when it is off).
+    pub fn organization_options(&self) -> OrganizationOptions {
+        options(self.organization.as_ref())
+    }
+
+    pub fn stripe_options(&self) -> StripeOptions {
+        options(self.stripe.as_ref())
+    }
+
+    pub fn sso_options(&self) -> SsoOptions {
+        options(self.sso.as_ref())
+    }
+
+    pub fn last_login_method_options(&self) -> LastLoginMethodOptions {
+        options(self.last_login_method.as_ref())
+    }
+}
+
+fn options<T: Clone + Default>(table: Option<&Spanned<T>>) -> T {
+    table.map(|t| t.get_ref().clone()).unwrap_or_default()
+}

@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+pub mod config;
+pub mod schema;
+pub mod sql;
+
+pub use config::{Config, ConfigError};
+pub use schema::Schema;
+pub use sql::Dialect;
+
+/// The version written into the header of every generated artifact.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
