@@ -148,7 +148,7 @@ fn explain(raw: &str) -> (String, String) {
         .collect::<Vec<_>>()
         .join(", ");
     let help = match closest(&unknown, &expected) {
-        Some(candidate) => format!("did you mean `{candidate}`? expected one of {list}"),
+        Some(candidate) => format!("did you mean `{candidate}`?"),
         None if expected.is_empty() => format!("remove `{unknown}`: this table takes no {what}s"),
         None => format!("expected one of {list}"),
     };
@@ -235,6 +235,6 @@ mod tests {
     fn explains_unknown_fields() {
         let (message, help) = explain("unknown field `naming2`, expected `naming` or `id`");
         assert_eq!(message, "unknown key `naming2`");
-        assert!(help.contains("did you mean `naming`"), "{help}");
+        assert_eq!(help, "did you mean `naming`?");
     }
 }

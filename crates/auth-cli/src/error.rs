@@ -1,0 +1,63 @@
+use std::path::PathBuf;
+
+use auth_core::ConfigError;
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl CliError {
+    /// A report that shows the offending line of `auth.toml` with the message and the help.
+    pub fn into_report(self) -> miette::Report {
+        match self {
+            Self::Config(ConfigError::Invalid {
+                location,
+                message,
+                help,
+                source_text,
+            }) => miette::Report::new(ConfigDiagnostic {
+                headline: format!("{location}: {message}"),
+                message,
+                help,
+                span: location.span.clone(),
+                text: NamedSource::new(location.path.display().to_string(), source_text),
+            }),
+            other => miette::Report::msg(other.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{headline}")]
+struct ConfigDiagnostic {
+    headline: String,
+    message: String,
+    help: String,
+    span: std::ops::Range<usize>,
+    text: NamedSource<String>,
+}
+
+impl Diagnostic for ConfigDiagnostic {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.help))
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.text)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let label = LabeledSpan::new_with_span(Some(self.message.clone()), self.span.clone());
+        Some(Box::new(std::iter::once(label)))
+    }
+}
