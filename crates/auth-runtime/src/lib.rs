@@ -1,1 +1,5 @@
-//! placeholder
+//! The auth server's runtime side. For now: introspection of SQLite (and D1's SQLite files),
+//! PostgreSQL and MySQL/MariaDB into [`auth_core::sql::DbSchema`], the physical schema that the
+//! Schema IR predicts for each dialect.
+
+pub mod introspect;
