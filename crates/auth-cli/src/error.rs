@@ -20,18 +20,21 @@ impl CliError {
     /// A report that shows the offending line of `auth.toml` with the message and the help.
     pub fn into_report(self) -> miette::Report {
         match self {
-            Self::Config(ConfigError::Invalid {
-                location,
-                message,
-                help,
-                source_text,
-            }) => miette::Report::new(ConfigDiagnostic {
-                headline: format!("{location}: {message}"),
-                message,
-                help,
-                span: location.span.clone(),
-                text: NamedSource::new(location.path.display().to_string(), source_text),
-            }),
+            Self::Config(ConfigError::Invalid(invalid)) => {
+                let auth_core::config::Invalid {
+                    location,
+                    message,
+                    help,
+                    source_text,
+                } = *invalid;
+                miette::Report::new(ConfigDiagnostic {
+                    headline: format!("{location}: {message}"),
+                    message,
+                    help,
+                    span: location.span.clone(),
+                    text: NamedSource::new(location.path.display().to_string(), source_text),
+                })
+            }
             other => miette::Report::msg(other.to_string()),
         }
     }

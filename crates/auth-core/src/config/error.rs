@@ -44,14 +44,18 @@ impl fmt::Display for Location {
 pub enum ConfigError {
     #[error("{}: cannot read: {message}", path.display())]
     Read { path: PathBuf, message: String },
-    #[error("{location}: {message}")]
-    Invalid {
-        location: Location,
-        message: String,
-        help: String,
-        /// The file's text, so a caller can show the offending line.
-        source_text: String,
-    },
+    #[error("{}: {}", .0.location, .0.message)]
+    Invalid(Box<Invalid>),
+}
+
+/// A problem at a place in `auth.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub location: Location,
+    pub message: String,
+    pub help: String,
+    /// The file's text, so a caller can show the offending line.
+    pub source_text: String,
 }
 
 impl ConfigError {
@@ -62,12 +66,12 @@ impl ConfigError {
         message: String,
         help: String,
     ) -> Self {
-        Self::Invalid {
+        Self::Invalid(Box::new(Invalid {
             location: Location::new(path, source, span),
             message,
             help,
             source_text: source.to_owned(),
-        }
+        }))
     }
 
     pub(crate) fn from_toml(path: &Path, source: &str, error: &toml::de::Error) -> Self {
@@ -81,7 +85,7 @@ impl ConfigError {
     pub fn location(&self) -> Option<&Location> {
         match self {
             Self::Read { .. } => None,
-            Self::Invalid { location, .. } => Some(location),
+            Self::Invalid(invalid) => Some(&invalid.location),
         }
     }
 
@@ -89,7 +93,7 @@ impl ConfigError {
     pub fn help(&self) -> Option<&str> {
         match self {
             Self::Read { .. } => None,
-            Self::Invalid { help, .. } => Some(help),
+            Self::Invalid(invalid) => Some(&invalid.help),
         }
     }
 
@@ -97,7 +101,7 @@ impl ConfigError {
     pub fn message(&self) -> String {
         match self {
             Self::Read { message, .. } => message.clone(),
-            Self::Invalid { message, .. } => message.clone(),
+            Self::Invalid(invalid) => invalid.message.clone(),
         }
     }
 }
@@ -123,8 +127,11 @@ fn explain(raw: &str) -> (String, String) {
     let Some((kind, unknown, expected)) = parse_unknown(raw) else {
         let help = if raw.starts_with("invalid type") || raw.starts_with("invalid value") {
             "give the value the type the key expects (see templates/auth.reference.toml)"
-        } else if raw.starts_with("missing field") {
-            "add the missing key"
+        } else if let Some(field) = raw
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+        {
+            return (raw.to_owned(), format!("add `{field} = …` to this table"));
         } else {
             "fix the TOML syntax at this place"
         };
@@ -174,7 +181,7 @@ fn parse_unknown(raw: &str) -> Option<(&'static str, String, Vec<String>)> {
 
 /// The candidate nearest to `word`, when it is near enough to be a typo (or the same words in
 /// another case style: `twoFactor` for `two-factor`).
-fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
     let squash = |s: &str| {
         s.chars()
             .filter(|c| c.is_alphanumeric())

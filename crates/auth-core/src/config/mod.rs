@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use error::{ConfigError, Location};
+pub(crate) use error::closest;
+pub use error::{ConfigError, Invalid, Location};
 pub use ordered::OrderedMap;
 pub use plugins::{
     LastLoginMethodOptions, NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions,

@@ -185,6 +185,8 @@ fn unknown_model(config: &Config, name: &Spanned<String>, known: &[String]) -> C
         )
     } else if model == "rateLimit" {
         "the rateLimit table exists only with [rate-limit] storage = \"database\"".to_owned()
+    } else if let Some(candidate) = crate::config::closest(model, known) {
+        format!("did you mean `{candidate}`? models are better-auth's model keys")
     } else {
         format!("models in this configuration: {}", known.join(", "))
     };
@@ -600,14 +602,17 @@ fn resolve_reference(
                     .join(", ")
             )
         };
-        return Err(config.error_at(
-            span,
-            format!(
+        let message = match pending.origin {
+            Origin::Plugin(plugin) => format!(
+                "the {plugin} plugin needs the `{}` table (its field `{}` references it), which is not in the schema",
+                reference.model, pending.def.name
+            ),
+            _ => format!(
                 "`{}` references model `{}`, which is not in the schema",
                 pending.def.name, reference.model
             ),
-            help,
-        ));
+        };
+        return Err(config.error_at(span, message, help));
     };
     let table = physical_tables[&target.model].clone();
     let column = if reference.field == LOGICAL_ID {
