@@ -132,53 +132,41 @@ fn sqlite_parity() {
     );
 }
 
-#[tokio::test]
-async fn postgres_parity() {
-    let (Some(theirs), Some(ours_db)) = (
-        support::Postgres::fresh("parity_ba").await,
-        support::Postgres::fresh("parity_ours").await,
-    ) else {
-        return;
-    };
+/// Both schemas on one server, introspected; the deliberate differences.
+async fn server_parity<DB: support::Engine>() -> Option<String> {
+    let dialect = DB::DIALECT;
+    let theirs = support::Server::<DB>::fresh("parity_ba").await?;
+    let ours_db = support::Server::<DB>::fresh("parity_ours").await?;
     theirs
-        .execute(&better_auth_sql(Dialect::Postgres))
+        .execute(&better_auth_sql(dialect))
         .await
         .unwrap_or_else(|e| panic!("better-auth's SQL: {e}"));
     ours_db
-        .execute(&ours(Dialect::Postgres))
+        .execute(&ours(dialect))
         .await
         .unwrap_or_else(|e| panic!("our SQL: {e}"));
     let differences = compare(
-        Dialect::Postgres,
+        dialect,
         &theirs.introspect().await,
         &ours_db.introspect().await,
     );
-    insta::assert_snapshot!("postgres_deliberate_differences", differences);
     theirs.drop().await;
     ours_db.drop().await;
+    Some(differences)
+}
+
+#[tokio::test]
+async fn postgres_parity() {
+    if let Some(differences) = server_parity::<sqlx::Postgres>().await {
+        insta::assert_snapshot!("postgres_deliberate_differences", differences);
+    }
 }
 
 #[tokio::test]
 async fn mysql_parity() {
-    let (Some(theirs), Some(ours_db)) = (
-        support::Mysql::fresh("parity_ba").await,
-        support::Mysql::fresh("parity_ours").await,
-    ) else {
+    let Some(differences) = server_parity::<sqlx::MySql>().await else {
         return;
     };
-    theirs
-        .execute(&better_auth_sql(Dialect::Mysql))
-        .await
-        .unwrap_or_else(|e| panic!("better-auth's SQL: {e}"));
-    ours_db
-        .execute(&ours(Dialect::Mysql))
-        .await
-        .unwrap_or_else(|e| panic!("our SQL: {e}"));
-    let differences = compare(
-        Dialect::Mysql,
-        &theirs.introspect().await,
-        &ours_db.introspect().await,
-    );
     for line in differences.lines().filter(|l| l.starts_with("type ")) {
         let fix = line.contains("varchar(36) -> varchar(64)")
             || line.contains("timestamp(3) -> datetime(3)")
@@ -190,6 +178,4 @@ async fn mysql_parity() {
         );
     }
     insta::assert_snapshot!("mysql_deliberate_differences", differences);
-    theirs.drop().await;
-    ours_db.drop().await;
 }

@@ -83,34 +83,28 @@ fn d1_executes_every_case() {
     }
 }
 
-#[tokio::test]
-async fn postgres_executes_every_case() {
+async fn executes_every_case<DB: support::Engine>() {
     for (case, schema) in cases() {
-        let Some(db) = support::Postgres::fresh(case).await else {
+        let Some(db) = support::Server::<DB>::fresh(case).await else {
             return;
         };
-        let sql = render_schema(&schema, Dialect::Postgres);
+        let sql = render_schema(&schema, DB::DIALECT);
         db.execute(&sql)
             .await
-            .unwrap_or_else(|e| panic!("{case}: PostgreSQL rejected the schema: {e}"));
-        support::assert_matches_ir(&schema, Dialect::Postgres, &db.introspect().await, case);
+            .unwrap_or_else(|e| panic!("{case}: {} rejected the schema: {e}", DB::SERVICE));
+        support::assert_matches_ir(&schema, DB::DIALECT, &db.introspect().await, case);
         db.drop().await;
     }
 }
 
 #[tokio::test]
+async fn postgres_executes_every_case() {
+    executes_every_case::<sqlx::Postgres>().await;
+}
+
+#[tokio::test]
 async fn mysql_executes_every_case() {
-    for (case, schema) in cases() {
-        let Some(db) = support::Mysql::fresh(case).await else {
-            return;
-        };
-        let sql = render_schema(&schema, Dialect::Mysql);
-        db.execute(&sql)
-            .await
-            .unwrap_or_else(|e| panic!("{case}: MariaDB rejected the schema: {e}"));
-        support::assert_matches_ir(&schema, Dialect::Mysql, &db.introspect().await, case);
-        db.drop().await;
-    }
+    executes_every_case::<sqlx::MySql>().await;
 }
 
 /// The D1 output is what wrangler and D1 accept: no transaction statements (D1 rejects them),

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use auth_core::sql::DbSchema;
 use auth_core::{Config, Dialect, Schema};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+use sqlx::{AssertSqlSafe, Connection};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -92,108 +92,112 @@ pub fn database_name(label: &str) -> String {
     )
 }
 
-/// A fresh PostgreSQL database, dropped when the guard is dropped.
-pub struct Postgres {
-    pub pool: sqlx::PgPool,
-    name: String,
-    admin_url: String,
+/// A database server the suite runs against.
+pub trait Engine: sqlx::Database {
+    const SERVICE: &'static str;
+    const DIALECT: Dialect;
+    /// The environment variable that overrides [`Engine::DEFAULT_URL`].
+    const URL_ENV: &'static str;
+    /// An administrative connection to an existing database on the service.
+    const DEFAULT_URL: &'static str;
+    /// Appended to `drop database …` (PostgreSQL: close other sessions first).
+    const DROP_SUFFIX: &'static str;
+
+    /// Runs one statement on a fresh connection to `url`.
+    fn execute_at(url: &str, sql: String) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    fn execute(
+        pool: &sqlx::Pool<Self>,
+        sql: String,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    fn count(
+        pool: &sqlx::Pool<Self>,
+        sql: String,
+    ) -> impl Future<Output = Result<i64, sqlx::Error>> + Send;
+    fn introspect(
+        pool: &sqlx::Pool<Self>,
+    ) -> impl Future<Output = Result<DbSchema, auth_runtime::introspect::IntrospectError>> + Send;
 }
 
-impl Postgres {
-    pub async fn fresh(label: &str) -> Option<Self> {
-        let admin_url = std::env::var("AUTH_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
-            Ok(admin) => admin,
-            Err(error) => {
-                unavailable("PostgreSQL", &error);
-                return None;
+macro_rules! engine {
+    ($db:ty, $service:literal, $dialect:expr, $env:literal, $url:literal, $drop:literal, $introspect:expr) => {
+        impl Engine for $db {
+            const SERVICE: &'static str = $service;
+            const DIALECT: Dialect = $dialect;
+            const URL_ENV: &'static str = $env;
+            const DEFAULT_URL: &'static str = $url;
+            const DROP_SUFFIX: &'static str = $drop;
+
+            async fn execute_at(url: &str, sql: String) -> Result<(), sqlx::Error> {
+                let mut connection = <<$db as sqlx::Database>::Connection as Connection>::connect(url).await?;
+                sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut connection).await.map(drop)
             }
-        };
-        let name = database_name(label);
-        sqlx::raw_sql(AssertSqlSafe(format!("drop database if exists {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("drop database {name}: {e}"));
-        sqlx::raw_sql(AssertSqlSafe(format!("create database {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("create database {name}: {e}"));
-        let options: sqlx::postgres::PgConnectOptions = admin_url
-            .parse()
-            .unwrap_or_else(|e| panic!("bad url {admin_url}: {e}"));
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(options.database(&name).disable_statement_logging())
-            .await
-            .unwrap_or_else(|e| panic!("connect to {name}: {e}"));
-        Some(Self {
-            pool,
-            name,
-            admin_url,
-        })
-    }
 
-    pub async fn execute(&self, sql: &str) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
-            .execute(&self.pool)
-            .await
-            .map(drop)
-    }
+            async fn execute(pool: &sqlx::Pool<Self>, sql: String) -> Result<(), sqlx::Error> {
+                sqlx::raw_sql(AssertSqlSafe(sql)).execute(pool).await.map(drop)
+            }
 
-    pub async fn introspect(&self) -> DbSchema {
-        auth_runtime::introspect::postgres(&self.pool, "public")
-            .await
-            .unwrap_or_else(|e| panic!("introspect {}: {e}", self.name))
-    }
+            async fn count(pool: &sqlx::Pool<Self>, sql: String) -> Result<i64, sqlx::Error> {
+                sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(pool).await
+            }
 
-    /// Drops the database (call at the end of a test; a failed test leaves it for inspection).
-    pub async fn drop(self) {
-        self.pool.close().await;
-        if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
-            let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-                "drop database if exists {} with (force)",
-                self.name
-            )))
-            .execute(&mut admin)
-            .await;
+            fn introspect(
+                pool: &sqlx::Pool<Self>,
+            ) -> impl Future<Output = Result<DbSchema, auth_runtime::introspect::IntrospectError>> + Send {
+                ($introspect)(pool)
+            }
         }
-    }
+    };
 }
 
-/// A fresh MariaDB/MySQL database.
-pub struct Mysql {
-    pub pool: sqlx::MySqlPool,
+engine!(
+    sqlx::Postgres,
+    "PostgreSQL",
+    Dialect::Postgres,
+    "AUTH_TEST_POSTGRES_URL",
+    "postgres://postgres@127.0.0.1:5432/test",
+    " with (force)",
+    |pool| auth_runtime::introspect::postgres(pool, "public")
+);
+engine!(
+    sqlx::MySql,
+    "MySQL/MariaDB",
+    Dialect::Mysql,
+    "AUTH_TEST_MYSQL_URL",
+    "mysql://root@127.0.0.1:3306/test",
+    "",
+    auth_runtime::introspect::mysql
+);
+
+/// A fresh database of its own on a server; [`Server::drop`] removes it (a failed test leaves it
+/// behind for inspection).
+pub struct Server<DB: Engine> {
+    pub pool: sqlx::Pool<DB>,
     name: String,
     admin_url: String,
 }
 
-impl Mysql {
+pub type Postgres = Server<sqlx::Postgres>;
+pub type Mysql = Server<sqlx::MySql>;
+
+impl<DB: Engine> Server<DB> {
     pub async fn fresh(label: &str) -> Option<Self> {
-        let admin_url = std::env::var("AUTH_TEST_MYSQL_URL")
-            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_owned());
-        let mut admin = match sqlx::MySqlConnection::connect(&admin_url).await {
-            Ok(admin) => admin,
-            Err(error) => {
-                unavailable("MySQL/MariaDB", &error);
-                return None;
-            }
-        };
+        let admin_url = std::env::var(DB::URL_ENV).unwrap_or_else(|_| DB::DEFAULT_URL.to_owned());
         let name = database_name(label);
-        sqlx::raw_sql(AssertSqlSafe(format!("drop database if exists {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("drop database {name}: {e}"));
-        sqlx::raw_sql(AssertSqlSafe(format!("create database {name}")))
-            .execute(&mut admin)
+        if let Err(error) =
+            DB::execute_at(&admin_url, format!("drop database if exists {name}")).await
+        {
+            unavailable(DB::SERVICE, &error);
+            return None;
+        }
+        DB::execute_at(&admin_url, format!("create database {name}"))
             .await
             .unwrap_or_else(|e| panic!("create database {name}: {e}"));
-        let options: sqlx::mysql::MySqlConnectOptions = admin_url
-            .parse()
-            .unwrap_or_else(|e| panic!("bad url {admin_url}: {e}"));
-        let pool = sqlx::mysql::MySqlPoolOptions::new()
+        let (server, _) = admin_url
+            .rsplit_once('/')
+            .unwrap_or_else(|| panic!("{admin_url} names no database"));
+        let pool = sqlx::pool::PoolOptions::<DB>::new()
             .max_connections(2)
-            .connect_with(options.database(&name).disable_statement_logging())
+            .connect(&format!("{server}/{name}"))
             .await
             .unwrap_or_else(|e| panic!("connect to {name}: {e}"));
         Some(Self {
@@ -203,32 +207,32 @@ impl Mysql {
         })
     }
 
-    /// Runs statements one at a time (MySQL's DDL is not transactional anyway).
+    /// Runs a generated file statement by statement.
     pub async fn execute(&self, sql: &str) -> Result<(), sqlx::Error> {
         for statement in statements(sql) {
-            sqlx::raw_sql(AssertSqlSafe(statement))
-                .execute(&self.pool)
-                .await?;
+            DB::execute(&self.pool, statement).await?;
         }
         Ok(())
     }
 
     pub async fn introspect(&self) -> DbSchema {
-        auth_runtime::introspect::mysql(&self.pool)
+        DB::introspect(&self.pool)
             .await
             .unwrap_or_else(|e| panic!("introspect {}: {e}", self.name))
     }
 
+    /// The first column of the first row, as an integer.
+    pub async fn count(&self, sql: &str) -> i64 {
+        DB::count(&self.pool, sql.to_owned())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Drops the database.
     pub async fn drop(self) {
         self.pool.close().await;
-        if let Ok(mut admin) = sqlx::MySqlConnection::connect(&self.admin_url).await {
-            let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-                "drop database if exists {}",
-                self.name
-            )))
-            .execute(&mut admin)
-            .await;
-        }
+        let statement = format!("drop database if exists {}{}", self.name, DB::DROP_SUFFIX);
+        let _ = DB::execute_at(&self.admin_url, statement).await;
     }
 }
 
