@@ -1,0 +1,214 @@
+//! The migrations folder: `<dir>/<dialect>/NNNN_<slug>.sql`, each with the schema snapshot it
+//! leads to in `NNNN_<slug>.json`. wrangler reads only the `.sql` files, in the same order, so the
+//! D1 folder is a valid `migrations_dir` as it is.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Dialect;
+use crate::schema::Schema;
+
+/// What a migration's `.json` file holds: the whole schema after it, and who wrote it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// `auth-cli <version>`.
+    pub generator: String,
+    pub dialect: Dialect,
+    pub schema: Schema,
+}
+
+impl Snapshot {
+    pub fn new(dialect: Dialect, schema: Schema) -> Self {
+        Self {
+            generator: format!("auth-cli {}", crate::VERSION),
+            dialect,
+            schema,
+        }
+    }
+}
+
+/// One migration file on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationFile {
+    /// The number before the first `_`.
+    pub version: u32,
+    /// The file name without `.sql` (`0002_add_admin`).
+    pub name: String,
+    pub sql_path: PathBuf,
+    /// `NNNN_<slug>.json` beside it.
+    pub snapshot_path: PathBuf,
+}
+
+/// A problem with the migrations folder.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FilesError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: a migration file must be named NNNN_<slug>.sql", path.display())]
+    BadName { path: PathBuf },
+    #[error("{} and {} have the same number", first.display(), second.display())]
+    DuplicateVersion { first: PathBuf, second: PathBuf },
+    #[error("{}: cannot read the snapshot: {message}", path.display())]
+    Snapshot { path: PathBuf, message: String },
+}
+
+/// The `.sql` migrations of one dialect folder, ordered by number (none if the folder is absent).
+pub fn list(dialect_dir: &Path) -> Result<Vec<MigrationFile>, FilesError> {
+    let io = |source| FilesError::Io {
+        path: dialect_dir.to_owned(),
+        source,
+    };
+    let entries = match std::fs::read_dir(dialect_dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(io(error)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(io)?.path();
+        let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".sql"))
+        else {
+            continue;
+        };
+        let version = name
+            .split_once('_')
+            .and_then(|(number, slug)| (!slug.is_empty()).then_some(number))
+            .and_then(|number| number.parse::<u32>().ok())
+            .ok_or_else(|| FilesError::BadName { path: path.clone() })?;
+        files.push(MigrationFile {
+            version,
+            name: name.to_owned(),
+            snapshot_path: path.with_extension("json"),
+            sql_path: path,
+        });
+    }
+    files.sort_by_key(|f| f.version);
+    for pair in files.windows(2) {
+        if pair[0].version == pair[1].version {
+            return Err(FilesError::DuplicateVersion {
+                first: pair[0].sql_path.clone(),
+                second: pair[1].sql_path.clone(),
+            });
+        }
+    }
+    Ok(files)
+}
+
+/// Reads a migration's snapshot.
+pub fn read_snapshot(file: &MigrationFile) -> Result<Snapshot, FilesError> {
+    let text = std::fs::read_to_string(&file.snapshot_path).map_err(|source| FilesError::Io {
+        path: file.snapshot_path.clone(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|error| FilesError::Snapshot {
+        path: file.snapshot_path.clone(),
+        message: error.to_string(),
+    })
+}
+
+/// A statement of a migration file and the line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub line: usize,
+    pub sql: String,
+}
+
+/// Splits generated SQL into statements: every statement ends with `;` at the end of a line,
+/// and `--` lines are comments. (The generator never writes a `;` at a line end inside a
+/// statement.)
+pub fn statements(sql: &str) -> Vec<Statement> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut start = 0;
+    for (index, line) in sql.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with("--") {
+            continue;
+        }
+        if current.is_empty() {
+            start = index + 1;
+        } else {
+            current.push('\n');
+        }
+        current.push_str(line);
+        if trimmed.ends_with(';') {
+            let sql = current.trim().trim_end_matches(';').trim_end().to_owned();
+            out.push(Statement { line: start, sql });
+            current.clear();
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(Statement {
+            line: start,
+            sql: current.trim().to_owned(),
+        });
+    }
+    out
+}
+
+/// The checksum recorded for an applied file: SHA-256 of its bytes, lower-case hex.
+pub fn checksum(sql: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(sql.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_split_at_line_ends() {
+        let sql = "-- header\ncreate table \"a\" (\n  \"x\" text default ';'\n);\n\n-- auth:destructive drop\ndrop table \"b\";\n";
+        let parts = statements(sql);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].line, 2);
+        assert_eq!(
+            parts[0].sql,
+            "create table \"a\" (\n  \"x\" text default ';'\n)"
+        );
+        assert_eq!(
+            parts[1],
+            Statement {
+                line: 7,
+                sql: "drop table \"b\"".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn checksums_differ_for_edits() {
+        assert_ne!(checksum("a;"), checksum("a; "));
+        assert_eq!(checksum("").len(), 64);
+        assert!(checksum("").starts_with("e3b0c442"));
+    }
+
+    #[test]
+    fn listing_orders_and_rejects_bad_names() {
+        let dir = std::env::temp_dir().join(format!("auth-core-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        for name in ["0010_b.sql", "0002_a.sql", "0002_a.json", "notes.txt"] {
+            std::fs::write(dir.join(name), "").unwrap_or_else(|e| panic!("{e}"));
+        }
+        let names: Vec<String> = list(&dir)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(names, ["0002_a", "0010_b"]);
+        std::fs::write(dir.join("x.sql"), "").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(list(&dir), Err(FilesError::BadName { .. })));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
