@@ -198,6 +198,9 @@ pub struct FieldConfig {
     /// Physical column name.
     pub column: Option<Spanned<String>>,
     pub references: Option<Spanned<ReferenceConfig>>,
+    /// The field's previous name: `migrate new` renames the column instead of dropping the old
+    /// one and adding this one (renames are never guessed).
+    pub renamed_from: Option<Spanned<String>>,
 }
 
 /// `references = { model = "organization", field = "id", on-delete = "set null" }`.

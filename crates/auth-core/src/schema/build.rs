@@ -326,6 +326,7 @@ fn additional_field(
         input,
         returned: field.returned.unwrap_or(true),
         references,
+        renamed_from: field.renamed_from.as_ref().map(|r| r.get_ref().clone()),
         ..FieldDef::new(name.get_ref(), ty)
     };
     Ok(Pending {
@@ -534,6 +535,7 @@ fn resolve(config: &Config, models: &[PendingModel]) -> Result<Vec<Table>, Confi
                 returned: def.returned,
                 references,
                 origin: pending.origin,
+                renamed_from: def.renamed_from.clone(),
             });
         }
         let indexes = indexes(&table_name, model, &columns);
@@ -564,6 +566,7 @@ fn id_column(origin: Origin) -> Column {
         returned: true,
         references: None,
         origin,
+        renamed_from: None,
     }
 }
 

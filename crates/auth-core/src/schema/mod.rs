@@ -174,6 +174,9 @@ pub struct Column {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub references: Option<Reference>,
     pub origin: Origin,
+    /// The logical field this one was called before (`renamed-from`), for migrations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

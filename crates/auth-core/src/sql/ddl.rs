@@ -30,15 +30,19 @@ pub fn render_schema(schema: &Schema, dialect: Dialect) -> String {
     if !dialect.is_sqlite_family() {
         for (table, column) in schema.deferred_references() {
             out.push('\n');
-            let _ = writeln!(
-                out,
-                "alter table {} add {};",
-                dialect.quote(&table.name),
-                foreign_key_constraint(table, column, dialect)
-            );
+            out.push_str(&add_foreign_key(table, column, dialect));
         }
     }
     out
+}
+
+/// `alter table … add constraint … foreign key …;` (PostgreSQL and MySQL).
+pub(crate) fn add_foreign_key(table: &Table, column: &Column, dialect: Dialect) -> String {
+    format!(
+        "alter table {} add {};\n",
+        dialect.quote(&table.name),
+        foreign_key_constraint(table, column, dialect)
+    )
 }
 
 /// `create table` with columns in declaration order.
@@ -82,6 +86,35 @@ pub(crate) fn column_definition(
     column: &Column,
     dialect: Dialect,
 ) -> String {
+    let mut out = column_body(schema, table, column, dialect);
+    if column.primary_key {
+        return out;
+    }
+    if column.unique {
+        if dialect == Dialect::Postgres {
+            // PostgreSQL's own name for it, spelled out so that migrations can rely on it.
+            let _ = write!(
+                out,
+                " constraint {}",
+                dialect.quote(&unique_constraint_name(table, column, dialect))
+            );
+        }
+        out.push_str(" unique");
+    }
+    if dialect.is_sqlite_family() {
+        out.push_str(&inline_reference(column, dialect));
+    }
+    out
+}
+
+/// Name, type, nullability and default (the primary key's clauses for `id`), without uniqueness
+/// or references: what `add column` and MySQL's `modify column` restate.
+pub(crate) fn column_body(
+    schema: &Schema,
+    table: &Table,
+    column: &Column,
+    dialect: Dialect,
+) -> String {
     let ty = column_type(schema, table, column, dialect);
     let mut out = format!("{} {ty}", dialect.quote(&column.name));
     if column.primary_key {
@@ -91,28 +124,46 @@ pub(crate) fn column_definition(
     if column.required {
         out.push_str(" not null");
     }
-    if column.unique {
-        out.push_str(" unique");
-    }
-    if let Some(default) = &column.default {
-        let _ = write!(
-            out,
-            " default {}",
-            default_sql(default, column.ty, &ty, dialect)
-        );
-    }
-    if dialect.is_sqlite_family()
-        && let Some(reference) = &column.references
-    {
-        let _ = write!(
-            out,
-            " references {} ({}) on delete {}",
-            dialect.quote(&reference.table),
-            dialect.quote(&reference.column),
-            reference.on_delete.sql()
-        );
+    if let Some(default) = default_clause(schema, table, column, dialect) {
+        let _ = write!(out, " default {default}");
     }
     out
+}
+
+/// The SQL default of a column, if it has one.
+pub(crate) fn default_clause(
+    schema: &Schema,
+    table: &Table,
+    column: &Column,
+    dialect: Dialect,
+) -> Option<String> {
+    let default = column.default.as_ref()?;
+    let ty = column_type(schema, table, column, dialect);
+    Some(default_sql(default, column.ty, &ty, dialect))
+}
+
+/// ` references "t" ("c") on delete …` for SQLite and D1 (empty without a reference).
+pub(crate) fn inline_reference(column: &Column, dialect: Dialect) -> String {
+    column
+        .references
+        .as_ref()
+        .map_or_else(String::new, |reference| {
+            format!(
+                " references {} ({}) on delete {}",
+                dialect.quote(&reference.table),
+                dialect.quote(&reference.column),
+                reference.on_delete.sql()
+            )
+        })
+}
+
+/// The name of a column's unique constraint: PostgreSQL's `<table>_<column>_key`; on MySQL the
+/// index an inline `unique` creates is named after the column.
+pub(crate) fn unique_constraint_name(table: &Table, column: &Column, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Mysql => column.name.clone(),
+        _ => constraint_name(&table.name, &[&column.name], "key"),
+    }
 }
 
 fn primary_key(id: IdStrategy, dialect: Dialect) -> &'static str {
@@ -136,12 +187,17 @@ pub(crate) fn foreign_key_constraint(table: &Table, column: &Column, dialect: Di
     };
     format!(
         "constraint {} foreign key ({}) references {} ({}) on delete {}",
-        dialect.quote(&constraint_name(&table.name, &[&column.name], "fkey")),
+        dialect.quote(&foreign_key_name(table, column)),
         dialect.quote(&column.name),
         dialect.quote(&reference.table),
         dialect.quote(&reference.column),
         reference.on_delete.sql()
     )
+}
+
+/// `<table>_<column>_fkey`.
+pub(crate) fn foreign_key_name(table: &Table, column: &Column) -> String {
+    constraint_name(&table.name, &[&column.name], "fkey")
 }
 
 pub(crate) fn create_index(table: &Table, index: &Index, dialect: Dialect) -> String {

@@ -1,6 +1,6 @@
 //! SQL dialects: column types, DDL, and the physical schema each dialect must end up with.
 
-mod ddl;
+pub(crate) mod ddl;
 mod physical;
 mod types;
 

@@ -17,6 +17,7 @@ pub(crate) struct FieldDef {
     pub(crate) input: bool,
     pub(crate) returned: bool,
     pub(crate) references: Option<RefDef>,
+    pub(crate) renamed_from: Option<String>,
 }
 
 /// A reference by logical model and field key.
@@ -43,6 +44,7 @@ impl FieldDef {
             input: true,
             returned: true,
             references: None,
+            renamed_from: None,
         }
     }
 
