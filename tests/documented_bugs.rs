@@ -29,7 +29,7 @@ fn b1_no_d1_adapter() {
     .unwrap_or_else(|e| panic!("wrangler d1 migrations apply failed:\n{e}"));
     let connection =
         rusqlite::Connection::open(applied.path()).unwrap_or_else(|e| panic!("open: {e}"));
-    support::assert_matches_ir(
+    support::assert_created_as_ir(
         &schema,
         Dialect::D1,
         &support::introspect_sqlite(&connection),
@@ -113,7 +113,7 @@ fn b9_apikey_schema() {
     );
     for (schema, case) in [(&camel, "camel"), (&snake, "snake")] {
         let connection = support::sqlite(&render_schema(schema, Dialect::Sqlite));
-        support::assert_matches_ir(
+        support::assert_created_as_ir(
             schema,
             Dialect::Sqlite,
             &support::introspect_sqlite(&connection),

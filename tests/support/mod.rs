@@ -113,6 +113,11 @@ pub trait Engine: sqlx::Database {
         pool: &sqlx::Pool<Self>,
         sql: String,
     ) -> impl Future<Output = Result<i64, sqlx::Error>> + Send;
+    /// The first column of every row, as text.
+    fn texts(
+        pool: &sqlx::Pool<Self>,
+        sql: String,
+    ) -> impl Future<Output = Result<Vec<String>, sqlx::Error>> + Send;
     fn introspect(
         pool: &sqlx::Pool<Self>,
     ) -> impl Future<Output = Result<DbSchema, auth_runtime::introspect::IntrospectError>> + Send;
@@ -138,6 +143,10 @@ macro_rules! engine {
 
             async fn count(pool: &sqlx::Pool<Self>, sql: String) -> Result<i64, sqlx::Error> {
                 sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(pool).await
+            }
+
+            async fn texts(pool: &sqlx::Pool<Self>, sql: String) -> Result<Vec<String>, sqlx::Error> {
+                sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(pool).await
             }
 
             fn introspect(
@@ -221,6 +230,18 @@ impl<DB: Engine> Server<DB> {
             .unwrap_or_else(|e| panic!("introspect {}: {e}", self.name))
     }
 
+    /// Runs a script in one round trip, on one connection (PostgreSQL: one transaction).
+    pub async fn execute_script(&self, sql: &str) -> Result<(), sqlx::Error> {
+        DB::execute(&self.pool, sql.to_owned()).await
+    }
+
+    /// The first column of every row, as text.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        DB::texts(&self.pool, sql.to_owned())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// The first column of the first row, as an integer.
     pub async fn count(&self, sql: &str) -> i64 {
         DB::count(&self.pool, sql.to_owned())
@@ -263,7 +284,20 @@ pub fn report(differences: &[auth_core::sql::Difference]) -> String {
         .join("\n")
 }
 
-/// Asserts that `actual` is exactly what `schema` predicts for `dialect`.
+/// Asserts that `actual` is exactly what `schema` predicts for `dialect`, columns in declared
+/// order (a freshly created database).
+pub fn assert_created_as_ir(schema: &Schema, dialect: Dialect, actual: &DbSchema, case: &str) {
+    assert_matches_ir(schema, dialect, actual, case);
+    let expected = auth_core::sql::expected(schema, dialect);
+    let differences = expected.column_order_differences(actual);
+    assert!(
+        differences.is_empty(),
+        "{case} on {dialect}:\n{}",
+        report(&differences)
+    );
+}
+
+/// Asserts that `actual` is what `schema` predicts for `dialect` (in any column order).
 pub fn assert_matches_ir(schema: &Schema, dialect: Dialect, actual: &DbSchema, case: &str) {
     let expected = auth_core::sql::expected(schema, dialect);
     let differences = expected.differences(actual);

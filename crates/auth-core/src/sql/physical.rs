@@ -319,6 +319,28 @@ impl DbSchema {
     }
 }
 
+impl DbSchema {
+    /// Tables whose columns are all there but in another order. Not drift (a column added by
+    /// `alter table` comes last), but a freshly created schema must have the declared order.
+    pub fn column_order_differences(&self, actual: &DbSchema) -> Vec<Difference> {
+        let names = |t: &DbTable| t.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        self.tables
+            .iter()
+            .filter_map(|(table, expected)| {
+                let found = actual.tables.get(table)?;
+                let (expected, actual) = (names(expected), names(found));
+                let same_set =
+                    expected.len() == actual.len() && expected.iter().all(|c| actual.contains(c));
+                (same_set && expected != actual).then(|| Difference::ColumnOrder {
+                    table: table.clone(),
+                    expected,
+                    actual,
+                })
+            })
+            .collect()
+    }
+}
+
 impl DbTable {
     fn compare(&self, table: &str, actual: &DbTable, out: &mut Vec<Difference>) {
         let t = || table.to_owned();
@@ -360,18 +382,6 @@ impl DbTable {
                     column: column.name.clone(),
                 });
             }
-        }
-        let names = |cols: &[DbColumn]| cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
-        let (expected_order, actual_order) = (names(&self.columns), names(&actual.columns));
-        if expected_order != actual_order
-            && expected_order.iter().all(|c| actual_order.contains(c))
-            && actual_order.iter().all(|c| expected_order.contains(c))
-        {
-            out.push(Difference::ColumnOrder {
-                table: t(),
-                expected: expected_order,
-                actual: actual_order,
-            });
         }
         if self.primary_key != actual.primary_key {
             out.push(Difference::PrimaryKey {
