@@ -98,6 +98,10 @@ fn error_messages() {
             "[models.user.fields.s]\ntype = \"string\"\nreferences = { model = \"session\", field = \"tokn\" }\n",
         ),
         (
+            "unique with a default",
+            "[models.user.fields.code]\ntype = \"string\"\nunique = true\ndefault = \"x\"\n",
+        ),
+        (
             "bad default",
             "[models.user.fields.credits]\ntype = \"number\"\ndefault = \"ten\"\n",
         ),

@@ -303,3 +303,220 @@ async fn postgres_migrations_keep_every_row() {
 async fn mysql_migrations_keep_every_row() {
     server_migrations_keep_every_row::<sqlx::MySql>().await;
 }
+
+fn schema_of(source: &str) -> Schema {
+    auth_core::Config::parse("auth.toml", source)
+        .and_then(|config| Schema::build(&config))
+        .unwrap_or_else(|e| panic!("{e}\n{source}"))
+}
+
+/// B16 `drop-column`: SQLite and D1 cannot drop a unique column in place, so the planner rebuilds
+/// `user` — the parent of `session` and `account` through `ON DELETE CASCADE`, which on D1 would
+/// empty both tables when the old `user` is dropped. The rebuild keeps every child row.
+#[test]
+fn b16_drop_column() {
+    let from = schema_of("[models.user.fields.handle]\ntype = \"string\"\nunique = true\n");
+    let to = schema_of("");
+    let migration = plan(Some(&from), &to, Dialect::D1);
+    assert!(migration.steps.iter().any(|s| {
+        s.note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("rebuild user"))
+    }));
+    assert_eq!(
+        migration.destructive().len(),
+        1,
+        "dropping handle loses its values, nothing else"
+    );
+    let seed: String = seed_inserts(&from, Dialect::D1)
+        .into_iter()
+        .map(|s| s + ";\n")
+        .collect();
+    let applied = support::d1::apply_d1_migrations(&[
+        (
+            "0001_create.sql".to_owned(),
+            render_schema(&from, Dialect::D1),
+        ),
+        ("0002_seed.sql".to_owned(), seed),
+        (
+            "0003_drop_handle.sql".to_owned(),
+            migration.render("0003_drop_handle"),
+        ),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let connection = rusqlite::Connection::open(applied.path()).unwrap_or_else(|e| panic!("{e}"));
+    for table in ["user", "session", "account", "verification"] {
+        let count: i64 = connection
+            .query_row(&format!("select count(*) from \"{table}\""), [], |r| {
+                r.get(0)
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(count, support::rows::SEED_ROWS as i64, "{table} lost rows");
+    }
+    support::assert_matches_ir(
+        &to,
+        Dialect::D1,
+        &support::introspect_sqlite(&connection),
+        "b16",
+    );
+}
+
+/// B17 `required-on-populated`: a required column without a default cannot be added to a table
+/// that holds rows. The planner says so offline, on every dialect, and (should it be forced) the
+/// SQLite migration fails as a whole, leaving the database as it was.
+#[test]
+fn b17_required_on_populated() {
+    let from = schema_of("");
+    let to = schema_of("[models.user.fields.ssn]\ntype = \"string\"\nrequired = true\n");
+    for dialect in Dialect::ALL {
+        let migration = plan(Some(&from), &to, dialect);
+        let reasons = migration.destructive();
+        assert_eq!(reasons.len(), 1, "{dialect}");
+        assert!(
+            reasons[0].contains("user.ssn, required and without a default"),
+            "{dialect}: {}",
+            reasons[0]
+        );
+        assert!(
+            migration
+                .render("x")
+                .contains("-- auth:destructive adds user.ssn"),
+            "{dialect}"
+        );
+    }
+    let connection = support::sqlite(&render_schema(&from, Dialect::Sqlite));
+    for insert in seed_inserts(&from, Dialect::Sqlite) {
+        connection
+            .execute_batch(&insert)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let before = support::introspect_sqlite(&connection);
+    let error = sqlite_apply(
+        &connection,
+        &plan(Some(&from), &to, Dialect::Sqlite).render("x"),
+    );
+    assert!(
+        error.is_err(),
+        "adding a NOT NULL column without default to a populated table must fail"
+    );
+    assert_eq!(
+        support::introspect_sqlite(&connection),
+        before,
+        "a failed migration changes nothing"
+    );
+    // With a default it is safe, and the planner does not call it destructive.
+    let with_default =
+        schema_of("[models.user.fields.ssn]\ntype = \"string\"\nrequired = true\ndefault = \"\"\n");
+    assert!(
+        plan(Some(&from), &with_default, Dialect::Sqlite)
+            .destructive()
+            .is_empty()
+    );
+}
+
+mod property {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PLUGINS: &[&str] = &[
+        "two-factor",
+        "admin",
+        "username",
+        "anonymous",
+        "phone-number",
+        "passkey",
+        "api-key",
+        "jwt",
+        "device-authorization",
+        "siwe",
+        "sso",
+    ];
+
+    /// A random but valid `auth.toml`.
+    fn config() -> impl Strategy<Value = String> {
+        let field = (0..5usize, 0..4usize, any::<bool>(), any::<bool>());
+        (
+            any::<bool>(),
+            proptest::collection::btree_set(0..PLUGINS.len(), 0..5),
+            0..4usize,
+            any::<bool>(),
+            proptest::collection::btree_map(0..4usize, field, 0..4),
+        )
+            .prop_map(|(snake, plugins, organization, rename, fields)| {
+                let mut toml = String::new();
+                if snake {
+                    toml.push_str("[database]\nnaming = \"snake\"\n");
+                }
+                for p in plugins {
+                    toml.push_str(&format!("[plugins.{}]\n", PLUGINS[p]));
+                }
+                match organization {
+                    1 => toml.push_str("[plugins.organization]\n"),
+                    2 => toml.push_str("[plugins.organization]\nteams = true\n"),
+                    3 => toml.push_str(
+                        "[plugins.organization]\nteams = true\ndynamic-access-control = true\n",
+                    ),
+                    _ => {}
+                }
+                if rename {
+                    toml.push_str("[models.user]\ntable = \"users\"\n");
+                }
+                let names = ["plan", "credits", "tags", "bio"];
+                for (name, (kind, required, unique, index)) in fields {
+                    let (ty, default) = [
+                        ("string", "\"free\""),
+                        ("number", "1"),
+                        ("boolean", "false"),
+                        ("date", "\"now\""),
+                        ("string[]", "[]"),
+                    ][kind];
+                    toml.push_str(&format!(
+                        "[models.user.fields.{}]\ntype = \"{ty}\"\n",
+                        names[name]
+                    ));
+                    let unique = unique && ty != "string[]" && ty != "boolean";
+                    match required {
+                        // A unique field has no default (the second row would collide).
+                        _ if unique => toml.push_str("unique = true\n"),
+                        1 => toml.push_str(&format!("required = true\ndefault = {default}\n")),
+                        2 => toml.push_str(&format!("default = {default}\n")),
+                        _ => {}
+                    }
+                    if index && !unique && ty != "string[]" {
+                        toml.push_str("index = true\n");
+                    }
+                }
+                toml
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// Creating A, then applying diff(A, B), gives exactly the schema of creating B. With
+        /// rows in every table of A too, unless the plan is marked destructive (a destructive step
+        /// may rightly fail on rows: a new unique over duplicates, a narrower type).
+        #[test]
+        fn create_then_migrate_equals_create(a in config(), b in config()) {
+            let (from, to) = (schema_of(&a), schema_of(&b));
+            let migration = plan(Some(&from), &to, Dialect::Sqlite);
+            let sql = migration.render("x");
+            let seeded = migration.destructive().is_empty();
+            for with_rows in [false, seeded] {
+                let connection = support::sqlite(&render_schema(&from, Dialect::Sqlite));
+                if with_rows {
+                    for insert in seed_inserts(&from, Dialect::Sqlite) {
+                        connection.execute_batch(&insert).unwrap_or_else(|e| panic!("{e}"));
+                    }
+                }
+                if let Err(error) = sqlite_apply(&connection, &sql) {
+                    panic!("{error} (rows: {with_rows})\n--- from\n{a}\n--- to\n{b}\n--- plan\n{sql}");
+                }
+                let expected = auth_core::sql::expected(&to, Dialect::Sqlite);
+                let differences = expected.differences(&support::introspect_sqlite(&connection));
+                prop_assert!(differences.is_empty(), "{}\n--- from\n{a}\n--- to\n{b}\n--- plan\n{sql}", support::report(&differences));
+            }
+        }
+    }
+}

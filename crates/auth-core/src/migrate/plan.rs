@@ -158,6 +158,10 @@ fn widens(old: &str, new: &str) -> bool {
         || matches!((varchar(old), varchar(new)), (Some(a), Some(b)) if b >= a)
 }
 
+fn becomes_unique(table: &str, column: &str) -> String {
+    format!("makes {table}.{column} unique: fails if two rows share a value")
+}
+
 fn describe_type_change(table: &str, column: &str, old: &str, new: &str) -> String {
     format!(
         "changes {table}.{column} from {old} to {new}: values that do not fit make the migration fail or are cut"
@@ -403,7 +407,11 @@ impl Planner {
                             self.q(&new.name)
                         ),
                     };
-                    self.push(sql);
+                    if old.is_some_and(|o| !o.unique) {
+                        self.push_destructive(sql, becomes_unique(&pair.new.name, &new.name));
+                    } else {
+                        self.push(sql);
+                    }
                 }
             }
             let fresh: Vec<Index> = Self::fresh_indexes(pair).cloned().collect();
@@ -668,6 +676,9 @@ impl Planner {
                             "makes {name}.{} required without a default: fails if a row holds NULL",
                             column.name
                         ));
+                    }
+                    if column.unique && !old.unique {
+                        destructive.push(becomes_unique(name, &column.name));
                     }
                 }
                 None if column.required && column.default.is_none() => {

@@ -297,6 +297,15 @@ fn additional_field(
             "JSON columns cannot be keys on every dialect; remove unique/index/sortable",
         ));
     }
+    if field.unique
+        && let Some(value) = &field.default
+    {
+        return Err(config.error_at(
+            value.span(),
+            format!("`{}` is unique and has a default: the second row left to the default would collide with the first", name.get_ref()),
+            "remove the default or unique = true",
+        ));
+    }
     let input = field.input.unwrap_or(true);
     if required && !input && default.is_none() {
         return Err(config.error_at(
