@@ -2,6 +2,9 @@
 //! apply --local` (workerd's SQLite 3.47 with D1's rules), offline, from the npm project in
 //! `tests/d1` (wrangler 4.86.0, the newest that runs on Node 20).
 //!
+//! The building blocks ([`ensure_installed`], [`wrangler`], [`run`], [`database_file`]) work for
+//! any npm project that pins wrangler, such as `examples/d1`.
+//!
 //! Self-contained (std and tempfile only) so any test target can include it by path.
 
 use std::fs::{self, File};
@@ -61,25 +64,9 @@ pub fn apply_d1_migrations(migrations: &[(String, String)]) -> Result<AppliedD1,
     for (position, (name, sql)) in migrations.iter().enumerate() {
         write(&dir.join(file_name(position, name)), sql)?;
     }
-    let home = root.join("home");
-    fs::create_dir_all(&home).map_err(|e| format!("create {}: {e}", home.display()))?;
 
-    let wrangler = harness.join("node_modules/wrangler/bin/wrangler.js");
-    let mut command = Command::new("node");
-    command
-        .arg(&wrangler)
-        .args(["d1", "migrations", "apply", "DB", "--local"])
-        .current_dir(root)
-        .env("CI", "1")
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("DO_NOT_TRACK", "1")
-        .env("NO_COLOR", "1")
-        // The banner asks the npm registry for a newer version; offline that stalls up to 3 s.
-        .env("WRANGLER_HIDE_BANNER", "true")
-        .env("WRANGLER_LOG_PATH", root.join("logs"))
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_CACHE_HOME", home.join(".cache"));
+    let mut command = wrangler(&harness, root, root);
+    command.args(["d1", "migrations", "apply", "DB", "--local"]);
     let output = run(command, root, APPLY_TIMEOUT)?;
     if !output.success {
         return Err(format!(
@@ -106,6 +93,32 @@ database_id = "00000000-0000-4000-8000-000000000000"
 migrations_dir = "migrations"
 "#;
 
+/// `node <npm_project>/node_modules/wrangler/bin/wrangler.js`, to be given its arguments, run in
+/// `project` (the folder with `wrangler.toml`) without prompts, metrics, update checks or any
+/// other network access; its logs and home directory go under `scratch`.
+pub fn wrangler(npm_project: &Path, project: &Path, scratch: &Path) -> Command {
+    let home = scratch.join("home");
+    // A failure shows up when wrangler runs.
+    let _ = fs::create_dir_all(&home);
+    let mut command = Command::new("node");
+    command
+        .arg(npm_project.join("node_modules/wrangler/bin/wrangler.js"))
+        .current_dir(project)
+        .env("CI", "1")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("DO_NOT_TRACK", "1")
+        .env("NO_COLOR", "1")
+        // The banner asks the npm registry for a newer version; offline that stalls up to 3 s.
+        .env("WRANGLER_HIDE_BANNER", "true")
+        // `wrangler dev` fetches `Request.cf` from workers.cloudflare.com; offline it only warns.
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_LOG_PATH", scratch.join("logs"))
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_CACHE_HOME", home.join(".cache"));
+    command
+}
+
 fn file_name(position: usize, name: &str) -> String {
     let name = name.strip_suffix(".sql").unwrap_or(name);
     if name.starts_with(|c: char| c.is_ascii_digit()) {
@@ -119,8 +132,9 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
     fs::write(path, text).map_err(|e| format!("write {}: {e}", path.display()))
 }
 
-/// The one `<hash>.sqlite` file (not `metadata.sqlite`) of the D1 database.
-fn database_file(state: &Path) -> Result<PathBuf, String> {
+/// The one `<hash>.sqlite` file (not `metadata.sqlite`) of the D1 database in `state`, a
+/// `…/v3/d1/miniflare-D1DatabaseObject` folder.
+pub fn database_file(state: &Path) -> Result<PathBuf, String> {
     let entries =
         fs::read_dir(state).map_err(|e| format!("no D1 state in {}: {e}", state.display()))?;
     let mut files = Vec::new();
@@ -142,9 +156,10 @@ fn database_file(state: &Path) -> Result<PathBuf, String> {
     }
 }
 
-/// Runs `npm ci` in the harness unless its `node_modules` is current. Test processes run at the
-/// same time, so one installs under an exclusive lock while the others wait for it.
-fn ensure_installed(harness: &Path) -> Result<(), String> {
+/// Runs `npm ci` in `harness` (an npm project with a lockfile that pins wrangler) unless its
+/// `node_modules` is current. Test processes run at the same time, so one installs under an
+/// exclusive lock while the others wait for it.
+pub fn ensure_installed(harness: &Path) -> Result<(), String> {
     if installed(harness) {
         return Ok(());
     }
@@ -187,15 +202,17 @@ fn installed(harness: &Path) -> bool {
     }
 }
 
-struct Finished {
-    success: bool,
-    /// stdout, then stderr.
-    text: String,
+/// How a command ended.
+#[derive(Debug)]
+pub struct Finished {
+    pub success: bool,
+    /// The command, its exit status, stdout, then stderr.
+    pub text: String,
 }
 
 /// Runs `command` with its output in files under `scratch` (no pipe to fill up), killing it after
 /// `timeout`.
-fn run(mut command: Command, scratch: &Path, timeout: Duration) -> Result<Finished, String> {
+pub fn run(mut command: Command, scratch: &Path, timeout: Duration) -> Result<Finished, String> {
     let shown = format!("{command:?}");
     let out = tempfile::tempfile_in(scratch).map_err(|e| format!("temporary file: {e}"))?;
     let err = tempfile::tempfile_in(scratch).map_err(|e| format!("temporary file: {e}"))?;
@@ -244,7 +261,7 @@ fn run(mut command: Command, scratch: &Path, timeout: Duration) -> Result<Finish
 }
 
 /// Drops ANSI escape sequences: wrangler colours its error messages even when not on a terminal.
-fn strip_ansi(text: &str) -> String {
+pub fn strip_ansi(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
