@@ -84,9 +84,11 @@ fn no_change_plans_nothing() {
     }
 }
 
-/// Per kept table (by model): (old name, old columns) and (new name, new columns) of the columns
-/// both schemas have.
-fn kept_columns(case: &Case) -> Vec<((String, Vec<String>), (String, Vec<String>))> {
+/// A table's physical name and some of its columns.
+type Columns = (String, Vec<String>);
+
+/// Per kept table (by model): the columns both schemas have, before and after.
+fn kept_columns(case: &Case) -> Vec<(Columns, Columns)> {
     case.to
         .tables
         .iter()
