@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use auth_core::ConfigError;
+use auth_runtime::migrate::MigrateError;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
 /// Why a command failed.
@@ -14,6 +15,17 @@ pub enum CliError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    /// `check` found differences (printed on standard output).
+    #[error(
+        "the database differs from {} in {differences} way{}",
+        config.display(),
+        if *differences == 1 { "" } else { "s" }
+    )]
+    Drift { differences: usize, config: PathBuf },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 impl CliError {

@@ -1,5 +1,7 @@
 //! `auth-cli` as a library: [`run`] does the work, the binary only parses arguments and prints.
 
+mod apply;
+mod check;
 mod error;
 pub mod opt;
 
@@ -8,12 +10,35 @@ use std::io::Write;
 use auth_core::{Config, Schema, sql};
 
 pub use error::CliError;
-pub use opt::{Command, GenerateOpt, Opt};
+pub use opt::{
+    CheckOpt, Command, GenerateOpt, MigrateApplyOpt, MigrateCommand, MigrateStatusOpt, Opt,
+};
 
 /// Runs one command, writing its primary output to `stdout`.
 pub fn run(opt: Opt, stdout: &mut dyn Write) -> Result<(), CliError> {
     match opt.command {
         Command::Generate(generate) => run_generate(&generate, stdout),
+        Command::Migrate(MigrateCommand::Apply(apply)) => block_on(apply::apply(&apply, stdout)),
+        Command::Migrate(MigrateCommand::Status(status)) => {
+            block_on(apply::status(&status, stdout))
+        }
+        Command::Check(check) => block_on(check::check(&check, stdout)),
+    }
+}
+
+/// Database work is async (sqlx); the CLI runs it on a runtime of its own, one command at a time.
+fn block_on<T>(work: impl Future<Output = Result<T, CliError>>) -> Result<T, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?
+        .block_on(work)
+}
+
+fn stdout_error(source: std::io::Error) -> CliError {
+    CliError::Write {
+        path: "<stdout>".into(),
+        source,
     }
 }
 

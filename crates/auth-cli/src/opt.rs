@@ -17,6 +17,11 @@ pub struct Opt {
 pub enum Command {
     /// Write the complete SQL schema for a dialect (no database connection, no network).
     Generate(GenerateOpt),
+    /// Apply the migrations folder to a live database, or show where each file stands.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+    /// Compare a live database with auth.toml; exit 1 on drift.
+    Check(CheckOpt),
 }
 
 #[derive(Debug, clap::Args)]
@@ -30,6 +35,47 @@ pub struct GenerateOpt {
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Apply the pending files of the database's dialect folder, in order.
+    Apply(MigrateApplyOpt),
+    /// List every file as applied, pending, partially applied, edited or missing.
+    Status(MigrateStatusOpt),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateApplyOpt {
+    /// sqlite:PATH (or PATH.db), postgres://…, mysql://… or mariadb://…; SQLite files are created.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// The migrations folder (holding sqlite/, postgres/, mysql/).
+    #[arg(long, default_value = "migrations")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateStatusOpt {
+    /// sqlite:PATH (or PATH.db), postgres://…, mysql://… or mariadb://….
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// The migrations folder (holding sqlite/, postgres/, mysql/).
+    #[arg(long, default_value = "migrations")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckOpt {
+    /// sqlite:PATH (or PATH.db), postgres://…, mysql://… or mariadb://….
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// The configuration file.
+    #[arg(long, default_value = "auth.toml")]
+    pub config: PathBuf,
+    /// Print one JSON object ({"drift": [...], "tables": N}) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn parse_dialect(value: &str) -> Result<Dialect, String> {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod config;
+pub mod drift;
 pub mod migrate;
 pub mod schema;
 pub mod sql;

@@ -1,5 +1,6 @@
 //! The auth server's runtime side. For now: introspection of SQLite (and D1's SQLite files),
 //! PostgreSQL and MySQL/MariaDB into [`auth_core::sql::DbSchema`], the physical schema that the
-//! Schema IR predicts for each dialect.
+//! Schema IR predicts for each dialect; and applying the migrations folder to a live database.
 
 pub mod introspect;
+pub mod migrate;
