@@ -26,6 +26,21 @@ pub enum CliError {
     Drift { differences: usize, config: PathBuf },
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Files(#[from] auth_core::migrate::files::FilesError),
+    #[error("`{0}` is not a migration name: use lower-case letters, digits, `_` and `-`")]
+    BadSlug(String),
+    #[error(
+        "the migration is destructive and was not written:\n{}\nchange auth.toml (a default, a backfill) or re-run with --allow-destructive",
+        reasons.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n")
+    )]
+    Destructive { reasons: Vec<String> },
+    #[error("{}: it is a {found} snapshot, in the {expected} folder", path.display())]
+    SnapshotDialect {
+        path: PathBuf,
+        found: auth_core::Dialect,
+        expected: auth_core::Dialect,
+    },
 }
 
 impl CliError {

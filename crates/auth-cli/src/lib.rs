@@ -3,6 +3,7 @@
 mod apply;
 mod check;
 mod error;
+mod new;
 pub mod opt;
 
 use std::io::Write;
@@ -11,13 +12,15 @@ use auth_core::{Config, Schema, sql};
 
 pub use error::CliError;
 pub use opt::{
-    CheckOpt, Command, GenerateOpt, MigrateApplyOpt, MigrateCommand, MigrateStatusOpt, Opt,
+    CheckOpt, Command, GenerateOpt, MigrateApplyOpt, MigrateCommand, MigrateNewOpt,
+    MigrateStatusOpt, Opt,
 };
 
 /// Runs one command, writing its primary output to `stdout`.
 pub fn run(opt: Opt, stdout: &mut dyn Write) -> Result<(), CliError> {
     match opt.command {
         Command::Generate(generate) => run_generate(&generate, stdout),
+        Command::Migrate(MigrateCommand::New(new)) => new::new(&new, stdout),
         Command::Migrate(MigrateCommand::Apply(apply)) => block_on(apply::apply(&apply, stdout)),
         Command::Migrate(MigrateCommand::Status(status)) => {
             block_on(apply::status(&status, stdout))
@@ -51,11 +54,6 @@ fn run_generate(opt: &GenerateOpt, stdout: &mut dyn Write) -> Result<(), CliErro
             path: path.clone(),
             source,
         }),
-        None => stdout
-            .write_all(sql.as_bytes())
-            .map_err(|source| CliError::Write {
-                path: "<stdout>".into(),
-                source,
-            }),
+        None => stdout.write_all(sql.as_bytes()).map_err(stdout_error),
     }
 }

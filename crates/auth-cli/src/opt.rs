@@ -39,10 +39,32 @@ pub struct GenerateOpt {
 
 #[derive(Debug, Subcommand)]
 pub enum MigrateCommand {
+    /// Write the next migration: the difference between the last migration's snapshot and
+    /// auth.toml (no database, no network).
+    New(MigrateNewOpt),
     /// Apply the pending files of the database's dialect folder, in order.
     Apply(MigrateApplyOpt),
     /// List every file as applied, pending, partially applied, edited or missing.
     Status(MigrateStatusOpt),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateNewOpt {
+    /// A short name for the migration: lower-case letters, digits, `_` and `-`.
+    pub slug: String,
+    /// SQL dialect: sqlite, d1, postgres or mysql.
+    #[arg(long, value_parser = parse_dialect)]
+    pub dialect: Dialect,
+    /// The configuration file.
+    #[arg(long, default_value = "auth.toml")]
+    pub config: PathBuf,
+    /// The migrations folder; files go to <dir>/<dialect>/.
+    #[arg(long, default_value = "migrations")]
+    pub dir: PathBuf,
+    /// Write the migration even if it drops tables or columns, narrows types or may fail on
+    /// existing rows (each such statement is marked `-- auth:destructive`).
+    #[arg(long)]
+    pub allow_destructive: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,6 +3,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Long messages (paths, lists of destructive changes) stay on one line each: easy to copy
+    // and to grep.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     let opt = auth_cli::Opt::parse();
     let stdout = std::io::stdout();
     match auth_cli::run(opt, &mut stdout.lock()) {
