@@ -1,5 +1,5 @@
 //! The real better-auth 1.7.25 in a Cloudflare Worker on D1 (`examples/d1`, run by `wrangler dev
-//! --local`), on the schema that auth-cli generates and `wrangler d1 migrations apply` applies:
+//! --local`), on migrations that `auth-cli migrate new` writes and `wrangler d1 migrations apply` applies:
 //! sign-up, sign-in and get-session work; a second migration (admin plugin, an additional field)
 //! keeps every existing row and better-auth then serves the new fields.
 //!
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use auth_cli::{GenerateOpt, Opt};
+use auth_cli::{MigrateCommand, MigrateNewOpt, Opt};
 use auth_core::Dialect;
 use serde_json::{Value, json};
 use support::d1;
@@ -37,17 +37,6 @@ const SECOND_CONFIG: &str = r#"
 [models.user.fields.plan]
 type = "string"
 default = "free"
-"#;
-
-/// The second migration, written by hand until `auth-cli migrate new` exists; the test checks
-/// that the database it leads to is exactly what `generate` predicts for the extended config.
-const SECOND_MIGRATION: &str = r#"-- [plugins.admin] and [models.user.fields.plan]
-alter table "user" add column "role" text;
-alter table "user" add column "banned" integer default 0;
-alter table "user" add column "banReason" text;
-alter table "user" add column "banExpires" date;
-alter table "user" add column "plan" text default 'free';
-alter table "session" add column "impersonatedBy" text;
 "#;
 
 const EMAIL: &str = "ada@example.com";
@@ -70,17 +59,24 @@ fn better_auth_runs_on_d1_through_two_migrations() {
     let migrations = project.join("migrations/d1");
 
     // 1. The first migration, from the example's auth.toml (email and password only); the
-    //    committed file must be what auth-cli writes today.
-    let first = migrations.join("0001_init.sql");
-    let committed = read(&first);
-    generate(&project.join("auth.toml"), &first);
-    assert_eq!(
-        read(&first),
-        committed,
-        "examples/d1/migrations/d1/0001_init.sql is stale: regenerate it with \
-         `cargo run -p auth-cli -- generate --dialect d1 --config examples/d1/auth.toml \
-         --out examples/d1/migrations/d1/0001_init.sql`"
-    );
+    //    committed files must be what `auth-cli migrate new` writes today.
+    let committed: Vec<String> = ["0001_init.sql", "0001_init.json"]
+        .iter()
+        .map(|name| read(&migrations.join(name)))
+        .collect();
+    for name in ["0001_init.sql", "0001_init.json"] {
+        std::fs::remove_file(migrations.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    migrate_new(&project, "init");
+    for (name, committed) in ["0001_init.sql", "0001_init.json"].iter().zip(&committed) {
+        assert_eq!(
+            &read(&migrations.join(name)),
+            committed,
+            "examples/d1/migrations/d1/{name} is stale: delete examples/d1/migrations/d1/0001_init.* \
+             and run `cargo run -p auth-cli -- migrate new init --dialect d1 \
+             --config examples/d1/auth.toml --dir examples/d1/migrations`"
+        );
+    }
     apply(&example, &project, &state, scratch.path());
 
     // 2. better-auth on D1: sign up, sign in, read the session with the cookie.
@@ -131,9 +127,11 @@ fn better_auth_runs_on_d1_through_two_migrations() {
     let config = project.join("auth.toml");
     let extended = format!("{}{SECOND_CONFIG}", read(&config));
     write(&config, &extended);
-    write(
-        &migrations.join("0002_add_admin_plan.sql"),
-        SECOND_MIGRATION,
+    migrate_new(&project, "add_admin_plan");
+    let second = read(&migrations.join("0002_add_admin_plan.sql"));
+    assert!(
+        second.contains("alter table \"user\" add column \"plan\" text default 'free';"),
+        "{second}"
     );
     apply(&example, &project, &state, scratch.path());
 
@@ -255,16 +253,18 @@ fn schema_of(config: &Path) -> auth_core::Schema {
         .unwrap_or_else(|e| panic!("{}: {e}", config.display()))
 }
 
-/// `auth-cli generate --dialect d1 --config <config> --out <out>`.
-fn generate(config: &Path, out: &Path) {
+/// `auth-cli migrate new <slug> --dialect d1` in the project copy.
+fn migrate_new(project: &Path, slug: &str) {
     let opt = Opt {
-        command: auth_cli::Command::Generate(GenerateOpt {
+        command: auth_cli::Command::Migrate(MigrateCommand::New(MigrateNewOpt {
+            slug: slug.to_owned(),
             dialect: Dialect::D1,
-            config: config.to_owned(),
-            out: Some(out.to_owned()),
-        }),
+            config: project.join("auth.toml"),
+            dir: project.join("migrations"),
+            allow_destructive: false,
+        })),
     };
-    auth_cli::run(opt, &mut Vec::new()).unwrap_or_else(|e| panic!("auth-cli generate: {e}"));
+    auth_cli::run(opt, &mut Vec::new()).unwrap_or_else(|e| panic!("auth-cli migrate new: {e}"));
 }
 
 /// `wrangler d1 migrations apply DB --local --persist-to <state>` in the copy.
