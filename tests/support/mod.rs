@@ -216,6 +216,15 @@ impl<DB: Engine> Server<DB> {
         })
     }
 
+    /// The URL of this database (for `--database-url`).
+    pub fn url(&self) -> String {
+        let server = self
+            .admin_url
+            .rsplit_once('/')
+            .map_or(self.admin_url.as_str(), |(server, _)| server);
+        format!("{server}/{}", self.name)
+    }
+
     /// Runs a generated file statement by statement.
     pub async fn execute(&self, sql: &str) -> Result<(), sqlx::Error> {
         for statement in statements(sql) {

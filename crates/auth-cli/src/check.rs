@@ -3,10 +3,11 @@
 use std::io::Write;
 
 use auth_core::sql::Difference;
-use auth_core::{Config, Schema, drift};
+use auth_core::{Config, Schema, adopt, drift};
 use auth_runtime::migrate::{Database, DatabaseUrl};
 use serde::Serialize;
 
+use crate::baseline::BASELINE;
 use crate::opt::CheckOpt;
 use crate::{CliError, stdout_error};
 
@@ -16,6 +17,10 @@ struct Report<'a> {
     drift: &'a [Difference],
     /// Tables in the schema of `auth.toml`.
     tables: usize,
+    /// Adopted from better-auth (`migrate baseline`): the differences of better-auth's shapes
+    /// that are not drift.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tolerated: Option<&'a [auth_core::adopt::Tolerated]>,
 }
 
 pub(crate) async fn check(opt: &CheckOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
@@ -24,26 +29,50 @@ pub(crate) async fn check(opt: &CheckOpt, stdout: &mut dyn Write) -> Result<(), 
     let url = DatabaseUrl::parse(&opt.database_url)?;
     let mut database = Database::connect(&url).await?;
     let actual = database.introspect().await;
+    let applied = database.applied().await;
     database.close().await;
-    let drift = drift::drift(&schema, url.dialect(), &actual?);
+    let (actual, applied) = (actual?, applied?);
+    let mut drift = drift::drift(&schema, url.dialect(), &actual);
+    // A database adopted from better-auth keeps better-auth's shapes: they are not drift.
+    let adopted = applied.first().is_some_and(|first| {
+        first.version == 1 && first.name == BASELINE && first.statements_done == 0
+    });
+    let tolerated = adopted.then(|| {
+        let adoption = adopt::adopt(&schema, url.dialect(), &actual);
+        drift
+            .differences
+            .retain(|d| !adoption.tolerated.iter().any(|t| &t.difference == d));
+        adoption.tolerated
+    });
 
     let out = if opt.json {
         let report = Report {
             drift: &drift.differences,
             tables: drift.tables,
+            tolerated: tolerated.as_deref(),
         };
         let mut json = serde_json::to_string_pretty(&report)
             .map_err(|error| stdout_error(std::io::Error::other(error)))?;
         json.push('\n');
         json
-    } else if drift.is_clean() {
-        format!(
-            "no drift: {} tables match {}\n",
-            drift.tables,
-            opt.config.display()
-        )
     } else {
-        drift.differences.iter().map(|d| format!("{d}\n")).collect()
+        let mut out = if drift.is_clean() {
+            format!(
+                "no drift: {} tables match {}\n",
+                drift.tables,
+                opt.config.display()
+            )
+        } else {
+            drift.differences.iter().map(|d| format!("{d}\n")).collect()
+        };
+        if let Some(tolerated) = &tolerated {
+            out.push_str(&format!(
+                "adopted from better-auth: {} tolerated difference{}\n",
+                tolerated.len(),
+                if tolerated.len() == 1 { "" } else { "s" }
+            ));
+        }
+        out
     };
     stdout.write_all(out.as_bytes()).map_err(stdout_error)?;
     if drift.is_clean() {

@@ -41,6 +41,17 @@ pub enum CliError {
         found: auth_core::Dialect,
         expected: auth_core::Dialect,
     },
+    /// `migrate baseline`: the dialect folder holds migrations already.
+    #[error(
+        "{} already holds migrations ({}): `migrate baseline` starts a migrations folder for a database created by better-auth; nothing was written",
+        dir.display(),
+        files.join(", ")
+    )]
+    BaselineFolder { dir: PathBuf, files: Vec<String> },
+    /// `migrate baseline`: the database is not the schema of `auth.toml` as better-auth creates
+    /// it.
+    #[error("{0}")]
+    NotRecognised(String),
 }
 
 impl CliError {

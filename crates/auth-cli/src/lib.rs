@@ -1,6 +1,7 @@
 //! `auth-cli` as a library: [`run`] does the work, the binary only parses arguments and prints.
 
 mod apply;
+mod baseline;
 mod check;
 mod error;
 mod new;
@@ -12,8 +13,8 @@ use auth_core::{Config, Schema, sql};
 
 pub use error::CliError;
 pub use opt::{
-    CheckOpt, Command, GenerateOpt, MigrateApplyOpt, MigrateCommand, MigrateNewOpt,
-    MigrateStatusOpt, Opt,
+    CheckOpt, Command, GenerateOpt, MigrateApplyOpt, MigrateBaselineOpt, MigrateCommand,
+    MigrateNewOpt, MigrateStatusOpt, Opt,
 };
 
 /// Runs one command, writing its primary output to `stdout`.
@@ -24,6 +25,9 @@ pub fn run(opt: Opt, stdout: &mut dyn Write) -> Result<(), CliError> {
         Command::Migrate(MigrateCommand::Apply(apply)) => block_on(apply::apply(&apply, stdout)),
         Command::Migrate(MigrateCommand::Status(status)) => {
             block_on(apply::status(&status, stdout))
+        }
+        Command::Migrate(MigrateCommand::Baseline(baseline)) => {
+            block_on(baseline::baseline(&baseline, stdout))
         }
         Command::Check(check) => block_on(check::check(&check, stdout)),
     }

@@ -46,6 +46,9 @@ pub enum MigrateCommand {
     Apply(MigrateApplyOpt),
     /// List every file as applied, pending, partially applied, edited or missing.
     Status(MigrateStatusOpt),
+    /// Adopt a database created by better-auth's own CLI (`auth migrate`): check that it holds
+    /// the schema of auth.toml, then write 0001_baseline (no statements) and record it as applied.
+    Baseline(MigrateBaselineOpt),
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,6 +88,24 @@ pub struct MigrateStatusOpt {
     /// The migrations folder (holding sqlite/, postgres/, mysql/).
     #[arg(long, default_value = "migrations")]
     pub dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateBaselineOpt {
+    /// sqlite:PATH (or PATH.db), postgres://…, mysql://… or mariadb://…; the database must exist.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// The configuration file the database is compared with.
+    #[arg(long, default_value = "auth.toml")]
+    pub config: PathBuf,
+    /// The migrations folder; files go to <dir>/<dialect>/, which must hold no migration yet.
+    #[arg(long, default_value = "migrations")]
+    pub dir: PathBuf,
+    /// When better-auth 1.7.0-1.7.2 left `account.issuer` behind, adopt the database anyway and
+    /// write its repair (drop the index, then the column) as 0002_repair_issuer for
+    /// `migrate apply`.
+    #[arg(long)]
+    pub repair_issuer: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod adopt;
 pub mod config;
 pub mod drift;
 pub mod migrate;

@@ -9,7 +9,9 @@ use rusqlite::{Connection as SqliteConnection, OpenFlags};
 use sqlx::{Connection as _, MySqlConnection, PgConnection};
 
 use super::plan::{self, Entry, Step};
-use super::{Applied, Context as _, DatabaseUrl, MigrateError, Migrations, Record, Summary};
+use super::{
+    Applied, Context as _, DatabaseUrl, MigrateError, Migration, Migrations, Record, Summary,
+};
 
 /// What each engine does its own way.
 pub(super) trait Engine {
@@ -119,6 +121,26 @@ impl Database {
         Ok(plan::status(migrations, &records))
     }
 
+    /// The bookkeeping rows, in version order. Reads only: a missing table means none.
+    pub async fn applied(&mut self) -> Result<Vec<Record>, MigrateError> {
+        match self {
+            Self::Sqlite(connection) => connection.records(false).await,
+            Self::Postgres { connection, .. } => connection.records(false).await,
+            Self::Mysql { connection, .. } => connection.records(false).await,
+        }
+    }
+
+    /// Records `baseline` as applied without running anything (`auth-cli migrate baseline`: its
+    /// file holds no statement), creating the bookkeeping table. Refuses, under the migration
+    /// lock, when the database has recorded any migration.
+    pub async fn record_baseline(&mut self, baseline: &Migration) -> Result<(), MigrateError> {
+        match self {
+            Self::Sqlite(connection) => record_baseline_with(connection, baseline).await,
+            Self::Postgres { connection, .. } => record_baseline_with(connection, baseline).await,
+            Self::Mysql { connection, .. } => record_baseline_with(connection, baseline).await,
+        }
+    }
+
     /// The database's tables (PostgreSQL: those of `current_schema()`, normally `public`).
     pub async fn introspect(&mut self) -> Result<DbSchema, MigrateError> {
         match self {
@@ -178,6 +200,36 @@ async fn single_pool<DB: sqlx::Database>(
         .connect(raw)
         .await
         .context(|| format!("cannot connect to {url}"))
+}
+
+async fn record_baseline_with<E: Engine>(
+    engine: &mut E,
+    baseline: &Migration,
+) -> Result<(), MigrateError> {
+    engine.lock().await?;
+    let result = record_baseline_locked(engine, baseline).await;
+    let unlocked = engine.unlock().await;
+    result?;
+    unlocked
+}
+
+async fn record_baseline_locked<E: Engine>(
+    engine: &mut E,
+    baseline: &Migration,
+) -> Result<(), MigrateError> {
+    let records = engine.records(true).await?;
+    if !records.is_empty() {
+        return Err(MigrateError::AlreadyManaged {
+            applied: records.into_iter().map(|r| r.name).collect(),
+        });
+    }
+    engine
+        .run(Step {
+            migration: baseline,
+            resume_after: None,
+        })
+        .await?;
+    Ok(())
 }
 
 async fn apply_with<E: Engine>(

@@ -258,6 +258,12 @@ pub enum MigrateError {
         context: String,
         source: rusqlite::Error,
     },
+    /// `migrate baseline` on a database that has recorded migrations already.
+    #[error(
+        "{MIGRATIONS_TABLE} already records {}: `auth-cli migrate baseline` adopts only a database that auth-cli has never migrated (use `auth-cli migrate apply`)",
+        applied.join(", ")
+    )]
+    AlreadyManaged { applied: Vec<String> },
     /// A bookkeeping row holds a value that no run of ours writes.
     #[error("{MIGRATIONS_TABLE} holds an invalid row: {0}")]
     BadRecord(String),
