@@ -23,10 +23,6 @@ const WITH_TWO_FACTOR: &str = "[email-and-password]\nenabled = true\n\n[plugins.
 /// The additional field without the plugins.
 const SHRUNK: &str = "[email-and-password]\nenabled = true\n\n[models.user.fields.plan]\ntype = \"string\"\nrequired = false\n";
 
-/// MariaDB's message when a new table's `utf8mb4_bin` reference meets better-auth's table in the
-/// server's default collation.
-const COLLATION_MISMATCH: &str = "Foreign key constraint is incorrectly formed";
-
 fn fixture(name: &str) -> String {
     let path = support::root().join(format!("tests/fixtures/better-auth-1.7/{name}.sql"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -398,28 +394,13 @@ fn adopts_a_core_database_and_migrates_it_further() {
         let two_factor = target.write_config("two-factor.toml", WITH_TWO_FACTOR);
         target.new_migration("two_factor", &two_factor, false);
         let applied = target.apply();
-        let current = if dialect == Dialect::Mysql {
-            // Known limitation (see the report of issue 3): our `create table` says
-            // `collate=utf8mb4_bin`, better-auth's tables have the server's default collation,
-            // and MariaDB refuses a reference between the two. Nothing of the file ran; it was
-            // never applied, so it may go.
-            let message = applied.err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(message.contains(COLLATION_MISMATCH), "{message}");
-            let folder = target.migrations().join("mysql");
-            for extension in ["sql", "json"] {
-                std::fs::remove_file(folder.join(format!("0003_two_factor.{extension}")))
-                    .unwrap_or_else(|e| panic!("{e}"));
-            }
-            admin
-        } else {
-            applied.unwrap_or_else(|e| panic!("{dialect}: applying 0003_two_factor: {e}"));
-            assert!(target.introspect().tables.contains_key("twoFactor"));
-            let check = target
-                .check(&two_factor)
-                .unwrap_or_else(|e| panic!("{dialect}: check after 0003_two_factor: {e}"));
-            assert!(check.starts_with("no drift"), "{dialect}: {check}");
-            two_factor
-        };
+        applied.unwrap_or_else(|e| panic!("{dialect}: applying 0003_two_factor: {e}"));
+        assert!(target.introspect().tables.contains_key("twoFactor"));
+        let check = target
+            .check(&two_factor)
+            .unwrap_or_else(|e| panic!("{dialect}: check after 0003_two_factor: {e}"));
+        assert!(check.starts_with("no drift"), "{dialect}: {check}");
+        let current = two_factor;
         assert!(current.exists());
 
         // The plugins removed again (destructive).
@@ -597,11 +578,9 @@ fn refuses_what_better_auth_did_not_create() {
     }
 }
 
-/// Removing every plugin (destructive) from an adopted full-plugin database. CREATE path: works
-/// everywhere. ALTER path: known limitation (see the report of issue 3) on PostgreSQL and MySQL,
-/// where the plan drops the unique constraint of `user.username` by our name
-/// (`user_username_key`, MySQL `username`) but better-auth's ALTER path named its unique index
-/// `user_username_uidx`; nothing of the file runs.
+/// Removing every plugin (destructive) from an adopted full-plugin database, created by
+/// better-auth in one go or through its ALTER path (where its unique indexes are named
+/// `user_username_uidx`, not `user_username_key`: dropped columns take them along).
 #[test]
 fn removing_every_plugin_from_an_adopted_database() {
     for alter_path in [false, true] {
@@ -623,31 +602,14 @@ fn removing_every_plugin_from_an_adopted_database() {
             let core = target.write_config("core.toml", CORE);
             target.new_migration("remove_plugins", &core, true);
             let applied = target.apply();
-            match (alter_path, dialect) {
-                (true, Dialect::Postgres) => {
-                    let message = applied.err().map(|e| e.to_string()).unwrap_or_default();
-                    assert!(
-                        message.contains(
-                            "constraint \"user_username_key\" of relation \"user\" does not exist"
-                        ),
-                        "{message}"
-                    );
-                }
-                (true, Dialect::Mysql) => {
-                    let message = applied.err().map(|e| e.to_string()).unwrap_or_default();
-                    assert!(message.contains("DROP INDEX `username`"), "{message}");
-                }
-                _ => {
-                    applied.unwrap_or_else(|e| {
-                        panic!("{dialect} (ALTER path: {alter_path}): removing the plugins: {e}")
-                    });
-                    let check = target
-                        .check(&core)
-                        .unwrap_or_else(|e| panic!("{dialect}: check: {e}"));
-                    assert!(check.starts_with("no drift"), "{dialect}: {check}");
-                    assert_eq!(target.contents(), rows);
-                }
-            }
+            applied.unwrap_or_else(|e| {
+                panic!("{dialect} (ALTER path: {alter_path}): removing the plugins: {e}")
+            });
+            let check = target
+                .check(&core)
+                .unwrap_or_else(|e| panic!("{dialect}: check: {e}"));
+            assert!(check.starts_with("no drift"), "{dialect}: {check}");
+            assert_eq!(target.contents(), rows);
             target.drop();
         }
     }

@@ -522,3 +522,35 @@ mod property {
         }
     }
 }
+
+/// B2 for migrations: D1 plans carry no transaction statements (D1 rejects them; wrangler wraps
+/// each file in one batch) and never `PRAGMA foreign_keys` (a silent no-op on D1).
+#[test]
+fn d1_plans_have_no_transaction_statements() {
+    for case in cases() {
+        let sql = migration(&case, Dialect::D1)
+            .render("x")
+            .to_ascii_lowercase();
+        for statement in auth_core::migrate::statements(&sql) {
+            let first = statement
+                .sql
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            assert!(
+                !["begin", "commit", "rollback", "savepoint", "release", "end"]
+                    .contains(&first.as_str()),
+                "{}: {}",
+                case.name,
+                statement.sql
+            );
+            assert!(
+                !statement.sql.contains("pragma foreign_keys"),
+                "{}: {}",
+                case.name,
+                statement.sql
+            );
+        }
+    }
+}

@@ -311,8 +311,13 @@ impl Planner {
                     .iter()
                     .find(|c| c.old.field == old.field)
                     .map(|c| c.new);
+                // A dropped column takes its unique constraint with it (whatever its name: an
+                // adopted better-auth database may call it `<t>_<c>_uidx`).
+                let Some(new) = new else {
+                    continue;
+                };
                 let before = unique_name(pair.old, old, dialect);
-                let after = new.and_then(|n| unique_name(pair.new, n, dialect));
+                let after = unique_name(pair.new, new, dialect);
                 if let Some(name) = before.filter(|b| Some(b) != after.as_ref()) {
                     let keyword = if dialect == Dialect::Mysql {
                         "index"

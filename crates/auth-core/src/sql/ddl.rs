@@ -67,12 +67,11 @@ pub(crate) fn create_table(schema: &Schema, table: &Table, dialect: Dialect) -> 
                 .map(|c| foreign_key_constraint(table, c, dialect)),
         );
     }
-    let suffix = match dialect {
-        Dialect::Mysql => " engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin",
-        _ => "",
-    };
+    // No engine, charset or collation: the database's defaults, as better-auth leaves them. A
+    // reference between two collations is refused by MySQL, so an adopted better-auth database
+    // and our new tables must agree.
     format!(
-        "create table {} (\n  {}\n){suffix};\n",
+        "create table {} (\n  {}\n);\n",
         dialect.quote(&table.name),
         lines.join(",\n  ")
     )
