@@ -3,6 +3,7 @@
 pub mod adopt;
 pub mod config;
 pub mod drift;
+pub mod endpoints;
 pub mod migrate;
 pub mod schema;
 pub mod sql;

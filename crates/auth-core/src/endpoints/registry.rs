@@ -1,0 +1,496 @@
+use serde::Serialize;
+
+use super::shape::Shape;
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+/// Who may call an endpoint (better-auth's session middlewares).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// Anyone; a session is used when there is one.
+    Optional,
+    /// A valid session (the cookie cache may answer): 401 `UNAUTHORIZED` otherwise.
+    Session,
+    /// A valid session read from the database, bypassing the cookie cache.
+    Sensitive,
+    /// A session younger than `fresh-age` (from `createdAt`): 403 `SESSION_NOT_FRESH` otherwise.
+    Fresh,
+}
+
+/// What an endpoint accepts as its body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "shape")]
+pub enum RequestBody {
+    None,
+    /// `application/json` (optional when the shape's properties all are).
+    Json(Shape),
+    /// `application/json` or `application/x-www-form-urlencoded` (values become strings).
+    JsonOrForm(Shape),
+}
+
+/// What an endpoint answers on success.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "shape")]
+pub enum Reply {
+    Json(Shape),
+    /// A 302 to a URL.
+    Redirect,
+    /// JSON, or a 302 when a `callbackURL` was given.
+    JsonOrRedirect(Shape),
+    /// An HTML page.
+    Html,
+}
+
+/// One route under the base path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Endpoint {
+    /// Relative to the base path (`/api/auth`), with `:name` parameters (`/callback/:id`).
+    pub path: &'static str,
+    pub method: Method,
+    pub access: Access,
+    pub body: RequestBody,
+    /// Query parameters, as an object shape (strings).
+    pub query: Option<Shape>,
+    pub reply: Reply,
+}
+
+impl Endpoint {
+    /// Does a request for `method` and `path` (relative to the base path, without query) hit
+    /// this endpoint? Parameters match one non-empty segment; no trailing slash, no `//`.
+    pub fn matches(&self, method: Method, path: &str) -> bool {
+        if method != self.method {
+            return false;
+        }
+        let mut want = self.path.split('/');
+        let mut got = path.split('/');
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return true,
+                (Some(w), Some(g)) if w.starts_with(':') && !g.is_empty() => {}
+                (Some(w), Some(g)) if w == g => {}
+                _ => return false,
+            }
+        }
+    }
+}
+
+fn endpoint(
+    path: &'static str,
+    method: Method,
+    access: Access,
+    body: RequestBody,
+    reply: Reply,
+) -> Endpoint {
+    Endpoint {
+        path,
+        method,
+        access,
+        body,
+        query: None,
+        reply,
+    }
+}
+
+fn query(mut endpoint: Endpoint, properties: &[(&str, Shape)]) -> Endpoint {
+    endpoint.query = Some(Shape::object(properties));
+    endpoint
+}
+
+fn status() -> Reply {
+    Reply::Json(Shape::object(&[("status", Shape::Boolean)]))
+}
+
+/// The endpoints a configuration enables, in better-auth's order.
+pub fn endpoints(config: &Config) -> Vec<Endpoint> {
+    use Access::{Fresh, Optional, Public, Sensitive, Session};
+    use Method::{Get, Post};
+    use RequestBody::{Json, JsonOrForm, None as NoBody};
+    let user = || Shape::model("user");
+    let session = || Shape::model("session");
+    let s = || Shape::String;
+    let b = || Shape::Boolean;
+    let mut all = Vec::new();
+    if config.email_and_password.enabled {
+        all.push(endpoint(
+            "/sign-up/email",
+            Post,
+            Public,
+            JsonOrForm(Shape::object(&[
+                ("name", s()),
+                ("email", s()),
+                ("password", s()),
+                ("image?", s()),
+                ("callbackURL?", s()),
+                ("rememberMe?", b()),
+            ])),
+            Reply::Json(Shape::object(&[
+                ("token", s().nullable()),
+                ("user", user()),
+            ])),
+        ));
+        all.push(endpoint(
+            "/sign-in/email",
+            Post,
+            Public,
+            JsonOrForm(Shape::object(&[
+                ("email", s()),
+                ("password", s()),
+                ("callbackURL?", s()),
+                ("rememberMe?", b()),
+            ])),
+            Reply::Json(Shape::object(&[
+                ("redirect", b()),
+                ("token", s()),
+                ("url?", s()),
+                ("user", user()),
+            ])),
+        ));
+    }
+    all.push(endpoint(
+        "/sign-out",
+        Post,
+        Optional,
+        Json(Shape::object(&[
+            ("callbackURL?", s()),
+            ("disableRedirect?", b()),
+        ])),
+        Reply::Json(Shape::object(&[
+            ("success", b()),
+            ("url?", s()),
+            ("redirect?", b()),
+        ])),
+    ));
+    all.push(query(
+        endpoint(
+            "/get-session",
+            Get,
+            Optional,
+            NoBody,
+            Reply::Json(Shape::object(&[("session", session()), ("user", user())]).nullable()),
+        ),
+        &[("disableCookieCache?", s()), ("disableRefresh?", s())],
+    ));
+    all.push(endpoint(
+        "/list-sessions",
+        Get,
+        Fresh,
+        NoBody,
+        Reply::Json(session().array()),
+    ));
+    all.push(endpoint(
+        "/revoke-session",
+        Post,
+        Sensitive,
+        Json(Shape::object(&[("token", s())])),
+        status(),
+    ));
+    all.push(endpoint(
+        "/revoke-sessions",
+        Post,
+        Sensitive,
+        Json(Shape::object(&[])),
+        status(),
+    ));
+    all.push(endpoint(
+        "/revoke-other-sessions",
+        Post,
+        Sensitive,
+        Json(Shape::object(&[])),
+        status(),
+    ));
+    all.push(endpoint(
+        "/update-user",
+        Post,
+        Session,
+        Json(Shape::object(&[("name?", s()), ("image?", s().nullable())])),
+        status(),
+    ));
+    all.push(endpoint(
+        "/update-session",
+        Post,
+        Session,
+        Json(Shape::object(&[])),
+        Reply::Json(Shape::object(&[("session", session())])),
+    ));
+    if config.email_and_password.enabled {
+        all.push(endpoint(
+            "/change-password",
+            Post,
+            Sensitive,
+            Json(Shape::object(&[
+                ("currentPassword", s()),
+                ("newPassword", s()),
+                ("revokeOtherSessions?", b()),
+            ])),
+            Reply::Json(Shape::object(&[
+                ("token", s().nullable()),
+                ("user", user()),
+            ])),
+        ));
+        all.push(endpoint(
+            "/verify-password",
+            Post,
+            Sensitive,
+            Json(Shape::object(&[("password", s())])),
+            status(),
+        ));
+    }
+    all.push(endpoint(
+        "/change-email",
+        Post,
+        Sensitive,
+        Json(Shape::object(&[("newEmail", s()), ("callbackURL?", s())])),
+        status(),
+    ));
+    all.push(endpoint(
+        "/delete-user",
+        Post,
+        Sensitive,
+        Json(Shape::object(&[
+            ("password?", s()),
+            ("token?", s()),
+            ("callbackURL?", s()),
+        ])),
+        Reply::Json(Shape::object(&[("success", b()), ("message", s())])),
+    ));
+    all.push(query(
+        endpoint(
+            "/delete-user/callback",
+            Get,
+            Session,
+            NoBody,
+            Reply::JsonOrRedirect(Shape::object(&[("success", b()), ("message", s())])),
+        ),
+        &[("token", s()), ("callbackURL?", s())],
+    ));
+    if config.email_and_password.enabled {
+        all.push(endpoint(
+            "/request-password-reset",
+            Post,
+            Public,
+            Json(Shape::object(&[("email", s()), ("redirectTo?", s())])),
+            Reply::Json(Shape::object(&[("status", b()), ("message", s())])),
+        ));
+        all.push(query(
+            endpoint(
+                "/reset-password/:token",
+                Get,
+                Public,
+                NoBody,
+                Reply::Redirect,
+            ),
+            &[("callbackURL", s())],
+        ));
+        all.push(query(
+            endpoint(
+                "/reset-password",
+                Post,
+                Public,
+                Json(Shape::object(&[("newPassword", s()), ("token?", s())])),
+                status(),
+            ),
+            &[("token?", s())],
+        ));
+    }
+    all.push(endpoint(
+        "/send-verification-email",
+        Post,
+        Optional,
+        Json(Shape::object(&[("email", s()), ("callbackURL?", s())])),
+        status(),
+    ));
+    all.push(query(
+        endpoint(
+            "/verify-email",
+            Get,
+            Optional,
+            NoBody,
+            Reply::JsonOrRedirect(Shape::object(&[
+                ("status", b()),
+                ("user", user().nullable()),
+            ])),
+        ),
+        &[("token", s()), ("callbackURL?", s())],
+    ));
+    all.push(endpoint(
+        "/list-accounts",
+        Get,
+        Session,
+        NoBody,
+        Reply::Json(
+            Shape::object(&[
+                ("id", s()),
+                ("providerId", s()),
+                ("accountId", s()),
+                ("userId", s()),
+                ("createdAt", Shape::Date),
+                ("updatedAt", Shape::Date),
+                ("scopes", s().array()),
+            ])
+            .array(),
+        ),
+    ));
+    all.push(endpoint(
+        "/unlink-account",
+        Post,
+        Fresh,
+        Json(Shape::object(&[("providerId", s()), ("accountId?", s())])),
+        status(),
+    ));
+    let social_reply = Shape::OneOf(vec![
+        Shape::object(&[("url", s()), ("redirect", b())]),
+        Shape::object(&[
+            ("redirect", b()),
+            ("token", s()),
+            ("url?", s()),
+            ("user", user()),
+        ]),
+    ]);
+    all.push(endpoint(
+        "/sign-in/social",
+        Post,
+        Public,
+        Json(Shape::object(&[
+            ("provider", s()),
+            ("callbackURL?", s()),
+            ("newUserCallbackURL?", s()),
+            ("errorCallbackURL?", s()),
+            ("disableRedirect?", b()),
+            ("idToken?", Shape::Json),
+            ("scopes?", s().array()),
+            ("requestSignUp?", b()),
+            ("loginHint?", s()),
+        ])),
+        Reply::Json(social_reply),
+    ));
+    all.push(endpoint(
+        "/callback/:id",
+        Get,
+        Public,
+        NoBody,
+        Reply::Redirect,
+    ));
+    all.push(endpoint(
+        "/callback/:id",
+        Post,
+        Public,
+        JsonOrForm(Shape::Json),
+        Reply::Redirect,
+    ));
+    all.push(endpoint(
+        "/link-social",
+        Post,
+        Session,
+        Json(Shape::object(&[
+            ("provider", s()),
+            ("callbackURL?", s()),
+            ("errorCallbackURL?", s()),
+            ("disableRedirect?", b()),
+            ("idToken?", Shape::Json),
+            ("scopes?", s().array()),
+        ])),
+        Reply::Json(Shape::object(&[
+            ("url", s()),
+            ("redirect", b()),
+            ("status?", b()),
+        ])),
+    ));
+    all.push(endpoint(
+        "/get-access-token",
+        Post,
+        Optional,
+        Json(Shape::object(&[
+            ("providerId", s()),
+            ("accountId?", s()),
+            ("userId?", s()),
+        ])),
+        Reply::Json(Shape::object(&[
+            ("accessToken", s()),
+            ("accessTokenExpiresAt?", Shape::Date),
+            ("scopes", s().array()),
+            ("idToken?", s()),
+        ])),
+    ));
+    all.push(endpoint(
+        "/refresh-token",
+        Post,
+        Optional,
+        Json(Shape::object(&[
+            ("providerId", s()),
+            ("accountId?", s()),
+            ("userId?", s()),
+        ])),
+        Reply::Json(Shape::Json),
+    ));
+    all.push(query(
+        endpoint(
+            "/account-info",
+            Get,
+            Session,
+            NoBody,
+            Reply::Json(Shape::Json),
+        ),
+        &[("accountId?", s())],
+    ));
+    all.push(endpoint(
+        "/ok",
+        Get,
+        Public,
+        NoBody,
+        Reply::Json(Shape::object(&[("ok", b())])),
+    ));
+    all.push(query(
+        endpoint("/error", Get, Public, NoBody, Reply::Html),
+        &[("error?", s()), ("error_description?", s())],
+    ));
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_segment_by_segment() {
+        let callback = endpoint(
+            "/callback/:id",
+            Method::Get,
+            Access::Public,
+            RequestBody::None,
+            Reply::Redirect,
+        );
+        assert!(callback.matches(Method::Get, "/callback/github"));
+        assert!(!callback.matches(Method::Post, "/callback/github"));
+        assert!(!callback.matches(Method::Get, "/callback/"));
+        assert!(!callback.matches(Method::Get, "/callback/github/"));
+        assert!(!callback.matches(Method::Get, "/callback"));
+    }
+
+    #[test]
+    fn email_and_password_routes_follow_the_config() {
+        let off = Config::parse("auth.toml", "").unwrap_or_else(|e| panic!("{e}"));
+        let on = Config::parse("auth.toml", "[email-and-password]\nenabled = true\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let has = |config: &Config, path: &str| endpoints(config).iter().any(|e| e.path == path);
+        assert!(!has(&off, "/sign-in/email") && has(&on, "/sign-in/email"));
+        assert!(has(&off, "/get-session") && has(&on, "/get-session"));
+    }
+}

@@ -1,0 +1,248 @@
+//! The shape of a request or response body: a small type language that generators (TypeScript,
+//! OpenAPI, Rust clients) render and that tests check real bodies against. Model objects
+//! (`user`, `session`) are resolved from the Schema IR, so additional fields and `returned`
+//! flow into every body type (B12, B14).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::schema::{FieldType, Schema};
+
+/// A JSON shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "of")]
+pub enum Shape {
+    String,
+    Boolean,
+    Number,
+    /// An ISO-8601 string in UTC with three fractional digits (`2026-11-28T08:16:29.226Z`).
+    Date,
+    /// Any JSON value.
+    Json,
+    Nullable(Box<Shape>),
+    Array(Box<Shape>),
+    Object(Vec<Property>),
+    /// The returned fields of a model of the Schema IR (logical names).
+    Model(String),
+    /// One of several shapes (tried in order).
+    OneOf(Vec<Shape>),
+}
+
+/// A property of an object shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Property {
+    pub name: String,
+    pub shape: Shape,
+    /// May be absent.
+    pub optional: bool,
+}
+
+impl Shape {
+    pub fn nullable(self) -> Self {
+        Self::Nullable(Box::new(self))
+    }
+
+    pub fn array(self) -> Self {
+        Self::Array(Box::new(self))
+    }
+
+    pub fn model(model: &str) -> Self {
+        Self::Model(model.to_owned())
+    }
+
+    /// An object from `(name, shape)` pairs; a name ending in `?` is optional.
+    pub fn object(properties: &[(&str, Shape)]) -> Self {
+        Self::Object(
+            properties
+                .iter()
+                .map(|(name, shape)| Property {
+                    name: name.trim_end_matches('?').to_owned(),
+                    shape: shape.clone(),
+                    optional: name.ends_with('?'),
+                })
+                .collect(),
+        )
+    }
+
+    /// The shape of a field type.
+    pub fn of_field(ty: FieldType) -> Self {
+        match ty {
+            FieldType::String => Self::String,
+            FieldType::Number => Self::Number,
+            FieldType::Boolean => Self::Boolean,
+            FieldType::Date => Self::Date,
+            FieldType::Json => Self::Json,
+            FieldType::StringArray => Self::String.array(),
+            FieldType::NumberArray => Self::Number.array(),
+        }
+    }
+
+    /// Replaces model references by the object of the model's returned fields.
+    pub fn resolve(&self, schema: &Schema) -> Result<Shape, String> {
+        Ok(match self {
+            Self::Model(model) => {
+                let table = schema
+                    .model(model)
+                    .ok_or_else(|| format!("model `{model}` is not in the schema"))?;
+                Self::Object(
+                    table
+                        .columns
+                        .iter()
+                        .filter(|c| c.returned)
+                        .map(|c| Property {
+                            name: c.field.clone(),
+                            shape: if c.required {
+                                Self::of_field(c.ty)
+                            } else {
+                                Self::of_field(c.ty).nullable()
+                            },
+                            optional: false,
+                        })
+                        .collect(),
+                )
+            }
+            Self::Nullable(inner) => inner.resolve(schema)?.nullable(),
+            Self::Array(inner) => inner.resolve(schema)?.array(),
+            Self::Object(properties) => Self::Object(
+                properties
+                    .iter()
+                    .map(|p| {
+                        Ok(Property {
+                            shape: p.shape.resolve(schema)?,
+                            ..p.clone()
+                        })
+                    })
+                    .collect::<Result<_, String>>()?,
+            ),
+            Self::OneOf(shapes) => Self::OneOf(
+                shapes
+                    .iter()
+                    .map(|s| s.resolve(schema))
+                    .collect::<Result<_, String>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+
+    /// Checks a JSON value against a resolved shape; the error names the path.
+    pub fn check(&self, value: &Value) -> Result<(), String> {
+        self.check_at(value, "$")
+    }
+
+    fn check_at(&self, value: &Value, path: &str) -> Result<(), String> {
+        let fail = |what: &str| Err(format!("{path}: expected {what}, found {value}"));
+        match (self, value) {
+            (Self::Json, _) => Ok(()),
+            (Self::Nullable(_), Value::Null) => Ok(()),
+            (Self::Nullable(inner), _) => inner.check_at(value, path),
+            (Self::String, Value::String(_)) => Ok(()),
+            (Self::Boolean, Value::Bool(_)) => Ok(()),
+            (Self::Number, Value::Number(_)) => Ok(()),
+            (Self::Date, Value::String(s)) if is_iso_millis(s) => Ok(()),
+            (Self::Array(inner), Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, item)| inner.check_at(item, &format!("{path}[{i}]"))),
+            (Self::Object(properties), Value::Object(map)) => {
+                for property in properties {
+                    match map.get(&property.name) {
+                        Some(v) => property
+                            .shape
+                            .check_at(v, &format!("{path}.{}", property.name))?,
+                        None if property.optional => {}
+                        None => return Err(format!("{path}.{}: missing", property.name)),
+                    }
+                }
+                match map
+                    .keys()
+                    .find(|k| !properties.iter().any(|p| &p.name == *k))
+                {
+                    Some(extra) => Err(format!("{path}.{extra}: not in the shape")),
+                    None => Ok(()),
+                }
+            }
+            (Self::OneOf(shapes), _) => {
+                let errors: Vec<String> = shapes
+                    .iter()
+                    .filter_map(|s| s.check_at(value, path).err())
+                    .collect();
+                if errors.len() < shapes.len() {
+                    Ok(())
+                } else {
+                    Err(errors.join(" | "))
+                }
+            }
+            (Self::Model(model), _) => Err(format!("{path}: unresolved model {model}")),
+            (Self::String, _) => fail("a string"),
+            (Self::Boolean, _) => fail("a boolean"),
+            (Self::Number, _) => fail("a number"),
+            (Self::Date, _) => fail("an ISO date with milliseconds"),
+            (Self::Array(_), _) => fail("an array"),
+            (Self::Object(_), _) => fail("an object"),
+        }
+    }
+}
+
+/// `2026-11-28T08:16:29.226Z`.
+fn is_iso_millis(value: &str) -> bool {
+    let b = value.as_bytes();
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+    b.len() == 24
+        && digits.iter().all(|i| b[*i].is_ascii_digit())
+        && [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+            (23, b'Z'),
+        ]
+        .iter()
+        .all(|(i, c)| b[*i] == *c)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn objects_are_checked_strictly() {
+        let shape = Shape::object(&[("a", Shape::String), ("b?", Shape::Number.nullable())]);
+        assert!(shape.check(&json!({"a": "x"})).is_ok());
+        assert!(shape.check(&json!({"a": "x", "b": null})).is_ok());
+        assert_eq!(
+            shape.check(&json!({"b": 1})),
+            Err("$.a: missing".to_owned())
+        );
+        assert_eq!(
+            shape.check(&json!({"a": "x", "c": 1})),
+            Err("$.c: not in the shape".to_owned())
+        );
+        assert!(shape.check(&json!({"a": 1})).is_err());
+    }
+
+    #[test]
+    fn dates_have_milliseconds() {
+        assert!(
+            Shape::Date
+                .check(&json!("2026-11-28T08:16:29.226Z"))
+                .is_ok()
+        );
+        assert!(Shape::Date.check(&json!("2026-11-28T08:16:29Z")).is_err());
+        assert!(
+            Shape::Date
+                .check(&json!("2026-11-28 08:16:29.226"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn one_of_takes_the_first_that_fits() {
+        let shape = Shape::OneOf(vec![Shape::String, Shape::Boolean]);
+        assert!(shape.check(&json!(true)).is_ok());
+        assert!(shape.check(&json!(1)).is_err());
+    }
+}
