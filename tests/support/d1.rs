@@ -156,8 +156,8 @@ pub fn database_file(state: &Path) -> Result<PathBuf, String> {
     }
 }
 
-/// Runs `npm ci` in `harness` (an npm project with a lockfile that pins wrangler) unless its
-/// `node_modules` is current. Test processes run at the same time, so one installs under an
+/// Runs `npm ci` in `harness` (an npm project with a lockfile: `tests/d1`, `tests/js`,
+/// `examples/d1`) unless its `node_modules` is current. Test processes run at the same time, so one installs under an
 /// exclusive lock while the others wait for it.
 pub fn ensure_installed(harness: &Path) -> Result<(), String> {
     if installed(harness) {
@@ -192,12 +192,11 @@ pub fn ensure_installed(harness: &Path) -> Result<(), String> {
 /// newer (a version bump pulled from git).
 fn installed(harness: &Path) -> bool {
     let modified = |p: PathBuf| fs::metadata(p).and_then(|m| m.modified()).ok();
-    let wrangler = harness.join("node_modules/wrangler/bin/wrangler.js");
     match (
         modified(harness.join("node_modules/.package-lock.json")),
         modified(harness.join("package-lock.json")),
     ) {
-        (Some(installed), Some(locked)) => installed >= locked && wrangler.is_file(),
+        (Some(installed), Some(locked)) => installed >= locked,
         _ => false,
     }
 }

@@ -28,6 +28,10 @@ pub enum CliError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Files(#[from] auth_core::migrate::files::FilesError),
+    #[error("--target sql needs --dialect sqlite|d1|postgres|mysql")]
+    MissingDialect,
+    #[error("cannot generate: {0}")]
+    Emit(String),
     #[error("`{0}` is not a migration name: use lower-case letters, digits, `_` and `-`")]
     BadSlug(String),
     #[error(

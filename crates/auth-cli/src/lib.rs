@@ -14,7 +14,7 @@ use auth_core::{Config, Schema, sql};
 pub use error::CliError;
 pub use opt::{
     CheckOpt, Command, GenerateOpt, MigrateApplyOpt, MigrateBaselineOpt, MigrateCommand,
-    MigrateNewOpt, MigrateStatusOpt, Opt,
+    MigrateNewOpt, MigrateStatusOpt, Opt, Target,
 };
 
 /// Runs one command, writing its primary output to `stdout`.
@@ -52,12 +52,25 @@ fn stdout_error(source: std::io::Error) -> CliError {
 fn run_generate(opt: &GenerateOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
     let config = Config::load(&opt.config)?;
     let schema = Schema::build(&config)?;
-    let sql = sql::render_schema(&schema, opt.dialect);
+    let endpoints = auth_core::endpoints::endpoints(&config);
+    let text = match (opt.target, opt.dialect) {
+        (Target::Sql, Some(dialect)) => sql::render_schema(&schema, dialect),
+        (Target::Sql, None) => return Err(CliError::MissingDialect),
+        (Target::Typescript, _) => {
+            auth_core::emit::typescript(&schema, &endpoints).map_err(CliError::Emit)?
+        }
+        (Target::Openapi, _) => {
+            let document = auth_core::emit::openapi(&schema, &endpoints, "/api/auth")
+                .map_err(CliError::Emit)?;
+            serde_json::to_string_pretty(&document).map_err(|e| CliError::Emit(e.to_string()))?
+                + "\n"
+        }
+    };
     match &opt.out {
-        Some(path) => std::fs::write(path, sql).map_err(|source| CliError::Write {
+        Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write {
             path: path.clone(),
             source,
         }),
-        None => stdout.write_all(sql.as_bytes()).map_err(stdout_error),
+        None => stdout.write_all(text.as_bytes()).map_err(stdout_error),
     }
 }

@@ -15,7 +15,8 @@ pub struct Opt {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the complete SQL schema for a dialect (no database connection, no network).
+    /// Write the SQL schema for a dialect, TypeScript types with a typed client, or an OpenAPI 3.1
+    /// document (no database connection, no network).
     Generate(GenerateOpt),
     /// Apply the migrations folder to a live database, or show where each file stands.
     #[command(subcommand)]
@@ -26,15 +27,27 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct GenerateOpt {
-    /// SQL dialect: sqlite, d1, postgres or mysql.
+    /// What to generate: the SQL schema (needs --dialect), a TypeScript module (types and a
+    /// client), or an OpenAPI 3.1 document.
+    #[arg(long, value_enum, default_value_t = Target::Sql)]
+    pub target: Target,
+    /// SQL dialect: sqlite, d1, postgres or mysql (for --target sql).
     #[arg(long, value_parser = parse_dialect)]
-    pub dialect: Dialect,
+    pub dialect: Option<Dialect>,
     /// The configuration file.
     #[arg(long, default_value = "auth.toml")]
     pub config: PathBuf,
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// `generate --target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    Sql,
+    Typescript,
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 pub mod adopt;
 pub mod config;
 pub mod drift;
+pub mod emit;
 pub mod endpoints;
 pub mod migrate;
 pub mod schema;

@@ -133,13 +133,19 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
             "/sign-up/email",
             Post,
             Public,
-            JsonOrForm(Shape::object(&[
-                ("name", s()),
-                ("email", s()),
-                ("password", s()),
-                ("image?", s()),
-                ("callbackURL?", s()),
-                ("rememberMe?", b()),
+            JsonOrForm(Shape::Merge(vec![
+                Shape::object(&[
+                    ("name", s()),
+                    ("email", s()),
+                    ("password", s()),
+                    ("image?", s()),
+                    ("callbackURL?", s()),
+                    ("rememberMe?", b()),
+                ]),
+                Shape::ModelInput {
+                    model: "user".to_owned(),
+                    partial: false,
+                },
             ])),
             Reply::Json(Shape::object(&[
                 ("token", s().nullable()),
@@ -220,14 +226,23 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         "/update-user",
         Post,
         Session,
-        Json(Shape::object(&[("name?", s()), ("image?", s().nullable())])),
+        Json(Shape::Merge(vec![
+            Shape::object(&[("name?", s()), ("image?", s().nullable())]),
+            Shape::ModelInput {
+                model: "user".to_owned(),
+                partial: true,
+            },
+        ])),
         status(),
     ));
     all.push(endpoint(
         "/update-session",
         Post,
         Session,
-        Json(Shape::object(&[])),
+        Json(Shape::ModelInput {
+            model: "session".to_owned(),
+            partial: true,
+        }),
         Reply::Json(Shape::object(&[("session", session())])),
     ));
     if config.email_and_password.enabled {

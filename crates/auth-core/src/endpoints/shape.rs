@@ -24,6 +24,15 @@ pub enum Shape {
     Object(Vec<Property>),
     /// The returned fields of a model of the Schema IR (logical names).
     Model(String),
+    /// The fields of a model that clients may set (`input = true`) beyond better-auth's core
+    /// ones: additional fields and plugin fields. Optional when `partial` (updates), when not
+    /// required, or when they have a default.
+    ModelInput {
+        model: String,
+        partial: bool,
+    },
+    /// The properties of several object shapes, concatenated.
+    Merge(Vec<Shape>),
     /// One of several shapes (tried in order).
     OneOf(Vec<Shape>),
 }
@@ -77,10 +86,51 @@ impl Shape {
         }
     }
 
-    /// Replaces model references by the object of the model's returned fields.
+    /// Replaces model references by the object of the model's returned fields, model inputs by
+    /// their settable fields, and merges by one object.
     pub fn resolve(&self, schema: &Schema) -> Result<Shape, String> {
+        self.resolve_with(schema, true)
+    }
+
+    /// Like [`Shape::resolve`] but keeps model references (generators name them as types).
+    pub fn resolve_inputs(&self, schema: &Schema) -> Result<Shape, String> {
+        self.resolve_with(schema, false)
+    }
+
+    fn resolve_with(&self, schema: &Schema, models: bool) -> Result<Shape, String> {
         Ok(match self {
-            Self::Model(model) => {
+            Self::ModelInput { model, partial } => {
+                let table = schema
+                    .model(model)
+                    .ok_or_else(|| format!("model `{model}` is not in the schema"))?;
+                Self::Object(
+                    table
+                        .columns
+                        .iter()
+                        .filter(|c| c.input && c.origin != crate::schema::Origin::Core)
+                        .map(|c| Property {
+                            name: c.field.clone(),
+                            shape: if c.required {
+                                Self::of_field(c.ty)
+                            } else {
+                                Self::of_field(c.ty).nullable()
+                            },
+                            optional: *partial || !c.required || c.default.is_some(),
+                        })
+                        .collect(),
+                )
+            }
+            Self::Merge(parts) => {
+                let mut properties = Vec::new();
+                for part in parts {
+                    match part.resolve_with(schema, models)? {
+                        Self::Object(more) => properties.extend(more),
+                        other => return Err(format!("cannot merge {other:?} into an object")),
+                    }
+                }
+                Self::Object(properties)
+            }
+            Self::Model(model) if models => {
                 let table = schema
                     .model(model)
                     .ok_or_else(|| format!("model `{model}` is not in the schema"))?;
@@ -101,14 +151,14 @@ impl Shape {
                         .collect(),
                 )
             }
-            Self::Nullable(inner) => inner.resolve(schema)?.nullable(),
-            Self::Array(inner) => inner.resolve(schema)?.array(),
+            Self::Nullable(inner) => inner.resolve_with(schema, models)?.nullable(),
+            Self::Array(inner) => inner.resolve_with(schema, models)?.array(),
             Self::Object(properties) => Self::Object(
                 properties
                     .iter()
                     .map(|p| {
                         Ok(Property {
-                            shape: p.shape.resolve(schema)?,
+                            shape: p.shape.resolve_with(schema, models)?,
                             ..p.clone()
                         })
                     })
@@ -117,7 +167,7 @@ impl Shape {
             Self::OneOf(shapes) => Self::OneOf(
                 shapes
                     .iter()
-                    .map(|s| s.resolve(schema))
+                    .map(|s| s.resolve_with(schema, models))
                     .collect::<Result<_, String>>()?,
             ),
             other => other.clone(),
@@ -172,7 +222,10 @@ impl Shape {
                     Err(errors.join(" | "))
                 }
             }
-            (Self::Model(model), _) => Err(format!("{path}: unresolved model {model}")),
+            (Self::Model(model) | Self::ModelInput { model, .. }, _) => {
+                Err(format!("{path}: unresolved model {model}"))
+            }
+            (Self::Merge(_), _) => Err(format!("{path}: unresolved merge")),
             (Self::String, _) => fail("a string"),
             (Self::Boolean, _) => fail("a boolean"),
             (Self::Number, _) => fail("a number"),

@@ -305,9 +305,17 @@ pub(super) fn contribute(plugin: Plugin, config: &Config, out: &mut Contribution
         }
         Plugin::Stripe => {
             let options = config.plugins.stripe_options();
-            extend("user", vec![string("stripeCustomerId").optional()]);
+            // better-auth leaves it settable by clients (no `input: false`); a user could point
+            // their account at someone else's Stripe customer. Here only the server sets it.
+            extend(
+                "user",
+                vec![string("stripeCustomerId").optional().no_input()],
+            );
             if options.organization {
-                extend("organization", vec![string("stripeCustomerId").optional()]);
+                extend(
+                    "organization",
+                    vec![string("stripeCustomerId").optional().no_input()],
+                );
             }
             if options.subscription {
                 tables.push(ModelDef::new(
