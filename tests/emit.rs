@@ -102,9 +102,7 @@ fn recorded_bodies() -> Vec<(String, String)> {
             continue;
         };
         let ok = lines.iter().any(|l| l.starts_with("< HTTP/1.1 200"));
-        let json = lines
-            .iter()
-            .any(|l| *l == "< content-type: application/json");
+        let json = lines.contains(&"< content-type: application/json");
         let body = lines
             .iter()
             .skip_while(|l| !l.starts_with("--- body:"))
