@@ -4,3 +4,4 @@
 
 pub mod introspect;
 pub mod migrate;
+pub mod wire;

@@ -1,0 +1,20 @@
+//! better-auth 1.7's byte-exact wire primitives: ids and tokens, password hashes, cookie names,
+//! signed cookie values and `Set-Cookie` lines, ISO-8601 timestamps and the signing secret.
+//!
+//! Each function reproduces one piece of better-auth 1.7.25 (and better-call 1.4.5, its router)
+//! so that a database and cookies written by better-auth are read here unchanged, and the other
+//! way round. The ground truth is `research/better-auth-wire.md` and the transcripts under
+//! `research/captures/`; the tests carry the values recorded there. Nothing here depends on an
+//! HTTP library: the endpoints translate to and from these strings.
+
+pub mod cookie;
+pub mod id;
+pub mod password;
+pub mod secret;
+pub mod time;
+
+mod hasher;
+mod js;
+
+pub use hasher::PasswordHasher;
+pub use secret::{Secret, SecretError};
