@@ -2,10 +2,13 @@
 
 pub mod adopt;
 pub mod config;
+#[cfg(feature = "derive")]
+pub mod derive;
 pub mod drift;
 pub mod emit;
 pub mod endpoints;
 pub mod migrate;
+pub mod model;
 pub mod schema;
 pub mod sql;
 

@@ -1,3 +1,25 @@
-//! `#[derive(AuthModel)]` will live here as a thin shim: the derive's parsing and expansion belong
-//! to `auth-core`, where they are unit-tested without a compiler in the loop. Until that derive
-//! lands (its own issue) this crate exports nothing.
+//! `#[derive(AuthModel)]`: checks a struct of a model's additional fields against `auth.toml` at
+//! compile time and implements `auth_core::model::AuthModel` for it.
+//!
+//! A thin shim: the parsing, the checks and the expansion live in `auth_core::derive`, where they
+//! are unit-tested on the pretty-printed expansion. The crate using the derive depends on
+//! `auth-core` (the generated code names `::auth_core::model`).
+//!
+//! ```ignore
+//! #[derive(auth_macros::AuthModel)]
+//! #[auth(model = "user")] // reads CARGO_MANIFEST_DIR/auth.toml unless `config = "…"`
+//! pub struct UserFields {
+//!     pub plan: Option<String>,              // required = false
+//!     pub notification_tokens: Vec<String>,  // type = "string[]"
+//!     #[auth(rename = "tenantId")]
+//!     pub tenant: Option<String>,
+//! }
+//! ```
+
+use proc_macro::TokenStream;
+
+/// See the crate documentation.
+#[proc_macro_derive(AuthModel, attributes(auth))]
+pub fn derive_auth_model(input: TokenStream) -> TokenStream {
+    auth_core::derive::expand(input.into()).into()
+}

@@ -1,0 +1,6 @@
+#[derive(auth_macros::AuthModel)]
+struct UserFields {
+    plan: Option<String>,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(auth_macros::AuthModel)]
+#[auth(model = "usr")]
+struct UserFields {
+    plan: Option<String>,
+}
+
+fn main() {}
