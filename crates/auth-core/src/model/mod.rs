@@ -8,7 +8,7 @@
 //! (B14).
 //!
 //! This module is always compiled and has no dependency beyond `serde_json`; the derive's own
-//! logic (syn, quote) sits behind the `derive` feature in [`crate::derive`].
+//! logic (syn, quote) sits behind the `derive` feature in `auth_core::derive`.
 
 mod date;
 mod value;
