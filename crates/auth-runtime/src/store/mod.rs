@@ -1,0 +1,556 @@
+//! The one place the runtime reads and writes rows.
+//!
+//! Callers speak logical names — models (`user`, `twoFactor`) and fields (`emailVerified`,
+//! `userId`) — and [`Value`]s. Table names, column names and how each dialect stores a value all
+//! come from the Schema IR and the codec ([`codec`]): nothing here spells a column name.
+//!
+//! Every insert writes every column (ids, `Now` timestamps and static defaults filled in by the
+//! store), so a database adopted from better-auth, which has no SQL defaults, works as well as
+//! one we created (B11).
+
+mod codec;
+mod id;
+mod network;
+mod plan;
+mod query;
+mod sqlite;
+mod value;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use auth_core::schema::IdStrategy;
+use auth_core::{Dialect, Schema};
+use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use codec::{Raw, Storage};
+use plan::{SessionJoin, Statement, TablePlan};
+
+pub use id::{IdGenerator, RandomId};
+pub use query::{Op, Sort, SortDirection, Where};
+pub use value::{Row, Timestamp, Value};
+
+use crate::migrate::DatabaseUrl;
+
+/// What can go wrong reading or writing rows. Nothing a database holds makes the store panic.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unknown model `{0}`: not a table of this schema")]
+    UnknownModel(String),
+    #[error("model `{model}` has no field `{field}`")]
+    UnknownField { model: String, field: String },
+    #[error("{model}.{field} takes {expected}, not {got}")]
+    Type {
+        model: String,
+        field: String,
+        expected: &'static str,
+        got: &'static str,
+    },
+    #[error("{model}.{field}: cannot read the stored value {found}")]
+    Decode {
+        model: String,
+        field: String,
+        found: String,
+    },
+    /// A unique index or primary key refused the row: the value is taken (for example a second
+    /// sign-up with the same email, however concurrent).
+    #[error("{model}: a unique value is already taken ({message})")]
+    UniqueViolation { model: String, message: String },
+    #[error("{model}: the row refers to a row that does not exist ({message})")]
+    ForeignKeyViolation { model: String, message: String },
+    #[error("{url} is a {actual} database, not {dialect}")]
+    DialectMismatch {
+        url: String,
+        actual: Dialect,
+        dialect: Dialect,
+    },
+    #[error("{0}")]
+    Url(String),
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+}
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Pool size for PostgreSQL and MySQL (default 10); number of SQLite reader connections
+    /// (default: the number of CPUs).
+    pub connections: Option<u32>,
+    /// Produces ids when the schema's id strategy is `text` (default [`RandomId`]).
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            connections: None,
+            ids: Arc::new(RandomId),
+        }
+    }
+}
+
+/// Reads and writes the rows of a schema's models on one database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dialect: Dialect,
+    id: IdStrategy,
+    tables: Vec<TablePlan>,
+    session_join: Option<SessionJoin>,
+    ids: Arc<dyn IdGenerator>,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(PgPool),
+    Mysql(MySqlPool),
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("dialect", &self.inner.dialect)
+            .field("tables", &self.inner.tables.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a write did, as the backends report it.
+struct Written {
+    affected: u64,
+    /// The generated key of an insert into a table with a database-generated id.
+    generated: Option<i64>,
+}
+
+impl Store {
+    /// Connects with default options. `url` is `sqlite:PATH` (created if missing), `postgres://…`
+    /// or `mysql://…`; `dialect` must be its engine's (`d1` reads and writes as SQLite does).
+    pub async fn connect(schema: &Schema, dialect: Dialect, url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(schema, dialect, url, StoreOptions::default()).await
+    }
+
+    pub async fn connect_with(
+        schema: &Schema,
+        dialect: Dialect,
+        url: &str,
+        options: StoreOptions,
+    ) -> Result<Self, StoreError> {
+        let parsed = DatabaseUrl::parse(url).map_err(|e| StoreError::Url(e.to_string()))?;
+        let actual = parsed.dialect();
+        let compatible = actual == dialect || (actual == Dialect::Sqlite && dialect == Dialect::D1);
+        if !compatible {
+            return Err(StoreError::DialectMismatch {
+                url: parsed.to_string(),
+                actual,
+                dialect,
+            });
+        }
+        let backend = match parsed {
+            DatabaseUrl::Sqlite(path) => Backend::Sqlite(open_sqlite(&path, options.connections)?),
+            DatabaseUrl::Postgres(url) => Backend::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(options.connections.unwrap_or(10))
+                    .connect(&url)
+                    .await?,
+            ),
+            DatabaseUrl::Mysql(url) => Backend::Mysql(
+                MySqlPoolOptions::new()
+                    .max_connections(options.connections.unwrap_or(10))
+                    .connect(&url)
+                    .await?,
+            ),
+        };
+        Self::build(schema, dialect, backend, options.ids)
+    }
+
+    /// A store on an existing PostgreSQL pool.
+    pub fn from_pg_pool(schema: &Schema, pool: PgPool) -> Result<Self, StoreError> {
+        Self::build(
+            schema,
+            Dialect::Postgres,
+            Backend::Postgres(pool),
+            Arc::new(RandomId),
+        )
+    }
+
+    /// A store on an existing MySQL pool.
+    pub fn from_mysql_pool(schema: &Schema, pool: MySqlPool) -> Result<Self, StoreError> {
+        Self::build(
+            schema,
+            Dialect::Mysql,
+            Backend::Mysql(pool),
+            Arc::new(RandomId),
+        )
+    }
+
+    fn build(
+        schema: &Schema,
+        dialect: Dialect,
+        backend: Backend,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Result<Self, StoreError> {
+        let dialect = if dialect == Dialect::D1 {
+            Dialect::Sqlite
+        } else {
+            dialect
+        };
+        let tables: Vec<TablePlan> = schema
+            .tables
+            .iter()
+            .map(|table| TablePlan::new(schema, table, dialect))
+            .collect();
+        let find = |model: &str| tables.iter().find(|t| t.model == model);
+        let session_join = match (find(SESSION_MODEL), find(USER_MODEL)) {
+            (Some(session), Some(user)) => Some(SessionJoin::new(dialect, session, user)?),
+            _ => None,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                dialect,
+                id: schema.id,
+                tables,
+                session_join,
+                ids,
+                backend,
+            }),
+        })
+    }
+
+    /// The dialect whose codec this store uses (`d1` reads and writes as `sqlite`).
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect
+    }
+
+    fn table(&self, model: &str) -> Result<&TablePlan, StoreError> {
+        self.inner
+            .tables
+            .iter()
+            .find(|t| t.model == model)
+            .ok_or_else(|| StoreError::UnknownModel(model.to_owned()))
+    }
+
+    /// Inserts a row and returns it as written: with its id (generated when the schema's ids
+    /// are `text` or `uuid` and none is given, read back when the database generates it),
+    /// `Now` columns and `on_update_now` columns at the current time, and static defaults for
+    /// every field not given. Every column is written.
+    pub async fn insert(&self, model: &str, mut row: Row) -> Result<Row, StoreError> {
+        let table = self.table(model)?;
+        reject_unknown(table, &row)?;
+        let now = Timestamp::now();
+        let mut values = Vec::with_capacity(table.columns.len());
+        let mut generated_key = None;
+        for (i, column) in table.columns.iter().enumerate() {
+            let value = if let Some(value) = row.remove(&column.field) {
+                value
+            } else if column.primary_key {
+                match self.inner.id {
+                    IdStrategy::Text => Value::String(self.inner.ids.generate(model)),
+                    IdStrategy::Uuid => Value::String(id::uuid_v4()),
+                    IdStrategy::Serial => {
+                        generated_key = Some(column);
+                        continue;
+                    }
+                }
+            } else if let Some(default) = &column.default {
+                codec::default_value(column.storage.ty, default, now)
+            } else if column.on_update_now {
+                Value::Date(now)
+            } else {
+                Value::Null
+            };
+            values.push((i, value));
+        }
+        let statement = plan::insert(self.inner.dialect, table, &values, generated_key)?;
+        let written = self
+            .write(table, &statement, generated_key.is_some())
+            .await?;
+        let mut out: Row = values
+            .into_iter()
+            .filter_map(|(i, v)| table.columns.get(i).map(|c| (c.field.clone(), v)))
+            .collect();
+        if let (Some(column), Some(key)) = (generated_key, written.generated) {
+            out.insert(column.field.clone(), Value::String(key.to_string()));
+        }
+        Ok(out)
+    }
+
+    /// The first row matching every condition.
+    pub async fn find_one(
+        &self,
+        model: &str,
+        conditions: &[Where],
+    ) -> Result<Option<Row>, StoreError> {
+        let table = self.table(model)?;
+        let statement = plan::select(self.inner.dialect, table, conditions, None, Some(1), None)?;
+        let rows = self.read(table, &statement).await?;
+        rows.into_iter()
+            .next()
+            .map(|raw| decode_row(table, raw))
+            .transpose()
+    }
+
+    /// The rows matching every condition, ordered and paged.
+    pub async fn find_many(
+        &self,
+        model: &str,
+        conditions: &[Where],
+        sort: Option<&Sort>,
+        limit: Option<u64>,
+        offset: Option<u64>,
+    ) -> Result<Vec<Row>, StoreError> {
+        let table = self.table(model)?;
+        let statement = plan::select(self.inner.dialect, table, conditions, sort, limit, offset)?;
+        let rows = self.read(table, &statement).await?;
+        rows.into_iter().map(|raw| decode_row(table, raw)).collect()
+    }
+
+    /// How many rows match every condition.
+    pub async fn count(&self, model: &str, conditions: &[Where]) -> Result<u64, StoreError> {
+        let table = self.table(model)?;
+        let statement = plan::count(self.inner.dialect, table, conditions)?;
+        let number = Storage {
+            ty: auth_core::schema::FieldType::Number,
+            integer_id: false,
+            uuid: false,
+        };
+        let rows = self.fetch(table, &statement, &[number]).await?;
+        match rows.first().and_then(|r| r.first()) {
+            Some(Raw::Int(n)) => Ok(u64::try_from(*n).unwrap_or(0)),
+            other => Err(StoreError::Decode {
+                model: table.model.clone(),
+                field: "count(*)".to_owned(),
+                found: format!("{other:?}"),
+            }),
+        }
+    }
+
+    /// Sets fields of every row matching the conditions, and `on_update_now` fields (`updatedAt`)
+    /// not given to the current time. Returns how many rows matched.
+    pub async fn update(
+        &self,
+        model: &str,
+        conditions: &[Where],
+        mut row: Row,
+    ) -> Result<u64, StoreError> {
+        let table = self.table(model)?;
+        reject_unknown(table, &row)?;
+        let now = Timestamp::now();
+        let mut values = Vec::with_capacity(row.len() + 1);
+        for (i, column) in table.columns.iter().enumerate() {
+            if let Some(value) = row.remove(&column.field) {
+                values.push((i, value));
+            } else if column.on_update_now {
+                values.push((i, Value::Date(now)));
+            }
+        }
+        if values.is_empty() {
+            return Ok(0);
+        }
+        let statement = plan::update(self.inner.dialect, table, &values, conditions)?;
+        Ok(self.write(table, &statement, false).await?.affected)
+    }
+
+    /// Deletes every row matching the conditions; returns how many.
+    pub async fn delete(&self, model: &str, conditions: &[Where]) -> Result<u64, StoreError> {
+        let table = self.table(model)?;
+        let statement = plan::delete(self.inner.dialect, table, conditions)?;
+        Ok(self.write(table, &statement, false).await?.affected)
+    }
+
+    /// The session with this token and its user, in one query (get-session's hot path). `None`
+    /// when no session has the token, or the schema has no session table.
+    pub async fn session_with_user(&self, token: &str) -> Result<Option<(Row, Row)>, StoreError> {
+        let Some(join) = &self.inner.session_join else {
+            return Ok(None);
+        };
+        let session = self.table(SESSION_MODEL)?;
+        let user = self.table(USER_MODEL)?;
+        let statement = Statement {
+            sql: join.sql.clone(),
+            params: vec![
+                codec::encode(self.inner.dialect, join.token, &Value::from(token)).map_err(
+                    |m| StoreError::Type {
+                        model: session.model.clone(),
+                        field: "token".to_owned(),
+                        expected: m.expected,
+                        got: m.got,
+                    },
+                )?,
+            ],
+        };
+        let mut storages = session.storages();
+        storages.extend(user.storages());
+        let rows = self.fetch(session, &statement, &storages).await?;
+        let Some(mut raw) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        if raw.len() != join.session_columns + user.columns.len() {
+            return Err(StoreError::Decode {
+                model: session.model.clone(),
+                field: "*".to_owned(),
+                found: format!("{} columns", raw.len()),
+            });
+        }
+        let user_raw = raw.split_off(join.session_columns);
+        Ok(Some((
+            decode_row(session, raw)?,
+            decode_row(user, user_raw)?,
+        )))
+    }
+
+    async fn read(
+        &self,
+        table: &TablePlan,
+        statement: &Statement,
+    ) -> Result<Vec<Vec<Raw>>, StoreError> {
+        self.fetch(table, statement, &table.storages()).await
+    }
+
+    /// Runs a statement that returns rows.
+    async fn fetch(
+        &self,
+        table: &TablePlan,
+        statement: &Statement,
+        storages: &[Storage],
+    ) -> Result<Vec<Vec<Raw>>, StoreError> {
+        let model = &table.model;
+        match &self.inner.backend {
+            Backend::Sqlite(db) => db.read(statement).await.map_err(|e| sqlite_error(model, e)),
+            Backend::Postgres(pool) => network::pg_fetch(pool, statement, storages)
+                .await
+                .map_err(|e| sqlx_error(model, e)),
+            Backend::Mysql(pool) => network::my_fetch(pool, statement, storages)
+                .await
+                .map_err(|e| sqlx_error(model, e)),
+        }
+    }
+
+    /// Runs a write; `returns_key` for an insert whose key the database generates.
+    async fn write(
+        &self,
+        table: &TablePlan,
+        statement: &Statement,
+        returns_key: bool,
+    ) -> Result<Written, StoreError> {
+        let model = &table.model;
+        match &self.inner.backend {
+            Backend::Sqlite(db) => {
+                let written = db
+                    .write(statement)
+                    .await
+                    .map_err(|e| sqlite_error(model, e))?;
+                Ok(Written {
+                    affected: written.affected,
+                    generated: returns_key.then_some(written.last_id),
+                })
+            }
+            Backend::Postgres(pool) if returns_key => {
+                let key = Storage {
+                    ty: auth_core::schema::FieldType::Number,
+                    integer_id: false,
+                    uuid: false,
+                };
+                let rows = network::pg_fetch(pool, statement, &[key])
+                    .await
+                    .map_err(|e| sqlx_error(model, e))?;
+                let generated = match rows.first().and_then(|r| r.first()) {
+                    Some(Raw::Int(n)) => Some(*n),
+                    _ => None,
+                };
+                Ok(Written {
+                    affected: u64::try_from(rows.len()).unwrap_or(u64::MAX),
+                    generated,
+                })
+            }
+            Backend::Postgres(pool) => Ok(Written {
+                affected: network::pg_execute(pool, statement)
+                    .await
+                    .map_err(|e| sqlx_error(model, e))?,
+                generated: None,
+            }),
+            Backend::Mysql(pool) => {
+                let (affected, last_id) = network::my_execute(pool, statement)
+                    .await
+                    .map_err(|e| sqlx_error(model, e))?;
+                Ok(Written {
+                    affected,
+                    generated: returns_key.then(|| i64::try_from(last_id).ok()).flatten(),
+                })
+            }
+        }
+    }
+}
+
+/// Logical model keys of better-auth's core that the session join relies on.
+const SESSION_MODEL: &str = "session";
+const USER_MODEL: &str = "user";
+
+fn open_sqlite(path: &Path, readers: Option<u32>) -> Result<sqlite::Sqlite, StoreError> {
+    sqlite::Sqlite::open(path, readers.and_then(|n| usize::try_from(n).ok()))
+}
+
+fn reject_unknown(table: &TablePlan, row: &Row) -> Result<(), StoreError> {
+    match row.keys().find(|field| table.column(field).is_err()) {
+        Some(field) => Err(StoreError::UnknownField {
+            model: table.model.clone(),
+            field: field.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn decode_row(table: &TablePlan, raw: Vec<Raw>) -> Result<Row, StoreError> {
+    let mut row = Row::new();
+    for (column, cell) in table.columns.iter().zip(raw) {
+        let value = codec::decode(column.storage, cell).map_err(|found| StoreError::Decode {
+            model: table.model.clone(),
+            field: column.field.clone(),
+            found,
+        })?;
+        row.insert(column.field.clone(), value);
+    }
+    Ok(row)
+}
+
+fn sqlite_error(model: &str, error: rusqlite::Error) -> StoreError {
+    if sqlite::is_unique_violation(&error) {
+        StoreError::UniqueViolation {
+            model: model.to_owned(),
+            message: error.to_string(),
+        }
+    } else if sqlite::is_foreign_key_violation(&error) {
+        StoreError::ForeignKeyViolation {
+            model: model.to_owned(),
+            message: error.to_string(),
+        }
+    } else {
+        StoreError::Sqlite(error)
+    }
+}
+
+fn sqlx_error(model: &str, error: sqlx::Error) -> StoreError {
+    if network::is_unique_violation(&error) {
+        StoreError::UniqueViolation {
+            model: model.to_owned(),
+            message: error.to_string(),
+        }
+    } else if network::is_foreign_key_violation(&error) {
+        StoreError::ForeignKeyViolation {
+            model: model.to_owned(),
+            message: error.to_string(),
+        }
+    } else {
+        StoreError::Sqlx(error)
+    }
+}
+
+#[cfg(test)]
+mod tests;

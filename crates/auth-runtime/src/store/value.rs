@@ -1,0 +1,318 @@
+//! What the store reads and writes: [`Value`]s keyed by logical field name.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+/// One row of a model, keyed by logical field name (`emailVerified`, `userId`): the names the
+/// API and better-auth's client use. Physical column names never appear here.
+pub type Row = BTreeMap<String, Value>;
+
+/// A field's value, independent of any dialect. JSON fields and `string[]`/`number[]` hold their
+/// decoded JSON ([`Value::Json`]); how each dialect stores them is the codec's business alone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Boolean(bool),
+    Date(Timestamp),
+    Json(serde_json::Value),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Self::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_date(&self) -> Option<Timestamp> {
+        match self {
+            Self::Date(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Self::Integer(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The value as better-auth sends it over the wire: dates as ISO-8601 text.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Self::Null => J::Null,
+            Self::String(s) => J::String(s.clone()),
+            Self::Integer(n) => J::from(*n),
+            Self::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Self::Boolean(b) => J::Bool(*b),
+            Self::Date(t) => J::String(t.to_iso()),
+            Self::Json(v) => v.clone(),
+        }
+    }
+
+    /// What kind of value this is, for error messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::Null => "null",
+            Self::String(_) => "a string",
+            Self::Integer(_) => "an integer",
+            Self::Float(_) => "a float",
+            Self::Boolean(_) => "a boolean",
+            Self::Date(_) => "a date",
+            Self::Json(_) => "JSON",
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Self::String(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Self::String(s)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Self::Integer(n)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Self::Float(n)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Self::Boolean(b)
+    }
+}
+
+impl From<Timestamp> for Value {
+    fn from(t: Timestamp) -> Self {
+        Self::Date(t)
+    }
+}
+
+impl From<serde_json::Value> for Value {
+    fn from(v: serde_json::Value) -> Self {
+        Self::Json(v)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+
+/// A point in time with millisecond precision, in UTC: what a JavaScript `Date` holds, so every
+/// value better-auth wrote and every value we write round-trips exactly on every backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    millis: i64,
+}
+
+/// Years 0000–9999: what ISO-8601 text and `datetime(3)` hold.
+const MIN_MILLIS: i64 = -62_167_219_200_000;
+const MAX_MILLIS: i64 = 253_402_300_799_999;
+
+impl Timestamp {
+    /// Milliseconds since 1970-01-01T00:00:00Z, if within years 0000–9999.
+    pub fn from_millis(millis: i64) -> Option<Self> {
+        (MIN_MILLIS..=MAX_MILLIS)
+            .contains(&millis)
+            .then_some(Self { millis })
+    }
+
+    pub fn millis(self) -> i64 {
+        self.millis
+    }
+
+    /// The current time, truncated to the millisecond.
+    pub fn now() -> Self {
+        let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
+        let millis = i64::try_from(nanos.div_euclid(1_000_000)).unwrap_or(MAX_MILLIS);
+        Self {
+            millis: millis.clamp(MIN_MILLIS, MAX_MILLIS),
+        }
+    }
+
+    /// This time plus `millis` milliseconds (saturating at the supported range).
+    pub fn plus_millis(self, millis: i64) -> Self {
+        Self {
+            millis: self
+                .millis
+                .saturating_add(millis)
+                .clamp(MIN_MILLIS, MAX_MILLIS),
+        }
+    }
+
+    pub(crate) fn to_offset_date_time(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.millis) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    pub(crate) fn to_primitive_utc(self) -> PrimitiveDateTime {
+        let t = self.to_offset_date_time();
+        PrimitiveDateTime::new(t.date(), t.time())
+    }
+
+    pub(crate) fn from_offset_date_time(t: OffsetDateTime) -> Option<Self> {
+        let millis = i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000)).ok()?;
+        Self::from_millis(millis)
+    }
+
+    pub(crate) fn from_primitive_utc(t: PrimitiveDateTime) -> Option<Self> {
+        Self::from_offset_date_time(t.assume_utc())
+    }
+
+    /// `2026-11-28T08:02:59.504Z`: JavaScript's `toISOString()`, better-auth's text encoding.
+    pub fn to_iso(self) -> String {
+        crate::wire::time::format(self.to_offset_date_time())
+    }
+
+    /// Reads ISO-8601 text as better-auth, SQLite's `CURRENT_TIMESTAMP`/`strftime` and most tools
+    /// write it: `YYYY-MM-DD`, then optionally `T` or a space and `HH:MM[:SS[.fraction]]`, then
+    /// optionally `Z` or `±HH[:]MM` (no zone means UTC). Digits past milliseconds are dropped.
+    pub fn parse_iso(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let b = text.as_bytes();
+        let digits = |from: usize, len: usize| -> Option<u32> {
+            let part = b.get(from..from + len)?;
+            part.iter().all(u8::is_ascii_digit).then_some(())?;
+            std::str::from_utf8(part).ok()?.parse().ok()
+        };
+        let year = i32::try_from(digits(0, 4)?).ok()?;
+        (b.get(4) == Some(&b'-') && b.get(7) == Some(&b'-')).then_some(())?;
+        let month = Month::try_from(u8::try_from(digits(5, 2)?).ok()?).ok()?;
+        let day = u8::try_from(digits(8, 2)?).ok()?;
+        let date = Date::from_calendar_date(year, month, day).ok()?;
+        let mut at = 10;
+        let (mut hour, mut minute, mut second, mut milli) = (0u8, 0u8, 0u8, 0u16);
+        if matches!(b.get(at), Some(b'T' | b't' | b' ')) {
+            hour = u8::try_from(digits(at + 1, 2)?).ok()?;
+            (b.get(at + 3) == Some(&b':')).then_some(())?;
+            minute = u8::try_from(digits(at + 4, 2)?).ok()?;
+            at += 6;
+            if b.get(at) == Some(&b':') {
+                second = u8::try_from(digits(at + 1, 2)?).ok()?;
+                at += 3;
+                if matches!(b.get(at), Some(b'.' | b',')) {
+                    at += 1;
+                    let start = at;
+                    while b.get(at).is_some_and(u8::is_ascii_digit) {
+                        at += 1;
+                    }
+                    let fraction = text.get(start..at)?;
+                    if fraction.is_empty() {
+                        return None;
+                    }
+                    let padded = format!("{:0<3}", &fraction[..fraction.len().min(3)]);
+                    milli = padded.parse().ok()?;
+                }
+            }
+        }
+        let time = Time::from_hms_milli(hour, minute, second, milli).ok()?;
+        let offset = match b.get(at) {
+            None => UtcOffset::UTC,
+            Some(b'Z' | b'z') if at + 1 == b.len() => UtcOffset::UTC,
+            Some(sign @ (b'+' | b'-')) => {
+                let zone: String = text.get(at + 1..)?.chars().filter(|c| *c != ':').collect();
+                let zone = zone.as_bytes();
+                if !(zone.len() == 2 || zone.len() == 4) || !zone.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                let h = i8::try_from((zone[0] - b'0') * 10 + (zone[1] - b'0')).ok()?;
+                let m = match zone.get(2..4) {
+                    Some([a, b]) => i8::try_from((a - b'0') * 10 + (b - b'0')).ok()?,
+                    _ => 0,
+                };
+                let sign = if *sign == b'-' { -1 } else { 1 };
+                UtcOffset::from_hms(sign * h, sign * m, 0).ok()?
+            }
+            Some(_) => return None,
+        };
+        let at = PrimitiveDateTime::new(date, time).assume_offset(offset);
+        Self::from_offset_date_time(at)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_iso())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iso(text: &str) -> Option<String> {
+        Timestamp::parse_iso(text).map(Timestamp::to_iso)
+    }
+
+    #[test]
+    fn iso_round_trip_and_tolerated_spellings() {
+        let t = Timestamp::from_millis(1_795_853_020_258);
+        assert_eq!(
+            t.map(Timestamp::to_iso).as_deref(),
+            Some("2026-11-28T08:03:40.258Z")
+        );
+        for (text, expected) in [
+            ("2026-11-28T08:02:59.504Z", "2026-11-28T08:02:59.504Z"),
+            ("2026-11-28 08:02:59", "2026-11-28T08:02:59.000Z"),
+            ("2026-11-28T08:02:59.5Z", "2026-11-28T08:02:59.500Z"),
+            (
+                "2026-11-28T08:02:59.504123+00:00",
+                "2026-11-28T08:02:59.504Z",
+            ),
+            ("2026-11-28T10:02:59.504+02:00", "2026-11-28T08:02:59.504Z"),
+            ("2026-11-28T03:02:59.504-0500", "2026-11-28T08:02:59.504Z"),
+            ("2026-11-28T08:02Z", "2026-11-28T08:02:00.000Z"),
+            ("2026-11-28", "2026-11-28T00:00:00.000Z"),
+            ("1969-12-31T23:59:59.999Z", "1969-12-31T23:59:59.999Z"),
+        ] {
+            assert_eq!(iso(text).as_deref(), Some(expected), "{text}");
+        }
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-02-30",
+            "yesterday",
+            "2026-11-28T",
+            "2026-11-28Zx",
+        ] {
+            assert_eq!(iso(bad), None, "{bad}");
+        }
+        assert_eq!(
+            Timestamp::parse_iso("1969-12-31T23:59:59.999Z").map(Timestamp::millis),
+            Some(-1)
+        );
+    }
+}
