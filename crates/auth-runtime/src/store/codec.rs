@@ -216,12 +216,8 @@ pub(crate) fn decode(storage: Storage, raw: Raw) -> Result<Value, String> {
                 Value::Date(t.ok_or_else(|| f.to_string())?)
             }
             Raw::Text(s) => {
-                let t = Timestamp::parse_iso(&s).or_else(|| {
-                    s.trim()
-                        .parse::<i64>()
-                        .ok()
-                        .and_then(Timestamp::from_millis)
-                });
+                // ISO text, or epoch milliseconds as digits (both read by `wire::time::parse`).
+                let t = Timestamp::parse_iso(&s);
                 Value::Date(t.ok_or_else(|| unreadable(&Raw::Text(s)))?)
             }
             other => return Err(unreadable(&other)),

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// One row of a model, keyed by logical field name (`emailVerified`, `userId`): the names the
 /// API and better-auth's client use. Physical column names never appear here.
@@ -201,65 +201,9 @@ impl Timestamp {
     /// write it: `YYYY-MM-DD`, then optionally `T` or a space and `HH:MM[:SS[.fraction]]`, then
     /// optionally `Z` or `±HH[:]MM` (no zone means UTC). Digits past milliseconds are dropped.
     pub fn parse_iso(text: &str) -> Option<Self> {
-        let text = text.trim();
-        let b = text.as_bytes();
-        let digits = |from: usize, len: usize| -> Option<u32> {
-            let part = b.get(from..from + len)?;
-            part.iter().all(u8::is_ascii_digit).then_some(())?;
-            std::str::from_utf8(part).ok()?.parse().ok()
-        };
-        let year = i32::try_from(digits(0, 4)?).ok()?;
-        (b.get(4) == Some(&b'-') && b.get(7) == Some(&b'-')).then_some(())?;
-        let month = Month::try_from(u8::try_from(digits(5, 2)?).ok()?).ok()?;
-        let day = u8::try_from(digits(8, 2)?).ok()?;
-        let date = Date::from_calendar_date(year, month, day).ok()?;
-        let mut at = 10;
-        let (mut hour, mut minute, mut second, mut milli) = (0u8, 0u8, 0u8, 0u16);
-        if matches!(b.get(at), Some(b'T' | b't' | b' ')) {
-            hour = u8::try_from(digits(at + 1, 2)?).ok()?;
-            (b.get(at + 3) == Some(&b':')).then_some(())?;
-            minute = u8::try_from(digits(at + 4, 2)?).ok()?;
-            at += 6;
-            if b.get(at) == Some(&b':') {
-                second = u8::try_from(digits(at + 1, 2)?).ok()?;
-                at += 3;
-                if matches!(b.get(at), Some(b'.' | b',')) {
-                    at += 1;
-                    let start = at;
-                    while b.get(at).is_some_and(u8::is_ascii_digit) {
-                        at += 1;
-                    }
-                    let fraction = text.get(start..at)?;
-                    if fraction.is_empty() {
-                        return None;
-                    }
-                    let padded = format!("{:0<3}", &fraction[..fraction.len().min(3)]);
-                    milli = padded.parse().ok()?;
-                }
-            }
-        }
-        let time = Time::from_hms_milli(hour, minute, second, milli).ok()?;
-        let offset = match b.get(at) {
-            None => UtcOffset::UTC,
-            Some(b'Z' | b'z') if at + 1 == b.len() => UtcOffset::UTC,
-            Some(sign @ (b'+' | b'-')) => {
-                let zone: String = text.get(at + 1..)?.chars().filter(|c| *c != ':').collect();
-                let zone = zone.as_bytes();
-                if !(zone.len() == 2 || zone.len() == 4) || !zone.iter().all(u8::is_ascii_digit) {
-                    return None;
-                }
-                let h = i8::try_from((zone[0] - b'0') * 10 + (zone[1] - b'0')).ok()?;
-                let m = match zone.get(2..4) {
-                    Some([a, b]) => i8::try_from((a - b'0') * 10 + (b - b'0')).ok()?,
-                    _ => 0,
-                };
-                let sign = if *sign == b'-' { -1 } else { 1 };
-                UtcOffset::from_hms(sign * h, sign * m, 0).ok()?
-            }
-            Some(_) => return None,
-        };
-        let at = PrimitiveDateTime::new(date, time).assume_offset(offset);
-        Self::from_offset_date_time(at)
+        crate::wire::time::parse(text)
+            .ok()
+            .and_then(Self::from_offset_date_time)
     }
 }
 

@@ -21,10 +21,13 @@ pub struct TimestampError {
     pub value: String,
 }
 
-/// `YYYY-MM-DD?HH:MM:SS[.fff…]` without an offset: SQLite's `CURRENT_TIMESTAMP` and `datetime()`
-/// write this (with a space), in UTC.
+/// A date alone.
+const DATE: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]");
+
+/// `YYYY-MM-DD?HH:MM[:SS[.fff…]]` without an offset: SQLite's `CURRENT_TIMESTAMP` and
+/// `datetime()` write this (with a space), in UTC.
 const NAIVE: &[FormatItem<'static>] = format_description!(
-    "[year]-[month]-[day][first [T][ ]][hour]:[minute]:[second][optional [.[subsecond]]]"
+    "[year]-[month]-[day][optional [[first [T][ ]][hour]:[minute][optional [:[second][optional [.[subsecond]]]]]]]"
 );
 
 /// Formats as `toISOString()` does: UTC, milliseconds (truncated), `Z`, e.g.
@@ -84,6 +87,12 @@ pub fn parse(value: &str) -> Result<OffsetDateTime, TimestampError> {
     if let Some((naive, offset)) = split_offset(trimmed) {
         let at = PrimitiveDateTime::parse(naive, NAIVE).map_err(|_| error())?;
         return Ok(at.assume_offset(offset).to_offset(UtcOffset::UTC));
+    }
+    if trimmed.len() == 10 {
+        // A date alone is midnight UTC, as `new Date("2026-11-28")` reads it.
+        return time::Date::parse(trimmed, DATE)
+            .map(|date| date.midnight().assume_utc())
+            .map_err(|_| error());
     }
     PrimitiveDateTime::parse(trimmed, NAIVE)
         .map(PrimitiveDateTime::assume_utc)
@@ -237,11 +246,22 @@ mod tests {
     }
 
     #[test]
+    fn a_date_alone_is_midnight_utc() {
+        assert_eq!(
+            parse("2026-11-28").map(format).ok().as_deref(),
+            Some("2026-11-28T00:00:00.000Z")
+        );
+        assert_eq!(
+            parse("2026-11-28T08:02Z").map(format).ok().as_deref(),
+            Some("2026-11-28T08:02:00.000Z")
+        );
+    }
+
+    #[test]
     fn refuses_garbage() {
         for s in [
             "",
             "now",
-            "2026-11-28",
             "2026-13-01T00:00:00Z",
             "2026-11-28T08:16:29+25:00",
             "12345678901234567890",
