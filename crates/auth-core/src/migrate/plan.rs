@@ -220,6 +220,25 @@ impl Planner {
         self.push(sql);
     }
 
+    /// Indexes of the old table that the new one does not have, or has differently, by their old
+    /// names.
+    fn drop_stale_indexes(&mut self, pair: &TablePair<'_>) {
+        let stale: Vec<Index> = Self::stale_indexes(pair).cloned().collect();
+        for index in &stale {
+            self.drop_index(pair.old, index);
+        }
+    }
+
+    fn drop_column(&mut self, table: &str, column: &Column) {
+        let sql = format!(
+            "alter table {} drop column {};",
+            self.q(table),
+            self.q(&column.name)
+        );
+        let reason = format!("drops column {table}.{} and its values", column.name);
+        self.push_destructive(sql, reason);
+    }
+
     fn rename_table(&mut self, old: &str, new: &str) {
         let sql = match self.dialect {
             Dialect::Mysql => format!("rename table {} to {};", self.q(old), self.q(new)),
@@ -332,10 +351,7 @@ impl Planner {
                     self.push(sql);
                 }
             }
-            let stale: Vec<Index> = Self::stale_indexes(pair).cloned().collect();
-            for index in &stale {
-                self.drop_index(pair.old, index);
-            }
+            self.drop_stale_indexes(pair);
         }
 
         // 2. Renames.
@@ -376,16 +392,7 @@ impl Planner {
         // 5. Columns and tables that go.
         for pair in &d.kept {
             for column in &pair.dropped {
-                let sql = format!(
-                    "alter table {} drop column {};",
-                    self.q(&pair.new.name),
-                    self.q(&column.name)
-                );
-                let reason = format!(
-                    "drops column {}.{} and its values",
-                    pair.new.name, column.name
-                );
-                self.push_destructive(sql, reason);
+                self.drop_column(&pair.new.name, column);
             }
         }
         self.drop_tables(from, &d.dropped);
@@ -553,10 +560,7 @@ impl Planner {
 
         // 1. Indexes that go or change (rebuilt tables lose theirs with the old table).
         for pair in d.kept.iter().filter(|p| !rebuilt(&p.new.name)) {
-            let stale: Vec<Index> = Self::stale_indexes(pair).cloned().collect();
-            for index in &stale {
-                self.drop_index(pair.old, index);
-            }
+            self.drop_stale_indexes(pair);
         }
 
         // 2. Renames, also of tables that are rebuilt next: SQLite rewrites the references
@@ -593,16 +597,7 @@ impl Planner {
                 }
             }
             for column in &pair.dropped {
-                let sql = format!(
-                    "alter table {} drop column {};",
-                    self.q(&pair.new.name),
-                    self.q(&column.name)
-                );
-                let reason = format!(
-                    "drops column {}.{} and its values",
-                    pair.new.name, column.name
-                );
-                self.push_destructive(sql, reason);
+                self.drop_column(&pair.new.name, column);
             }
         }
 
