@@ -164,8 +164,7 @@ fn json_schema(shape: &Shape) -> Value {
         Shape::Model(model) | Shape::ModelInput { model, .. } => {
             json!({"$ref": format!("#/components/schemas/{}", type_name(model))})
         }
-        Shape::Merge(parts) | Shape::OneOf(parts) => {
-            json!({"anyOf": parts.iter().map(json_schema).collect::<Vec<_>>()})
-        }
+        Shape::Merge(parts) => json!({"allOf": parts.iter().map(json_schema).collect::<Vec<_>>()}),
+        Shape::OneOf(parts) => json!({"anyOf": parts.iter().map(json_schema).collect::<Vec<_>>()}),
     }
 }

@@ -370,6 +370,21 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         Json(Shape::object(&[("providerId", s()), ("accountId?", s())])),
         status(),
     ));
+    // The body of sign-in/social and link-social, with what only one of them takes.
+    let social = |extra: &[(&str, Shape)]| {
+        let mut properties = vec![
+            ("provider", s()),
+            ("callbackURL?", s()),
+            ("errorCallbackURL?", s()),
+            ("disableRedirect?", b()),
+            ("idToken?", Shape::Json),
+            ("scopes?", s().array()),
+        ];
+        properties.extend_from_slice(extra);
+        Shape::object(&properties)
+    };
+    let provider_account =
+        || Shape::object(&[("providerId", s()), ("accountId?", s()), ("userId?", s())]);
     let social_reply = Shape::OneOf(vec![
         Shape::object(&[("url", s()), ("redirect", b())]),
         Shape::object(&[
@@ -383,14 +398,8 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         "/sign-in/social",
         Post,
         Public,
-        Json(Shape::object(&[
-            ("provider", s()),
-            ("callbackURL?", s()),
+        Json(social(&[
             ("newUserCallbackURL?", s()),
-            ("errorCallbackURL?", s()),
-            ("disableRedirect?", b()),
-            ("idToken?", Shape::Json),
-            ("scopes?", s().array()),
             ("requestSignUp?", b()),
             ("loginHint?", s()),
         ])),
@@ -414,14 +423,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         "/link-social",
         Post,
         Session,
-        Json(Shape::object(&[
-            ("provider", s()),
-            ("callbackURL?", s()),
-            ("errorCallbackURL?", s()),
-            ("disableRedirect?", b()),
-            ("idToken?", Shape::Json),
-            ("scopes?", s().array()),
-        ])),
+        Json(social(&[])),
         Reply::Json(Shape::object(&[
             ("url", s()),
             ("redirect", b()),
@@ -432,11 +434,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         "/get-access-token",
         Post,
         Optional,
-        Json(Shape::object(&[
-            ("providerId", s()),
-            ("accountId?", s()),
-            ("userId?", s()),
-        ])),
+        Json(provider_account()),
         Reply::Json(Shape::object(&[
             ("accessToken", s()),
             ("accessTokenExpiresAt?", Shape::Date),
@@ -448,11 +446,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         "/refresh-token",
         Post,
         Optional,
-        Json(Shape::object(&[
-            ("providerId", s()),
-            ("accountId?", s()),
-            ("userId?", s()),
-        ])),
+        Json(provider_account()),
         Reply::Json(Shape::Json),
     ));
     all.push(query(
