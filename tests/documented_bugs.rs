@@ -199,17 +199,11 @@ fn b11_updated_at_null_sqlite() {
     }
 }
 
+/// better-auth's `toISOString()` form, as the endpoint registry defines it.
 fn is_iso_millis(value: &str) -> bool {
-    let b = value.as_bytes();
-    value.len() == 24
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b[10] == b'T'
-        && b[13] == b':'
-        && b[16] == b':'
-        && b[19] == b'.'
-        && b[23] == b'Z'
-        && value.chars().filter(char::is_ascii_digit).count() == 17
+    auth_core::endpoints::Shape::Date
+        .check(&serde_json::Value::String(value.to_owned()))
+        .is_ok()
 }
 
 /// Minimal rows on a server engine, then the timestamps the database filled.

@@ -45,15 +45,9 @@ pub fn schema(relative: &str) -> Schema {
 
 /// Statements of a generated file, without comments (for engines that take one at a time).
 pub fn statements(sql: &str) -> Vec<String> {
-    let without_comments: String = sql
-        .lines()
-        .filter(|line| !line.trim_start().starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    without_comments
-        .split(";\n")
-        .map(|s| s.trim().trim_end_matches(';').trim().to_owned())
-        .filter(|s| !s.is_empty())
+    auth_core::migrate::statements(sql)
+        .into_iter()
+        .map(|statement| statement.sql)
         .collect()
 }
 

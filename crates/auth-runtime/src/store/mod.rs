@@ -379,7 +379,7 @@ impl Store {
                 codec::encode(self.inner.dialect, join.token, &Value::from(token)).map_err(
                     |m| StoreError::Type {
                         model: session.model.clone(),
-                        field: "token".to_owned(),
+                        field: plan::SESSION_TOKEN.to_owned(),
                         expected: m.expected,
                         got: m.got,
                     },

@@ -395,7 +395,7 @@ pub(crate) struct SessionJoin {
 }
 
 /// Logical fields of better-auth's session model that the join relies on.
-const SESSION_TOKEN: &str = "token";
+pub(crate) const SESSION_TOKEN: &str = "token";
 const SESSION_USER: &str = "userId";
 
 impl SessionJoin {
