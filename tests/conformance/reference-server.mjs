@@ -1,0 +1,134 @@
+// A real better-auth 1.7.25 server, configured like the one our Rust server must be
+// indistinguishable from. Used as the known-correct target of conformance.mjs and, with the
+// same DB_FILE and secret, as the other half of the Rust/Node interop test.
+//
+// Environment:
+//   BETTER_AUTH_SECRET  required; signs cookies and email-verification JWTs
+//   PORT                listen port on 127.0.0.1 (default 0 = any free port)
+//   DB_FILE             SQLite file (default ./reference.sqlite); opened in WAL mode
+//   OUTBOX              file to append one JSON line per mail (default: no file, stderr only)
+//   MIGRATE=1           create/upgrade the schema with better-auth's own getMigrations first
+//   QUIET=1             no request log on stderr
+//
+// Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
+// place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { betterAuth } from "better-auth";
+import { toNodeHandler } from "better-auth/node";
+// 1.7.25 exports getMigrations from "better-auth/db/migration" (not from "better-auth/db").
+import { getMigrations } from "better-auth/db/migration";
+
+const log = (...args) => console.error("[reference-server]", ...args);
+const fail = (message) => {
+  log(message);
+  process.exit(2);
+};
+
+const SECRET = process.env.BETTER_AUTH_SECRET;
+if (!SECRET) fail("BETTER_AUTH_SECRET is required");
+const PORT = process.env.PORT === undefined || process.env.PORT === "" ? 0 : Number(process.env.PORT);
+if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) fail(`invalid PORT ${process.env.PORT}`);
+const DB_FILE = path.resolve(process.env.DB_FILE || "reference.sqlite");
+const OUTBOX = process.env.OUTBOX ? path.resolve(process.env.OUTBOX) : null;
+const MIGRATE = process.env.MIGRATE === "1";
+const QUIET = process.env.QUIET === "1";
+
+// One line per mail, the same shape the Rust dev mailer writes:
+// {"kind","to","subject","url","token","at"}. appendFileSync writes the whole line at once, so
+// a reader polling the file never sees half a record.
+const SUBJECTS = {
+  "verify-email": "Verify your email address",
+  "reset-password": "Reset your password",
+  "change-email-confirmation": "Confirm your email change",
+  "delete-account": "Confirm the deletion of your account",
+};
+function sendMail(kind, to, url, token) {
+  const line = JSON.stringify({ kind, to, subject: SUBJECTS[kind], url, token, at: new Date().toISOString() });
+  if (OUTBOX) fs.appendFileSync(OUTBOX, line + "\n");
+  if (!QUIET) log("mail", line);
+}
+
+// Listen first: with PORT=0 the base URL (which better-auth needs at construction) is only
+// known once the socket is bound. Requests arriving before the handler exists get a 503.
+let handler = null;
+const server = http.createServer((req, res) => {
+  if (!QUIET) log(req.method, req.url);
+  if (!handler) {
+    res.writeHead(503, { "content-type": "text/plain" });
+    return res.end("starting");
+  }
+  return handler(req, res);
+});
+server.keepAliveTimeout = 65_000;
+await new Promise((resolve, reject) => {
+  server.once("error", reject);
+  server.listen(PORT, "127.0.0.1", resolve);
+}).catch((err) => fail(`cannot listen on 127.0.0.1:${PORT}: ${err.message}`));
+const BASE_URL = `http://127.0.0.1:${server.address().port}`;
+
+if (OUTBOX) fs.mkdirSync(path.dirname(OUTBOX), { recursive: true });
+fs.mkdirSync(path.dirname(DB_FILE), { recursive: true });
+const db = new Database(DB_FILE);
+db.pragma("journal_mode = WAL");
+// Another process (the Rust server in the interop test) may hold the write lock briefly.
+db.pragma("busy_timeout = 5000");
+
+const options = {
+  appName: "auth-conformance-reference",
+  baseURL: BASE_URL,
+  secret: SECRET,
+  database: db,
+  telemetry: { enabled: false },
+  trustedOrigins: ["http://localhost:3000", "http://127.0.0.1:5173", "https://*.example.com"],
+  emailAndPassword: {
+    enabled: true,
+    sendResetPassword: async ({ user, url, token }) => sendMail("reset-password", user.email, url, token),
+  },
+  emailVerification: {
+    sendVerificationEmail: async ({ user, url, token }) => sendMail("verify-email", user.email, url, token),
+  },
+  user: {
+    changeEmail: { enabled: true, updateEmailWithoutVerification: false },
+    deleteUser: {
+      enabled: true,
+      sendDeleteAccountVerification: async ({ user, url, token }) => sendMail("delete-account", user.email, url, token),
+    },
+    additionalFields: {
+      plan: { type: "string", required: false, defaultValue: "free", input: false },
+      nickname: { type: "string", required: false },
+    },
+  },
+  rateLimit: { enabled: false },
+  // Explicit, so that NODE_ENV=test (which turns the origin check off by default) cannot
+  // silently disable the CSRF behaviour the suite checks.
+  advanced: { disableOriginCheck: false, disableCSRFCheck: false },
+};
+
+if (MIGRATE) {
+  const { toBeCreated, toBeAdded, runMigrations } = await getMigrations(options);
+  await runMigrations();
+  log(`migrated ${DB_FILE}: ${toBeCreated.length} table(s) created, ${toBeAdded.length} table(s) altered`);
+}
+
+const auth = betterAuth(options);
+handler = toNodeHandler(auth);
+
+let closing = false;
+const shutdown = () => {
+  if (closing) return;
+  closing = true;
+  server.close(() => {
+    db.close();
+    process.exit(0);
+  });
+  server.closeAllConnections?.();
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
+
+process.stdout.write(JSON.stringify({ url: BASE_URL }) + "\n");
+log(`better-auth listening on ${BASE_URL} (db ${DB_FILE}${OUTBOX ? `, outbox ${OUTBOX}` : ""})`);
