@@ -113,6 +113,11 @@ function expectOk(result, what) {
 }
 
 let currentScenario = "";
+// --only takes scenario names ("csrf") or full check names ("csrf.wildcard-origin-trusted").
+// A scenario always runs in full (its checks build on one another); only the selected checks
+// are reported and counted.
+const isShown = (full) =>
+  !args.only || args.only.some((o) => o === full || o === full.split(".")[0] || full.startsWith(`${o}.`));
 async function check(name, fn) {
   const full = `${currentScenario}.${name}`;
   let ok = true;
@@ -124,7 +129,7 @@ async function check(name, fn) {
     detail = e instanceof CheckFailed ? e.message : `exception: ${e?.stack || e}`;
   }
   results.push({ name: full, ok });
-  process.stdout.write(JSON.stringify({ name: full, ok, detail }) + "\n");
+  if (isShown(full)) process.stdout.write(JSON.stringify({ name: full, ok, detail }) + "\n");
   return ok;
 }
 
@@ -1096,9 +1101,7 @@ for (const name of selected) {
     process.stdout.write(JSON.stringify({ name: `${name}.setup`, ok: false, detail: e instanceof CheckFailed ? e.message : String(e?.stack || e) }) + "\n");
   }
 }
-// With --only scenario.check, report only the named checks (the scenario still runs in full,
-// since its checks build on one another).
-const shown = args.only ? results.filter((r) => args.only.some((o) => o === r.name || o === r.name.split(".")[0] || r.name.startsWith(`${o}.`))) : results;
+const shown = results.filter((r) => isShown(r.name));
 const failed = shown.filter((r) => !r.ok);
 process.stdout.write(
   JSON.stringify({
