@@ -631,11 +631,12 @@ SCENARIOS["session"] = async () => {
 };
 
 SCENARIOS["update-user"] = async () => {
-  const { agent: a } = await signUp("Update");
+  const { agent: a, token } = await signUp("Update");
   await check("name-and-nickname", async () => {
     const r = await a.call((c) => c.updateUser({ name: "Renamed", nickname: "Nick" }));
     eq(r.res.status, 200, "status");
     eq(expectOk(r, "update-user"), { status: true }, "body");
+    checkSessionCookie(r.res, { token, what: "re-issued session cookie (same token)" });
     const s = await getSession(a);
     eq(s?.user?.name, "Renamed", "name");
     eq(s?.user?.nickname, "Nick", "nickname");
@@ -1069,6 +1070,50 @@ SCENARIOS["csrf"] = async () => {
     expectError(r, 403, "INVALID_CALLBACK_URL", "send-verification-email callbackURL");
     const r2 = await new Agent().call((c) => c.signIn.email({ email, password: PASSWORD, callbackURL: "//evil.test/x" }));
     expectError(r2, 403, "INVALID_CALLBACK_URL", "protocol-relative callbackURL");
+  });
+};
+
+SCENARIOS["transport"] = async () => {
+  const { agent: a, email } = await signUp("Transport");
+  const ISO = /"(\d{4}-\d{2}-\d{2}T[^"]*)"/g;
+  await check("json-dates-millisecond-iso", async () => {
+    const r = await a.raw("GET", "/get-session");
+    eq(r.status, 200, "status");
+    eq(r.headers.get("content-type"), "application/json", "content-type");
+    const dates = [...r.text.matchAll(ISO)].map((m) => m[1]);
+    eq(dates.length, 5, "date fields in {session,user}");
+    for (const d of dates) assert(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(d), `date ${d} is not toISOString() form`);
+  });
+  await check("get-session-null-literal", async () => {
+    const r = await new Agent().raw("GET", "/get-session");
+    eq(r.status, 200, "status");
+    eq(r.text, "null", "body");
+  });
+  await check("error-body-shape", async () => {
+    const r = await new Agent().raw("POST", "/sign-in/email", { body: { email, password: "wrong-password-1" } });
+    eq(r.status, 401, "status");
+    eq(r.headers.get("content-type"), "application/json", "content-type");
+    eq(JSON.parse(r.text), { message: "Invalid email or password", code: "INVALID_EMAIL_OR_PASSWORD" }, "body");
+  });
+  await check("form-urlencoded-sign-in", async () => {
+    const r = await new Agent().raw("POST", "/sign-in/email", {
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ email, password: PASSWORD }).toString(),
+    });
+    eq(r.status, 200, `status (${r.text})`);
+    const body = JSON.parse(r.text);
+    eq(body.user?.email, email, "user.email");
+    checkSessionCookie(r, { token: body.token });
+  });
+  await check("unsupported-media-type-415", async () => {
+    const r = await new Agent().raw("POST", "/sign-in/email", { headers: { "content-type": "text/plain" }, body: "x" });
+    eq(r.status, 415, "status");
+    eq(JSON.parse(r.text).code, "UNSUPPORTED_MEDIA_TYPE", "code");
+  });
+  await check("invalid-json-400", async () => {
+    const r = await new Agent().raw("POST", "/sign-in/email", { body: '{"email":' });
+    eq(r.status, 400, "status");
+    eq(JSON.parse(r.text).code, "BAD_REQUEST", "code");
   });
 };
 
