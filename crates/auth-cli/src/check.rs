@@ -23,28 +23,39 @@ struct Report<'a> {
     tolerated: Option<&'a [auth_core::adopt::Tolerated]>,
 }
 
-pub(crate) async fn check(opt: &CheckOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
-    let config = Config::load(&opt.config)?;
-    let schema = Schema::build(&config)?;
-    let url = DatabaseUrl::parse(&opt.database_url)?;
-    let mut database = Database::connect(&url).await?;
+/// A live database against a schema: the drift, and what is tolerated on a database adopted from
+/// better-auth.
+pub(crate) struct Findings {
+    pub(crate) drift: drift::Drift,
+    pub(crate) tolerated: Option<Vec<adopt::Tolerated>>,
+}
+
+pub(crate) async fn findings(schema: &Schema, url: &DatabaseUrl) -> Result<Findings, CliError> {
+    let mut database = Database::connect(url).await?;
     let actual = database.introspect().await;
     let applied = database.applied().await;
     database.close().await;
     let (actual, applied) = (actual?, applied?);
-    let mut drift = drift::drift(&schema, url.dialect(), &actual);
+    let mut drift = drift::drift(schema, url.dialect(), &actual);
     // A database adopted from better-auth keeps better-auth's shapes: they are not drift.
     let adopted = applied.first().is_some_and(|first| {
         first.version == 1 && first.name == BASELINE && first.statements_done == 0
     });
     let tolerated = adopted.then(|| {
-        let adoption = adopt::adopt(&schema, url.dialect(), &actual);
+        let adoption = adopt::adopt(schema, url.dialect(), &actual);
         drift
             .differences
             .retain(|d| !adoption.tolerated.iter().any(|t| &t.difference == d));
         adoption.tolerated
     });
+    Ok(Findings { drift, tolerated })
+}
 
+pub(crate) async fn check(opt: &CheckOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
+    let config = Config::load(&opt.config)?;
+    let schema = Schema::build(&config)?;
+    let url = DatabaseUrl::parse(&opt.database_url)?;
+    let Findings { drift, tolerated } = findings(&schema, &url).await?;
     let out = if opt.json {
         let report = Report {
             drift: &drift.differences,

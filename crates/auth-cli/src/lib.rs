@@ -6,6 +6,7 @@ mod check;
 mod error;
 mod new;
 pub mod opt;
+mod serve;
 
 use std::io::Write;
 
@@ -14,7 +15,7 @@ use auth_core::{Config, Schema, sql};
 pub use error::CliError;
 pub use opt::{
     CheckOpt, Command, GenerateOpt, MigrateApplyOpt, MigrateBaselineOpt, MigrateCommand,
-    MigrateNewOpt, MigrateStatusOpt, Opt, Target,
+    MigrateNewOpt, MigrateStatusOpt, Opt, ServeOpt, Target,
 };
 
 /// Runs one command, writing its primary output to `stdout`.
@@ -30,6 +31,11 @@ pub fn run(opt: Opt, stdout: &mut dyn Write) -> Result<(), CliError> {
             block_on(baseline::baseline(&baseline, stdout))
         }
         Command::Check(check) => block_on(check::check(&check, stdout)),
+        Command::Serve(serve) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(CliError::Runtime)?
+            .block_on(serve::serve(&serve, stdout)),
     }
 }
 

@@ -2,9 +2,10 @@
 //! written as the next `NNNN_<slug>.sql` with its snapshot. Offline: no database, no network.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use auth_core::migrate::{Snapshot, files, plan};
-use auth_core::{Config, Schema};
+use auth_core::{Config, Dialect, Schema};
 
 use crate::opt::MigrateNewOpt;
 use crate::{CliError, stdout_error};
@@ -19,25 +20,15 @@ pub(crate) fn new(opt: &MigrateNewOpt, stdout: &mut dyn Write) -> Result<(), Cli
         return Err(CliError::BadSlug(opt.slug.clone()));
     }
     let config = Config::load(&opt.config)?;
-    let schema = Schema::build(&config)?;
     let folder = opt.dir.join(opt.dialect.as_str());
-    let existing = files::list(&folder)?;
-    let previous = match existing.last() {
-        Some(last) => {
-            let snapshot = files::read_snapshot(last)?;
-            if snapshot.dialect != opt.dialect {
-                return Err(CliError::SnapshotDialect {
-                    path: last.snapshot_path.clone(),
-                    found: snapshot.dialect,
-                    expected: opt.dialect,
-                });
-            }
-            Some(snapshot.schema)
-        }
-        None => None,
-    };
-    let migration = plan(previous.as_ref(), &schema, opt.dialect);
-    if migration.is_empty() {
+    let Some(written) = write_next(
+        &config,
+        opt.dialect,
+        &opt.dir,
+        &opt.slug,
+        opt.allow_destructive,
+    )?
+    else {
         return writeln!(
             stdout,
             "nothing to do: {} already matches {}",
@@ -45,22 +36,72 @@ pub(crate) fn new(opt: &MigrateNewOpt, stdout: &mut dyn Write) -> Result<(), Cli
             opt.config.display()
         )
         .map_err(stdout_error);
+    };
+    writeln!(
+        stdout,
+        "wrote {} ({} statements)",
+        written.sql_path.display(),
+        written.statements
+    )
+    .map_err(stdout_error)?;
+    for reason in written.destructive {
+        writeln!(stdout, "  destructive: {reason}").map_err(stdout_error)?;
+    }
+    Ok(())
+}
+
+/// A migration [`write_next`] wrote.
+pub(crate) struct Written {
+    pub(crate) sql_path: PathBuf,
+    pub(crate) statements: usize,
+    pub(crate) destructive: Vec<String>,
+}
+
+/// Writes the difference between the last snapshot of `<dir>/<dialect>` and `config` as the next
+/// migration; `None` when there is none. Destructive plans are refused unless allowed.
+pub(crate) fn write_next(
+    config: &Config,
+    dialect: Dialect,
+    dir: &Path,
+    slug: &str,
+    allow_destructive: bool,
+) -> Result<Option<Written>, CliError> {
+    let schema = Schema::build(config)?;
+    let folder = dir.join(dialect.as_str());
+    let existing = files::list(&folder)?;
+    let previous = match existing.last() {
+        Some(last) => {
+            let snapshot = files::read_snapshot(last)?;
+            if snapshot.dialect != dialect {
+                return Err(CliError::SnapshotDialect {
+                    path: last.snapshot_path.clone(),
+                    found: snapshot.dialect,
+                    expected: dialect,
+                });
+            }
+            Some(snapshot.schema)
+        }
+        None => None,
+    };
+    let migration = plan(previous.as_ref(), &schema, dialect);
+    if migration.is_empty() {
+        return Ok(None);
     }
     let destructive: Vec<String> = migration
         .destructive()
         .into_iter()
         .map(str::to_owned)
         .collect();
-    if !destructive.is_empty() && !opt.allow_destructive {
+    if !destructive.is_empty() && !allow_destructive {
         return Err(CliError::Destructive {
             reasons: destructive,
         });
     }
     let version = existing.last().map_or(1, |last| last.version + 1);
-    let name = format!("{version:04}_{}", opt.slug);
+    let name = format!("{version:04}_{slug}");
     let sql_path = folder.join(format!("{name}.sql"));
     let snapshot_path = folder.join(format!("{name}.json"));
-    let write = |path: &std::path::Path, text: String| {
+    let write = |path: &Path, text: String| {
         std::fs::write(path, text).map_err(|source| CliError::Write {
             path: path.to_owned(),
             source,
@@ -70,7 +111,7 @@ pub(crate) fn new(opt: &MigrateNewOpt, stdout: &mut dyn Write) -> Result<(), Cli
         path: folder.clone(),
         source,
     })?;
-    let snapshot = Snapshot::new(opt.dialect, schema);
+    let snapshot = Snapshot::new(dialect, schema);
     let json = serde_json::to_string_pretty(&snapshot).map_err(|error| CliError::Write {
         path: snapshot_path.clone(),
         source: std::io::Error::other(error),
@@ -78,15 +119,9 @@ pub(crate) fn new(opt: &MigrateNewOpt, stdout: &mut dyn Write) -> Result<(), Cli
     // The snapshot first: a `.json` without its `.sql` is ignored, the reverse would not be.
     write(&snapshot_path, json + "\n")?;
     write(&sql_path, migration.render(&name))?;
-    writeln!(
-        stdout,
-        "wrote {} ({} statements)",
-        sql_path.display(),
-        migration.steps.len()
-    )
-    .map_err(stdout_error)?;
-    for reason in destructive {
-        writeln!(stdout, "  destructive: {reason}").map_err(stdout_error)?;
-    }
-    Ok(())
+    Ok(Some(Written {
+        sql_path,
+        statements: migration.steps.len(),
+        destructive,
+    }))
 }

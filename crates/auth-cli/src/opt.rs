@@ -23,6 +23,30 @@ pub enum Command {
     Migrate(MigrateCommand),
     /// Compare a live database with auth.toml; exit 1 on drift.
     Check(CheckOpt),
+    /// Serve the auth API (better-auth's REST API under /api/auth). Without --database-url, an
+    /// embedded SQLite database is created and migrated in a data folder beside auth.toml.
+    Serve(ServeOpt),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeOpt {
+    /// The configuration file.
+    #[arg(long, default_value = "auth.toml")]
+    pub config: PathBuf,
+    /// postgres://…, mysql://… or sqlite:PATH, already migrated (`migrate apply`). Needs
+    /// AUTH_SECRET (or BETTER_AUTH_SECRET) in the environment.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Where the embedded database, its migrations and its generated secret live
+    /// (default: .auth beside the configuration file).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// The port to listen on (0: any free port; the URL is printed).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
 }
 
 #[derive(Debug, clap::Args)]

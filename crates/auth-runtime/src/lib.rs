@@ -1,9 +1,17 @@
-//! The auth server's runtime side. For now: introspection of SQLite (and D1's SQLite files),
-//! PostgreSQL and MySQL/MariaDB into [`auth_core::sql::DbSchema`], the physical schema that the
-//! Schema IR predicts for each dialect; applying the migrations folder to a live database; and
-//! [`store`], the one place the runtime reads and writes rows (names and encodings from the IR).
+//! The auth server's runtime: [`Auth`], better-auth's REST API over the Schema IR, served as a
+//! `tower::Service` or an axum `Router` ([`http`]); [`store`], the one place rows are read and
+//! written (names and encodings from the IR); [`wire`], better-auth's byte-exact primitives;
+//! [`mail`]; introspection of SQLite (and D1's files), PostgreSQL and MySQL/MariaDB; and
+//! applying the migrations folder to a live database.
 
+mod auth;
+pub mod http;
 pub mod introspect;
+pub mod mail;
 pub mod migrate;
+mod routes;
+mod session;
 pub mod store;
 pub mod wire;
+
+pub use auth::{Auth, AuthError, AuthOptions};

@@ -7,6 +7,7 @@
 mod error;
 mod ordered;
 mod plugins;
+mod runtime;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,10 @@ use toml::Spanned;
 pub(crate) use error::closest;
 pub use error::{ConfigError, Invalid, Location};
 pub use ordered::OrderedMap;
+pub use runtime::{
+    AccountOptions, Advanced, BUILT_IN_PROVIDERS, ChangeEmail, DeleteUser, EmailAndPassword,
+    EmailVerification, Mailer, MailerKind, Session, SocialProvider, UserOptions,
+};
 pub use plugins::{
     LastLoginMethodOptions, NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions,
 };
@@ -29,10 +34,23 @@ pub struct Config {
     pub path: PathBuf,
     /// The text itself.
     pub source: String,
+    /// The server's public URL (`https://auth.example.com`); default `http://HOST:PORT`.
+    pub base_url: Option<Spanned<String>>,
+    /// Where the API is mounted; see [`Config::base_path`].
+    pub base_path: Option<Spanned<String>>,
+    /// Origins besides the base URL's that may call the API with cookies and be redirected to.
+    pub trusted_origins: Vec<Spanned<String>>,
+    pub app_name: Option<String>,
     pub database: Database,
     pub email_and_password: EmailAndPassword,
-    pub session: StorageOptions,
+    pub email_verification: EmailVerification,
+    pub session: Session,
     pub verification: StorageOptions,
+    pub user: UserOptions,
+    pub account: AccountOptions,
+    pub mailer: Option<Spanned<Mailer>>,
+    pub social_providers: OrderedMap<Spanned<String>, Spanned<SocialProvider>>,
+    pub advanced: Advanced,
     pub secondary_storage: Option<Spanned<SecondaryStorage>>,
     pub rate_limit: RateLimit,
     pub plugins: Plugins,
@@ -43,14 +61,30 @@ pub struct Config {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct File {
+    base_url: Option<Spanned<String>>,
+    base_path: Option<Spanned<String>>,
+    #[serde(default)]
+    trusted_origins: Vec<Spanned<String>>,
+    app_name: Option<String>,
     #[serde(default)]
     database: Database,
     #[serde(default)]
     email_and_password: EmailAndPassword,
     #[serde(default)]
-    session: StorageOptions,
+    email_verification: EmailVerification,
+    #[serde(default)]
+    session: Session,
     #[serde(default)]
     verification: StorageOptions,
+    #[serde(default)]
+    user: UserOptions,
+    #[serde(default)]
+    account: AccountOptions,
+    mailer: Option<Spanned<Mailer>>,
+    #[serde(default)]
+    social_providers: OrderedMap<Spanned<String>, Spanned<SocialProvider>>,
+    #[serde(default)]
+    advanced: Advanced,
     secondary_storage: Option<Spanned<SecondaryStorage>>,
     #[serde(default)]
     rate_limit: RateLimit,
@@ -70,16 +104,8 @@ pub struct Database {
     pub id: IdStrategy,
 }
 
-/// `[email-and-password]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct EmailAndPassword {
-    #[serde(default)]
-    pub enabled: bool,
-}
-
-/// `[session]` and `[verification]`: whether rows stay in the database when a secondary storage
-/// holds them (better-auth's `storeSessionInDatabase` / `storeInDatabase`).
+/// `[verification]`: whether rows stay in the database when a secondary storage holds them
+/// (better-auth's `storeInDatabase`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct StorageOptions {
@@ -235,18 +261,30 @@ impl Config {
         let source = source.into();
         let file: File = toml::from_str(&source)
             .map_err(|error| ConfigError::from_toml(&path, &source, &error))?;
-        Ok(Self {
+        let config = Self {
             path,
             source,
+            base_url: file.base_url,
+            base_path: file.base_path,
+            trusted_origins: file.trusted_origins,
+            app_name: file.app_name,
             database: file.database,
             email_and_password: file.email_and_password,
+            email_verification: file.email_verification,
             session: file.session,
             verification: file.verification,
+            user: file.user,
+            account: file.account,
+            mailer: file.mailer,
+            social_providers: file.social_providers,
+            advanced: file.advanced,
             secondary_storage: file.secondary_storage,
             rate_limit: file.rate_limit,
             plugins: file.plugins,
             models: file.models,
-        })
+        };
+        config.check_runtime()?;
+        Ok(config)
     }
 
     /// A semantic error at a span of this file.

@@ -367,7 +367,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         "/unlink-account",
         Post,
         Fresh,
-        Json(Shape::object(&[("providerId", s()), ("accountId?", s())])),
+        Json(Shape::object(&[("accountId", s())])),
         status(),
     ));
     // The body of sign-in/social and link-social, with what only one of them takes.

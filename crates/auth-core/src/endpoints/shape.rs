@@ -73,6 +73,16 @@ impl Shape {
         )
     }
 
+    /// May the whole body be absent? True for objects whose properties are all optional.
+    pub fn all_optional(&self) -> bool {
+        match self {
+            Self::Object(properties) => properties.iter().all(|p| p.optional),
+            Self::Merge(parts) => parts.iter().all(Self::all_optional),
+            Self::ModelInput { partial, .. } => *partial,
+            _ => false,
+        }
+    }
+
     /// The shape of a field type.
     pub fn of_field(ty: FieldType) -> Self {
         match ty {

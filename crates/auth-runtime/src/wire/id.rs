@@ -11,9 +11,6 @@ pub const ID_LENGTH: usize = 32;
 /// better-auth's alphabet for `generateId`, in its order (`a-z`, `A-Z`, `0-9`).
 const ALPHABET: &[u8; 62] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-/// Bytes at or above this are discarded: 248 = 4 × 62, so `byte % 62` is uniform below it.
-const REJECT_FROM: u8 = 248;
-
 /// A fresh id as better-auth's `generateId(32)` makes it: 32 characters over `[a-zA-Z0-9]`.
 ///
 /// Like better-auth (`createRandomStringGenerator` in `@better-auth/utils`), it draws bytes from
@@ -29,6 +26,22 @@ pub fn generate() -> String {
 /// `generateId(len)`).
 #[must_use]
 pub fn generate_with_len(len: usize) -> String {
+    generate_from(ALPHABET, len)
+}
+
+/// `len` characters over `[0-9a-z]` (better-auth's `generateRandomString(len, "0-9", "a-z")`,
+/// the delete-account token).
+#[must_use]
+pub fn generate_lowercase(len: usize) -> String {
+    generate_from(b"0123456789abcdefghijklmnopqrstuvwxyz", len)
+}
+
+/// Uniform characters of `alphabet` (at most 256 symbols), rejection-sampled.
+fn generate_from(alphabet: &[u8], len: usize) -> String {
+    let size = alphabet.len().clamp(1, 256);
+    // The largest multiple of the alphabet's size that fits a byte: bytes at or above it are
+    // discarded so that `byte % size` is uniform.
+    let limit = 256 - 256 % size;
     let mut rng = UnwrapErr(SysRng);
     let mut out = String::with_capacity(len);
     // 248/256 of the bytes are kept, so one buffer of len + len/8 + 8 bytes almost always suffices.
@@ -39,8 +52,9 @@ pub fn generate_with_len(len: usize) -> String {
             if out.len() == len {
                 break;
             }
-            if byte < REJECT_FROM {
-                out.push(char::from(ALPHABET[usize::from(byte % 62)]));
+            let byte = usize::from(byte);
+            if byte < limit {
+                out.push(char::from(alphabet[byte % size]));
             }
         }
     }

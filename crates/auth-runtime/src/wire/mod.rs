@@ -9,6 +9,7 @@
 
 pub mod cookie;
 pub mod id;
+pub mod jwt;
 pub mod password;
 pub mod secret;
 pub mod time;

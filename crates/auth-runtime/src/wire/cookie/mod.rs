@@ -13,6 +13,11 @@ pub use header::{RequestCookies, decode_value};
 pub use set_cookie::{CookieAttributes, CookieError, MAX_AGE_LIMIT, SameSite, SetCookie};
 pub use signed::{sign, signature, verify_signed};
 
+/// JavaScript's `encodeURIComponent`, as better-auth encodes cookie values and URL parameters.
+pub fn encode_uri_component(value: &str) -> String {
+    super::js::encode_uri_component(value)
+}
+
 use super::Secret;
 
 /// better-auth's default `advanced.cookiePrefix`.

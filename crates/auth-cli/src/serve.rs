@@ -1,0 +1,178 @@
+//! `auth-cli serve`: a standalone auth server. Without `--database-url` it keeps an embedded
+//! SQLite database, its migrations and a generated secret in a data folder beside auth.toml.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use auth_core::{Config, Dialect, Schema};
+use auth_runtime::migrate::{Database, DatabaseUrl, Migrations};
+use auth_runtime::wire::{Secret, SecretError};
+use auth_runtime::{Auth, AuthOptions};
+
+use crate::opt::ServeOpt;
+use crate::{CliError, stdout_error};
+
+/// The secret of the embedded database, beside it.
+const SECRET_FILE: &str = "auth.secret";
+
+/// Reads `AUTH_SECRET`/`BETTER_AUTH_SECRET`; on the embedded database, falls back to the
+/// secret file in `data`, generating it on first start.
+fn secret(data: Option<&Path>, stdout: &mut dyn Write) -> Result<Secret, CliError> {
+    match Secret::from_env() {
+        Ok(secret) => return Ok(secret),
+        Err(SecretError::Missing) => {}
+        Err(error) => return Err(CliError::Secret(error)),
+    }
+    let Some(data) = data else {
+        return Err(CliError::Secret(SecretError::Missing));
+    };
+    let path = data.join(SECRET_FILE);
+    let io = |source| CliError::Write {
+        path: path.clone(),
+        source,
+    };
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).map_err(io)?;
+        return Secret::new(text.trim().to_owned()).map_err(CliError::Secret);
+    }
+    let value = auth_runtime::wire::id::generate_with_len(64);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(io)?;
+    file.write_all(value.as_bytes()).map_err(io)?;
+    writeln!(
+        stdout,
+        "generated a secret in {} (set AUTH_SECRET to use your own)",
+        path.display()
+    )
+    .map_err(stdout_error)?;
+    Secret::new(value).map_err(CliError::Secret)
+}
+
+/// Brings the embedded database to the schema of `config`: the next migration (refused when
+/// destructive) is written to `<data>/migrations`, then every pending one applied.
+async fn migrate_embedded(
+    config: &Config,
+    data: &Path,
+    url: &DatabaseUrl,
+    stdout: &mut dyn Write,
+) -> Result<(), CliError> {
+    let dir = data.join("migrations");
+    if let Some(written) = crate::new::write_next(config, Dialect::Sqlite, &dir, "auto", false)? {
+        writeln!(stdout, "wrote {}", written.sql_path.display()).map_err(stdout_error)?;
+    }
+    let migrations = Migrations::load(&dir, Dialect::Sqlite)?;
+    let mut database = Database::connect_or_create(url).await?;
+    let mut lines = Vec::new();
+    let result = database
+        .apply(&migrations, &mut |applied| lines.push(applied.to_string()))
+        .await;
+    database.close().await;
+    result?;
+    for line in lines {
+        writeln!(stdout, "{line}").map_err(stdout_error)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
+    let config = Config::load(&opt.config)?;
+    let schema = Schema::build(&config)?;
+    let (url, data) = match &opt.database_url {
+        Some(url) => (DatabaseUrl::parse(url)?, None),
+        None => {
+            let data = opt
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| default_data_dir(&opt.config));
+            std::fs::create_dir_all(&data).map_err(|source| CliError::Write {
+                path: data.clone(),
+                source,
+            })?;
+            let db = data.join("auth.db");
+            (DatabaseUrl::Sqlite(db), Some(data))
+        }
+    };
+    let secret = secret(data.as_deref(), stdout)?;
+    if let Some(data) = &data {
+        migrate_embedded(&config, data, &url, stdout).await?;
+    } else {
+        let findings = crate::check::findings(&schema, &url).await?;
+        if !findings.drift.is_clean() {
+            let list: Vec<String> = findings
+                .drift
+                .differences
+                .iter()
+                .map(|d| format!("  - {d}"))
+                .collect();
+            return Err(CliError::NotServable(format!(
+                "{url} does not hold the schema of {}:\n{}\nrun `auth-cli migrate apply` (or `auth-cli check` for details)",
+                opt.config.display(),
+                list.join("\n")
+            )));
+        }
+    }
+    let address = SocketAddr::new(opt.host, opt.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| CliError::Bind { address, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| CliError::Bind { address, source })?;
+    let host = match bound.ip() {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+    };
+    let options = AuthOptions {
+        base_url: Some(format!("http://{host}:{}", bound.port())),
+        ..AuthOptions::default()
+    };
+    let dialect = url.dialect();
+    let auth = Auth::connect(config, dialect, &url.to_string(), secret, options)
+        .await
+        .map_err(|e| CliError::NotServable(e.to_string()))?;
+    let router = auth.router().layer(
+        tower_http::trace::TraceLayer::new_for_http()
+            .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
+            .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+    );
+    writeln!(stdout, "serving {} on {url}", auth.api_url()).map_err(stdout_error)?;
+    stdout.flush().map_err(stdout_error)?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|source| CliError::Bind { address, source })?;
+    writeln!(stdout, "stopped").map_err(stdout_error)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Where `serve` keeps the embedded database when no data folder is given.
+pub(crate) fn default_data_dir(config: &Path) -> PathBuf {
+    config.parent().unwrap_or_else(|| Path::new(".")).join(".auth")
+}

@@ -1,0 +1,538 @@
+//! The server's options in `auth.toml`: base URL, trusted origins, session lifetimes, mail,
+//! social providers, cookies. Checked at load, so a server never starts on a configuration that
+//! cannot work (a flow that sends mail without a mailer, a provider without an id, …).
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Config, ConfigError, closest};
+
+/// `[session]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Session {
+    /// Keep sessions in the database when a secondary storage holds them.
+    #[serde(default)]
+    pub store_in_database: bool,
+    /// Lifetime of a session in seconds (better-auth's `expiresIn`, 7 days).
+    #[serde(default = "seven_days")]
+    pub expires_in: Spanned<u32>,
+    /// A session is extended on use once it was last extended this many seconds ago (1 day).
+    #[serde(default = "one_day")]
+    pub update_age: Spanned<u32>,
+    /// A session is fresh for this many seconds after it was created (1 day; 0 = always fresh).
+    /// Freshness counts from `createdAt`, never from `updatedAt` (B8).
+    #[serde(default = "one_day")]
+    pub fresh_age: Spanned<u32>,
+    /// Never extend sessions on use.
+    #[serde(default)]
+    pub disable_session_refresh: bool,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self {
+            store_in_database: false,
+            expires_in: seven_days(),
+            update_age: one_day(),
+            fresh_age: one_day(),
+            disable_session_refresh: false,
+        }
+    }
+}
+
+/// `[email-and-password]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EmailAndPassword {
+    #[serde(default)]
+    pub enabled: bool,
+    /// Sign-in is refused (403 `EMAIL_NOT_VERIFIED`) until the address is verified; needs a mailer.
+    #[serde(default = "no")]
+    pub require_email_verification: Spanned<bool>,
+    /// Sign the user in right after sign-up (default true).
+    #[serde(default = "yes")]
+    pub auto_sign_in: bool,
+    #[serde(default = "min_password")]
+    pub min_password_length: Spanned<u32>,
+    #[serde(default = "max_password")]
+    pub max_password_length: Spanned<u32>,
+    /// Password reset by mail (`/request-password-reset`, `/reset-password`); needs a mailer.
+    #[serde(default = "no")]
+    pub reset_password: Spanned<bool>,
+    /// Lifetime of a reset token in seconds (1 hour).
+    #[serde(default = "one_hour")]
+    pub reset_password_token_expires_in: u32,
+    /// Sign the user out everywhere after a password reset.
+    #[serde(default)]
+    pub revoke_sessions_on_password_reset: bool,
+}
+
+impl Default for EmailAndPassword {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            require_email_verification: no(),
+            auto_sign_in: true,
+            min_password_length: min_password(),
+            max_password_length: max_password(),
+            reset_password: no(),
+            reset_password_token_expires_in: 3600,
+            revoke_sessions_on_password_reset: false,
+        }
+    }
+}
+
+/// `[email-verification]`: verification mails are sent when a `[mailer]` exists.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EmailVerification {
+    /// Send a verification mail on sign-up (default: `require-email-verification`).
+    pub send_on_sign_up: Option<Spanned<bool>>,
+    /// Send it again when an unverified user tries to sign in.
+    #[serde(default)]
+    pub send_on_sign_in: bool,
+    /// Create a session when the link is opened.
+    #[serde(default)]
+    pub auto_sign_in_after_verification: bool,
+    /// Lifetime of the link in seconds (1 hour).
+    #[serde(default = "one_hour")]
+    pub expires_in: u32,
+}
+
+impl Default for EmailVerification {
+    fn default() -> Self {
+        Self {
+            send_on_sign_up: None,
+            send_on_sign_in: false,
+            auto_sign_in_after_verification: false,
+            expires_in: 3600,
+        }
+    }
+}
+
+/// `[user]`: what users may do to their own account.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct UserOptions {
+    #[serde(default)]
+    pub change_email: ChangeEmail,
+    #[serde(default)]
+    pub delete_user: DeleteUser,
+}
+
+/// `[user.change-email]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ChangeEmail {
+    #[serde(default = "no")]
+    pub enabled: Spanned<bool>,
+    /// An unverified user's address changes at once (a verification mail goes to the new one).
+    #[serde(default)]
+    pub update_email_without_verification: bool,
+    /// A verified user first confirms from the old address.
+    #[serde(default)]
+    pub send_change_email_confirmation: bool,
+}
+
+/// `[user.delete-user]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DeleteUser {
+    #[serde(default)]
+    pub enabled: bool,
+    /// Deletion is confirmed by a link sent by mail; needs a mailer.
+    #[serde(default = "no")]
+    pub send_delete_account_verification: Spanned<bool>,
+    /// Lifetime of the link in seconds (1 day).
+    #[serde(default = "one_day_plain")]
+    pub delete_token_expires_in: u32,
+}
+
+impl Default for DeleteUser {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            send_delete_account_verification: no(),
+            delete_token_expires_in: 86_400,
+        }
+    }
+}
+
+/// `[account]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AccountOptions {
+    /// Let a user unlink their last account.
+    #[serde(default)]
+    pub allow_unlinking_all: bool,
+    /// Link a social account to an existing user with the same (verified) email.
+    #[serde(default = "yes")]
+    pub linking: bool,
+    /// Providers whose emails are trusted for linking even when they do not say "verified".
+    #[serde(default)]
+    pub trusted_providers: Vec<String>,
+    /// `/link-social` may link an account whose email differs from the user's.
+    #[serde(default)]
+    pub allow_different_emails: bool,
+}
+
+impl Default for AccountOptions {
+    fn default() -> Self {
+        Self {
+            allow_unlinking_all: false,
+            linking: true,
+            trusted_providers: Vec::new(),
+            allow_different_emails: false,
+        }
+    }
+}
+
+/// `[mailer]`: how mail leaves the server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Mailer {
+    pub kind: MailerKind,
+    /// `smtp://host:port`, `smtp://user:pass@host:587?tls=required`, `smtps://host:465`.
+    pub url: Option<Spanned<String>>,
+    /// Sender address.
+    pub from: Option<String>,
+    /// `kind = "log"`: also append each mail as a JSON line to this file.
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MailerKind {
+    /// Real mail through an SMTP relay.
+    Smtp,
+    /// Development: log every mail's link instead of sending it.
+    Log,
+}
+
+/// `[social-providers.<id>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SocialProvider {
+    /// The environment variable holding the client id (default `<ID>_CLIENT_ID`).
+    pub client_id_env: Option<String>,
+    /// The environment variable holding the client secret (default `<ID>_CLIENT_SECRET`).
+    pub client_secret_env: Option<String>,
+    /// Scopes requested on top of the provider's defaults.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Only the scopes listed here.
+    #[serde(default)]
+    pub disable_default_scopes: bool,
+    /// A generic OpenID Connect provider: its issuer (discovery at
+    /// `<issuer>/.well-known/openid-configuration`). Required for ids that are not built in.
+    pub issuer: Option<Spanned<String>>,
+    /// Microsoft: the tenant (default `common`).
+    pub tenant_id: Option<String>,
+}
+
+/// Social providers known by id.
+pub const BUILT_IN_PROVIDERS: &[&str] = &["github", "google", "microsoft", "discord", "apple"];
+
+impl SocialProvider {
+    /// The variable names of the client id and secret for provider `id`.
+    pub fn credential_env(&self, id: &str) -> (String, String) {
+        let upper = id.to_ascii_uppercase().replace('-', "_");
+        (
+            self.client_id_env
+                .clone()
+                .unwrap_or_else(|| format!("{upper}_CLIENT_ID")),
+            self.client_secret_env
+                .clone()
+                .unwrap_or_else(|| format!("{upper}_CLIENT_SECRET")),
+        )
+    }
+}
+
+/// `[advanced]`: cookies, CSRF and client addresses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Advanced {
+    /// Cookie names are `<prefix>.<cookie>` (default `better-auth`).
+    #[serde(default = "cookie_prefix")]
+    pub cookie_prefix: String,
+    /// `__Secure-` cookies; default: when the base URL is https.
+    pub use_secure_cookies: Option<bool>,
+    /// Turns off the origin checks of state-changing requests. Only for tests.
+    #[serde(default)]
+    pub disable_csrf_check: bool,
+    /// Request headers trusted to carry the client address (default `x-forwarded-for`).
+    #[serde(default = "ip_headers")]
+    pub ip_address_headers: Vec<String>,
+    /// Do not record client addresses in sessions.
+    #[serde(default)]
+    pub disable_ip_tracking: bool,
+}
+
+impl Default for Advanced {
+    fn default() -> Self {
+        Self {
+            cookie_prefix: cookie_prefix(),
+            use_secure_cookies: None,
+            disable_csrf_check: false,
+            ip_address_headers: ip_headers(),
+            disable_ip_tracking: false,
+        }
+    }
+}
+
+impl Default for ChangeEmail {
+    fn default() -> Self {
+        Self {
+            enabled: no(),
+            update_email_without_verification: false,
+            send_change_email_confirmation: false,
+        }
+    }
+}
+
+fn no() -> Spanned<bool> {
+    Spanned::new(0..0, false)
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn seven_days() -> Spanned<u32> {
+    Spanned::new(0..0, 604_800)
+}
+
+fn one_day() -> Spanned<u32> {
+    Spanned::new(0..0, 86_400)
+}
+
+fn one_day_plain() -> u32 {
+    86_400
+}
+
+fn one_hour() -> u32 {
+    3600
+}
+
+fn min_password() -> Spanned<u32> {
+    Spanned::new(0..0, 8)
+}
+
+fn max_password() -> Spanned<u32> {
+    Spanned::new(0..0, 128)
+}
+
+fn cookie_prefix() -> String {
+    "better-auth".to_owned()
+}
+
+fn ip_headers() -> Vec<String> {
+    vec!["x-forwarded-for".to_owned()]
+}
+
+impl Config {
+    /// Where the API is mounted (default `/api/auth`).
+    pub fn base_path(&self) -> &str {
+        self.base_path
+            .as_ref()
+            .map_or("/api/auth", |p| p.get_ref().as_str())
+    }
+
+    /// Are verification mails sent on sign-up?
+    pub fn send_verification_on_sign_up(&self) -> bool {
+        self.mailer.is_some()
+            && self.email_verification.send_on_sign_up.as_ref().map_or(
+                *self.email_and_password.require_email_verification.get_ref(),
+                |s| *s.get_ref(),
+            )
+    }
+
+    /// The checks that need the whole file: flows that send mail need a mailer (B7), lengths and
+    /// lifetimes that cannot work, URLs that do not parse, providers without a kind.
+    pub(super) fn check_runtime(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.base_url {
+            check_origin_url(self, url, "base-url")?;
+        }
+        if let Some(path) = &self.base_path {
+            let p = path.get_ref();
+            if !p.starts_with('/') || p.ends_with('/') || p.contains("//") {
+                return Err(self.error_at(
+                    path.span(),
+                    format!("base-path `{p}` must start with `/` and not end with one"),
+                    "for example base-path = \"/api/auth\"",
+                ));
+            }
+        }
+        for origin in &self.trusted_origins {
+            check_trusted_origin(self, origin)?;
+        }
+        let needs_mail = [
+            (
+                &self.email_and_password.require_email_verification,
+                "require-email-verification sends verification mails",
+            ),
+            (
+                &self.email_and_password.reset_password,
+                "reset-password sends reset links by mail",
+            ),
+            (
+                &self.user.delete_user.send_delete_account_verification,
+                "send-delete-account-verification sends a confirmation link by mail",
+            ),
+        ];
+        if self.mailer.is_none() {
+            for (flag, what) in needs_mail {
+                if *flag.get_ref() {
+                    return Err(self.error_at(
+                        flag.span(),
+                        format!("{what}, but there is no [mailer]"),
+                        "add a [mailer] table: kind = \"smtp\" with url and from, or kind = \"log\" to print the links during development",
+                    ));
+                }
+            }
+            let change = &self.user.change_email;
+            if *change.enabled.get_ref() && !change.update_email_without_verification {
+                return Err(self.error_at(
+                    change.enabled.span(),
+                    "change-email confirms the new address by mail, but there is no [mailer]",
+                    "add a [mailer] table, or set update-email-without-verification = true (only unverified users can then change their address)",
+                ));
+            }
+            if let Some(on) = &self.email_verification.send_on_sign_up
+                && *on.get_ref()
+            {
+                return Err(self.error_at(
+                    on.span(),
+                    "send-on-sign-up sends verification mails, but there is no [mailer]",
+                    "add a [mailer] table: kind = \"smtp\" with url and from, or kind = \"log\"",
+                ));
+            }
+        }
+        if let Some(mailer) = &self.mailer {
+            let m = mailer.get_ref();
+            if m.kind == MailerKind::Smtp && (m.url.is_none() || m.from.is_none()) {
+                return Err(self.error_at(
+                    mailer.span(),
+                    "an smtp mailer needs `url` and `from`",
+                    "url = \"smtp://127.0.0.1:25\"\nfrom = \"auth@example.com\"",
+                ));
+            }
+        }
+        let ep = &self.email_and_password;
+        let (min, max) = (&ep.min_password_length, &ep.max_password_length);
+        if *min.get_ref() == 0 || max.get_ref() < min.get_ref() {
+            let span = if *min.get_ref() == 0 {
+                min.span()
+            } else {
+                max.span()
+            };
+            return Err(self.error_at(
+                span,
+                "password lengths must satisfy 1 <= min-password-length <= max-password-length",
+                "better-auth's defaults are 8 and 128",
+            ));
+        }
+        let session = &self.session;
+        if *session.expires_in.get_ref() == 0 {
+            return Err(self.error_at(
+                session.expires_in.span(),
+                "expires-in must be at least one second",
+                "better-auth's default is 604800 (7 days)",
+            ));
+        }
+        if *session.expires_in.get_ref() > 400 * 86_400 {
+            return Err(self.error_at(
+                session.expires_in.span(),
+                "expires-in is longer than the 400 days a browser keeps a cookie",
+                "use at most 34560000",
+            ));
+        }
+        for (id, provider) in self.social_providers.iter() {
+            let name = id.get_ref();
+            let known = BUILT_IN_PROVIDERS.contains(&name.as_str());
+            let p = provider.get_ref();
+            if let Some(issuer) = &p.issuer {
+                check_origin_url(self, issuer, "issuer")?;
+            } else if !known {
+                let candidates: Vec<String> =
+                    BUILT_IN_PROVIDERS.iter().map(|s| (*s).to_owned()).collect();
+                let help = match closest(name, &candidates) {
+                    Some(guess) => format!("did you mean `{guess}`? Otherwise set `issuer` to use a generic OpenID Connect provider"),
+                    None => format!(
+                        "built-in providers: {}; any other id needs `issuer = \"https://…\"` (OpenID Connect discovery)",
+                        BUILT_IN_PROVIDERS.join(", ")
+                    ),
+                };
+                return Err(self.error_at(
+                    id.span(),
+                    format!("unknown social provider `{name}`"),
+                    help,
+                ));
+            }
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(self.error_at(
+                    id.span(),
+                    format!("provider id `{name}` must be letters, digits, `-` or `_`"),
+                    "it becomes part of the callback URL /callback/<id>",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `http(s)://host[:port]` (a base URL may carry a path).
+fn check_origin_url(config: &Config, url: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+    let value = url.get_ref();
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    let ok = rest.is_some_and(|r| {
+        let host = r.split('/').next().unwrap_or_default();
+        !host.is_empty() && !host.contains(['?', '#', '@', ' '])
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(config.error_at(
+            url.span(),
+            format!("{key} `{value}` is not an http(s) URL"),
+            "for example \"https://auth.example.com\"",
+        ))
+    }
+}
+
+/// An origin (`https://app.example.com`), a pattern with `*`/`?`
+/// (`https://*.example.com`, `*.example.com`) or a custom scheme (`myapp://`).
+fn check_trusted_origin(config: &Config, origin: &Spanned<String>) -> Result<(), ConfigError> {
+    let value = origin.get_ref();
+    let bad = value.is_empty()
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+        || value.starts_with('/');
+    if bad {
+        return Err(config.error_at(
+            origin.span(),
+            format!("trusted origin `{value}` is not an origin"),
+            "use \"https://app.example.com\", \"https://*.example.com\" or \"myapp://\"",
+        ));
+    }
+    if let Some(rest) = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        && rest.trim_end_matches('/').contains('/')
+    {
+        return Err(config.error_at(
+            origin.span(),
+            format!("trusted origin `{value}` has a path; origins are scheme://host[:port]"),
+            format!(
+                "use \"{}\"",
+                &value[..value.len() - rest.len() + rest.find('/').unwrap_or(rest.len())]
+            ),
+        ));
+    }
+    Ok(())
+}

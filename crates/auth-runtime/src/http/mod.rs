@@ -1,0 +1,205 @@
+//! The HTTP layer: routing from the endpoint registry, body parsing, origin checks, session
+//! middlewares, and the translation to and from `http` types. Framework-neutral: [`Auth::handle`]
+//! takes an `http::Request` with its body collected; [`AuthService`] is a `tower::Service` over
+//! any body; [`Auth::router`] mounts it in axum.
+
+mod error;
+mod origin;
+mod reply;
+mod request;
+mod service;
+
+use auth_core::endpoints::{Access, Endpoint, Method as RouteMethod, RequestBody};
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+
+pub use error::{ApiError, message_of};
+pub use origin::{TrustedOrigins, origin_of};
+pub(crate) use origin::{CALLBACK_KEYS, check_callback};
+pub use reply::{Reply, ReplyBody, status_true};
+pub use request::{Body, Ctx, MAX_BODY_BYTES, Query};
+pub use service::AuthService;
+
+use crate::Auth;
+use crate::routes;
+use crate::wire::cookie::{RequestCookies, SetCookie};
+
+/// The routes that take form bodies and get better-auth's form-CSRF check.
+const FORM_CSRF: [&str; 2] = ["/sign-in/email", "/sign-up/email"];
+
+impl Auth {
+    /// Answers one request. Paths outside the base path, unknown routes and wrong methods are
+    /// 404 with an empty body, as better-auth's router answers them.
+    pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path();
+        let Some(relative) = path.strip_prefix(self.base_path()) else {
+            return empty(StatusCode::NOT_FOUND);
+        };
+        let method = match parts.method {
+            http::Method::GET => RouteMethod::Get,
+            http::Method::POST => RouteMethod::Post,
+            _ => return empty(StatusCode::NOT_FOUND),
+        };
+        let Some(endpoint) = self
+            .inner
+            .endpoints
+            .iter()
+            .find(|e| e.matches(method, relative))
+        else {
+            if method == RouteMethod::Post && relative == "/get-session" {
+                return self.error_response(
+                    &ApiError::base(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
+                    ),
+                    Vec::new(),
+                    true,
+                );
+            }
+            return empty(StatusCode::NOT_FOUND);
+        };
+        let cookies = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let param = endpoint
+            .path
+            .rsplit_once("/:")
+            .and_then(|(prefix, _)| relative.strip_prefix(prefix))
+            .and_then(|rest| rest.strip_prefix('/'))
+            .map(|p| {
+                percent_encoding::percent_decode_str(p)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            });
+        let mut ctx = Ctx {
+            method: parts.method.clone(),
+            path: path.to_owned(),
+            param,
+            query: Query::parse(parts.uri.query()),
+            headers: parts.headers,
+            cookies: RequestCookies::parse(&cookies),
+            body: Body::default(),
+            set_cookies: Vec::new(),
+        };
+        let no_store = endpoint.path == "/get-session";
+        match self.run(endpoint, &mut ctx, &body).await {
+            Ok(reply) => self.reply_response(reply, ctx.set_cookies, no_store),
+            Err(error) => self.error_response(&error, ctx.set_cookies, no_store),
+        }
+    }
+
+    async fn run(&self, endpoint: &Endpoint, ctx: &mut Ctx, body: &[u8]) -> Result<Reply, ApiError> {
+        if body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                format!("The request body is larger than {MAX_BODY_BYTES} bytes"),
+            ));
+        }
+        if !self.inner.config.advanced.disable_csrf_check {
+            origin::check_request_origin(
+                &self.inner.trusted,
+                &ctx.method,
+                &ctx.headers,
+                &self.inner.base_origin,
+                FORM_CSRF.contains(&endpoint.path),
+            )?;
+        }
+        ctx.body = request::parse_body(&endpoint.body, &ctx.headers, body)?;
+        if !matches!(endpoint.body, RequestBody::None) || endpoint.query.is_some() {
+            for (key, code) in CALLBACK_KEYS {
+                let value = ctx.body.get(key).map_or_else(
+                    || ctx.query.get(key).map(|q| serde_json::Value::String(q.to_owned())),
+                    |v| Some(v.clone()),
+                );
+                match value {
+                    None | Some(serde_json::Value::Null) => {}
+                    Some(serde_json::Value::String(url)) => {
+                        if !self.inner.config.advanced.disable_csrf_check {
+                            check_callback(&self.inner.trusted, &url, code)?;
+                        }
+                    }
+                    Some(_) => {
+                        return Err(ApiError::validation(format!(
+                            "[body.{key}] Invalid input: expected string"
+                        )));
+                    }
+                }
+            }
+        }
+        let session = match endpoint.access {
+            Access::Public => None,
+            Access::Optional => self.session(ctx).await?,
+            Access::Session | Access::Sensitive | Access::Fresh => {
+                let Some(session) = self.session(ctx).await? else {
+                    return Err(ApiError::unauthorized());
+                };
+                if endpoint.access == Access::Fresh && !self.is_fresh(&session) {
+                    return Err(ApiError::forbidden("SESSION_NOT_FRESH"));
+                }
+                Some(session)
+            }
+        };
+        routes::dispatch(self, endpoint, ctx, session).await
+    }
+
+    fn reply_response(&self, reply: Reply, cookies: Vec<SetCookie>, no_store: bool) -> Response<Bytes> {
+        let (content_type, bytes) = match reply.body {
+            ReplyBody::Json(value) => ("application/json", Bytes::from(value.to_string())),
+            ReplyBody::Empty => ("application/json", Bytes::new()),
+            ReplyBody::Html(page) => ("text/html", Bytes::from(page)),
+        };
+        let mut response = Response::new(bytes);
+        *response.status_mut() = reply.status;
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Some(location) = reply.location
+            && let Ok(value) = HeaderValue::from_str(&location)
+        {
+            headers.insert(header::LOCATION, value);
+        }
+        finish(&mut response, &cookies, no_store);
+        response
+    }
+
+    fn error_response(&self, error: &ApiError, cookies: Vec<SetCookie>, no_store: bool) -> Response<Bytes> {
+        let mut response = Response::new(Bytes::from(error.body().to_string()));
+        *response.status_mut() = error.status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        finish(&mut response, &cookies, no_store);
+        response
+    }
+}
+
+fn finish(response: &mut Response<Bytes>, cookies: &[SetCookie], no_store: bool) {
+    let headers = response.headers_mut();
+    if no_store {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    }
+    for cookie in cookies {
+        match cookie.to_header_value() {
+            Ok(line) => {
+                if let Ok(value) = HeaderValue::from_str(&line) {
+                    headers.append(header::SET_COOKIE, value);
+                }
+            }
+            Err(error) => tracing::error!(%error, "cookie not set"),
+        }
+    }
+}
+
+/// A status with no body and no content type (better-auth's 404).
+pub(crate) fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+}

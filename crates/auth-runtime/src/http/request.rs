@@ -1,0 +1,190 @@
+//! What a handler sees of a request: path parameters, query, headers, cookies and the body as
+//! JSON, parsed and checked the way better-call does it.
+
+use std::collections::BTreeMap;
+
+use auth_core::endpoints::RequestBody;
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+use crate::wire::cookie::RequestCookies;
+
+/// The largest body accepted (1 MiB). better-auth has no limit of its own; a server should.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A request routed to an endpoint.
+#[derive(Debug)]
+pub struct Ctx {
+    pub method: Method,
+    /// The full request path (with the base path).
+    pub path: String,
+    /// The value of the endpoint's `:param` segment, if it has one.
+    pub param: Option<String>,
+    pub query: Query,
+    pub headers: HeaderMap,
+    pub cookies: RequestCookies,
+    pub body: Body,
+    /// Cookies to set on the answer, success or error.
+    pub set_cookies: Vec<crate::wire::cookie::SetCookie>,
+}
+
+/// Query parameters; a repeated key keeps its first value.
+#[derive(Debug, Default)]
+pub struct Query(BTreeMap<String, String>);
+
+impl Query {
+    pub fn parse(query: Option<&str>) -> Self {
+        let mut map = BTreeMap::new();
+        for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            map.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+        }
+        Self(map)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// zod's `coerce.boolean()`: any non-empty value, `false` included, is true.
+    pub fn flag(&self, key: &str) -> bool {
+        self.get(key).is_some_and(|v| !v.is_empty())
+    }
+
+    /// A required query parameter.
+    pub fn required(&self, key: &str) -> Result<&str, ApiError> {
+        self.get(key).ok_or_else(|| {
+            ApiError::validation(format!(
+                "[query.{key}] Invalid input: expected string, received undefined"
+            ))
+        })
+    }
+}
+
+/// A JSON object body (empty when the endpoint takes none).
+#[derive(Debug, Default)]
+pub struct Body(pub Map<String, Value>);
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn expected(key: &str, want: &str, got: Option<&Value>) -> ApiError {
+    let got = got.map_or("undefined", kind);
+    ApiError::validation(format!(
+        "[body.{key}] Invalid input: expected {want}, received {got}"
+    ))
+}
+
+impl Body {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    /// A required string.
+    pub fn str(&self, key: &str) -> Result<&str, ApiError> {
+        match self.0.get(key) {
+            Some(Value::String(s)) => Ok(s),
+            other => Err(expected(key, "string", other)),
+        }
+    }
+
+    /// An optional string (absent; `null` is refused as zod's `optional()` does).
+    pub fn opt_str(&self, key: &str) -> Result<Option<&str>, ApiError> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            other => Err(expected(key, "string", other)),
+        }
+    }
+
+    /// An optional boolean; form bodies carry `"true"`/`"false"`.
+    pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+            Some(Value::String(s)) if s == "false" => Ok(Some(false)),
+            other => Err(expected(key, "boolean", other)),
+        }
+    }
+}
+
+/// Reads the body as the endpoint declares it: JSON (also `application/*+json`), or a form for
+/// the endpoints that take one; anything else is 415; malformed JSON 400; no body where one is
+/// required 400 `VALIDATION_ERROR`.
+pub(super) fn parse_body(
+    declared: &RequestBody,
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> Result<Body, ApiError> {
+    let (form_allowed, optional) = match declared {
+        RequestBody::None => return Ok(Body::default()),
+        RequestBody::Json(shape) => (false, shape.all_optional()),
+        RequestBody::JsonOrForm(shape) => (true, shape.all_optional()),
+    };
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    let Some(content_type) = content_type.filter(|_| !bytes.is_empty()) else {
+        if optional {
+            return Ok(Body::default());
+        }
+        return Err(ApiError::validation(
+            "[body] Invalid input: expected object, received undefined",
+        ));
+    };
+    let is_json = content_type == "application/json"
+        || (content_type.starts_with("application/") && content_type.ends_with("+json"));
+    if is_json {
+        let value: Value = serde_json::from_slice(bytes).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "Invalid JSON in request body",
+            )
+        })?;
+        return match value {
+            Value::Object(map) => Ok(Body(map)),
+            Value::Null if optional => Ok(Body::default()),
+            other => Err(ApiError::validation(format!(
+                "[body] Invalid input: expected object, received {}",
+                kind(&other)
+            ))),
+        };
+    }
+    if form_allowed && content_type == "application/x-www-form-urlencoded" {
+        let map = form_urlencoded::parse(bytes)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        return Ok(Body(map));
+    }
+    let allowed = if form_allowed {
+        "application/x-www-form-urlencoded, application/json"
+    } else {
+        "application/json"
+    };
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+        format!("Content-Type \"{content_type}\" is not allowed. Allowed types: {allowed}"),
+    ))
+}

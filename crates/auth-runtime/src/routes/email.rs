@@ -1,0 +1,451 @@
+//! Everything that sends mail: email verification, change-email, password reset, and deletion
+//! confirmed by a link. Links are better-auth's: JWTs for email verification (not stored), rows
+//! in `verification` for reset and deletion tokens.
+
+use http::StatusCode;
+use serde_json::{Map, json};
+
+use super::is_valid_email;
+use super::password::CREDENTIAL;
+use crate::Auth;
+use crate::http::{ApiError, Ctx, Reply, status_true};
+use crate::mail::{Mail, MailKind};
+use crate::session::SessionCtx;
+use crate::store::{Row, Timestamp, Value, Where};
+use crate::wire::id;
+use crate::wire::jwt::{JwtError, sign_hs256, verify_hs256};
+
+fn text(row: &Row, field: &str) -> String {
+    row.get(field).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+fn encode(value: &str) -> String {
+    crate::wire::cookie::encode_uri_component(value)
+}
+
+impl Auth {
+    pub(crate) fn has_mailer(&self) -> bool {
+        self.inner.mailer.is_some()
+    }
+
+    async fn send(&self, kind: MailKind, to: &str, url: String, token: String) -> Result<(), ApiError> {
+        let Some(mailer) = &self.inner.mailer else {
+            return Err(ApiError::bad_request("VERIFICATION_EMAIL_NOT_ENABLED"));
+        };
+        let mut mail = Mail::new(kind, to, url, token);
+        if let Some(app) = &self.inner.config.app_name {
+            mail = mail.with_app_name(app);
+        }
+        mailer.send(&mail).await.map_err(|error| {
+            tracing::error!(%error, kind = kind.as_str(), "mail not sent");
+            ApiError::unavailable("the mail relay")
+        })
+    }
+
+    /// An email-verification link (a JWT with the lower-cased email; `updateTo` and
+    /// `requestType` for an email change).
+    fn verification_link(&self, email: &str, extra: &[(&str, &str)], callback: Option<&str>) -> (String, String) {
+        let mut claims = Map::new();
+        claims.insert("email".into(), email.to_lowercase().into());
+        for (k, v) in extra {
+            claims.insert((*k).into(), (*v).into());
+        }
+        let now = Timestamp::now().millis() / 1000;
+        let expires_in = i64::from(self.inner.config.email_verification.expires_in);
+        let token = sign_hs256(&claims, &self.inner.secret, now, expires_in);
+        let url = format!(
+            "{}/verify-email?token={token}&callbackURL={}",
+            self.inner.api_url,
+            encode(callback.unwrap_or("/"))
+        );
+        (url, token)
+    }
+
+    async fn send_verification(&self, user: &Row, callback: Option<&str>) -> Result<(), ApiError> {
+        let email = text(user, "email");
+        let (url, token) = self.verification_link(&email, &[], callback);
+        self.send(MailKind::VerifyEmail, &email, url, token).await
+    }
+
+    /// After a sign-up: the verification mail when configured.
+    pub(crate) async fn after_sign_up(&self, user: &Row, callback: Option<&str>) -> Result<(), ApiError> {
+        if self.inner.config.send_verification_on_sign_up() {
+            self.send_verification(user, callback).await?;
+        }
+        Ok(())
+    }
+
+    /// A sign-in refused for an unverified address re-sends the mail when configured.
+    pub(crate) async fn on_unverified_sign_in(&self, user: &Row, callback: Option<&str>) -> Result<(), ApiError> {
+        if self.has_mailer() && self.inner.config.email_verification.send_on_sign_in {
+            self.send_verification(user, callback).await?;
+        }
+        Ok(())
+    }
+
+    async fn store_token(&self, identifier: String, value: &str, lifetime: u32) -> Result<(), ApiError> {
+        let now = Timestamp::now();
+        let mut row = Row::new();
+        row.insert("identifier".into(), Value::String(identifier));
+        row.insert("value".into(), Value::String(value.to_owned()));
+        row.insert("expiresAt".into(), Value::Date(now.plus_millis(i64::from(lifetime) * 1000)));
+        row.insert("createdAt".into(), Value::Date(now));
+        row.insert("updatedAt".into(), Value::Date(now));
+        self.inner.store.insert("verification", row).await?;
+        Ok(())
+    }
+
+    /// The value of a live verification row, which is deleted (tokens are single-use); `None` if
+    /// missing or expired.
+    async fn take_token(&self, identifier: &str) -> Result<Option<String>, ApiError> {
+        let store = &self.inner.store;
+        let Some(row) = store
+            .find_one("verification", &[Where::eq("identifier", identifier)])
+            .await?
+        else {
+            return Ok(None);
+        };
+        store
+            .delete("verification", &[Where::eq("identifier", identifier)])
+            .await?;
+        let live = row
+            .get("expiresAt")
+            .and_then(Value::as_date)
+            .is_some_and(|at| at.millis() > Timestamp::now().millis());
+        Ok(live.then(|| text(&row, "value")))
+    }
+
+    async fn peek_token(&self, identifier: &str) -> Result<bool, ApiError> {
+        let row = self
+            .inner
+            .store
+            .find_one("verification", &[Where::eq("identifier", identifier)])
+            .await?;
+        Ok(row
+            .and_then(|r| r.get("expiresAt").and_then(Value::as_date))
+            .is_some_and(|at| at.millis() > Timestamp::now().millis()))
+    }
+
+    pub(crate) async fn send_delete_verification(&self, user: &Row, callback: Option<&str>) -> Result<(), ApiError> {
+        let token = id::generate_lowercase(32);
+        let lifetime = self.inner.config.user.delete_user.delete_token_expires_in;
+        self.store_token(format!("delete-account-{token}"), &text(user, "id"), lifetime)
+            .await?;
+        let url = format!(
+            "{}/delete-user/callback?token={token}&callbackURL={}",
+            self.inner.api_url,
+            encode(callback.unwrap_or("/"))
+        );
+        self.send(MailKind::DeleteAccount, &text(user, "email"), url, token)
+            .await
+    }
+
+    /// Consumes a deletion token of `user_id`: 404 `INVALID_TOKEN` otherwise.
+    pub(crate) async fn consume_delete_token(&self, token: &str, user_id: &str) -> Result<(), ApiError> {
+        match self.take_token(&format!("delete-account-{token}")).await? {
+            Some(owner) if owner == user_id => Ok(()),
+            _ => Err(ApiError::base(StatusCode::NOT_FOUND, "INVALID_TOKEN")),
+        }
+    }
+
+    /// `url` with `?key=value` appended (relative URLs resolved against the base URL's origin).
+    fn with_query(&self, url: &str, key: &str, value: &str) -> String {
+        let absolute = if url.starts_with('/') {
+            format!("{}{url}", self.inner.base_origin)
+        } else {
+            url.to_owned()
+        };
+        let separator = if absolute.contains('?') { '&' } else { '?' };
+        format!("{absolute}{separator}{key}={}", encode(value))
+    }
+}
+
+pub(super) async fn send_verification_email(
+    auth: &Auth,
+    ctx: &mut Ctx,
+    session: Option<&SessionCtx>,
+) -> Result<Reply, ApiError> {
+    if !auth.has_mailer() {
+        return Err(ApiError::bad_request("VERIFICATION_EMAIL_NOT_ENABLED"));
+    }
+    let email = ctx.body.str("email")?.to_lowercase();
+    if !is_valid_email(&email) {
+        return Err(ApiError::validation("[body.email] Invalid email address"));
+    }
+    let callback = ctx.body.opt_str("callbackURL")?.map(str::to_owned);
+    if let Some(session) = session {
+        if text(&session.user, "email") != email {
+            return Err(ApiError::bad_request("EMAIL_MISMATCH"));
+        }
+        if session.user.get("emailVerified").and_then(Value::as_bool) == Some(true) {
+            return Err(ApiError::bad_request("EMAIL_ALREADY_VERIFIED"));
+        }
+        auth.send_verification(&session.user, callback.as_deref()).await?;
+        return Ok(status_true());
+    }
+    // Anonymous: the same answer, after at least the same time, whether or not the user exists.
+    let floor = tokio::time::sleep(std::time::Duration::from_millis(500));
+    if let Some(user) = auth.find_user_by_email(&email).await?
+        && user.get("emailVerified").and_then(Value::as_bool) != Some(true)
+        && let Err(error) = auth.send_verification(&user, callback.as_deref()).await
+    {
+        tracing::warn!(message = %error.message, "verification mail");
+    }
+    floor.await;
+    Ok(status_true())
+}
+
+pub(super) async fn verify_email(
+    auth: &Auth,
+    ctx: &mut Ctx,
+    session: Option<&SessionCtx>,
+) -> Result<Reply, ApiError> {
+    let callback = ctx.query.get("callbackURL").map(str::to_owned);
+    let fail = |code: &'static str| -> Result<Reply, ApiError> {
+        match &callback {
+            Some(url) => Ok(Reply::redirect(auth.with_query(url, "error", code))),
+            None => Err(ApiError::base(StatusCode::UNAUTHORIZED, code)),
+        }
+    };
+    let token = ctx.query.required("token")?.to_owned();
+    let now = Timestamp::now().millis() / 1000;
+    let claims = match verify_hs256(&token, &auth.inner.secret, now) {
+        Ok(claims) => claims,
+        Err(JwtError::Expired) => return fail("TOKEN_EXPIRED"),
+        Err(_) => return fail("INVALID_TOKEN"),
+    };
+    let claim = |k: &str| claims.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let Some(email) = claim("email") else {
+        return fail("INVALID_TOKEN");
+    };
+    let Some(user) = auth.find_user_by_email(&email).await? else {
+        return fail("USER_NOT_FOUND");
+    };
+    let user_id = text(&user, "id");
+    let store = &auth.inner.store;
+    if let Some(update_to) = claim("updateTo") {
+        let Some(session) = session.filter(|s| s.user_id() == user_id) else {
+            return fail("INVALID_USER");
+        };
+        if claim("requestType").as_deref() == Some("change-email-confirmation") {
+            let (url, token) = auth.verification_link(
+                &email,
+                &[("updateTo", &update_to), ("requestType", "change-email-verification")],
+                callback.as_deref(),
+            );
+            auth.send(MailKind::VerifyEmail, &update_to, url, token).await?;
+            return Ok(match &callback {
+                Some(url) => Reply::redirect(url.clone()),
+                None => status_true(),
+            });
+        }
+        let mut changes = Row::new();
+        changes.insert("email".into(), Value::String(update_to.to_lowercase()));
+        changes.insert("emailVerified".into(), Value::Boolean(true));
+        if let Err(error) = store.update("user", &[Where::eq("id", user_id.as_str())], changes).await {
+            return match error {
+                crate::store::StoreError::UniqueViolation { .. } => fail("INVALID_TOKEN"),
+                other => Err(other.into()),
+            };
+        }
+        auth.refresh_session_cookie(ctx, session);
+        let user = store
+            .find_one("user", &[Where::eq("id", user_id.as_str())])
+            .await?
+            .unwrap_or(user);
+        return Ok(match &callback {
+            Some(url) => Reply::redirect(url.clone()),
+            None => Reply::json(json!({ "status": true, "user": auth.output("user", &user) })),
+        });
+    }
+    if user.get("emailVerified").and_then(Value::as_bool) != Some(true) {
+        let mut changes = Row::new();
+        changes.insert("emailVerified".into(), Value::Boolean(true));
+        store
+            .update("user", &[Where::eq("id", user_id.as_str())], changes)
+            .await?;
+        if auth.inner.config.email_verification.auto_sign_in_after_verification && session.is_none() {
+            let session = auth.create_session(ctx, &user_id, true).await?;
+            auth.set_session_cookie(ctx, &text(&session, "token"), false);
+        }
+    }
+    Ok(match &callback {
+        Some(url) => Reply::redirect(url.clone()),
+        None => Reply::json(json!({ "status": true, "user": null })),
+    })
+}
+
+pub(super) async fn change_email(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
+    let options = &auth.inner.config.user.change_email;
+    if !*options.enabled.get_ref() {
+        return Err(ApiError::bad_request("CHANGE_EMAIL_DISABLED"));
+    }
+    let new_email = ctx.body.str("newEmail")?.to_owned();
+    if !is_valid_email(&new_email) {
+        return Err(ApiError::validation("[body.newEmail] Invalid email address"));
+    }
+    let new_email = new_email.to_lowercase();
+    let callback = ctx.body.opt_str("callbackURL")?.map(str::to_owned);
+    let current = text(&session.user, "email");
+    if new_email == current {
+        return Err(ApiError::message_only(StatusCode::BAD_REQUEST, "Email is the same"));
+    }
+    if auth.find_user_by_email(&new_email).await?.is_some() {
+        return Ok(status_true());
+    }
+    let verified = session.user.get("emailVerified").and_then(Value::as_bool) == Some(true);
+    if !verified && options.update_email_without_verification {
+        let mut changes = Row::new();
+        changes.insert("email".into(), Value::String(new_email.clone()));
+        match auth
+            .inner
+            .store
+            .update("user", &[Where::eq("id", session.user_id())], changes)
+            .await
+        {
+            Ok(_) => {}
+            Err(crate::store::StoreError::UniqueViolation { .. }) => return Ok(status_true()),
+            Err(error) => return Err(error.into()),
+        }
+        auth.refresh_session_cookie(ctx, session);
+        if auth.has_mailer() {
+            let mut user = session.user.clone();
+            user.insert("email".into(), Value::String(new_email));
+            auth.send_verification(&user, callback.as_deref()).await?;
+        }
+        return Ok(status_true());
+    }
+    if !auth.has_mailer() {
+        return Err(ApiError::message_only(
+            StatusCode::BAD_REQUEST,
+            "Verification email isn't enabled",
+        ));
+    }
+    if verified && options.send_change_email_confirmation {
+        let (url, token) = auth.verification_link(
+            &current,
+            &[("updateTo", &new_email), ("requestType", "change-email-confirmation")],
+            callback.as_deref(),
+        );
+        auth.send(MailKind::ChangeEmailConfirmation, &current, url, token).await?;
+    } else {
+        let (url, token) = auth.verification_link(
+            &current,
+            &[("updateTo", &new_email), ("requestType", "change-email-verification")],
+            callback.as_deref(),
+        );
+        auth.send(MailKind::VerifyEmail, &new_email, url, token).await?;
+    }
+    Ok(status_true())
+}
+
+pub(super) async fn request_password_reset(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
+    if !*auth.inner.config.email_and_password.reset_password.get_ref() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "RESET_PASSWORD_DISABLED",
+            "Reset password isn't enabled",
+        ));
+    }
+    let email = ctx.body.str("email")?.to_owned();
+    if !is_valid_email(&email) {
+        return Err(ApiError::validation("[body.email] Invalid email address"));
+    }
+    let redirect = ctx.body.opt_str("redirectTo")?.map(str::to_owned);
+    if let Some(user) = auth.find_user_by_email(&email).await? {
+        let token = id::generate_with_len(24);
+        let lifetime = auth.inner.config.email_and_password.reset_password_token_expires_in;
+        auth.store_token(format!("reset-password:{token}"), &text(&user, "id"), lifetime)
+            .await?;
+        let url = format!(
+            "{}/reset-password/{token}?callbackURL={}",
+            auth.inner.api_url,
+            encode(redirect.as_deref().unwrap_or_default())
+        );
+        if let Err(error) = auth.send(MailKind::ResetPassword, &text(&user, "email"), url, token).await {
+            tracing::warn!(message = %error.message, "reset mail");
+        }
+    } else {
+        // The same work as for a known address: one lookup.
+        auth.peek_token("reset-password:dummy").await?;
+    }
+    Ok(Reply::json(json!({
+        "status": true,
+        "message": "If this email exists in our system, check your email for the reset link",
+    })))
+}
+
+pub(super) async fn reset_password_link(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
+    let callback = ctx.query.required("callbackURL")?.to_owned();
+    let token = ctx.param.clone().unwrap_or_default();
+    let live = !token.is_empty() && auth.peek_token(&format!("reset-password:{token}")).await?;
+    Ok(Reply::redirect(if live {
+        auth.with_query(&callback, "token", &token)
+    } else {
+        auth.with_query(&callback, "error", "INVALID_TOKEN")
+    }))
+}
+
+pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
+    let new_password = ctx.body.str("newPassword")?.to_owned();
+    let token = match ctx.body.opt_str("token")? {
+        Some(token) => token.to_owned(),
+        None => ctx
+            .query
+            .get("token")
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::bad_request("INVALID_TOKEN"))?,
+    };
+    auth.check_password_length(&new_password, true)?;
+    let Some(user_id) = auth.take_token(&format!("reset-password:{token}")).await? else {
+        return Err(ApiError::bad_request("INVALID_TOKEN"));
+    };
+    let store = &auth.inner.store;
+    if store
+        .find_one("user", &[Where::eq("id", user_id.as_str())])
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::bad_request("USER_NOT_FOUND"));
+    }
+    let hash = auth.hash_password(&new_password).await?;
+    let credential = store
+        .find_one(
+            "account",
+            &[Where::eq("userId", user_id.as_str()), Where::eq("providerId", CREDENTIAL)],
+        )
+        .await?;
+    if let Some(account) = credential {
+        let mut changes = Row::new();
+        changes.insert("password".into(), Value::String(hash));
+        let id = account.get("id").cloned().unwrap_or(Value::Null);
+        store.update("account", &[Where::eq("id", id)], changes).await?;
+    } else {
+        let mut account = Row::new();
+        account.insert("providerId".into(), Value::String(CREDENTIAL.to_owned()));
+        account.insert("accountId".into(), Value::String(user_id.clone()));
+        account.insert("userId".into(), Value::String(user_id.clone()));
+        account.insert("password".into(), Value::String(hash));
+        store.insert("account", account).await?;
+    }
+    if auth.inner.config.email_and_password.revoke_sessions_on_password_reset {
+        store
+            .delete("session", &[Where::eq("userId", user_id.as_str())])
+            .await?;
+    }
+    Ok(status_true())
+}
+
+pub(super) async fn delete_user_callback(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
+    if !auth.inner.config.user.delete_user.enabled {
+        return Err(ApiError::base(StatusCode::NOT_FOUND, "INVALID_TOKEN"));
+    }
+    let token = ctx.query.required("token")?.to_owned();
+    auth.consume_delete_token(&token, session.user_id()).await?;
+    auth.delete_user(session.user_id()).await?;
+    auth.expire_session_cookies(ctx);
+    Ok(match ctx.query.get("callbackURL") {
+        Some(url) => Reply::redirect(url.to_owned()),
+        None => Reply::json(json!({ "success": true, "message": "User deleted" })),
+    })
+}

@@ -1,0 +1,148 @@
+//! Request input beyond the fixed properties: the settable fields of a model (additional and
+//! plugin fields, from the Schema IR) and email syntax.
+
+use auth_core::schema::{FieldType, Origin};
+use serde_json::Value as Json;
+
+use crate::Auth;
+use crate::http::{ApiError, Body};
+use crate::store::{Row, Timestamp, Value};
+
+/// zod 4's `z.email()`: `local@domain.tld`, where the local part has no leading dot and no
+/// `..`, the domain is dot-separated labels and the last label has at least two letters.
+pub(crate) fn is_valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && !local.starts_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '\'' | '+' | '-' | '.'))
+        && local
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-'));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let Some((tld, rest)) = labels.split_last() else {
+        return false;
+    };
+    local_ok
+        && !rest.is_empty()
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+        && rest.iter().all(|label| {
+            label.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn invalid(key: &str, want: &str, got: &Json) -> ApiError {
+    let got = match got {
+        Json::Null => "null",
+        Json::Bool(_) => "boolean",
+        Json::Number(_) => "number",
+        Json::String(_) => "string",
+        Json::Array(_) => "array",
+        Json::Object(_) => "object",
+    };
+    ApiError::validation(format!(
+        "[body.{key}] Invalid input: expected {want}, received {got}"
+    ))
+}
+
+/// A JSON body value as a field of type `ty`.
+fn convert(key: &str, ty: FieldType, value: &Json) -> Result<Value, ApiError> {
+    Ok(match (ty, value) {
+        (_, Json::Null) => Value::Null,
+        (FieldType::String, Json::String(s)) => Value::String(s.clone()),
+        (FieldType::Number, Json::Number(n)) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            None => Value::Float(n.as_f64().unwrap_or_default()),
+        },
+        (FieldType::Boolean, Json::Bool(b)) => Value::Boolean(*b),
+        (FieldType::Date, Json::String(s)) => {
+            Value::Date(Timestamp::parse_iso(s).ok_or_else(|| invalid(key, "date", value))?)
+        }
+        (FieldType::Json, v) => Value::Json(v.clone()),
+        (FieldType::StringArray, Json::Array(items)) if items.iter().all(Json::is_string) => {
+            Value::Json(value.clone())
+        }
+        (FieldType::NumberArray, Json::Array(items)) if items.iter().all(Json::is_number) => {
+            Value::Json(value.clone())
+        }
+        (ty, v) => return Err(invalid(key, ty.as_str(), v)),
+    })
+}
+
+/// The model's settable fields found in the body — additional and plugin fields, never the
+/// core ones the endpoint handles itself. `input = false` fields are dropped when they have a
+/// default and refused otherwise (400 `FIELD_NOT_ALLOWED`); on create (`partial = false`) a
+/// required field without default must be present. `input` governs writes, `returned` reads:
+/// independent (B14).
+pub(crate) fn model_input(
+    auth: &Auth,
+    model: &str,
+    body: &Body,
+    partial: bool,
+) -> Result<Row, ApiError> {
+    let mut row = Row::new();
+    let Some(table) = auth.inner.schema.model(model) else {
+        return Ok(row);
+    };
+    for column in table
+        .columns
+        .iter()
+        .filter(|c| c.origin != Origin::Core && !c.primary_key)
+    {
+        let key = column.field.as_str();
+        let given = body.get(key);
+        if !column.input {
+            if given.is_some_and(|v| !v.is_null()) && (partial || column.default.is_none()) {
+                return Err(ApiError::new(
+                    http::StatusCode::BAD_REQUEST,
+                    "FIELD_NOT_ALLOWED",
+                    format!("{key} is not allowed to be set"),
+                ));
+            }
+            continue;
+        }
+        match given {
+            Some(value) => {
+                let value = convert(key, column.ty, value)?;
+                if value.is_null() && column.required {
+                    return Err(invalid(key, column.ty.as_str(), &Json::Null));
+                }
+                row.insert(key.to_owned(), value);
+            }
+            None if !partial && column.required && column.default.is_none() => {
+                return Err(ApiError::new(
+                    http::StatusCode::BAD_REQUEST,
+                    "MISSING_FIELD",
+                    format!("{key} is required"),
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_email;
+
+    #[test]
+    fn email_syntax_follows_zod() {
+        for ok in ["a@b.co", "alice.b+tag@mail.example.com", "o'neil@x-y.org", "a_b@c-.io"] {
+            assert!(is_valid_email(ok), "{ok}");
+        }
+        for bad in [
+            "", "a", "@b.co", "a@", "a@b", "a@b.c", ".a@b.co", "a..b@c.co", "a.@b.co", "a@-b.co",
+            "a b@c.co", "a@b.c0", "a@b..co", "a@@b.co",
+        ] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The endpoints. [`dispatch`] maps each endpoint of the registry (`auth_core::endpoints`) to its
+//! handler: the registry says what is routed; this module says what each route does.
+
+mod email;
+mod input;
+mod misc;
+mod password;
+mod sessions;
+mod user;
+
+use auth_core::endpoints::{Endpoint, Method};
+use http::StatusCode;
+
+use crate::Auth;
+use crate::http::{ApiError, Ctx, Reply};
+use crate::session::SessionCtx;
+
+pub(crate) use input::{is_valid_email, model_input};
+
+/// Each route a handler serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    SignUpEmail,
+    SignInEmail,
+    SignOut,
+    GetSession,
+    ListSessions,
+    RevokeSession,
+    RevokeSessions,
+    RevokeOtherSessions,
+    UpdateUser,
+    UpdateSession,
+    ChangePassword,
+    VerifyPassword,
+    DeleteUser,
+    ListAccounts,
+    ChangeEmail,
+    SendVerificationEmail,
+    VerifyEmail,
+    RequestPasswordReset,
+    ResetPasswordLink,
+    ResetPassword,
+    DeleteUserCallback,
+    UnlinkAccount,
+    Ok,
+    Error,
+}
+
+/// The handler of a registry endpoint; `None` for one this runtime does not serve yet.
+pub(crate) fn route(method: Method, path: &str) -> Option<Route> {
+    use Method::{Get, Post};
+    Some(match (method, path) {
+        (Post, "/sign-up/email") => Route::SignUpEmail,
+        (Post, "/sign-in/email") => Route::SignInEmail,
+        (Post, "/sign-out") => Route::SignOut,
+        (Get, "/get-session") => Route::GetSession,
+        (Get, "/list-sessions") => Route::ListSessions,
+        (Post, "/revoke-session") => Route::RevokeSession,
+        (Post, "/revoke-sessions") => Route::RevokeSessions,
+        (Post, "/revoke-other-sessions") => Route::RevokeOtherSessions,
+        (Post, "/update-user") => Route::UpdateUser,
+        (Post, "/update-session") => Route::UpdateSession,
+        (Post, "/change-password") => Route::ChangePassword,
+        (Post, "/verify-password") => Route::VerifyPassword,
+        (Post, "/delete-user") => Route::DeleteUser,
+        (Get, "/list-accounts") => Route::ListAccounts,
+        (Post, "/change-email") => Route::ChangeEmail,
+        (Post, "/send-verification-email") => Route::SendVerificationEmail,
+        (Get, "/verify-email") => Route::VerifyEmail,
+        (Post, "/request-password-reset") => Route::RequestPasswordReset,
+        (Get, "/reset-password/:token") => Route::ResetPasswordLink,
+        (Post, "/reset-password") => Route::ResetPassword,
+        (Get, "/delete-user/callback") => Route::DeleteUserCallback,
+        (Post, "/unlink-account") => Route::UnlinkAccount,
+        (Get, "/ok") => Route::Ok,
+        (Get, "/error") => Route::Error,
+        _ => return None,
+    })
+}
+
+/// Runs the handler of `endpoint`. `session` is the caller's session as the endpoint's access
+/// rule resolved it (always present for session-requiring endpoints).
+pub(crate) async fn dispatch(
+    auth: &Auth,
+    endpoint: &Endpoint,
+    ctx: &mut Ctx,
+    session: Option<SessionCtx>,
+) -> Result<Reply, ApiError> {
+    let Some(route) = route(endpoint.method, endpoint.path) else {
+        // `Auth` routes only endpoints with a handler; this is never reached.
+        return Ok(Reply {
+            status: StatusCode::NOT_FOUND,
+            body: crate::http::ReplyBody::Empty,
+            location: None,
+        });
+    };
+    let signed_in = || session.clone().ok_or_else(ApiError::unauthorized);
+    match route {
+        Route::SignUpEmail => password::sign_up(auth, ctx).await,
+        Route::SignInEmail => password::sign_in(auth, ctx).await,
+        Route::SignOut => sessions::sign_out(auth, ctx).await,
+        Route::GetSession => Ok(sessions::get_session(auth, session.as_ref())),
+        Route::ListSessions => sessions::list(auth, &signed_in()?).await,
+        Route::RevokeSession => sessions::revoke(auth, ctx, &signed_in()?).await,
+        Route::RevokeSessions => sessions::revoke_all(auth, ctx, &signed_in()?).await,
+        Route::RevokeOtherSessions => sessions::revoke_others(auth, &signed_in()?).await,
+        Route::UpdateSession => sessions::update(auth, ctx, &signed_in()?).await,
+        Route::UpdateUser => user::update(auth, ctx, &signed_in()?).await,
+        Route::ChangePassword => password::change(auth, ctx, &signed_in()?).await,
+        Route::VerifyPassword => password::verify(auth, ctx, &signed_in()?).await,
+        Route::DeleteUser => user::delete(auth, ctx, &signed_in()?).await,
+        Route::ListAccounts => user::list_accounts(auth, &signed_in()?).await,
+        Route::ChangeEmail => email::change_email(auth, ctx, &signed_in()?).await,
+        Route::SendVerificationEmail => {
+            email::send_verification_email(auth, ctx, session.as_ref()).await
+        }
+        Route::VerifyEmail => email::verify_email(auth, ctx, session.as_ref()).await,
+        Route::RequestPasswordReset => email::request_password_reset(auth, ctx).await,
+        Route::ResetPasswordLink => email::reset_password_link(auth, ctx).await,
+        Route::ResetPassword => email::reset_password(auth, ctx).await,
+        Route::DeleteUserCallback => email::delete_user_callback(auth, ctx, &signed_in()?).await,
+        Route::UnlinkAccount => user::unlink_account(auth, ctx, &signed_in()?).await,
+        Route::Ok => Ok(Reply::json(serde_json::json!({ "ok": true }))),
+        Route::Error => Ok(misc::error_page(auth, ctx)),
+    }
+}

@@ -1,0 +1,300 @@
+//! Email and password: sign-up, sign-in, change-password, verify-password.
+
+use http::StatusCode;
+use serde_json::json;
+
+use super::{is_valid_email, model_input};
+use crate::Auth;
+use crate::http::{ApiError, Ctx, Reply};
+use crate::session::SessionCtx;
+use crate::store::{Row, StoreError, Timestamp, Value, Where};
+use crate::wire::cookie::DONT_REMEMBER;
+use crate::wire::password::{PasswordLengthError, check_length};
+
+/// The provider id of password accounts.
+pub(crate) const CREDENTIAL: &str = "credential";
+
+impl Auth {
+    /// Checks a password against `min..=max` of `auth.toml` (`min` 0: only the maximum).
+    pub(crate) fn check_password_length(&self, password: &str, with_min: bool) -> Result<(), ApiError> {
+        let options = &self.inner.config.email_and_password;
+        let min = if with_min {
+            *options.min_password_length.get_ref() as usize
+        } else {
+            0
+        };
+        let max = *options.max_password_length.get_ref() as usize;
+        check_length(password, min, max).map_err(|e| {
+            ApiError::bad_request(match e {
+                PasswordLengthError::TooShort => "PASSWORD_TOO_SHORT",
+                PasswordLengthError::TooLong => "PASSWORD_TOO_LONG",
+            })
+        })
+    }
+
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String, ApiError> {
+        self.inner
+            .hasher
+            .hash(password.to_owned())
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "password hash");
+                ApiError::unavailable("password hashing")
+            })
+    }
+
+    /// Does `password` match the stored hash? A hash that is not better-auth's format (a custom
+    /// hasher in an adopted database) never matches.
+    pub(crate) async fn password_matches(&self, stored: &str, password: &str) -> Result<bool, ApiError> {
+        match self
+            .inner
+            .hasher
+            .verify(stored.to_owned(), password.to_owned())
+            .await
+        {
+            Ok(matches) => Ok(matches),
+            Err(crate::wire::password::PasswordError::Task(error)) => {
+                tracing::error!(%error, "password verify");
+                Err(ApiError::unavailable("password hashing"))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "stored password hash is not scrypt salt:hash");
+                Ok(false)
+            }
+        }
+    }
+
+    /// The user's credential account, if it has a password.
+    pub(crate) async fn credential_account(&self, user_id: &str) -> Result<Option<Row>, ApiError> {
+        let account = self
+            .inner
+            .store
+            .find_one(
+                "account",
+                &[
+                    Where::eq("userId", user_id),
+                    Where::eq("providerId", CREDENTIAL),
+                ],
+            )
+            .await?;
+        Ok(account.filter(|a| a.get("password").and_then(Value::as_str).is_some()))
+    }
+
+    /// Verifies the signed-in user's password: 400 `CREDENTIAL_ACCOUNT_NOT_FOUND` without one,
+    /// 400 `INVALID_PASSWORD` when wrong.
+    pub(crate) async fn check_user_password(&self, user_id: &str, password: &str) -> Result<Row, ApiError> {
+        let account = self
+            .credential_account(user_id)
+            .await?
+            .ok_or_else(|| ApiError::bad_request("CREDENTIAL_ACCOUNT_NOT_FOUND"))?;
+        let stored = account
+            .get("password")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if self.password_matches(stored, password).await? {
+            Ok(account)
+        } else {
+            Err(ApiError::bad_request("INVALID_PASSWORD"))
+        }
+    }
+
+    pub(crate) async fn find_user_by_email(&self, email: &str) -> Result<Option<Row>, ApiError> {
+        Ok(self
+            .inner
+            .store
+            .find_one("user", &[Where::eq("email", email.to_lowercase())])
+            .await?)
+    }
+}
+
+pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
+    let body = &ctx.body;
+    let name = body.str("name")?.to_owned();
+    let email = body.str("email")?;
+    if !is_valid_email(email) {
+        return Err(ApiError::validation("[body.email] Invalid email address"));
+    }
+    let email = email.to_lowercase();
+    let password = body.str("password")?.to_owned();
+    let image = match body.get("image") {
+        None | Some(serde_json::Value::Null) => Value::Null,
+        Some(serde_json::Value::String(s)) => Value::String(s.clone()),
+        Some(_) => return Err(ApiError::validation("[body.image] Invalid input: expected string")),
+    };
+    let callback = body.opt_str("callbackURL")?.map(str::to_owned);
+    let remember = body.opt_bool("rememberMe")?.unwrap_or(true);
+    let extra = model_input(auth, "user", body, false)?;
+    auth.check_password_length(&password, true)?;
+    let options = &auth.inner.config.email_and_password;
+    let quiet = *options.require_email_verification.get_ref() || !options.auto_sign_in;
+    if auth.find_user_by_email(&email).await?.is_some() {
+        if quiet {
+            // Enumeration protection: the same answer as a new sign-up, after the same work.
+            auth.hash_password(&password).await?;
+            let now = Timestamp::now().to_iso();
+            let user = json!({
+                "name": name, "email": email, "emailVerified": false, "image": image.to_json(),
+                "createdAt": now, "updatedAt": now, "id": crate::wire::id::generate(),
+            });
+            return Ok(Reply::json(json!({ "token": null, "user": user })));
+        }
+        return Err(already_exists());
+    }
+    let hash = auth.hash_password(&password).await?;
+    let mut row = extra;
+    row.insert("name".into(), Value::String(name));
+    row.insert("email".into(), Value::String(email));
+    row.insert("emailVerified".into(), Value::Boolean(false));
+    row.insert("image".into(), image);
+    let user = auth
+        .create_user_with_account(row, credential_account(hash))
+        .await?;
+    let user_id = user.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    auth.after_sign_up(&user, callback.as_deref()).await?;
+    let user_json = auth.output("user", &user);
+    if quiet {
+        return Ok(Reply::json(json!({ "token": null, "user": user_json })));
+    }
+    let session = auth.create_session(ctx, &user_id, remember).await?;
+    let token = session.get("token").and_then(Value::as_str).unwrap_or_default().to_owned();
+    auth.set_session_cookie(ctx, &token, !remember);
+    Ok(Reply::json(json!({ "token": token, "user": user_json })))
+}
+
+fn already_exists() -> ApiError {
+    ApiError::base(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+    )
+}
+
+/// The account row of a password (`accountId` and `userId` are filled in on insert).
+fn credential_account(hash: String) -> Row {
+    let mut account = Row::new();
+    account.insert("providerId".into(), Value::String(CREDENTIAL.to_owned()));
+    account.insert("password".into(), Value::String(hash));
+    account
+}
+
+impl Auth {
+    /// Inserts a user and its first account. If the account cannot be written the user is
+    /// removed again, so a failed sign-up never leaves a user without a way to sign in; a taken
+    /// email (however concurrent) is 422.
+    pub(crate) async fn create_user_with_account(&self, user: Row, mut account: Row) -> Result<Row, ApiError> {
+        let store = &self.inner.store;
+        let user = match store.insert("user", user).await {
+            Ok(user) => user,
+            Err(StoreError::UniqueViolation { .. }) => return Err(already_exists()),
+            Err(error) => return Err(error.into()),
+        };
+        let id = user.get("id").cloned().unwrap_or(Value::Null);
+        account.insert("userId".into(), id.clone());
+        if !account.contains_key("accountId") {
+            account.insert("accountId".into(), id.clone());
+        }
+        if let Err(error) = store.insert("account", account).await {
+            tracing::error!(%error, "account insert; removing the new user");
+            store.delete("user", &[Where::eq("id", id)]).await?;
+            return Err(ApiError::base(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "FAILED_TO_CREATE_USER",
+            ));
+        }
+        Ok(user)
+    }
+}
+
+pub(super) async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
+    let body = &ctx.body;
+    let email = body.str("email")?.to_owned();
+    let password = body.str("password")?.to_owned();
+    let callback = body.opt_str("callbackURL")?.map(str::to_owned);
+    let remember = body.opt_bool("rememberMe")?.unwrap_or(true);
+    if !is_valid_email(&email) {
+        return Err(ApiError::bad_request("INVALID_EMAIL"));
+    }
+    auth.check_password_length(&password, false)?;
+    let invalid = || ApiError::base(StatusCode::UNAUTHORIZED, "INVALID_EMAIL_OR_PASSWORD");
+    let Some(user) = auth.find_user_by_email(&email).await? else {
+        auth.hash_password(&password).await?;
+        return Err(invalid());
+    };
+    let user_id = user.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let Some(account) = auth.credential_account(&user_id).await? else {
+        auth.hash_password(&password).await?;
+        return Err(invalid());
+    };
+    let stored = account.get("password").and_then(Value::as_str).unwrap_or_default();
+    if !auth.password_matches(stored, &password).await? {
+        return Err(invalid());
+    }
+    let verified = user.get("emailVerified").and_then(Value::as_bool).unwrap_or(false);
+    if *auth.inner.config.email_and_password.require_email_verification.get_ref() && !verified {
+        auth.on_unverified_sign_in(&user, callback.as_deref()).await?;
+        return Err(ApiError::forbidden("EMAIL_NOT_VERIFIED"));
+    }
+    let session = auth.create_session(ctx, &user_id, remember).await?;
+    let token = session.get("token").and_then(Value::as_str).unwrap_or_default().to_owned();
+    auth.set_session_cookie(ctx, &token, !remember);
+    if remember && ctx.cookies.get(&auth.inner.cookies.name(DONT_REMEMBER)).is_some() {
+        ctx.set_cookies.push(crate::wire::cookie::SetCookie::expired(
+            auth.inner.cookies.name(DONT_REMEMBER),
+            auth.inner.cookies.attributes(),
+        ));
+    }
+    let mut answer = serde_json::Map::new();
+    answer.insert("redirect".into(), callback.is_some().into());
+    answer.insert("token".into(), token.into());
+    if let Some(url) = &callback {
+        answer.insert("url".into(), url.clone().into());
+    }
+    answer.insert("user".into(), auth.output("user", &user));
+    let reply = Reply::json(serde_json::Value::Object(answer));
+    Ok(match callback {
+        Some(url) => reply.with_location(url),
+        None => reply,
+    })
+}
+
+pub(super) async fn change(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
+    let current = ctx.body.str("currentPassword")?.to_owned();
+    let new = ctx.body.str("newPassword")?.to_owned();
+    let revoke = ctx.body.opt_bool("revokeOtherSessions")?.unwrap_or(false);
+    auth.check_password_length(&new, true)?;
+    auth.check_password_length(&current, false)?;
+    let account = auth.check_user_password(session.user_id(), &current).await?;
+    let hash = auth.hash_password(&new).await?;
+    let mut changes = Row::new();
+    changes.insert("password".into(), Value::String(hash));
+    let account_id = account.get("id").cloned().unwrap_or(Value::Null);
+    auth.inner
+        .store
+        .update("account", &[Where::eq("id", account_id)], changes)
+        .await?;
+    let token = if revoke {
+        auth.inner
+            .store
+            .delete("session", &[Where::eq("userId", session.user_id())])
+            .await?;
+        let new_session = auth
+            .create_session(ctx, session.user_id(), !session.dont_remember)
+            .await?;
+        let token = new_session
+            .get("token")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        auth.set_session_cookie(ctx, &token, session.dont_remember);
+        serde_json::Value::String(token)
+    } else {
+        serde_json::Value::Null
+    };
+    Ok(Reply::json(json!({ "token": token, "user": auth.output("user", &session.user) })))
+}
+
+pub(super) async fn verify(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
+    let password = ctx.body.str("password")?.to_owned();
+    auth.check_password_length(&password, false)?;
+    auth.check_user_password(session.user_id(), &password).await?;
+    Ok(crate::http::status_true())
+}

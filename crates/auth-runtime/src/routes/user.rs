@@ -1,0 +1,161 @@
+//! The signed-in user's own account: update-user, delete-user, list-accounts, unlink-account.
+
+use http::StatusCode;
+use serde_json::json;
+
+use super::model_input;
+use crate::Auth;
+use crate::http::{ApiError, Ctx, Reply, ReplyBody, status_true};
+use crate::session::SessionCtx;
+use crate::store::{Row, Value, Where};
+
+pub(super) async fn update(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
+    let body = &ctx.body;
+    if body.has("email") {
+        return Err(ApiError::bad_request("EMAIL_CAN_NOT_BE_UPDATED"));
+    }
+    let mut changes = model_input(auth, "user", body, true)?;
+    if let Some(name) = body.opt_str("name")? {
+        changes.insert("name".into(), Value::String(name.to_owned()));
+    }
+    match body.get("image") {
+        None => {}
+        Some(serde_json::Value::Null) => {
+            changes.insert("image".into(), Value::Null);
+        }
+        Some(serde_json::Value::String(s)) => {
+            changes.insert("image".into(), Value::String(s.clone()));
+        }
+        Some(_) => {
+            return Err(ApiError::validation(
+                "[body.image] Invalid input: expected string",
+            ));
+        }
+    }
+    if changes.is_empty() {
+        return Err(ApiError::message_only(
+            StatusCode::BAD_REQUEST,
+            "No fields to update",
+        ));
+    }
+    auth.inner
+        .store
+        .update("user", &[Where::eq("id", session.user_id())], changes)
+        .await?;
+    auth.refresh_session_cookie(ctx, session);
+    Ok(status_true())
+}
+
+impl Auth {
+    /// Deletes a user with its sessions and accounts (explicitly: a database adopted from
+    /// better-auth may lack the cascading foreign keys).
+    pub(crate) async fn delete_user(&self, user_id: &str) -> Result<(), ApiError> {
+        let store = &self.inner.store;
+        if self.inner.schema.model("session").is_some() {
+            store.delete("session", &[Where::eq("userId", user_id)]).await?;
+        }
+        store.delete("account", &[Where::eq("userId", user_id)]).await?;
+        store.delete("user", &[Where::eq("id", user_id)]).await?;
+        Ok(())
+    }
+}
+
+fn user_deleted() -> Reply {
+    Reply::json(json!({ "success": true, "message": "User deleted" }))
+}
+
+pub(super) async fn delete(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
+    let options = &auth.inner.config.user.delete_user;
+    if !options.enabled {
+        return Ok(Reply {
+            status: StatusCode::NOT_FOUND,
+            body: ReplyBody::Empty,
+            location: None,
+        });
+    }
+    let password = ctx.body.opt_str("password")?.map(str::to_owned);
+    let token = ctx.body.opt_str("token")?.map(str::to_owned);
+    if let Some(password) = &password {
+        auth.check_password_length(password, false)?;
+        auth.check_user_password(session.user_id(), password).await?;
+    }
+    if let Some(token) = token {
+        auth.consume_delete_token(&token, session.user_id()).await?;
+        auth.delete_user(session.user_id()).await?;
+        auth.expire_session_cookies(ctx);
+        return Ok(user_deleted());
+    }
+    if *options.send_delete_account_verification.get_ref() {
+        let callback = ctx.body.opt_str("callbackURL")?.map(str::to_owned);
+        auth.send_delete_verification(&session.user, callback.as_deref())
+            .await?;
+        return Ok(Reply::json(
+            json!({ "success": true, "message": "Verification email sent" }),
+        ));
+    }
+    if password.is_none() && !auth.is_fresh(session) {
+        return Err(ApiError::bad_request("SESSION_EXPIRED"));
+    }
+    auth.delete_user(session.user_id()).await?;
+    auth.expire_session_cookies(ctx);
+    Ok(user_deleted())
+}
+
+/// An account as list-accounts shows it: no tokens, no password, `scope` as `scopes`.
+fn account_json(auth: &Auth, account: &Row) -> serde_json::Value {
+    let mut out = auth.output("account", account);
+    if let serde_json::Value::Object(map) = &mut out {
+        map.remove("scope");
+        let scopes: Vec<String> = account
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        map.insert("scopes".into(), scopes.into());
+    }
+    out
+}
+
+pub(super) async fn list_accounts(auth: &Auth, session: &SessionCtx) -> Result<Reply, ApiError> {
+    let accounts = auth
+        .inner
+        .store
+        .find_many("account", &[Where::eq("userId", session.user_id())], None, None, None)
+        .await?;
+    Ok(Reply::json(serde_json::Value::Array(
+        accounts.iter().map(|a| account_json(auth, a)).collect(),
+    )))
+}
+
+pub(super) async fn unlink_account(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
+    let account_id = ctx.body.str("accountId")?.to_owned();
+    let store = &auth.inner.store;
+    let accounts = store
+        .find_many("account", &[Where::eq("userId", session.user_id())], None, None, None)
+        .await?;
+    if accounts.len() <= 1 && !auth.inner.config.account.allow_unlinking_all {
+        return Err(ApiError::bad_request("FAILED_TO_UNLINK_LAST_ACCOUNT"));
+    }
+    let owned = accounts
+        .iter()
+        .any(|a| a.get("id").and_then(Value::as_str) == Some(account_id.as_str()));
+    if !owned {
+        return Err(ApiError::bad_request("ACCOUNT_NOT_FOUND"));
+    }
+    store
+        .delete(
+            "account",
+            &[
+                Where::eq("id", account_id.as_str()),
+                Where::eq("userId", session.user_id()),
+            ],
+        )
+        .await?;
+    Ok(status_true())
+}

@@ -1,0 +1,210 @@
+//! Sessions as better-auth keeps them: the signed `session_token` cookie, rows in `session`,
+//! sliding expiry (`update-age`), remember-me, and freshness from `createdAt` (B8).
+
+use serde_json::{Map, Value as Json};
+
+use crate::Auth;
+use crate::http::{ApiError, Ctx};
+use crate::store::{Row, Timestamp, Value, Where};
+use crate::wire::cookie::{DONT_REMEMBER, SESSION_TOKEN};
+use crate::wire::id;
+
+/// A valid session and its user.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionCtx {
+    pub(crate) session: Row,
+    pub(crate) user: Row,
+    /// The request carried a valid `dont_remember` cookie (rememberMe = false).
+    pub(crate) dont_remember: bool,
+}
+
+impl SessionCtx {
+    pub(crate) fn user_id(&self) -> &str {
+        self.user.get("id").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    pub(crate) fn token(&self) -> &str {
+        self.session
+            .get("token")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// A rememberMe = false session lives one day, whatever `expires-in` says.
+const DONT_REMEMBER_SECONDS: i64 = 86_400;
+
+fn date(row: &Row, field: &str) -> Option<Timestamp> {
+    row.get(field).and_then(Value::as_date)
+}
+
+impl Auth {
+    /// The request's session, as better-auth's `getSession` finds it: no or badly signed cookie →
+    /// none, silently; a well-signed cookie without a live row → none, and the session cookies
+    /// are expired (an expired row is deleted); a live row is extended when it was last extended
+    /// more than `update-age` ago (not for rememberMe = false sessions, not with
+    /// `?disableRefresh`), and its cookie re-issued.
+    pub(crate) async fn session(&self, ctx: &mut Ctx) -> Result<Option<SessionCtx>, ApiError> {
+        let inner = &self.inner;
+        let name = inner.cookies.name(SESSION_TOKEN);
+        let Some(token) = ctx.cookies.get_signed(&name, &inner.secret) else {
+            return Ok(None);
+        };
+        let Some((mut session, user)) = inner.store.session_with_user(&token).await? else {
+            self.expire_session_cookies(ctx);
+            return Ok(None);
+        };
+        let now = Timestamp::now();
+        let expires_at = date(&session, "expiresAt");
+        if expires_at.is_none_or(|at| at.millis() <= now.millis()) {
+            inner
+                .store
+                .delete("session", &[Where::eq("token", token.as_str())])
+                .await?;
+            self.expire_session_cookies(ctx);
+            return Ok(None);
+        }
+        let dont_remember = ctx
+            .cookies
+            .get_signed(&inner.cookies.name(DONT_REMEMBER), &inner.secret)
+            .is_some();
+        let options = &inner.config.session;
+        let expires_in = i64::from(*options.expires_in.get_ref()) * 1000;
+        let update_age = i64::from(*options.update_age.get_ref()) * 1000;
+        let due = expires_at.is_some_and(|at| at.millis() - expires_in + update_age <= now.millis());
+        if due && !dont_remember && !options.disable_session_refresh && !ctx.query.flag("disableRefresh") {
+            let mut changes = Row::new();
+            changes.insert("expiresAt".into(), Value::Date(now.plus_millis(expires_in)));
+            changes.insert("updatedAt".into(), Value::Date(now));
+            let updated = inner
+                .store
+                .update("session", &[Where::eq("token", token.as_str())], changes.clone())
+                .await?;
+            if updated == 0 {
+                self.expire_session_cookies(ctx);
+                return Err(ApiError::new(
+                    http::StatusCode::UNAUTHORIZED,
+                    "FAILED_TO_GET_SESSION",
+                    "Failed to get session",
+                ));
+            }
+            session.extend(changes);
+            self.set_session_cookie(ctx, &token, false);
+        }
+        Ok(Some(SessionCtx {
+            session,
+            user,
+            dont_remember,
+        }))
+    }
+
+    /// Fresh: created less than `fresh-age` ago (0 = always). Never from `updatedAt` (B8).
+    pub(crate) fn is_fresh(&self, session: &SessionCtx) -> bool {
+        let fresh_age = i64::from(*self.inner.config.session.fresh_age.get_ref()) * 1000;
+        fresh_age == 0
+            || date(&session.session, "createdAt")
+                .is_some_and(|created| Timestamp::now().millis() - created.millis() < fresh_age)
+    }
+
+    /// Inserts a session row for `user_id` (token of 32 characters; one day when not
+    /// remembered) with the request's address and user agent.
+    pub(crate) async fn create_session(
+        &self,
+        ctx: &Ctx,
+        user_id: &str,
+        remember: bool,
+    ) -> Result<Row, ApiError> {
+        let now = Timestamp::now();
+        let lifetime = if remember {
+            i64::from(*self.inner.config.session.expires_in.get_ref())
+        } else {
+            DONT_REMEMBER_SECONDS
+        };
+        let mut row = Row::new();
+        row.insert("token".into(), Value::String(id::generate()));
+        row.insert("userId".into(), Value::String(user_id.to_owned()));
+        row.insert("expiresAt".into(), Value::Date(now.plus_millis(lifetime * 1000)));
+        row.insert("createdAt".into(), Value::Date(now));
+        row.insert("updatedAt".into(), Value::Date(now));
+        row.insert("ipAddress".into(), Value::String(self.client_ip(ctx)));
+        let agent = ctx
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        row.insert("userAgent".into(), Value::String(agent.to_owned()));
+        self.inner.store.insert("session", row).await.map_err(|error| {
+            tracing::error!(%error, "session insert");
+            ApiError::new(
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "FAILED_TO_CREATE_SESSION",
+                "Failed to create session",
+            )
+        })
+    }
+
+    /// The client address from the first trusted header that holds exactly one address; `""`
+    /// otherwise (better-auth outside development).
+    pub(crate) fn client_ip(&self, ctx: &Ctx) -> String {
+        let advanced = &self.inner.config.advanced;
+        if advanced.disable_ip_tracking {
+            return String::new();
+        }
+        advanced
+            .ip_address_headers
+            .iter()
+            .filter_map(|name| ctx.headers.get(name.as_str()).and_then(|v| v.to_str().ok()))
+            .map(str::trim)
+            .find(|v| !v.is_empty() && !v.contains(',') && v.parse::<std::net::IpAddr>().is_ok())
+            .map(str::to_owned)
+            .unwrap_or_default()
+    }
+
+    /// Sets the session cookie (and `dont_remember` when not remembered); a remembered sign-in
+    /// clears a `dont_remember` left from an earlier one.
+    pub(crate) fn set_session_cookie(&self, ctx: &mut Ctx, token: &str, dont_remember: bool) {
+        let inner = &self.inner;
+        let max_age = (!dont_remember).then(|| u64::from(*inner.config.session.expires_in.get_ref()));
+        ctx.set_cookies
+            .push(inner.cookies.session_token_cookie(token, &inner.secret, max_age));
+        if dont_remember {
+            ctx.set_cookies
+                .push(inner.cookies.dont_remember_cookie(&inner.secret));
+        }
+    }
+
+    /// Re-issues the current session's cookie, keeping it non-persistent when it was.
+    pub(crate) fn refresh_session_cookie(&self, ctx: &mut Ctx, session: &SessionCtx) {
+        let max_age = (!session.dont_remember)
+            .then(|| u64::from(*self.inner.config.session.expires_in.get_ref()));
+        let inner = &self.inner;
+        ctx.set_cookies.push(
+            inner
+                .cookies
+                .session_token_cookie(session.token(), &inner.secret, max_age),
+        );
+    }
+
+    /// Expires `session_token`, `session_data` and `dont_remember`.
+    pub(crate) fn expire_session_cookies(&self, ctx: &mut Ctx) {
+        ctx.set_cookies
+            .extend(self.inner.cookies.expire_session_cookies());
+    }
+
+    /// A row as the API returns it: the model's returned fields in schema order, `id` last
+    /// (better-auth's key order), dates as ISO text.
+    pub(crate) fn output(&self, model: &str, row: &Row) -> Json {
+        let mut out = Map::new();
+        if let Some(table) = self.inner.schema.model(model) {
+            for column in table.columns.iter().filter(|c| c.returned && !c.primary_key) {
+                let value = row.get(&column.field).map_or(Json::Null, Value::to_json);
+                out.insert(column.field.clone(), value);
+            }
+            if let Some(id) = table.columns.iter().find(|c| c.primary_key) {
+                let value = row.get(&id.field).map_or(Json::Null, Value::to_json);
+                out.insert(id.field.clone(), value);
+            }
+        }
+        Json::Object(out)
+    }
+}
