@@ -54,6 +54,9 @@ pub const DISCORD_USER_ENDPOINT: &str = "https://discord.com/api/users/@me";
 /// Apple's issuer, also the base of its endpoints.
 pub const APPLE_ISSUER: &str = "https://appleid.apple.com";
 
+/// The shortest interval between two JWKS fetches triggered by an unknown key id.
+const JWKS_REFETCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Length of [`generate_state`]'s output.
 pub const STATE_LENGTH: usize = 32;
 /// Length of [`generate_code_verifier`]'s output.
@@ -302,7 +305,8 @@ struct Inner {
     config: ProviderConfig,
     http: reqwest::Client,
     endpoints: OnceCell<Endpoints>,
-    jwks: RwLock<Option<JwkSet>>,
+    /// The provider's keys and when they were fetched.
+    jwks: RwLock<Option<(JwkSet, std::time::Instant)>>,
 }
 
 /// A configured provider; cheap to clone (shared metadata and JWKS caches).
@@ -787,12 +791,13 @@ impl Provider {
             nonce_may_be_hashed: matches!(kind, ProviderKind::Apple),
             max_age_secs: (!matches!(kind, ProviderKind::Oidc { .. })).then_some(3600),
         };
-        // Cached keys first; a missing kid means rotation: refetch once.
+        // Cached keys first; a missing kid means rotation: refetch, at most once a minute so
+        // that tokens with made-up key ids cannot make us hammer the provider.
         {
             let cached = self.inner.jwks.read().await;
-            if let Some(set) = cached.as_ref() {
+            if let Some((set, fetched)) = cached.as_ref() {
                 let keys = id_token::candidates(set, kid.as_deref(), alg);
-                if !keys.is_empty() {
+                if !keys.is_empty() || fetched.elapsed() < JWKS_REFETCH_INTERVAL {
                     return id_token::verify(token, alg, &keys, &expect, op);
                 }
             }
@@ -809,7 +814,7 @@ impl Provider {
             let keys = id_token::candidates(&set, kid.as_deref(), alg);
             id_token::verify(token, alg, &keys, &expect, op)
         };
-        *self.inner.jwks.write().await = Some(set);
+        *self.inner.jwks.write().await = Some((set, std::time::Instant::now()));
         result
     }
 
