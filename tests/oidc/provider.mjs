@@ -1,0 +1,72 @@
+// A real OpenID Connect provider (panva/oidc-provider) for the Rust OAuth client tests.
+//
+//   CLIENT_ID=… CLIENT_SECRET=… REDIRECT_URIS=uri1,uri2 [PORT=0] node provider.mjs
+//
+// Listens on 127.0.0.1 (PORT 0 = a free port), registers one confidential client
+// (client_secret_basic, authorization_code + refresh_token, PKCE required) and signs id tokens
+// with a fresh RS256 key. The built-in development login and consent pages accept any login.
+// The first line on stdout is {"issuer","client_id","client_secret"}; the process runs until it
+// is killed or its stdin closes (so a crashed test run does not leave it behind).
+import { createServer } from 'node:http';
+import { generateKeyPair, exportJWK } from 'jose';
+import Provider from 'oidc-provider';
+
+const clientId = process.env.CLIENT_ID || 'rust-client';
+const clientSecret = process.env.CLIENT_SECRET || 'rust-client-secret-0123456789abcdef';
+const redirectUris = (process.env.REDIRECT_URIS || 'http://127.0.0.1:3000/api/auth/callback/oidc')
+  .split(',').filter(Boolean);
+
+const server = createServer();
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(Number(process.env.PORT || 0), '127.0.0.1', resolve);
+});
+const issuer = `http://127.0.0.1:${server.address().port}`;
+
+const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+const signingKey = { ...(await exportJWK(privateKey)), kid: 'rust-tests-rs256', alg: 'RS256', use: 'sig' };
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: clientId,
+    client_secret: clientSecret,
+    redirect_uris: redirectUris,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }],
+  jwks: { keys: [signingKey] },
+  cookies: { keys: ['oidc-tests-cookie-key'] },
+  pkce: { required: () => true },
+  features: { devInteractions: { enabled: true } },
+  scopes: ['openid', 'offline_access', 'email', 'profile'],
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'picture'] },
+  ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 86400, Interaction: 600, Session: 86400, Grant: 86400 },
+  async findAccount(_ctx, sub) {
+    return {
+      accountId: sub,
+      async claims() {
+        return {
+          sub,
+          email: `${sub}@example.test`,
+          email_verified: true,
+          name: `User ${sub}`,
+          picture: `https://example.test/${sub}.png`,
+        };
+      },
+    };
+  },
+});
+provider.on('server_error', (_ctx, err) => console.error('oidc-provider server_error', err));
+server.on('request', provider.callback());
+
+console.log(JSON.stringify({ issuer, client_id: clientId, client_secret: clientSecret }));
+
+const stop = () => {
+  server.closeAllConnections?.();
+  server.close(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdin.on('end', stop);
+process.stdin.resume();
