@@ -226,7 +226,8 @@ impl Target {
 
     fn check(&self, config: &Path) -> Result<String, CliError> {
         cli(Command::Check(CheckOpt {
-            database_url: self.url(),
+            database_url: Some(self.url()),
+            base_url: None,
             config: config.to_owned(),
             json: false,
         }))

@@ -51,47 +51,115 @@ pub(crate) async fn findings(schema: &Schema, url: &DatabaseUrl) -> Result<Findi
     Ok(Findings { drift, tolerated })
 }
 
+/// A provider's exact redirect URI (B6).
+#[derive(Debug, Serialize)]
+struct Callback {
+    provider: String,
+    url: String,
+}
+
+/// What the configuration alone tells: callback URLs to register and warnings.
+fn config_findings(config: &Config, base_url: Option<&str>) -> (Vec<Callback>, Vec<String>) {
+    let base = config
+        .base_url
+        .as_ref()
+        .map(|u| u.get_ref().as_str())
+        .or(base_url)
+        .unwrap_or("http://127.0.0.1:3000")
+        .trim_end_matches('/');
+    let api = format!("{base}{}", config.base_path());
+    let callbacks = config
+        .social_providers
+        .iter()
+        .map(|(id, _)| Callback {
+            provider: id.get_ref().clone(),
+            url: auth_runtime::callback_url(&api, id.get_ref()),
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    let session = &config.session;
+    let (update_age, fresh_age) = (*session.update_age.get_ref(), *session.fresh_age.get_ref());
+    if fresh_age != 0 && update_age > fresh_age {
+        warnings.push(format!(
+            "session update-age ({update_age} s) is longer than fresh-age ({fresh_age} s): freshness counts from a session's creation, so endpoints that need a fresh session (list-sessions, unlink-account) will ask active users to sign in again"
+        ));
+    }
+    (callbacks, warnings)
+}
+
+/// What `check --json` prints.
+#[derive(Debug, Serialize)]
+struct JsonReport<'a> {
+    callbacks: &'a [Callback],
+    warnings: &'a [String],
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    database: Option<Report<'a>>,
+}
+
 pub(crate) async fn check(opt: &CheckOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
     let config = Config::load(&opt.config)?;
     let schema = Schema::build(&config)?;
-    let url = DatabaseUrl::parse(&opt.database_url)?;
-    let Findings { drift, tolerated } = findings(&schema, &url).await?;
+    let (callbacks, warnings) = config_findings(&config, opt.base_url.as_deref());
+    let findings = match &opt.database_url {
+        Some(url) => {
+            let url = DatabaseUrl::parse(url)?;
+            Some(findings(&schema, &url).await?)
+        }
+        None => None,
+    };
     let out = if opt.json {
-        let report = Report {
-            drift: &drift.differences,
-            tables: drift.tables,
-            tolerated: tolerated.as_deref(),
+        let report = JsonReport {
+            callbacks: &callbacks,
+            warnings: &warnings,
+            database: findings.as_ref().map(|f| Report {
+                drift: &f.drift.differences,
+                tables: f.drift.tables,
+                tolerated: f.tolerated.as_deref(),
+            }),
         };
         let mut json = serde_json::to_string_pretty(&report)
             .map_err(|error| stdout_error(std::io::Error::other(error)))?;
         json.push('\n');
         json
     } else {
-        let mut out = if drift.is_clean() {
-            format!(
-                "no drift: {} tables match {}\n",
-                drift.tables,
-                opt.config.display()
-            )
-        } else {
-            drift.differences.iter().map(|d| format!("{d}\n")).collect()
-        };
-        if let Some(tolerated) = &tolerated {
+        let mut out = String::new();
+        for callback in &callbacks {
             out.push_str(&format!(
-                "adopted from better-auth: {} tolerated difference{}\n",
-                tolerated.len(),
-                if tolerated.len() == 1 { "" } else { "s" }
+                "callback URL for {}: {} (register it with the provider exactly)\n",
+                callback.provider, callback.url
             ));
+        }
+        for warning in &warnings {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
+        if let Some(Findings { drift, tolerated }) = &findings {
+            if drift.is_clean() {
+                out.push_str(&format!(
+                    "no drift: {} tables match {}\n",
+                    drift.tables,
+                    opt.config.display()
+                ));
+            } else {
+                for d in &drift.differences {
+                    out.push_str(&format!("{d}\n"));
+                }
+            }
+            if let Some(tolerated) = tolerated {
+                out.push_str(&format!(
+                    "adopted from better-auth: {} tolerated difference{}\n",
+                    tolerated.len(),
+                    if tolerated.len() == 1 { "" } else { "s" }
+                ));
+            }
         }
         out
     };
     stdout.write_all(out.as_bytes()).map_err(stdout_error)?;
-    if drift.is_clean() {
-        Ok(())
-    } else {
-        Err(CliError::Drift {
+    match findings {
+        Some(Findings { drift, .. }) if !drift.is_clean() => Err(CliError::Drift {
             differences: drift.differences.len(),
             config: opt.config.clone(),
-        })
+        }),
+        _ => Ok(()),
     }
 }

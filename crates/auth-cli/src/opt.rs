@@ -147,9 +147,14 @@ pub struct MigrateBaselineOpt {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckOpt {
-    /// sqlite:PATH (or PATH.db), postgres://…, mysql://… or mariadb://….
+    /// sqlite:PATH (or PATH.db), postgres://…, mysql://… or mariadb://…; without it only the
+    /// configuration is checked.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: String,
+    pub database_url: Option<String>,
+    /// The server's public URL, for the callback URLs (default: `base-url` of auth.toml, else
+    /// `serve`'s default http://127.0.0.1:3000).
+    #[arg(long)]
+    pub base_url: Option<String>,
     /// The configuration file.
     #[arg(long, default_value = "auth.toml")]
     pub config: PathBuf,

@@ -332,3 +332,36 @@ fn migrate_new_apply_check_round_trip() {
     assert!(step(&["migrate", "apply", "--database-url", &url]).contains("0002_organization"));
     assert!(step(&["check", "--database-url", &url]).starts_with("no drift"));
 }
+
+/// B6: `check` prints the exact redirect URI of every provider, from `base-url` (or the URL
+/// `serve` uses), and warns when freshness would nag active users (B8).
+#[test]
+fn b6_callback_url() {
+    let dir = project(
+        "base-url = \"https://auth.example.com\"\n\
+         [social-providers.github]\n\
+         [social-providers.corp]\n\
+         issuer = \"https://login.corp.example\"\n\
+         [session]\n\
+         update-age = 172800\n",
+    );
+    let output = in_project(dir.path(), &["check"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+    let output = in_project(dir.path(), &["check", "--json"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&output)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        json["callbacks"][1]["url"],
+        "https://auth.example.com/api/auth/callback/corp"
+    );
+    let local = project("[social-providers.google]\n");
+    let output = in_project(
+        local.path(),
+        &["check", "--base-url", "http://localhost:8080"],
+    );
+    assert_eq!(
+        stdout(&output),
+        "callback URL for google: http://localhost:8080/api/auth/callback/google (register it with the provider exactly)\n"
+    );
+}

@@ -338,7 +338,10 @@ async fn apply_status_check_and_refuse(project: &Project, db: &Handle<'_>) {
     expect_code(&output, 0, "check --json, clean");
     let json: serde_json::Value =
         serde_json::from_str(&stdout(&output)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(json, serde_json::json!({ "drift": [], "tables": 4 }));
+    assert_eq!(
+        json,
+        serde_json::json!({ "callbacks": [], "warnings": [], "drift": [], "tables": 4 })
+    );
 
     let index = "verification_identifier_idx";
     let drop_index = match dialect {

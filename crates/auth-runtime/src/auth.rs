@@ -8,6 +8,7 @@ use auth_core::{Config, ConfigError, Dialect, Schema};
 
 use crate::http::{TrustedOrigins, origin_of};
 use crate::mail::{MailError, Mailer};
+use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
 use crate::store::{Store, StoreError};
 use crate::wire::cookie::{CookieConfig, secure_cookies};
 use crate::wire::{PasswordHasher, Secret};
@@ -21,6 +22,8 @@ pub struct AuthOptions {
     pub hasher: Option<PasswordHasher>,
     /// How mail leaves the server (default: from `[mailer]` in auth.toml).
     pub mailer: Option<Arc<dyn Mailer>>,
+    /// Where provider credentials are read (default: the process environment).
+    pub env: Option<Arc<EnvLookup>>,
 }
 
 impl std::fmt::Debug for AuthOptions {
@@ -32,14 +35,15 @@ impl std::fmt::Debug for AuthOptions {
     }
 }
 
+/// Reads one environment variable.
+pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
+
 /// Why a server cannot be built.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error(
-        "no base URL: set `base-url` in auth.toml (for example \"https://auth.example.com\")"
-    )]
+    #[error("no base URL: set `base-url` in auth.toml (for example \"https://auth.example.com\")")]
     NoBaseUrl,
     #[error("base URL `{0}` is not an http(s) URL")]
     BadBaseUrl(String),
@@ -47,6 +51,69 @@ pub enum AuthError {
     Store(#[from] StoreError),
     #[error("mailer: {0}")]
     Mailer(#[from] MailError),
+    #[error("social provider: {0}")]
+    Provider(#[from] OAuthError),
+}
+
+/// The social providers of `config` whose client id and secret are in the environment; the
+/// others are left out with a warning (sign-in with them answers `PROVIDER_NOT_FOUND`).
+fn providers(
+    config: &Config,
+    api_url: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Provider>, AuthError> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(15))
+        .build()
+        .map_err(|e| OAuthError::Config(format!("HTTP client: {e}")))?;
+    let mut out = Vec::new();
+    for (id, provider) in config.social_providers.iter() {
+        let (id, provider) = (id.get_ref(), provider.get_ref());
+        let (id_var, secret_var) = provider.credential_env(id);
+        let (Some(client_id), Some(client_secret)) = (env(&id_var), env(&secret_var)) else {
+            tracing::warn!(
+                provider = %id,
+                "{id_var} or {secret_var} is not set: sign-in with {id} is off"
+            );
+            continue;
+        };
+        let kind = match (&provider.issuer, id.as_str()) {
+            (Some(issuer), _) => ProviderKind::Oidc {
+                issuer: issuer.get_ref().clone(),
+            },
+            (None, "github") => ProviderKind::Github,
+            (None, "google") => ProviderKind::Google,
+            (None, "microsoft") => ProviderKind::Microsoft {
+                tenant: provider
+                    .tenant_id
+                    .clone()
+                    .unwrap_or_else(|| "common".to_owned()),
+            },
+            (None, "discord") => ProviderKind::Discord,
+            (None, "apple") => ProviderKind::Apple,
+            // `Config::parse` refuses other ids without an issuer.
+            (None, other) => {
+                return Err(OAuthError::Config(format!("unknown provider {other}")).into());
+            }
+        };
+        let mut settings = ProviderConfig::new(
+            id.clone(),
+            kind,
+            client_id,
+            client_secret,
+            callback_url(api_url, id),
+        );
+        settings.scopes = provider.scopes.clone();
+        settings.disable_default_scopes = provider.disable_default_scopes;
+        out.push(Provider::new(settings, http.clone())?);
+    }
+    Ok(out)
+}
+
+/// The exact redirect URI a provider must have registered: `<api url>/callback/<id>` (B6).
+pub fn callback_url(api_url: &str, provider: &str) -> String {
+    format!("{api_url}/callback/{provider}")
 }
 
 /// A configured auth server. Cheap to clone.
@@ -70,6 +137,8 @@ pub(crate) struct Inner {
     pub(crate) api_url: String,
     pub(crate) endpoints: Vec<Endpoint>,
     pub(crate) mailer: Option<Arc<dyn Mailer>>,
+    /// Social providers whose credentials are set.
+    pub(crate) providers: Vec<Provider>,
 }
 
 impl Auth {
@@ -124,8 +193,13 @@ impl Auth {
                 .map(|m| crate::mail::from_config(m.get_ref()))
                 .transpose()?,
         };
+        let providers = match &options.env {
+            Some(env) => providers(&config, &api_url, env.as_ref())?,
+            None => providers(&config, &api_url, &|name| std::env::var(name).ok())?,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
+                providers,
                 schema,
                 store,
                 secret,

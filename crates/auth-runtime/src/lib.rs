@@ -16,4 +16,4 @@ mod session;
 pub mod store;
 pub mod wire;
 
-pub use auth::{Auth, AuthError, AuthOptions};
+pub use auth::{Auth, AuthError, AuthOptions, EnvLookup, callback_url};

@@ -95,13 +95,17 @@ impl Drop for Oidc {
 }
 
 fn start_provider() -> Option<Oidc> {
+    start_provider_for(REDIRECT_URI)
+}
+
+fn start_provider_for(redirect_uri: &str) -> Option<Oidc> {
     node_or_skip()?;
     let harness = harness_dir();
     ensure_installed(&harness);
     let mut child = Command::new("node")
         .arg(harness.join("provider.mjs"))
         .current_dir(&harness)
-        .env("REDIRECT_URIS", REDIRECT_URI)
+        .env("REDIRECT_URIS", redirect_uri)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -157,10 +161,14 @@ fn provider(oidc: &Oidc) -> Provider {
 
 /// Runs `tests/oidc/login.mjs`: the URL the provider redirects the browser to at the end.
 fn browserless_login(authorization_url: &str) -> url::Url {
+    browserless_login_to(authorization_url, REDIRECT_URI)
+}
+
+fn browserless_login_to(authorization_url: &str, redirect_uri: &str) -> url::Url {
     let started = Instant::now();
     let output = Command::new("node")
         .arg(harness_dir().join("login.mjs"))
-        .args([authorization_url, REDIRECT_URI])
+        .args([authorization_url, redirect_uri])
         .output()
         .unwrap_or_else(|e| panic!("run login.mjs: {e}"));
     assert!(
@@ -462,4 +470,193 @@ async fn unreachable_issuer_is_a_network_error() {
     );
     assert_eq!(e.redirect_code(), "invalid_code");
     assert!(p.discover().await.is_err());
+}
+
+/// The `name=value` of a `Set-Cookie` header named `name`.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+/// The whole social flow through the server: `/sign-in/social` → the provider's login →
+/// `/callback/oidc` → a session, an account with the provider's tokens, and a state that is
+/// single-use and bound to the browser's cookie.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn social_sign_in_through_the_server() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let port = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let redirect = format!("{base}/api/auth/callback/oidc");
+    let Some(oidc) = start_provider_for(&redirect) else {
+        return;
+    };
+    let text = format!(
+        "[email-and-password]\nenabled = true\n[social-providers.oidc]\nissuer = \"{}\"\n",
+        oidc.issuer
+    );
+    let config = auth_core::Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("auth.db");
+    rusqlite::Connection::open(&db)
+        .and_then(|c| {
+            c.execute_batch(&auth_core::sql::render_schema(
+                &schema,
+                auth_core::Dialect::Sqlite,
+            ))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (id, secret) = (oidc.client_id.clone(), oidc.client_secret.clone());
+    let options = auth_runtime::AuthOptions {
+        base_url: Some(base.clone()),
+        env: Some(std::sync::Arc::new(move |name: &str| match name {
+            "OIDC_CLIENT_ID" => Some(id.clone()),
+            "OIDC_CLIENT_SECRET" => Some(secret.clone()),
+            _ => None,
+        })),
+        ..Default::default()
+    };
+    let auth = auth_runtime::Auth::connect(
+        config,
+        auth_core::Dialect::Sqlite,
+        &format!("sqlite:{}", db.display()),
+        auth_runtime::wire::Secret::new("social-test-secret-0123456789abcdefghijkl")
+            .unwrap_or_else(|e| panic!("{e}")),
+        options,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let router = auth.router();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let client = http();
+    let api = format!("{base}/api/auth");
+    let started = client
+        .post(format!("{api}/sign-in/social"))
+        .json(&serde_json::json!({ "provider": "oidc", "callbackURL": "/dashboard" }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(started.status(), 200);
+    let state_cookie =
+        set_cookie(&started, "better-auth.state").unwrap_or_else(|| panic!("no state cookie"));
+    let body: serde_json::Value = started.json().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(body["redirect"], true);
+    let authorization = body["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no url: {body}"));
+    assert!(authorization.starts_with(&oidc.issuer), "{authorization}");
+    let back = browserless_login_to(authorization, &redirect);
+    assert!(back.as_str().starts_with(&redirect), "{back}");
+
+    // Without the browser's state cookie the state is refused.
+    let foreign = client
+        .get(back.as_str())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(foreign.status(), 302);
+    let location = foreign.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        location.ends_with("/api/auth/error?error=state_mismatch"),
+        "{location}"
+    );
+
+    let done = client
+        .get(back.as_str())
+        .header("cookie", &state_cookie)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(done.status(), 302);
+    let location = done.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(location, "/dashboard");
+    let session = set_cookie(&done, "better-auth.session_token")
+        .unwrap_or_else(|| panic!("no session cookie"));
+
+    // The state was single-use.
+    let replay = client
+        .get(back.as_str())
+        .header("cookie", &state_cookie)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let location = replay.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(location.contains("error=state_not_found"), "{location}");
+
+    let me: serde_json::Value = client
+        .get(format!("{api}/get-session"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let email = me["user"]["email"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{me}"));
+    assert!(email.ends_with("@example.test"), "{me}");
+    assert_eq!(me["user"]["emailVerified"], true, "{me}");
+    let accounts: serde_json::Value = client
+        .get(format!("{api}/list-accounts"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(accounts[0]["providerId"], "oidc", "{accounts}");
+    assert!(
+        accounts[0]["scopes"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|x| x == "openid")),
+        "{accounts}"
+    );
+    let token: serde_json::Value = client
+        .post(format!("{api}/get-access-token"))
+        .header("cookie", &session)
+        .header("origin", &base)
+        .json(&serde_json::json!({ "providerId": "oidc" }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        token["accessToken"].as_str().is_some_and(|t| !t.is_empty()),
+        "{token}"
+    );
+
+    // One user, created from the provider's profile.
+    let users = auth
+        .store()
+        .count("user", &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(users, 1);
 }

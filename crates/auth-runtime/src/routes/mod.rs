@@ -6,6 +6,7 @@ mod input;
 mod misc;
 mod password;
 mod sessions;
+mod social;
 mod user;
 
 use auth_core::endpoints::{Endpoint, Method};
@@ -42,6 +43,13 @@ pub(crate) enum Route {
     ResetPassword,
     DeleteUserCallback,
     UnlinkAccount,
+    SignInSocial,
+    Callback,
+    CallbackPost,
+    LinkSocial,
+    GetAccessToken,
+    RefreshToken,
+    AccountInfo,
     Ok,
     Error,
 }
@@ -72,6 +80,13 @@ pub(crate) fn route(method: Method, path: &str) -> Option<Route> {
         (Post, "/reset-password") => Route::ResetPassword,
         (Get, "/delete-user/callback") => Route::DeleteUserCallback,
         (Post, "/unlink-account") => Route::UnlinkAccount,
+        (Post, "/sign-in/social") => Route::SignInSocial,
+        (Get, "/callback/:id") => Route::Callback,
+        (Post, "/callback/:id") => Route::CallbackPost,
+        (Post, "/link-social") => Route::LinkSocial,
+        (Post, "/get-access-token") => Route::GetAccessToken,
+        (Post, "/refresh-token") => Route::RefreshToken,
+        (Get, "/account-info") => Route::AccountInfo,
         (Get, "/ok") => Route::Ok,
         (Get, "/error") => Route::Error,
         _ => return None,
@@ -120,6 +135,13 @@ pub(crate) async fn dispatch(
         Route::ResetPassword => email::reset_password(auth, ctx).await,
         Route::DeleteUserCallback => email::delete_user_callback(auth, ctx, &signed_in()?).await,
         Route::UnlinkAccount => user::unlink_account(auth, ctx, &signed_in()?).await,
+        Route::SignInSocial => social::sign_in_social(auth, ctx).await,
+        Route::Callback => social::callback(auth, ctx).await,
+        Route::CallbackPost => Ok(social::callback_post(auth, ctx)),
+        Route::LinkSocial => social::link_social(auth, ctx, &signed_in()?).await,
+        Route::GetAccessToken => social::get_access_token(auth, ctx, session.as_ref()).await,
+        Route::RefreshToken => social::refresh_token(auth, ctx, session.as_ref()).await,
+        Route::AccountInfo => social::account_info(auth, ctx, &signed_in()?).await,
         Route::Ok => Ok(Reply::json(serde_json::json!({ "ok": true }))),
         Route::Error => Ok(misc::error_page(auth, ctx)),
     }
