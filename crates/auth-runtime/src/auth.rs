@@ -181,10 +181,7 @@ impl Auth {
         let secure = secure_cookies(config.advanced.use_secure_cookies, Some(&base_url), false);
         let cookies = CookieConfig::new(&config.advanced.cookie_prefix, secure);
         let api_url = format!("{base_origin}{}", config.base_path());
-        let endpoints = endpoints(&config)
-            .into_iter()
-            .filter(|e| crate::routes::route(e.method, e.path).is_some())
-            .collect();
+        let endpoints = endpoints(&config);
         let mailer = match options.mailer {
             Some(mailer) => Some(mailer),
             None => config
