@@ -54,7 +54,8 @@ const SUITE_TIMEOUT: Duration = Duration::from_secs(600);
 const MIN_CHECKS: u64 = 110;
 
 fn harness() -> PathBuf {
-    support::root().join("tests/conformance")
+    // `support::root()` is the package's parent folder: `crates/` here.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance")
 }
 
 fn ci() -> bool {
@@ -264,7 +265,15 @@ impl Project {
         let config = self.config_arg();
         let dialect = dialect.to_string();
         self.cli(&[
-            "migrate", "new", "init", "--dialect", &dialect, "--config", &config, "--dir", &dir,
+            "migrate",
+            "new",
+            "init",
+            "--dialect",
+            &dialect,
+            "--config",
+            &config,
+            "--dir",
+            &dir,
         ]);
         self.cli(&["migrate", "apply", "--database-url", url, "--dir", &dir]);
     }

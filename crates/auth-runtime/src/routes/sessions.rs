@@ -53,7 +53,11 @@ pub(super) async fn list(auth: &Auth, session: &SessionCtx) -> Result<Reply, Api
     )))
 }
 
-pub(super) async fn revoke(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
+pub(super) async fn revoke(
+    auth: &Auth,
+    ctx: &mut Ctx,
+    session: &SessionCtx,
+) -> Result<Reply, ApiError> {
     let token = ctx.body.str("token")?.to_owned();
     auth.inner
         .store
@@ -71,7 +75,11 @@ pub(super) async fn revoke(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> 
     Ok(status_true())
 }
 
-pub(super) async fn revoke_all(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
+pub(super) async fn revoke_all(
+    auth: &Auth,
+    ctx: &mut Ctx,
+    session: &SessionCtx,
+) -> Result<Reply, ApiError> {
     auth.inner
         .store
         .delete("session", &[Where::eq("userId", session.user_id())])
@@ -94,7 +102,11 @@ pub(super) async fn revoke_others(auth: &Auth, session: &SessionCtx) -> Result<R
     Ok(status_true())
 }
 
-pub(super) async fn update(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
+pub(super) async fn update(
+    auth: &Auth,
+    ctx: &mut Ctx,
+    session: &SessionCtx,
+) -> Result<Reply, ApiError> {
     let changes = model_input(auth, "session", &ctx.body, true)?;
     if changes.is_empty() {
         return Err(ApiError::message_only(
@@ -109,5 +121,7 @@ pub(super) async fn update(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> 
         .update("session", &[Where::eq("token", session.token())], changes)
         .await?;
     auth.refresh_session_cookie(ctx, session);
-    Ok(Reply::json(json!({ "session": auth.output("session", &row) })))
+    Ok(Reply::json(
+        json!({ "session": auth.output("session", &row) }),
+    ))
 }
