@@ -174,8 +174,5 @@ async fn shutdown() {
 
 /// Where `serve` keeps the embedded database when no data folder is given.
 pub(crate) fn default_data_dir(config: &Path) -> PathBuf {
-    config
-        .parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join(".auth")
+    config.parent().unwrap_or_else(|| Path::new(".")).join(".auth")
 }

@@ -37,7 +37,9 @@ impl std::fmt::Debug for AuthOptions {
 pub enum AuthError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("no base URL: set `base-url` in auth.toml (for example \"https://auth.example.com\")")]
+    #[error(
+        "no base URL: set `base-url` in auth.toml (for example \"https://auth.example.com\")"
+    )]
     NoBaseUrl,
     #[error("base URL `{0}` is not an http(s) URL")]
     BadBaseUrl(String),

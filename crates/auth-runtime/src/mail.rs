@@ -487,21 +487,12 @@ impl Mailer for LogMailer {
 ///
 /// # Errors
 /// A bad SMTP URL or sender address, or a log file that cannot be opened.
-pub fn from_config(
-    config: &auth_core::config::Mailer,
-) -> Result<std::sync::Arc<dyn Mailer>, MailError> {
+pub fn from_config(config: &auth_core::config::Mailer) -> Result<std::sync::Arc<dyn Mailer>, MailError> {
     use auth_core::config::MailerKind;
     Ok(match config.kind {
         MailerKind::Smtp => {
-            let url = config
-                .url
-                .as_ref()
-                .map(|u| u.get_ref().as_str())
-                .unwrap_or_default();
-            std::sync::Arc::new(SmtpMailer::new(
-                url,
-                config.from.as_deref().unwrap_or_default(),
-            )?)
+            let url = config.url.as_ref().map(|u| u.get_ref().as_str()).unwrap_or_default();
+            std::sync::Arc::new(SmtpMailer::new(url, config.from.as_deref().unwrap_or_default())?)
         }
         MailerKind::Log => match &config.path {
             Some(path) => std::sync::Arc::new(LogMailer::to_file(path)?),

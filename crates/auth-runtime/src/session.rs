@@ -20,10 +20,7 @@ pub(crate) struct SessionCtx {
 
 impl SessionCtx {
     pub(crate) fn user_id(&self) -> &str {
-        self.user
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.user.get("id").and_then(Value::as_str).unwrap_or_default()
     }
 
     pub(crate) fn token(&self) -> &str {
@@ -74,23 +71,14 @@ impl Auth {
         let options = &inner.config.session;
         let expires_in = i64::from(*options.expires_in.get_ref()) * 1000;
         let update_age = i64::from(*options.update_age.get_ref()) * 1000;
-        let due =
-            expires_at.is_some_and(|at| at.millis() - expires_in + update_age <= now.millis());
-        if due
-            && !dont_remember
-            && !options.disable_session_refresh
-            && !ctx.query.flag("disableRefresh")
-        {
+        let due = expires_at.is_some_and(|at| at.millis() - expires_in + update_age <= now.millis());
+        if due && !dont_remember && !options.disable_session_refresh && !ctx.query.flag("disableRefresh") {
             let mut changes = Row::new();
             changes.insert("expiresAt".into(), Value::Date(now.plus_millis(expires_in)));
             changes.insert("updatedAt".into(), Value::Date(now));
             let updated = inner
                 .store
-                .update(
-                    "session",
-                    &[Where::eq("token", token.as_str())],
-                    changes.clone(),
-                )
+                .update("session", &[Where::eq("token", token.as_str())], changes.clone())
                 .await?;
             if updated == 0 {
                 self.expire_session_cookies(ctx);
@@ -135,10 +123,7 @@ impl Auth {
         let mut row = Row::new();
         row.insert("token".into(), Value::String(id::generate()));
         row.insert("userId".into(), Value::String(user_id.to_owned()));
-        row.insert(
-            "expiresAt".into(),
-            Value::Date(now.plus_millis(lifetime * 1000)),
-        );
+        row.insert("expiresAt".into(), Value::Date(now.plus_millis(lifetime * 1000)));
         row.insert("createdAt".into(), Value::Date(now));
         row.insert("updatedAt".into(), Value::Date(now));
         row.insert("ipAddress".into(), Value::String(self.client_ip(ctx)));
@@ -148,18 +133,14 @@ impl Auth {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         row.insert("userAgent".into(), Value::String(agent.to_owned()));
-        self.inner
-            .store
-            .insert("session", row)
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "session insert");
-                ApiError::new(
-                    http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "FAILED_TO_CREATE_SESSION",
-                    "Failed to create session",
-                )
-            })
+        self.inner.store.insert("session", row).await.map_err(|error| {
+            tracing::error!(%error, "session insert");
+            ApiError::new(
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "FAILED_TO_CREATE_SESSION",
+                "Failed to create session",
+            )
+        })
     }
 
     /// The client address from the first trusted header that holds exactly one address; `""`
@@ -183,13 +164,9 @@ impl Auth {
     /// clears a `dont_remember` left from an earlier one.
     pub(crate) fn set_session_cookie(&self, ctx: &mut Ctx, token: &str, dont_remember: bool) {
         let inner = &self.inner;
-        let max_age =
-            (!dont_remember).then(|| u64::from(*inner.config.session.expires_in.get_ref()));
-        ctx.set_cookies.push(
-            inner
-                .cookies
-                .session_token_cookie(token, &inner.secret, max_age),
-        );
+        let max_age = (!dont_remember).then(|| u64::from(*inner.config.session.expires_in.get_ref()));
+        ctx.set_cookies
+            .push(inner.cookies.session_token_cookie(token, &inner.secret, max_age));
         if dont_remember {
             ctx.set_cookies
                 .push(inner.cookies.dont_remember_cookie(&inner.secret));
@@ -201,11 +178,11 @@ impl Auth {
         let max_age = (!session.dont_remember)
             .then(|| u64::from(*self.inner.config.session.expires_in.get_ref()));
         let inner = &self.inner;
-        ctx.set_cookies.push(inner.cookies.session_token_cookie(
-            session.token(),
-            &inner.secret,
-            max_age,
-        ));
+        ctx.set_cookies.push(
+            inner
+                .cookies
+                .session_token_cookie(session.token(), &inner.secret, max_age),
+        );
     }
 
     /// Expires `session_token`, `session_data` and `dont_remember`.
@@ -219,11 +196,7 @@ impl Auth {
     pub(crate) fn output(&self, model: &str, row: &Row) -> Json {
         let mut out = Map::new();
         if let Some(table) = self.inner.schema.model(model) {
-            for column in table
-                .columns
-                .iter()
-                .filter(|c| c.returned && !c.primary_key)
-            {
+            for column in table.columns.iter().filter(|c| c.returned && !c.primary_key) {
                 let value = row.get(&column.field).map_or(Json::Null, Value::to_json);
                 out.insert(column.field.clone(), value);
             }

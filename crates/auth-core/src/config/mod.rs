@@ -17,12 +17,12 @@ use toml::Spanned;
 pub(crate) use error::closest;
 pub use error::{ConfigError, Invalid, Location};
 pub use ordered::OrderedMap;
-pub use plugins::{
-    LastLoginMethodOptions, NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions,
-};
 pub use runtime::{
     AccountOptions, Advanced, BUILT_IN_PROVIDERS, ChangeEmail, DeleteUser, EmailAndPassword,
     EmailVerification, Mailer, MailerKind, Session, SocialProvider, UserOptions,
+};
+pub use plugins::{
+    LastLoginMethodOptions, NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions,
 };
 
 use crate::schema::{FieldType, IdStrategy, Naming, OnDelete};

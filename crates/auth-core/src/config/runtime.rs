@@ -458,9 +458,7 @@ impl Config {
                 let candidates: Vec<String> =
                     BUILT_IN_PROVIDERS.iter().map(|s| (*s).to_owned()).collect();
                 let help = match closest(name, &candidates) {
-                    Some(guess) => format!(
-                        "did you mean `{guess}`? Otherwise set `issuer` to use a generic OpenID Connect provider"
-                    ),
+                    Some(guess) => format!("did you mean `{guess}`? Otherwise set `issuer` to use a generic OpenID Connect provider"),
                     None => format!(
                         "built-in providers: {}; any other id needs `issuer = \"https://…\"` (OpenID Connect discovery)",
                         BUILT_IN_PROVIDERS.join(", ")

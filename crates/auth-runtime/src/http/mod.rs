@@ -14,8 +14,8 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 
 pub use error::{ApiError, message_of};
-pub(crate) use origin::{CALLBACK_KEYS, check_callback};
 pub use origin::{TrustedOrigins, origin_of};
+pub(crate) use origin::{CALLBACK_KEYS, check_callback};
 pub use reply::{Reply, ReplyBody, status_true};
 pub use request::{Body, Ctx, MAX_BODY_BYTES, Query};
 pub use service::AuthService;
@@ -93,12 +93,7 @@ impl Auth {
         }
     }
 
-    async fn run(
-        &self,
-        endpoint: &Endpoint,
-        ctx: &mut Ctx,
-        body: &[u8],
-    ) -> Result<Reply, ApiError> {
+    async fn run(&self, endpoint: &Endpoint, ctx: &mut Ctx, body: &[u8]) -> Result<Reply, ApiError> {
         if body.len() > MAX_BODY_BYTES {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -119,11 +114,7 @@ impl Auth {
         if !matches!(endpoint.body, RequestBody::None) || endpoint.query.is_some() {
             for (key, code) in CALLBACK_KEYS {
                 let value = ctx.body.get(key).map_or_else(
-                    || {
-                        ctx.query
-                            .get(key)
-                            .map(|q| serde_json::Value::String(q.to_owned()))
-                    },
+                    || ctx.query.get(key).map(|q| serde_json::Value::String(q.to_owned())),
                     |v| Some(v.clone()),
                 );
                 match value {
@@ -157,12 +148,7 @@ impl Auth {
         routes::dispatch(self, endpoint, ctx, session).await
     }
 
-    fn reply_response(
-        &self,
-        reply: Reply,
-        cookies: Vec<SetCookie>,
-        no_store: bool,
-    ) -> Response<Bytes> {
+    fn reply_response(&self, reply: Reply, cookies: Vec<SetCookie>, no_store: bool) -> Response<Bytes> {
         let (content_type, bytes) = match reply.body {
             ReplyBody::Json(value) => ("application/json", Bytes::from(value.to_string())),
             ReplyBody::Empty => ("application/json", Bytes::new()),
@@ -181,12 +167,7 @@ impl Auth {
         response
     }
 
-    fn error_response(
-        &self,
-        error: &ApiError,
-        cookies: Vec<SetCookie>,
-        no_store: bool,
-    ) -> Response<Bytes> {
+    fn error_response(&self, error: &ApiError, cookies: Vec<SetCookie>, no_store: bool) -> Response<Bytes> {
         let mut response = Response::new(Bytes::from(error.body().to_string()));
         *response.status_mut() = error.status;
         response.headers_mut().insert(

@@ -106,9 +106,9 @@ impl TrustedOrigins {
         let origin = origin_of(value);
         self.patterns.iter().any(|pattern| match pattern {
             Pattern::Exact(o) => origin.as_deref() == Some(o.as_str()),
-            Pattern::OriginGlob(g) => origin
-                .as_deref()
-                .is_some_and(|o| glob(g, o) && (!ipv4_only(g) || host_is_ipv4(o))),
+            Pattern::OriginGlob(g) => origin.as_deref().is_some_and(|o| {
+                glob(g, o) && (!ipv4_only(g) || host_is_ipv4(o))
+            }),
             Pattern::HostGlob(g) => url::Url::parse(value)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
@@ -128,10 +128,7 @@ impl TrustedOrigins {
 fn ipv4_only(pattern: &str) -> bool {
     let host = pattern.split("://").nth(1).unwrap_or_default();
     let host = host.split(':').next().unwrap_or_default();
-    !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '*' | '?'))
+    !host.is_empty() && host.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '*' | '?'))
 }
 
 fn host_is_ipv4(origin: &str) -> bool {
@@ -162,8 +159,7 @@ pub(super) fn check_request_origin(
     if !has_cookie && form_csrf {
         let site = header_str(headers, "sec-fetch-site");
         let mode = header_str(headers, "sec-fetch-mode");
-        let fetch_metadata =
-            site.is_some() || mode.is_some() || headers.contains_key("sec-fetch-dest");
+        let fetch_metadata = site.is_some() || mode.is_some() || headers.contains_key("sec-fetch-dest");
         if fetch_metadata {
             if site == Some("cross-site") && mode == Some("navigate") {
                 return Err(ApiError::forbidden("CROSS_SITE_NAVIGATION_LOGIN_BLOCKED"));
@@ -197,11 +193,7 @@ pub(crate) const CALLBACK_KEYS: [(&str, &str); 4] = [
 ];
 
 /// A callback URL must be a trusted origin or a safe relative path: 403 otherwise.
-pub(crate) fn check_callback(
-    trusted: &TrustedOrigins,
-    value: &str,
-    code: &'static str,
-) -> Result<(), ApiError> {
+pub(crate) fn check_callback(trusted: &TrustedOrigins, value: &str, code: &'static str) -> Result<(), ApiError> {
     if trusted.allows(value, true) {
         Ok(())
     } else {
@@ -264,43 +256,18 @@ mod tests {
         };
         assert_eq!(check(&headers, false), Ok(()));
         assert_eq!(check(&headers, true), Ok(()));
-        headers.insert(
-            "cookie",
-            "theme=dark".parse().unwrap_or_else(|e| panic!("{e}")),
-        );
+        headers.insert("cookie", "theme=dark".parse().unwrap_or_else(|e| panic!("{e}")));
         assert_eq!(check(&headers, false), Err("MISSING_OR_NULL_ORIGIN"));
-        headers.insert(
-            "origin",
-            "https://evil.test"
-                .parse()
-                .unwrap_or_else(|e| panic!("{e}")),
-        );
+        headers.insert("origin", "https://evil.test".parse().unwrap_or_else(|e| panic!("{e}")));
         assert_eq!(check(&headers, false), Err("INVALID_ORIGIN"));
-        headers.insert(
-            "origin",
-            "https://app.example.com"
-                .parse()
-                .unwrap_or_else(|e| panic!("{e}")),
-        );
+        headers.insert("origin", "https://app.example.com".parse().unwrap_or_else(|e| panic!("{e}")));
         assert_eq!(check(&headers, false), Ok(()));
         let mut fetch = HeaderMap::new();
-        fetch.insert(
-            "sec-fetch-mode",
-            "cors".parse().unwrap_or_else(|e| panic!("{e}")),
-        );
+        fetch.insert("sec-fetch-mode", "cors".parse().unwrap_or_else(|e| panic!("{e}")));
         assert_eq!(check(&fetch, true), Err("MISSING_OR_NULL_ORIGIN"));
         assert_eq!(check(&fetch, false), Ok(()));
-        fetch.insert(
-            "sec-fetch-site",
-            "cross-site".parse().unwrap_or_else(|e| panic!("{e}")),
-        );
-        fetch.insert(
-            "sec-fetch-mode",
-            "navigate".parse().unwrap_or_else(|e| panic!("{e}")),
-        );
-        assert_eq!(
-            check(&fetch, true),
-            Err("CROSS_SITE_NAVIGATION_LOGIN_BLOCKED")
-        );
+        fetch.insert("sec-fetch-site", "cross-site".parse().unwrap_or_else(|e| panic!("{e}")));
+        fetch.insert("sec-fetch-mode", "navigate".parse().unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(check(&fetch, true), Err("CROSS_SITE_NAVIGATION_LOGIN_BLOCKED"));
     }
 }

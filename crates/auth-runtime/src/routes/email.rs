@@ -16,10 +16,7 @@ use crate::wire::id;
 use crate::wire::jwt::{JwtError, sign_hs256, verify_hs256};
 
 fn text(row: &Row, field: &str) -> String {
-    row.get(field)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
+    row.get(field).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
 fn encode(value: &str) -> String {
@@ -31,13 +28,7 @@ impl Auth {
         self.inner.mailer.is_some()
     }
 
-    async fn send(
-        &self,
-        kind: MailKind,
-        to: &str,
-        url: String,
-        token: String,
-    ) -> Result<(), ApiError> {
+    async fn send(&self, kind: MailKind, to: &str, url: String, token: String) -> Result<(), ApiError> {
         let Some(mailer) = &self.inner.mailer else {
             return Err(ApiError::bad_request("VERIFICATION_EMAIL_NOT_ENABLED"));
         };
@@ -53,12 +44,7 @@ impl Auth {
 
     /// An email-verification link (a JWT with the lower-cased email; `updateTo` and
     /// `requestType` for an email change).
-    fn verification_link(
-        &self,
-        email: &str,
-        extra: &[(&str, &str)],
-        callback: Option<&str>,
-    ) -> (String, String) {
+    fn verification_link(&self, email: &str, extra: &[(&str, &str)], callback: Option<&str>) -> (String, String) {
         let mut claims = Map::new();
         claims.insert("email".into(), email.to_lowercase().into());
         for (k, v) in extra {
@@ -82,11 +68,7 @@ impl Auth {
     }
 
     /// After a sign-up: the verification mail when configured.
-    pub(crate) async fn after_sign_up(
-        &self,
-        user: &Row,
-        callback: Option<&str>,
-    ) -> Result<(), ApiError> {
+    pub(crate) async fn after_sign_up(&self, user: &Row, callback: Option<&str>) -> Result<(), ApiError> {
         if self.inner.config.send_verification_on_sign_up() {
             self.send_verification(user, callback).await?;
         }
@@ -94,31 +76,19 @@ impl Auth {
     }
 
     /// A sign-in refused for an unverified address re-sends the mail when configured.
-    pub(crate) async fn on_unverified_sign_in(
-        &self,
-        user: &Row,
-        callback: Option<&str>,
-    ) -> Result<(), ApiError> {
+    pub(crate) async fn on_unverified_sign_in(&self, user: &Row, callback: Option<&str>) -> Result<(), ApiError> {
         if self.has_mailer() && self.inner.config.email_verification.send_on_sign_in {
             self.send_verification(user, callback).await?;
         }
         Ok(())
     }
 
-    async fn store_token(
-        &self,
-        identifier: String,
-        value: &str,
-        lifetime: u32,
-    ) -> Result<(), ApiError> {
+    async fn store_token(&self, identifier: String, value: &str, lifetime: u32) -> Result<(), ApiError> {
         let now = Timestamp::now();
         let mut row = Row::new();
         row.insert("identifier".into(), Value::String(identifier));
         row.insert("value".into(), Value::String(value.to_owned()));
-        row.insert(
-            "expiresAt".into(),
-            Value::Date(now.plus_millis(i64::from(lifetime) * 1000)),
-        );
+        row.insert("expiresAt".into(), Value::Date(now.plus_millis(i64::from(lifetime) * 1000)));
         row.insert("createdAt".into(), Value::Date(now));
         row.insert("updatedAt".into(), Value::Date(now));
         self.inner.store.insert("verification", row).await?;
@@ -156,19 +126,11 @@ impl Auth {
             .is_some_and(|at| at.millis() > Timestamp::now().millis()))
     }
 
-    pub(crate) async fn send_delete_verification(
-        &self,
-        user: &Row,
-        callback: Option<&str>,
-    ) -> Result<(), ApiError> {
+    pub(crate) async fn send_delete_verification(&self, user: &Row, callback: Option<&str>) -> Result<(), ApiError> {
         let token = id::generate_lowercase(32);
         let lifetime = self.inner.config.user.delete_user.delete_token_expires_in;
-        self.store_token(
-            format!("delete-account-{token}"),
-            &text(user, "id"),
-            lifetime,
-        )
-        .await?;
+        self.store_token(format!("delete-account-{token}"), &text(user, "id"), lifetime)
+            .await?;
         let url = format!(
             "{}/delete-user/callback?token={token}&callbackURL={}",
             self.inner.api_url,
@@ -179,11 +141,7 @@ impl Auth {
     }
 
     /// Consumes a deletion token of `user_id`: 404 `INVALID_TOKEN` otherwise.
-    pub(crate) async fn consume_delete_token(
-        &self,
-        token: &str,
-        user_id: &str,
-    ) -> Result<(), ApiError> {
+    pub(crate) async fn consume_delete_token(&self, token: &str, user_id: &str) -> Result<(), ApiError> {
         match self.take_token(&format!("delete-account-{token}")).await? {
             Some(owner) if owner == user_id => Ok(()),
             _ => Err(ApiError::base(StatusCode::NOT_FOUND, "INVALID_TOKEN")),
@@ -222,8 +180,7 @@ pub(super) async fn send_verification_email(
         if session.user.get("emailVerified").and_then(Value::as_bool) == Some(true) {
             return Err(ApiError::bad_request("EMAIL_ALREADY_VERIFIED"));
         }
-        auth.send_verification(&session.user, callback.as_deref())
-            .await?;
+        auth.send_verification(&session.user, callback.as_deref()).await?;
         return Ok(status_true());
     }
     // Anonymous: the same answer, after at least the same time, whether or not the user exists.
@@ -273,14 +230,10 @@ pub(super) async fn verify_email(
         if claim("requestType").as_deref() == Some("change-email-confirmation") {
             let (url, token) = auth.verification_link(
                 &email,
-                &[
-                    ("updateTo", &update_to),
-                    ("requestType", "change-email-verification"),
-                ],
+                &[("updateTo", &update_to), ("requestType", "change-email-verification")],
                 callback.as_deref(),
             );
-            auth.send(MailKind::VerifyEmail, &update_to, url, token)
-                .await?;
+            auth.send(MailKind::VerifyEmail, &update_to, url, token).await?;
             return Ok(match &callback {
                 Some(url) => Reply::redirect(url.clone()),
                 None => status_true(),
@@ -289,10 +242,7 @@ pub(super) async fn verify_email(
         let mut changes = Row::new();
         changes.insert("email".into(), Value::String(update_to.to_lowercase()));
         changes.insert("emailVerified".into(), Value::Boolean(true));
-        if let Err(error) = store
-            .update("user", &[Where::eq("id", user_id.as_str())], changes)
-            .await
-        {
+        if let Err(error) = store.update("user", &[Where::eq("id", user_id.as_str())], changes).await {
             return match error {
                 crate::store::StoreError::UniqueViolation { .. } => fail("INVALID_TOKEN"),
                 other => Err(other.into()),
@@ -314,13 +264,7 @@ pub(super) async fn verify_email(
         store
             .update("user", &[Where::eq("id", user_id.as_str())], changes)
             .await?;
-        if auth
-            .inner
-            .config
-            .email_verification
-            .auto_sign_in_after_verification
-            && session.is_none()
-        {
+        if auth.inner.config.email_verification.auto_sign_in_after_verification && session.is_none() {
             let session = auth.create_session(ctx, &user_id, true).await?;
             auth.set_session_cookie(ctx, &text(&session, "token"), false);
         }
@@ -331,29 +275,20 @@ pub(super) async fn verify_email(
     })
 }
 
-pub(super) async fn change_email(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    session: &SessionCtx,
-) -> Result<Reply, ApiError> {
+pub(super) async fn change_email(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
     let options = &auth.inner.config.user.change_email;
     if !*options.enabled.get_ref() {
         return Err(ApiError::bad_request("CHANGE_EMAIL_DISABLED"));
     }
     let new_email = ctx.body.str("newEmail")?.to_owned();
     if !is_valid_email(&new_email) {
-        return Err(ApiError::validation(
-            "[body.newEmail] Invalid email address",
-        ));
+        return Err(ApiError::validation("[body.newEmail] Invalid email address"));
     }
     let new_email = new_email.to_lowercase();
     let callback = ctx.body.opt_str("callbackURL")?.map(str::to_owned);
     let current = text(&session.user, "email");
     if new_email == current {
-        return Err(ApiError::message_only(
-            StatusCode::BAD_REQUEST,
-            "Email is the same",
-        ));
+        return Err(ApiError::message_only(StatusCode::BAD_REQUEST, "Email is the same"));
     }
     if auth.find_user_by_email(&new_email).await?.is_some() {
         return Ok(status_true());
@@ -389,37 +324,23 @@ pub(super) async fn change_email(
     if verified && options.send_change_email_confirmation {
         let (url, token) = auth.verification_link(
             &current,
-            &[
-                ("updateTo", &new_email),
-                ("requestType", "change-email-confirmation"),
-            ],
+            &[("updateTo", &new_email), ("requestType", "change-email-confirmation")],
             callback.as_deref(),
         );
-        auth.send(MailKind::ChangeEmailConfirmation, &current, url, token)
-            .await?;
+        auth.send(MailKind::ChangeEmailConfirmation, &current, url, token).await?;
     } else {
         let (url, token) = auth.verification_link(
             &current,
-            &[
-                ("updateTo", &new_email),
-                ("requestType", "change-email-verification"),
-            ],
+            &[("updateTo", &new_email), ("requestType", "change-email-verification")],
             callback.as_deref(),
         );
-        auth.send(MailKind::VerifyEmail, &new_email, url, token)
-            .await?;
+        auth.send(MailKind::VerifyEmail, &new_email, url, token).await?;
     }
     Ok(status_true())
 }
 
 pub(super) async fn request_password_reset(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
-    if !*auth
-        .inner
-        .config
-        .email_and_password
-        .reset_password
-        .get_ref()
-    {
+    if !*auth.inner.config.email_and_password.reset_password.get_ref() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "RESET_PASSWORD_DISABLED",
@@ -433,26 +354,15 @@ pub(super) async fn request_password_reset(auth: &Auth, ctx: &mut Ctx) -> Result
     let redirect = ctx.body.opt_str("redirectTo")?.map(str::to_owned);
     if let Some(user) = auth.find_user_by_email(&email).await? {
         let token = id::generate_with_len(24);
-        let lifetime = auth
-            .inner
-            .config
-            .email_and_password
-            .reset_password_token_expires_in;
-        auth.store_token(
-            format!("reset-password:{token}"),
-            &text(&user, "id"),
-            lifetime,
-        )
-        .await?;
+        let lifetime = auth.inner.config.email_and_password.reset_password_token_expires_in;
+        auth.store_token(format!("reset-password:{token}"), &text(&user, "id"), lifetime)
+            .await?;
         let url = format!(
             "{}/reset-password/{token}?callbackURL={}",
             auth.inner.api_url,
             encode(redirect.as_deref().unwrap_or_default())
         );
-        if let Err(error) = auth
-            .send(MailKind::ResetPassword, &text(&user, "email"), url, token)
-            .await
-        {
+        if let Err(error) = auth.send(MailKind::ResetPassword, &text(&user, "email"), url, token).await {
             tracing::warn!(message = %error.message, "reset mail");
         }
     } else {
@@ -502,19 +412,14 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
     let credential = store
         .find_one(
             "account",
-            &[
-                Where::eq("userId", user_id.as_str()),
-                Where::eq("providerId", CREDENTIAL),
-            ],
+            &[Where::eq("userId", user_id.as_str()), Where::eq("providerId", CREDENTIAL)],
         )
         .await?;
     if let Some(account) = credential {
         let mut changes = Row::new();
         changes.insert("password".into(), Value::String(hash));
         let id = account.get("id").cloned().unwrap_or(Value::Null);
-        store
-            .update("account", &[Where::eq("id", id)], changes)
-            .await?;
+        store.update("account", &[Where::eq("id", id)], changes).await?;
     } else {
         let mut account = Row::new();
         account.insert("providerId".into(), Value::String(CREDENTIAL.to_owned()));
@@ -523,12 +428,7 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
         account.insert("password".into(), Value::String(hash));
         store.insert("account", account).await?;
     }
-    if auth
-        .inner
-        .config
-        .email_and_password
-        .revoke_sessions_on_password_reset
-    {
+    if auth.inner.config.email_and_password.revoke_sessions_on_password_reset {
         store
             .delete("session", &[Where::eq("userId", user_id.as_str())])
             .await?;
@@ -536,11 +436,7 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
     Ok(status_true())
 }
 
-pub(super) async fn delete_user_callback(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    session: &SessionCtx,
-) -> Result<Reply, ApiError> {
+pub(super) async fn delete_user_callback(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
     if !auth.inner.config.user.delete_user.enabled {
         return Err(ApiError::base(StatusCode::NOT_FOUND, "INVALID_TOKEN"));
     }

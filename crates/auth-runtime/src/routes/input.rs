@@ -33,10 +33,7 @@ pub(crate) fn is_valid_email(email: &str) -> bool {
         && tld.len() >= 2
         && tld.chars().all(|c| c.is_ascii_alphabetic())
         && rest.iter().all(|label| {
-            label
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphanumeric())
+            label.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
 }
@@ -138,29 +135,12 @@ mod tests {
 
     #[test]
     fn email_syntax_follows_zod() {
-        for ok in [
-            "a@b.co",
-            "alice.b+tag@mail.example.com",
-            "o'neil@x-y.org",
-            "a_b@c-.io",
-        ] {
+        for ok in ["a@b.co", "alice.b+tag@mail.example.com", "o'neil@x-y.org", "a_b@c-.io"] {
             assert!(is_valid_email(ok), "{ok}");
         }
         for bad in [
-            "",
-            "a",
-            "@b.co",
-            "a@",
-            "a@b",
-            "a@b.c",
-            ".a@b.co",
-            "a..b@c.co",
-            "a.@b.co",
-            "a@-b.co",
-            "a b@c.co",
-            "a@b.c0",
-            "a@b..co",
-            "a@@b.co",
+            "", "a", "@b.co", "a@", "a@b", "a@b.c", ".a@b.co", "a..b@c.co", "a.@b.co", "a@-b.co",
+            "a b@c.co", "a@b.c0", "a@b..co", "a@@b.co",
         ] {
             assert!(!is_valid_email(bad), "{bad}");
         }

@@ -23,13 +23,7 @@ pub(super) fn error_page(auth: &Auth, ctx: &Ctx) -> Reply {
         .get("error_description")
         .map(|d| format!("<p>{}</p>", escape(d)))
         .unwrap_or_default();
-    let app = escape(
-        auth.inner
-            .config
-            .app_name
-            .as_deref()
-            .unwrap_or("Authentication"),
-    );
+    let app = escape(auth.inner.config.app_name.as_deref().unwrap_or("Authentication"));
     Reply::html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{app}: error</title>\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\

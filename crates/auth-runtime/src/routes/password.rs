@@ -16,11 +16,7 @@ pub(crate) const CREDENTIAL: &str = "credential";
 
 impl Auth {
     /// Checks a password against `min..=max` of `auth.toml` (`min` 0: only the maximum).
-    pub(crate) fn check_password_length(
-        &self,
-        password: &str,
-        with_min: bool,
-    ) -> Result<(), ApiError> {
+    pub(crate) fn check_password_length(&self, password: &str, with_min: bool) -> Result<(), ApiError> {
         let options = &self.inner.config.email_and_password;
         let min = if with_min {
             *options.min_password_length.get_ref() as usize
@@ -49,11 +45,7 @@ impl Auth {
 
     /// Does `password` match the stored hash? A hash that is not better-auth's format (a custom
     /// hasher in an adopted database) never matches.
-    pub(crate) async fn password_matches(
-        &self,
-        stored: &str,
-        password: &str,
-    ) -> Result<bool, ApiError> {
+    pub(crate) async fn password_matches(&self, stored: &str, password: &str) -> Result<bool, ApiError> {
         match self
             .inner
             .hasher
@@ -90,11 +82,7 @@ impl Auth {
 
     /// Verifies the signed-in user's password: 400 `CREDENTIAL_ACCOUNT_NOT_FOUND` without one,
     /// 400 `INVALID_PASSWORD` when wrong.
-    pub(crate) async fn check_user_password(
-        &self,
-        user_id: &str,
-        password: &str,
-    ) -> Result<Row, ApiError> {
+    pub(crate) async fn check_user_password(&self, user_id: &str, password: &str) -> Result<Row, ApiError> {
         let account = self
             .credential_account(user_id)
             .await?
@@ -131,11 +119,7 @@ pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     let image = match body.get("image") {
         None | Some(serde_json::Value::Null) => Value::Null,
         Some(serde_json::Value::String(s)) => Value::String(s.clone()),
-        Some(_) => {
-            return Err(ApiError::validation(
-                "[body.image] Invalid input: expected string",
-            ));
-        }
+        Some(_) => return Err(ApiError::validation("[body.image] Invalid input: expected string")),
     };
     let callback = body.opt_str("callbackURL")?.map(str::to_owned);
     let remember = body.opt_bool("rememberMe")?.unwrap_or(true);
@@ -165,22 +149,14 @@ pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     let user = auth
         .create_user_with_account(row, credential_account(hash))
         .await?;
-    let user_id = user
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let user_id = user.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
     auth.after_sign_up(&user, callback.as_deref()).await?;
     let user_json = auth.output("user", &user);
     if quiet {
         return Ok(Reply::json(json!({ "token": null, "user": user_json })));
     }
     let session = auth.create_session(ctx, &user_id, remember).await?;
-    let token = session
-        .get("token")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let token = session.get("token").and_then(Value::as_str).unwrap_or_default().to_owned();
     auth.set_session_cookie(ctx, &token, !remember);
     Ok(Reply::json(json!({ "token": token, "user": user_json })))
 }
@@ -204,11 +180,7 @@ impl Auth {
     /// Inserts a user and its first account. If the account cannot be written the user is
     /// removed again, so a failed sign-up never leaves a user without a way to sign in; a taken
     /// email (however concurrent) is 422.
-    pub(crate) async fn create_user_with_account(
-        &self,
-        user: Row,
-        mut account: Row,
-    ) -> Result<Row, ApiError> {
+    pub(crate) async fn create_user_with_account(&self, user: Row, mut account: Row) -> Result<Row, ApiError> {
         let store = &self.inner.store;
         let user = match store.insert("user", user).await {
             Ok(user) => user,
@@ -247,56 +219,28 @@ pub(super) async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
         auth.hash_password(&password).await?;
         return Err(invalid());
     };
-    let user_id = user
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let user_id = user.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
     let Some(account) = auth.credential_account(&user_id).await? else {
         auth.hash_password(&password).await?;
         return Err(invalid());
     };
-    let stored = account
-        .get("password")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let stored = account.get("password").and_then(Value::as_str).unwrap_or_default();
     if !auth.password_matches(stored, &password).await? {
         return Err(invalid());
     }
-    let verified = user
-        .get("emailVerified")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    if *auth
-        .inner
-        .config
-        .email_and_password
-        .require_email_verification
-        .get_ref()
-        && !verified
-    {
-        auth.on_unverified_sign_in(&user, callback.as_deref())
-            .await?;
+    let verified = user.get("emailVerified").and_then(Value::as_bool).unwrap_or(false);
+    if *auth.inner.config.email_and_password.require_email_verification.get_ref() && !verified {
+        auth.on_unverified_sign_in(&user, callback.as_deref()).await?;
         return Err(ApiError::forbidden("EMAIL_NOT_VERIFIED"));
     }
     let session = auth.create_session(ctx, &user_id, remember).await?;
-    let token = session
-        .get("token")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let token = session.get("token").and_then(Value::as_str).unwrap_or_default().to_owned();
     auth.set_session_cookie(ctx, &token, !remember);
-    if remember
-        && ctx
-            .cookies
-            .get(&auth.inner.cookies.name(DONT_REMEMBER))
-            .is_some()
-    {
-        ctx.set_cookies
-            .push(crate::wire::cookie::SetCookie::expired(
-                auth.inner.cookies.name(DONT_REMEMBER),
-                auth.inner.cookies.attributes(),
-            ));
+    if remember && ctx.cookies.get(&auth.inner.cookies.name(DONT_REMEMBER)).is_some() {
+        ctx.set_cookies.push(crate::wire::cookie::SetCookie::expired(
+            auth.inner.cookies.name(DONT_REMEMBER),
+            auth.inner.cookies.attributes(),
+        ));
     }
     let mut answer = serde_json::Map::new();
     answer.insert("redirect".into(), callback.is_some().into());
@@ -312,19 +256,13 @@ pub(super) async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     })
 }
 
-pub(super) async fn change(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    session: &SessionCtx,
-) -> Result<Reply, ApiError> {
+pub(super) async fn change(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
     let current = ctx.body.str("currentPassword")?.to_owned();
     let new = ctx.body.str("newPassword")?.to_owned();
     let revoke = ctx.body.opt_bool("revokeOtherSessions")?.unwrap_or(false);
     auth.check_password_length(&new, true)?;
     auth.check_password_length(&current, false)?;
-    let account = auth
-        .check_user_password(session.user_id(), &current)
-        .await?;
+    let account = auth.check_user_password(session.user_id(), &current).await?;
     let hash = auth.hash_password(&new).await?;
     let mut changes = Row::new();
     changes.insert("password".into(), Value::String(hash));
@@ -351,19 +289,12 @@ pub(super) async fn change(
     } else {
         serde_json::Value::Null
     };
-    Ok(Reply::json(
-        json!({ "token": token, "user": auth.output("user", &session.user) }),
-    ))
+    Ok(Reply::json(json!({ "token": token, "user": auth.output("user", &session.user) })))
 }
 
-pub(super) async fn verify(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    session: &SessionCtx,
-) -> Result<Reply, ApiError> {
+pub(super) async fn verify(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
     let password = ctx.body.str("password")?.to_owned();
     auth.check_password_length(&password, false)?;
-    auth.check_user_password(session.user_id(), &password)
-        .await?;
+    auth.check_user_password(session.user_id(), &password).await?;
     Ok(crate::http::status_true())
 }

@@ -53,11 +53,7 @@ pub(super) async fn list(auth: &Auth, session: &SessionCtx) -> Result<Reply, Api
     )))
 }
 
-pub(super) async fn revoke(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    session: &SessionCtx,
-) -> Result<Reply, ApiError> {
+pub(super) async fn revoke(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
     let token = ctx.body.str("token")?.to_owned();
     auth.inner
         .store
@@ -75,11 +71,7 @@ pub(super) async fn revoke(
     Ok(status_true())
 }
 
-pub(super) async fn revoke_all(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    session: &SessionCtx,
-) -> Result<Reply, ApiError> {
+pub(super) async fn revoke_all(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
     auth.inner
         .store
         .delete("session", &[Where::eq("userId", session.user_id())])
@@ -102,11 +94,7 @@ pub(super) async fn revoke_others(auth: &Auth, session: &SessionCtx) -> Result<R
     Ok(status_true())
 }
 
-pub(super) async fn update(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    session: &SessionCtx,
-) -> Result<Reply, ApiError> {
+pub(super) async fn update(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
     let changes = model_input(auth, "session", &ctx.body, true)?;
     if changes.is_empty() {
         return Err(ApiError::message_only(
@@ -121,7 +109,5 @@ pub(super) async fn update(
         .update("session", &[Where::eq("token", session.token())], changes)
         .await?;
     auth.refresh_session_cookie(ctx, session);
-    Ok(Reply::json(
-        json!({ "session": auth.output("session", &row) }),
-    ))
+    Ok(Reply::json(json!({ "session": auth.output("session", &row) })))
 }

@@ -9,11 +9,7 @@ use crate::http::{ApiError, Ctx, Reply, ReplyBody, status_true};
 use crate::session::SessionCtx;
 use crate::store::{Row, Value, Where};
 
-pub(super) async fn update(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    session: &SessionCtx,
-) -> Result<Reply, ApiError> {
+pub(super) async fn update(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
     let body = &ctx.body;
     if body.has("email") {
         return Err(ApiError::bad_request("EMAIL_CAN_NOT_BE_UPDATED"));
@@ -56,13 +52,9 @@ impl Auth {
     pub(crate) async fn delete_user(&self, user_id: &str) -> Result<(), ApiError> {
         let store = &self.inner.store;
         if self.inner.schema.model("session").is_some() {
-            store
-                .delete("session", &[Where::eq("userId", user_id)])
-                .await?;
+            store.delete("session", &[Where::eq("userId", user_id)]).await?;
         }
-        store
-            .delete("account", &[Where::eq("userId", user_id)])
-            .await?;
+        store.delete("account", &[Where::eq("userId", user_id)]).await?;
         store.delete("user", &[Where::eq("id", user_id)]).await?;
         Ok(())
     }
@@ -72,11 +64,7 @@ fn user_deleted() -> Reply {
     Reply::json(json!({ "success": true, "message": "User deleted" }))
 }
 
-pub(super) async fn delete(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    session: &SessionCtx,
-) -> Result<Reply, ApiError> {
+pub(super) async fn delete(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
     let options = &auth.inner.config.user.delete_user;
     if !options.enabled {
         return Ok(Reply {
@@ -89,8 +77,7 @@ pub(super) async fn delete(
     let token = ctx.body.opt_str("token")?.map(str::to_owned);
     if let Some(password) = &password {
         auth.check_password_length(password, false)?;
-        auth.check_user_password(session.user_id(), password)
-            .await?;
+        auth.check_user_password(session.user_id(), password).await?;
     }
     if let Some(token) = token {
         auth.consume_delete_token(&token, session.user_id()).await?;
@@ -139,34 +126,18 @@ pub(super) async fn list_accounts(auth: &Auth, session: &SessionCtx) -> Result<R
     let accounts = auth
         .inner
         .store
-        .find_many(
-            "account",
-            &[Where::eq("userId", session.user_id())],
-            None,
-            None,
-            None,
-        )
+        .find_many("account", &[Where::eq("userId", session.user_id())], None, None, None)
         .await?;
     Ok(Reply::json(serde_json::Value::Array(
         accounts.iter().map(|a| account_json(auth, a)).collect(),
     )))
 }
 
-pub(super) async fn unlink_account(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    session: &SessionCtx,
-) -> Result<Reply, ApiError> {
+pub(super) async fn unlink_account(auth: &Auth, ctx: &mut Ctx, session: &SessionCtx) -> Result<Reply, ApiError> {
     let account_id = ctx.body.str("accountId")?.to_owned();
     let store = &auth.inner.store;
     let accounts = store
-        .find_many(
-            "account",
-            &[Where::eq("userId", session.user_id())],
-            None,
-            None,
-            None,
-        )
+        .find_many("account", &[Where::eq("userId", session.user_id())], None, None, None)
         .await?;
     if accounts.len() <= 1 && !auth.inner.config.account.allow_unlinking_all {
         return Err(ApiError::bad_request("FAILED_TO_UNLINK_LAST_ACCOUNT"));
