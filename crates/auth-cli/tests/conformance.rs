@@ -104,7 +104,7 @@ impl Running {
     /// Starts `command` and waits for the stdout line `ready` turns into the origin.
     fn start(
         name: &'static str,
-        mut command: Command,
+        command: &mut Command,
         scratch: &Path,
         ready: fn(&str) -> Option<String>,
     ) -> Self {
@@ -163,7 +163,7 @@ impl Running {
             .env_remove("BETTER_AUTH_SECRET")
             .env("AUTH_SECRET", SECRET)
             .env("NO_COLOR", "1");
-        Self::start("auth-cli serve", command, scratch, |line| {
+        Self::start("auth-cli serve", &mut command, scratch, |line| {
             let url = line.strip_prefix("serving ")?.split_whitespace().next()?;
             Some(url.strip_suffix("/api/auth").unwrap_or(url).to_owned())
         })
@@ -182,7 +182,7 @@ impl Running {
             .env("MIGRATE", if migrate { "1" } else { "0" })
             .env("QUIET", "1")
             .env("DO_NOT_TRACK", "1");
-        Self::start("reference-server.mjs", command, scratch, |line| {
+        Self::start("reference-server.mjs", &mut command, scratch, |line| {
             let value: serde_json::Value = serde_json::from_str(line).ok()?;
             Some(value.get("url")?.as_str()?.to_owned())
         })
