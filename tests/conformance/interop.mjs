@@ -1,0 +1,138 @@
+// Interop between two servers that share one database and one secret (the real better-auth
+// reference-server.mjs and our Rust server): users, passwords and session cookies made by one are
+// accepted by the other. Plain HTTP (fetch), as a browser app on a trusted origin would send it.
+//
+// Usage: node interop.mjs --better-auth http://127.0.0.1:P1 --ours http://127.0.0.1:P2
+// Output: one JSON line per check {"name","ok","detail"}, then a summary line
+// {"summary":true,"checks","passed","failed","failures"}; exit code 1 if a check failed, 2 on a
+// usage error.
+const args = process.argv.slice(2);
+const arg = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const servers = { "better-auth": arg("--better-auth"), ours: arg("--ours") };
+if (!servers["better-auth"] || !servers.ours) {
+  console.error("usage: node interop.mjs --better-auth URL --ours URL");
+  process.exit(2);
+}
+const ORIGIN = "http://127.0.0.1:5173";
+const COOKIE = "better-auth.session_token";
+const run = Math.random().toString(36).slice(2, 8);
+let n = 0;
+const email = (tag) => `interop-${run}-${++n}-${tag}@example.com`;
+
+async function call(server, method, path, { body, cookie } = {}) {
+  const headers = { origin: ORIGIN };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (cookie) headers.cookie = `${COOKIE}=${cookie}`;
+  const res = await fetch(`${servers[server]}/api/auth${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  let session = null;
+  for (const line of res.headers.getSetCookie()) {
+    const [pair] = line.split(";");
+    const eq = pair.indexOf("=");
+    if (pair.slice(0, eq).trim() === COOKIE) session = pair.slice(eq + 1);
+  }
+  return { status: res.status, json, text, session };
+}
+
+const results = [];
+async function check(name, fn) {
+  let ok = true;
+  let detail = null;
+  try {
+    await fn();
+  } catch (e) {
+    ok = false;
+    detail = String(e?.message || e);
+  }
+  results.push({ name, ok });
+  process.stdout.write(JSON.stringify({ name, ok, detail }) + "\n");
+}
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+const show = (r) => `${r.status} ${r.text.slice(0, 300)}`;
+
+async function signUp(server, address, password) {
+  const r = await call(server, "POST", "/sign-up/email", { body: { email: address, password, name: "Interop" } });
+  expect(r.status === 200 && r.json?.user?.id, `sign-up on ${server}: ${show(r)}`);
+  expect(r.session, `sign-up on ${server} set no ${COOKIE} cookie`);
+  return { id: r.json.user.id, session: r.session };
+}
+async function signIn(server, address, password) {
+  const r = await call(server, "POST", "/sign-in/email", { body: { email: address, password } });
+  expect(r.status === 200 && r.json?.user?.id, `sign-in on ${server}: ${show(r)}`);
+  expect(r.session, `sign-in on ${server} set no ${COOKIE} cookie`);
+  return { id: r.json.user.id, session: r.session };
+}
+async function refused(server, address, password) {
+  const r = await call(server, "POST", "/sign-in/email", { body: { email: address, password } });
+  expect(r.status === 401 && r.json?.code === "INVALID_EMAIL_OR_PASSWORD", `sign-in on ${server} with a wrong password: ${show(r)}`);
+}
+async function sessionUser(server, session) {
+  const r = await call(server, "GET", "/get-session", { cookie: session });
+  expect(r.status === 200 && r.json?.user?.id, `get-session on ${server}: ${show(r)}`);
+  return r.json.user.id;
+}
+
+const other = { "better-auth": "ours", ours: "better-auth" };
+for (const from of ["better-auth", "ours"]) {
+  const to = other[from];
+  const address = email(from);
+  const password = "interop-password-1";
+  let user = null;
+  let signedIn = null;
+  await check(`${from}.sign-up.then-sign-in-on-${to}`, async () => {
+    user = await signUp(from, address, password);
+    signedIn = await signIn(to, address, password);
+    expect(signedIn.id === user.id, `user id ${user.id} on ${from}, ${signedIn.id} on ${to}`);
+    await refused(to, address, "not-the-password");
+  });
+  await check(`${from}.session-cookie.accepted-by-${to}`, async () => {
+    expect(user, "no user (sign-up failed)");
+    const id = await sessionUser(to, user.session);
+    expect(id === user.id, `get-session on ${to} says ${id}, expected ${user.id}`);
+    expect((await sessionUser(from, user.session)) === user.id, `get-session on ${from}`);
+  });
+  await check(`${to}.session-cookie.accepted-by-${from}`, async () => {
+    expect(signedIn, "no session (sign-in failed)");
+    const id = await sessionUser(from, signedIn.session);
+    expect(id === user.id, `get-session on ${from} says ${id}, expected ${user.id}`);
+  });
+  await check(`${from}.change-password.then-sign-in-on-${to}`, async () => {
+    expect(user, "no user (sign-up failed)");
+    const newPassword = "interop-password-2";
+    const r = await call(from, "POST", "/change-password", {
+      body: { currentPassword: password, newPassword, revokeOtherSessions: false },
+      cookie: user.session,
+    });
+    expect(r.status === 200, `change-password on ${from}: ${show(r)}`);
+    const again = await signIn(to, address, newPassword);
+    expect(again.id === user.id, `user id ${again.id} after the change`);
+    await refused(to, address, password);
+    // And back on the server that changed it.
+    await signIn(from, address, newPassword);
+  });
+}
+
+const failed = results.filter((r) => !r.ok);
+process.stdout.write(
+  JSON.stringify({
+    summary: true,
+    checks: results.length,
+    passed: results.length - failed.length,
+    failed: failed.length,
+    failures: failed.map((r) => r.name),
+  }) + "\n",
+);
+process.exit(failed.length ? 1 : 0);
