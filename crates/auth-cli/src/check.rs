@@ -30,7 +30,13 @@ pub(crate) struct Findings {
     pub(crate) tolerated: Option<Vec<adopt::Tolerated>>,
 }
 
-pub(crate) async fn findings(schema: &Schema, url: &DatabaseUrl) -> Result<Findings, CliError> {
+/// `tolerate_better_auth`: accept better-auth's own shapes (no SQL defaults, its index names…)
+/// even without a recorded baseline, as `serve` does — the runtime writes every column itself.
+pub(crate) async fn findings(
+    schema: &Schema,
+    url: &DatabaseUrl,
+    tolerate_better_auth: bool,
+) -> Result<Findings, CliError> {
     let mut database = Database::connect(url).await?;
     let actual = database.introspect().await;
     let applied = database.applied().await;
@@ -38,9 +44,10 @@ pub(crate) async fn findings(schema: &Schema, url: &DatabaseUrl) -> Result<Findi
     let (actual, applied) = (actual?, applied?);
     let mut drift = drift::drift(schema, url.dialect(), &actual);
     // A database adopted from better-auth keeps better-auth's shapes: they are not drift.
-    let adopted = applied.first().is_some_and(|first| {
-        first.version == 1 && first.name == BASELINE && first.statements_done == 0
-    });
+    let adopted = tolerate_better_auth
+        || applied.first().is_some_and(|first| {
+            first.version == 1 && first.name == BASELINE && first.statements_done == 0
+        });
     let tolerated = adopted.then(|| {
         let adoption = adopt::adopt(schema, url.dialect(), &actual);
         drift
@@ -103,7 +110,7 @@ pub(crate) async fn check(opt: &CheckOpt, stdout: &mut dyn Write) -> Result<(), 
     let findings = match &opt.database_url {
         Some(url) => {
             let url = DatabaseUrl::parse(url)?;
-            Some(findings(&schema, &url).await?)
+            Some(findings(&schema, &url, false).await?)
         }
         None => None,
     };

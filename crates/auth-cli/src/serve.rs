@@ -100,7 +100,7 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
     if let Some(data) = &data {
         migrate_embedded(&config, data, &url, stdout).await?;
     } else {
-        let findings = crate::check::findings(&schema, &url).await?;
+        let findings = crate::check::findings(&schema, &url, true).await?;
         if !findings.drift.is_clean() {
             let list: Vec<String> = findings
                 .drift
@@ -113,6 +113,15 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
                 opt.config.display(),
                 list.join("\n")
             )));
+        }
+        if let Some(tolerated) = findings.tolerated.filter(|t| !t.is_empty()) {
+            writeln!(
+                stdout,
+                "{url} has better-auth's own schema ({} tolerated difference{}); `auth-cli migrate baseline` adopts it for migrations",
+                tolerated.len(),
+                if tolerated.len() == 1 { "" } else { "s" }
+            )
+            .map_err(stdout_error)?;
         }
     }
     let address = SocketAddr::new(opt.host, opt.port);
