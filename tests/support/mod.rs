@@ -11,6 +11,7 @@
 )]
 
 pub mod d1;
+pub mod http;
 pub mod rows;
 
 use std::path::{Path, PathBuf};
