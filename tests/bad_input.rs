@@ -5,13 +5,14 @@
 //! `{code, message}` body where an error is expected (or better-auth's 200 where it answers one)
 //! — never a 5xx — and a proptest throws arbitrary bytes and JSON at every POST endpoint.
 
+mod server;
 mod support;
 
 use auth_runtime::Auth;
 use http::{Method, StatusCode};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use support::http::{Answer, Call, get, post, sign_up, sqlite};
+use server::{Answer, Call, get, post, sign_up, sqlite};
 
 const CONFIG: &str = r#"
 [email-and-password]
@@ -64,7 +65,12 @@ fn assert_error(answer: &Answer, status: StatusCode, code: &str, case: &str) {
 /// A 4xx with `{code, message}`.
 #[track_caller]
 fn assert_client_error(answer: &Answer, case: &str) {
-    assert!(answer.status.is_client_error(), "{case}: {} {:?}", answer.status, answer.json());
+    assert!(
+        answer.status.is_client_error(),
+        "{case}: {} {:?}",
+        answer.status,
+        answer.json()
+    );
     let body = answer.json();
     assert!(body["message"].is_string(), "{case}: no message: {body}");
     assert!(body["code"].is_string(), "{case}: no code: {body}");
@@ -109,7 +115,11 @@ async fn every_field_wrong(auth: &Auth, path: &str, valid: &Value, cookie: Optio
             call = call.cookie(cookie);
         }
         let answer = call.send(auth).await;
-        assert!(answer.status.as_u16() < 500, "{path} without {key}: {}", answer.status);
+        assert!(
+            answer.status.as_u16() < 500,
+            "{path} without {key}: {}",
+            answer.status
+        );
     }
 }
 
@@ -130,33 +140,69 @@ async fn malformed_and_non_object_json() {
     ] {
         for path in ["/sign-up/email", "/sign-in/email"] {
             let answer = post(path).raw("application/json", body).send(&auth).await;
-            assert_error(&answer, StatusCode::BAD_REQUEST, code, &format!("{path} {body}"));
+            assert_error(
+                &answer,
+                StatusCode::BAD_REQUEST,
+                code,
+                &format!("{path} {body}"),
+            );
         }
     }
     // Deeply nested JSON: serde_json's recursion limit, not a stack overflow.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let answer = post("/sign-in/email").raw("application/json", deep).send(&auth).await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "BAD_REQUEST", "deep nesting");
+    let answer = post("/sign-in/email")
+        .raw("application/json", deep)
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        "deep nesting",
+    );
     // Non-UTF-8 bytes in a JSON body and in a string.
     let answer = post("/sign-in/email")
         .raw("application/json", &b"\xff\xfe{\"email\":1}"[..])
         .send(&auth)
         .await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "BAD_REQUEST", "non-UTF-8 body");
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        "non-UTF-8 body",
+    );
     let answer = post("/sign-in/email")
-        .raw("application/json", &b"{\"email\":\"a\xc3\x28@b.co\",\"password\":\"x\"}"[..])
+        .raw(
+            "application/json",
+            &b"{\"email\":\"a\xc3\x28@b.co\",\"password\":\"x\"}"[..],
+        )
         .send(&auth)
         .await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "BAD_REQUEST", "invalid UTF-8 in a string");
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        "invalid UTF-8 in a string",
+    );
     // Lone surrogates escaped in JSON.
     let answer = post("/sign-in/email")
-        .raw("application/json", r#"{"email":"\ud800@b.co","password":"x"}"#)
+        .raw(
+            "application/json",
+            r#"{"email":"\ud800@b.co","password":"x"}"#,
+        )
         .send(&auth)
         .await;
-    assert!(answer.status.is_client_error(), "lone surrogate: {}", answer.status);
+    assert!(
+        answer.status.is_client_error(),
+        "lone surrogate: {}",
+        answer.status
+    );
     // A form body with non-UTF-8 bytes (sign-in takes forms).
     let answer = post("/sign-in/email")
-        .raw("application/x-www-form-urlencoded", &b"email=%ff%fe&password=\xff"[..])
+        .raw(
+            "application/x-www-form-urlencoded",
+            &b"email=%ff%fe&password=\xff"[..],
+        )
         .send(&auth)
         .await;
     assert_client_error(&answer, "non-UTF-8 form");
@@ -204,15 +250,19 @@ async fn wrong_types_for_every_field() {
         ("/change-password", "revokeOtherSessions"),
     ] {
         for wrong in wrong_values() {
-            if key == "rememberMe" || key == "revokeOtherSessions" {
-                if wrong.is_boolean() {
-                    continue;
-                }
+            if (key == "rememberMe" || key == "revokeOtherSessions") && wrong.is_boolean() {
+                continue;
             }
             let mut body = match path {
-                "/sign-up/email" => json!({"name": "N", "email": "opt@types.test", "password": "password123"}),
-                "/sign-in/email" => json!({"email": "signed@types.test", "password": "password123"}),
-                "/change-password" => json!({"currentPassword": "password123", "newPassword": "password456"}),
+                "/sign-up/email" => {
+                    json!({"name": "N", "email": "opt@types.test", "password": "password123"})
+                }
+                "/sign-in/email" => {
+                    json!({"email": "signed@types.test", "password": "password123"})
+                }
+                "/change-password" => {
+                    json!({"currentPassword": "password123", "newPassword": "password456"})
+                }
                 _ => json!({}),
             };
             body[key] = wrong.clone();
@@ -227,7 +277,10 @@ async fn wrong_types_for_every_field() {
         ("age", vec![json!("1"), json!([]), json!({}), json!(true)]),
         ("vip", vec![json!("yes"), json!(1), json!([])]),
         ("born", vec![json!(1), json!("not a date"), json!({})]),
-        ("tags", vec![json!("a"), json!([1, 2]), json!({}), json!([["a"]])]),
+        (
+            "tags",
+            vec![json!("a"), json!([1, 2]), json!({}), json!([["a"]])],
+        ),
     ] {
         for wrong in wrongs {
             let case = format!("{key}={wrong}");
@@ -245,9 +298,22 @@ async fn wrong_types_for_every_field() {
         }
     }
     // update-user: an email is refused, an empty body has nothing to update.
-    let answer = post("/update-user").cookie(&cookie).json(&json!({"email": "x@y.co"})).send(&auth).await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "EMAIL_CAN_NOT_BE_UPDATED", "update email");
-    let answer = post("/update-user").cookie(&cookie).json(&json!({})).send(&auth).await;
+    let answer = post("/update-user")
+        .cookie(&cookie)
+        .json(&json!({"email": "x@y.co"}))
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "EMAIL_CAN_NOT_BE_UPDATED",
+        "update email",
+    );
+    let answer = post("/update-user")
+        .cookie(&cookie)
+        .json(&json!({}))
+        .send(&auth)
+        .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.json()["message"], "No fields to update");
     // Nothing above changed the user.
@@ -266,14 +332,39 @@ async fn wrong_types_for_every_field() {
 async fn missing_and_unknown_fields() {
     let (auth, _db) = sqlite(CONFIG).await;
     for (path, body, message) in [
-        ("/sign-up/email", json!({"email": "a@b.co", "password": "password123"}), "[body.name] Invalid input: expected string, received undefined"),
-        ("/sign-up/email", json!({"name": "N", "password": "password123"}), "[body.email] Invalid input: expected string, received undefined"),
-        ("/sign-up/email", json!({"name": "N", "email": "a@b.co"}), "[body.password] Invalid input: expected string, received undefined"),
-        ("/sign-in/email", json!({"password": "password123"}), "[body.email] Invalid input: expected string, received undefined"),
-        ("/sign-in/email", json!({"email": "a@b.co"}), "[body.password] Invalid input: expected string, received undefined"),
+        (
+            "/sign-up/email",
+            json!({"email": "a@b.co", "password": "password123"}),
+            "[body.name] Invalid input: expected string, received undefined",
+        ),
+        (
+            "/sign-up/email",
+            json!({"name": "N", "password": "password123"}),
+            "[body.email] Invalid input: expected string, received undefined",
+        ),
+        (
+            "/sign-up/email",
+            json!({"name": "N", "email": "a@b.co"}),
+            "[body.password] Invalid input: expected string, received undefined",
+        ),
+        (
+            "/sign-in/email",
+            json!({"password": "password123"}),
+            "[body.email] Invalid input: expected string, received undefined",
+        ),
+        (
+            "/sign-in/email",
+            json!({"email": "a@b.co"}),
+            "[body.password] Invalid input: expected string, received undefined",
+        ),
     ] {
         let answer = post(path).json(&body).send(&auth).await;
-        assert_error(&answer, StatusCode::BAD_REQUEST, "VALIDATION_ERROR", &format!("{path} {body}"));
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            &format!("{path} {body}"),
+        );
         assert_eq!(answer.json()["message"], message);
     }
     // No body at all where one is required.
@@ -297,7 +388,10 @@ async fn missing_and_unknown_fields() {
     assert_ne!(user["id"], "chosen-id");
     assert_eq!(user["emailVerified"], false);
     assert_ne!(user["createdAt"], "1999-01-01T00:00:00.000Z");
-    assert!(user.get("isAdmin").is_none() && user.get("role").is_none(), "{user}");
+    assert!(
+        user.get("isAdmin").is_none() && user.get("role").is_none(),
+        "{user}"
+    );
     let answer = post("/sign-in/email")
         .json(&json!({"email": "unknown@fields.test", "password": "password123", "extra": [1, 2]}))
         .send(&auth)
@@ -309,19 +403,41 @@ async fn missing_and_unknown_fields() {
 async fn emails_passwords_and_sizes() {
     let (auth, _db) = sqlite(CONFIG).await;
     for email in [
-        "", "plain", "@b.co", "a@", "a@b", "a@b.c", "a b@c.co", "a@@b.co", "a@b..co", "a@-b.co",
-        "\u{0}@b.co", "a@b.co\n", "<script>@b.co", "a@xn--.co\u{202e}",
+        "",
+        "plain",
+        "@b.co",
+        "a@",
+        "a@b",
+        "a@b.c",
+        "a b@c.co",
+        "a@@b.co",
+        "a@b..co",
+        "a@-b.co",
+        "\u{0}@b.co",
+        "a@b.co\n",
+        "<script>@b.co",
+        "a@xn--.co\u{202e}",
     ] {
         let answer = post("/sign-up/email")
             .json(&json!({"name": "N", "email": email, "password": "password123"}))
             .send(&auth)
             .await;
-        assert_error(&answer, StatusCode::BAD_REQUEST, "VALIDATION_ERROR", &format!("sign-up {email:?}"));
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            &format!("sign-up {email:?}"),
+        );
         let answer = post("/sign-in/email")
             .json(&json!({"email": email, "password": "password123"}))
             .send(&auth)
             .await;
-        assert_error(&answer, StatusCode::BAD_REQUEST, "INVALID_EMAIL", &format!("sign-in {email:?}"));
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "INVALID_EMAIL",
+            &format!("sign-in {email:?}"),
+        );
     }
     // A 10 KB password: refused before hashing.
     let long = "p".repeat(10 * 1024);
@@ -329,40 +445,80 @@ async fn emails_passwords_and_sizes() {
         .json(&json!({"name": "N", "email": "long@pw.test", "password": long}))
         .send(&auth)
         .await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "PASSWORD_TOO_LONG", "sign-up 10 KB");
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_LONG",
+        "sign-up 10 KB",
+    );
     let answer = post("/sign-in/email")
         .json(&json!({"email": "long@pw.test", "password": long}))
         .send(&auth)
         .await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "PASSWORD_TOO_LONG", "sign-in 10 KB");
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_LONG",
+        "sign-in 10 KB",
+    );
     let answer = post("/sign-up/email")
         .json(&json!({"name": "N", "email": "short@pw.test", "password": "short"}))
         .send(&auth)
         .await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "PASSWORD_TOO_SHORT", "short");
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_SHORT",
+        "short",
+    );
     let cookie = sign_up(&auth, "sized@pw.test").await.cookie();
     let answer = post("/change-password")
         .cookie(&cookie)
         .json(&json!({"currentPassword": "password123", "newPassword": long}))
         .send(&auth)
         .await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "PASSWORD_TOO_LONG", "change-password 10 KB");
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_LONG",
+        "change-password 10 KB",
+    );
     let answer = post("/change-password")
         .cookie(&cookie)
         .json(&json!({"currentPassword": long, "newPassword": "password456"}))
         .send(&auth)
         .await;
-    assert_error(&answer, StatusCode::BAD_REQUEST, "PASSWORD_TOO_LONG", "change-password current 10 KB");
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_LONG",
+        "change-password current 10 KB",
+    );
     // Bodies over 1 MiB: 413, through `handle` and through the tower service.
     let huge = json!({"name": "x".repeat(1024 * 1024 + 1), "email": "big@body.test", "password": "password123"});
     let answer = post("/sign-up/email").json(&huge).send(&auth).await;
-    assert_error(&answer, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "2 MiB via handle");
-    let answer = post("/update-user").cookie(&cookie).json(&huge).send(&auth).await;
-    assert_error(&answer, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "update-user 1 MiB");
+    assert_error(
+        &answer,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        "2 MiB via handle",
+    );
+    let answer = post("/update-user")
+        .cookie(&cookie)
+        .json(&huge)
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        "update-user 1 MiB",
+    );
     let request = post("/sign-up/email").json(&huge).request();
-    let response = tower::ServiceExt::oneshot(auth.service(), request.map(http_body_util::Full::new))
-        .await
-        .unwrap_or_else(|e| match e {});
+    let response =
+        tower::ServiceExt::oneshot(auth.service(), request.map(http_body_util::Full::new))
+            .await
+            .unwrap_or_else(|e| match e {});
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // Just under the limit is parsed (and the name is accepted: better-auth has no limit).
     let answer = post("/update-user")
@@ -383,12 +539,21 @@ async fn bad_session_cookies() {
         .unwrap_or_else(|| panic!("{good}"))
         .to_owned();
     let (token, signature) = value.split_once('.').unwrap_or_else(|| panic!("{value}"));
-    let forged_signature = format!("better-auth.session_token={token}.{}", "A".repeat(signature.len()));
-    let other_token = format!("better-auth.session_token={}.{signature}", "x".repeat(token.len()));
+    let forged_signature = format!(
+        "better-auth.session_token={token}.{}",
+        "A".repeat(signature.len())
+    );
+    let other_token = format!(
+        "better-auth.session_token={}.{signature}",
+        "x".repeat(token.len())
+    );
     let truncated = format!("better-auth.session_token={}", &value[..value.len() - 5]);
     let unsigned = format!("better-auth.session_token={token}");
     let huge_cookie = format!("better-auth.session_token={}", "a".repeat(64 * 1024));
-    let many = (0..2000).map(|i| format!("c{i}=v{i}")).collect::<Vec<_>>().join("; ");
+    let many = (0..2000)
+        .map(|i| format!("c{i}=v{i}"))
+        .collect::<Vec<_>>()
+        .join("; ");
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("forged signature", forged_signature.into_bytes()),
         ("other token", other_token.into_bytes()),
@@ -396,18 +561,33 @@ async fn bad_session_cookies() {
         ("unsigned", unsigned.into_bytes()),
         ("empty value", b"better-auth.session_token=".to_vec()),
         ("only dots", b"better-auth.session_token=....".to_vec()),
-        ("garbage", b"better-auth.session_token=%%%%\"\"==;;;".to_vec()),
-        ("percent garbage", b"better-auth.session_token=%E0%A4%A%ZZ%ff%fe%00".to_vec()),
+        (
+            "garbage",
+            b"better-auth.session_token=%%%%\"\"==;;;".to_vec(),
+        ),
+        (
+            "percent garbage",
+            b"better-auth.session_token=%E0%A4%A%ZZ%ff%fe%00".to_vec(),
+        ),
         ("no name", b"=value; ; ;=".to_vec()),
         ("huge", huge_cookie.into_bytes()),
         ("many", many.into_bytes()),
-        ("non-UTF-8", b"better-auth.session_token=\xff\xfe\xfd".to_vec()),
+        (
+            "non-UTF-8",
+            b"better-auth.session_token=\xff\xfe\xfd".to_vec(),
+        ),
     ];
     for (case, cookie) in &cases {
-        let answer = get("/get-session").header("cookie", cookie).send(&auth).await;
+        let answer = get("/get-session")
+            .header("cookie", cookie)
+            .send(&auth)
+            .await;
         assert_eq!(answer.status, StatusCode::OK, "{case}");
         assert_eq!(answer.json(), Value::Null, "{case}");
-        let answer = get("/list-sessions").header("cookie", cookie).send(&auth).await;
+        let answer = get("/list-sessions")
+            .header("cookie", cookie)
+            .send(&auth)
+            .await;
         assert_error(&answer, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", case);
         let answer = post("/update-user")
             .header("cookie", cookie)
@@ -420,7 +600,11 @@ async fn bad_session_cookies() {
     let duplicate = format!("better-auth.session_token=garbage; {good}");
     let answer = get("/get-session").cookie(&duplicate).send(&auth).await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.json(), Value::Null, "the first (garbage) cookie wins");
+    assert_eq!(
+        answer.json(),
+        Value::Null,
+        "the first (garbage) cookie wins"
+    );
     let duplicate = format!("{good}; better-auth.session_token=garbage");
     let answer = get("/get-session").cookie(&duplicate).send(&auth).await;
     assert_eq!(answer.status, StatusCode::OK);
@@ -443,9 +627,10 @@ async fn bad_session_cookies() {
     let request = get("/get-session")
         .header("cookie", format!("x={}", "y".repeat(512 * 1024)))
         .request();
-    let response = tower::ServiceExt::oneshot(auth.service(), request.map(http_body_util::Full::new))
-        .await
-        .unwrap_or_else(|e| match e {});
+    let response =
+        tower::ServiceExt::oneshot(auth.service(), request.map(http_body_util::Full::new))
+            .await
+            .unwrap_or_else(|e| match e {});
     assert!(response.status().as_u16() < 500);
 }
 
@@ -453,20 +638,49 @@ async fn bad_session_cookies() {
 async fn content_types_methods_paths_queries() {
     let (auth, _db) = sqlite(CONFIG).await;
     let body = json!({"email": "a@b.co", "password": "password123"}).to_string();
-    for content_type in ["text/plain", "application/xml", "multipart/form-data; boundary=x", "application/octet-stream", "text/json"] {
-        let answer = post("/sign-in/email").raw(content_type, body.clone()).send(&auth).await;
-        assert_error(&answer, StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", content_type);
+    for content_type in [
+        "text/plain",
+        "application/xml",
+        "multipart/form-data; boundary=x",
+        "application/octet-stream",
+        "text/json",
+    ] {
+        let answer = post("/sign-in/email")
+            .raw(content_type, body.clone())
+            .send(&auth)
+            .await;
+        assert_error(
+            &answer,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            content_type,
+        );
     }
     // change-password takes JSON only.
     let answer = post("/change-password")
-        .raw("application/x-www-form-urlencoded", "currentPassword=a&newPassword=b")
+        .raw(
+            "application/x-www-form-urlencoded",
+            "currentPassword=a&newPassword=b",
+        )
         .send(&auth)
         .await;
     assert!(answer.status.is_client_error());
     // `application/*+json` and parameters are JSON.
-    for content_type in ["application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.api+json"] {
-        let answer = post("/sign-in/email").raw(content_type, body.clone()).send(&auth).await;
-        assert_error(&answer, StatusCode::UNAUTHORIZED, "INVALID_EMAIL_OR_PASSWORD", content_type);
+    for content_type in [
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "application/vnd.api+json",
+    ] {
+        let answer = post("/sign-in/email")
+            .raw(content_type, body.clone())
+            .send(&auth)
+            .await;
+        assert_error(
+            &answer,
+            StatusCode::UNAUTHORIZED,
+            "INVALID_EMAIL_OR_PASSWORD",
+            content_type,
+        );
     }
     // Wrong methods and unknown paths: 404 with an empty body.
     for (method, path) in [
@@ -503,12 +717,21 @@ async fn content_types_methods_paths_queries() {
         let answer = get(uri).send(&auth).await;
         assert!(answer.status.as_u16() < 500, "{uri}: {}", answer.status);
         if answer.status.is_client_error() && !answer.body.is_empty() {
-            assert!(answer.json()["message"].is_string(), "{uri}: {:?}", answer.json());
+            assert!(
+                answer.json()["message"].is_string(),
+                "{uri}: {:?}",
+                answer.json()
+            );
         }
     }
     // POST to get-session: better-auth's deferred-refresh error.
     let answer = post("/get-session").send(&auth).await;
-    assert_error(&answer, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", "POST get-session");
+    assert_error(
+        &answer,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
+        "POST get-session",
+    );
 }
 
 /// The POST endpoints with their path filled in.
@@ -525,7 +748,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
         ".{0,40}".prop_map(Value::String),
         Just(json!("a@b.co")),
         Just(json!("password123")),

@@ -9,13 +9,14 @@
 //! - B8: freshness counts from `createdAt`; sliding expiry, remember-me and expiry by time travel;
 //! - B14: `input` governs writes, `returned` reads, for all 8 combinations with `required`.
 
+mod server;
 mod support;
 
 use auth_runtime::Auth;
 use auth_runtime::store::{Row, Timestamp, Value, Where};
 use http::{Method, StatusCode};
 use serde_json::json;
-use support::http::{Backend, Call, Holder, ORIGIN, get, post, server, sign_up, sqlite};
+use server::{Backend, Call, Holder, ORIGIN, get, post, server, sign_up, sqlite};
 
 const MINUTE: i64 = 60_000;
 const DAY: i64 = 86_400_000;
@@ -52,7 +53,10 @@ async fn concurrent_sign_ups(backend: Backend) {
             StatusCode::OK => ok += 1,
             StatusCode::UNPROCESSABLE_ENTITY => {
                 assert_eq!(answer.code(), "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL");
-                assert_eq!(answer.json()["message"], "User already exists. Use another email.");
+                assert_eq!(
+                    answer.json()["message"],
+                    "User already exists. Use another email."
+                );
                 assert!(answer.set_cookies().is_empty());
                 taken += 1;
             }
@@ -66,8 +70,20 @@ async fn concurrent_sign_ups(backend: Backend) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(users, 1, "{backend:?}");
-    assert_eq!(store.count("account", &[]).await.unwrap_or_else(|e| panic!("{e}")), 1);
-    assert_eq!(store.count("session", &[]).await.unwrap_or_else(|e| panic!("{e}")), 1);
+    assert_eq!(
+        store
+            .count("account", &[])
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        1
+    );
+    assert_eq!(
+        store
+            .count("session", &[])
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+        1
+    );
     drop(auth);
     holder.drop().await;
 }
@@ -109,41 +125,78 @@ async fn b3_on(backend: Backend) {
         return;
     };
     let sql = auth_core::sql::render_schema(auth.schema(), auth.store().dialect());
-    assert!(sql.contains("user_sessions") && sql.contains("email_verified"), "{sql}");
+    assert!(
+        sql.contains("user_sessions") && sql.contains("email_verified"),
+        "{sql}"
+    );
     let up = post("/sign-up/email")
         .json(&json!({"name": "Snake", "email": "snake@case.test", "password": "password123", "displayName": "Sn"}))
         .send(&auth)
         .await;
     assert_eq!(up.status, StatusCode::OK, "{backend:?} {:?}", up.json());
-    let session = get("/get-session").cookie(&up.cookie()).send(&auth).await.json();
-    assert_eq!(session["user"]["email"], "snake@case.test", "{backend:?}: {session}");
+    let session = get("/get-session")
+        .cookie(&up.cookie())
+        .send(&auth)
+        .await
+        .json();
+    assert_eq!(
+        session["user"]["email"], "snake@case.test",
+        "{backend:?}: {session}"
+    );
     assert_eq!(session["user"]["displayName"], "Sn");
     assert_eq!(session["session"]["userId"], session["user"]["id"]);
     let signed_in = post("/sign-in/email")
         .json(&json!({"email": "snake@case.test", "password": "password123"}))
         .send(&auth)
         .await;
-    assert_eq!(signed_in.status, StatusCode::OK, "{backend:?} {:?}", signed_in.json());
+    assert_eq!(
+        signed_in.status,
+        StatusCode::OK,
+        "{backend:?} {:?}",
+        signed_in.json()
+    );
     let cookie = signed_in.cookie();
     for _ in 0..20 {
         let session = get("/get-session").cookie(&cookie).send(&auth).await.json();
-        assert_eq!(session["session"]["token"], signed_in.json()["token"], "{backend:?}: {session}");
+        assert_eq!(
+            session["session"]["token"],
+            signed_in.json()["token"],
+            "{backend:?}: {session}"
+        );
     }
     let sessions = get("/list-sessions").cookie(&cookie).send(&auth).await;
-    assert_eq!(sessions.status, StatusCode::OK, "{backend:?} {:?}", sessions.json());
-    assert_eq!(sessions.json().as_array().map(Vec::len), Some(2), "{:?}", sessions.json());
+    assert_eq!(
+        sessions.status,
+        StatusCode::OK,
+        "{backend:?} {:?}",
+        sessions.json()
+    );
+    assert_eq!(
+        sessions.json().as_array().map(Vec::len),
+        Some(2),
+        "{:?}",
+        sessions.json()
+    );
     let updated = post("/update-user")
         .cookie(&cookie)
         .json(&json!({"name": "Renamed", "displayName": "Rn"}))
         .send(&auth)
         .await;
-    assert_eq!(updated.status, StatusCode::OK, "{backend:?} {:?}", updated.json());
+    assert_eq!(
+        updated.status,
+        StatusCode::OK,
+        "{backend:?} {:?}",
+        updated.json()
+    );
     let session = get("/get-session").cookie(&cookie).send(&auth).await.json();
     assert_eq!(session["user"]["name"], "Renamed", "{backend:?}: {session}");
     assert_eq!(session["user"]["displayName"], "Rn");
     let out = post("/sign-out").cookie(&cookie).send(&auth).await;
     assert_eq!(out.status, StatusCode::OK);
-    assert_eq!(get("/get-session").cookie(&cookie).send(&auth).await.json(), json!(null));
+    assert_eq!(
+        get("/get-session").cookie(&cookie).send(&auth).await.json(),
+        json!(null)
+    );
     drop(auth);
     holder.drop().await;
 }
@@ -184,7 +237,12 @@ fn preflight(origin: &str) -> Call {
 async fn b5_cors_origins() {
     let (auth, _db) = sqlite(ORIGINS).await;
     let cookie = sign_up(&auth, "cors@origins.test").await.cookie();
-    let allowed = [ORIGIN, "http://localhost:5173", "https://app.example.com", "https://a.b.example.com"];
+    let allowed = [
+        ORIGIN,
+        "http://localhost:5173",
+        "https://app.example.com",
+        "https://a.b.example.com",
+    ];
     let foreign = [
         "https://evil.test",
         "http://app.example.com",
@@ -197,14 +255,28 @@ async fn b5_cors_origins() {
         let answer = preflight(origin).send(&auth).await;
         assert_eq!(answer.status, StatusCode::NO_CONTENT, "{origin}");
         assert!(answer.body.is_empty());
-        assert_eq!(answer.header("access-control-allow-origin").as_deref(), Some(origin));
-        assert_eq!(answer.header("access-control-allow-credentials").as_deref(), Some("true"));
-        assert_eq!(answer.header("access-control-allow-methods").as_deref(), Some("GET, POST"));
+        assert_eq!(
+            answer.header("access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
+        assert_eq!(
+            answer.header("access-control-allow-credentials").as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            answer.header("access-control-allow-methods").as_deref(),
+            Some("GET, POST")
+        );
         assert_eq!(
             answer.header("access-control-allow-headers").as_deref(),
             Some("content-type, x-custom")
         );
-        let vary: Vec<_> = answer.headers.get_all("vary").iter().filter_map(|v| v.to_str().ok()).collect();
+        let vary: Vec<_> = answer
+            .headers
+            .get_all("vary")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
         assert!(vary.contains(&"Origin"), "{vary:?}");
         // A cookie-bearing POST from the origin passes the origin check, and the answer is
         // readable by it.
@@ -214,11 +286,29 @@ async fn b5_cors_origins() {
             .json(&json!({"name": "From CORS"}))
             .send(&auth)
             .await;
-        assert_eq!(answer.status, StatusCode::OK, "{origin}: {:?}", answer.json());
-        assert_eq!(answer.header("access-control-allow-origin").as_deref(), Some(origin));
-        assert_eq!(answer.header("access-control-allow-credentials").as_deref(), Some("true"));
-        let answer = get("/get-session").header("origin", origin).cookie(&cookie).send(&auth).await;
-        assert_eq!(answer.header("access-control-allow-origin").as_deref(), Some(origin));
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "{origin}: {:?}",
+            answer.json()
+        );
+        assert_eq!(
+            answer.header("access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
+        assert_eq!(
+            answer.header("access-control-allow-credentials").as_deref(),
+            Some("true")
+        );
+        let answer = get("/get-session")
+            .header("origin", origin)
+            .cookie(&cookie)
+            .send(&auth)
+            .await;
+        assert_eq!(
+            answer.header("access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
         // A Referer from the origin counts when there is no Origin header.
         let answer = post("/update-user")
             .without("origin")
@@ -227,28 +317,54 @@ async fn b5_cors_origins() {
             .json(&json!({"name": "From CORS"}))
             .send(&auth)
             .await;
-        assert_eq!(answer.status, StatusCode::OK, "referer {origin}: {:?}", answer.json());
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "referer {origin}: {:?}",
+            answer.json()
+        );
     }
     for origin in foreign {
         let answer = preflight(origin).send(&auth).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{origin}");
         assert!(answer.body.is_empty());
-        assert_eq!(answer.header("access-control-allow-origin"), None, "{origin}");
-        for path in ["/update-user", "/sign-out", "/sign-in/email", "/change-password"] {
+        assert_eq!(
+            answer.header("access-control-allow-origin"),
+            None,
+            "{origin}"
+        );
+        for path in [
+            "/update-user",
+            "/sign-out",
+            "/sign-in/email",
+            "/change-password",
+        ] {
             let answer = post(path)
                 .header("origin", origin)
                 .cookie(&cookie)
                 .json(&json!({"name": "Hacked", "email": "cors@origins.test", "password": "password123"}))
                 .send(&auth)
                 .await;
-            let code = if origin == "null" { "MISSING_OR_NULL_ORIGIN" } else { "INVALID_ORIGIN" };
+            let code = if origin == "null" {
+                "MISSING_OR_NULL_ORIGIN"
+            } else {
+                "INVALID_ORIGIN"
+            };
             assert_eq!(answer.status, StatusCode::FORBIDDEN, "{origin} {path}");
             assert_eq!(answer.code(), code, "{origin} {path}");
             assert_eq!(answer.header("access-control-allow-origin"), None);
         }
-        let answer = get("/get-session").header("origin", origin).cookie(&cookie).send(&auth).await;
+        let answer = get("/get-session")
+            .header("origin", origin)
+            .cookie(&cookie)
+            .send(&auth)
+            .await;
         assert_eq!(answer.status, StatusCode::OK, "GET is not origin-checked");
-        assert_eq!(answer.header("access-control-allow-origin"), None, "{origin}");
+        assert_eq!(
+            answer.header("access-control-allow-origin"),
+            None,
+            "{origin}"
+        );
     }
     // A cookie-bearing POST with neither Origin nor Referer.
     let answer = post("/update-user")
@@ -257,7 +373,10 @@ async fn b5_cors_origins() {
         .json(&json!({"name": "Hacked"}))
         .send(&auth)
         .await;
-    assert_eq!((answer.status, answer.code().as_str()), (StatusCode::FORBIDDEN, "MISSING_OR_NULL_ORIGIN"));
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (StatusCode::FORBIDDEN, "MISSING_OR_NULL_ORIGIN")
+    );
     // Sign-in from a foreign origin without cookies is refused too (form CSRF), and callback
     // URLs follow the same list.
     let answer = post("/sign-in/email")
@@ -265,7 +384,10 @@ async fn b5_cors_origins() {
         .json(&json!({"email": "cors@origins.test", "password": "password123"}))
         .send(&auth)
         .await;
-    assert_eq!((answer.status, answer.code().as_str()), (StatusCode::FORBIDDEN, "INVALID_ORIGIN"));
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (StatusCode::FORBIDDEN, "INVALID_ORIGIN")
+    );
     for (callback, ok) in [
         ("https://app.example.com/welcome", true),
         ("/dashboard", true),
@@ -277,16 +399,29 @@ async fn b5_cors_origins() {
             .send(&auth)
             .await;
         if ok {
-            assert_eq!(answer.status, StatusCode::OK, "{callback}: {:?}", answer.json());
+            assert_eq!(
+                answer.status,
+                StatusCode::OK,
+                "{callback}: {:?}",
+                answer.json()
+            );
         } else {
-            assert_eq!((answer.status, answer.code().as_str()), (StatusCode::FORBIDDEN, "INVALID_CALLBACK_URL"), "{callback}");
+            assert_eq!(
+                (answer.status, answer.code().as_str()),
+                (StatusCode::FORBIDDEN, "INVALID_CALLBACK_URL"),
+                "{callback}"
+            );
         }
     }
     // The name was never changed by a foreign origin.
     let session = get("/get-session").cookie(&cookie).send(&auth).await.json();
     assert_eq!(session["user"]["name"], "From CORS");
     // The list the server reports is the one it enforces.
-    assert!(auth.trusted_origins().cors("https://x.example.com").is_some());
+    assert!(
+        auth.trusted_origins()
+            .cors("https://x.example.com")
+            .is_some()
+    );
     assert!(auth.trusted_origins().cors("https://evil.test").is_none());
 }
 
@@ -326,14 +461,20 @@ fn b7_mail_required() {
         // `line:column` of the key's value (`true`), on the key's own line.
         let line = toml[..offset].matches('\n').count() + 1;
         let line_start = toml[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let value = offset + toml[offset..].find("true").unwrap_or_else(|| panic!("{key}"));
+        let value = offset
+            + toml[offset..]
+                .find("true")
+                .unwrap_or_else(|| panic!("{key}"));
         let column = value - line_start + 1;
         assert!(
             text.starts_with(&format!("auth.toml:{line}:{column}: ")),
             "{text}\n(key at {line}:{column})"
         );
         assert!(text.contains("[mailer]"), "{text}");
-        messages.push(format!("{text}\n  help: {}", error.help().unwrap_or_default()));
+        messages.push(format!(
+            "{text}\n  help: {}",
+            error.help().unwrap_or_default()
+        ));
         // With a mailer the same file is accepted.
         let with_mailer = format!("{toml}\n[mailer]\nkind = \"log\"\n");
         auth_core::Config::parse("auth.toml", with_mailer).unwrap_or_else(|e| panic!("{e}"));
@@ -366,7 +507,9 @@ async fn set_times(auth: &Auth, token: &str, fields: &[(&str, i64)]) {
     let mut changes = changes;
     if !changes.contains_key("updatedAt") {
         // The store sets updatedAt when not given; keep it where it was.
-        let row = session_row(auth, token).await.unwrap_or_else(|| panic!("no session {token}"));
+        let row = session_row(auth, token)
+            .await
+            .unwrap_or_else(|| panic!("no session {token}"));
         changes.insert("updatedAt".into(), row["updatedAt"].clone());
     }
     let updated = auth
@@ -391,27 +534,60 @@ async fn b8_fresh_from_created_at() {
     let cookie = up.cookie();
     let token = up.json()["token"].as_str().unwrap_or_default().to_owned();
     // Created 1 minute ago: fresh.
-    set_times(&auth, &token, &[("createdAt", -MINUTE), ("updatedAt", -MINUTE)]).await;
+    set_times(
+        &auth,
+        &token,
+        &[("createdAt", -MINUTE), ("updatedAt", -MINUTE)],
+    )
+    .await;
     let answer = get("/list-sessions").cookie(&cookie).send(&auth).await;
     assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
     // Created 2 days ago, updated (extended) 1 minute ago: NOT fresh — better-auth before the
     // fix called it fresh because it looked at updatedAt (#7472).
-    set_times(&auth, &token, &[("createdAt", -2 * DAY), ("updatedAt", -MINUTE)]).await;
+    set_times(
+        &auth,
+        &token,
+        &[("createdAt", -2 * DAY), ("updatedAt", -MINUTE)],
+    )
+    .await;
     let answer = get("/list-sessions").cookie(&cookie).send(&auth).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{:?}", answer.json());
     assert_eq!(answer.code(), "SESSION_NOT_FRESH");
     assert_eq!(answer.json()["message"], "Session is not fresh");
     // Created 2 days ago and just now used (get-session extends it): still not fresh.
-    set_times(&auth, &token, &[("createdAt", -2 * DAY), ("updatedAt", -2 * DAY), ("expiresAt", 5 * DAY)]).await;
+    set_times(
+        &auth,
+        &token,
+        &[
+            ("createdAt", -2 * DAY),
+            ("updatedAt", -2 * DAY),
+            ("expiresAt", 5 * DAY),
+        ],
+    )
+    .await;
     let refreshed = get("/get-session").cookie(&cookie).send(&auth).await;
     assert_eq!(refreshed.json()["session"]["token"], token.as_str());
     let answer = get("/list-sessions").cookie(&cookie).send(&auth).await;
     assert_eq!(answer.code(), "SESSION_NOT_FRESH");
     // Created a day minus a minute ago: fresh; a day plus a minute: not.
     set_times(&auth, &token, &[("createdAt", -DAY + MINUTE)]).await;
-    assert_eq!(get("/list-sessions").cookie(&cookie).send(&auth).await.status, StatusCode::OK);
+    assert_eq!(
+        get("/list-sessions")
+            .cookie(&cookie)
+            .send(&auth)
+            .await
+            .status,
+        StatusCode::OK
+    );
     set_times(&auth, &token, &[("createdAt", -DAY - MINUTE)]).await;
-    assert_eq!(get("/list-sessions").cookie(&cookie).send(&auth).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get("/list-sessions")
+            .cookie(&cookie)
+            .send(&auth)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -422,32 +598,64 @@ async fn b8_sliding_expiry_and_remember_me() {
     let token = up.json()["token"].as_str().unwrap_or_default().to_owned();
     // Extended less than update-age (1 day) ago: not extended, no cookie.
     set_times(&auth, &token, &[("expiresAt", 7 * DAY - 2 * MINUTE)]).await;
-    let before = session_row(&auth, &token).await.unwrap_or_else(|| panic!("row"));
+    let before = session_row(&auth, &token)
+        .await
+        .unwrap_or_else(|| panic!("row"));
     let answer = get("/get-session").cookie(&cookie).send(&auth).await;
     assert_eq!(answer.json()["session"]["token"], token.as_str());
-    assert!(answer.set_cookies().is_empty(), "{:?}", answer.set_cookies());
-    let after = session_row(&auth, &token).await.unwrap_or_else(|| panic!("row"));
+    assert!(
+        answer.set_cookies().is_empty(),
+        "{:?}",
+        answer.set_cookies()
+    );
+    let after = session_row(&auth, &token)
+        .await
+        .unwrap_or_else(|| panic!("row"));
     assert_eq!(millis(&before, "expiresAt"), millis(&after, "expiresAt"));
     // Within update-age of… i.e. last extended more than a day ago: extended to now + 7 days,
     // updatedAt now, and the cookie re-issued with a fresh Max-Age.
-    set_times(&auth, &token, &[("expiresAt", 6 * DAY - MINUTE), ("updatedAt", -DAY - MINUTE)]).await;
+    set_times(
+        &auth,
+        &token,
+        &[
+            ("expiresAt", 6 * DAY - MINUTE),
+            ("updatedAt", -DAY - MINUTE),
+        ],
+    )
+    .await;
     let start = Timestamp::now().millis();
     let answer = get("/get-session").cookie(&cookie).send(&auth).await;
     assert_eq!(answer.status, StatusCode::OK);
     let lines = answer.set_cookie_lines();
     assert!(
-        lines.iter().any(|l| l.starts_with("better-auth.session_token=") && l.contains("Max-Age=604800")),
+        lines
+            .iter()
+            .any(|l| l.starts_with("better-auth.session_token=") && l.contains("Max-Age=604800")),
         "{lines:?}"
     );
-    let row = session_row(&auth, &token).await.unwrap_or_else(|| panic!("row"));
+    let row = session_row(&auth, &token)
+        .await
+        .unwrap_or_else(|| panic!("row"));
     let expires = millis(&row, "expiresAt");
-    assert!(expires >= start + 7 * DAY - 1000 && expires <= Timestamp::now().millis() + 7 * DAY, "{expires}");
+    assert!(
+        expires >= start + 7 * DAY - 1000 && expires <= Timestamp::now().millis() + 7 * DAY,
+        "{expires}"
+    );
     assert!(millis(&row, "updatedAt") >= start - 1000);
-    let body_expires = answer.json()["session"]["expiresAt"].as_str().unwrap_or_default().to_owned();
-    assert_eq!(Timestamp::parse_iso(&body_expires).map(Timestamp::millis), Some(expires));
+    let body_expires = answer.json()["session"]["expiresAt"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        Timestamp::parse_iso(&body_expires).map(Timestamp::millis),
+        Some(expires)
+    );
     // ?disableRefresh: never extended.
     set_times(&auth, &token, &[("expiresAt", 6 * DAY - MINUTE)]).await;
-    let answer = get("/get-session?disableRefresh=true").cookie(&cookie).send(&auth).await;
+    let answer = get("/get-session?disableRefresh=true")
+        .cookie(&cookie)
+        .send(&auth)
+        .await;
     assert!(answer.set_cookies().is_empty());
     // rememberMe = false: one day, a session cookie without Max-Age, never extended.
     let answer = post("/sign-in/email")
@@ -456,17 +664,38 @@ async fn b8_sliding_expiry_and_remember_me() {
         .await;
     assert_eq!(answer.status, StatusCode::OK);
     let short_cookie = answer.cookie();
-    assert!(short_cookie.contains("better-auth.dont_remember="), "{short_cookie}");
-    let short = answer.json()["token"].as_str().unwrap_or_default().to_owned();
-    let row = session_row(&auth, &short).await.unwrap_or_else(|| panic!("row"));
+    assert!(
+        short_cookie.contains("better-auth.dont_remember="),
+        "{short_cookie}"
+    );
+    let short = answer.json()["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let row = session_row(&auth, &short)
+        .await
+        .unwrap_or_else(|| panic!("row"));
     let lifetime = millis(&row, "expiresAt") - millis(&row, "createdAt");
     assert!((DAY - 5000..=DAY + 5000).contains(&lifetime), "{lifetime}");
-    set_times(&auth, &short, &[("expiresAt", MINUTE), ("updatedAt", -2 * DAY)]).await;
-    let before = session_row(&auth, &short).await.unwrap_or_else(|| panic!("row"));
+    set_times(
+        &auth,
+        &short,
+        &[("expiresAt", MINUTE), ("updatedAt", -2 * DAY)],
+    )
+    .await;
+    let before = session_row(&auth, &short)
+        .await
+        .unwrap_or_else(|| panic!("row"));
     let answer = get("/get-session").cookie(&short_cookie).send(&auth).await;
     assert_eq!(answer.json()["session"]["token"], short.as_str());
-    assert!(answer.set_cookies().is_empty(), "{:?}", answer.set_cookies());
-    let after = session_row(&auth, &short).await.unwrap_or_else(|| panic!("row"));
+    assert!(
+        answer.set_cookies().is_empty(),
+        "{:?}",
+        answer.set_cookies()
+    );
+    let after = session_row(&auth, &short)
+        .await
+        .unwrap_or_else(|| panic!("row"));
     assert_eq!(millis(&before, "expiresAt"), millis(&after, "expiresAt"));
     // Expired: null, the session cookies expired, the row deleted.
     set_times(&auth, &token, &[("expiresAt", -1000)]).await;
@@ -474,13 +703,22 @@ async fn b8_sliding_expiry_and_remember_me() {
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.json(), json!(null));
     let lines = answer.set_cookie_lines();
-    for name in ["better-auth.session_token=", "better-auth.session_data=", "better-auth.dont_remember="] {
+    for name in [
+        "better-auth.session_token=",
+        "better-auth.session_data=",
+        "better-auth.dont_remember=",
+    ] {
         assert!(
-            lines.iter().any(|l| l.starts_with(name) && l.contains("Max-Age=0")),
+            lines
+                .iter()
+                .any(|l| l.starts_with(name) && l.contains("Max-Age=0")),
             "{name}: {lines:?}"
         );
     }
-    assert!(session_row(&auth, &token).await.is_none(), "the expired row is deleted");
+    assert!(
+        session_row(&auth, &token).await.is_none(),
+        "the expired row is deleted"
+    );
     let answer = get("/list-sessions").cookie(&cookie).send(&auth).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     // The other (short) session is untouched.
@@ -551,7 +789,12 @@ async fn b14_input_returned() {
     // dropped (the default is stored).
     let answer = with(
         "all@b14.test",
-        &[("f110", "v110"), ("f100", "v100"), ("f011", "forged"), ("f001", "forged")],
+        &[
+            ("f110", "v110"),
+            ("f100", "v100"),
+            ("f011", "forged"),
+            ("f001", "forged"),
+        ],
     )
     .send(&auth)
     .await;
@@ -596,8 +839,14 @@ async fn b14_input_returned() {
     assert!(row["f000"].is_null() && row["f010"].is_null());
     // input = false without a default: 400 FIELD_NOT_ALLOWED.
     for key in ["f010", "f000"] {
-        let answer = with(&format!("{key}@b14.test"), &[(key, "forged")]).send(&auth).await;
-        assert_eq!((answer.status, answer.code().as_str()), (StatusCode::BAD_REQUEST, "FIELD_NOT_ALLOWED"), "{key}");
+        let answer = with(&format!("{key}@b14.test"), &[(key, "forged")])
+            .send(&auth)
+            .await;
+        assert_eq!(
+            (answer.status, answer.code().as_str()),
+            (StatusCode::BAD_REQUEST, "FIELD_NOT_ALLOWED"),
+            "{key}"
+        );
     }
     // Required input fields must be given, returned or not.
     for key in ["f111", "f101"] {
@@ -607,10 +856,19 @@ async fn b14_input_returned() {
             map.remove(key);
         }
         let answer = post("/sign-up/email").json(&body).send(&auth).await;
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{key}: {:?}", answer.json());
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{key}: {:?}",
+            answer.json()
+        );
         assert!(!answer.code().is_empty());
     }
-    let users = auth.store().count("user", &[]).await.unwrap_or_else(|e| panic!("{e}"));
+    let users = auth
+        .store()
+        .count("user", &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(users, 1, "no refused sign-up wrote a user");
     // update-user: returned = false input fields are written, and still not returned.
     let answer = post("/update-user")
@@ -632,8 +890,16 @@ async fn b14_input_returned() {
     assert!(session["user"].get("f100").is_none());
     // update-user of input = false fields: refused, default or not.
     for key in ["f011", "f010", "f001", "f000"] {
-        let answer = post("/update-user").cookie(&cookie).json(&json!({ key: "forged" })).send(&auth).await;
-        assert_eq!((answer.status, answer.code().as_str()), (StatusCode::BAD_REQUEST, "FIELD_NOT_ALLOWED"), "{key}");
+        let answer = post("/update-user")
+            .cookie(&cookie)
+            .json(&json!({ key: "forged" }))
+            .send(&auth)
+            .await;
+        assert_eq!(
+            (answer.status, answer.code().as_str()),
+            (StatusCode::BAD_REQUEST, "FIELD_NOT_ALLOWED"),
+            "{key}"
+        );
     }
     let row = auth
         .store()

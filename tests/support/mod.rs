@@ -11,7 +11,6 @@
 )]
 
 pub mod d1;
-pub mod http;
 pub mod rows;
 
 use std::path::{Path, PathBuf};

@@ -30,7 +30,11 @@ fn env_number(name: &str, default: u64) -> u64 {
 fn connections() -> Vec<usize> {
     std::env::var("AUTH_BENCH_CONNECTIONS")
         .ok()
-        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect::<Vec<usize>>())
+        .map(|v| {
+            v.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect::<Vec<usize>>()
+        })
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| vec![2, 16])
 }
@@ -68,7 +72,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-async fn drive(base: &str, cookie: &str, kind: Kind, clients: usize, duration: Duration) -> Outcome {
+async fn drive(
+    base: &str,
+    cookie: &str,
+    kind: Kind,
+    clients: usize,
+    duration: Duration,
+) -> Outcome {
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::new();
@@ -154,7 +164,8 @@ async fn run() {
         config,
         Dialect::Sqlite,
         &format!("sqlite:{}", path.display()),
-        Secret::new("a-benchmark-secret-that-is-long-enough-0123").unwrap_or_else(|e| panic!("{e}")),
+        Secret::new("a-benchmark-secret-that-is-long-enough-0123")
+            .unwrap_or_else(|e| panic!("{e}")),
         AuthOptions {
             base_url: Some(base.clone()),
             ..Default::default()
@@ -196,10 +207,16 @@ async fn run() {
     let get_secs = env_number("AUTH_BENCH_GET_SECS", 5);
     let sign_in_secs = env_number("AUTH_BENCH_SIGN_IN_SECS", 10);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("auth-runtime over HTTP/1.1 keep-alive, SQLite file, {cores} cores, server and load generator in one process");
+    println!(
+        "auth-runtime over HTTP/1.1 keep-alive, SQLite file, {cores} cores, server and load generator in one process"
+    );
     println!();
-    println!("| endpoint                  | connections | requests | errors | requests/s |    p50 (ms) |    p99 (ms) |");
-    println!("|---------------------------|------------:|---------:|-------:|-----------:|------------:|------------:|");
+    println!(
+        "| endpoint                  | connections | requests | errors | requests/s |    p50 (ms) |    p99 (ms) |"
+    );
+    println!(
+        "|---------------------------|------------:|---------:|-------:|-----------:|------------:|------------:|"
+    );
     for (label, kind, secs) in [
         ("GET /get-session", Kind::GetSession, get_secs),
         ("POST /sign-in/email", Kind::SignIn, sign_in_secs),

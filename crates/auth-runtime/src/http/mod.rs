@@ -14,8 +14,8 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 
 pub use error::{ApiError, message_of};
-pub use origin::{TrustedOrigins, origin_of};
 pub(crate) use origin::{CALLBACK_KEYS, check_callback};
+pub use origin::{TrustedOrigins, origin_of};
 pub use reply::{Reply, ReplyBody, status_true};
 pub use request::{Body, Ctx, MAX_BODY_BYTES, Query};
 pub use service::AuthService;
@@ -96,7 +96,7 @@ impl Auth {
                         StatusCode::METHOD_NOT_ALLOWED,
                         "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
                     ),
-                    Vec::new(),
+                    &[],
                     true,
                 );
             }
@@ -131,12 +131,17 @@ impl Auth {
         };
         let no_store = endpoint.path == "/get-session";
         match self.run(endpoint, &mut ctx, &body).await {
-            Ok(reply) => self.reply_response(reply, ctx.set_cookies, no_store),
-            Err(error) => self.error_response(&error, ctx.set_cookies, no_store),
+            Ok(reply) => self.reply_response(reply, &ctx.set_cookies, no_store),
+            Err(error) => self.error_response(&error, &ctx.set_cookies, no_store),
         }
     }
 
-    async fn run(&self, endpoint: &Endpoint, ctx: &mut Ctx, body: &[u8]) -> Result<Reply, ApiError> {
+    async fn run(
+        &self,
+        endpoint: &Endpoint,
+        ctx: &mut Ctx,
+        body: &[u8],
+    ) -> Result<Reply, ApiError> {
         if body.len() > MAX_BODY_BYTES {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -157,7 +162,11 @@ impl Auth {
         if !matches!(endpoint.body, RequestBody::None) || endpoint.query.is_some() {
             for (key, code) in CALLBACK_KEYS {
                 let value = ctx.body.get(key).map_or_else(
-                    || ctx.query.get(key).map(|q| serde_json::Value::String(q.to_owned())),
+                    || {
+                        ctx.query
+                            .get(key)
+                            .map(|q| serde_json::Value::String(q.to_owned()))
+                    },
                     |v| Some(v.clone()),
                 );
                 match value {
@@ -191,7 +200,12 @@ impl Auth {
         routes::dispatch(self, endpoint, ctx, session).await
     }
 
-    fn reply_response(&self, reply: Reply, cookies: Vec<SetCookie>, no_store: bool) -> Response<Bytes> {
+    fn reply_response(
+        &self,
+        reply: Reply,
+        cookies: &[SetCookie],
+        no_store: bool,
+    ) -> Response<Bytes> {
         let (content_type, bytes) = match reply.body {
             ReplyBody::Json(value) => ("application/json", Bytes::from(value.to_string())),
             ReplyBody::Empty => ("application/json", Bytes::new()),
@@ -206,18 +220,23 @@ impl Auth {
         {
             headers.insert(header::LOCATION, value);
         }
-        finish(&mut response, &cookies, no_store);
+        finish(&mut response, cookies, no_store);
         response
     }
 
-    fn error_response(&self, error: &ApiError, cookies: Vec<SetCookie>, no_store: bool) -> Response<Bytes> {
+    fn error_response(
+        &self,
+        error: &ApiError,
+        cookies: &[SetCookie],
+        no_store: bool,
+    ) -> Response<Bytes> {
         let mut response = Response::new(Bytes::from(error.body().to_string()));
         *response.status_mut() = error.status;
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        finish(&mut response, &cookies, no_store);
+        finish(&mut response, cookies, no_store);
         response
     }
 }

@@ -67,7 +67,7 @@ where
                             "The request body could not be read",
                         )
                     };
-                    let response = auth.error_response(&api, Vec::new(), false);
+                    let response = auth.error_response(&api, &[], false);
                     return Ok(response.map(Full::new));
                 }
             };

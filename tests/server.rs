@@ -1,3 +1,9 @@
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test target uses a different subset"
+)]
+
 //! An in-process auth server on a fresh database (a SQLite file, PostgreSQL or MariaDB) holding
 //! the schema generated from an `auth.toml` text, and a small client over `Auth::handle`.
 
@@ -22,8 +28,8 @@ pub enum Backend {
 /// What keeps the database alive while the server runs.
 pub enum Holder {
     Sqlite(tempfile::TempDir),
-    Postgres(super::Postgres),
-    Mysql(super::Mysql),
+    Postgres(crate::support::Postgres),
+    Mysql(crate::support::Mysql),
 }
 
 impl Holder {
@@ -58,7 +64,7 @@ pub async fn server(backend: Backend, toml: &str, label: &str) -> Option<(Auth, 
             (Holder::Sqlite(dir), Dialect::Sqlite, url)
         }
         Backend::Postgres => {
-            let server = super::Postgres::fresh(label).await?;
+            let server = crate::support::Postgres::fresh(label).await?;
             server
                 .execute(&render_schema(&schema, Dialect::Postgres))
                 .await
@@ -67,7 +73,7 @@ pub async fn server(backend: Backend, toml: &str, label: &str) -> Option<(Auth, 
             (Holder::Postgres(server), Dialect::Postgres, url)
         }
         Backend::Mysql => {
-            let server = super::Mysql::fresh(label).await?;
+            let server = crate::support::Mysql::fresh(label).await?;
             server
                 .execute(&render_schema(&schema, Dialect::Mysql))
                 .await
@@ -189,7 +195,8 @@ impl Call {
     #[must_use]
     pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
         self.headers.retain(|(n, _)| n != name || name == "cookie");
-        self.headers.push((name.to_owned(), value.as_ref().to_vec()));
+        self.headers
+            .push((name.to_owned(), value.as_ref().to_vec()));
         self
     }
 
@@ -216,7 +223,9 @@ impl Call {
     }
 
     pub fn request(&self) -> Request<Bytes> {
-        let mut builder = Request::builder().method(self.method.clone()).uri(&self.uri);
+        let mut builder = Request::builder()
+            .method(self.method.clone())
+            .uri(&self.uri);
         for (name, value) in &self.headers {
             builder = builder.header(name.as_str(), value.as_slice());
         }
@@ -243,6 +252,11 @@ pub async fn sign_up(auth: &Auth, email: &str) -> Answer {
         .json(&serde_json::json!({ "name": "Test", "email": email, "password": "password123" }))
         .send(auth)
         .await;
-    assert_eq!(answer.status, StatusCode::OK, "sign-up {email}: {:?}", answer.json());
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "sign-up {email}: {:?}",
+        answer.json()
+    );
     answer
 }
