@@ -30,7 +30,50 @@ const FORM_CSRF: [&str; 2] = ["/sign-in/email", "/sign-up/email"];
 impl Auth {
     /// Answers one request. Paths outside the base path, unknown routes and wrong methods are
     /// 404 with an empty body, as better-auth's router answers them.
+    ///
+    /// CORS (B5) comes from the same trusted-origin list as the origin check: a preflight
+    /// (`OPTIONS`) from a trusted `Origin` is 204 with the `Access-Control-Allow-*` headers, from
+    /// any other origin 404 empty; every answer to a trusted `Origin` carries
+    /// `Access-Control-Allow-Origin` (the origin echoed) and `-Credentials: true`.
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        let allowed = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|origin| self.inner.trusted.cors(origin))
+            .and_then(|origin| HeaderValue::from_str(&origin).ok());
+        if request.method() == http::Method::OPTIONS {
+            let Some(origin) = allowed else {
+                return empty(StatusCode::NOT_FOUND);
+            };
+            let mut response = empty(StatusCode::NO_CONTENT);
+            let requested = request
+                .headers()
+                .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+                .cloned();
+            let headers = response.headers_mut();
+            cors_headers(headers, origin);
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST"),
+            );
+            if let Some(requested) = requested {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+            }
+            headers.append(
+                header::VARY,
+                HeaderValue::from_static("Access-Control-Request-Headers"),
+            );
+            return response;
+        }
+        let mut response = self.answer(request).await;
+        if let Some(origin) = allowed {
+            cors_headers(response.headers_mut(), origin);
+        }
+        response
+    }
+
+    async fn answer(&self, request: Request<Bytes>) -> Response<Bytes> {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path();
         let Some(relative) = path.strip_prefix(self.base_path()) else {
@@ -214,6 +257,16 @@ fn finish(response: &mut Response<Bytes>, cookies: &[SetCookie], no_store: bool)
             Err(error) => tracing::error!(%error, "cookie not set"),
         }
     }
+}
+
+/// `Access-Control-Allow-Origin: <origin>`, `-Credentials: true`, `Vary: Origin`.
+fn cors_headers(headers: &mut http::HeaderMap, origin: HeaderValue) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
 }
 
 /// A status with no body and no content type (better-auth's 404).

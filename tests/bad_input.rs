@@ -1,0 +1,847 @@
+//! Bad input never breaks the server: malformed and non-object JSON, wrong types for every field
+//! of sign-up, sign-in, update-user and change-password, missing and unknown fields, oversized
+//! bodies, invalid emails, 10 KB passwords, forged and garbage session cookies, non-UTF-8 bytes,
+//! unsupported content types, wrong methods and paths. Every answer is a 4xx with a JSON
+//! `{code, message}` body where an error is expected (or better-auth's 200 where it answers one)
+//! — never a 5xx — and a proptest throws arbitrary bytes and JSON at every POST endpoint.
+
+mod server;
+mod support;
+
+use auth_runtime::Auth;
+use http::{Method, StatusCode};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use server::{Answer, Call, get, post, sign_up, sqlite};
+
+const CONFIG: &str = r#"
+[email-and-password]
+enabled = true
+
+[user.delete-user]
+enabled = true
+
+[user.change-email]
+enabled = true
+update-email-without-verification = true
+
+[models.user.fields.nickname]
+type = "string"
+
+[models.user.fields.age]
+type = "number"
+
+[models.user.fields.vip]
+type = "boolean"
+
+[models.user.fields.born]
+type = "date"
+
+[models.user.fields.tags]
+type = "string[]"
+"#;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// An error answer: the status, and a JSON body with a string `code` and `message`.
+#[track_caller]
+fn assert_error(answer: &Answer, status: StatusCode, code: &str, case: &str) {
+    assert_eq!(answer.status, status, "{case}: {:?}", answer.json());
+    let body = answer.json();
+    assert!(body["message"].is_string(), "{case}: no message: {body}");
+    assert_eq!(body["code"], code, "{case}: {body}");
+    assert_eq!(
+        answer.header("content-type").as_deref(),
+        Some("application/json"),
+        "{case}"
+    );
+}
+
+/// A 4xx with `{code, message}`.
+#[track_caller]
+fn assert_client_error(answer: &Answer, case: &str) {
+    assert!(
+        answer.status.is_client_error(),
+        "{case}: {} {:?}",
+        answer.status,
+        answer.json()
+    );
+    let body = answer.json();
+    assert!(body["message"].is_string(), "{case}: no message: {body}");
+    assert!(body["code"].is_string(), "{case}: no code: {body}");
+}
+
+/// The wrong-typed values thrown at every field.
+fn wrong_values() -> Vec<Value> {
+    vec![
+        json!(42),
+        json!(-1.5),
+        json!(true),
+        json!([]),
+        json!(["a", "b"]),
+        json!({}),
+        json!({"nested": {"deeper": [1, 2, {"x": null}]}}),
+    ]
+}
+
+/// Each field of a body replaced by every wrong type, and by `null`, and dropped: never a 5xx;
+/// 400 VALIDATION_ERROR for the string fields.
+async fn every_field_wrong(auth: &Auth, path: &str, valid: &Value, cookie: Option<&str>) {
+    let Value::Object(fields) = valid else {
+        panic!("{valid}")
+    };
+    for key in fields.keys() {
+        for wrong in wrong_values().into_iter().chain([Value::Null]) {
+            let mut body = fields.clone();
+            body.insert(key.clone(), wrong.clone());
+            let mut call = post(path).json(&Value::Object(body));
+            if let Some(cookie) = cookie {
+                call = call.cookie(cookie);
+            }
+            let answer = call.send(auth).await;
+            let case = format!("{path} {key}={wrong}");
+            assert_client_error(&answer, &case);
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{case}");
+        }
+        let mut body = fields.clone();
+        body.remove(key);
+        let mut call = post(path).json(&Value::Object(body));
+        if let Some(cookie) = cookie {
+            call = call.cookie(cookie);
+        }
+        let answer = call.send(auth).await;
+        assert!(
+            answer.status.as_u16() < 500,
+            "{path} without {key}: {}",
+            answer.status
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_and_non_object_json() {
+    let (auth, _db) = sqlite(CONFIG).await;
+    for (body, code) in [
+        ("{", "BAD_REQUEST"),
+        ("{\"email\": ", "BAD_REQUEST"),
+        ("{'a': 1}", "BAD_REQUEST"),
+        ("nul", "BAD_REQUEST"),
+        ("{\"a\":1}}", "BAD_REQUEST"),
+        ("[1, 2, 3]", "VALIDATION_ERROR"),
+        ("\"a string\"", "VALIDATION_ERROR"),
+        ("42", "VALIDATION_ERROR"),
+        ("true", "VALIDATION_ERROR"),
+        ("null", "VALIDATION_ERROR"),
+    ] {
+        for path in ["/sign-up/email", "/sign-in/email"] {
+            let answer = post(path).raw("application/json", body).send(&auth).await;
+            assert_error(
+                &answer,
+                StatusCode::BAD_REQUEST,
+                code,
+                &format!("{path} {body}"),
+            );
+        }
+    }
+    // Deeply nested JSON: serde_json's recursion limit, not a stack overflow.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let answer = post("/sign-in/email")
+        .raw("application/json", deep)
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        "deep nesting",
+    );
+    // Non-UTF-8 bytes in a JSON body and in a string.
+    let answer = post("/sign-in/email")
+        .raw("application/json", &b"\xff\xfe{\"email\":1}"[..])
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        "non-UTF-8 body",
+    );
+    let answer = post("/sign-in/email")
+        .raw(
+            "application/json",
+            &b"{\"email\":\"a\xc3\x28@b.co\",\"password\":\"x\"}"[..],
+        )
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        "invalid UTF-8 in a string",
+    );
+    // Lone surrogates escaped in JSON.
+    let answer = post("/sign-in/email")
+        .raw(
+            "application/json",
+            r#"{"email":"\ud800@b.co","password":"x"}"#,
+        )
+        .send(&auth)
+        .await;
+    assert!(
+        answer.status.is_client_error(),
+        "lone surrogate: {}",
+        answer.status
+    );
+    // A form body with non-UTF-8 bytes (sign-in takes forms).
+    let answer = post("/sign-in/email")
+        .raw(
+            "application/x-www-form-urlencoded",
+            &b"email=%ff%fe&password=\xff"[..],
+        )
+        .send(&auth)
+        .await;
+    assert_client_error(&answer, "non-UTF-8 form");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_types_for_every_field() {
+    let (auth, _db) = sqlite(CONFIG).await;
+    every_field_wrong(
+        &auth,
+        "/sign-up/email",
+        &json!({"name": "N", "email": "wrong@types.test", "password": "password123"}),
+        None,
+    )
+    .await;
+    sign_up(&auth, "signed@types.test").await;
+    every_field_wrong(
+        &auth,
+        "/sign-in/email",
+        &json!({"email": "signed@types.test", "password": "password123"}),
+        None,
+    )
+    .await;
+    let cookie = post("/sign-in/email")
+        .json(&json!({"email": "signed@types.test", "password": "password123"}))
+        .send(&auth)
+        .await
+        .cookie();
+    every_field_wrong(
+        &auth,
+        "/change-password",
+        &json!({"currentPassword": "password123", "newPassword": "password456"}),
+        Some(&cookie),
+    )
+    .await;
+    // Optional fields of sign-up/sign-in/update-user with wrong types.
+    for (path, key) in [
+        ("/sign-up/email", "image"),
+        ("/sign-up/email", "callbackURL"),
+        ("/sign-up/email", "rememberMe"),
+        ("/sign-in/email", "callbackURL"),
+        ("/sign-in/email", "rememberMe"),
+        ("/update-user", "name"),
+        ("/update-user", "image"),
+        ("/change-password", "revokeOtherSessions"),
+    ] {
+        for wrong in wrong_values() {
+            if (key == "rememberMe" || key == "revokeOtherSessions") && wrong.is_boolean() {
+                continue;
+            }
+            let mut body = match path {
+                "/sign-up/email" => {
+                    json!({"name": "N", "email": "opt@types.test", "password": "password123"})
+                }
+                "/sign-in/email" => {
+                    json!({"email": "signed@types.test", "password": "password123"})
+                }
+                "/change-password" => {
+                    json!({"currentPassword": "password123", "newPassword": "password456"})
+                }
+                _ => json!({}),
+            };
+            body[key] = wrong.clone();
+            let answer = post(path).cookie(&cookie).json(&body).send(&auth).await;
+            let case = format!("{path} {key}={wrong}");
+            assert_client_error(&answer, &case);
+        }
+    }
+    // Additional fields of every type, given the wrong type, on sign-up and update-user.
+    for (key, wrongs) in [
+        ("nickname", vec![json!(1), json!([]), json!({})]),
+        ("age", vec![json!("1"), json!([]), json!({}), json!(true)]),
+        ("vip", vec![json!("yes"), json!(1), json!([])]),
+        ("born", vec![json!(1), json!("not a date"), json!({})]),
+        (
+            "tags",
+            vec![json!("a"), json!([1, 2]), json!({}), json!([["a"]])],
+        ),
+    ] {
+        for wrong in wrongs {
+            let case = format!("{key}={wrong}");
+            let answer = post("/update-user")
+                .cookie(&cookie)
+                .json(&json!({ key: wrong.clone() }))
+                .send(&auth)
+                .await;
+            assert_error(&answer, StatusCode::BAD_REQUEST, "VALIDATION_ERROR", &case);
+            let answer = post("/sign-up/email")
+                .json(&json!({"name": "N", "email": "extra@types.test", "password": "password123", key: wrong}))
+                .send(&auth)
+                .await;
+            assert_error(&answer, StatusCode::BAD_REQUEST, "VALIDATION_ERROR", &case);
+        }
+    }
+    // update-user: an email is refused, an empty body has nothing to update.
+    let answer = post("/update-user")
+        .cookie(&cookie)
+        .json(&json!({"email": "x@y.co"}))
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "EMAIL_CAN_NOT_BE_UPDATED",
+        "update email",
+    );
+    let answer = post("/update-user")
+        .cookie(&cookie)
+        .json(&json!({}))
+        .send(&auth)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.json()["message"], "No fields to update");
+    // Nothing above changed the user.
+    let session = get("/get-session").cookie(&cookie).send(&auth).await.json();
+    assert_eq!(session["user"]["name"], "Test", "{session}");
+    assert_eq!(session["user"]["email"], "signed@types.test");
+    // The password still works: no wrong-typed change-password took effect.
+    let answer = post("/sign-in/email")
+        .json(&json!({"email": "signed@types.test", "password": "password123"}))
+        .send(&auth)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_and_unknown_fields() {
+    let (auth, _db) = sqlite(CONFIG).await;
+    for (path, body, message) in [
+        (
+            "/sign-up/email",
+            json!({"email": "a@b.co", "password": "password123"}),
+            "[body.name] Invalid input: expected string, received undefined",
+        ),
+        (
+            "/sign-up/email",
+            json!({"name": "N", "password": "password123"}),
+            "[body.email] Invalid input: expected string, received undefined",
+        ),
+        (
+            "/sign-up/email",
+            json!({"name": "N", "email": "a@b.co"}),
+            "[body.password] Invalid input: expected string, received undefined",
+        ),
+        (
+            "/sign-in/email",
+            json!({"password": "password123"}),
+            "[body.email] Invalid input: expected string, received undefined",
+        ),
+        (
+            "/sign-in/email",
+            json!({"email": "a@b.co"}),
+            "[body.password] Invalid input: expected string, received undefined",
+        ),
+    ] {
+        let answer = post(path).json(&body).send(&auth).await;
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            &format!("{path} {body}"),
+        );
+        assert_eq!(answer.json()["message"], message);
+    }
+    // No body at all where one is required.
+    for path in ["/sign-up/email", "/sign-in/email"] {
+        let answer = post(path).without("content-type").send(&auth).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "VALIDATION_ERROR", path);
+        let answer = post(path).raw("application/json", "").send(&auth).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "VALIDATION_ERROR", path);
+    }
+    // Unknown fields are ignored (and never written).
+    let answer = post("/sign-up/email")
+        .json(&json!({
+            "name": "N", "email": "unknown@fields.test", "password": "password123",
+            "isAdmin": true, "role": "admin", "__proto__": {"x": 1}, "id": "chosen-id",
+            "emailVerified": true, "createdAt": "1999-01-01T00:00:00.000Z",
+        }))
+        .send(&auth)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+    let user = &answer.json()["user"];
+    assert_ne!(user["id"], "chosen-id");
+    assert_eq!(user["emailVerified"], false);
+    assert_ne!(user["createdAt"], "1999-01-01T00:00:00.000Z");
+    assert!(
+        user.get("isAdmin").is_none() && user.get("role").is_none(),
+        "{user}"
+    );
+    let answer = post("/sign-in/email")
+        .json(&json!({"email": "unknown@fields.test", "password": "password123", "extra": [1, 2]}))
+        .send(&auth)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn emails_passwords_and_sizes() {
+    let (auth, _db) = sqlite(CONFIG).await;
+    for email in [
+        "",
+        "plain",
+        "@b.co",
+        "a@",
+        "a@b",
+        "a@b.c",
+        "a b@c.co",
+        "a@@b.co",
+        "a@b..co",
+        "a@-b.co",
+        "\u{0}@b.co",
+        "a@b.co\n",
+        "<script>@b.co",
+        "a@xn--.co\u{202e}",
+    ] {
+        let answer = post("/sign-up/email")
+            .json(&json!({"name": "N", "email": email, "password": "password123"}))
+            .send(&auth)
+            .await;
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            &format!("sign-up {email:?}"),
+        );
+        let answer = post("/sign-in/email")
+            .json(&json!({"email": email, "password": "password123"}))
+            .send(&auth)
+            .await;
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "INVALID_EMAIL",
+            &format!("sign-in {email:?}"),
+        );
+    }
+    // A 10 KB password: refused before hashing.
+    let long = "p".repeat(10 * 1024);
+    let answer = post("/sign-up/email")
+        .json(&json!({"name": "N", "email": "long@pw.test", "password": long}))
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_LONG",
+        "sign-up 10 KB",
+    );
+    let answer = post("/sign-in/email")
+        .json(&json!({"email": "long@pw.test", "password": long}))
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_LONG",
+        "sign-in 10 KB",
+    );
+    let answer = post("/sign-up/email")
+        .json(&json!({"name": "N", "email": "short@pw.test", "password": "short"}))
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_SHORT",
+        "short",
+    );
+    let cookie = sign_up(&auth, "sized@pw.test").await.cookie();
+    let answer = post("/change-password")
+        .cookie(&cookie)
+        .json(&json!({"currentPassword": "password123", "newPassword": long}))
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_LONG",
+        "change-password 10 KB",
+    );
+    let answer = post("/change-password")
+        .cookie(&cookie)
+        .json(&json!({"currentPassword": long, "newPassword": "password456"}))
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_LONG",
+        "change-password current 10 KB",
+    );
+    // Bodies over 1 MiB: 413, through `handle` and through the tower service.
+    let huge = json!({"name": "x".repeat(1024 * 1024 + 1), "email": "big@body.test", "password": "password123"});
+    let answer = post("/sign-up/email").json(&huge).send(&auth).await;
+    assert_error(
+        &answer,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        "2 MiB via handle",
+    );
+    let answer = post("/update-user")
+        .cookie(&cookie)
+        .json(&huge)
+        .send(&auth)
+        .await;
+    assert_error(
+        &answer,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        "update-user 1 MiB",
+    );
+    let request = post("/sign-up/email").json(&huge).request();
+    let response =
+        tower::ServiceExt::oneshot(auth.service(), request.map(http_body_util::Full::new))
+            .await
+            .unwrap_or_else(|e| match e {});
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Just under the limit is parsed (and the name is accepted: better-auth has no limit).
+    let answer = post("/update-user")
+        .cookie(&cookie)
+        .json(&json!({"name": "n".repeat(1000 * 1000)}))
+        .send(&auth)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_session_cookies() {
+    let (auth, _db) = sqlite(CONFIG).await;
+    let good = sign_up(&auth, "cookie@bad.test").await.cookie();
+    let value = good
+        .split("; ")
+        .find_map(|c| c.strip_prefix("better-auth.session_token="))
+        .unwrap_or_else(|| panic!("{good}"))
+        .to_owned();
+    let (token, signature) = value.split_once('.').unwrap_or_else(|| panic!("{value}"));
+    let forged_signature = format!(
+        "better-auth.session_token={token}.{}",
+        "A".repeat(signature.len())
+    );
+    let other_token = format!(
+        "better-auth.session_token={}.{signature}",
+        "x".repeat(token.len())
+    );
+    let truncated = format!("better-auth.session_token={}", &value[..value.len() - 5]);
+    let unsigned = format!("better-auth.session_token={token}");
+    let huge_cookie = format!("better-auth.session_token={}", "a".repeat(64 * 1024));
+    let many = (0..2000)
+        .map(|i| format!("c{i}=v{i}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("forged signature", forged_signature.into_bytes()),
+        ("other token", other_token.into_bytes()),
+        ("truncated", truncated.into_bytes()),
+        ("unsigned", unsigned.into_bytes()),
+        ("empty value", b"better-auth.session_token=".to_vec()),
+        ("only dots", b"better-auth.session_token=....".to_vec()),
+        (
+            "garbage",
+            b"better-auth.session_token=%%%%\"\"==;;;".to_vec(),
+        ),
+        (
+            "percent garbage",
+            b"better-auth.session_token=%E0%A4%A%ZZ%ff%fe%00".to_vec(),
+        ),
+        ("no name", b"=value; ; ;=".to_vec()),
+        ("huge", huge_cookie.into_bytes()),
+        ("many", many.into_bytes()),
+        (
+            "non-UTF-8",
+            b"better-auth.session_token=\xff\xfe\xfd".to_vec(),
+        ),
+    ];
+    for (case, cookie) in &cases {
+        let answer = get("/get-session")
+            .header("cookie", cookie)
+            .send(&auth)
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{case}");
+        assert_eq!(answer.json(), Value::Null, "{case}");
+        let answer = get("/list-sessions")
+            .header("cookie", cookie)
+            .send(&auth)
+            .await;
+        assert_error(&answer, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", case);
+        let answer = post("/update-user")
+            .header("cookie", cookie)
+            .json(&json!({"name": "Hacked"}))
+            .send(&auth)
+            .await;
+        assert_error(&answer, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", case);
+    }
+    // Duplicate session cookies: the first one counts, as in better-call's parser.
+    let duplicate = format!("better-auth.session_token=garbage; {good}");
+    let answer = get("/get-session").cookie(&duplicate).send(&auth).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.json(),
+        Value::Null,
+        "the first (garbage) cookie wins"
+    );
+    let duplicate = format!("{good}; better-auth.session_token=garbage");
+    let answer = get("/get-session").cookie(&duplicate).send(&auth).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["user"]["email"], "cookie@bad.test");
+    // Two Cookie headers are joined.
+    let answer = get("/get-session")
+        .header("cookie", "theme=dark")
+        .header("cookie", good.as_bytes())
+        .send(&auth)
+        .await;
+    assert_eq!(answer.json()["user"]["email"], "cookie@bad.test");
+    // A quoted value is unquoted (RFC 6265, as the `cookie` package does): still valid.
+    let quoted = format!("better-auth.session_token=\"{value}\"");
+    let answer = get("/get-session").cookie(&quoted).send(&auth).await;
+    assert_eq!(answer.json()["user"]["email"], "cookie@bad.test");
+    // The good cookie still works, and nothing above changed the user.
+    let session = get("/get-session").cookie(&good).send(&auth).await.json();
+    assert_eq!(session["user"]["name"], "Test");
+    // A huge Cookie header through the tower service.
+    let request = get("/get-session")
+        .header("cookie", format!("x={}", "y".repeat(512 * 1024)))
+        .request();
+    let response =
+        tower::ServiceExt::oneshot(auth.service(), request.map(http_body_util::Full::new))
+            .await
+            .unwrap_or_else(|e| match e {});
+    assert!(response.status().as_u16() < 500);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn content_types_methods_paths_queries() {
+    let (auth, _db) = sqlite(CONFIG).await;
+    let body = json!({"email": "a@b.co", "password": "password123"}).to_string();
+    for content_type in [
+        "text/plain",
+        "application/xml",
+        "multipart/form-data; boundary=x",
+        "application/octet-stream",
+        "text/json",
+    ] {
+        let answer = post("/sign-in/email")
+            .raw(content_type, body.clone())
+            .send(&auth)
+            .await;
+        assert_error(
+            &answer,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            content_type,
+        );
+    }
+    // change-password takes JSON only.
+    let answer = post("/change-password")
+        .raw(
+            "application/x-www-form-urlencoded",
+            "currentPassword=a&newPassword=b",
+        )
+        .send(&auth)
+        .await;
+    assert!(answer.status.is_client_error());
+    // `application/*+json` and parameters are JSON.
+    for content_type in [
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "application/vnd.api+json",
+    ] {
+        let answer = post("/sign-in/email")
+            .raw(content_type, body.clone())
+            .send(&auth)
+            .await;
+        assert_error(
+            &answer,
+            StatusCode::UNAUTHORIZED,
+            "INVALID_EMAIL_OR_PASSWORD",
+            content_type,
+        );
+    }
+    // Wrong methods and unknown paths: 404 with an empty body.
+    for (method, path) in [
+        (Method::GET, "/api/auth/sign-in/email"),
+        (Method::PUT, "/api/auth/sign-in/email"),
+        (Method::DELETE, "/api/auth/get-session"),
+        (Method::PATCH, "/api/auth/update-user"),
+        (Method::GET, "/api/auth/nope"),
+        (Method::POST, "/api/auth/"),
+        (Method::GET, "/api/auth"),
+        (Method::GET, "/api/authx/get-session"),
+        (Method::GET, "/other"),
+        (Method::GET, "/api/auth/get-session/extra"),
+        (Method::GET, "/api/auth/%ff%fe"),
+        (Method::GET, "/api/auth/reset-password/"),
+    ] {
+        let answer = Call::new(method.clone(), path).send(&auth).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}");
+        assert!(answer.body.is_empty(), "{method} {path}");
+    }
+    // Non-UTF-8 and garbage in query strings and path parameters.
+    for uri in [
+        "/api/auth/get-session?disableRefresh=%ff%fe",
+        "/api/auth/get-session?%ff=%fe&&&==&",
+        "/api/auth/verify-email?token=%ff%00%fe",
+        "/api/auth/verify-email?token=a.b.c",
+        "/api/auth/verify-email?token=",
+        "/api/auth/verify-email",
+        "/api/auth/reset-password/%ff%fe?callbackURL=%ff",
+        "/api/auth/reset-password/x?callbackURL=https%3A%2F%2Fevil.test",
+        "/api/auth/error?error=%3Cscript%3E%ff",
+        "/api/auth/delete-user/callback?token=%ff",
+    ] {
+        let answer = get(uri).send(&auth).await;
+        assert!(answer.status.as_u16() < 500, "{uri}: {}", answer.status);
+        if answer.status.is_client_error() && !answer.body.is_empty() {
+            assert!(
+                answer.json()["message"].is_string(),
+                "{uri}: {:?}",
+                answer.json()
+            );
+        }
+    }
+    // POST to get-session: better-auth's deferred-refresh error.
+    let answer = post("/get-session").send(&auth).await;
+    assert_error(
+        &answer,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
+        "POST get-session",
+    );
+}
+
+/// The POST endpoints with their path filled in.
+fn post_paths(auth: &Auth) -> Vec<String> {
+    auth.endpoints()
+        .iter()
+        .filter(|e| e.method == auth_core::endpoints::Method::Post)
+        .map(|e| e.path.replace(":token", "x").replace(":id", "x"))
+        .collect()
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
+        ".{0,40}".prop_map(Value::String),
+        Just(json!("a@b.co")),
+        Just(json!("password123")),
+        Just(json!("https://evil.test")),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("email".to_owned()),
+                    Just("password".to_owned()),
+                    Just("name".to_owned()),
+                    Just("image".to_owned()),
+                    Just("token".to_owned()),
+                    Just("newPassword".to_owned()),
+                    Just("currentPassword".to_owned()),
+                    Just("callbackURL".to_owned()),
+                    Just("rememberMe".to_owned()),
+                    Just("providerId".to_owned()),
+                    Just("newEmail".to_owned()),
+                    Just("age".to_owned()),
+                    Just("tags".to_owned()),
+                    ".{0,8}",
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+#[derive(Debug, Clone)]
+enum Payload {
+    Json(Value),
+    Bytes(String, Vec<u8>),
+}
+
+fn payload() -> impl Strategy<Value = Payload> {
+    prop_oneof![
+        3 => json_value().prop_map(Payload::Json),
+        1 => (
+            prop_oneof![
+                Just("application/json".to_owned()),
+                Just("application/x-www-form-urlencoded".to_owned()),
+                Just("text/plain".to_owned()),
+                "[a-z/+;= -]{0,30}",
+            ],
+            prop::collection::vec(any::<u8>(), 0..256),
+        )
+            .prop_map(|(t, b)| Payload::Bytes(t, b)),
+    ]
+}
+
+#[test]
+fn arbitrary_input_to_every_post_endpoint() {
+    let rt = runtime();
+    let (auth, _db, cookie) = rt.block_on(async {
+        let (auth, db) = sqlite(CONFIG).await;
+        let cookie = sign_up(&auth, "fuzz@prop.test").await.cookie();
+        (auth, db, cookie)
+    });
+    let paths = post_paths(&auth);
+    assert!(paths.len() >= 10, "{paths:?}");
+    let config = ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(index in 0..paths.len(), payload in payload(), with_cookie in any::<bool>())| {
+        let path = &paths[index];
+        let mut call = post(path);
+        call = match &payload {
+            Payload::Json(value) => call.json(value),
+            Payload::Bytes(content_type, bytes) => match http::HeaderValue::from_str(content_type) {
+                Ok(_) => call.raw(content_type, bytes.clone()),
+                Err(_) => call.raw("application/json", bytes.clone()),
+            },
+        };
+        if with_cookie {
+            call = call.cookie(&cookie);
+        }
+        let answer = rt.block_on(call.send(&auth));
+        prop_assert!(answer.status.as_u16() < 500, "{path} {payload:?}: {} {:?}", answer.status, answer.json());
+        if answer.status.is_client_error() && !answer.body.is_empty() {
+            prop_assert!(answer.json()["message"].is_string(), "{path}: {:?}", answer.json());
+        }
+    });
+    // The signed-in session survived unless the fuzz deleted the user or revoked sessions;
+    // either way get-session answers 200.
+    let answer = rt.block_on(get("/get-session").cookie(&cookie).send(&auth));
+    assert_eq!(answer.status, StatusCode::OK);
+}
