@@ -56,9 +56,7 @@ pub enum CliError {
     /// it.
     #[error("{0}")]
     NotRecognised(String),
-    #[error(
-        "{0}\nthe secret comes from the environment: AUTH_SECRET (or BETTER_AUTH_SECRET), at least 32 characters, for example `openssl rand -hex 32`"
-    )]
+    #[error(transparent)]
     Secret(auth_runtime::wire::SecretError),
     #[error("cannot serve: {0}")]
     NotServable(String),

@@ -365,3 +365,97 @@ fn b6_callback_url() {
         "callback URL for google: http://localhost:8080/api/auth/callback/google (register it with the provider exactly)\n"
     );
 }
+
+/// Starts `serve` in `dir` and returns its stdout up to the line it serves on; the server is
+/// stopped (SIGTERM, graceful) before returning, and must say so.
+fn serve_once(dir: &Path, secret: Option<&str>) -> String {
+    use std::io::{BufRead as _, BufReader};
+    let mut command = auth_cli();
+    command
+        .current_dir(dir)
+        .args(["serve", "--port", "0"])
+        .env_remove("AUTH_SECRET")
+        .env_remove("BETTER_AUTH_SECRET")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    if let Some(secret) = secret {
+        command.env("AUTH_SECRET", secret);
+    }
+    let mut child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
+    let mut reader = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("no stdout")));
+    let mut lines = String::new();
+    loop {
+        let mut line = String::new();
+        let read = reader
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(read > 0, "serve ended before serving:\n{lines}");
+        lines.push_str(&line);
+        if line.starts_with("serving ") {
+            break;
+        }
+    }
+    let pid = child.id().to_string();
+    run(Command::new("kill").args(["-TERM", &pid]));
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        status.success() && rest.contains("stopped"),
+        "{status} {rest}"
+    );
+    lines
+}
+
+/// `serve` on the embedded database: created and migrated on first start with a generated
+/// secret kept beside it (0600, announced); the second start reuses both; a secret from the
+/// environment wins; a short one stops the server; a database URL without a secret is refused.
+#[test]
+fn serve_secret_and_embedded_database() {
+    let dir = project("[email-and-password]\nenabled = true\n");
+    let first = serve_once(dir.path(), None);
+    assert!(first.contains("generated a secret in"), "{first}");
+    assert!(first.contains("0001_auto.sql"), "{first}");
+    assert!(first.contains("serving http://127.0.0.1:"), "{first}");
+    let secret = dir.path().join(".auth/auth.secret");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&secret)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let kept = std::fs::read_to_string(&secret).unwrap_or_else(|e| panic!("{e}"));
+    let second = serve_once(dir.path(), None);
+    assert!(
+        !second.contains("generated") && !second.contains("0002"),
+        "{second}"
+    );
+    assert_eq!(std::fs::read_to_string(&secret).unwrap_or_default(), kept);
+    serve_once(
+        dir.path(),
+        Some("an-environment-secret-of-at-least-32-bytes"),
+    );
+
+    let short = run(auth_cli()
+        .current_dir(dir.path())
+        .args(["serve", "--port", "0"])
+        .env("AUTH_SECRET", "too-short"));
+    assert!(!short.status.success());
+    assert!(
+        stderr(&short).contains("use at least 32 random bytes"),
+        "{}",
+        stderr(&short)
+    );
+    let url = format!("sqlite:{}", dir.path().join(".auth/auth.db").display());
+    let no_secret = run(auth_cli()
+        .current_dir(dir.path())
+        .args(["serve", "--port", "0", "--database-url", &url])
+        .env_remove("AUTH_SECRET")
+        .env_remove("BETTER_AUTH_SECRET"));
+    assert!(!no_secret.status.success());
+    assert!(
+        stderr(&no_secret).contains("no secret configured"),
+        "{}",
+        stderr(&no_secret)
+    );
+}
