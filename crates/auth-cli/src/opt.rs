@@ -71,7 +71,7 @@ pub struct GenerateOpt {
 pub enum Target {
     Sql,
     Typescript,
-    /// A Rust module: model structs and a typed async client (serde, serde_json, reqwest).
+    // A Rust module: model structs and a typed async client (serde, serde_json, reqwest).
     Rust,
     Openapi,
 }
