@@ -1,4 +1,5 @@
-//! `auth-cli generate --target typescript|openapi`: snapshots; the TypeScript type-checks with
+//! `auth-cli generate --target typescript|rust|openapi`: snapshots (tests/clients.rs builds and runs
+//! the generated clients); the TypeScript type-checks with
 //! `tsc --strict` against response bodies a real better-auth 1.7.25 server sent, and rejects the
 //! wrong shapes (B12 double nesting, B13 stringified arrays, B14 input × returned × required);
 //! the OpenAPI document passes a real OpenAPI 3.1 validator and lists exactly the registry.
@@ -36,6 +37,10 @@ fn snapshots() {
         let (ts, doc) = generated(config);
         insta::assert_snapshot!(format!("{case}__typescript"), ts);
         insta::assert_json_snapshot!(format!("{case}__openapi"), doc);
+        let schema = support::schema(config);
+        let module = auth_core::emit::rust(&schema, &endpoints(&support::config(config)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        insta::assert_snapshot!(format!("{case}__rust"), module);
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod d1;
 pub mod rows;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

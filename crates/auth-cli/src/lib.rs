@@ -65,6 +65,7 @@ fn run_generate(opt: &GenerateOpt, stdout: &mut dyn Write) -> Result<(), CliErro
         (Target::Typescript, _) => {
             auth_core::emit::typescript(&schema, &endpoints).map_err(CliError::Emit)?
         }
+        (Target::Rust, _) => auth_core::emit::rust(&schema, &endpoints).map_err(CliError::Emit)?,
         (Target::Openapi, _) => {
             let document = auth_core::emit::openapi(&schema, &endpoints, "/api/auth")
                 .map_err(CliError::Emit)?;

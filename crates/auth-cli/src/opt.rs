@@ -15,7 +15,7 @@ pub struct Opt {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the SQL schema for a dialect, TypeScript types with a typed client, or an OpenAPI 3.1
+    /// Write the SQL schema for a dialect, TypeScript or Rust types with a typed client, or an OpenAPI 3.1
     /// document (no database connection, no network).
     Generate(GenerateOpt),
     /// Apply the migrations folder to a live database, or show where each file stands.
@@ -51,8 +51,8 @@ pub struct ServeOpt {
 
 #[derive(Debug, clap::Args)]
 pub struct GenerateOpt {
-    /// What to generate: the SQL schema (needs --dialect), a TypeScript module (types and a
-    /// client), or an OpenAPI 3.1 document.
+    /// What to generate: the SQL schema (needs --dialect), a TypeScript or Rust module (types and
+    /// a client), or an OpenAPI 3.1 document.
     #[arg(long, value_enum, default_value_t = Target::Sql)]
     pub target: Target,
     /// SQL dialect: sqlite, d1, postgres or mysql (for --target sql).
@@ -71,6 +71,8 @@ pub struct GenerateOpt {
 pub enum Target {
     Sql,
     Typescript,
+    // A Rust module: model structs and a typed async client (serde, serde_json, reqwest).
+    Rust,
     Openapi,
 }
 

@@ -1,11 +1,13 @@
-//! Generated artifacts besides SQL: an OpenAPI 3.1 document and a TypeScript module (types for
-//! every model and endpoint, and a small typed client), both from the Schema IR and the endpoint
+//! Generated artifacts besides SQL: an OpenAPI 3.1 document, a TypeScript module and a Rust module
+//! (types for every model and endpoint, and a small typed client), all from the Schema IR and the endpoint
 //! registry — the same list the runtime routes from.
 
 mod openapi;
+mod rust;
 mod typescript;
 
 pub use openapi::openapi;
+pub use rust::rust;
 pub use typescript::typescript;
 
 pub(crate) use operation_name_of as operation_name;

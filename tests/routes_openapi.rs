@@ -1,0 +1,98 @@
+//! Every path the server routes is in the OpenAPI document, and every operation of the document
+//! is routed: `Auth::endpoints()` equals the document's (path, method) pairs, and requesting each
+//! of them (path parameters filled with a dummy value) never gets better-auth's routing 404 (an
+//! empty body without content type), which an unknown path does get.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use auth_core::emit::openapi;
+
+/// better-auth's answer to a path it does not route.
+fn routing_404(response: &reqwest::Response) -> bool {
+    response.status() == reqwest::StatusCode::NOT_FOUND
+        && response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_none()
+        && response.content_length().is_none_or(|n| n == 0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_routed_path_is_documented_and_every_documented_path_routed() {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    for relative in ["examples/quickstart/auth.toml", "examples/full/auth.toml"] {
+        let config = support::config(relative);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (base, auth) = support::server::serve(config, dir.path()).await;
+        let document = openapi(auth.schema(), auth.endpoints(), auth.base_path())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let documented: BTreeSet<(String, String)> = document["paths"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no paths"))
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .into_iter()
+                    .flat_map(move |ops| ops.keys().map(move |m| (path.clone(), m.to_uppercase())))
+            })
+            .collect();
+        let routed: BTreeSet<(String, String)> = auth
+            .endpoints()
+            .iter()
+            .map(|e| {
+                let path = e
+                    .path
+                    .split('/')
+                    .map(|s| {
+                        s.strip_prefix(':')
+                            .map_or(s.to_owned(), |p| format!("{{{p}}}"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                (path, e.method.as_str().to_owned())
+            })
+            .collect();
+        assert_eq!(routed, documented, "{relative}");
+        assert!(documented.len() >= 30, "{relative}: {}", documented.len());
+
+        for (path, method) in &documented {
+            let filled: String = path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "dummy" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let url = format!("{base}{}{filled}", auth.base_path());
+            let request = match method.as_str() {
+                "GET" => http.get(&url),
+                _ => http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body("{}"),
+            };
+            let response = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                !routing_404(&response),
+                "{relative}: {method} {path} is documented but not routed"
+            );
+        }
+        // The check can fail: an unknown path and a documented path with the other method get
+        // the routing 404.
+        let unknown = http
+            .get(format!("{base}{}/no-such-endpoint", auth.base_path()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(routing_404(&unknown), "{relative}: {unknown:?}");
+        let wrong_method = http
+            .put(format!("{base}{}/sign-in/email", auth.base_path()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(routing_404(&wrong_method), "{relative}: {wrong_method:?}");
+    }
+}

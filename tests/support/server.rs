@@ -1,0 +1,45 @@
+//! An `auth_runtime::Auth` served over axum on 127.0.0.1:0, on a fresh SQLite file holding the
+//! configuration's schema (`render_schema`).
+
+use std::path::Path;
+
+/// Serves `config` until the test's runtime ends; the server's origin and the `Auth`.
+pub async fn serve(config: auth_core::Config, dir: &Path) -> (String, auth_runtime::Auth) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let port = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.join("auth.db");
+    rusqlite::Connection::open(&db)
+        .and_then(|c| {
+            c.execute_batch(&auth_core::sql::render_schema(
+                &schema,
+                auth_core::Dialect::Sqlite,
+            ))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let auth = auth_runtime::Auth::connect(
+        config,
+        auth_core::Dialect::Sqlite,
+        &format!("sqlite:{}", db.display()),
+        auth_runtime::wire::Secret::new("served-test-secret-0123456789abcdefghijklm")
+            .unwrap_or_else(|e| panic!("{e}")),
+        auth_runtime::AuthOptions {
+            base_url: Some(base.clone()),
+            env: Some(std::sync::Arc::new(|_: &str| None)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let router = auth.router();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (base, auth)
+}
