@@ -149,9 +149,35 @@ impl Auth {
                 .is_some_and(|created| Timestamp::now().millis() - created.millis() < fresh_age)
     }
 
-    /// Inserts a session row for `user_id` (token of 32 characters; one day when not
-    /// remembered) with the request's address and user agent.
-    pub(crate) async fn create_session(
+    /// Signs `user_id` in: a new session row (token of 32 characters; one day when not
+    /// remembered) with the request's address and user agent, its cookie (and `dont_remember`
+    /// when not remembered; a remembered sign-in clears one left by an earlier sign-in). Returns
+    /// the token.
+    pub(crate) async fn start_session(
+        &self,
+        ctx: &mut Ctx,
+        user_id: &str,
+        remember: bool,
+    ) -> Result<String, ApiError> {
+        let row = self.insert_session(ctx, user_id, remember).await?;
+        let token = row
+            .get("token")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        self.set_session_cookie(ctx, &token, !remember);
+        let dont_remember = self.inner.cookies.name(DONT_REMEMBER);
+        if remember && ctx.cookies.get(&dont_remember).is_some() {
+            ctx.set_cookies
+                .push(crate::wire::cookie::SetCookie::expired(
+                    dont_remember,
+                    self.inner.cookies.attributes(),
+                ));
+        }
+        Ok(token)
+    }
+
+    async fn insert_session(
         &self,
         ctx: &Ctx,
         user_id: &str,
@@ -210,9 +236,8 @@ impl Auth {
             .unwrap_or_default()
     }
 
-    /// Sets the session cookie (and `dont_remember` when not remembered); a remembered sign-in
-    /// clears a `dont_remember` left from an earlier one.
-    pub(crate) fn set_session_cookie(&self, ctx: &mut Ctx, token: &str, dont_remember: bool) {
+    /// Sets the session cookie (and `dont_remember` when not remembered).
+    fn set_session_cookie(&self, ctx: &mut Ctx, token: &str, dont_remember: bool) {
         let inner = &self.inner;
         let max_age =
             (!dont_remember).then(|| u64::from(*inner.config.session.expires_in.get_ref()));

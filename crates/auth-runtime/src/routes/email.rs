@@ -321,8 +321,7 @@ pub(super) async fn verify_email(
             .auto_sign_in_after_verification
             && session.is_none()
         {
-            let session = auth.create_session(ctx, &user_id, true).await?;
-            auth.set_session_cookie(ctx, &text(&session, "token"), false);
+            auth.start_session(ctx, &user_id, true).await?;
         }
     }
     Ok(match &callback {

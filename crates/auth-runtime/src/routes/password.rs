@@ -8,7 +8,6 @@ use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply};
 use crate::session::SessionCtx;
 use crate::store::{Row, StoreError, Timestamp, Value, Where};
-use crate::wire::cookie::DONT_REMEMBER;
 use crate::wire::password::{PasswordLengthError, check_length};
 
 /// The provider id of password accounts.
@@ -175,13 +174,7 @@ pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     if quiet {
         return Ok(Reply::json(json!({ "token": null, "user": user_json })));
     }
-    let session = auth.create_session(ctx, &user_id, remember).await?;
-    let token = session
-        .get("token")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    auth.set_session_cookie(ctx, &token, !remember);
+    let token = auth.start_session(ctx, &user_id, remember).await?;
     Ok(Reply::json(json!({ "token": token, "user": user_json })))
 }
 
@@ -279,25 +272,7 @@ pub(super) async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
             .await?;
         return Err(ApiError::forbidden("EMAIL_NOT_VERIFIED"));
     }
-    let session = auth.create_session(ctx, &user_id, remember).await?;
-    let token = session
-        .get("token")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    auth.set_session_cookie(ctx, &token, !remember);
-    if remember
-        && ctx
-            .cookies
-            .get(&auth.inner.cookies.name(DONT_REMEMBER))
-            .is_some()
-    {
-        ctx.set_cookies
-            .push(crate::wire::cookie::SetCookie::expired(
-                auth.inner.cookies.name(DONT_REMEMBER),
-                auth.inner.cookies.attributes(),
-            ));
-    }
+    let token = auth.start_session(ctx, &user_id, remember).await?;
     let mut answer = serde_json::Map::new();
     answer.insert("redirect".into(), callback.is_some().into());
     answer.insert("token".into(), token.into());
@@ -338,15 +313,9 @@ pub(super) async fn change(
             .store
             .delete("session", &[Where::eq("userId", session.user_id())])
             .await?;
-        let new_session = auth
-            .create_session(ctx, session.user_id(), !session.dont_remember)
+        let token = auth
+            .start_session(ctx, session.user_id(), !session.dont_remember)
             .await?;
-        let token = new_session
-            .get("token")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        auth.set_session_cookie(ctx, &token, session.dont_remember);
         serde_json::Value::String(token)
     } else {
         serde_json::Value::Null

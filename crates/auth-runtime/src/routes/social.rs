@@ -281,9 +281,7 @@ pub(super) async fn sign_in_social(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
             ));
         }
     };
-    let session = auth.create_session(ctx, &text(&user, "id"), true).await?;
-    let token = text(&session, "token");
-    auth.set_session_cookie(ctx, &token, false);
+    let token = auth.start_session(ctx, &text(&user, "id"), true).await?;
     Ok(Reply::json(json!({
         "redirect": false,
         "token": token,
@@ -439,8 +437,7 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
         Ok(found) => found,
         Err(code) => return Ok(fail(&error_url, code)),
     };
-    let session = auth.create_session(ctx, &text(&user, "id"), true).await?;
-    auth.set_session_cookie(ctx, &text(&session, "token"), false);
+    auth.start_session(ctx, &text(&user, "id"), true).await?;
     let target = if is_new {
         field("newUserURL").unwrap_or(callback)
     } else {

@@ -135,18 +135,19 @@ fn account_json(auth: &Auth, account: &Row) -> serde_json::Value {
     out
 }
 
+impl Auth {
+    /// Every account of a user.
+    pub(crate) async fn accounts_of(&self, user_id: &str) -> Result<Vec<Row>, ApiError> {
+        Ok(self
+            .inner
+            .store
+            .find_many("account", &[Where::eq("userId", user_id)], None, None, None)
+            .await?)
+    }
+}
+
 pub(super) async fn list_accounts(auth: &Auth, session: &SessionCtx) -> Result<Reply, ApiError> {
-    let accounts = auth
-        .inner
-        .store
-        .find_many(
-            "account",
-            &[Where::eq("userId", session.user_id())],
-            None,
-            None,
-            None,
-        )
-        .await?;
+    let accounts = auth.accounts_of(session.user_id()).await?;
     Ok(Reply::json(serde_json::Value::Array(
         accounts.iter().map(|a| account_json(auth, a)).collect(),
     )))
@@ -159,15 +160,7 @@ pub(super) async fn unlink_account(
 ) -> Result<Reply, ApiError> {
     let account_id = ctx.body.str("accountId")?.to_owned();
     let store = &auth.inner.store;
-    let accounts = store
-        .find_many(
-            "account",
-            &[Where::eq("userId", session.user_id())],
-            None,
-            None,
-            None,
-        )
-        .await?;
+    let accounts = auth.accounts_of(session.user_id()).await?;
     if accounts.len() <= 1 && !auth.inner.config.account.allow_unlinking_all {
         return Err(ApiError::bad_request("FAILED_TO_UNLINK_LAST_ACCOUNT"));
     }
