@@ -53,6 +53,10 @@ pub enum AuthError {
     Mailer(#[from] MailError),
     #[error("social provider: {0}")]
     Provider(#[from] OAuthError),
+    #[error(
+        "this server keeps sessions and verification values in the database only: set `store-in-database = true` under [session] and [verification] (serving them from [secondary-storage] is not implemented yet)"
+    )]
+    SecondaryStorage,
 }
 
 /// The social providers of `config` whose client id and secret are in the environment; the
@@ -164,6 +168,12 @@ impl Auth {
         options: AuthOptions,
     ) -> Result<Self, AuthError> {
         let schema = Schema::build(&config)?;
+        if !config.session_in_database() || !config.verification_in_database() {
+            return Err(AuthError::SecondaryStorage);
+        }
+        if config.rate_limit.enabled {
+            tracing::warn!("[rate-limit] is not enforced by this version of the server yet");
+        }
         let base_url = config
             .base_url
             .as_ref()
