@@ -10,7 +10,7 @@ use crate::http::{TrustedOrigins, origin_of};
 use crate::mail::{MailError, Mailer};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
 use crate::store::{Store, StoreError};
-use crate::wire::cookie::{CookieConfig, secure_cookies};
+use crate::wire::cookie::{CookieConfig, DONT_REMEMBER, SESSION_TOKEN, secure_cookies};
 use crate::wire::{PasswordHasher, Secret};
 
 /// What [`Auth::new`] needs besides the config, the store and the secret.
@@ -134,6 +134,9 @@ pub(crate) struct Inner {
     pub(crate) secret: Secret,
     pub(crate) hasher: PasswordHasher,
     pub(crate) cookies: CookieConfig,
+    /// The names get-session reads on every request, computed once.
+    pub(crate) session_cookie: String,
+    pub(crate) dont_remember_cookie: String,
     pub(crate) trusted: TrustedOrigins,
     /// `scheme://host[:port]` of the base URL.
     pub(crate) base_origin: String,
@@ -204,9 +207,13 @@ impl Auth {
             Some(env) => providers(&config, &api_url, env.as_ref())?,
             None => providers(&config, &api_url, &|name| std::env::var(name).ok())?,
         };
+        let session_cookie = cookies.name(SESSION_TOKEN);
+        let dont_remember_cookie = cookies.name(DONT_REMEMBER);
         Ok(Self {
             inner: Arc::new(Inner {
                 providers,
+                session_cookie,
+                dont_remember_cookie,
                 schema,
                 store,
                 secret,

@@ -6,7 +6,6 @@ use serde_json::{Map, Value as Json};
 use crate::Auth;
 use crate::http::{ApiError, Ctx};
 use crate::store::{Row, Timestamp, Value, Where};
-use crate::wire::cookie::{DONT_REMEMBER, SESSION_TOKEN};
 use crate::wire::id;
 
 /// A valid session and its user.
@@ -80,8 +79,7 @@ impl Auth {
     /// `?disableRefresh`), and its cookie re-issued.
     pub(crate) async fn session(&self, ctx: &mut Ctx) -> Result<Option<SessionCtx>, ApiError> {
         let inner = &self.inner;
-        let name = inner.cookies.name(SESSION_TOKEN);
-        let Some(token) = ctx.cookies.get_signed(&name, &inner.secret) else {
+        let Some(token) = ctx.cookies.get_signed(&inner.session_cookie, &inner.secret) else {
             return Ok(None);
         };
         let Some((mut session, user)) = inner.store.session_with_user(&token).await? else {
@@ -100,7 +98,7 @@ impl Auth {
         }
         let dont_remember = ctx
             .cookies
-            .get_signed(&inner.cookies.name(DONT_REMEMBER), &inner.secret)
+            .get_signed(&inner.dont_remember_cookie, &inner.secret)
             .is_some();
         let options = &inner.config.session;
         let expires_in = i64::from(*options.expires_in.get_ref()) * 1000;
@@ -166,11 +164,11 @@ impl Auth {
             .unwrap_or_default()
             .to_owned();
         self.set_session_cookie(ctx, &token, !remember);
-        let dont_remember = self.inner.cookies.name(DONT_REMEMBER);
-        if remember && ctx.cookies.get(&dont_remember).is_some() {
+        let dont_remember = &self.inner.dont_remember_cookie;
+        if remember && ctx.cookies.get(dont_remember).is_some() {
             ctx.set_cookies
                 .push(crate::wire::cookie::SetCookie::expired(
-                    dont_remember,
+                    dont_remember.clone(),
                     self.inner.cookies.attributes(),
                 ));
         }

@@ -5,8 +5,8 @@
 use http::StatusCode;
 use serde_json::{Map, json};
 
-use super::is_valid_email;
 use super::password::CREDENTIAL;
+use super::{is_valid_email, text};
 use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply, status_true};
 use crate::mail::{Mail, MailKind};
@@ -15,11 +15,11 @@ use crate::store::{Row, Timestamp, Value, Where};
 use crate::wire::id;
 use crate::wire::jwt::{JwtError, sign_hs256, verify_hs256};
 
-fn text(row: &Row, field: &str) -> String {
-    row.get(field)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
+/// A verification row that has not expired.
+fn live(row: &Row) -> bool {
+    row.get("expiresAt")
+        .and_then(Value::as_date)
+        .is_some_and(|at| at.millis() > Timestamp::now().millis())
 }
 
 fn encode(value: &str) -> String {
@@ -138,11 +138,7 @@ impl Auth {
         store
             .delete("verification", &[Where::eq("identifier", identifier)])
             .await?;
-        let live = row
-            .get("expiresAt")
-            .and_then(Value::as_date)
-            .is_some_and(|at| at.millis() > Timestamp::now().millis());
-        Ok(live.then(|| text(&row, "value")))
+        Ok(live(&row).then(|| text(&row, "value")))
     }
 
     async fn peek_token(&self, identifier: &str) -> Result<bool, ApiError> {
@@ -151,9 +147,7 @@ impl Auth {
             .store
             .find_one("verification", &[Where::eq("identifier", identifier)])
             .await?;
-        Ok(row
-            .and_then(|r| r.get("expiresAt").and_then(Value::as_date))
-            .is_some_and(|at| at.millis() > Timestamp::now().millis()))
+        Ok(row.is_some_and(|r| live(&r)))
     }
 
     pub(crate) async fn send_delete_verification(

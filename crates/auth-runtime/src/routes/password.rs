@@ -3,7 +3,7 @@
 use http::StatusCode;
 use serde_json::json;
 
-use super::{is_valid_email, model_input};
+use super::{is_valid_email, model_input, text};
 use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply};
 use crate::session::SessionCtx;
@@ -164,11 +164,7 @@ pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     let user = auth
         .create_user_with_account(row, credential_account(hash))
         .await?;
-    let user_id = user
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let user_id = text(&user, "id");
     auth.after_sign_up(&user, callback.as_deref()).await?;
     let user_json = auth.output("user", &user);
     if quiet {
@@ -240,11 +236,7 @@ pub(super) async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
         auth.hash_password(&password).await?;
         return Err(invalid());
     };
-    let user_id = user
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let user_id = text(&user, "id");
     let Some(account) = auth.credential_account(&user_id).await? else {
         auth.hash_password(&password).await?;
         return Err(invalid());

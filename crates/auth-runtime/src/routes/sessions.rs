@@ -7,14 +7,10 @@ use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply, status_true};
 use crate::session::SessionCtx;
 use crate::store::{Timestamp, Value, Where};
-use crate::wire::cookie::SESSION_TOKEN;
 
 pub(super) async fn sign_out(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let inner = &auth.inner;
-    if let Some(token) = ctx
-        .cookies
-        .get_signed(&inner.cookies.name(SESSION_TOKEN), &inner.secret)
-    {
+    if let Some(token) = ctx.cookies.get_signed(&inner.session_cookie, &inner.secret) {
         inner
             .store
             .delete("session", &[Where::eq("token", token)])

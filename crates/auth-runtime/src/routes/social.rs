@@ -4,6 +4,7 @@
 use http::StatusCode;
 use serde_json::{Value as Json, json};
 
+use super::text;
 use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply};
 use crate::oauth::{
@@ -19,13 +20,6 @@ const STATE_COOKIE: &str = "state";
 const STATE_SECONDS: i64 = 600;
 /// The state cookie's lifetime.
 const STATE_COOKIE_SECONDS: u64 = 300;
-
-fn text(row: &Row, field: &str) -> String {
-    row.get(field)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
 
 fn date_of(at: Option<time::OffsetDateTime>) -> Value {
     at.and_then(Timestamp::from_offset_date_time)
@@ -504,7 +498,8 @@ async fn refresh_account(auth: &Auth, provider: &Provider, account: &Row) -> Res
     Ok(updated)
 }
 
-fn scopes_of(account: &Row) -> Vec<String> {
+/// `account.scope` ("a,b", as better-auth stores it) as a list.
+pub(super) fn scopes_of(account: &Row) -> Vec<String> {
     text(account, "scope")
         .split(',')
         .map(str::trim)

@@ -119,18 +119,7 @@ fn account_json(auth: &Auth, account: &Row) -> serde_json::Value {
     let mut out = auth.output("account", account);
     if let serde_json::Value::Object(map) = &mut out {
         map.remove("scope");
-        let scopes: Vec<String> = account
-            .get("scope")
-            .and_then(Value::as_str)
-            .map(|s| {
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        map.insert("scopes".into(), scopes.into());
+        map.insert("scopes".into(), super::scopes_of(account).into());
     }
     out
 }
