@@ -9,6 +9,7 @@ use auth_core::{Config, ConfigError, Dialect, Schema};
 use crate::http::{TrustedOrigins, origin_of};
 use crate::mail::{MailError, Mailer};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
+use crate::secondary::SecondaryStorage;
 use crate::store::{Store, StoreError};
 use crate::wire::cookie::{CookieConfig, DONT_REMEMBER, SESSION_TOKEN, secure_cookies};
 use crate::wire::{PasswordHasher, Secret};
@@ -24,6 +25,9 @@ pub struct AuthOptions {
     pub mailer: Option<Arc<dyn Mailer>>,
     /// Where provider credentials are read (default: the process environment).
     pub env: Option<Arc<EnvLookup>>,
+    /// The key-value store for sessions, verification values and rate-limit counters (default:
+    /// from `[secondary-storage]` in auth.toml).
+    pub secondary_storage: Option<Arc<dyn SecondaryStorage>>,
 }
 
 impl std::fmt::Debug for AuthOptions {
@@ -31,6 +35,7 @@ impl std::fmt::Debug for AuthOptions {
         f.debug_struct("AuthOptions")
             .field("base_url", &self.base_url)
             .field("mailer", &self.mailer)
+            .field("secondary_storage", &self.secondary_storage)
             .finish_non_exhaustive()
     }
 }
@@ -146,6 +151,7 @@ pub(crate) struct Inner {
     pub(crate) mailer: Option<Arc<dyn Mailer>>,
     /// Social providers whose credentials are set.
     pub(crate) providers: Vec<Provider>,
+    pub(crate) secondary: Option<Arc<dyn SecondaryStorage>>,
 }
 
 impl Auth {
@@ -224,6 +230,7 @@ impl Auth {
                 api_url,
                 endpoints,
                 mailer,
+                secondary: options.secondary_storage,
                 config,
             }),
         })

@@ -1,7 +1,7 @@
 //! The auth server's runtime: [`Auth`], better-auth's REST API over the Schema IR, served as a
 //! `tower::Service` or an axum `Router` ([`http`]); [`store`], the one place rows are read and
 //! written (names and encodings from the IR); [`wire`], better-auth's byte-exact primitives;
-//! [`mail`]; [`oauth`], the OAuth2/OIDC client of social sign-in; introspection of SQLite (and
+//! [`mail`]; [`secondary`] storage (memory, Redis); [`oauth`], the OAuth2/OIDC client of social sign-in; introspection of SQLite (and
 //! D1's files), PostgreSQL and MySQL/MariaDB; and applying the migrations folder to a live
 //! database.
 
@@ -12,6 +12,7 @@ pub mod mail;
 pub mod migrate;
 pub mod oauth;
 mod routes;
+pub mod secondary;
 mod session;
 pub mod store;
 pub mod wire;
