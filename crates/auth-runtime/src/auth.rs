@@ -6,6 +6,7 @@ use std::sync::Arc;
 use auth_core::endpoints::{Endpoint, endpoints};
 use auth_core::{Config, ConfigError, Dialect, Schema};
 
+use crate::hooks::DatabaseHooks;
 use crate::http::{TrustedOrigins, origin_of};
 use crate::mail::{MailError, Mailer};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
@@ -28,6 +29,8 @@ pub struct AuthOptions {
     /// The key-value store for sessions, verification values and rate-limit counters (default:
     /// from `[secondary-storage]` in auth.toml).
     pub secondary_storage: Option<Arc<dyn SecondaryStorage>>,
+    /// Hooks around every creation and update of a row ([`DatabaseHooks`]).
+    pub hooks: DatabaseHooks,
 }
 
 impl std::fmt::Debug for AuthOptions {
@@ -36,6 +39,7 @@ impl std::fmt::Debug for AuthOptions {
             .field("base_url", &self.base_url)
             .field("mailer", &self.mailer)
             .field("secondary_storage", &self.secondary_storage)
+            .field("hooks", &self.hooks)
             .finish_non_exhaustive()
     }
 }
@@ -177,6 +181,7 @@ impl Auth {
         options: AuthOptions,
     ) -> Result<Self, AuthError> {
         let schema = Schema::build(&config)?;
+        let store = store.with_hooks(options.hooks)?;
         if !config.session_in_database() || !config.verification_in_database() {
             return Err(AuthError::SecondaryStorage);
         }

@@ -1,11 +1,12 @@
 //! The auth server's runtime: [`Auth`], better-auth's REST API over the Schema IR, served as a
 //! `tower::Service` or an axum `Router` ([`http`]); [`store`], the one place rows are read and
-//! written (names and encodings from the IR); [`wire`], better-auth's byte-exact primitives;
+//! written (names and encodings from the IR); [`wire`], better-auth's byte-exact primitives; database [`hooks`];
 //! [`mail`]; [`secondary`] storage (memory, Redis); [`oauth`], the OAuth2/OIDC client of social sign-in; introspection of SQLite (and
 //! D1's files), PostgreSQL and MySQL/MariaDB; and applying the migrations folder to a live
 //! database.
 
 mod auth;
+pub mod hooks;
 pub mod http;
 pub mod introspect;
 pub mod mail;

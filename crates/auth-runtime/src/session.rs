@@ -208,6 +208,9 @@ impl Auth {
             .insert("session", row)
             .await
             .map_err(|error| {
+                if let crate::store::StoreError::Rejected(refusal) = error {
+                    return refusal;
+                }
                 tracing::error!(%error, "session insert");
                 ApiError::new(
                     http::StatusCode::INTERNAL_SERVER_ERROR,

@@ -135,6 +135,9 @@ pub fn message_of(code: &str) -> &'static str {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
+        if let crate::store::StoreError::Rejected(refusal) = error {
+            return refusal;
+        }
         tracing::error!(%error, "store");
         Self::unavailable("the database")
     }

@@ -212,10 +212,10 @@ impl Auth {
         if let Err(error) = store.insert("account", account).await {
             tracing::error!(%error, "account insert; removing the new user");
             store.delete("user", &[Where::eq("id", id)]).await?;
-            return Err(ApiError::base(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "FAILED_TO_CREATE_USER",
-            ));
+            return Err(match error {
+                StoreError::Rejected(refusal) => refusal,
+                _ => ApiError::base(StatusCode::UNPROCESSABLE_ENTITY, "FAILED_TO_CREATE_USER"),
+            });
         }
         Ok(user)
     }

@@ -32,6 +32,8 @@ pub use id::{IdGenerator, RandomId};
 pub use query::{Op, Sort, SortDirection, Where};
 pub use value::{Row, Timestamp, Value};
 
+use crate::hooks::{DatabaseHooks, Event};
+use crate::http::ApiError;
 use crate::migrate::DatabaseUrl;
 
 /// What can go wrong reading or writing rows. Nothing a database holds makes the store panic.
@@ -72,6 +74,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// A database hook refused the write; the request answers this error.
+    #[error("refused by a database hook: {}", .0.message)]
+    Rejected(ApiError),
 }
 
 /// How to connect.
@@ -97,6 +102,7 @@ impl Default for StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
+    hooks: Arc<DatabaseHooks>,
 }
 
 struct Inner {
@@ -221,6 +227,19 @@ impl Store {
                 ids,
                 backend,
             }),
+            hooks: Arc::default(),
+        })
+    }
+
+    /// The same store, running `hooks` around every creation and update. Every hooked model
+    /// must be a table of the schema.
+    pub fn with_hooks(self, hooks: DatabaseHooks) -> Result<Self, StoreError> {
+        for model in hooks.models() {
+            self.table(model)?;
+        }
+        Ok(Self {
+            hooks: Arc::new(hooks),
+            ..self
         })
     }
 
@@ -240,9 +259,21 @@ impl Store {
     /// Inserts a row and returns it as written: with its id (generated when the schema's ids
     /// are `text` or `uuid` and none is given, read back when the database generates it),
     /// `Now` columns and `on_update_now` columns at the current time, and static defaults for
-    /// every field not given. Every column is written.
-    pub async fn insert(&self, model: &str, mut row: Row) -> Result<Row, StoreError> {
+    /// every field not given. Every column is written. Runs the model's create hooks.
+    pub async fn insert(&self, model: &str, row: Row) -> Result<Row, StoreError> {
         let table = self.table(model)?;
+        let row = self
+            .hooks
+            .before(model, Event::Create, row)
+            .await
+            .map_err(StoreError::Rejected)?;
+        let out = self.insert_row(table, row).await?;
+        self.hooks.after(model, Event::Create, &out).await;
+        Ok(out)
+    }
+
+    async fn insert_row(&self, table: &TablePlan, mut row: Row) -> Result<Row, StoreError> {
+        let model = table.model.as_str();
         reject_unknown(table, &row)?;
         let now = Timestamp::now();
         let mut values = Vec::with_capacity(table.columns.len());
@@ -333,14 +364,52 @@ impl Store {
     }
 
     /// Sets fields of every row matching the conditions, and `on_update_now` fields (`updatedAt`)
-    /// not given to the current time. Returns how many rows matched.
+    /// not given to the current time. Returns how many rows matched. Runs the model's update
+    /// hooks (after hooks once per updated row, read back by primary key).
     pub async fn update(
         &self,
         model: &str,
         conditions: &[Where],
-        mut row: Row,
+        row: Row,
     ) -> Result<u64, StoreError> {
         let table = self.table(model)?;
+        let row = self
+            .hooks
+            .before(model, Event::Update, row)
+            .await
+            .map_err(StoreError::Rejected)?;
+        let key = table.columns.iter().find(|c| c.primary_key);
+        let Some(key) = key.filter(|_| self.hooks.wants_updated_rows(model)) else {
+            return self.update_rows(table, conditions, row).await;
+        };
+        let ids: Vec<Value> = self
+            .find_many(model, conditions, None, None, None)
+            .await?
+            .into_iter()
+            .filter_map(|mut r| r.remove(&key.field))
+            .collect();
+        let affected = self.update_rows(table, conditions, row).await?;
+        let updated = self
+            .find_many(
+                model,
+                &[Where::is_in(key.field.clone(), ids)],
+                None,
+                None,
+                None,
+            )
+            .await?;
+        for row in &updated {
+            self.hooks.after(model, Event::Update, row).await;
+        }
+        Ok(affected)
+    }
+
+    async fn update_rows(
+        &self,
+        table: &TablePlan,
+        conditions: &[Where],
+        mut row: Row,
+    ) -> Result<u64, StoreError> {
         reject_unknown(table, &row)?;
         let now = Timestamp::now();
         let mut values = Vec::with_capacity(row.len() + 1);
