@@ -46,10 +46,20 @@ pub fn parse(toml: &str) -> Config {
     Config::parse("auth.toml", toml).unwrap_or_else(|e| panic!("{e}\nhelp: {:?}", e.help()))
 }
 
+/// `toml` with the rate limiter off unless it has a `[rate-limit]` table: these tests send many
+/// requests from one client about something else (the rate-limit tests configure it).
+pub fn limiter_off_by_default(toml: &str) -> String {
+    if toml.contains("[rate-limit") {
+        toml.to_owned()
+    } else {
+        format!("{toml}\n[rate-limit]\nenabled = false\n")
+    }
+}
+
 /// A server for `toml` on a fresh database of `backend`; `None` when the service is missing
-/// (outside CI).
+/// (outside CI). The rate limiter is off unless `toml` configures it.
 pub async fn server(backend: Backend, toml: &str, label: &str) -> Option<(Auth, Holder)> {
-    let config = parse(toml);
+    let config = parse(&limiter_off_by_default(toml));
     let schema = Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
     let (holder, dialect, url) = match backend {
         Backend::Sqlite => {

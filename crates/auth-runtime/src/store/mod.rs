@@ -338,9 +338,47 @@ impl Store {
         &self,
         model: &str,
         conditions: &[Where],
+        row: Row,
+    ) -> Result<u64, StoreError> {
+        self.update_with(model, conditions, None, row).await
+    }
+
+    /// [`Store::update`] that also adds one to the number field `field`, in the same statement:
+    /// a conditional counter (`count < max`) that stays exact however many requests, on however
+    /// many servers, increment it at once. Returns how many rows matched.
+    pub async fn increment(
+        &self,
+        model: &str,
+        conditions: &[Where],
+        field: &str,
+        row: Row,
+    ) -> Result<u64, StoreError> {
+        self.update_with(model, conditions, Some(field), row).await
+    }
+
+    async fn update_with(
+        &self,
+        model: &str,
+        conditions: &[Where],
+        increment: Option<&str>,
         mut row: Row,
     ) -> Result<u64, StoreError> {
         let table = self.table(model)?;
+        let increment = match increment {
+            Some(field) => {
+                let (index, column) = table.column(field)?;
+                if column.storage.ty != auth_core::schema::FieldType::Number {
+                    return Err(StoreError::Type {
+                        model: table.model.clone(),
+                        field: field.to_owned(),
+                        expected: "a number field to increment",
+                        got: "another type",
+                    });
+                }
+                Some(index)
+            }
+            None => None,
+        };
         reject_unknown(table, &row)?;
         let now = Timestamp::now();
         let mut values = Vec::with_capacity(row.len() + 1);
@@ -351,10 +389,10 @@ impl Store {
                 values.push((i, Value::Date(now)));
             }
         }
-        if values.is_empty() {
+        if values.is_empty() && increment.is_none() {
             return Ok(0);
         }
-        let statement = plan::update(self.inner.dialect, table, &values, conditions)?;
+        let statement = plan::update(self.inner.dialect, table, increment, &values, conditions)?;
         Ok(self.write(table, &statement, false).await?.affected)
     }
 
