@@ -48,7 +48,10 @@ fn refused(answer: &Answer) -> u64 {
         answer.json(),
         json!({"message": "Too many requests. Please try again later.", "code": "TOO_MANY_REQUESTS"})
     );
-    assert_eq!(answer.header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        answer.header("content-type").as_deref(),
+        Some("application/json")
+    );
     answer
         .header("x-retry-after")
         .and_then(|v| v.parse().ok())
@@ -67,7 +70,12 @@ async fn built_in_rules_per_client_address() {
     // The 4th sign-in from one address within 10 s is refused; another address is not.
     for _ in 0..3 {
         let answer = from(sign_in(), "192.0.2.1").send(&auth).await;
-        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{:?}", answer.json());
+        assert_eq!(
+            answer.status,
+            StatusCode::UNAUTHORIZED,
+            "{:?}",
+            answer.json()
+        );
     }
     assert_eq!(refused(&from(sign_in(), "192.0.2.1").send(&auth).await), 10);
     assert_eq!(
@@ -106,7 +114,12 @@ async fn client_address_from_trusted_headers_or_the_peer() {
         let call = sign_in().header("x-real-ip", format!("198.51.100.{i}"));
         assert_eq!(call.send(&auth).await.status, StatusCode::UNAUTHORIZED);
     }
-    refused(&sign_in().header("x-real-ip", "198.51.100.9").send(&auth).await);
+    refused(
+        &sign_in()
+            .header("x-real-ip", "198.51.100.9")
+            .send(&auth)
+            .await,
+    );
     // The client writes the left of X-Forwarded-For, our proxy appends the right-most entry.
     for i in 0..3 {
         let call = from(sign_in(), &format!("203.0.113.{i}, 192.0.2.10"));
@@ -159,7 +172,9 @@ async fn client_address_from_trusted_headers_or_the_peer() {
         addresses,
         vec![
             Some(Value::String("192.0.2.77".into())),
-            Some(Value::String("2001:0db8:0000:0000:0000:0000:0000:0000".into())),
+            Some(Value::String(
+                "2001:0db8:0000:0000:0000:0000:0000:0000".into()
+            )),
         ]
     );
     holder.drop().await;

@@ -8,8 +8,8 @@ use auth_core::{Config, ConfigError, Dialect, Schema};
 
 use crate::http::{TrustedOrigins, origin_of};
 use crate::mail::{MailError, Mailer};
-use crate::rate_limit::RateLimiter;
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
+use crate::rate_limit::RateLimiter;
 use crate::secondary::SecondaryStorage;
 use crate::store::{Store, StoreError};
 use crate::wire::cookie::{CookieConfig, DONT_REMEMBER, SESSION_TOKEN, secure_cookies};

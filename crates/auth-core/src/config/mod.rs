@@ -187,14 +187,14 @@ impl<'de> Deserialize<'de> for RateLimitRule {
             type Value = RateLimitRule;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("`{ window = <seconds>, max = <requests> }` or `false`")
+                f.write_str(
+                    "`{ window = <seconds>, max = <requests> }`, or `false` to exempt the path",
+                )
             }
 
             fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<RateLimitRule, E> {
                 if value {
-                    Err(E::custom(
-                        "`true` is not a rule: write `{ window = 60, max = 5 }`, or `false` to exempt the path",
-                    ))
+                    Err(E::invalid_value(serde::de::Unexpected::Bool(true), &self))
                 } else {
                     Ok(RateLimitRule::Exempt)
                 }

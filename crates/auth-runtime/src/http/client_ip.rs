@@ -64,13 +64,15 @@ mod tests {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.append(
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|e| panic!("{e}")),
+                value.parse().unwrap_or_else(|e| panic!("{e}")),
             );
         }
         let mut extensions = Extensions::new();
         if let Some(peer) = peer {
-            extensions.insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+            extensions.insert(ConnectInfo(
+                peer.parse::<SocketAddr>().unwrap_or_else(|e| panic!("{e}")),
+            ));
         }
         client_ip(advanced, &map, &extensions)
     }
@@ -79,7 +81,10 @@ mod tests {
     fn trusted_header_right_most_then_peer() {
         let advanced = Advanced::default();
         let xff = "x-forwarded-for";
-        assert_eq!(ip(&advanced, &[(xff, "1.2.3.4")], None).as_deref(), Some("1.2.3.4"));
+        assert_eq!(
+            ip(&advanced, &[(xff, "1.2.3.4")], None).as_deref(),
+            Some("1.2.3.4")
+        );
         // The client wrote 6.6.6.6; our proxy appended 1.2.3.4.
         assert_eq!(
             ip(&advanced, &[(xff, "6.6.6.6, 1.2.3.4")], Some("10.0.0.1:5")).as_deref(),

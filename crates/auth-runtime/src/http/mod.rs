@@ -154,7 +154,15 @@ impl Auth {
         if ip.is_none() && self.inner.config.advanced.disable_ip_tracking {
             return None;
         }
-        let retry_after = match limiter.check(&self.inner.store, self.inner.secondary.as_ref(), ip, relative).await {
+        let retry_after = match limiter
+            .check(
+                &self.inner.store,
+                self.inner.secondary.as_ref(),
+                ip,
+                relative,
+            )
+            .await
+        {
             Ok(Decision::Allowed) => return None,
             Ok(Decision::Rejected { retry_after }) => retry_after,
             Err(error) => {

@@ -109,15 +109,14 @@ mod tests {
             max: 3,
         };
         let counters = Counters::default();
-        for i in 0..MAX_KEYS + 5 {
-            let now = i64::try_from(i).unwrap();
-            counters.consume(&format!("k{i}"), LIMIT, now);
+        for now in 0..MAX_KEYS as i64 + 5 {
+            counters.consume(&format!("k{now}"), LIMIT, now);
         }
         assert!(counters.len() <= MAX_KEYS, "{}", counters.len());
         assert!(counters.len() >= MAX_KEYS * 8 / 10);
         // The newest key survived eviction and still counts.
         let newest = format!("k{}", MAX_KEYS + 4);
-        let now = i64::try_from(MAX_KEYS + 5).unwrap();
+        let now = MAX_KEYS as i64 + 5;
         counters.consume(&newest, LIMIT, now);
         counters.consume(&newest, LIMIT, now);
         assert!(matches!(

@@ -45,7 +45,9 @@ impl Limit {
 pub(crate) enum Decision {
     Allowed,
     /// Refused; the client may retry after this many seconds.
-    Rejected { retry_after: u64 },
+    Rejected {
+        retry_after: u64,
+    },
 }
 
 /// Why a counter could not be consulted.
@@ -104,7 +106,9 @@ fn path_matches(pattern: &str, path: &str) -> bool {
 #[derive(Debug)]
 enum Counters {
     Memory(memory::Counters),
-    Database { longest_window: u32 },
+    Database {
+        longest_window: u32,
+    },
     /// The server's secondary storage (checked present when the limiter is built).
     Secondary,
 }
@@ -207,8 +211,8 @@ impl RateLimiter {
                     database::consume(store, &key, limit, now, *longest_window).await
                 }
                 Counters::Secondary => {
-                    let storage = secondary
-                        .ok_or_else(|| StorageError("no secondary storage".to_owned()))?;
+                    let storage =
+                        secondary.ok_or_else(|| StorageError("no secondary storage".to_owned()))?;
                     let ttl = Duration::from_secs(u64::from(limit.window));
                     let count = storage.increment(&key, ttl).await?;
                     Ok(if count <= u64::from(limit.max) {
