@@ -129,6 +129,23 @@ fn error_messages() {
             "invalid column name",
             "[models.user.columns]\nemail = \"e-mail\"\n",
         ),
+        ("rate-limit window of zero", "[rate-limit]\nwindow = 0\n"),
+        (
+            "rate-limit rule set to true",
+            "[rate-limit.rules]\n\"/get-session\" = true\n",
+        ),
+        (
+            "rate-limit rule with an unknown key",
+            "[rate-limit.rules]\n\"/sign-in/*\" = { window = 60, maximum = 5 }\n",
+        ),
+        (
+            "rate-limit rule path without a slash",
+            "[rate-limit.rules]\n\"sign-in/*\" = { window = 60, max = 5 }\n",
+        ),
+        (
+            "rate-limit rule of zero requests",
+            "[rate-limit.rules]\n\"/sign-in/*\" = { window = 60, max = 0 }\n",
+        ),
     ];
     let mut out = String::new();
     for (what, source) in cases {

@@ -9,6 +9,7 @@
 
 use auth_core::sql::render_schema;
 use auth_core::{Config, Dialect, Schema};
+use auth_runtime::secondary::SecondaryStorage;
 use auth_runtime::wire::Secret;
 use auth_runtime::{Auth, AuthOptions};
 use bytes::Bytes;
@@ -46,20 +47,62 @@ pub fn parse(toml: &str) -> Config {
     Config::parse("auth.toml", toml).unwrap_or_else(|e| panic!("{e}\nhelp: {:?}", e.help()))
 }
 
-/// A server for `toml` on a fresh database of `backend`; `None` when the service is missing
-/// (outside CI).
-pub async fn server(backend: Backend, toml: &str, label: &str) -> Option<(Auth, Holder)> {
-    server_with(backend, toml, label, AuthOptions::default()).await
+/// `toml` with the rate limiter off unless it has a `[rate-limit]` table: these tests send many
+/// requests from one client about something else (the rate-limit tests configure it).
+pub fn limiter_off_by_default(toml: &str) -> String {
+    if toml.contains("[rate-limit") {
+        toml.to_owned()
+    } else {
+        format!("{toml}\n[rate-limit]\nenabled = false\n")
+    }
 }
 
-/// [`server`] with options (hooks, storage…); the base URL is always [`ORIGIN`].
+impl Holder {
+    /// The dialect and URL of the database.
+    pub fn url(&self) -> (Dialect, String) {
+        match self {
+            Holder::Sqlite(dir) => (
+                Dialect::Sqlite,
+                format!("sqlite:{}", dir.path().join("auth.db").display()),
+            ),
+            Holder::Postgres(server) => (Dialect::Postgres, server.url()),
+            Holder::Mysql(server) => (Dialect::Mysql, server.url()),
+        }
+    }
+}
+
+/// Options of every test server; `secondary` as its secondary storage.
+pub fn options(secondary: Option<std::sync::Arc<dyn SecondaryStorage>>) -> AuthOptions {
+    AuthOptions {
+        base_url: Some(ORIGIN.into()),
+        secondary_storage: secondary,
+        ..Default::default()
+    }
+}
+
+/// Another server for `toml` on the database `holder` keeps (as a second process would be).
+pub async fn another(holder: &Holder, toml: &str, options: AuthOptions) -> Auth {
+    let (dialect, url) = holder.url();
+    let secret = Secret::new(SECRET).unwrap_or_else(|e| panic!("{e}"));
+    Auth::connect(parse(toml), dialect, &url, secret, options)
+        .await
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"))
+}
+
+/// A server for `toml` on a fresh database of `backend`; `None` when the service is missing
+/// (outside CI). The rate limiter is off unless `toml` configures it.
+pub async fn server(backend: Backend, toml: &str, label: &str) -> Option<(Auth, Holder)> {
+    server_with(backend, toml, label, options(None)).await
+}
+
+/// [`server`] with its options.
 pub async fn server_with(
     backend: Backend,
     toml: &str,
     label: &str,
     options: AuthOptions,
 ) -> Option<(Auth, Holder)> {
-    let config = parse(toml);
+    let config = parse(&limiter_off_by_default(toml));
     let schema = Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
     let (holder, dialect, url) = match backend {
         Backend::Sqlite => {

@@ -3,8 +3,13 @@
 
 use std::path::Path;
 
-/// Serves `config` until the test's runtime ends; the server's origin and the `Auth`.
-pub async fn serve(config: auth_core::Config, dir: &Path) -> (String, auth_runtime::Auth) {
+/// Serves `config` until the test's runtime ends; the server's origin and the `Auth`. The rate
+/// limiter is off unless the config has a `[rate-limit]` table (these tests are about something
+/// else and send many requests from one client).
+pub async fn serve(mut config: auth_core::Config, dir: &Path) -> (String, auth_runtime::Auth) {
+    if !config.source.contains("[rate-limit") {
+        config.rate_limit.enabled = false;
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("{e}"));

@@ -150,7 +150,9 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
     );
     writeln!(stdout, "serving {} on {url}", auth.api_url()).map_err(stdout_error)?;
     stdout.flush().map_err(stdout_error)?;
-    axum::serve(listener, router)
+    // The TCP peer address is the client address when no trusted header names one.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown())
         .await
         .map_err(|source| CliError::Bind { address, source })?;

@@ -42,6 +42,9 @@ input = false
 
 [models.user.fields.nickname]
 type = "string"
+
+[rate-limit]
+enabled = false
 "#;
 
 /// B3: snake_case columns and a renamed user table, through the whole runtime.

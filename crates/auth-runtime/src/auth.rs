@@ -10,6 +10,7 @@ use crate::hooks::DatabaseHooks;
 use crate::http::{TrustedOrigins, origin_of};
 use crate::mail::{MailError, Mailer};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
+use crate::rate_limit::RateLimiter;
 use crate::secondary::SecondaryStorage;
 use crate::store::{Store, StoreError};
 use crate::wire::cookie::{CookieConfig, DONT_REMEMBER, SESSION_TOKEN, secure_cookies};
@@ -66,6 +67,10 @@ pub enum AuthError {
         "this server keeps sessions and verification values in the database only: set `store-in-database = true` under [session] and [verification] (serving them from [secondary-storage] is not implemented yet)"
     )]
     SecondaryStorage,
+    #[error(
+        "[rate-limit] storage = \"secondary-storage\", but the server was given no secondary storage"
+    )]
+    RateLimitStorage,
 }
 
 /// The social providers of `config` whose client id and secret are in the environment; the
@@ -156,6 +161,8 @@ pub(crate) struct Inner {
     /// Social providers whose credentials are set.
     pub(crate) providers: Vec<Provider>,
     pub(crate) secondary: Option<Arc<dyn SecondaryStorage>>,
+    /// `None` when `[rate-limit]` is off.
+    pub(crate) rate_limiter: Option<RateLimiter>,
 }
 
 impl Auth {
@@ -185,8 +192,12 @@ impl Auth {
         if !config.session_in_database() || !config.verification_in_database() {
             return Err(AuthError::SecondaryStorage);
         }
-        if config.rate_limit.enabled {
-            tracing::warn!("[rate-limit] is not enforced by this version of the server yet");
+        let rate_limiter =
+            RateLimiter::new(&config.rate_limit, options.secondary_storage.as_ref())?;
+        if rate_limiter.is_some() && config.advanced.disable_ip_tracking {
+            tracing::warn!(
+                "[advanced] disable-ip-tracking is set: without client addresses requests are not rate limited (as in better-auth)"
+            );
         }
         let base_url = config
             .base_url
@@ -236,6 +247,7 @@ impl Auth {
                 endpoints,
                 mailer,
                 secondary: options.secondary_storage,
+                rate_limiter,
                 config,
             }),
         })

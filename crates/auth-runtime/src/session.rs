@@ -63,6 +63,7 @@ impl Auth {
             query: crate::http::Query::parse(Some("disableRefresh=true")),
             headers: headers.clone(),
             cookies: crate::wire::cookie::RequestCookies::parse(&cookies),
+            client_ip: None,
             body: crate::http::Body::default(),
             set_cookies: Vec::new(),
         };
@@ -196,7 +197,10 @@ impl Auth {
         );
         row.insert("createdAt".into(), Value::Date(now));
         row.insert("updatedAt".into(), Value::Date(now));
-        row.insert("ipAddress".into(), Value::String(self.client_ip(ctx)));
+        row.insert(
+            "ipAddress".into(),
+            Value::String(ctx.client_ip.clone().unwrap_or_default()),
+        );
         let agent = ctx
             .headers
             .get(http::header::USER_AGENT)
@@ -218,23 +222,6 @@ impl Auth {
                     "Failed to create session",
                 )
             })
-    }
-
-    /// The client address from the first trusted header that holds exactly one address; `""`
-    /// otherwise (better-auth outside development).
-    pub(crate) fn client_ip(&self, ctx: &Ctx) -> String {
-        let advanced = &self.inner.config.advanced;
-        if advanced.disable_ip_tracking {
-            return String::new();
-        }
-        advanced
-            .ip_address_headers
-            .iter()
-            .filter_map(|name| ctx.headers.get(name.as_str()).and_then(|v| v.to_str().ok()))
-            .map(str::trim)
-            .find(|v| !v.is_empty() && !v.contains(',') && v.parse::<std::net::IpAddr>().is_ok())
-            .map(str::to_owned)
-            .unwrap_or_default()
     }
 
     /// Sets the session cookie (and `dont_remember` when not remembered).

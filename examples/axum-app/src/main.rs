@@ -19,6 +19,8 @@ async fn main() -> Result<(), axum_app_example::Error> {
         std::io::stdout(),
         "listening on {base} (auth API under {base}/api/auth, GET {base}/me)"
     )?;
+    // The peer address identifies clients to the rate limiter when no trusted header does.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).await?;
     Ok(())
 }

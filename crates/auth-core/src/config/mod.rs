@@ -140,10 +140,15 @@ pub struct RateLimit {
     pub storage: Spanned<RateLimitStorage>,
     /// Window in seconds.
     #[serde(default = "default_window")]
-    pub window: u32,
+    pub window: Spanned<u32>,
     /// Requests allowed per window.
     #[serde(default = "default_max")]
-    pub max: u32,
+    pub max: Spanned<u32>,
+    /// Rules per path (relative to the base path), exact (`"/get-session"`) or a glob
+    /// (`"/sign-in/*"`, `"/admin/**"`); the first that matches a path wins over the default and
+    /// the built-in rules.
+    #[serde(default)]
+    pub rules: OrderedMap<Spanned<String>, Spanned<RateLimitRule>>,
 }
 
 impl Default for RateLimit {
@@ -153,7 +158,61 @@ impl Default for RateLimit {
             storage: spanned_default(),
             window: default_window(),
             max: default_max(),
+            rules: OrderedMap::default(),
         }
+    }
+}
+
+/// One `[rate-limit.rules]` entry: `{ window = 60, max = 5 }`, or `false` to exempt the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitRule {
+    /// `max` requests per `window` seconds.
+    Limit { window: u32, max: u32 },
+    /// Not rate limited.
+    Exempt,
+}
+
+impl<'de> Deserialize<'de> for RateLimitRule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Limit {
+            window: u32,
+            max: u32,
+        }
+
+        struct RuleVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for RuleVisitor {
+            type Value = RateLimitRule;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "`{ window = <seconds>, max = <requests> }`, or `false` to exempt the path",
+                )
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<RateLimitRule, E> {
+                if value {
+                    Err(E::invalid_value(serde::de::Unexpected::Bool(true), &self))
+                } else {
+                    Ok(RateLimitRule::Exempt)
+                }
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RateLimitRule, A::Error> {
+                let limit = Limit::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RateLimitRule::Limit {
+                    window: limit.window,
+                    max: limit.max,
+                })
+            }
+        }
+
+        deserializer.deserialize_any(RuleVisitor)
     }
 }
 
@@ -166,12 +225,12 @@ fn yes() -> bool {
     true
 }
 
-fn default_window() -> u32 {
-    10
+fn default_window() -> Spanned<u32> {
+    Spanned::new(0..0, 10)
 }
 
-fn default_max() -> u32 {
-    100
+fn default_max() -> Spanned<u32> {
+    Spanned::new(0..0, 100)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

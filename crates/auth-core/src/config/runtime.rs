@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Config, ConfigError, closest};
+use super::{Config, ConfigError, RateLimitRule, closest};
 
 /// `[session]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -483,8 +483,42 @@ impl Config {
                 ));
             }
         }
-        Ok(())
+        check_rate_limit(self)
     }
+}
+
+/// `[rate-limit]`: windows and maxima of at least one, rule paths starting with `/`.
+fn check_rate_limit(config: &Config) -> Result<(), ConfigError> {
+    let limits = &config.rate_limit;
+    for (value, key) in [(&limits.window, "window"), (&limits.max, "max")] {
+        if *value.get_ref() == 0 {
+            return Err(config.error_at(
+                value.span(),
+                format!("[rate-limit] {key} must be at least 1"),
+                "better-auth's defaults are window = 10 (seconds) and max = 100; set enabled = false to turn rate limiting off",
+            ));
+        }
+    }
+    for (path, rule) in limits.rules.iter() {
+        let p = path.get_ref();
+        if !p.starts_with('/') || p.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(config.error_at(
+                path.span(),
+                format!("rate-limit rule `{p}` is not a path"),
+                "paths are relative to the base path and start with `/`: \"/sign-in/email\", \"/sign-in/*\", \"/admin/**\"",
+            ));
+        }
+        if let RateLimitRule::Limit { window, max } = rule.get_ref()
+            && (*window == 0 || *max == 0)
+        {
+            return Err(config.error_at(
+                rule.span(),
+                format!("rate-limit rule `{p}` needs window and max of at least 1"),
+                "write `false` to exempt the path from rate limiting",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `http(s)://host[:port]` (a base URL may carry a path).

@@ -3,6 +3,7 @@
 //! takes an `http::Request` with its body collected; [`AuthService`] is a `tower::Service` over
 //! any body; [`Auth::router`] mounts it in axum.
 
+mod client_ip;
 mod error;
 mod origin;
 mod reply;
@@ -14,13 +15,14 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 
 pub use error::{ApiError, message_of};
-pub(crate) use origin::{CALLBACK_KEYS, check_callback};
+pub(crate) use origin::{CALLBACK_KEYS, check_callback, glob};
 pub use origin::{TrustedOrigins, origin_of};
 pub use reply::{Reply, ReplyBody, status_true};
 pub use request::{Body, Ctx, MAX_BODY_BYTES, Query};
 pub use service::AuthService;
 
 use crate::Auth;
+use crate::rate_limit::Decision;
 use crate::routes;
 use crate::wire::cookie::{RequestCookies, SetCookie};
 
@@ -79,6 +81,14 @@ impl Auth {
         let Some(relative) = path.strip_prefix(self.base_path()) else {
             return empty(StatusCode::NOT_FOUND);
         };
+        let ip = client_ip::client_ip(
+            &self.inner.config.advanced,
+            &parts.headers,
+            &parts.extensions,
+        );
+        if let Some(refused) = self.rate_limit(ip.as_deref(), relative).await {
+            return refused;
+        }
         let method = match parts.method {
             http::Method::GET => RouteMethod::Get,
             http::Method::POST => RouteMethod::Post,
@@ -126,6 +136,7 @@ impl Auth {
             query: Query::parse(parts.uri.query()),
             headers: parts.headers,
             cookies: RequestCookies::parse(&cookies),
+            client_ip: ip,
             body: Body::default(),
             set_cookies: Vec::new(),
         };
@@ -134,6 +145,42 @@ impl Auth {
             Ok(reply) => self.reply_response(reply, &ctx.set_cookies, no_store),
             Err(error) => self.error_response(&error, &ctx.set_cookies, no_store),
         }
+    }
+
+    /// better-auth's `onRequest` rate limit: `Some` answer when the request is refused (429 with
+    /// `X-Retry-After`), or the counter's storage failed (503: fail closed, never a 500).
+    async fn rate_limit(&self, ip: Option<&str>, relative: &str) -> Option<Response<Bytes>> {
+        let limiter = self.inner.rate_limiter.as_ref()?;
+        if ip.is_none() && self.inner.config.advanced.disable_ip_tracking {
+            return None;
+        }
+        let retry_after = match limiter
+            .check(
+                &self.inner.store,
+                self.inner.secondary.as_ref(),
+                ip,
+                relative,
+            )
+            .await
+        {
+            Ok(Decision::Allowed) => return None,
+            Ok(Decision::Rejected { retry_after }) => retry_after,
+            Err(error) => {
+                tracing::error!(%error, "rate-limit storage");
+                let error = ApiError::unavailable("the rate limiter's storage");
+                return Some(self.error_response(&error, &[], false));
+            }
+        };
+        let error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            "Too many requests. Please try again later.",
+        );
+        let mut response = self.error_response(&error, &[], false);
+        response
+            .headers_mut()
+            .insert("x-retry-after", HeaderValue::from(retry_after));
+        Some(response)
     }
 
     async fn run(

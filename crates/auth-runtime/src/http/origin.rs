@@ -37,7 +37,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 }
 
 /// A glob where `*` matches any run of characters (dots included) and `?` one character.
-fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0, 0);

@@ -24,6 +24,8 @@ pub struct Ctx {
     pub query: Query,
     pub headers: HeaderMap,
     pub cookies: RequestCookies,
+    /// The client's address (`[advanced] ip-address-headers`, else the TCP peer), normalized.
+    pub client_ip: Option<String>,
     pub body: Body,
     /// Cookies to set on the answer, success or error.
     pub set_cookies: Vec<crate::wire::cookie::SetCookie>,

@@ -380,7 +380,7 @@ impl Store {
             .map_err(StoreError::Rejected)?;
         let key = table.columns.iter().find(|c| c.primary_key);
         let Some(key) = key.filter(|_| self.hooks.wants_updated_rows(model)) else {
-            return self.update_rows(table, conditions, row).await;
+            return self.update_with(model, conditions, None, row).await;
         };
         let ids: Vec<Value> = self
             .find_many(model, conditions, None, None, None)
@@ -388,7 +388,7 @@ impl Store {
             .into_iter()
             .filter_map(|mut r| r.remove(&key.field))
             .collect();
-        let affected = self.update_rows(table, conditions, row).await?;
+        let affected = self.update_with(model, conditions, None, row).await?;
         let updated = self
             .find_many(
                 model,
@@ -404,12 +404,42 @@ impl Store {
         Ok(affected)
     }
 
-    async fn update_rows(
+    /// [`Store::update`] that also adds one to the number field `field`, in the same statement:
+    /// a conditional counter (`count < max`) that stays exact however many requests, on however
+    /// many servers, increment it at once. Returns how many rows matched.
+    pub async fn increment(
         &self,
-        table: &TablePlan,
+        model: &str,
         conditions: &[Where],
+        field: &str,
+        row: Row,
+    ) -> Result<u64, StoreError> {
+        self.update_with(model, conditions, Some(field), row).await
+    }
+
+    async fn update_with(
+        &self,
+        model: &str,
+        conditions: &[Where],
+        increment: Option<&str>,
         mut row: Row,
     ) -> Result<u64, StoreError> {
+        let table = self.table(model)?;
+        let increment = match increment {
+            Some(field) => {
+                let (index, column) = table.column(field)?;
+                if column.storage.ty != auth_core::schema::FieldType::Number {
+                    return Err(StoreError::Type {
+                        model: table.model.clone(),
+                        field: field.to_owned(),
+                        expected: "a number field to increment",
+                        got: "another type",
+                    });
+                }
+                Some(index)
+            }
+            None => None,
+        };
         reject_unknown(table, &row)?;
         let now = Timestamp::now();
         let mut values = Vec::with_capacity(row.len() + 1);
@@ -420,10 +450,10 @@ impl Store {
                 values.push((i, Value::Date(now)));
             }
         }
-        if values.is_empty() {
+        if values.is_empty() && increment.is_none() {
             return Ok(0);
         }
-        let statement = plan::update(self.inner.dialect, table, &values, conditions)?;
+        let statement = plan::update(self.inner.dialect, table, increment, &values, conditions)?;
         Ok(self.write(table, &statement, false).await?.affected)
     }
 

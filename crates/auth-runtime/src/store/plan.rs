@@ -351,17 +351,26 @@ pub(crate) fn insert(
     Ok(b.finish())
 }
 
-/// `update t set … where …`.
+/// `update t set [c = c + 1, ]… where …`: `increment` is the index of a column to add one to,
+/// in the same statement (atomic on every engine).
 pub(crate) fn update(
     dialect: Dialect,
     table: &TablePlan,
+    increment: Option<usize>,
     values: &[(usize, Value)],
     conditions: &[Where],
 ) -> Result<Statement, StoreError> {
     let mut b = Builder::new(dialect);
     b.push("update ").push(&table.quoted).push(" set ");
+    let incremented = increment.and_then(|index| table.columns.get(index));
+    if let Some(column) = incremented {
+        b.push(&column.quoted)
+            .push(" = ")
+            .push(&column.quoted)
+            .push(" + 1");
+    }
     for (i, (index, value)) in values.iter().enumerate() {
-        if i > 0 {
+        if i > 0 || incremented.is_some() {
             b.push(", ");
         }
         if let Some(column) = table.columns.get(*index) {
