@@ -58,10 +58,8 @@ pub enum AuthError {
     Mailer(#[from] MailError),
     #[error("social provider: {0}")]
     Provider(#[from] OAuthError),
-    #[error(
-        "this server keeps sessions and verification values in the database only: set `store-in-database = true` under [session] and [verification] (serving them from [secondary-storage] is not implemented yet)"
-    )]
-    SecondaryStorage,
+    #[error("[secondary-storage]: {0}")]
+    SecondaryStorage(#[from] crate::secondary::StorageError),
 }
 
 /// The social providers of `config` whose client id and secret are in the environment; the
@@ -135,6 +133,9 @@ pub struct Auth {
 pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) schema: Schema,
+    /// The schema with `session` and `verification` even when they are kept outside the
+    /// database: the fields of every model the API reads and writes.
+    pub(crate) models: Schema,
     pub(crate) store: Store,
     pub(crate) secret: Secret,
     pub(crate) hasher: PasswordHasher,
@@ -177,9 +178,21 @@ impl Auth {
         options: AuthOptions,
     ) -> Result<Self, AuthError> {
         let schema = Schema::build(&config)?;
-        if !config.session_in_database() || !config.verification_in_database() {
-            return Err(AuthError::SecondaryStorage);
-        }
+        let models = if config.session_in_database() && config.verification_in_database() {
+            schema.clone()
+        } else {
+            // Sessions or verification values kept outside the database still have better-auth's
+            // fields: the schema as if they were in it describes them.
+            let mut all = config.clone();
+            all.session.store_in_database = true;
+            all.verification.store_in_database = true;
+            Schema::build(&all)?
+        };
+        let secondary = match (options.secondary_storage, &config.secondary_storage) {
+            (Some(storage), _) => Some(storage),
+            (None, Some(storage)) => Some(crate::secondary::from_config(storage.get_ref())?),
+            (None, None) => None,
+        };
         if config.rate_limit.enabled {
             tracing::warn!("[rate-limit] is not enforced by this version of the server yet");
         }
@@ -230,7 +243,8 @@ impl Auth {
                 api_url,
                 endpoints,
                 mailer,
-                secondary: options.secondary_storage,
+                secondary,
+                models,
                 config,
             }),
         })

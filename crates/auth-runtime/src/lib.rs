@@ -14,7 +14,9 @@ pub mod oauth;
 mod routes;
 pub mod secondary;
 mod session;
+mod sessions;
 pub mod store;
+mod verification;
 pub mod wire;
 
 pub use auth::{Auth, AuthError, AuthOptions, EnvLookup, callback_url};

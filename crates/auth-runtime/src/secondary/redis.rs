@@ -1,0 +1,126 @@
+//! [`RedisStorage`]: the secondary storage on Redis, as better-auth's `redisStorage` keeps it
+//! (plain keys, JSON text values, TTLs in seconds).
+
+use std::future::Future;
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::OnceCell;
+
+use super::{SecondaryStorage, StorageError, StorageFuture};
+
+/// How long one connection attempt, and one command, may take before the request gets a 503.
+const TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `INCR`, and the time to live only when the counter is new: one atomic round trip.
+const INCREMENT: &str = "local n = redis.call('INCR', KEYS[1]) \
+     if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
+     return n";
+
+/// A [`SecondaryStorage`] on Redis. The connection is opened on first use and re-opened after
+/// Redis restarts; every command answers (or fails with a [`StorageError`]) within about a
+/// second, so a stopped Redis never hangs a request.
+pub struct RedisStorage {
+    client: redis::Client,
+    manager: OnceCell<ConnectionManager>,
+    increment: redis::Script,
+}
+
+impl std::fmt::Debug for RedisStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStorage")
+            .field("server", &self.client.get_connection_info().addr())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStorage {
+    /// A storage for `url` (`redis://[user:password@]host:port[/db]`, `rediss://…`,
+    /// `redis+unix:///path`). Does not connect yet.
+    pub fn new(url: &str) -> Result<Self, StorageError> {
+        let client =
+            redis::Client::open(url).map_err(|e| StorageError(format!("bad Redis URL: {e}")))?;
+        Ok(Self {
+            client,
+            manager: OnceCell::new(),
+            increment: redis::Script::new(INCREMENT),
+        })
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, StorageError> {
+        self.manager
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(TIMEOUT))
+                    .set_response_timeout(Some(TIMEOUT))
+                    .set_number_of_retries(0);
+                ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+                    .map_err(|e| StorageError(format!("Redis: {e}")))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Runs one command on the shared connection, bounded by [`TIMEOUT`] (twice: a reconnect
+    /// and the command).
+    fn run<'a, T, F, Fut>(&'a self, command: F) -> StorageFuture<'a, T>
+    where
+        T: Send + 'a,
+        F: FnOnce(ConnectionManager) -> Fut + Send + 'a,
+        Fut: Future<Output = redis::RedisResult<T>> + Send + 'a,
+    {
+        Box::pin(async move {
+            let connection = self.connection().await?;
+            match tokio::time::timeout(TIMEOUT * 2, command(connection)).await {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(error)) => Err(StorageError(format!("Redis: {error}"))),
+                Err(_) => Err(StorageError("Redis did not answer in time".to_owned())),
+            }
+        })
+    }
+}
+
+/// Whole seconds for `SET … EX` (at least one: Redis refuses 0).
+fn seconds(ttl: Duration) -> u64 {
+    ttl.as_secs().max(1)
+}
+
+impl SecondaryStorage for RedisStorage {
+    fn get<'a>(&'a self, key: &'a str) -> StorageFuture<'a, Option<String>> {
+        self.run(move |mut c| async move { c.get(key).await })
+    }
+
+    fn set<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        ttl: Option<Duration>,
+    ) -> StorageFuture<'a, ()> {
+        self.run(move |mut c| async move {
+            match ttl {
+                Some(ttl) => c.set_ex(key, value, seconds(ttl)).await,
+                None => c.set(key, value).await,
+            }
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> StorageFuture<'a, ()> {
+        self.run(move |mut c| async move { c.del(key).await })
+    }
+
+    fn get_and_delete<'a>(&'a self, key: &'a str) -> StorageFuture<'a, Option<String>> {
+        self.run(move |mut c| async move { c.get_del(key).await })
+    }
+
+    fn increment<'a>(&'a self, key: &'a str, ttl: Duration) -> StorageFuture<'a, u64> {
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.run(move |mut c| async move {
+            self.increment
+                .key(key)
+                .arg(millis)
+                .invoke_async(&mut c)
+                .await
+        })
+    }
+}
