@@ -62,23 +62,37 @@ impl RedisStorage {
             .cloned()
     }
 
-    /// Runs one command on the shared connection, bounded by [`TIMEOUT`] (twice: a reconnect
-    /// and the command).
+    /// Runs one command on the shared connection, once more after a connection error (the
+    /// first attempt after Redis came back may meet the failed connection, and starts the new
+    /// one), all within `2 × TIMEOUT`.
     fn run<'a, T, F, Fut>(&'a self, command: F) -> StorageFuture<'a, T>
     where
         T: Send + 'a,
-        F: FnOnce(ConnectionManager) -> Fut + Send + 'a,
+        F: Fn(ConnectionManager) -> Fut + Send + Sync + 'a,
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'a,
     {
         Box::pin(async move {
-            let connection = self.connection().await?;
-            match tokio::time::timeout(TIMEOUT * 2, command(connection)).await {
-                Ok(Ok(value)) => Ok(value),
-                Ok(Err(error)) => Err(StorageError(format!("Redis: {error}"))),
-                Err(_) => Err(StorageError("Redis did not answer in time".to_owned())),
-            }
+            let attempts = async {
+                let connection = self.connection().await?;
+                match command(connection.clone()).await {
+                    Err(error) if lost(&error) => command(connection).await,
+                    other => other,
+                }
+                .map_err(|error| StorageError(format!("Redis: {error}")))
+            };
+            tokio::time::timeout(TIMEOUT * 2, attempts)
+                .await
+                .unwrap_or_else(|_| Err(StorageError("Redis did not answer in time".to_owned())))
         })
     }
+}
+
+/// The connection failed (rather than the command).
+fn lost(error: &redis::RedisError) -> bool {
+    error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_unrecoverable_error()
 }
 
 /// Whole seconds for `SET … EX` (at least one: Redis refuses 0).
