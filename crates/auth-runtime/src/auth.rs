@@ -58,7 +58,7 @@ pub enum AuthError {
     Mailer(#[from] MailError),
     #[error("social provider: {0}")]
     Provider(#[from] OAuthError),
-    #[error("[secondary-storage]: {0}")]
+    #[error(transparent)]
     SecondaryStorage(#[from] crate::secondary::StorageError),
 }
 

@@ -138,3 +138,103 @@ impl SecondaryStorage for RedisStorage {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// The shared Redis of the test services, keys under a prefix of this run; `None` (SKIPPED)
+    /// without one, which fails under CI.
+    #[expect(clippy::print_stderr, reason = "a skipped test says so")]
+    async fn shared() -> Option<(RedisStorage, String)> {
+        let storage = RedisStorage::new("redis://127.0.0.1:6379").unwrap_or_else(|e| panic!("{e}"));
+        if let Err(error) = storage.get("probe").await {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(
+                !ci,
+                "Redis on 127.0.0.1:6379 is required under CI=true: {error}"
+            );
+            eprintln!("SKIPPED: no Redis: {error}");
+            return None;
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Some((
+            storage,
+            format!("auth-runtime-test-{}-{nanos}:", std::process::id()),
+        ))
+    }
+
+    #[tokio::test]
+    async fn values_expire_and_are_taken_once() -> Result<(), StorageError> {
+        let Some((redis, prefix)) = shared().await else {
+            return Ok(());
+        };
+        let (a, b) = (format!("{prefix}a"), format!("{prefix}b"));
+        redis
+            .set(&a, "{\"x\":1}", Some(Duration::from_secs(60)))
+            .await?;
+        redis.set(&b, "2", Some(Duration::from_millis(1))).await?;
+        assert_eq!(redis.get(&a).await?.as_deref(), Some("{\"x\":1}"));
+        // A sub-second TTL is one second (Redis refuses 0).
+        assert_eq!(redis.get(&b).await?.as_deref(), Some("2"));
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(redis.get(&b).await?, None);
+        assert_eq!(
+            redis.get_and_delete(&a).await?.as_deref(),
+            Some("{\"x\":1}")
+        );
+        assert_eq!(redis.get_and_delete(&a).await?, None);
+        redis.set(&a, "3", None).await?;
+        redis.delete(&a).await?;
+        assert_eq!(redis.get(&a).await?, None);
+        Ok(())
+    }
+
+    /// Concurrent increments each get a distinct count; the counter expires after its TTL,
+    /// which later increments do not push back.
+    #[tokio::test]
+    async fn increments_are_atomic_and_expire() -> Result<(), StorageError> {
+        let Some((redis, prefix)) = shared().await else {
+            return Ok(());
+        };
+        let redis = Arc::new(redis);
+        let key = format!("{prefix}n");
+        let ttl = Duration::from_millis(1500);
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (redis, key) = (redis.clone(), key.clone());
+                tokio::spawn(async move { redis.increment(&key, ttl).await })
+            })
+            .collect();
+        let mut counts = Vec::new();
+        for task in tasks {
+            counts.push(task.await.map_err(|e| StorageError(e.to_string()))??);
+        }
+        counts.sort_unstable();
+        assert_eq!(counts, (1..=20).collect::<Vec<u64>>());
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        assert_eq!(redis.increment(&key, ttl).await?, 21);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(redis.increment(&key, ttl).await?, 1);
+        redis.delete(&key).await
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_an_error_not_a_hang() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let redis = RedisStorage::new(&format!("redis://127.0.0.1:{port}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let error = tokio::time::timeout(Duration::from_secs(30), redis.get("k"))
+            .await
+            .unwrap_or_else(|_| panic!("hung"));
+        assert!(error.is_err(), "{error:?}");
+        assert!(RedisStorage::new("http://127.0.0.1:6379").is_err());
+    }
+}
