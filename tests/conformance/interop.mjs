@@ -2,7 +2,9 @@
 // reference-server.mjs and our Rust server): users, passwords and session cookies made by one are
 // accepted by the other. Plain HTTP (fetch), as a browser app on a trusted origin would send it.
 //
-// Usage: node interop.mjs --better-auth http://127.0.0.1:P1 --ours http://127.0.0.1:P2
+// Usage: node interop.mjs --better-auth http://127.0.0.1:P1 --ours http://127.0.0.1:P2 [--outbox FILE]
+// With --outbox (the mail file both servers append to), a password-reset token sent by one is
+// consumed by the other.
 // Output: one JSON line per check {"name","ok","detail"}, then a summary line
 // {"summary":true,"checks","passed","failed","failures"}; exit code 1 if a check failed, 2 on a
 // usage error.
@@ -11,7 +13,9 @@ const arg = (name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
+import fs from "node:fs";
 const servers = { "better-auth": arg("--better-auth"), ours: arg("--ours") };
+const OUTBOX = arg("--outbox");
 if (!servers["better-auth"] || !servers.ours) {
   console.error("usage: node interop.mjs --better-auth URL --ours URL");
   process.exit(2);
@@ -85,6 +89,20 @@ async function sessionUser(server, session) {
   return r.json.user.id;
 }
 
+async function resetToken(address) {
+  for (let i = 0; i < 50; i++) {
+    const lines = fs.existsSync(OUTBOX) ? fs.readFileSync(OUTBOX, "utf8").trim().split("\n") : [];
+    const mail = lines
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .reverse()
+      .find((m) => m.kind === "reset-password" && m.to === address);
+    if (mail) return mail.token;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no reset-password mail to ${address} in ${OUTBOX}`);
+}
+
 const other = { "better-auth": "ours", ours: "better-auth" };
 for (const from of ["better-auth", "ours"]) {
   const to = other[from];
@@ -123,6 +141,29 @@ for (const from of ["better-auth", "ours"]) {
     // And back on the server that changed it.
     await signIn(from, address, newPassword);
   });
+  await check(`${from}.sign-out.rejected-by-${to}`, async () => {
+    const current = await signIn(from, address, "interop-password-2");
+    expect((await sessionUser(to, current.session)) === current.id, `get-session on ${to} before sign-out`);
+    const out = await call(from, "POST", "/sign-out", { body: {}, cookie: current.session });
+    expect(out.status === 200, `sign-out on ${from}: ${show(out)}`);
+    for (const server of [to, from]) {
+      const r = await call(server, "GET", "/get-session", { cookie: current.session });
+      expect(r.status === 200 && r.json === null, `get-session on ${server} after sign-out on ${from}: ${show(r)}`);
+    }
+  });
+  if (OUTBOX) {
+    await check(`${from}.reset-token.consumed-by-${to}`, async () => {
+      const r = await call(from, "POST", "/request-password-reset", { body: { email: address, redirectTo: "/reset" } });
+      expect(r.status === 200, `request-password-reset on ${from}: ${show(r)}`);
+      const token = await resetToken(address);
+      const reset = await call(to, "POST", "/reset-password", { body: { newPassword: "interop-password-3", token } });
+      expect(reset.status === 200, `reset-password on ${to}: ${show(reset)}`);
+      const again = await call(from, "POST", "/reset-password", { body: { newPassword: "interop-password-4", token } });
+      expect(again.status === 400, `the token is single-use: ${show(again)}`);
+      await signIn(from, address, "interop-password-3");
+      // Back to the password the next direction's checks do not depend on.
+    });
+  }
 }
 
 const failed = results.filter((r) => !r.ok);

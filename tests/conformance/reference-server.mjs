@@ -9,6 +9,9 @@
 //   OUTBOX              file to append one JSON line per mail (default: no file, stderr only)
 //   MIGRATE=1           create/upgrade the schema with better-auth's own getMigrations first
 //   QUIET=1             no request log on stderr
+//   REDIS_URL           keep sessions and verification values in this Redis (better-auth's
+//                       `secondaryStorage`, on the `redis` npm client)
+//   STORE_IN_DATABASE=1 with REDIS_URL: keep them in the database too
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -20,6 +23,7 @@ import { betterAuth } from "better-auth";
 import { toNodeHandler } from "better-auth/node";
 // 1.7.25 exports getMigrations from "better-auth/db/migration" (not from "better-auth/db").
 import { getMigrations } from "better-auth/db/migration";
+import { createClient } from "redis";
 
 const log = (...args) => console.error("[reference-server]", ...args);
 const fail = (message) => {
@@ -35,6 +39,8 @@ const DB_FILE = path.resolve(process.env.DB_FILE || "reference.sqlite");
 const OUTBOX = process.env.OUTBOX ? path.resolve(process.env.OUTBOX) : null;
 const MIGRATE = process.env.MIGRATE === "1";
 const QUIET = process.env.QUIET === "1";
+const REDIS_URL = process.env.REDIS_URL || null;
+const STORE_IN_DATABASE = process.env.STORE_IN_DATABASE === "1";
 
 // One line per mail, the same shape the Rust dev mailer writes:
 // {"kind","to","subject","url","token","at"}. appendFileSync writes the whole line at once, so
@@ -107,6 +113,21 @@ const options = {
   advanced: { disableOriginCheck: false, disableCSRFCheck: false },
 };
 
+let redis = null;
+if (REDIS_URL) {
+  redis = createClient({ url: REDIS_URL });
+  redis.on("error", (err) => log("redis", err.message));
+  await redis.connect().catch((err) => fail(`cannot connect to ${REDIS_URL}: ${err.message}`));
+  options.secondaryStorage = {
+    get: (key) => redis.get(key),
+    set: (key, value, ttl) => (ttl ? redis.set(key, value, { EX: ttl }) : redis.set(key, value)),
+    delete: (key) => redis.del(key),
+    getAndDelete: (key) => redis.getDel(key),
+  };
+  options.session = { storeSessionInDatabase: STORE_IN_DATABASE };
+  options.verification = { storeInDatabase: STORE_IN_DATABASE };
+}
+
 if (MIGRATE) {
   const { toBeCreated, toBeAdded, runMigrations } = await getMigrations(options);
   await runMigrations();
@@ -122,6 +143,7 @@ const shutdown = () => {
   closing = true;
   server.close(() => {
     db.close();
+    redis?.destroy();
     process.exit(0);
   });
   server.closeAllConnections?.();

@@ -173,8 +173,16 @@ impl Running {
     }
 
     /// `reference-server.mjs` (real better-auth), ready at `{"url":…}`.
-    fn better_auth(db_file: &Path, outbox: &Path, migrate: bool, scratch: &Path) -> Self {
+    /// `env`: more of its environment (`REDIS_URL`, `STORE_IN_DATABASE`).
+    fn better_auth(
+        db_file: &Path,
+        outbox: &Path,
+        migrate: bool,
+        scratch: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut command = Command::new("node");
+        command.envs(env.iter().copied());
         command
             .arg(harness().join("reference-server.mjs"))
             .current_dir(harness())
@@ -467,14 +475,387 @@ fn interop_with_better_auth() {
     let file = project.path().join("shared.sqlite");
     let outbox = project.outbox();
     // better-auth creates the schema, then serves.
-    let reference = Running::better_auth(&file, &outbox, true, project.path());
+    let reference = Running::better_auth(&file, &outbox, true, project.path(), &[]);
+    interop(&project, &file, &reference);
+}
+
+/// interop.mjs between `reference` and our server on the same SQLite `file`: sign-up and
+/// sign-in on either, sessions, sign-out and password-reset tokens crossing both ways.
+fn interop(project: &Project, file: &Path, reference: &Running) {
     let url = format!("sqlite:{}", file.display());
     let ours = project.serve_url(&url);
+    let outbox = project.outbox().display().to_string();
     run_node(
         "interop.mjs",
-        &["--better-auth", &reference.origin, "--ours", &ours.origin],
-        &[&reference, &ours],
-        8,
+        &[
+            "--better-auth",
+            &reference.origin,
+            "--ours",
+            &ours.origin,
+            "--outbox",
+            &outbox,
+        ],
+        &[reference, &ours],
+        12,
         project.path(),
     );
+}
+
+/// better-auth (with a `secondaryStorage` on the `redis` npm client) and our server sharing one
+/// SQLite file, one secret and one Redis, sessions and verification values in Redis only, then
+/// in Redis and the database: everything crosses, as on the database alone.
+#[test]
+fn interop_with_better_auth_on_redis() {
+    if !node_ready() {
+        return;
+    }
+    let Some(redis) = RedisChild::start() else {
+        return;
+    };
+    for in_database in [false, true] {
+        let project = Project::new(&redis_config(&redis, in_database));
+        let file = project.path().join("shared.sqlite");
+        let env = [
+            ("REDIS_URL", redis.url()),
+            (
+                "STORE_IN_DATABASE",
+                if in_database { "1" } else { "0" }.to_owned(),
+            ),
+        ];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reference = Running::better_auth(&file, &project.outbox(), true, project.path(), &env);
+        interop(&project, &file, &reference);
+        let tables = sqlite_tables(&file);
+        assert_eq!(
+            tables.iter().any(|t| t == "session"),
+            in_database,
+            "{tables:?}"
+        );
+    }
+}
+
+/// A `redis-server` of this test alone, on its own port (nothing shared with other tests is
+/// flushed or stopped); killed on drop.
+#[derive(Debug)]
+struct RedisChild {
+    child: Child,
+    port: u16,
+}
+
+impl RedisChild {
+    /// Starts on a free port; `None` (SKIPPED) without `redis-server`, which fails under CI.
+    #[expect(clippy::print_stderr, reason = "a skipped test says so")]
+    fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("free port: {e}"));
+        match Self::on(port) {
+            Ok(redis) => Some(redis),
+            Err(error) => {
+                assert!(!ci(), "redis-server is required under CI=true: {error}");
+                eprintln!("SKIPPED: {error}");
+                None
+            }
+        }
+    }
+
+    /// Starts on `port` (again, after [`RedisChild::stop`]) and waits until it accepts.
+    fn on(port: u16) -> Result<Self, String> {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run redis-server: {e}"))?;
+        let redis = Self { child, port };
+        for _ in 0..100 {
+            if redis.cli(&["ping"]).is_ok_and(|out| out.trim() == "PONG") {
+                return Ok(redis);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("redis-server on port {port} did not start"))
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `redis-cli -p PORT args…`, its stdout.
+    fn cli(&self, args: &[&str]) -> Result<String, String> {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run redis-cli: {e}"))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+
+    /// Keys matching `pattern`.
+    fn keys(&self, pattern: &str) -> Vec<String> {
+        self.cli(&["--scan", "--pattern", pattern])
+            .unwrap_or_else(|e| panic!("redis-cli: {e}"))
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Kills the server (SIGKILL: no goodbye to its clients).
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisChild {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn redis_config(redis: &RedisChild, in_database: bool) -> String {
+    let mut extra = format!(
+        "\n[secondary-storage]\nkind = \"redis\"\nurl = \"{}\"\n",
+        redis.url()
+    );
+    if in_database {
+        extra.push_str(
+            "\n[session]\nstore-in-database = true\n\n[verification]\nstore-in-database = true\n",
+        );
+    }
+    extra
+}
+
+/// The tables of an embedded SQLite database.
+fn sqlite_tables(file: &Path) -> Vec<String> {
+    let connection =
+        rusqlite::Connection::open(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let mut statement = connection
+        .prepare("select name from sqlite_master where type = 'table' order by name")
+        .unwrap_or_else(|e| panic!("{e}"));
+    statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Sessions and verification values in Redis only: the whole suite passes, the database has no
+/// `session` or `verification` table, and Redis holds better-auth's keys.
+#[test]
+fn official_client_redis_sessions() {
+    if !node_ready() {
+        return;
+    }
+    let Some(redis) = RedisChild::start() else {
+        return;
+    };
+    let project = Project::new(&redis_config(&redis, false));
+    let server = project.serve_embedded();
+    conformance(&project, &server);
+    drop(server);
+    let tables = sqlite_tables(&project.path().join("data/auth.db"));
+    assert!(
+        tables.iter().any(|t| t == "user")
+            && !tables.iter().any(|t| t == "session" || t == "verification"),
+        "{tables:?}"
+    );
+    // Without the tables, the suite's reset, deletion and change-email tokens went through
+    // Redis too (all consumed by now).
+    assert!(!redis.keys("active-sessions-*").is_empty());
+}
+
+/// Redis and the database both (`store-in-database = true`): the suite passes and both hold
+/// the sessions.
+#[test]
+fn official_client_redis_and_database() {
+    if !node_ready() {
+        return;
+    }
+    let Some(redis) = RedisChild::start() else {
+        return;
+    };
+    let project = Project::new(&redis_config(&redis, true));
+    let server = project.serve_embedded();
+    conformance(&project, &server);
+    drop(server);
+    let file = project.path().join("data/auth.db");
+    let connection =
+        rusqlite::Connection::open(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let sessions: i64 = connection
+        .query_row("select count(*) from session", [], |row| row.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(sessions > 0);
+    assert!(!redis.keys("active-sessions-*").is_empty());
+}
+
+/// The in-process storage (`kind = "memory"`) serves the whole suite.
+#[test]
+fn official_client_memory_sessions() {
+    if !node_ready() {
+        return;
+    }
+    let project = Project::new("\n[secondary-storage]\nkind = \"memory\"\n");
+    let server = project.serve_embedded();
+    conformance(&project, &server);
+}
+
+/// An HTTP/1.1 answer: status, lower-cased header lines, body.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: status {} body {:?}", self.status, self.body))
+    }
+
+    /// `name=value` of the session cookie this answer sets.
+    fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(name, _)| name == "set-cookie")
+            .find_map(|(_, value)| {
+                let pair = value.split(';').next()?.trim();
+                (pair.starts_with("better-auth.session_token=") && pair.len() > 30)
+                    .then(|| pair.to_owned())
+            })
+    }
+}
+
+/// One request on a fresh connection (`Connection: close`). A server that does not answer
+/// within `HANG` fails the test: it hung.
+fn request(origin: &str, method: &str, path: &str, cookie: Option<&str>, body: &str) -> Answer {
+    use std::io::{Read as _, Write as _};
+    const HANG: Duration = Duration::from_secs(20);
+    let address = origin.strip_prefix("http://").unwrap_or(origin);
+    let mut stream =
+        std::net::TcpStream::connect(address).unwrap_or_else(|e| panic!("connect {address}: {e}"));
+    stream
+        .set_read_timeout(Some(HANG))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut head = format!(
+        "{method} /api/auth{path} HTTP/1.1\r\nHost: {address}\r\nOrigin: {origin}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(cookie) = cookie {
+        head.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream
+        .write_all((head + body).as_bytes())
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("{method} {path}: no complete answer (hung?): {e}"));
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, mut body) = raw
+        .split_once("\r\n\r\n")
+        .map(|(h, b)| (h.to_owned(), b.to_owned()))
+        .unwrap_or_else(|| panic!("no HTTP answer: {raw:?}"));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {head:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"))
+    {
+        let mut decoded = String::new();
+        let mut rest = body.as_str();
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if size == 0 || tail.len() < size {
+                break;
+            }
+            decoded.push_str(&tail[..size]);
+            rest = tail[size..].trim_start_matches("\r\n");
+        }
+        body = decoded;
+    }
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Redis stopped under a running server: get-session and sign-in answer 503 `{code, message}`
+/// (no hang, no 500); once Redis is back on the same port, the same server process signs in
+/// again without a restart.
+#[test]
+fn redis_down_is_a_503_and_recovers() {
+    let Some(mut redis) = RedisChild::start() else {
+        return;
+    };
+    let project = Project::new(&redis_config(&redis, false));
+    let server = project.serve_embedded();
+    let origin = server.origin.clone();
+    let credentials = r#"{"email":"down@example.com","password":"password-1234","name":"Down"}"#;
+    let signed_up = request(&origin, "POST", "/sign-up/email", None, credentials);
+    assert_eq!(signed_up.status, 200, "{}", signed_up.body);
+    let cookie = signed_up
+        .session_cookie()
+        .unwrap_or_else(|| panic!("{signed_up:?}"));
+    let session = request(&origin, "GET", "/get-session", Some(&cookie), "");
+    assert_eq!(session.json()["user"]["email"], "down@example.com");
+
+    redis.stop();
+    let sign_in = r#"{"email":"down@example.com","password":"password-1234"}"#;
+    for (method, path, cookie, body) in [
+        ("GET", "/get-session", Some(cookie.as_str()), ""),
+        ("POST", "/sign-in/email", None, sign_in),
+    ] {
+        let answer = request(&origin, method, path, cookie, body);
+        assert_eq!(
+            answer.status,
+            503,
+            "{path}: {}\n{}",
+            answer.body,
+            server.log()
+        );
+        let json = answer.json();
+        assert_eq!(json["code"], "SERVICE_UNAVAILABLE", "{json}");
+        assert!(
+            json["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{json}"
+        );
+    }
+
+    let redis = RedisChild::on(redis.port).unwrap_or_else(|e| panic!("{e}"));
+    // The new Redis is empty: the old session is gone, a new sign-in works.
+    let session = request(&origin, "GET", "/get-session", Some(&cookie), "");
+    assert_eq!((session.status, session.body.as_str()), (200, "null"));
+    let signed_in = request(&origin, "POST", "/sign-in/email", None, sign_in);
+    assert_eq!(
+        signed_in.status,
+        200,
+        "{}\n{}",
+        signed_in.body,
+        server.log()
+    );
+    let cookie = signed_in
+        .session_cookie()
+        .unwrap_or_else(|| panic!("{signed_in:?}"));
+    let session = request(&origin, "GET", "/get-session", Some(&cookie), "");
+    assert_eq!(session.json()["user"]["email"], "down@example.com");
+    assert_eq!(redis.keys("active-sessions-*").len(), 1);
 }

@@ -63,10 +63,8 @@ pub enum AuthError {
     Mailer(#[from] MailError),
     #[error("social provider: {0}")]
     Provider(#[from] OAuthError),
-    #[error(
-        "this server keeps sessions and verification values in the database only: set `store-in-database = true` under [session] and [verification] (serving them from [secondary-storage] is not implemented yet)"
-    )]
-    SecondaryStorage,
+    #[error(transparent)]
+    SecondaryStorage(#[from] crate::secondary::StorageError),
     #[error(
         "[rate-limit] storage = \"secondary-storage\", but the server was given no secondary storage"
     )]
@@ -144,6 +142,9 @@ pub struct Auth {
 pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) schema: Schema,
+    /// The schema with `session` and `verification` even when they are kept outside the
+    /// database: the fields of every model the API reads and writes.
+    pub(crate) models: Schema,
     pub(crate) store: Store,
     pub(crate) secret: Secret,
     pub(crate) hasher: PasswordHasher,
@@ -188,12 +189,27 @@ impl Auth {
         options: AuthOptions,
     ) -> Result<Self, AuthError> {
         let schema = Schema::build(&config)?;
-        let store = store.with_hooks(options.hooks)?;
-        if !config.session_in_database() || !config.verification_in_database() {
-            return Err(AuthError::SecondaryStorage);
+        let models = if config.session_in_database() && config.verification_in_database() {
+            schema.clone()
+        } else {
+            // Sessions or verification values kept outside the database still have better-auth's
+            // fields: the schema as if they were in it describes them.
+            let mut all = config.clone();
+            all.session.store_in_database = true;
+            all.verification.store_in_database = true;
+            Schema::build(&all)?
+        };
+        // Hooks may name models kept outside the database (sessions in a secondary storage).
+        if let Some(unknown) = options.hooks.models().find(|m| models.model(m).is_none()) {
+            return Err(StoreError::UnknownModel(unknown.to_owned()).into());
         }
-        let rate_limiter =
-            RateLimiter::new(&config.rate_limit, options.secondary_storage.as_ref())?;
+        let store = store.with_hooks(options.hooks);
+        let secondary = match (options.secondary_storage, &config.secondary_storage) {
+            (Some(storage), _) => Some(storage),
+            (None, Some(storage)) => Some(crate::secondary::from_config(storage.get_ref())?),
+            (None, None) => None,
+        };
+        let rate_limiter = RateLimiter::new(&config.rate_limit, secondary.as_ref())?;
         if rate_limiter.is_some() && config.advanced.disable_ip_tracking {
             tracing::warn!(
                 "[advanced] disable-ip-tracking is set: without client addresses requests are not rate limited (as in better-auth)"
@@ -246,7 +262,8 @@ impl Auth {
                 api_url,
                 endpoints,
                 mailer,
-                secondary: options.secondary_storage,
+                secondary,
+                models,
                 rate_limiter,
                 config,
             }),

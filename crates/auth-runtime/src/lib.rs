@@ -16,7 +16,9 @@ mod rate_limit;
 mod routes;
 pub mod secondary;
 mod session;
+mod sessions;
 pub mod store;
+mod verification;
 pub mod wire;
 
 pub use auth::{Auth, AuthError, AuthOptions, EnvLookup, callback_url};

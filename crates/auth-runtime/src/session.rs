@@ -5,7 +5,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::Auth;
 use crate::http::{ApiError, Ctx};
-use crate::store::{Row, Timestamp, Value, Where};
+use crate::store::{Row, Timestamp, Value};
 use crate::wire::id;
 
 /// A valid session and its user.
@@ -83,17 +83,14 @@ impl Auth {
         let Some(token) = ctx.cookies.get_signed(&inner.session_cookie, &inner.secret) else {
             return Ok(None);
         };
-        let Some((mut session, user)) = inner.store.session_with_user(&token).await? else {
+        let Some((mut session, user)) = self.find_session(&token).await? else {
             self.expire_session_cookies(ctx);
             return Ok(None);
         };
         let now = Timestamp::now();
         let expires_at = date(&session, "expiresAt");
         if expires_at.is_none_or(|at| at.millis() <= now.millis()) {
-            inner
-                .store
-                .delete("session", &[Where::eq("token", token.as_str())])
-                .await?;
+            self.delete_session(&token).await?;
             self.expire_session_cookies(ctx);
             return Ok(None);
         }
@@ -114,15 +111,7 @@ impl Auth {
             let mut changes = Row::new();
             changes.insert("expiresAt".into(), Value::Date(now.plus_millis(expires_in)));
             changes.insert("updatedAt".into(), Value::Date(now));
-            let updated = inner
-                .store
-                .update(
-                    "session",
-                    &[Where::eq("token", token.as_str())],
-                    changes.clone(),
-                )
-                .await?;
-            if updated == 0 {
+            if !self.update_session(&token, changes.clone()).await? {
                 self.expire_session_cookies(ctx);
                 return Err(ApiError::new(
                     http::StatusCode::UNAUTHORIZED,
@@ -207,21 +196,7 @@ impl Auth {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         row.insert("userAgent".into(), Value::String(agent.to_owned()));
-        self.inner
-            .store
-            .insert("session", row)
-            .await
-            .map_err(|error| {
-                if let crate::store::StoreError::Rejected(refusal) = error {
-                    return refusal;
-                }
-                tracing::error!(%error, "session insert");
-                ApiError::new(
-                    http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "FAILED_TO_CREATE_SESSION",
-                    "Failed to create session",
-                )
-            })
+        self.create_session(row).await
     }
 
     /// Sets the session cookie (and `dont_remember` when not remembered).
@@ -262,7 +237,7 @@ impl Auth {
     /// (better-auth's key order), dates as ISO text.
     pub(crate) fn output(&self, model: &str, row: &Row) -> Json {
         let mut out = Map::new();
-        if let Some(table) = self.inner.schema.model(model) {
+        if let Some(table) = self.inner.models.model(model) {
             for column in table
                 .columns
                 .iter()

@@ -80,6 +80,20 @@ fn check_options(config: &Config) -> Result<(), ConfigError> {
             "add url = \"redis://127.0.0.1:6379\" to [secondary-storage]",
         ));
     }
+    if let Some(url) = config
+        .secondary_storage
+        .as_ref()
+        .and_then(|s| s.get_ref().url.as_ref())
+        && !["redis://", "rediss://", "redis+unix://", "unix://"]
+            .iter()
+            .any(|scheme| url.get_ref().starts_with(scheme))
+    {
+        return Err(config.error_at(
+            url.span(),
+            format!("`{}` is not a Redis URL", url.get_ref()),
+            "use redis://[user:password@]host:port[/db], rediss://… (TLS) or redis+unix:///path",
+        ));
+    }
     let storage = &config.rate_limit.storage;
     if *storage.get_ref() == RateLimitStorage::SecondaryStorage
         && config.secondary_storage.is_none()

@@ -142,3 +142,10 @@ impl From<crate::store::StoreError> for ApiError {
         Self::unavailable("the database")
     }
 }
+
+impl From<crate::secondary::StorageError> for ApiError {
+    fn from(error: crate::secondary::StorageError) -> Self {
+        tracing::error!(%error, "secondary storage");
+        Self::unavailable("the secondary storage")
+    }
+}

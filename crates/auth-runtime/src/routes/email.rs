@@ -15,13 +15,6 @@ use crate::store::{Row, Timestamp, Value, Where};
 use crate::wire::id;
 use crate::wire::jwt::{JwtError, sign_hs256, verify_hs256};
 
-/// A verification row that has not expired.
-fn live(row: &Row) -> bool {
-    row.get("expiresAt")
-        .and_then(Value::as_date)
-        .is_some_and(|at| at.millis() > Timestamp::now().millis())
-}
-
 fn encode(value: &str) -> String {
     crate::wire::cookie::encode_uri_component(value)
 }
@@ -111,43 +104,23 @@ impl Auth {
         value: &str,
         lifetime: u32,
     ) -> Result<(), ApiError> {
-        let now = Timestamp::now();
-        let mut row = Row::new();
-        row.insert("identifier".into(), Value::String(identifier));
-        row.insert("value".into(), Value::String(value.to_owned()));
-        row.insert(
-            "expiresAt".into(),
-            Value::Date(now.plus_millis(i64::from(lifetime) * 1000)),
-        );
-        row.insert("createdAt".into(), Value::Date(now));
-        row.insert("updatedAt".into(), Value::Date(now));
-        self.inner.store.insert("verification", row).await?;
-        Ok(())
+        let expires_at = Timestamp::now().plus_millis(i64::from(lifetime) * 1000);
+        self.create_verification(&identifier, value, expires_at)
+            .await
     }
 
-    /// The value of a live verification row, which is deleted (tokens are single-use); `None` if
-    /// missing or expired.
+    /// The value of a live verification value, which is consumed (tokens are single-use);
+    /// `None` if missing or expired.
     async fn take_token(&self, identifier: &str) -> Result<Option<String>, ApiError> {
-        let store = &self.inner.store;
-        let Some(row) = store
-            .find_one("verification", &[Where::eq("identifier", identifier)])
+        Ok(self
+            .consume_verification(identifier)
             .await?
-        else {
-            return Ok(None);
-        };
-        store
-            .delete("verification", &[Where::eq("identifier", identifier)])
-            .await?;
-        Ok(live(&row).then(|| text(&row, "value")))
+            .map(|row| text(&row, "value")))
     }
 
     async fn peek_token(&self, identifier: &str) -> Result<bool, ApiError> {
-        let row = self
-            .inner
-            .store
-            .find_one("verification", &[Where::eq("identifier", identifier)])
-            .await?;
-        Ok(row.is_some_and(|r| live(&r)))
+        let row = self.find_verification(identifier).await?;
+        Ok(row.is_some_and(|r| crate::verification::live(&r)))
     }
 
     pub(crate) async fn send_delete_verification(
@@ -292,6 +265,7 @@ pub(super) async fn verify_email(
                 other => Err(other.into()),
             };
         }
+        auth.refresh_user_sessions(&user_id).await?;
         auth.refresh_session_cookie(ctx, session);
         let user = store
             .find_one("user", &[Where::eq("id", user_id.as_str())])
@@ -308,6 +282,7 @@ pub(super) async fn verify_email(
         store
             .update("user", &[Where::eq("id", user_id.as_str())], changes)
             .await?;
+        auth.refresh_user_sessions(&user_id).await?;
         if auth
             .inner
             .config
@@ -365,6 +340,7 @@ pub(super) async fn change_email(
             Err(crate::store::StoreError::UniqueViolation { .. }) => return Ok(status_true()),
             Err(error) => return Err(error.into()),
         }
+        auth.refresh_user_sessions(session.user_id()).await?;
         auth.refresh_session_cookie(ctx, session);
         if auth.has_mailer() {
             let mut user = session.user.clone();
@@ -522,9 +498,7 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
         .email_and_password
         .revoke_sessions_on_password_reset
     {
-        store
-            .delete("session", &[Where::eq("userId", user_id.as_str())])
-            .await?;
+        auth.delete_user_sessions(&user_id).await?;
     }
     Ok(status_true())
 }

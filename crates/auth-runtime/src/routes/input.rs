@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use crate::Auth;
 use crate::http::{ApiError, Body};
-use crate::store::{Row, Timestamp, Value};
+use crate::store::{Row, Value};
 
 /// zod 4's `z.email()`: `local@domain.tld`, where the local part has no leading dot and no
 /// `..`, the domain is dot-separated labels and the last label has at least two letters.
@@ -57,26 +57,7 @@ fn invalid(key: &str, want: &str, got: &Json) -> ApiError {
 
 /// A JSON body value as a field of type `ty`.
 fn convert(key: &str, ty: FieldType, value: &Json) -> Result<Value, ApiError> {
-    Ok(match (ty, value) {
-        (_, Json::Null) => Value::Null,
-        (FieldType::String, Json::String(s)) => Value::String(s.clone()),
-        (FieldType::Number, Json::Number(n)) => match n.as_i64() {
-            Some(i) => Value::Integer(i),
-            None => Value::Float(n.as_f64().unwrap_or_default()),
-        },
-        (FieldType::Boolean, Json::Bool(b)) => Value::Boolean(*b),
-        (FieldType::Date, Json::String(s)) => {
-            Value::Date(Timestamp::parse_iso(s).ok_or_else(|| invalid(key, "date", value))?)
-        }
-        (FieldType::Json, v) => Value::Json(v.clone()),
-        (FieldType::StringArray, Json::Array(items)) if items.iter().all(Json::is_string) => {
-            Value::Json(value.clone())
-        }
-        (FieldType::NumberArray, Json::Array(items)) if items.iter().all(Json::is_number) => {
-            Value::Json(value.clone())
-        }
-        (ty, v) => return Err(invalid(key, ty.as_str(), v)),
-    })
+    Value::from_json(ty, value).ok_or_else(|| invalid(key, ty.as_str(), value))
 }
 
 /// The model's settable fields found in the body — additional and plugin fields, never the
@@ -91,7 +72,7 @@ pub(crate) fn model_input(
     partial: bool,
 ) -> Result<Row, ApiError> {
     let mut row = Row::new();
-    let Some(table) = auth.inner.schema.model(model) else {
+    let Some(table) = auth.inner.models.model(model) else {
         return Ok(row);
     };
     for column in table

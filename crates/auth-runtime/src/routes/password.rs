@@ -301,10 +301,7 @@ pub(super) async fn change(
         .update("account", &[Where::eq("id", account_id)], changes)
         .await?;
     let token = if revoke {
-        auth.inner
-            .store
-            .delete("session", &[Where::eq("userId", session.user_id())])
-            .await?;
+        auth.delete_user_sessions(session.user_id()).await?;
         let token = auth
             .start_session(ctx, session.user_id(), !session.dont_remember)
             .await?;

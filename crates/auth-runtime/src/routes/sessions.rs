@@ -6,15 +6,12 @@ use super::model_input;
 use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply, status_true};
 use crate::session::SessionCtx;
-use crate::store::{Timestamp, Value, Where};
+use crate::store::{Timestamp, Value};
 
 pub(super) async fn sign_out(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let inner = &auth.inner;
     if let Some(token) = ctx.cookies.get_signed(&inner.session_cookie, &inner.secret) {
-        inner
-            .store
-            .delete("session", &[Where::eq("token", token)])
-            .await?;
+        auth.delete_session(&token).await?;
     }
     auth.expire_session_cookies(ctx);
     Ok(Reply::json(json!({ "success": true })))
@@ -30,20 +27,17 @@ pub(super) fn get_session(auth: &Auth, session: Option<&SessionCtx>) -> Reply {
 }
 
 pub(super) async fn list(auth: &Auth, session: &SessionCtx) -> Result<Reply, ApiError> {
-    let rows = auth
-        .inner
-        .store
-        .find_many(
-            "session",
-            &[
-                Where::eq("userId", session.user_id()),
-                Where::gt("expiresAt", Value::Date(Timestamp::now())),
-            ],
-            None,
-            None,
-            None,
-        )
-        .await?;
+    let now = Timestamp::now().millis();
+    let rows: Vec<_> = auth
+        .list_sessions(session.user_id())
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.get("expiresAt")
+                .and_then(Value::as_date)
+                .is_some_and(|at| at.millis() > now)
+        })
+        .collect();
     Ok(Reply::json(serde_json::Value::Array(
         rows.iter().map(|r| auth.output("session", r)).collect(),
     )))
@@ -55,16 +49,12 @@ pub(super) async fn revoke(
     session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
     let token = ctx.body.str("token")?.to_owned();
-    auth.inner
-        .store
-        .delete(
-            "session",
-            &[
-                Where::eq("token", token.as_str()),
-                Where::eq("userId", session.user_id()),
-            ],
-        )
-        .await?;
+    let owner = auth.find_session(&token).await?;
+    if owner.is_some_and(|(found, _)| {
+        found.get("userId").and_then(Value::as_str) == Some(session.user_id())
+    }) {
+        auth.delete_session(&token).await?;
+    }
     if token == session.token() {
         auth.expire_session_cookies(ctx);
     }
@@ -76,25 +66,21 @@ pub(super) async fn revoke_all(
     ctx: &mut Ctx,
     session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
-    auth.inner
-        .store
-        .delete("session", &[Where::eq("userId", session.user_id())])
-        .await?;
+    auth.delete_user_sessions(session.user_id()).await?;
     auth.expire_session_cookies(ctx);
     Ok(status_true())
 }
 
 pub(super) async fn revoke_others(auth: &Auth, session: &SessionCtx) -> Result<Reply, ApiError> {
-    auth.inner
-        .store
-        .delete(
-            "session",
-            &[
-                Where::eq("userId", session.user_id()),
-                Where::ne("token", session.token()),
-            ],
-        )
-        .await?;
+    for other in auth.list_sessions(session.user_id()).await? {
+        let token = other
+            .get("token")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if token != session.token() {
+            auth.delete_session(token).await?;
+        }
+    }
     Ok(status_true())
 }
 
@@ -112,10 +98,7 @@ pub(super) async fn update(
     }
     let mut row = session.session.clone();
     row.extend(changes.clone());
-    auth.inner
-        .store
-        .update("session", &[Where::eq("token", session.token())], changes)
-        .await?;
+    auth.update_session(session.token(), changes).await?;
     auth.refresh_session_cookie(ctx, session);
     Ok(Reply::json(
         json!({ "session": auth.output("session", &row) }),

@@ -109,14 +109,8 @@ impl Auth {
             .authorization_url(request)
             .await
             .map_err(|error| provider_error(&error))?;
-        let mut row = Row::new();
-        row.insert(
-            "identifier".into(),
-            Value::String(format!("auth-state:{state}")),
-        );
-        row.insert("value".into(), Value::String(value.to_string()));
-        row.insert("expiresAt".into(), Value::Date(expires));
-        self.inner.store.insert("verification", row).await?;
+        self.create_verification(&format!("auth-state:{state}"), &value.to_string(), expires)
+            .await?;
         let inner = &self.inner;
         let mut attributes = inner.cookies.attributes();
         attributes.max_age = Some(STATE_COOKIE_SECONDS);
@@ -317,12 +311,7 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
     };
     let store = &auth.inner.store;
     let identifier = format!("auth-state:{state}");
-    let row = store
-        .find_one(
-            "verification",
-            &[Where::eq("identifier", identifier.as_str())],
-        )
-        .await?;
+    let row = auth.find_verification(&identifier).await?;
     let Some(row) = row else {
         return Ok(fail(&default_error, "state_not_found"));
     };
@@ -336,12 +325,7 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
     if cookie.as_deref() != Some(state.as_str()) {
         return Ok(fail(&error_url, "state_mismatch"));
     }
-    store
-        .delete(
-            "verification",
-            &[Where::eq("identifier", identifier.as_str())],
-        )
-        .await?;
+    auth.delete_verification(&identifier).await?;
     ctx.set_cookies
         .push(crate::wire::cookie::SetCookie::expired(
             inner.cookies.name(STATE_COOKIE),

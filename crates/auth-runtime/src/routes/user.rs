@@ -46,26 +46,9 @@ pub(super) async fn update(
         .store
         .update("user", &[Where::eq("id", session.user_id())], changes)
         .await?;
+    auth.refresh_user_sessions(session.user_id()).await?;
     auth.refresh_session_cookie(ctx, session);
     Ok(status_true())
-}
-
-impl Auth {
-    /// Deletes a user with its sessions and accounts (explicitly: a database adopted from
-    /// better-auth may lack the cascading foreign keys).
-    pub(crate) async fn delete_user(&self, user_id: &str) -> Result<(), ApiError> {
-        let store = &self.inner.store;
-        if self.inner.schema.model("session").is_some() {
-            store
-                .delete("session", &[Where::eq("userId", user_id)])
-                .await?;
-        }
-        store
-            .delete("account", &[Where::eq("userId", user_id)])
-            .await?;
-        store.delete("user", &[Where::eq("id", user_id)]).await?;
-        Ok(())
-    }
 }
 
 fn user_deleted() -> Reply {

@@ -10,6 +10,12 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use auth_core::config::{SecondaryStorage as StorageConfig, SecondaryStorageKind};
+
+mod redis;
+
+pub use self::redis::RedisStorage;
+
 /// A boxed future borrowing the storage: the trait stays object-safe (`Arc<dyn SecondaryStorage>`).
 pub type StorageFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
 
@@ -33,6 +39,10 @@ pub trait SecondaryStorage: Send + Sync + fmt::Debug {
 
     /// Removes `key` (absent is fine).
     fn delete<'a>(&'a self, key: &'a str) -> StorageFuture<'a, ()>;
+
+    /// The value at `key`, removed in the same step: of concurrent callers, one gets it
+    /// (single-use verification values; better-auth's `getAndDelete`).
+    fn get_and_delete<'a>(&'a self, key: &'a str) -> StorageFuture<'a, Option<String>>;
 
     /// Adds one to the counter at `key` atomically and returns the new count; a new counter
     /// starts at 1 and expires after `ttl`. Concurrent callers on any instance each see a
@@ -114,6 +124,16 @@ impl SecondaryStorage for MemoryStorage {
         Box::pin(async { Ok(()) })
     }
 
+    fn get_and_delete<'a>(&'a self, key: &'a str) -> StorageFuture<'a, Option<String>> {
+        let value = self.with(|entries, now| {
+            entries
+                .remove(key)
+                .filter(|entry| entry.live(now))
+                .map(|entry| entry.value)
+        });
+        Box::pin(async move { Ok(value) })
+    }
+
     fn increment<'a>(&'a self, key: &'a str, ttl: Duration) -> StorageFuture<'a, u64> {
         let count = self.with(|entries, now| {
             let entry = entries
@@ -136,6 +156,24 @@ impl SecondaryStorage for MemoryStorage {
     }
 }
 
+/// The storage `[secondary-storage]` of auth.toml describes (`Config::parse` has checked that a
+/// redis one has a URL).
+pub fn from_config(
+    config: &StorageConfig,
+) -> Result<std::sync::Arc<dyn SecondaryStorage>, StorageError> {
+    Ok(match (config.kind, &config.url) {
+        (SecondaryStorageKind::Memory, _) => std::sync::Arc::new(MemoryStorage::new()),
+        (SecondaryStorageKind::Redis, Some(url)) => {
+            std::sync::Arc::new(RedisStorage::new(url.get_ref())?)
+        }
+        (SecondaryStorageKind::Redis, None) => {
+            return Err(StorageError(
+                "a redis secondary storage needs a URL".to_owned(),
+            ));
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +189,9 @@ mod tests {
         assert_eq!(store.get("b").await?, None);
         store.delete("a").await?;
         assert_eq!(store.get("a").await?, None);
+        store.set("c", "3", None).await?;
+        assert_eq!(store.get_and_delete("c").await?.as_deref(), Some("3"));
+        assert_eq!(store.get_and_delete("c").await?, None);
         let ttl = Duration::from_millis(30);
         assert_eq!(store.increment("n", ttl).await?, 1);
         assert_eq!(store.increment("n", ttl).await?, 2);

@@ -231,16 +231,17 @@ impl Store {
         })
     }
 
-    /// The same store, running `hooks` around every creation and update. Every hooked model
-    /// must be a table of the schema.
-    pub fn with_hooks(self, hooks: DatabaseHooks) -> Result<Self, StoreError> {
-        for model in hooks.models() {
-            self.table(model)?;
-        }
-        Ok(Self {
+    /// The same store, running `hooks` around every creation and update.
+    pub fn with_hooks(self, hooks: DatabaseHooks) -> Self {
+        Self {
             hooks: Arc::new(hooks),
             ..self
-        })
+        }
+    }
+
+    /// The hooks this store runs, also run around rows kept outside the database.
+    pub(crate) fn hooks(&self) -> &DatabaseHooks {
+        &self.hooks
     }
 
     /// The dialect whose codec this store uses (`d1` reads and writes as `sqlite`).

@@ -69,6 +69,31 @@ impl Value {
         }
     }
 
+    /// A JSON value as a field of type `ty` (dates as ISO-8601 text); `None` when it does not
+    /// have that type. JSON `null` is [`Value::Null`] for every type.
+    pub fn from_json(ty: auth_core::schema::FieldType, value: &serde_json::Value) -> Option<Self> {
+        use auth_core::schema::FieldType;
+        use serde_json::Value as J;
+        Some(match (ty, value) {
+            (_, J::Null) => Self::Null,
+            (FieldType::String, J::String(s)) => Self::String(s.clone()),
+            (FieldType::Number, J::Number(n)) => match n.as_i64() {
+                Some(i) => Self::Integer(i),
+                None => Self::Float(n.as_f64()?),
+            },
+            (FieldType::Boolean, J::Bool(b)) => Self::Boolean(*b),
+            (FieldType::Date, J::String(s)) => Self::Date(Timestamp::parse_iso(s)?),
+            (FieldType::Json, v) => Self::Json(v.clone()),
+            (FieldType::StringArray, J::Array(items)) if items.iter().all(J::is_string) => {
+                Self::Json(value.clone())
+            }
+            (FieldType::NumberArray, J::Array(items)) if items.iter().all(J::is_number) => {
+                Self::Json(value.clone())
+            }
+            _ => return None,
+        })
+    }
+
     /// What kind of value this is, for error messages.
     pub(crate) fn kind(&self) -> &'static str {
         match self {

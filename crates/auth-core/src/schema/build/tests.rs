@@ -118,6 +118,19 @@ fn snake_naming_and_renames() {
 }
 
 #[test]
+fn secondary_storage_url_must_be_redis() {
+    let message = error("[secondary-storage]\nkind = \"redis\"\nurl = \"http://127.0.0.1:6379\"\n");
+    assert!(
+        message.contains("`http://127.0.0.1:6379` is not a Redis URL"),
+        "{message}"
+    );
+    assert!(message.contains("redis://"), "{message}");
+    let message = error("[secondary-storage]\nkind = \"redis\"\n");
+    assert!(message.contains("needs a URL"), "{message}");
+    build("[secondary-storage]\nkind = \"redis\"\nurl = \"rediss://u:p@h:6380/2\"\n");
+}
+
+#[test]
 fn secondary_storage_drops_session_and_verification() {
     let schema = build("[secondary-storage]\nkind = \"memory\"\n[plugins.admin]\n");
     assert!(schema.model("session").is_none());

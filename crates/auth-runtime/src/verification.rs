@@ -1,0 +1,138 @@
+//! The one place verification values are kept (email verification, password reset, change
+//! email, delete-user tokens, OAuth `auth-state:` rows), as better-auth 1.7's internal adapter
+//! keeps them: rows in `verification`, and/or, with a secondary storage, the key
+//! `verification:<identifier>` → the row as JSON, expiring with it. Every create goes through
+//! [`Auth::create_verification`].
+
+use serde_json::Value as Json;
+
+use crate::Auth;
+use crate::hooks::Event;
+use crate::http::ApiError;
+use crate::sessions::ttl_until;
+use crate::store::{Row, Timestamp, Value, Where};
+
+fn key(identifier: &str) -> String {
+    format!("verification:{identifier}")
+}
+
+/// Not past its `expiresAt`.
+pub(crate) fn live(row: &Row) -> bool {
+    row.get("expiresAt")
+        .and_then(Value::as_date)
+        .is_some_and(|at| at.millis() > Timestamp::now().millis())
+}
+
+impl Auth {
+    fn verification_in_database(&self) -> bool {
+        self.inner.config.verification_in_database()
+    }
+
+    fn parse_verification(&self, text: &str) -> Option<Row> {
+        let json = serde_json::from_str::<Json>(text).ok()?;
+        Some(self.stored_row("verification", &json))
+    }
+
+    /// Stores a value under `identifier` until `expires_at`.
+    pub(crate) async fn create_verification(
+        &self,
+        identifier: &str,
+        value: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), ApiError> {
+        let now = Timestamp::now();
+        let mut row = Row::new();
+        row.insert("identifier".into(), Value::from(identifier));
+        row.insert("value".into(), Value::from(value));
+        row.insert("expiresAt".into(), Value::Date(expires_at));
+        row.insert("createdAt".into(), Value::Date(now));
+        row.insert("updatedAt".into(), Value::Date(now));
+        let hooks = self.inner.store.hooks();
+        let in_database = self.verification_in_database();
+        let created = if in_database {
+            self.inner.store.insert("verification", row).await?
+        } else {
+            hooks.before("verification", Event::Create, row).await?
+        };
+        if let Some(storage) = self.inner.secondary.as_deref()
+            && let Some(ttl) = ttl_until(expires_at.millis(), now.millis())
+        {
+            let json = self.stored_json("verification", &created).to_string();
+            storage.set(&key(identifier), &json, Some(ttl)).await?;
+        }
+        if !in_database {
+            hooks.after("verification", Event::Create, &created).await;
+        }
+        Ok(())
+    }
+
+    /// The value stored under `identifier` (the latest), expired or not.
+    pub(crate) async fn find_verification(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<Row>, ApiError> {
+        if let Some(storage) = self.inner.secondary.as_deref() {
+            if let Some(row) = storage
+                .get(&key(identifier))
+                .await?
+                .and_then(|text| self.parse_verification(&text))
+            {
+                return Ok(Some(row));
+            }
+            if !self.verification_in_database() {
+                return Ok(None);
+            }
+        }
+        Ok(self
+            .inner
+            .store
+            .find_one("verification", &[Where::eq("identifier", identifier)])
+            .await?)
+    }
+
+    /// Takes the value under `identifier` (single use: it is gone afterwards); `None` when
+    /// missing or expired.
+    pub(crate) async fn consume_verification(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<Row>, ApiError> {
+        let storage = self.inner.secondary.as_deref();
+        let row = match storage {
+            Some(storage) if !self.verification_in_database() => storage
+                .get_and_delete(&key(identifier))
+                .await?
+                .and_then(|text| self.parse_verification(&text)),
+            _ => {
+                let store = &self.inner.store;
+                let row = store
+                    .find_one("verification", &[Where::eq("identifier", identifier)])
+                    .await?;
+                if row.is_some() {
+                    store
+                        .delete("verification", &[Where::eq("identifier", identifier)])
+                        .await?;
+                }
+                if let Some(storage) = storage {
+                    storage.delete(&key(identifier)).await?;
+                }
+                row
+            }
+        };
+        Ok(row.filter(live))
+    }
+
+    /// Removes the value under `identifier`.
+    pub(crate) async fn delete_verification(&self, identifier: &str) -> Result<(), ApiError> {
+        if let Some(storage) = self.inner.secondary.as_deref() {
+            storage.delete(&key(identifier)).await?;
+            if !self.verification_in_database() {
+                return Ok(());
+            }
+        }
+        self.inner
+            .store
+            .delete("verification", &[Where::eq("identifier", identifier)])
+            .await?;
+        Ok(())
+    }
+}
