@@ -208,6 +208,9 @@ impl Auth {
             .insert("session", row)
             .await
             .map_err(|error| {
+                if error.is_unavailable() {
+                    return ApiError::from(error);
+                }
                 tracing::error!(%error, "session insert");
                 ApiError::new(
                     http::StatusCode::INTERNAL_SERVER_ERROR,

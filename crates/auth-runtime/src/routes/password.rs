@@ -212,6 +212,9 @@ impl Auth {
         if let Err(error) = store.insert("account", account).await {
             tracing::error!(%error, "account insert; removing the new user");
             store.delete("user", &[Where::eq("id", id)]).await?;
+            if error.is_unavailable() {
+                return Err(error.into());
+            }
             return Err(ApiError::base(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "FAILED_TO_CREATE_USER",
