@@ -724,6 +724,113 @@ async fn postgres_connections_killed_under_load() {
     db.drop().await;
 }
 
+/// A TCP forwarder to PostgreSQL that a test takes down (refusing new connections and cutting
+/// open ones, as a stopped database does) and brings back on the same port.
+#[derive(Debug)]
+struct Proxy {
+    port: u16,
+    upstream: String,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Proxy {
+    async fn start(upstream: &str) -> Self {
+        let mut proxy = Self {
+            port: 0,
+            upstream: upstream.to_owned(),
+            task: None,
+        };
+        proxy.up().await;
+        proxy
+    }
+
+    /// Listens (on the first call, on a free port; later on the same one) and forwards.
+    async fn up(&mut self) {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap_or_else(|e| panic!("{e}"));
+        socket
+            .set_reuseaddr(true)
+            .unwrap_or_else(|e| panic!("{e}"));
+        socket
+            .bind(([127, 0, 0, 1], self.port).into())
+            .unwrap_or_else(|e| panic!("bind port {}: {e}", self.port));
+        let listener = socket.listen(128).unwrap_or_else(|e| panic!("{e}"));
+        self.port = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .port();
+        let upstream = self.upstream.clone();
+        self.task = Some(tokio::spawn(async move {
+            // Dropped with this task: every forwarded connection is cut.
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                connections.spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// The database is gone: connections refused, open ones closed.
+    async fn down(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// `url` with its host and port replaced by the proxy's.
+    fn url(&self, url: &str) -> String {
+        url.replacen(&self.upstream, &format!("127.0.0.1:{}", self.port), 1)
+    }
+}
+
+/// The `host:port` of a database URL.
+fn authority(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
+    rest.split(['/', '?']).next().unwrap_or(rest).to_owned()
+}
+
+/// PostgreSQL unreachable for 5 s under load (through a proxy the test stops): every request is
+/// answered 200 or 503 `{code, message}` within the time limit, some 503, the servers recover by
+/// themselves when it is back and every session created before is still valid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_down_under_load() {
+    let Some(db) = support::Postgres::fresh("multi_pg_down").await else {
+        return;
+    };
+    let mut proxy = Proxy::start(&authority(&db.url())).await;
+    let project = Project::new(&format!("{BASE}{NO_RATE_LIMIT}"));
+    project.migrate(Dialect::Postgres, &db.url());
+    let url = proxy.url(&db.url());
+    let pair = Pair {
+        a: project.serve_url(&url),
+        b: project.serve_url(&url),
+        _project: project,
+    };
+    let jars = sessions(&pair, 12).await;
+
+    proxy.down().await;
+    let down = Arc::new(Outcomes::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = load(&pair, &jars, &down, &stop);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    stop.store(true, Ordering::Relaxed);
+    while tasks.join_next().await.is_some() {}
+    down.assert_clean(&pair);
+    assert!(down.counts().1 > 0, "no 503 while PostgreSQL was down");
+
+    proxy.up().await;
+    recovered(&pair).await;
+    assert_sessions(&pair, &jars, true).await;
+    drop(pair);
+    proxy.down().await;
+    db.drop().await;
+}
+
 /// Redis killed for 4 s under load, then restarted empty on the same port: 503 while it is down,
 /// full recovery without restarting the servers. Sessions also in the database survive; sessions
 /// only in Redis are gone (Redis here keeps nothing on disk), and their cookies read as signed out.
