@@ -103,7 +103,6 @@ impl Running {
             Some(value.get("url")?.as_str()?.to_owned())
         })
     }
-
 }
 
 /// A project with the suite's configuration plus `extra`.
@@ -168,7 +167,7 @@ fn run_node(program: &str, args: &[&str], servers: &[&Running], min_checks: u64,
 
 /// conformance.mjs against `server`, all checks, signed cookies verified with the secret.
 fn conformance(project: &Project, server: &Running) {
-    let outbox = outbox(&project).display().to_string();
+    let outbox = outbox(project).display().to_string();
     run_node(
         "conformance.mjs",
         &[

@@ -28,6 +28,8 @@ use sqlx::Connection as _;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a server may take to recover after a fault ends.
 const RECOVERY: Duration = Duration::from_secs(60);
+/// While Redis is down, a 503 comes within this (the client gives up on Redis after about 1 s).
+const REDIS_DOWN_ANSWER: Duration = Duration::from_secs(5);
 const PASSWORD: &str = "correct-horse-battery-staple";
 const EMAIL: &str = "multi@example.com";
 
@@ -190,7 +192,11 @@ impl Client {
             .call(origin, "/get-session", jar, None)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(answer.status, 200, "get-session on {origin}: {}", answer.body);
+        assert_eq!(
+            answer.status, 200,
+            "get-session on {origin}: {}",
+            answer.body
+        );
         if answer.body.is_null() {
             return None;
         }
@@ -340,7 +346,11 @@ async fn shares_sessions(pair: &Pair, rounds: usize) {
             for round in (worker..rounds).step_by(WORKERS) {
                 let jar = client.sign_in(&a, EMAIL).await;
                 let seen = client.session(&b, &jar).await;
-                assert_eq!(seen.as_deref(), Some(EMAIL), "round {round}: B saw {seen:?}");
+                assert_eq!(
+                    seen.as_deref(),
+                    Some(EMAIL),
+                    "round {round}: B saw {seen:?}"
+                );
             }
         });
     }
@@ -353,8 +363,14 @@ async fn shares_sessions(pair: &Pair, rounds: usize) {
     let mut signed_out = client.sign_in(&a, EMAIL).await;
     let kept = signed_out.clone();
     assert!(client.session(&b, &kept).await.is_some());
-    client.ok(&a, "/sign-out", &mut signed_out, Some(&json!({}))).await;
-    assert_eq!(client.session(&b, &kept).await, None, "signed out through A");
+    client
+        .ok(&a, "/sign-out", &mut signed_out, Some(&json!({})))
+        .await;
+    assert_eq!(
+        client.session(&b, &kept).await,
+        None,
+        "signed out through A"
+    );
 
     let mut revoker = client.sign_in(&a, EMAIL).await;
     let revoked = client.sign_in(&a, EMAIL).await;
@@ -363,7 +379,11 @@ async fn shares_sessions(pair: &Pair, rounds: usize) {
     client
         .ok(&a, "/revoke-session", &mut revoker, Some(&body))
         .await;
-    assert_eq!(client.session(&b, &revoked).await, None, "revoked through A");
+    assert_eq!(
+        client.session(&b, &revoked).await,
+        None,
+        "revoked through A"
+    );
     assert_eq!(client.session(&b, &revoker).await.as_deref(), Some(EMAIL));
 }
 
@@ -395,7 +415,10 @@ async fn redis_two_instances_share_sessions() {
     let tables = db
         .count("select count(*) from information_schema.tables where table_name = 'session'")
         .await;
-    assert_eq!(tables, 0, "store-in-database = false creates no session table");
+    assert_eq!(
+        tables, 0,
+        "store-in-database = false creates no session table"
+    );
     drop(pair);
     db.drop().await;
 }
@@ -543,18 +566,23 @@ async fn rate_limit_in_redis_holds_across_instances() {
 struct Outcomes {
     ok: AtomicU64,
     unavailable: AtomicU64,
+    /// The longest a 503 took, in milliseconds.
+    slowest_unavailable: AtomicU64,
     /// Anything else: a 500, a timeout, a connection closed without an answer…
     bad: std::sync::Mutex<Vec<String>>,
 }
 
 impl Outcomes {
-    fn record(&self, result: Result<Answer, String>) {
+    fn record(&self, result: Result<Answer, String>, took: Duration) {
         match result {
             Ok(answer) if answer.status == 200 => {
                 self.ok.fetch_add(1, Ordering::Relaxed);
             }
             Ok(answer) if answer.is_unavailable() => {
                 self.unavailable.fetch_add(1, Ordering::Relaxed);
+                let millis = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+                self.slowest_unavailable
+                    .fetch_max(millis, Ordering::Relaxed);
             }
             Ok(answer) => self.bad(format!("{}: {}", answer.status, answer.body)),
             Err(error) => self.bad(error),
@@ -607,6 +635,7 @@ fn load(
             let mut i = worker;
             while !stop.load(Ordering::Relaxed) {
                 let origin = &origins[i % 2];
+                let started = Instant::now();
                 let result = if i % 5 == 0 {
                     let body = json!({"email": EMAIL, "password": PASSWORD});
                     client
@@ -616,7 +645,7 @@ fn load(
                     let jar = &sessions[i % sessions.len()];
                     client.call(origin, "/get-session", jar, None).await
                 };
-                outcomes.record(result);
+                outcomes.record(result, started.elapsed());
                 i += 1;
             }
         });
@@ -632,9 +661,7 @@ async fn recovered(pair: &Pair) {
     let body = json!({"email": EMAIL, "password": PASSWORD});
     loop {
         let mut jar = Jar::default();
-        if let Ok(answer) = client
-            .call(&a, "/sign-in/email", &jar, Some(&body))
-            .await
+        if let Ok(answer) = client.call(&a, "/sign-in/email", &jar, Some(&body)).await
             && answer.status == 200
         {
             jar.update(&answer.headers);
@@ -716,7 +743,10 @@ async fn postgres_connections_killed_under_load() {
     outcomes.assert_clean(&pair);
     let (ok, unavailable) = outcomes.counts();
     assert!(terminated > 0, "no connection was terminated");
-    assert!(ok > 0, "nothing succeeded under faults (503: {unavailable})");
+    assert!(
+        ok > 0,
+        "nothing succeeded under faults (503: {unavailable})"
+    );
     recovered(&pair).await;
     assert_sessions(&pair, &jars, true).await;
     drop(admin);
@@ -747,9 +777,7 @@ impl Proxy {
     /// Listens (on the first call, on a free port; later on the same one) and forwards.
     async fn up(&mut self) {
         let socket = tokio::net::TcpSocket::new_v4().unwrap_or_else(|e| panic!("{e}"));
-        socket
-            .set_reuseaddr(true)
-            .unwrap_or_else(|e| panic!("{e}"));
+        socket.set_reuseaddr(true).unwrap_or_else(|e| panic!("{e}"));
         socket
             .bind(([127, 0, 0, 1], self.port).into())
             .unwrap_or_else(|e| panic!("bind port {}: {e}", self.port));
@@ -866,6 +894,11 @@ async fn redis_restarted_under_load(store_in_database: bool) {
     while tasks.join_next().await.is_some() {}
     down.assert_clean(&pair);
     assert!(down.counts().1 > 0, "no 503 while Redis was down");
+    let slowest = Duration::from_millis(down.slowest_unavailable.load(Ordering::Relaxed));
+    assert!(
+        slowest < REDIS_DOWN_ANSWER,
+        "a 503 took {slowest:?} while Redis was down"
+    );
 
     redis.restart();
     let after = Arc::new(Outcomes::default());
