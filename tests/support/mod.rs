@@ -52,13 +52,14 @@ pub fn statements(sql: &str) -> Vec<String> {
         .collect()
 }
 
-fn ci() -> bool {
+/// Whether this run is CI's (`CI=true`), where every service is required.
+pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 /// Fails under CI, otherwise says why the test does nothing.
 #[expect(clippy::print_stderr, reason = "a skipped test says so")]
-fn unavailable(service: &str, error: &dyn std::fmt::Display) {
+pub fn unavailable(service: &str, error: &dyn std::fmt::Display) {
     assert!(
         !ci(),
         "{service} is required under CI=true but unavailable: {error}"

@@ -6,18 +6,18 @@
 //! Node and the npm project are required under `CI=true` (as are the database services); elsewhere
 //! a test without them says SKIPPED and passes.
 
+mod common;
 #[path = "../../../tests/support/mod.rs"]
 mod support;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 use auth_core::Dialect;
+use common::{Project, Running, SECRET, tail};
 
-/// The suite's configuration (`reference-server.mjs`'s, as auth.toml); `{outbox}` is replaced.
+/// The suite's configuration (`reference-server.mjs`'s, as auth.toml); `{dir}` is the project's.
 const CONFIG: &str = r#"trusted-origins = ["http://127.0.0.1:5173", "http://localhost:3000", "https://*.example.com"]
 
 [email-and-password]
@@ -26,7 +26,7 @@ reset-password = true
 
 [mailer]
 kind = "log"
-path = "{outbox}"
+path = "{dir}/outbox.jsonl"
 
 [user.change-email]
 enabled = true
@@ -50,8 +50,6 @@ enabled = false
 /// B3: snake_case columns and a renamed user table, through the whole runtime.
 const SNAKE: &str = "\n[database]\nnaming = \"snake\"\n\n[models.user]\ntable = \"users\"\n";
 
-const SECRET: &str = "conformance-rust-secret-0123456789abcdef0123456789";
-const STARTUP: Duration = Duration::from_secs(60);
 const SUITE_TIMEOUT: Duration = Duration::from_secs(600);
 /// The full suite has 110 checks.
 const MIN_CHECKS: u64 = 110;
@@ -59,10 +57,6 @@ const MIN_CHECKS: u64 = 110;
 fn harness() -> PathBuf {
     // `support::root()` is the package's parent folder: `crates/` here.
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance")
-}
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 /// Node and `tests/conformance/node_modules` (installed once, under a lock): true when ready;
@@ -84,7 +78,7 @@ fn node_ready() -> bool {
         Ok(()) => true,
         Err(error) => {
             assert!(
-                !ci(),
+                !support::ci(),
                 "Node.js 20+ and tests/conformance are required under CI=true: {error}"
             );
             eprintln!("SKIPPED: Node.js or tests/conformance unavailable: {error}");
@@ -93,85 +87,7 @@ fn node_ready() -> bool {
     }
 }
 
-/// A server child process, killed on drop; its stderr goes to a file shown in failures.
-#[derive(Debug)]
-struct Running {
-    child: Child,
-    name: &'static str,
-    stderr: PathBuf,
-    /// Where the server answers, without `/api/auth`.
-    origin: String,
-}
-
 impl Running {
-    /// Starts `command` and waits for the stdout line `ready` turns into the origin.
-    fn start(
-        name: &'static str,
-        command: &mut Command,
-        scratch: &Path,
-        ready: fn(&str) -> Option<String>,
-    ) -> Self {
-        let stderr = scratch.join(format!("{name}.stderr"));
-        let file = std::fs::File::create(&stderr)
-            .unwrap_or_else(|e| panic!("create {}: {e}", stderr.display()));
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {name} ({command:?}): {e}"));
-        let stdout = child
-            .stdout
-            .take()
-            .unwrap_or_else(|| panic!("{name}: no stdout"));
-        let (sender, receiver) = mpsc::channel();
-        // Reads every line (so the pipe never fills), reporting the ready one.
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if !sent && let Some(origin) = ready(&line) {
-                    let _ = sender.send(origin);
-                    sent = true;
-                }
-            }
-        });
-        let mut running = Self {
-            child,
-            name,
-            stderr,
-            origin: String::new(),
-        };
-        match receiver.recv_timeout(STARTUP) {
-            Ok(origin) => running.origin = origin,
-            Err(error) => {
-                let status = running.child.try_wait();
-                panic!(
-                    "{name} did not start ({error}; status {status:?})\n{}",
-                    running.log()
-                );
-            }
-        }
-        running
-    }
-
-    /// `auth-cli serve`, ready at `serving http://…/api/auth on …`.
-    fn ours(args: &[&str], scratch: &Path) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_auth-cli"));
-        command
-            .arg("serve")
-            .args(args)
-            .args(["--port", "0"])
-            .env_remove("DATABASE_URL")
-            .env_remove("BETTER_AUTH_SECRET")
-            .env("AUTH_SECRET", SECRET)
-            .env("NO_COLOR", "1");
-        Self::start("auth-cli serve", &mut command, scratch, |line| {
-            let url = line.strip_prefix("serving ")?.split_whitespace().next()?;
-            Some(url.strip_suffix("/api/auth").unwrap_or(url).to_owned())
-        })
-    }
-
     /// `reference-server.mjs` (real better-auth), ready at `{"url":…}`.
     /// `env`: more of its environment (`REDIS_URL`, `STORE_IN_DATABASE`).
     fn better_auth(
@@ -198,112 +114,16 @@ impl Running {
             Some(value.get("url")?.as_str()?.to_owned())
         })
     }
-
-    fn log(&self) -> String {
-        let text = std::fs::read_to_string(&self.stderr).unwrap_or_default();
-        format!("--- {} stderr ---\n{}", self.name, tail(&text, 200))
-    }
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A project with the suite's configuration plus `extra`.
+fn suite_project(extra: &str) -> Project {
+    Project::new(&format!("{CONFIG}{extra}"))
 }
 
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-/// A temporary folder with `auth.toml` (the suite's configuration plus `extra`) and an outbox.
-struct Project {
-    dir: tempfile::TempDir,
-}
-
-impl Project {
-    fn new(extra: &str) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("auth-conformance-")
-            .tempdir()
-            .unwrap_or_else(|e| panic!("{e}"));
-        let project = Self { dir };
-        let outbox = project.outbox();
-        let config = CONFIG.replace("{outbox}", &outbox.display().to_string()) + extra;
-        let path = project.config();
-        std::fs::write(&path, config).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        project
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn config(&self) -> PathBuf {
-        self.path().join("auth.toml")
-    }
-
-    fn outbox(&self) -> PathBuf {
-        self.path().join("outbox.jsonl")
-    }
-
-    fn config_arg(&self) -> String {
-        self.config().display().to_string()
-    }
-
-    /// Runs `auth-cli args…`, panicking with its output when it fails.
-    fn cli(&self, args: &[&str]) {
-        let output = Command::new(env!("CARGO_BIN_EXE_auth-cli"))
-            .args(args)
-            .current_dir(self.path())
-            .env_remove("DATABASE_URL")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run auth-cli: {e}"));
-        assert!(
-            output.status.success(),
-            "auth-cli {args:?} failed ({})\nstdout:\n{}\nstderr:\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    /// `migrate new init` for `dialect`, then `migrate apply` to `url`.
-    fn migrate(&self, dialect: Dialect, url: &str) {
-        let dir = self.path().join("migrations").display().to_string();
-        let config = self.config_arg();
-        let dialect = dialect.to_string();
-        self.cli(&[
-            "migrate",
-            "new",
-            "init",
-            "--dialect",
-            &dialect,
-            "--config",
-            &config,
-            "--dir",
-            &dir,
-        ]);
-        self.cli(&["migrate", "apply", "--database-url", url, "--dir", &dir]);
-    }
-
-    /// Serves on embedded SQLite in `<project>/data`.
-    fn serve_embedded(&self) -> Running {
-        let data = self.path().join("data").display().to_string();
-        Running::ours(
-            &["--config", &self.config_arg(), "--data-dir", &data],
-            self.path(),
-        )
-    }
-
-    fn serve_url(&self, url: &str) -> Running {
-        Running::ours(
-            &["--config", &self.config_arg(), "--database-url", url],
-            self.path(),
-        )
-    }
+/// Where the `log` mailer of the suite's configuration writes.
+fn outbox(project: &Project) -> PathBuf {
+    project.path().join("outbox.jsonl")
 }
 
 /// Runs a Node program of `tests/conformance` and asserts that its summary (last stdout line)
@@ -358,7 +178,7 @@ fn run_node(program: &str, args: &[&str], servers: &[&Running], min_checks: u64,
 
 /// conformance.mjs against `server`, all checks, signed cookies verified with the secret.
 fn conformance(project: &Project, server: &Running) {
-    let outbox = project.outbox().display().to_string();
+    let outbox = outbox(project).display().to_string();
     run_node(
         "conformance.mjs",
         &[
@@ -380,7 +200,7 @@ fn official_client_sqlite() {
     if !node_ready() {
         return;
     }
-    let project = Project::new("");
+    let project = suite_project("");
     let server = project.serve_embedded();
     conformance(&project, &server);
 }
@@ -391,7 +211,7 @@ async fn official_client_postgres() {
         return;
     };
     if node_ready() {
-        let project = Project::new("");
+        let project = suite_project("");
         project.migrate(Dialect::Postgres, &db.url());
         let server = project.serve_url(&db.url());
         conformance(&project, &server);
@@ -405,7 +225,7 @@ async fn official_client_mysql() {
         return;
     };
     if node_ready() {
-        let project = Project::new("");
+        let project = suite_project("");
         project.migrate(Dialect::Mysql, &db.url());
         let server = project.serve_url(&db.url());
         conformance(&project, &server);
@@ -419,7 +239,7 @@ async fn official_client_snake_naming() {
         return;
     }
     // Embedded SQLite: the runtime migrates it itself.
-    let project = Project::new(SNAKE);
+    let project = suite_project(SNAKE);
     let server = project.serve_embedded();
     conformance(&project, &server);
     drop(server);
@@ -445,7 +265,7 @@ async fn official_client_snake_naming() {
     let Some(db) = support::Postgres::fresh("conformance_snake").await else {
         return;
     };
-    let project = Project::new(SNAKE);
+    let project = suite_project(SNAKE);
     project.migrate(Dialect::Postgres, &db.url());
     let server = project.serve_url(&db.url());
     conformance(&project, &server);
@@ -471,9 +291,9 @@ fn interop_with_better_auth() {
     if !node_ready() {
         return;
     }
-    let project = Project::new("");
+    let project = suite_project("");
     let file = project.path().join("shared.sqlite");
-    let outbox = project.outbox();
+    let outbox = outbox(&project);
     // better-auth creates the schema, then serves.
     let reference = Running::better_auth(&file, &outbox, true, project.path(), &[]);
     interop(&project, &file, &reference);

@@ -214,6 +214,7 @@ impl Auth {
             store.delete("user", &[Where::eq("id", id)]).await?;
             return Err(match error {
                 StoreError::Rejected(refusal) => refusal,
+                error if error.is_unavailable() => error.into(),
                 _ => ApiError::base(StatusCode::UNPROCESSABLE_ENTITY, "FAILED_TO_CREATE_USER"),
             });
         }

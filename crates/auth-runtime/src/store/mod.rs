@@ -79,6 +79,20 @@ pub enum StoreError {
     Rejected(ApiError),
 }
 
+impl StoreError {
+    /// The database failed rather than the row: unreachable, the connection lost or closed, a
+    /// pool timeout (anything the engine reported that is not a constraint on the row). Retrying
+    /// may succeed; the API answers 503.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Sqlx(_) | Self::Sqlite(_))
+    }
+}
+
+/// How long a query waits for a pooled connection (sqlx retries connecting until then) before
+/// failing with [`StoreError::Sqlx`], so a database that is down answers 503 within seconds
+/// rather than after sqlx's default 30 s, which outlasts most clients' and proxies' timeouts.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How to connect.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -164,12 +178,14 @@ impl Store {
             DatabaseUrl::Postgres(url) => Backend::Postgres(
                 PgPoolOptions::new()
                     .max_connections(options.connections.unwrap_or(10))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(&url)
                     .await?,
             ),
             DatabaseUrl::Mysql(url) => Backend::Mysql(
                 MySqlPoolOptions::new()
                     .max_connections(options.connections.unwrap_or(10))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(&url)
                     .await?,
             ),
