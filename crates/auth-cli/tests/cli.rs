@@ -369,6 +369,11 @@ fn b6_callback_url() {
 /// Starts `serve` in `dir` and returns its stdout up to the line it serves on; the server is
 /// stopped (SIGTERM, graceful) before returning, and must say so.
 fn serve_once(dir: &Path, secret: Option<&str>) -> String {
+    serve_and(dir, secret, |_| {})
+}
+
+/// [`serve_once`], calling `during` with the API URL while the server runs.
+fn serve_and(dir: &Path, secret: Option<&str>, during: impl FnOnce(&str)) -> String {
     use std::io::{BufRead as _, BufReader};
     let mut command = auth_cli();
     command
@@ -395,6 +400,12 @@ fn serve_once(dir: &Path, secret: Option<&str>) -> String {
             break;
         }
     }
+    let api = lines
+        .lines()
+        .find_map(|l| l.strip_prefix("serving "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or_default();
+    during(api);
     let pid = child.id().to_string();
     run(Command::new("kill").args(["-TERM", &pid]));
     let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
@@ -458,4 +469,38 @@ fn serve_secret_and_embedded_database() {
         "{}",
         stderr(&no_secret)
     );
+}
+
+/// `serve` hands the TCP peer address to the server: without any forwarding header, the session
+/// row records the client's address (it would be empty otherwise).
+#[test]
+fn serve_records_the_peer_address() {
+    use std::io::{Read as _, Write as _};
+    let dir = project("[email-and-password]\nenabled = true\n");
+    serve_and(dir.path(), None, |api| {
+        let authority = api
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("api URL {api}"));
+        let body = r#"{"name":"Peer","email":"peer@cli.test","password":"password123"}"#;
+        let request = format!(
+            "POST /api/auth/sign-up/email HTTP/1.1\r\nHost: {authority}\r\nOrigin: http://{authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = std::net::TcpStream::connect(authority).unwrap_or_else(|e| panic!("{e}"));
+        stream
+            .write_all(request.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    });
+    let db = rusqlite::Connection::open(dir.path().join(".auth/auth.db"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let address: String = db
+        .query_row("select ipAddress from session", [], |row| row.get(0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(address, "127.0.0.1");
 }

@@ -268,6 +268,24 @@ mod tests {
     }
 
     #[test]
+    fn secondary_counters_need_a_secondary_storage() {
+        let config = auth_core::Config::parse(
+            "auth.toml",
+            "[secondary-storage]\nkind = \"memory\"\n[rate-limit]\nstorage = \"secondary-storage\"\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            RateLimiter::new(&config.rate_limit, None),
+            Err(AuthError::RateLimitStorage)
+        ));
+        let storage: Arc<dyn SecondaryStorage> = Arc::new(crate::secondary::MemoryStorage::new());
+        assert!(matches!(
+            RateLimiter::new(&config.rate_limit, Some(&storage)),
+            Ok(Some(_))
+        ));
+    }
+
+    #[test]
     fn retry_after_rounds_up() {
         let limit = Limit { window: 10, max: 3 };
         assert_eq!(retry_after(1_000, limit, 1_000), 10);
