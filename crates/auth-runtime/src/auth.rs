@@ -11,7 +11,9 @@ use crate::mail::{MailError, Mailer};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
 use crate::secondary::SecondaryStorage;
 use crate::store::{Store, StoreError};
-use crate::wire::cookie::{CookieConfig, DONT_REMEMBER, SESSION_TOKEN, secure_cookies};
+use crate::wire::cookie::{
+    CookieConfig, DONT_REMEMBER, SESSION_DATA, SESSION_TOKEN, secure_cookies,
+};
 use crate::wire::{PasswordHasher, Secret};
 
 /// What [`Auth::new`] needs besides the config, the store and the secret.
@@ -135,6 +137,9 @@ pub struct Auth {
 pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) schema: Schema,
+    /// The session model as better-auth returns it; with stateless sessions the schema has no
+    /// session table, but the cookie cache and the API still carry sessions of this shape.
+    pub(crate) session_model: Option<auth_core::schema::Table>,
     pub(crate) store: Store,
     pub(crate) secret: Secret,
     pub(crate) hasher: PasswordHasher,
@@ -142,6 +147,7 @@ pub(crate) struct Inner {
     /// The names get-session reads on every request, computed once.
     pub(crate) session_cookie: String,
     pub(crate) dont_remember_cookie: String,
+    pub(crate) session_data_cookie: String,
     pub(crate) trusted: TrustedOrigins,
     /// `scheme://host[:port]` of the base URL.
     pub(crate) base_origin: String,
@@ -177,7 +183,15 @@ impl Auth {
         options: AuthOptions,
     ) -> Result<Self, AuthError> {
         let schema = Schema::build(&config)?;
-        if !config.session_in_database() || !config.verification_in_database() {
+        let stateless = *config.session.stateless.get_ref();
+        let session_model = if stateless {
+            Schema::build(&config.with_stored_sessions())?
+                .model("session")
+                .cloned()
+        } else {
+            schema.model("session").cloned()
+        };
+        if (!config.session_in_database() && !stateless) || !config.verification_in_database() {
             return Err(AuthError::SecondaryStorage);
         }
         if config.rate_limit.enabled {
@@ -215,12 +229,15 @@ impl Auth {
         };
         let session_cookie = cookies.name(SESSION_TOKEN);
         let dont_remember_cookie = cookies.name(DONT_REMEMBER);
+        let session_data_cookie = cookies.name(SESSION_DATA);
         Ok(Self {
             inner: Arc::new(Inner {
                 providers,
                 session_cookie,
                 dont_remember_cookie,
+                session_data_cookie,
                 schema,
+                session_model,
                 store,
                 secret,
                 hasher: options.hasher.unwrap_or_default(),

@@ -14,6 +14,7 @@ pub mod oauth;
 mod routes;
 pub mod secondary;
 mod session;
+mod session_cache;
 pub mod store;
 pub mod wire;
 

@@ -22,8 +22,8 @@ pub use plugins::{
 };
 pub use runtime::{
     AccountOptions, Advanced, BUILT_IN_PROVIDERS, ChangeEmail, CookieCache, CookieCacheStrategy,
-    DeleteUser, EmailAndPassword,
-    EmailVerification, Mailer, MailerKind, Session, SocialProvider, UserOptions,
+    DeleteUser, EmailAndPassword, EmailVerification, Mailer, MailerKind, Session, SocialProvider,
+    UserOptions,
 };
 
 use crate::schema::{FieldType, IdStrategy, Naming, OnDelete};

@@ -419,6 +419,15 @@ impl Config {
         }
     }
 
+    /// This configuration with `stateless` off: its schema has the session model that
+    /// stateless sessions carry in their cookie.
+    #[must_use]
+    pub fn with_stored_sessions(&self) -> Self {
+        let mut stored = self.clone();
+        stored.session.stateless = no();
+        stored
+    }
+
     /// Are verification mails sent on sign-up?
     pub fn send_verification_on_sign_up(&self) -> bool {
         self.mailer.is_some()

@@ -292,7 +292,8 @@ pub(super) async fn verify_email(
                 other => Err(other.into()),
             };
         }
-        auth.refresh_session_cookie(ctx, session);
+        auth.refresh_session_cookies(ctx, session, &session.session)
+            .await?;
         let user = store
             .find_one("user", &[Where::eq("id", user_id.as_str())])
             .await?
@@ -365,7 +366,8 @@ pub(super) async fn change_email(
             Err(crate::store::StoreError::UniqueViolation { .. }) => return Ok(status_true()),
             Err(error) => return Err(error.into()),
         }
-        auth.refresh_session_cookie(ctx, session);
+        auth.refresh_session_cookies(ctx, session, &session.session)
+            .await?;
         if auth.has_mailer() {
             let mut user = session.user.clone();
             user.insert("email".into(), Value::String(new_email));
@@ -521,6 +523,7 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
         .config
         .email_and_password
         .revoke_sessions_on_password_reset
+        && auth.sessions_stored()
     {
         store
             .delete("session", &[Where::eq("userId", user_id.as_str())])

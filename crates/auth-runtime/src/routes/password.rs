@@ -301,10 +301,12 @@ pub(super) async fn change(
         .update("account", &[Where::eq("id", account_id)], changes)
         .await?;
     let token = if revoke {
-        auth.inner
-            .store
-            .delete("session", &[Where::eq("userId", session.user_id())])
-            .await?;
+        if auth.sessions_stored() {
+            auth.inner
+                .store
+                .delete("session", &[Where::eq("userId", session.user_id())])
+                .await?;
+        }
         let token = auth
             .start_session(ctx, session.user_id(), !session.dont_remember)
             .await?;

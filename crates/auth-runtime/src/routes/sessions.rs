@@ -10,7 +10,9 @@ use crate::store::{Timestamp, Value, Where};
 
 pub(super) async fn sign_out(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let inner = &auth.inner;
-    if let Some(token) = ctx.cookies.get_signed(&inner.session_cookie, &inner.secret) {
+    if auth.sessions_stored()
+        && let Some(token) = ctx.cookies.get_signed(&inner.session_cookie, &inner.secret)
+    {
         inner
             .store
             .delete("session", &[Where::eq("token", token)])
@@ -30,6 +32,12 @@ pub(super) fn get_session(auth: &Auth, session: Option<&SessionCtx>) -> Reply {
 }
 
 pub(super) async fn list(auth: &Auth, session: &SessionCtx) -> Result<Reply, ApiError> {
+    if !auth.sessions_stored() {
+        // Stateless: no other session is known to the server.
+        return Ok(Reply::json(json!([
+            auth.output("session", &session.session)
+        ])));
+    }
     let rows = auth
         .inner
         .store
@@ -55,6 +63,12 @@ pub(super) async fn revoke(
     session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
     let token = ctx.body.str("token")?.to_owned();
+    if !auth.sessions_stored() {
+        if token == session.token() {
+            auth.expire_session_cookies(ctx);
+        }
+        return Ok(status_true());
+    }
     auth.inner
         .store
         .delete(
@@ -76,15 +90,20 @@ pub(super) async fn revoke_all(
     ctx: &mut Ctx,
     session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
-    auth.inner
-        .store
-        .delete("session", &[Where::eq("userId", session.user_id())])
-        .await?;
+    if auth.sessions_stored() {
+        auth.inner
+            .store
+            .delete("session", &[Where::eq("userId", session.user_id())])
+            .await?;
+    }
     auth.expire_session_cookies(ctx);
     Ok(status_true())
 }
 
 pub(super) async fn revoke_others(auth: &Auth, session: &SessionCtx) -> Result<Reply, ApiError> {
+    if !auth.sessions_stored() {
+        return Ok(status_true());
+    }
     auth.inner
         .store
         .delete(
@@ -112,11 +131,13 @@ pub(super) async fn update(
     }
     let mut row = session.session.clone();
     row.extend(changes.clone());
-    auth.inner
-        .store
-        .update("session", &[Where::eq("token", session.token())], changes)
-        .await?;
-    auth.refresh_session_cookie(ctx, session);
+    if auth.sessions_stored() {
+        auth.inner
+            .store
+            .update("session", &[Where::eq("token", session.token())], changes)
+            .await?;
+    }
+    auth.refresh_session_cookies(ctx, session, &row).await?;
     Ok(Reply::json(
         json!({ "session": auth.output("session", &row) }),
     ))

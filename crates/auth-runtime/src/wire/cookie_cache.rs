@@ -229,10 +229,7 @@ fn jwe_key(secret: &Secret) -> JweKey {
         unreachable!("HKDF-SHA256 expands to 64 bytes")
     }
     // RFC 7638: SHA-256 of the required members in lexicographic order.
-    let jwk = format!(
-        r#"{{"k":"{}","kty":"oct"}}"#,
-        URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let jwk = format!(r#"{{"k":"{}","kty":"oct"}}"#, URL_SAFE_NO_PAD.encode(bytes));
     let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(jwk.as_bytes()));
     JweKey { bytes, kid }
 }
@@ -352,7 +349,8 @@ mod tests {
     }
 
     fn other_secret() -> Secret {
-        Secret::new("another-secret-0123456789abcdefghijklmnopqrstuvwxyz").unwrap_or_else(|e| panic!("{e}"))
+        Secret::new("another-secret-0123456789abcdefghijklmnopqrstuvwxyz")
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn node_payload() -> Map<String, Value> {
@@ -367,12 +365,21 @@ mod tests {
 
     #[test]
     fn compact_is_byte_identical_to_node() {
-        let ours = encode(Strategy::Compact, &node_payload(), &secret(), NOW_MS, Some(300));
+        let ours = encode(
+            Strategy::Compact,
+            &node_payload(),
+            &secret(),
+            NOW_MS,
+            Some(300),
+        );
         assert_eq!(ours, NODE_COMPACT);
         let cache = decoded(Strategy::Compact, NODE_COMPACT, &secret(), NOW_MS);
         assert_eq!(cache.payload, node_payload());
         assert_eq!(cache.expires_at, NOW_MS + 300_000);
-        assert_eq!(cache.session().and_then(|s| s.get("token")), Some(&json!("sykAvWfuwoTRap1DyYe3dmPVnlcqCQQV")));
+        assert_eq!(
+            cache.session().and_then(|s| s.get("token")),
+            Some(&json!("sykAvWfuwoTRap1DyYe3dmPVnlcqCQQV"))
+        );
         assert_eq!(cache.version(), "1");
     }
 
@@ -382,9 +389,15 @@ mod tests {
         assert_eq!(ours, NODE_JWT);
         let cache = decoded(Strategy::Jwt, NODE_JWT, &secret(), NOW_MS);
         assert_eq!(cache.expires_at, 1_795_853_320_000);
-        assert_eq!(cache.user(), node_payload().get("user").and_then(Value::as_object));
+        assert_eq!(
+            cache.user(),
+            node_payload().get("user").and_then(Value::as_object)
+        );
         // jose refuses an expired token (exp <= now).
-        assert_eq!(decode(Strategy::Jwt, NODE_JWT, &secret(), 1_795_853_320_000), None);
+        assert_eq!(
+            decode(Strategy::Jwt, NODE_JWT, &secret(), 1_795_853_320_000),
+            None
+        );
     }
 
     #[test]
@@ -394,10 +407,16 @@ mod tests {
         let mut expected = node_payload();
         expected.insert("iat".to_owned(), json!(1_795_853_020));
         expected.insert("exp".to_owned(), json!(4_102_444_800_i64));
-        expected.insert("jti".to_owned(), json!("00000000-0000-4000-8000-000000000000"));
+        expected.insert(
+            "jti".to_owned(),
+            json!("00000000-0000-4000-8000-000000000000"),
+        );
         assert_eq!(cache.payload, expected);
         assert_eq!(cache.expires_at, 4_102_444_800_000);
-        assert_eq!(decode(Strategy::Jwe, NODE_JWE, &other_secret(), NOW_MS), None);
+        assert_eq!(
+            decode(Strategy::Jwe, NODE_JWE, &other_secret(), NOW_MS),
+            None
+        );
     }
 
     #[test]
@@ -408,22 +427,33 @@ mod tests {
         let header = a.split('.').next().unwrap_or_default();
         assert_eq!(
             jwt::object(header).ok(),
-            json!({"alg":"dir","enc":"A256CBC-HS512","kid":NODE_KID}).as_object().cloned()
+            json!({"alg":"dir","enc":"A256CBC-HS512","kid":NODE_KID})
+                .as_object()
+                .cloned()
         );
         let cache = decoded(Strategy::Jwe, &a, &secret(), NOW_MS);
         assert_eq!(cache.expires_at, 1_795_853_320_000);
         assert_eq!(cache.payload.get("iat"), Some(&json!(1_795_853_020)));
         // 15 s of clock tolerance past exp, then refused.
         assert!(decode(Strategy::Jwe, &a, &secret(), 1_795_853_334_000).is_some());
-        assert_eq!(decode(Strategy::Jwe, &a, &secret(), 1_795_853_335_000), None);
+        assert_eq!(
+            decode(Strategy::Jwe, &a, &secret(), 1_795_853_335_000),
+            None
+        );
     }
 
     #[test]
     fn dont_remember_caches_expire_as_better_auths() {
         let compact = encode(Strategy::Compact, &node_payload(), &secret(), NOW_MS, None);
-        assert_eq!(decoded(Strategy::Compact, &compact, &secret(), NOW_MS).expires_at, NOW_MS + 60_000);
+        assert_eq!(
+            decoded(Strategy::Compact, &compact, &secret(), NOW_MS).expires_at,
+            NOW_MS + 60_000
+        );
         let token = encode(Strategy::Jwt, &node_payload(), &secret(), NOW_MS, None);
-        assert_eq!(decoded(Strategy::Jwt, &token, &secret(), NOW_MS).expires_at, 1_795_853_320_000);
+        assert_eq!(
+            decoded(Strategy::Jwt, &token, &secret(), NOW_MS).expires_at,
+            1_795_853_320_000
+        );
     }
 
     #[test]
@@ -440,7 +470,10 @@ mod tests {
         let revived = revived.as_object().cloned().unwrap_or_default();
         outer.insert("session".to_owned(), Value::Object(payload));
         outer.insert("expiresAt".to_owned(), json!(expires_at));
-        outer.insert("signature".to_owned(), json!(compact_signature(&revived, expires_at, &secret())));
+        outer.insert(
+            "signature".to_owned(),
+            json!(compact_signature(&revived, expires_at, &secret())),
+        );
         let value = URL_SAFE_NO_PAD.encode(js::stringify(&Value::Object(outer)));
         let cache = decoded(Strategy::Compact, &value, &secret(), NOW_MS);
         assert_eq!(
@@ -453,14 +486,26 @@ mod tests {
     fn refuses_tampered_foreign_and_malformed_caches() {
         for strategy in [Strategy::Compact, Strategy::Jwt, Strategy::Jwe] {
             let good = encode(strategy, &node_payload(), &secret(), NOW_MS, Some(300));
-            assert_eq!(decode(strategy, &good, &other_secret(), NOW_MS), None, "{strategy:?}");
+            assert_eq!(
+                decode(strategy, &good, &other_secret(), NOW_MS),
+                None,
+                "{strategy:?}"
+            );
             let mut tampered = good.clone().into_bytes();
             let middle = tampered.len() / 2;
             tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
             let tampered = String::from_utf8(tampered).unwrap_or_default();
-            assert_eq!(decode(strategy, &tampered, &secret(), NOW_MS), None, "{strategy:?}");
+            assert_eq!(
+                decode(strategy, &tampered, &secret(), NOW_MS),
+                None,
+                "{strategy:?}"
+            );
             for junk in ["", ".", "....", "e30", "not base64!"] {
-                assert_eq!(decode(strategy, junk, &secret(), NOW_MS), None, "{strategy:?} {junk}");
+                assert_eq!(
+                    decode(strategy, junk, &secret(), NOW_MS),
+                    None,
+                    "{strategy:?} {junk}"
+                );
             }
         }
         // A verified payload without a user object is refused (better-auth's schema check).

@@ -184,14 +184,22 @@ mod tests {
     fn stringify_matches_javascript() {
         // Expected texts from Node 22: JSON.stringify(JSON.parse(input)).
         let cases = [
-            (r#"{"b":1.0,"a":[1.5,-0.0,1e21,1e-7,100000000000000000000,0.000001]}"#,
-             r#"{"b":1,"a":[1.5,0,1e+21,1e-7,100000000000000000000,0.000001]}"#),
-            ("{\"s\":\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/é\\u2028\"}",
-             "{\"s\":\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/é\u{2028}\"}"),
-            (r#"{"n":null,"t":true,"i":-42}"#, r#"{"n":null,"t":true,"i":-42}"#),
+            (
+                r#"{"b":1.0,"a":[1.5,-0.0,1e21,1e-7,100000000000000000000,0.000001]}"#,
+                r#"{"b":1,"a":[1.5,0,1e+21,1e-7,100000000000000000000,0.000001]}"#,
+            ),
+            (
+                "{\"s\":\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/é\\u2028\"}",
+                "{\"s\":\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/é\u{2028}\"}",
+            ),
+            (
+                r#"{"n":null,"t":true,"i":-42}"#,
+                r#"{"n":null,"t":true,"i":-42}"#,
+            ),
         ];
         for (input, expected) in cases {
-            let value: serde_json::Value = serde_json::from_str(input).unwrap_or_else(|e| panic!("{e}"));
+            let value: serde_json::Value =
+                serde_json::from_str(input).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(stringify(&value), expected, "{input}");
         }
     }
@@ -200,7 +208,8 @@ mod tests {
     fn revives_dates_as_javascript() {
         // Node: JSON.stringify(JSON.parse(input, reviveDate)) with better-auth's reviver.
         let input = r#"["2026-11-28T08:16:29Z","2026-11-28T08:16:29.1234567Z","2026-11-28T08:16:29.226Z","2026-13-28T08:16:29.226Z","2026-11-28T08:16:29.226+00:00","x2026-11-28T08:16:29Z"]"#;
-        let mut value: serde_json::Value = serde_json::from_str(input).unwrap_or_else(|e| panic!("{e}"));
+        let mut value: serde_json::Value =
+            serde_json::from_str(input).unwrap_or_else(|e| panic!("{e}"));
         revive_dates(&mut value);
         assert_eq!(
             stringify(&value),
