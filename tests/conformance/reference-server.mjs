@@ -9,6 +9,8 @@
 //   OUTBOX              file to append one JSON line per mail (default: no file, stderr only)
 //   MIGRATE=1           create/upgrade the schema with better-auth's own getMigrations first
 //   QUIET=1             no request log on stderr
+//   COOKIE_CACHE        compact | jwt | jwe: turns session.cookieCache on with that strategy
+//   COOKIE_CACHE_MAX_AGE  its maxAge in seconds (default better-auth's 300)
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -106,6 +108,13 @@ const options = {
   // silently disable the CSRF behaviour the suite checks.
   advanced: { disableOriginCheck: false, disableCSRFCheck: false },
 };
+
+if (process.env.COOKIE_CACHE) {
+  const strategy = process.env.COOKIE_CACHE;
+  if (!["compact", "jwt", "jwe"].includes(strategy)) fail(`invalid COOKIE_CACHE ${strategy}`);
+  const maxAge = process.env.COOKIE_CACHE_MAX_AGE ? Number(process.env.COOKIE_CACHE_MAX_AGE) : undefined;
+  options.session = { cookieCache: { enabled: true, strategy, maxAge } };
+}
 
 if (MIGRATE) {
   const { toBeCreated, toBeAdded, runMigrations } = await getMigrations(options);

@@ -169,9 +169,19 @@ impl Running {
         })
     }
 
-    /// `reference-server.mjs` (real better-auth), ready at `{"url":…}`.
-    fn better_auth(db_file: &Path, outbox: &Path, migrate: bool, scratch: &Path) -> Self {
+    /// `reference-server.mjs` (real better-auth), ready at `{"url":…}`; `cookie_cache` turns
+    /// `session.cookieCache` on with that strategy.
+    fn better_auth(
+        db_file: &Path,
+        outbox: &Path,
+        migrate: bool,
+        cookie_cache: Option<&str>,
+        scratch: &Path,
+    ) -> Self {
         let mut command = Command::new("node");
+        if let Some(strategy) = cookie_cache {
+            command.env("COOKIE_CACHE", strategy);
+        }
         command
             .arg(harness().join("reference-server.mjs"))
             .current_dir(harness())
@@ -464,7 +474,7 @@ fn interop_with_better_auth() {
     let file = project.path().join("shared.sqlite");
     let outbox = project.outbox();
     // better-auth creates the schema, then serves.
-    let reference = Running::better_auth(&file, &outbox, true, project.path());
+    let reference = Running::better_auth(&file, &outbox, true, None, project.path());
     let url = format!("sqlite:{}", file.display());
     let ours = project.serve_url(&url);
     run_node(
@@ -474,4 +484,71 @@ fn interop_with_better_auth() {
         8,
         project.path(),
     );
+}
+
+/// The cookie cache in `strategy` between better-auth and our server on one SQLite file and one
+/// secret (`tests/conformance/cookie-cache.mjs`): each one's `session_data` answers the other's
+/// get-session after the session row is deleted; tampered, foreign-secret, expired and
+/// other-version caches are ignored by both.
+fn cookie_cache_interop(strategy: &str) {
+    if !node_ready() {
+        return;
+    }
+    let project = Project::new(&format!(
+        "\n[session.cookie-cache]\nenabled = true\nstrategy = \"{strategy}\"\n"
+    ));
+    let file = project.path().join("shared.sqlite");
+    let reference = Running::better_auth(
+        &file,
+        &project.outbox(),
+        true,
+        Some(strategy),
+        project.path(),
+    );
+    let ours = project.serve_url(&format!("sqlite:{}", file.display()));
+    let db = file.display().to_string();
+    run_node(
+        "cookie-cache.mjs",
+        &[
+            "--better-auth",
+            &reference.origin,
+            "--ours",
+            &ours.origin,
+            "--db",
+            &db,
+            "--strategy",
+            strategy,
+            "--secret",
+            SECRET,
+        ],
+        &[&reference, &ours],
+        4,
+        project.path(),
+    );
+}
+
+#[test]
+fn cookie_cache_interop_compact() {
+    cookie_cache_interop("compact");
+}
+
+#[test]
+fn cookie_cache_interop_jwt() {
+    cookie_cache_interop("jwt");
+}
+
+#[test]
+fn cookie_cache_interop_jwe() {
+    cookie_cache_interop("jwe");
+}
+
+/// The whole official-client suite with the cookie cache on (compact, better-auth's default).
+#[test]
+fn official_client_sqlite_cookie_cache() {
+    if !node_ready() {
+        return;
+    }
+    let project = Project::new("\n[session.cookie-cache]\nenabled = true\n");
+    let server = project.serve_embedded();
+    conformance(&project, &server);
 }
