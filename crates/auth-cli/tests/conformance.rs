@@ -357,17 +357,23 @@ fn run_node(program: &str, args: &[&str], servers: &[&Running], min_checks: u64,
 
 /// conformance.mjs against `server`, all checks, signed cookies verified with the secret.
 fn conformance(project: &Project, server: &Running) {
+    conformance_with(project, server, &[]);
+}
+
+fn conformance_with(project: &Project, server: &Running, extra: &[&str]) {
     let outbox = project.outbox().display().to_string();
+    let mut args = vec![
+        "--base-url",
+        &server.origin,
+        "--outbox",
+        &outbox,
+        "--secret",
+        SECRET,
+    ];
+    args.extend_from_slice(extra);
     run_node(
         "conformance.mjs",
-        &[
-            "--base-url",
-            &server.origin,
-            "--outbox",
-            &outbox,
-            "--secret",
-            SECRET,
-        ],
+        &args,
         &[server],
         MIN_CHECKS,
         project.path(),
@@ -550,5 +556,5 @@ fn official_client_sqlite_cookie_cache() {
     }
     let project = Project::new("\n[session.cookie-cache]\nenabled = true\n");
     let server = project.serve_embedded();
-    conformance(&project, &server);
+    conformance_with(&project, &server, &["--cookie-cache"]);
 }
