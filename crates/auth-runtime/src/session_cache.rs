@@ -56,7 +56,8 @@ impl Auth {
             user: self.row_from_cache("user", cache.user()?),
             dont_remember,
         };
-        let refresh_window = i64::from(config.cookie_cache_max_age()) * 1000 / 5;
+        // better-auth: `Math.floor(maxAge * 0.2)` seconds.
+        let refresh_window = i64::from(config.cookie_cache_max_age() / 5) * 1000;
         if *config.session.stateless.get_ref() && cache.expires_at - now < refresh_window {
             self.set_cookie_cache(ctx, &found.session, &found.user, false);
             self.refresh_session_cookie(ctx, &found);
