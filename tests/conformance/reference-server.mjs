@@ -12,6 +12,8 @@
 //   REDIS_URL           keep sessions and verification values in this Redis (better-auth's
 //                       `secondaryStorage`, on the `redis` npm client)
 //   STORE_IN_DATABASE=1 with REDIS_URL: keep them in the database too
+//   COOKIE_CACHE        compact | jwt | jwe: turns session.cookieCache on with that strategy
+//   COOKIE_CACHE_MAX_AGE  its maxAge in seconds (default better-auth's 300)
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -124,8 +126,15 @@ if (REDIS_URL) {
     delete: (key) => redis.del(key),
     getAndDelete: (key) => redis.getDel(key),
   };
-  options.session = { storeSessionInDatabase: STORE_IN_DATABASE };
+  options.session = { ...options.session, storeSessionInDatabase: STORE_IN_DATABASE };
   options.verification = { storeInDatabase: STORE_IN_DATABASE };
+}
+
+if (process.env.COOKIE_CACHE) {
+  const strategy = process.env.COOKIE_CACHE;
+  if (!["compact", "jwt", "jwe"].includes(strategy)) fail(`invalid COOKIE_CACHE ${strategy}`);
+  const maxAge = process.env.COOKIE_CACHE_MAX_AGE ? Number(process.env.COOKIE_CACHE_MAX_AGE) : undefined;
+  options.session = { ...options.session, cookieCache: { enabled: true, strategy, maxAge } };
 }
 
 if (MIGRATE) {

@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use auth_core::Dialect;
-use common::{Project, Running, SECRET, tail};
+use common::{Project, Redis, Running, SECRET, tail};
 
 /// The suite's configuration (`reference-server.mjs`'s, as auth.toml); `{dir}` is the project's.
 const CONFIG: &str = r#"trusted-origins = ["http://127.0.0.1:5173", "http://localhost:3000", "https://*.example.com"]
@@ -178,17 +178,24 @@ fn run_node(program: &str, args: &[&str], servers: &[&Running], min_checks: u64,
 
 /// conformance.mjs against `server`, all checks, signed cookies verified with the secret.
 fn conformance(project: &Project, server: &Running) {
+    conformance_with(project, server, &[]);
+}
+
+/// conformance.mjs against `server` with more arguments (`--cookie-cache`).
+fn conformance_with(project: &Project, server: &Running, extra: &[&str]) {
     let outbox = outbox(project).display().to_string();
+    let mut args = vec![
+        "--base-url",
+        &server.origin,
+        "--outbox",
+        &outbox,
+        "--secret",
+        SECRET,
+    ];
+    args.extend_from_slice(extra);
     run_node(
         "conformance.mjs",
-        &[
-            "--base-url",
-            &server.origin,
-            "--outbox",
-            &outbox,
-            "--secret",
-            SECRET,
-        ],
+        &args,
         &[server],
         MIN_CHECKS,
         project.path(),
@@ -304,7 +311,7 @@ fn interop_with_better_auth() {
 fn interop(project: &Project, file: &Path, reference: &Running) {
     let url = format!("sqlite:{}", file.display());
     let ours = project.serve_url(&url);
-    let outbox = project.outbox().display().to_string();
+    let outbox = outbox(project).display().to_string();
     run_node(
         "interop.mjs",
         &[
@@ -329,7 +336,7 @@ fn interop_with_better_auth_on_redis() {
     if !node_ready() {
         return;
     }
-    let Some(redis) = RedisChild::start() else {
+    let Some(redis) = Redis::start() else {
         return;
     };
     for in_database in [false, true] {
@@ -343,7 +350,7 @@ fn interop_with_better_auth_on_redis() {
             ),
         ];
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let reference = Running::better_auth(&file, &project.outbox(), true, project.path(), &env);
+        let reference = Running::better_auth(&file, &outbox(&project), true, project.path(), &env);
         interop(&project, &file, &reference);
         let tables = sqlite_tables(&file);
         assert_eq!(
@@ -354,97 +361,8 @@ fn interop_with_better_auth_on_redis() {
     }
 }
 
-/// A `redis-server` of this test alone, on its own port (nothing shared with other tests is
-/// flushed or stopped); killed on drop.
-#[derive(Debug)]
-struct RedisChild {
-    child: Child,
-    port: u16,
-}
-
-impl RedisChild {
-    /// Starts on a free port; `None` (SKIPPED) without `redis-server`, which fails under CI.
-    #[expect(clippy::print_stderr, reason = "a skipped test says so")]
-    fn start() -> Option<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("free port: {e}"));
-        match Self::on(port) {
-            Ok(redis) => Some(redis),
-            Err(error) => {
-                assert!(!ci(), "redis-server is required under CI=true: {error}");
-                eprintln!("SKIPPED: {error}");
-                None
-            }
-        }
-    }
-
-    /// Starts on `port` (again, after [`RedisChild::stop`]) and waits until it accepts.
-    fn on(port: u16) -> Result<Self, String> {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot run redis-server: {e}"))?;
-        let redis = Self { child, port };
-        for _ in 0..100 {
-            if redis.cli(&["ping"]).is_ok_and(|out| out.trim() == "PONG") {
-                return Ok(redis);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Err(format!("redis-server on port {port} did not start"))
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// `redis-cli -p PORT args…`, its stdout.
-    fn cli(&self, args: &[&str]) -> Result<String, String> {
-        let output = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .map_err(|e| format!("cannot run redis-cli: {e}"))?;
-        if output.status.success() {
-            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-        } else {
-            Err(String::from_utf8_lossy(&output.stderr).into_owned())
-        }
-    }
-
-    /// Keys matching `pattern`.
-    fn keys(&self, pattern: &str) -> Vec<String> {
-        self.cli(&["--scan", "--pattern", pattern])
-            .unwrap_or_else(|e| panic!("redis-cli: {e}"))
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// Kills the server (SIGKILL: no goodbye to its clients).
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for RedisChild {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn redis_config(redis: &RedisChild, in_database: bool) -> String {
-    let mut extra = format!(
-        "\n[secondary-storage]\nkind = \"redis\"\nurl = \"{}\"\n",
-        redis.url()
-    );
+fn redis_config(redis: &Redis, in_database: bool) -> String {
+    let mut extra = redis.config();
     if in_database {
         extra.push_str(
             "\n[session]\nstore-in-database = true\n\n[verification]\nstore-in-database = true\n",
@@ -474,7 +392,7 @@ fn official_client_redis_sessions() {
     if !node_ready() {
         return;
     }
-    let Some(redis) = RedisChild::start() else {
+    let Some(redis) = Redis::start() else {
         return;
     };
     let project = Project::new(&redis_config(&redis, false));
@@ -499,7 +417,7 @@ fn official_client_redis_and_database() {
     if !node_ready() {
         return;
     }
-    let Some(redis) = RedisChild::start() else {
+    let Some(redis) = Redis::start() else {
         return;
     };
     let project = Project::new(&redis_config(&redis, true));
@@ -623,7 +541,7 @@ fn request(origin: &str, method: &str, path: &str, cookie: Option<&str>, body: &
 /// again without a restart.
 #[test]
 fn redis_down_is_a_503_and_recovers() {
-    let Some(mut redis) = RedisChild::start() else {
+    let Some(mut redis) = Redis::start() else {
         return;
     };
     let project = Project::new(&redis_config(&redis, false));
@@ -660,7 +578,7 @@ fn redis_down_is_a_503_and_recovers() {
         );
     }
 
-    let redis = RedisChild::on(redis.port).unwrap_or_else(|e| panic!("{e}"));
+    redis.restart();
     // The new Redis is empty: the old session is gone, a new sign-in works.
     let session = request(&origin, "GET", "/get-session", Some(&cookie), "");
     assert_eq!((session.status, session.body.as_str()), (200, "null"));
@@ -678,4 +596,71 @@ fn redis_down_is_a_503_and_recovers() {
     let session = request(&origin, "GET", "/get-session", Some(&cookie), "");
     assert_eq!(session.json()["user"]["email"], "down@example.com");
     assert_eq!(redis.keys("active-sessions-*").len(), 1);
+}
+
+/// The cookie cache in `strategy` between better-auth and our server on one SQLite file and one
+/// secret (`tests/conformance/cookie-cache.mjs`): each one's `session_data` answers the other's
+/// get-session after the session row is deleted; tampered, foreign-secret, expired and
+/// other-version caches are ignored by both.
+fn cookie_cache_interop(strategy: &str) {
+    if !node_ready() {
+        return;
+    }
+    let project = Project::new(&format!(
+        "\n[session.cookie-cache]\nenabled = true\nstrategy = \"{strategy}\"\n"
+    ));
+    let file = project.path().join("shared.sqlite");
+    let reference = Running::better_auth(
+        &file,
+        &outbox(&project),
+        true,
+        project.path(),
+        &[("COOKIE_CACHE", strategy)],
+    );
+    let ours = project.serve_url(&format!("sqlite:{}", file.display()));
+    let db = file.display().to_string();
+    run_node(
+        "cookie-cache.mjs",
+        &[
+            "--better-auth",
+            &reference.origin,
+            "--ours",
+            &ours.origin,
+            "--db",
+            &db,
+            "--strategy",
+            strategy,
+            "--secret",
+            SECRET,
+        ],
+        &[&reference, &ours],
+        4,
+        project.path(),
+    );
+}
+
+#[test]
+fn cookie_cache_interop_compact() {
+    cookie_cache_interop("compact");
+}
+
+#[test]
+fn cookie_cache_interop_jwt() {
+    cookie_cache_interop("jwt");
+}
+
+#[test]
+fn cookie_cache_interop_jwe() {
+    cookie_cache_interop("jwe");
+}
+
+/// The whole official-client suite with the cookie cache on (compact, better-auth's default).
+#[test]
+fn official_client_sqlite_cookie_cache() {
+    if !node_ready() {
+        return;
+    }
+    let project = Project::new("\n[session.cookie-cache]\nenabled = true\n");
+    let server = project.serve_embedded();
+    conformance_with(&project, &server, &["--cookie-cache"]);
 }

@@ -13,14 +13,12 @@ mod common;
 mod support;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use auth_core::Dialect;
-use common::{Project, Running};
+use common::{Project, Redis, Running};
 use serde_json::{Value, json};
 use sqlx::Connection as _;
 
@@ -239,90 +237,6 @@ impl Pair {
 
     fn logs(&self) -> String {
         format!("{}\n{}", self.a.log(), self.b.log())
-    }
-}
-
-/// A `redis-server` child of this test on a free port, keeping nothing on disk.
-#[derive(Debug)]
-struct Redis {
-    child: Option<Child>,
-    port: u16,
-}
-
-impl Redis {
-    /// `None` (failing under CI) when `redis-server` cannot run.
-    fn start() -> Option<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map(|address| address.port())
-            .unwrap_or_else(|e| panic!("a free port: {e}"));
-        let mut redis = Self { child: None, port };
-        if let Err(error) = redis.spawn() {
-            support::unavailable("redis-server", &error);
-            return None;
-        }
-        Some(redis)
-    }
-
-    fn spawn(&mut self) -> Result<(), String> {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot run redis-server: {e}"))?;
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if self.ping() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Err(format!("redis-server on port {} did not answer", self.port))
-    }
-
-    /// Whether the server answers `PING` with `+PONG`.
-    fn ping(&self) -> bool {
-        use std::io::{Read as _, Write as _};
-        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-        let mut reply = [0_u8; 7];
-        stream.write_all(b"PING\r\n").is_ok()
-            && stream.read_exact(&mut reply).is_ok()
-            && &reply == b"+PONG\r\n"
-    }
-
-    /// Kills the server: everything it held is gone.
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// A new, empty server on the same port.
-    fn restart(&mut self) {
-        self.stop();
-        self.spawn().unwrap_or_else(|e| panic!("{e}"));
-    }
-
-    /// The `[secondary-storage]` section pointing at this server.
-    fn config(&self) -> String {
-        format!(
-            "\n[secondary-storage]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:{}\"\n",
-            self.port
-        )
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

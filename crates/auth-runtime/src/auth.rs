@@ -13,7 +13,9 @@ use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
 use crate::rate_limit::RateLimiter;
 use crate::secondary::SecondaryStorage;
 use crate::store::{Store, StoreError};
-use crate::wire::cookie::{CookieConfig, DONT_REMEMBER, SESSION_TOKEN, secure_cookies};
+use crate::wire::cookie::{
+    CookieConfig, DONT_REMEMBER, SESSION_DATA, SESSION_TOKEN, secure_cookies,
+};
 use crate::wire::{PasswordHasher, Secret};
 
 /// What [`Auth::new`] needs besides the config, the store and the secret.
@@ -152,6 +154,7 @@ pub(crate) struct Inner {
     /// The names get-session reads on every request, computed once.
     pub(crate) session_cookie: String,
     pub(crate) dont_remember_cookie: String,
+    pub(crate) session_data_cookie: String,
     pub(crate) trusted: TrustedOrigins,
     /// `scheme://host[:port]` of the base URL.
     pub(crate) base_origin: String,
@@ -194,7 +197,7 @@ impl Auth {
         } else {
             // Sessions or verification values kept outside the database still have better-auth's
             // fields: the schema as if they were in it describes them.
-            let mut all = config.clone();
+            let mut all = config.with_stored_sessions();
             all.session.store_in_database = true;
             all.verification.store_in_database = true;
             Schema::build(&all)?
@@ -247,11 +250,13 @@ impl Auth {
         };
         let session_cookie = cookies.name(SESSION_TOKEN);
         let dont_remember_cookie = cookies.name(DONT_REMEMBER);
+        let session_data_cookie = cookies.name(SESSION_DATA);
         Ok(Self {
             inner: Arc::new(Inner {
                 providers,
                 session_cookie,
                 dont_remember_cookie,
+                session_data_cookie,
                 schema,
                 store,
                 secret,

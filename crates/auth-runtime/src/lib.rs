@@ -16,6 +16,7 @@ mod rate_limit;
 mod routes;
 pub mod secondary;
 mod session;
+mod session_cache;
 mod sessions;
 pub mod store;
 mod verification;

@@ -5,7 +5,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::Auth;
 use crate::http::{ApiError, Ctx};
-use crate::store::{Row, Timestamp, Value};
+use crate::store::{Row, Timestamp, Value, Where};
 use crate::wire::id;
 
 /// A valid session and its user.
@@ -74,15 +74,56 @@ impl Auth {
     }
 
     /// The request's session, as better-auth's `getSession` finds it: no or badly signed cookie →
-    /// none, silently; a well-signed cookie without a live row → none, and the session cookies
-    /// are expired (an expired row is deleted); a live row is extended when it was last extended
-    /// more than `update-age` ago (not for rememberMe = false sessions, not with
-    /// `?disableRefresh`), and its cookie re-issued.
+    /// none, silently; a usable cookie cache answers without the database (unless
+    /// `?disableCookieCache`); a well-signed cookie without a live row → none, and the session
+    /// cookies are expired (an expired row is deleted); a live row is extended when it was last
+    /// extended more than `update-age` ago (not for rememberMe = false sessions, not with
+    /// `?disableRefresh`), and its cookie re-issued; a row read re-issues the cookie cache.
     pub(crate) async fn session(&self, ctx: &mut Ctx) -> Result<Option<SessionCtx>, ApiError> {
+        self.read_session(ctx, true).await
+    }
+
+    /// The session for sensitive work (better-auth's `getAuthoritativeSessionFromCtx`): read
+    /// from the database, never from the cookie cache, unless sessions are stateless (the cache
+    /// is then the only record).
+    pub(crate) async fn authoritative_session(
+        &self,
+        ctx: &mut Ctx,
+    ) -> Result<Option<SessionCtx>, ApiError> {
+        self.read_session(ctx, self.stateless()).await
+    }
+
+    async fn read_session(
+        &self,
+        ctx: &mut Ctx,
+        use_cache: bool,
+    ) -> Result<Option<SessionCtx>, ApiError> {
         let inner = &self.inner;
-        let Some(token) = ctx.cookies.get_signed(&inner.session_cookie, &inner.secret) else {
+        let cache_enabled = inner.config.cookie_cache_enabled();
+        let token = ctx.cookies.get_signed(&inner.session_cookie, &inner.secret);
+        if !cache_enabled {
+            // A cache left from when the feature was on is cleared.
+            let stale = self.expired_session_data_chunks(ctx);
+            ctx.set_cookies.extend(stale);
+        }
+        let Some(token) = token else {
             return Ok(None);
         };
+        let dont_remember = ctx
+            .cookies
+            .get_signed(&inner.dont_remember_cookie, &inner.secret)
+            .is_some();
+        if cache_enabled
+            && use_cache
+            && !ctx.query.flag("disableCookieCache")
+            && let Some(found) = self.cached_session(ctx, &token, dont_remember)
+        {
+            return Ok(Some(found));
+        }
+        if self.stateless() {
+            self.expire_session_cookies(ctx);
+            return Ok(None);
+        }
         let Some((mut session, user)) = self.find_session(&token).await? else {
             self.expire_session_cookies(ctx);
             return Ok(None);
@@ -94,10 +135,6 @@ impl Auth {
             self.expire_session_cookies(ctx);
             return Ok(None);
         }
-        let dont_remember = ctx
-            .cookies
-            .get_signed(&inner.dont_remember_cookie, &inner.secret)
-            .is_some();
         let options = &inner.config.session;
         let expires_in = i64::from(*options.expires_in.get_ref()) * 1000;
         let update_age = i64::from(*options.update_age.get_ref()) * 1000;
@@ -121,6 +158,9 @@ impl Auth {
             }
             session.extend(changes);
             self.set_session_cookie(ctx, &token, false);
+            self.set_cookie_cache(ctx, &session, &user, false);
+        } else if !dont_remember && !ctx.query.flag("disableRefresh") {
+            self.set_cookie_cache(ctx, &session, &user, false);
         }
         Ok(Some(SessionCtx {
             session,
@@ -154,6 +194,15 @@ impl Auth {
             .unwrap_or_default()
             .to_owned();
         self.set_session_cookie(ctx, &token, !remember);
+        if self.inner.config.cookie_cache_enabled()
+            && let Some(user) = self
+                .inner
+                .store
+                .find_one("user", &[Where::eq("id", user_id)])
+                .await?
+        {
+            self.set_cookie_cache(ctx, &row, &user, !remember);
+        }
         let dont_remember = &self.inner.dont_remember_cookie;
         if remember && ctx.cookies.get(dont_remember).is_some() {
             ctx.set_cookies
@@ -215,6 +264,28 @@ impl Auth {
         }
     }
 
+    /// After a change to the session or its user: re-issues the session cookie (see
+    /// [`Self::refresh_session_cookie`]) and the cookie cache with `session_row` and the user as
+    /// stored now (better-auth's `setSessionCookie` after update-user, change-email, …).
+    pub(crate) async fn refresh_session_cookies(
+        &self,
+        ctx: &mut Ctx,
+        current: &SessionCtx,
+        session_row: &Row,
+    ) -> Result<(), ApiError> {
+        self.refresh_session_cookie(ctx, current);
+        if self.inner.config.cookie_cache_enabled() {
+            let user = self
+                .inner
+                .store
+                .find_one("user", &[Where::eq("id", current.user_id())])
+                .await?
+                .unwrap_or_else(|| current.user.clone());
+            self.set_cookie_cache(ctx, session_row, &user, current.dont_remember);
+        }
+        Ok(())
+    }
+
     /// Re-issues the current session's cookie, keeping it non-persistent when it was.
     pub(crate) fn refresh_session_cookie(&self, ctx: &mut Ctx, session: &SessionCtx) {
         let max_age = (!session.dont_remember)
@@ -227,17 +298,31 @@ impl Auth {
         ));
     }
 
-    /// Expires `session_token`, `session_data` and `dont_remember`.
+    /// Expires `session_token`, `session_data` (and the chunks the request carried) and
+    /// `dont_remember`, in better-auth's `deleteSessionCookie` order.
     pub(crate) fn expire_session_cookies(&self, ctx: &mut Ctx) {
-        ctx.set_cookies
-            .extend(self.inner.cookies.expire_session_cookies());
+        let [token, data, dont_remember] = self.inner.cookies.expire_session_cookies();
+        let chunks = self.expired_session_data_chunks(ctx);
+        ctx.set_cookies.extend([token, data]);
+        ctx.set_cookies.extend(chunks);
+        ctx.set_cookies.push(dont_remember);
+    }
+
+    /// A model's table, also for sessions and verification values kept outside the database.
+    pub(crate) fn model(&self, model: &str) -> Option<&auth_core::schema::Table> {
+        self.inner.models.model(model)
+    }
+
+    /// Are sessions kept only in the cookie cache (`[session] stateless`)?
+    pub(crate) fn stateless(&self) -> bool {
+        *self.inner.config.session.stateless.get_ref()
     }
 
     /// A row as the API returns it: the model's returned fields in schema order, `id` last
     /// (better-auth's key order), dates as ISO text.
     pub(crate) fn output(&self, model: &str, row: &Row) -> Json {
         let mut out = Map::new();
-        if let Some(table) = self.inner.models.model(model) {
+        if let Some(table) = self.model(model) {
             for column in table
                 .columns
                 .iter()

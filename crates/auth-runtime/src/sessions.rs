@@ -236,14 +236,13 @@ impl Auth {
                     .await?;
             }
             storage.delete(token).await?;
-            if !self.sessions_in_database() {
-                return Ok(());
-            }
         }
-        self.inner
-            .store
-            .delete("session", &[Where::eq("token", token)])
-            .await?;
+        if self.sessions_in_database() {
+            self.inner
+                .store
+                .delete("session", &[Where::eq("token", token)])
+                .await?;
+        }
         Ok(())
     }
 
@@ -275,6 +274,8 @@ impl Auth {
                 }
                 Ok(sessions)
             }
+            // Stateless: the server knows no session but the request's.
+            None if !self.sessions_in_database() => Ok(Vec::new()),
             _ => Ok(self
                 .inner
                 .store
@@ -294,22 +295,23 @@ impl Auth {
 
     /// Ends every session of the user (revoke-sessions, a password change or reset).
     pub(crate) async fn delete_user_sessions(&self, user_id: &str) -> Result<(), ApiError> {
-        let Some(storage) = self.storage() else {
-            self.inner
-                .store
-                .delete("session", &[Where::eq("userId", user_id)])
-                .await?;
-            return Ok(());
+        let references = match self.storage() {
+            Some(storage) => self.references(storage, user_id).await?,
+            None => Vec::new(),
         };
-        let references = self.references(storage, user_id).await?;
         if self.sessions_in_database() {
             self.inner
                 .store
                 .delete("session", &[Where::eq("userId", user_id)])
                 .await?;
         }
-        self.forget_cached_sessions(storage, user_id, &references)
-            .await
+        match self.storage() {
+            Some(storage) => {
+                self.forget_cached_sessions(storage, user_id, &references)
+                    .await
+            }
+            None => Ok(()),
+        }
     }
 
     /// Deletes a user with its sessions and accounts (explicitly: a database adopted from

@@ -213,3 +213,104 @@ impl Project {
         )
     }
 }
+
+/// A `redis-server` child of this test on a free port, keeping nothing on disk.
+#[derive(Debug)]
+pub(crate) struct Redis {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Redis {
+    /// `None` (failing under CI) when `redis-server` cannot run.
+    pub(crate) fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .unwrap_or_else(|e| panic!("a free port: {e}"));
+        let mut redis = Self { child: None, port };
+        if let Err(error) = redis.spawn() {
+            crate::support::unavailable("redis-server", &error);
+            return None;
+        }
+        Some(redis)
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run redis-server: {e}"))?;
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if self.ping() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("redis-server on port {} did not answer", self.port))
+    }
+
+    /// Whether the server answers `PING` with `+PONG`.
+    fn ping(&self) -> bool {
+        use std::io::{Read as _, Write as _};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let mut reply = [0_u8; 7];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut reply).is_ok()
+            && &reply == b"+PONG\r\n"
+    }
+
+    /// Kills the server: everything it held is gone.
+    pub(crate) fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A new, empty server on the same port.
+    pub(crate) fn restart(&mut self) {
+        self.stop();
+        self.spawn().unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub(crate) fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// The keys matching `pattern` (`redis-cli --scan`).
+    pub(crate) fn keys(&self, pattern: &str) -> Vec<String> {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "--scan", "--pattern", pattern])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run redis-cli: {e}"));
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The `[secondary-storage]` section pointing at this server.
+    pub(crate) fn config(&self) -> String {
+        format!(
+            "\n[secondary-storage]\nkind = \"redis\"\nurl = \"{}\"\n",
+            self.url()
+        )
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

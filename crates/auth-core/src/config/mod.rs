@@ -21,8 +21,9 @@ pub use plugins::{
     LastLoginMethodOptions, NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions,
 };
 pub use runtime::{
-    AccountOptions, Advanced, BUILT_IN_PROVIDERS, ChangeEmail, DeleteUser, EmailAndPassword,
-    EmailVerification, Mailer, MailerKind, Session, SocialProvider, UserOptions,
+    AccountOptions, Advanced, BUILT_IN_PROVIDERS, ChangeEmail, CookieCache, CookieCacheStrategy,
+    DeleteUser, EmailAndPassword, EmailVerification, Mailer, MailerKind, Session, SocialProvider,
+    UserOptions,
 };
 
 use crate::schema::{FieldType, IdStrategy, Naming, OnDelete};
@@ -356,9 +357,11 @@ impl Config {
         ConfigError::at(&self.path, &self.source, span, message.into(), help.into())
     }
 
-    /// Sessions live in the database unless a secondary storage holds them.
+    /// Sessions live in the database unless a secondary storage holds them or they are
+    /// stateless (only in the cookie cache).
     pub fn session_in_database(&self) -> bool {
-        self.secondary_storage.is_none() || self.session.store_in_database
+        !*self.session.stateless.get_ref()
+            && (self.secondary_storage.is_none() || self.session.store_in_database)
     }
 
     /// Verification values live in the database unless a secondary storage holds them.

@@ -27,6 +27,60 @@ pub struct Session {
     /// Never extend sessions on use.
     #[serde(default)]
     pub disable_session_refresh: bool,
+    /// Keep sessions only in the signed/encrypted cookie cache, with no session table
+    /// (better-auth without a database): the cache is forced on (`jwe`, `max-age = expires-in`)
+    /// and re-issued when less than 20 % of its lifetime remains. A session cannot be revoked
+    /// server-side before its cookie expires.
+    #[serde(default = "no")]
+    pub stateless: Spanned<bool>,
+    /// `[session.cookie-cache]`: the session and user copied into a `session_data` cookie.
+    #[serde(default)]
+    pub cookie_cache: CookieCache,
+}
+
+/// `[session.cookie-cache]` (better-auth's `session.cookieCache`): get-session answers from a
+/// signed or encrypted copy of the session in the `session_data` cookie while it is younger
+/// than `max-age`, without reading the database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CookieCache {
+    /// Off by default (always on with `stateless = true`).
+    #[serde(default = "no")]
+    pub enabled: Spanned<bool>,
+    /// Lifetime of the cached copy in seconds (300; `expires-in` when stateless).
+    pub max_age: Option<Spanned<u32>>,
+    /// How the copy is protected (`compact`; `jwe` when stateless).
+    pub strategy: Option<Spanned<CookieCacheStrategy>>,
+    /// A cache written with another version is ignored: change it to invalidate every cache.
+    #[serde(default = "version_one")]
+    pub version: Spanned<String>,
+}
+
+impl Default for CookieCache {
+    fn default() -> Self {
+        Self {
+            enabled: no(),
+            max_age: None,
+            strategy: None,
+            version: version_one(),
+        }
+    }
+}
+
+/// The encodings of better-auth's `session_data` cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieCacheStrategy {
+    /// base64url JSON with an HMAC-SHA256 signature (better-auth's default).
+    Compact,
+    /// An HS256 JWT.
+    Jwt,
+    /// An encrypted JWT (`dir`, `A256CBC-HS512`).
+    Jwe,
+}
+
+fn version_one() -> Spanned<String> {
+    Spanned::new(0..0, "1".to_owned())
 }
 
 impl Default for Session {
@@ -37,6 +91,8 @@ impl Default for Session {
             update_age: one_day(),
             fresh_age: one_day(),
             disable_session_refresh: false,
+            stateless: no(),
+            cookie_cache: CookieCache::default(),
         }
     }
 }
@@ -339,6 +395,39 @@ impl Config {
             .map_or("/api/auth", |p| p.get_ref().as_str())
     }
 
+    /// Is the `session_data` cookie cache on (always with stateless sessions)?
+    pub fn cookie_cache_enabled(&self) -> bool {
+        *self.session.stateless.get_ref() || *self.session.cookie_cache.enabled.get_ref()
+    }
+
+    /// The cookie cache's lifetime in seconds: `max-age`, else `expires-in` when stateless,
+    /// else 300.
+    pub fn cookie_cache_max_age(&self) -> u32 {
+        match &self.session.cookie_cache.max_age {
+            Some(max_age) => *max_age.get_ref(),
+            None if *self.session.stateless.get_ref() => *self.session.expires_in.get_ref(),
+            None => 300,
+        }
+    }
+
+    /// The cookie cache's encoding: `strategy`, else `jwe` when stateless, else `compact`.
+    pub fn cookie_cache_strategy(&self) -> CookieCacheStrategy {
+        match &self.session.cookie_cache.strategy {
+            Some(strategy) => *strategy.get_ref(),
+            None if *self.session.stateless.get_ref() => CookieCacheStrategy::Jwe,
+            None => CookieCacheStrategy::Compact,
+        }
+    }
+
+    /// This configuration with `stateless` off: its schema has the session model that
+    /// stateless sessions carry in their cookie.
+    #[must_use]
+    pub fn with_stored_sessions(&self) -> Self {
+        let mut stored = self.clone();
+        stored.session.stateless = no();
+        stored
+    }
+
     /// Are verification mails sent on sign-up?
     pub fn send_verification_on_sign_up(&self) -> bool {
         self.mailer.is_some()
@@ -448,6 +537,7 @@ impl Config {
                 "use at most 34560000",
             ));
         }
+        self.check_cookie_cache()?;
         for (id, provider) in self.social_providers.iter() {
             let name = id.get_ref();
             let known = BUILT_IN_PROVIDERS.contains(&name.as_str());
@@ -519,6 +609,58 @@ fn check_rate_limit(config: &Config) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+impl Config {
+    /// `[session.cookie-cache]` and `stateless`: lifetimes a cookie can hold, a version, and
+    /// stateless sessions that do not also ask for server-side storage.
+    fn check_cookie_cache(&self) -> Result<(), ConfigError> {
+        let session = &self.session;
+        let cache = &session.cookie_cache;
+        if let Some(max_age) = &cache.max_age {
+            let seconds = *max_age.get_ref();
+            if seconds == 0 || seconds > 400 * 86_400 {
+                return Err(self.error_at(
+                    max_age.span(),
+                    "max-age must be between 1 second and the 400 days a browser keeps a cookie",
+                    "better-auth's default is 300 (5 minutes)",
+                ));
+            }
+        }
+        if cache.version.get_ref().is_empty() {
+            return Err(self.error_at(
+                cache.version.span(),
+                "version must not be empty",
+                "better-auth's default is version = \"1\"",
+            ));
+        }
+        let stateless = &session.stateless;
+        if !*stateless.get_ref() {
+            return Ok(());
+        }
+        if !*cache.enabled.get_ref() && cache.enabled.span() != (0..0) {
+            return Err(self.error_at(
+                cache.enabled.span(),
+                "stateless sessions live only in the cookie cache, which cannot be turned off",
+                "remove `enabled = false` from [session.cookie-cache], or remove `stateless = true`",
+            ));
+        }
+        if session.store_in_database {
+            return Err(self.error_at(
+                stateless.span(),
+                "stateless sessions are kept in no database, but store-in-database = true",
+                "remove one of `stateless = true` and `store-in-database = true`",
+            ));
+        }
+        if let Some(storage) = &self.secondary_storage {
+            return Err(self.error_at(
+                storage.span(),
+                "stateless sessions are kept in cookies only, not in a [secondary-storage]",
+                "remove `stateless = true` from [session], or remove [secondary-storage]",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `http(s)://host[:port]` (a base URL may carry a path).

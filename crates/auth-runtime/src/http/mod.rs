@@ -235,7 +235,12 @@ impl Auth {
             Access::Public => None,
             Access::Optional => self.session(ctx).await?,
             Access::Session | Access::Sensitive | Access::Fresh => {
-                let Some(session) = self.session(ctx).await? else {
+                let found = if endpoint.access == Access::Sensitive {
+                    self.authoritative_session(ctx).await?
+                } else {
+                    self.session(ctx).await?
+                };
+                let Some(session) = found else {
                     return Err(ApiError::unauthorized());
                 };
                 if endpoint.access == Access::Fresh && !self.is_fresh(&session) {

@@ -266,7 +266,8 @@ pub(super) async fn verify_email(
             };
         }
         auth.refresh_user_sessions(&user_id).await?;
-        auth.refresh_session_cookie(ctx, session);
+        auth.refresh_session_cookies(ctx, session, &session.session)
+            .await?;
         let user = store
             .find_one("user", &[Where::eq("id", user_id.as_str())])
             .await?
@@ -341,7 +342,8 @@ pub(super) async fn change_email(
             Err(error) => return Err(error.into()),
         }
         auth.refresh_user_sessions(session.user_id()).await?;
-        auth.refresh_session_cookie(ctx, session);
+        auth.refresh_session_cookies(ctx, session, &session.session)
+            .await?;
         if auth.has_mailer() {
             let mut user = session.user.clone();
             user.insert("email".into(), Value::String(new_email));

@@ -99,7 +99,7 @@ pub(super) async fn update(
     let mut row = session.session.clone();
     row.extend(changes.clone());
     auth.update_session(session.token(), changes).await?;
-    auth.refresh_session_cookie(ctx, session);
+    auth.refresh_session_cookies(ctx, session, &row).await?;
     Ok(Reply::json(
         json!({ "session": auth.output("session", &row) }),
     ))

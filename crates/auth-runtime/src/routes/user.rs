@@ -47,7 +47,8 @@ pub(super) async fn update(
         .update("user", &[Where::eq("id", session.user_id())], changes)
         .await?;
     auth.refresh_user_sessions(session.user_id()).await?;
-    auth.refresh_session_cookie(ctx, session);
+    auth.refresh_session_cookies(ctx, session, &session.session)
+        .await?;
     Ok(status_true())
 }
 

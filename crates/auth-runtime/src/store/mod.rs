@@ -9,7 +9,7 @@
 //! one we created (B11).
 
 mod codec;
-mod id;
+pub(crate) mod id;
 mod network;
 mod plan;
 mod query;

@@ -71,9 +71,151 @@ pub(crate) fn utf16_len(s: &str) -> usize {
     s.chars().map(char::len_utf16).sum()
 }
 
+/// `JSON.stringify` of a parsed value: no spaces, keys in their order, strings escaped as
+/// JavaScript does (serde_json's escapes are the same for valid UTF-8), numbers as JavaScript
+/// prints them (`1` for `1.0`, `1e+21`, `1e-7`).
+pub(crate) fn stringify(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_json(value, &mut out);
+    out
+}
+
+fn write_json(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value as J;
+    match value {
+        J::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        J::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&J::String(key.clone()).to_string());
+                out.push(':');
+                write_json(item, out);
+            }
+            out.push('}');
+        }
+        J::Number(n) if n.is_f64() => out.push_str(&number(n.as_f64().unwrap_or_default())),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// `Number.prototype.toString` for a finite number (JSON holds no others).
+fn number(n: f64) -> String {
+    let magnitude = n.abs();
+    if n == 0.0 {
+        "0".to_owned()
+    } else if (1e-6..1e21).contains(&magnitude) {
+        // Rust's shortest round-trip form is JavaScript's in this range ("1" for 1.0).
+        format!("{n}")
+    } else {
+        let text = format!("{n:e}");
+        match text.split_once('e') {
+            Some((mantissa, exponent)) if !exponent.starts_with('-') => {
+                format!("{mantissa}e+{exponent}")
+            }
+            _ => text,
+        }
+    }
+}
+
+/// `safeJSONParse`'s reviver (better-auth core): every string shaped like
+/// `2026-11-28T08:16:29.226Z` (any number of fractional digits, or none) that is a valid date
+/// becomes a `Date`, which `JSON.stringify` writes back with exactly three fractional digits.
+pub(crate) fn revive_dates(value: &mut serde_json::Value) {
+    use serde_json::Value as J;
+    match value {
+        J::String(text) => {
+            if is_iso_instant(text)
+                && let Ok(at) = super::time::parse(text)
+            {
+                *text = super::time::format(at);
+            }
+        }
+        J::Array(items) => items.iter_mut().for_each(revive_dates),
+        J::Object(map) => map.values_mut().for_each(revive_dates),
+        _ => {}
+    }
+}
+
+/// `/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/`
+fn is_iso_instant(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
+    };
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    let head = digits(0..4)
+        && at(4, b'-')
+        && digits(5..7)
+        && at(7, b'-')
+        && digits(8..10)
+        && at(10, b'T')
+        && digits(11..13)
+        && at(13, b':')
+        && digits(14..16)
+        && at(16, b':')
+        && digits(17..19);
+    match b.get(19..) {
+        Some([b'Z']) => head,
+        Some([b'.', fraction @ .., b'Z']) => {
+            head && !fraction.is_empty() && fraction.iter().all(u8::is_ascii_digit)
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stringify_matches_javascript() {
+        // Expected texts from Node 22: JSON.stringify(JSON.parse(input)).
+        let cases = [
+            (
+                r#"{"b":1.0,"a":[1.5,-0.0,1e21,1e-7,100000000000000000000,0.000001]}"#,
+                r#"{"b":1,"a":[1.5,0,1e+21,1e-7,100000000000000000000,0.000001]}"#,
+            ),
+            (
+                "{\"s\":\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/é\\u2028\"}",
+                "{\"s\":\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/é\u{2028}\"}",
+            ),
+            (
+                r#"{"n":null,"t":true,"i":-42}"#,
+                r#"{"n":null,"t":true,"i":-42}"#,
+            ),
+        ];
+        for (input, expected) in cases {
+            let value: serde_json::Value =
+                serde_json::from_str(input).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(stringify(&value), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn revives_dates_as_javascript() {
+        // Node: JSON.stringify(JSON.parse(input, reviveDate)) with better-auth's reviver.
+        let input = r#"["2026-11-28T08:16:29Z","2026-11-28T08:16:29.1234567Z","2026-11-28T08:16:29.226Z","2026-13-28T08:16:29.226Z","2026-11-28T08:16:29.226+00:00","x2026-11-28T08:16:29Z"]"#;
+        let mut value: serde_json::Value =
+            serde_json::from_str(input).unwrap_or_else(|e| panic!("{e}"));
+        revive_dates(&mut value);
+        assert_eq!(
+            stringify(&value),
+            r#"["2026-11-28T08:16:29.000Z","2026-11-28T08:16:29.123Z","2026-11-28T08:16:29.226Z","2026-13-28T08:16:29.226Z","2026-11-28T08:16:29.226+00:00","x2026-11-28T08:16:29Z"]"#
+        );
+    }
 
     #[test]
     fn encode_matches_javascript() {

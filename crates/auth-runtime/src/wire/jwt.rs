@@ -118,7 +118,7 @@ pub fn verify_hs256(
     Ok(claims)
 }
 
-fn object(part: &str) -> Result<Map<String, Value>, JwtError> {
+pub(super) fn object(part: &str) -> Result<Map<String, Value>, JwtError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| JwtError::Malformed)?;

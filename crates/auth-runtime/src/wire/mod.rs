@@ -8,6 +8,7 @@
 //! HTTP library: the endpoints translate to and from these strings.
 
 pub mod cookie;
+pub mod cookie_cache;
 pub mod id;
 pub mod jwt;
 pub mod password;

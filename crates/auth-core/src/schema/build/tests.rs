@@ -1,4 +1,4 @@
-use crate::config::Config;
+use crate::config::{Config, CookieCacheStrategy};
 use crate::schema::{OnDelete, Origin, Plugin, Schema};
 
 fn build(source: &str) -> Schema {
@@ -262,5 +262,48 @@ fn model_errors() {
     assert!(
         message.contains("organization plugin is not enabled"),
         "{message}"
+    );
+}
+
+#[test]
+fn stateless_sessions_keep_no_session_table() {
+    let schema = build("[session]\nstateless = true\n");
+    let names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["user", "account", "verification"]);
+}
+
+#[test]
+fn cookie_cache_defaults_follow_stateless() {
+    let parse = |source: &str| Config::parse("auth.toml", source).unwrap_or_else(|e| panic!("{e}"));
+    let off = parse("");
+    assert!(!off.cookie_cache_enabled());
+    assert_eq!(off.cookie_cache_max_age(), 300);
+    assert_eq!(off.cookie_cache_strategy(), CookieCacheStrategy::Compact);
+    let stateless = parse("[session]\nstateless = true\nexpires-in = 3600\n");
+    assert!(stateless.cookie_cache_enabled());
+    assert_eq!(stateless.cookie_cache_max_age(), 3600);
+    assert_eq!(stateless.cookie_cache_strategy(), CookieCacheStrategy::Jwe);
+    let set = parse(
+        "[session.cookie-cache]\nenabled = true\nmax-age = 60\nstrategy = \"jwt\"\nversion = \"2\"\n",
+    );
+    assert!(set.cookie_cache_enabled());
+    assert_eq!(set.cookie_cache_max_age(), 60);
+    assert_eq!(set.cookie_cache_strategy(), CookieCacheStrategy::Jwt);
+    assert_eq!(set.session.cookie_cache.version.get_ref(), "2");
+}
+
+#[test]
+fn cookie_cache_errors_point_at_the_key() {
+    insta::assert_snapshot!(
+        [
+            "[session.cookie-cache]\nmax-age = 0\n",
+            "[session.cookie-cache]\nstrategy = \"jws\"\n",
+            "[session.cookie-cache]\nversion = \"\"\n",
+            "[session]\nstateless = true\n[session.cookie-cache]\nenabled = false\n",
+            "[session]\nstateless = true\nstore-in-database = true\n",
+            "[session]\nstateless = true\n[secondary-storage]\nkind = \"memory\"\n",
+        ]
+        .map(error)
+        .join("\n---\n")
     );
 }

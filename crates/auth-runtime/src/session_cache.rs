@@ -1,0 +1,197 @@
+//! The cookie cache on the session read/write path (better-auth's `setCookieCache`, the cache
+//! branch of `getSession`, and the `session_data` chunk store): the encodings themselves are in
+//! [`crate::wire::cookie_cache`].
+
+use auth_core::schema::FieldType;
+use serde_json::{Map, Value as Json};
+
+use crate::Auth;
+use crate::http::Ctx;
+use crate::session::SessionCtx;
+use crate::store::{Row, Timestamp, Value};
+use crate::wire::cookie::{CookieAttributes, SetCookie};
+use crate::wire::cookie_cache;
+
+/// better-auth's per-cookie byte ceiling before `session_data` is split into `.0`, `.1`, …
+const MAX_COOKIE_SIZE: usize = 4050;
+
+impl Auth {
+    /// The session from a usable `session_data` cookie for `token`, as better-auth's
+    /// `getSession` accepts it: verified or decrypted, version matching, cache and embedded
+    /// session not expired, embedded token equal to the session cookie's. A cache that is present
+    /// but unusable is expired (and `None` returned, so the caller reads the database). With
+    /// stateless sessions a cache with less than 20 % of its lifetime left is re-issued.
+    pub(crate) fn cached_session(
+        &self,
+        ctx: &mut Ctx,
+        token: &str,
+        dont_remember: bool,
+    ) -> Option<SessionCtx> {
+        let inner = &self.inner;
+        let value = self.session_data_value(ctx)?;
+        let now = Timestamp::now().millis();
+        let config = &inner.config;
+        let usable =
+            cookie_cache::decode(config.cookie_cache_strategy(), &value, &inner.secret, now)
+                .filter(|cache| {
+                    let session = cache.session();
+                    let embedded_expiry = session
+                        .and_then(|s| s.get("expiresAt"))
+                        .and_then(Json::as_str)
+                        .and_then(Timestamp::parse_iso);
+                    session.and_then(|s| s.get("token")).and_then(Json::as_str) == Some(token)
+                        && cache.version() == config.session.cookie_cache.version.get_ref()
+                        && cache.expires_at >= now
+                        && embedded_expiry.is_some_and(|at| at.millis() >= now)
+                });
+        let Some(cache) = usable else {
+            ctx.set_cookies.push(SetCookie::expired(
+                inner.session_data_cookie.clone(),
+                inner.cookies.attributes(),
+            ));
+            return None;
+        };
+        let found = SessionCtx {
+            session: self.row_from_cache("session", cache.session()?),
+            user: self.row_from_cache("user", cache.user()?),
+            dont_remember,
+        };
+        // better-auth: `Math.floor(maxAge * 0.2)` seconds.
+        let refresh_window = i64::from(config.cookie_cache_max_age() / 5) * 1000;
+        if *config.session.stateless.get_ref() && cache.expires_at - now < refresh_window {
+            self.set_cookie_cache(ctx, &found.session, &found.user, false);
+            self.refresh_session_cookie(ctx, &found);
+        }
+        Some(found)
+    }
+
+    /// The request's `session_data` value, joined from its chunks when it was split.
+    fn session_data_value(&self, ctx: &Ctx) -> Option<String> {
+        let name = &self.inner.session_data_cookie;
+        if let Some(value) = ctx.cookies.get(name) {
+            return Some(value.to_owned());
+        }
+        let mut chunks: Vec<(usize, &str)> = ctx
+            .cookies
+            .iter()
+            .filter_map(|(cookie, value)| Some((chunk_index(name, cookie)?, value)))
+            .collect();
+        if chunks.is_empty() {
+            return None;
+        }
+        chunks.sort_by_key(|(index, _)| *index);
+        Some(chunks.into_iter().map(|(_, value)| value).collect())
+    }
+
+    /// better-auth's `setCookieCache`: when the cache is on, writes `session_data` for this
+    /// session and user (split in chunks past 4050 bytes; chunks the request carried are
+    /// expired first). Its `Max-Age` is the cache's, none for a rememberMe = false session.
+    pub(crate) fn set_cookie_cache(
+        &self,
+        ctx: &mut Ctx,
+        session: &Row,
+        user: &Row,
+        dont_remember: bool,
+    ) {
+        let inner = &self.inner;
+        let config = &inner.config;
+        if !config.cookie_cache_enabled() {
+            return;
+        }
+        let max_age = (!dont_remember).then(|| config.cookie_cache_max_age());
+        let payload = cookie_cache::payload(
+            self.output("session", session),
+            self.output("user", user),
+            Timestamp::now().millis(),
+            config.session.cookie_cache.version.get_ref(),
+        );
+        let value = cookie_cache::encode(
+            config.cookie_cache_strategy(),
+            &payload,
+            &inner.secret,
+            Timestamp::now().millis(),
+            max_age,
+        );
+        let attributes = CookieAttributes {
+            max_age: max_age.map(u64::from),
+            ..inner.cookies.attributes()
+        };
+        let mut cookies = self.expired_session_data_chunks(ctx);
+        let name = &inner.session_data_cookie;
+        let overhead = SetCookie::plain(format!("{name}.99"), "", attributes.clone())
+            .to_header_value()
+            .map_or(MAX_COOKIE_SIZE, |line| line.len());
+        let chunk_size = MAX_COOKIE_SIZE.saturating_sub(overhead).max(1);
+        let written: Vec<SetCookie> = if value.len() <= chunk_size {
+            vec![SetCookie::plain(name.clone(), &value, attributes)]
+        } else {
+            // The value is base64url and dots: ASCII, so byte chunks are character chunks.
+            value
+                .as_bytes()
+                .chunks(chunk_size)
+                .enumerate()
+                .map(|(i, chunk)| {
+                    SetCookie::plain(
+                        format!("{name}.{i}"),
+                        &String::from_utf8_lossy(chunk),
+                        attributes.clone(),
+                    )
+                })
+                .collect()
+        };
+        // A chunk rewritten keeps the place of its expiry (better-auth's object of cookies).
+        for cookie in written {
+            match cookies.iter_mut().find(|c| c.name == cookie.name) {
+                Some(slot) => *slot = cookie,
+                None => cookies.push(cookie),
+            }
+        }
+        ctx.set_cookies.extend(cookies);
+    }
+
+    /// Expiries for the `session_data` cookie and chunks the request carried (the chunk store's
+    /// `clean()`).
+    pub(crate) fn expired_session_data_chunks(&self, ctx: &Ctx) -> Vec<SetCookie> {
+        let name = &self.inner.session_data_cookie;
+        ctx.cookies
+            .iter()
+            .filter(|(cookie, _)| cookie == name || chunk_index(name, cookie).is_some())
+            .map(|(cookie, _)| {
+                SetCookie::expired(cookie.to_owned(), self.inner.cookies.attributes())
+            })
+            .collect()
+    }
+
+    /// A cached session or user object as a row: dates back to timestamps by the schema.
+    fn row_from_cache(&self, model: &str, object: &Map<String, Json>) -> Row {
+        let table = self.model(model);
+        object
+            .iter()
+            .map(|(field, value)| {
+                let is_date = table
+                    .and_then(|t| t.columns.iter().find(|c| &c.field == field))
+                    .is_some_and(|c| c.ty == FieldType::Date);
+                let value = match value {
+                    Json::String(text) if is_date => Timestamp::parse_iso(text)
+                        .map_or_else(|| Value::String(text.clone()), Value::Date),
+                    Json::String(text) => Value::String(text.clone()),
+                    Json::Null => Value::Null,
+                    Json::Bool(b) => Value::Boolean(*b),
+                    Json::Number(n) => n.as_i64().map_or_else(
+                        || Value::Float(n.as_f64().unwrap_or_default()),
+                        Value::Integer,
+                    ),
+                    other => Value::Json(other.clone()),
+                };
+                (field.clone(), value)
+            })
+            .collect()
+    }
+}
+
+/// `n` when `cookie` is `<name>.<n>` (`n` a canonical non-negative integer).
+fn chunk_index(name: &str, cookie: &str) -> Option<usize> {
+    let suffix = cookie.strip_prefix(name)?.strip_prefix('.')?;
+    let index: usize = suffix.parse().ok()?;
+    (index.to_string() == suffix).then_some(index)
+}
