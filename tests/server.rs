@@ -49,6 +49,16 @@ pub fn parse(toml: &str) -> Config {
 /// A server for `toml` on a fresh database of `backend`; `None` when the service is missing
 /// (outside CI).
 pub async fn server(backend: Backend, toml: &str, label: &str) -> Option<(Auth, Holder)> {
+    server_with(backend, toml, label, AuthOptions::default()).await
+}
+
+/// [`server`] with `options` (the base URL is always [`ORIGIN`]).
+pub async fn server_with(
+    backend: Backend,
+    toml: &str,
+    label: &str,
+    options: AuthOptions,
+) -> Option<(Auth, Holder)> {
     let config = parse(toml);
     let schema = Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
     let (holder, dialect, url) = match backend {
@@ -85,7 +95,7 @@ pub async fn server(backend: Backend, toml: &str, label: &str) -> Option<(Auth, 
     let secret = Secret::new(SECRET).unwrap_or_else(|e| panic!("{e}"));
     let options = AuthOptions {
         base_url: Some(ORIGIN.into()),
-        ..Default::default()
+        ..options
     };
     let auth = Auth::connect(config, dialect, &url, secret, options)
         .await
