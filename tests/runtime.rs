@@ -910,3 +910,82 @@ async fn b14_input_returned() {
     assert_eq!(row["f011"], Value::from("d011"));
     assert_eq!(row["f001"], Value::from("d001"));
 }
+
+/// Sessions in a secondary storage only are kept in better-auth 1.7's layout (what a
+/// better-auth server on the same Redis reads): `<token>` → `{"session", "user"}`,
+/// `active-sessions-<userId>` → `[{"token", "expiresAt"}]`; update-user reaches the stored user,
+/// revoke-sessions deletes the keys and records `revoked-sessions-before-<userId>`.
+#[tokio::test]
+async fn secondary_storage_keeps_better_auths_layout() {
+    use auth_runtime::secondary::{MemoryStorage, SecondaryStorage};
+    let storage = std::sync::Arc::new(MemoryStorage::new());
+    let toml = "[email-and-password]\nenabled = true\n[secondary-storage]\nkind = \"memory\"\n";
+    let options = auth_runtime::AuthOptions {
+        secondary_storage: Some(storage.clone()),
+        ..Default::default()
+    };
+    let (auth, _holder) = server::server_with(Backend::Sqlite, toml, "secondary", options)
+        .await
+        .unwrap_or_else(|| panic!("sqlite is always available"));
+    assert!(auth.schema().model("session").is_none());
+    let signed_up = sign_up(&auth, "layout@example.com").await;
+    let body = signed_up.json();
+    let (token, user_id) = (
+        body["token"].as_str().unwrap_or_default(),
+        body["user"]["id"].as_str().unwrap_or_default(),
+    );
+    let stored = |key: String| {
+        let storage = storage.clone();
+        async move {
+            let text = storage.get(&key).await.unwrap_or_else(|e| panic!("{e}"));
+            text.map(|t| {
+                serde_json::from_str::<serde_json::Value>(&t).unwrap_or_else(|e| panic!("{e}"))
+            })
+        }
+    };
+    let session = stored(token.to_owned())
+        .await
+        .unwrap_or_else(|| panic!("no {token} key"));
+    assert_eq!(session["session"]["token"], token);
+    assert_eq!(session["session"]["userId"], user_id);
+    assert_eq!(session["session"]["id"].as_str().map(str::len), Some(32));
+    assert_eq!(session["user"]["email"], "layout@example.com");
+    let expires = session["session"]["expiresAt"]
+        .as_str()
+        .and_then(Timestamp::parse_iso);
+    let list = stored(format!("active-sessions-{user_id}")).await;
+    assert_eq!(
+        list,
+        Some(json!([{ "token": token, "expiresAt": expires.map(Timestamp::millis) }]))
+    );
+
+    let cookie = signed_up.cookie();
+    let answer = post("/update-user")
+        .cookie(&cookie)
+        .json(&json!({ "name": "Renamed" }))
+        .send(&auth)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+    let session = stored(token.to_owned())
+        .await
+        .unwrap_or_else(|| panic!("no {token} key"));
+    assert_eq!(session["user"]["name"], "Renamed");
+    let answer = get("/get-session").cookie(&cookie).send(&auth).await;
+    assert_eq!(answer.json()["user"]["name"], "Renamed");
+
+    let answer = post("/revoke-sessions")
+        .cookie(&cookie)
+        .json(&json!({}))
+        .send(&auth)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.json());
+    assert_eq!(stored(token.to_owned()).await, None);
+    assert_eq!(stored(format!("active-sessions-{user_id}")).await, None);
+    assert!(
+        stored(format!("revoked-sessions-before-{user_id}"))
+            .await
+            .is_some()
+    );
+    let answer = get("/get-session").cookie(&cookie).send(&auth).await;
+    assert_eq!(answer.json(), serde_json::Value::Null);
+}
