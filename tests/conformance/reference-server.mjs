@@ -9,6 +9,7 @@
 //   OUTBOX              file to append one JSON line per mail (default: no file, stderr only)
 //   MIGRATE=1           create/upgrade the schema with better-auth's own getMigrations first
 //   QUIET=1             no request log on stderr
+//   COOKIE_CACHE=1      session.cookieCache enabled (the side-by-side benchmark's cached rows)
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -35,6 +36,7 @@ const DB_FILE = path.resolve(process.env.DB_FILE || "reference.sqlite");
 const OUTBOX = process.env.OUTBOX ? path.resolve(process.env.OUTBOX) : null;
 const MIGRATE = process.env.MIGRATE === "1";
 const QUIET = process.env.QUIET === "1";
+const COOKIE_CACHE = process.env.COOKIE_CACHE === "1";
 
 // One line per mail, the same shape the Rust dev mailer writes:
 // {"kind","to","subject","url","token","at"}. appendFileSync writes the whole line at once, so
@@ -102,6 +104,7 @@ const options = {
     },
   },
   rateLimit: { enabled: false },
+  ...(COOKIE_CACHE ? { session: { cookieCache: { enabled: true } } } : {}),
   // Explicit, so that NODE_ENV=test (which turns the origin check off by default) cannot
   // silently disable the CSRF behaviour the suite checks.
   advanced: { disableOriginCheck: false, disableCSRFCheck: false },
