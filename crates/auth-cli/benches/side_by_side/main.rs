@@ -191,7 +191,11 @@ async fn run(settings: &Settings) -> Report {
         .await;
     }
     {
-        let ours_cached = seeded(Server::ours(&cached_config, None)).await;
+        let ours_cached = seeded(
+            Server::ours(&cached_config, None)
+                .map_err(|e| format!("this build rejects [session.cookie-cache]: {e}")),
+        )
+        .await;
         let theirs_cached = seeded(Server::better_auth(true)).await;
         for &clients in &settings.connections {
             row(

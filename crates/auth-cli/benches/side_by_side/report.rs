@@ -414,6 +414,8 @@ impl Report {
                 bars.push((label, cell.figures().map(|f| f.rate), color));
             }
         }
+        // The first row on top.
+        bars.reverse();
         let top = bars
             .iter()
             .filter_map(|(_, v, _)| *v)
@@ -482,7 +484,7 @@ impl Report {
             .map_err(|e| e.to_string())?;
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .label_font(("sans-serif", 16))

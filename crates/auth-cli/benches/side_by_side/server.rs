@@ -142,14 +142,14 @@ impl Drop for Server {
     }
 }
 
-/// The URL at the end of a start-up line.
+/// The origin (`http://host:port`) of the last URL in a start-up line.
 fn url_in(line: &str) -> Option<String> {
     let at = line.rfind("http://")?;
-    let url: String = line[at..]
+    let authority: String = line[at + "http://".len()..]
         .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '/'))
         .collect();
-    Some(url)
+    Some(format!("http://{authority}"))
 }
 
 fn last_line(log: &str) -> String {
