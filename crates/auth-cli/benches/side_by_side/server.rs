@@ -103,10 +103,14 @@ impl Server {
             let _ = std::fs::File::open(&stderr_path).and_then(|mut f| f.read_to_string(&mut log));
             return Err(last_line(&log));
         };
-        let address = origin
-            .trim_start_matches("http://")
-            .parse()
-            .map_err(|e| format!("{origin}: {e}"))?;
+        let address = match origin.trim_start_matches("http://").parse() {
+            Ok(address) => address,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{origin}: {e}"));
+            }
+        };
         Ok(Self {
             child,
             address,
