@@ -25,9 +25,9 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    /// Successful and failed requests per second.
+    /// Successful (200) requests per second.
     pub(crate) fn rate(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+        (self.requests - self.errors) as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
     }
 
     /// The latency at quantile `p` (0.5, 0.99), in milliseconds.

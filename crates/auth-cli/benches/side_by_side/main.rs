@@ -305,14 +305,14 @@ async fn row<'a, F, Fut>(
     scenario_fn: F,
 ) where
     F: Fn(&'a (Server, String)) -> Fut,
-    Fut: Future<Output = Figures>,
+    Fut: Future<Output = Cell>,
 {
     eprintln!("{scenario}, {clients} connections");
     let load = load_average();
     let mut cells = Vec::new();
     for side in [ours, theirs] {
         cells.push(match side {
-            Ok(seeded) => Cell::Measured(scenario_fn(seeded).await),
+            Ok(seeded) => scenario_fn(seeded).await,
             Err(why) => Cell::Missing(why.clone()),
         });
     }
@@ -331,26 +331,30 @@ fn get_session(
     seeded: &(Server, String),
     settings: &Settings,
     clients: usize,
-) -> impl Future<Output = Figures> {
+) -> impl Future<Output = Cell> {
     let cookie = seeded.1.clone();
     let make: MakeRequest = Arc::new(move || load::get(GET_SESSION, &cookie));
     measure(&seeded.0, make, clients, settings.get, settings.warm)
 }
 
-/// A warm-up, then a measured run with the server's peak RSS reset before it.
+/// A warm-up, then a measured run with the server's peak RSS reset before it; missing if the
+/// server died.
 async fn measure(
     server: &Server,
     make: MakeRequest,
     clients: usize,
     duration: Duration,
     warm: Duration,
-) -> Figures {
+) -> Cell {
     if !warm.is_zero() {
         load::drive(server.address, &make, clients, warm).await;
     }
     server.reset_peak_rss();
     let outcome = load::drive(server.address, &make, clients, duration).await;
-    Figures::new(&outcome, server.peak_rss_mib())
+    match server.failure() {
+        Some(why) => Cell::Missing(why),
+        None => Cell::Measured(Figures::new(&outcome, server.peak_rss_mib())),
+    }
 }
 
 /// get-session on 2 connections while 16 connections sign in: the get-session figures and the
@@ -368,6 +372,9 @@ async fn mixed(seeded: &Seeded, settings: &Settings) -> Mixed {
         load::drive(server.address, &get, 2, settings.hash),
         load::drive(server.address, &sign_in, 16, settings.hash)
     );
+    if let Some(why) = server.failure() {
+        return Err(why);
+    }
     Ok((Figures::new(&gets, server.peak_rss_mib()), sign_ins.rate()))
 }
 
@@ -477,10 +484,10 @@ analyze;"#,
         filled = users;
         let make_cookie = cookie.clone();
         let make: MakeRequest = Arc::new(move || load::get(GET_SESSION, &make_cookie));
-        figures.push((
-            users,
-            measure(&server, make, 16, settings.get, settings.warm).await,
-        ));
+        match measure(&server, make, 16, settings.get, settings.warm).await {
+            Cell::Measured(measured) => figures.push((users, measured)),
+            Cell::Missing(why) => return Err(why),
+        }
     }
     drop(server);
     let _ = db.close().await;

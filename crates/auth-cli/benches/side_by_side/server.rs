@@ -23,6 +23,7 @@ pub(crate) struct Server {
     pub(crate) address: SocketAddr,
     /// `http://127.0.0.1:<port>`, also the `Origin` requests send.
     pub(crate) origin: String,
+    stderr: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -115,6 +116,7 @@ impl Server {
             child,
             address,
             origin,
+            stderr: stderr_path,
             _dir: dir,
         })
     }
@@ -124,7 +126,16 @@ impl Server {
         let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
     }
 
-    /// The process's peak RSS (`VmHWM`) in MiB.
+    /// Why the process is gone (the last line it wrote on stderr), if it is.
+    pub(crate) fn failure(&self) -> Option<String> {
+        if self.peak_rss_mib().is_some() {
+            return None;
+        }
+        let log = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        Some(format!("the server exited: {}", last_line(&log)))
+    }
+
+    /// The process's peak RSS (`VmHWM`) in MiB (none once it has exited).
     pub(crate) fn peak_rss_mib(&self) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         let kib: f64 = status
