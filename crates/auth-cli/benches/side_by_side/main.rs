@@ -1,0 +1,495 @@
+//! Side by side: `auth-cli serve` (release build) and better-auth 1.7.25 on Node, each in its own
+//! process on a fresh SQLite file with rate limiting off, loaded by the same in-process load
+//! generator (HTTP/1.1 keep-alive, one connection per client). Measures get-session (without and
+//! with the cookie cache), sign-in and sign-up (unique emails) at 2 and 16 connections with each
+//! server's peak RSS, get-session while sign-ins saturate hashing, raw scrypt in this process,
+//! get-session on PostgreSQL with 1,000 and 1,000,000 users, and `generate` for the full plugin
+//! set. Prints the tables and writes `docs/benchmarks.md` and `docs/benchmarks.png`.
+//!
+//! cargo bench -p auth-cli --bench side_by_side
+//!
+//! Environment (durations in seconds):
+//! - `AUTH_BENCH_QUICK=1`: a smoke run of a few seconds per server (10,000 PostgreSQL users),
+//!   written to `target/side-by-side/` instead of `docs/`
+//! - `AUTH_BENCH_GET_SECS` (default 5): each get-session run
+//! - `AUTH_BENCH_HASH_SECS` (default 10): each sign-in, sign-up and mixed run
+//! - `AUTH_BENCH_WARM_SECS` (default 1): the warm-up before each run
+//! - `AUTH_BENCH_CONNECTIONS` (default `2,16`)
+//! - `AUTH_BENCH_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`): a database whose
+//!   server the benchmark may create a database on; `AUTH_BENCH_PG_USERS` (default 1000000)
+//! - `AUTH_BENCH_OUT`: the folder for benchmarks.md and benchmarks.png
+
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark prints its tables"
+)]
+
+mod load;
+mod report;
+mod server;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use auth_core::sql::render_schema;
+use auth_core::{Config, Dialect, Schema};
+use auth_runtime::wire::password;
+use load::{MakeRequest, Outcome};
+use report::{Cell, Figures, Mixed, Report, Row};
+use server::Server;
+use sqlx::AssertSqlSafe;
+
+/// The user every session-bound request acts as.
+const EMAIL: &str = "bench@side-by-side.test";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Our configuration, matching reference-server.mjs: email and password, rate limit off, the
+/// same two additional user fields.
+const CONFIG: &str = r#"[email-and-password]
+enabled = true
+
+[rate-limit]
+enabled = false
+
+[models.user.fields.plan]
+type = "string"
+required = false
+default = "free"
+input = false
+
+[models.user.fields.nickname]
+type = "string"
+required = false
+"#;
+
+/// Appended to [`CONFIG`] for the cookie-cache rows.
+const COOKIE_CACHE: &str = "\n[session.cookie-cache]\nenabled = true\nmax-age = 300\n";
+
+const GET_SESSION: &str = "/api/auth/get-session";
+
+/// The settings read from the environment.
+#[derive(Debug)]
+struct Settings {
+    quick: bool,
+    get: Duration,
+    hash: Duration,
+    warm: Duration,
+    connections: Vec<usize>,
+    pg_url: String,
+    pg_users: u64,
+    out: PathBuf,
+}
+
+fn seconds(name: &str, default: f64) -> Duration {
+    let secs = std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(default);
+    Duration::from_secs_f64(secs)
+}
+
+impl Settings {
+    fn from_env() -> Self {
+        let quick = std::env::var("AUTH_BENCH_QUICK").is_ok_and(|v| v == "1" || v == "true");
+        let (get, hash, warm, users) = if quick {
+            (1.0, 2.0, 0.3, 10_000)
+        } else {
+            (5.0, 10.0, 1.0, 1_000_000)
+        };
+        let root = server::repo_root();
+        let default_out = if quick {
+            root.join("target/side-by-side")
+        } else {
+            root.join("docs")
+        };
+        Self {
+            quick,
+            get: seconds("AUTH_BENCH_GET_SECS", get),
+            hash: seconds("AUTH_BENCH_HASH_SECS", hash),
+            warm: seconds("AUTH_BENCH_WARM_SECS", warm),
+            connections: std::env::var("AUTH_BENCH_CONNECTIONS")
+                .ok()
+                .map(|v| {
+                    v.split(',')
+                        .filter_map(|n| n.trim().parse().ok())
+                        .filter(|n| *n > 0)
+                        .collect::<Vec<usize>>()
+                })
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| vec![2, 16]),
+            pg_url: std::env::var("AUTH_BENCH_PG_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
+            pg_users: std::env::var("AUTH_BENCH_PG_USERS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(users)
+                .max(1_000),
+            out: std::env::var_os("AUTH_BENCH_OUT").map_or(default_out, PathBuf::from),
+        }
+    }
+}
+
+fn main() {
+    let settings = Settings::from_env();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start a tokio runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let report = runtime.block_on(run(&settings));
+    let text = report.markdown(&settings_line(&settings));
+    println!("{text}");
+    if let Err(e) = report.write(&settings.out, &text) {
+        eprintln!("cannot write the report to {}: {e}", settings.out.display());
+        std::process::exit(1);
+    }
+    println!("wrote {}", settings.out.display());
+}
+
+fn settings_line(settings: &Settings) -> String {
+    format!(
+        "get-session runs {:.0} s, sign-in/sign-up/mixed runs {:.0} s, warm-up {:.1} s before each{}",
+        settings.get.as_secs_f64(),
+        settings.hash.as_secs_f64(),
+        settings.warm.as_secs_f64(),
+        if settings.quick { " (quick mode)" } else { "" }
+    )
+}
+
+/// The 1-minute load average.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(f64::NAN)
+}
+
+async fn run(settings: &Settings) -> Report {
+    let mut report = Report::new(load_average());
+    eprintln!("side by side: {}", settings_line(settings));
+
+    // Each kind of server once without and once with the cookie cache.
+    let cached_config = format!("{CONFIG}{COOKIE_CACHE}");
+    let ours = Server::ours(CONFIG, None);
+    let theirs = Server::better_auth(false);
+    let ours = seeded(ours).await;
+    let theirs = seeded(theirs).await;
+    for &clients in &settings.connections {
+        row(&mut report, "get-session", clients, &ours, &theirs, |s| {
+            get_session(s, settings, clients)
+        })
+        .await;
+    }
+    {
+        let ours_cached = seeded(
+            Server::ours(&cached_config, None)
+                .map_err(|e| format!("this build rejects [session.cookie-cache]: {e}")),
+        )
+        .await;
+        let theirs_cached = seeded(Server::better_auth(true)).await;
+        for &clients in &settings.connections {
+            row(
+                &mut report,
+                "get-session, cookie cache",
+                clients,
+                &ours_cached,
+                &theirs_cached,
+                |s| get_session(s, settings, clients),
+            )
+            .await;
+        }
+    }
+    for &clients in &settings.connections {
+        row(&mut report, "sign-in", clients, &ours, &theirs, |s| {
+            let body = serde_json::json!({ "email": EMAIL, "password": PASSWORD }).to_string();
+            let origin = s.0.origin.clone();
+            let make: MakeRequest =
+                Arc::new(move || load::post_json("/api/auth/sign-in/email", &origin, body.clone()));
+            measure(&s.0, make, clients, settings.hash, settings.warm)
+        })
+        .await;
+    }
+    for &clients in &settings.connections {
+        row(&mut report, "sign-up", clients, &ours, &theirs, |s| {
+            let origin = s.0.origin.clone();
+            let counter = Arc::new(AtomicU64::new(0));
+            let make: MakeRequest = Arc::new(move || {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let body = serde_json::json!({
+                    "name": "Sign Up",
+                    "email": format!("sign-up-{n}@side-by-side.test"),
+                    "password": PASSWORD,
+                });
+                load::post_json("/api/auth/sign-up/email", &origin, body.to_string())
+            });
+            measure(&s.0, make, clients, settings.hash, settings.warm)
+        })
+        .await;
+    }
+    eprintln!("mixed load");
+    report.mixed = vec![
+        ("ours", mixed(&ours, settings).await),
+        ("better-auth", mixed(&theirs, settings).await),
+    ];
+    drop(ours);
+    drop(theirs);
+
+    eprintln!("raw scrypt");
+    report.scrypt = Some(raw_scrypt(settings.hash));
+    eprintln!("generate");
+    report.generate = generate(if settings.quick { 1 } else { 5 });
+    eprintln!("PostgreSQL");
+    report.postgres = postgres(settings).await;
+    report.load_after = load_average();
+    report
+}
+
+/// A started server with the benchmark user signed up and signed in: its session cookies.
+type Seeded = Result<(Server, String), String>;
+
+async fn seeded(server: Result<Server, String>) -> Seeded {
+    let server = server?;
+    let cookie = seed(&server).await?;
+    Ok((server, cookie))
+}
+
+/// Signs the benchmark user up and in; returns the sign-in's cookies after checking that
+/// get-session answers with them.
+async fn seed(server: &Server) -> Result<String, String> {
+    let body = serde_json::json!({ "name": "Bench", "email": EMAIL, "password": PASSWORD });
+    let up = load::once(
+        server.address,
+        load::post_json("/api/auth/sign-up/email", &server.origin, body.to_string()),
+    )
+    .await?;
+    if up.status != http::StatusCode::OK {
+        return Err(format!("sign-up answered {}", up.status));
+    }
+    let body = serde_json::json!({ "email": EMAIL, "password": PASSWORD });
+    let signed_in = load::once(
+        server.address,
+        load::post_json("/api/auth/sign-in/email", &server.origin, body.to_string()),
+    )
+    .await?;
+    if signed_in.status != http::StatusCode::OK {
+        return Err(format!("sign-in answered {}", signed_in.status));
+    }
+    let cookie = signed_in.cookies();
+    let check = load::once(server.address, load::get(GET_SESSION, &cookie)).await?;
+    if !String::from_utf8_lossy(&check.body).contains(EMAIL) {
+        return Err(format!(
+            "get-session answered {} without the user",
+            check.status
+        ));
+    }
+    Ok(cookie)
+}
+
+/// Measures one scenario on both servers (ours first) and adds its row.
+async fn row<'a, F, Fut>(
+    report: &mut Report,
+    scenario: &'static str,
+    clients: usize,
+    ours: &'a Seeded,
+    theirs: &'a Seeded,
+    scenario_fn: F,
+) where
+    F: Fn(&'a (Server, String)) -> Fut,
+    Fut: Future<Output = Cell>,
+{
+    eprintln!("{scenario}, {clients} connections");
+    let load = load_average();
+    let mut cells = Vec::new();
+    for side in [ours, theirs] {
+        cells.push(match side {
+            Ok(seeded) => scenario_fn(seeded).await,
+            Err(why) => Cell::Missing(why.clone()),
+        });
+    }
+    let theirs = cells.pop().unwrap_or(Cell::Missing(String::new()));
+    let ours = cells.pop().unwrap_or(Cell::Missing(String::new()));
+    report.rows.push(Row {
+        scenario,
+        clients,
+        load,
+        ours,
+        theirs,
+    });
+}
+
+fn get_session(
+    seeded: &(Server, String),
+    settings: &Settings,
+    clients: usize,
+) -> impl Future<Output = Cell> {
+    let cookie = seeded.1.clone();
+    let make: MakeRequest = Arc::new(move || load::get(GET_SESSION, &cookie));
+    measure(&seeded.0, make, clients, settings.get, settings.warm)
+}
+
+/// A warm-up, then a measured run with the server's peak RSS reset before it; missing if the
+/// server died.
+async fn measure(
+    server: &Server,
+    make: MakeRequest,
+    clients: usize,
+    duration: Duration,
+    warm: Duration,
+) -> Cell {
+    if !warm.is_zero() {
+        load::drive(server.address, &make, clients, warm).await;
+    }
+    server.reset_peak_rss();
+    let outcome = load::drive(server.address, &make, clients, duration).await;
+    match server.failure() {
+        Some(why) => Cell::Missing(why),
+        None => Cell::Measured(Figures::new(&outcome, server.peak_rss_mib())),
+    }
+}
+
+/// get-session on 2 connections while 16 connections sign in: the get-session figures and the
+/// sign-ins per second.
+async fn mixed(seeded: &Seeded, settings: &Settings) -> Mixed {
+    let (server, cookie) = seeded.as_ref().map_err(Clone::clone)?;
+    let cookie = cookie.clone();
+    let get: MakeRequest = Arc::new(move || load::get(GET_SESSION, &cookie));
+    let body = serde_json::json!({ "email": EMAIL, "password": PASSWORD }).to_string();
+    let origin = server.origin.clone();
+    let sign_in: MakeRequest =
+        Arc::new(move || load::post_json("/api/auth/sign-in/email", &origin, body.clone()));
+    server.reset_peak_rss();
+    let (gets, sign_ins): (Outcome, Outcome) = tokio::join!(
+        load::drive(server.address, &get, 2, settings.hash),
+        load::drive(server.address, &sign_in, 16, settings.hash)
+    );
+    if let Some(why) = server.failure() {
+        return Err(why);
+    }
+    Ok((Figures::new(&gets, server.peak_rss_mib()), sign_ins.rate()))
+}
+
+/// scrypt verifications per second in this process, one thread per core, as sign-in runs them.
+fn raw_scrypt(duration: Duration) -> f64 {
+    let stored = password::hash(PASSWORD);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let start = Instant::now();
+    let deadline = start + duration.max(Duration::from_secs(1));
+    let threads: Vec<_> = (0..cores)
+        .map(|_| {
+            let stored = stored.clone();
+            std::thread::spawn(move || {
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    if password::verify(&stored, PASSWORD).unwrap_or(false) {
+                        done += 1;
+                    }
+                }
+                done
+            })
+        })
+        .collect();
+    let total: u64 = threads.into_iter().filter_map(|t| t.join().ok()).sum();
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The median wall time of `auth-cli generate --dialect sqlite` on examples/full/auth.toml and
+/// of better-auth's generation (tests/conformance/generate-schema.mjs), as processes.
+fn generate(runs: usize) -> [Result<Duration, String>; 2] {
+    let root = server::repo_root();
+    let mut ours = Command::new(env!("CARGO_BIN_EXE_auth-cli"));
+    ours.args(["generate", "--dialect", "sqlite", "--config"])
+        .arg(root.join("examples/full/auth.toml"));
+    let conformance = root.join("tests/conformance");
+    let mut theirs = Command::new("node");
+    theirs
+        .arg(conformance.join("generate-schema.mjs"))
+        .current_dir(&conformance);
+    [&mut ours, &mut theirs].map(|command| {
+        let (time, sql) = server::median_wall(command, runs)?;
+        if String::from_utf8_lossy(&sql).contains("create table") {
+            Ok(time)
+        } else {
+            Err("no create table in the output".to_owned())
+        }
+    })
+}
+
+/// get-session (16 connections) on PostgreSQL with 1,000 users and sessions, then with
+/// `pg_users`, in a database of its own that is dropped afterwards.
+async fn postgres(settings: &Settings) -> Result<Vec<(u64, Figures)>, String> {
+    use sqlx::Connection;
+    let name = format!("bench_side_by_side_{}", std::process::id());
+    let (base, _) = settings
+        .pg_url
+        .rsplit_once('/')
+        .ok_or("AUTH_BENCH_PG_URL has no database name")?;
+    let url = format!("{base}/{name}");
+    let mut admin = sqlx::PgConnection::connect(&settings.pg_url)
+        .await
+        .map_err(|e| format!("PostgreSQL not reachable at {}: {e}", settings.pg_url))?;
+    sqlx::raw_sql(AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut admin)
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = postgres_in(&url, settings).await;
+    let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+        "drop database if exists {name} with (force)"
+    )))
+    .execute(&mut admin)
+    .await;
+    result
+}
+
+async fn postgres_in(url: &str, settings: &Settings) -> Result<Vec<(u64, Figures)>, String> {
+    use sqlx::Connection;
+    let config = Config::parse("auth.toml", CONFIG).map_err(|e| e.to_string())?;
+    let schema = Schema::build(&config).map_err(|e| e.to_string())?;
+    let mut db = sqlx::PgConnection::connect(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::raw_sql(AssertSqlSafe(render_schema(&schema, Dialect::Postgres)))
+        .execute(&mut db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let server = Server::ours(CONFIG, Some(url))?;
+    let cookie = seed(&server).await?;
+    let mut figures = Vec::new();
+    let mut filled = 1;
+    for users in [1_000, settings.pg_users] {
+        eprintln!("PostgreSQL: {users} users and sessions");
+        let fill = format!(
+            r#"insert into "user" ("id", "name", "email", "emailVerified", "createdAt", "updatedAt")
+select 'filler-' || g, 'Filler ' || g, 'filler-' || g || '@side-by-side.test', false, now(), now()
+from generate_series({filled}, {last}) g;
+insert into "session" ("id", "expiresAt", "token", "createdAt", "updatedAt", "userId")
+select 'filler-' || g, now() + interval '7 days', 'filler-token-' || g, now(), now(), 'filler-' || g
+from generate_series({filled}, {last}) g;
+analyze;"#,
+            last = users - 1
+        );
+        sqlx::raw_sql(AssertSqlSafe(fill))
+            .execute(&mut db)
+            .await
+            .map_err(|e| format!("seeding: {e}"))?;
+        filled = users;
+        let make_cookie = cookie.clone();
+        let make: MakeRequest = Arc::new(move || load::get(GET_SESSION, &make_cookie));
+        match measure(&server, make, 16, settings.get, settings.warm).await {
+            Cell::Measured(measured) => figures.push((users, measured)),
+            Cell::Missing(why) => return Err(why),
+        }
+    }
+    drop(server);
+    let _ = db.close().await;
+    Ok(figures)
+}

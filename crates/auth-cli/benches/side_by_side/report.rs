@@ -1,0 +1,495 @@
+//! The figures, their Markdown report and the PNG bar chart (plotters' bitmap backend, text by
+//! ab_glyph with DejaVu Sans loaded at run time).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+
+use crate::load::Outcome;
+
+/// The font the chart is drawn with.
+const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+const OURS_COLOR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
+const THEIRS_COLOR: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
+
+/// One measured run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Figures {
+    pub(crate) rate: f64,
+    pub(crate) p50: f64,
+    pub(crate) p99: f64,
+    pub(crate) errors: usize,
+    pub(crate) rss: Option<f64>,
+}
+
+impl Figures {
+    pub(crate) fn new(outcome: &Outcome, rss: Option<f64>) -> Self {
+        Self {
+            rate: outcome.rate(),
+            p50: outcome.percentile_ms(0.50),
+            p99: outcome.percentile_ms(0.99),
+            errors: outcome.errors,
+            rss,
+        }
+    }
+
+    fn cells(&self) -> String {
+        let errors = if self.errors > 0 {
+            format!(" ({} errors)", self.errors)
+        } else {
+            String::new()
+        };
+        format!(
+            "{}{errors} | {:.2} | {:.2} | {}",
+            rate(self.rate),
+            self.p50,
+            self.p99,
+            mib(self.rss)
+        )
+    }
+}
+
+/// One side of a row: measured, or why not.
+#[derive(Debug)]
+pub(crate) enum Cell {
+    Measured(Figures),
+    Missing(String),
+}
+
+impl Cell {
+    fn figures(&self) -> Option<&Figures> {
+        match self {
+            Self::Measured(figures) => Some(figures),
+            Self::Missing(_) => None,
+        }
+    }
+
+    fn cells(&self) -> String {
+        match self {
+            Self::Measured(figures) => figures.cells(),
+            Self::Missing(why) => format!("n/a: {} | | |", why.replace('|', "/")),
+        }
+    }
+}
+
+/// One scenario at one concurrency, on both servers.
+#[derive(Debug)]
+pub(crate) struct Row {
+    pub(crate) scenario: &'static str,
+    pub(crate) clients: usize,
+    /// The 1-minute load average before the row.
+    pub(crate) load: f64,
+    pub(crate) ours: Cell,
+    pub(crate) theirs: Cell,
+}
+
+impl Row {
+    fn ratio(&self) -> Option<f64> {
+        Some(self.ours.figures()?.rate / self.theirs.figures()?.rate.max(f64::EPSILON))
+    }
+}
+
+/// Under mixed load: the get-session figures and the sign-ins per second, or why not.
+pub(crate) type Mixed = Result<(Figures, f64), String>;
+
+/// Everything one run measured.
+#[derive(Debug)]
+pub(crate) struct Report {
+    pub(crate) load_before: f64,
+    pub(crate) load_after: f64,
+    pub(crate) rows: Vec<Row>,
+    /// get-session figures and sign-ins/s under mixed load, per server.
+    pub(crate) mixed: Vec<(&'static str, Mixed)>,
+    /// Raw scrypt verifications per second in-process.
+    pub(crate) scrypt: Option<f64>,
+    /// `generate`: ours, better-auth's.
+    pub(crate) generate: [Result<Duration, String>; 2],
+    pub(crate) postgres: Result<Vec<(u64, Figures)>, String>,
+}
+
+fn rate(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+fn mib(value: Option<f64>) -> String {
+    value.map_or_else(|| "?".to_owned(), |v| format!("{v:.1} MiB"))
+}
+
+fn command_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map_or("unknown CPU", |m| m.trim_start_matches([' ', '\t', ':']));
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or_else(
+            || "?".to_owned(),
+            |kib| format!("{:.0} GiB", kib / 1024.0 / 1024.0),
+        );
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "{cores} cores ({model}), {memory} RAM, Linux {}, Node {}",
+        kernel.trim(),
+        command_line("node", &["--version"])
+    )
+}
+
+fn yes_no(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "not measured",
+    }
+}
+
+impl Report {
+    pub(crate) fn new(load_before: f64) -> Self {
+        Self {
+            load_before,
+            load_after: f64::NAN,
+            rows: Vec::new(),
+            mixed: Vec::new(),
+            scrypt: None,
+            generate: [Err(String::new()), Err(String::new())],
+            postgres: Err(String::new()),
+        }
+    }
+
+    fn row(&self, scenario: &str, clients: usize) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.scenario == scenario && r.clients == clients)
+    }
+
+    /// The report as Markdown.
+    pub(crate) fn markdown(&self, settings: &str) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# Benchmarks: `auth-cli serve` and better-auth 1.7.25, side by side\n"
+        );
+        let _ = writeln!(
+            out,
+            "Generated by `cargo bench -p auth-cli --bench side_by_side` on {}.\n",
+            command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
+        );
+        let _ = writeln!(out, "- machine: {}", machine());
+        let _ = writeln!(
+            out,
+            "- 1-minute load average: {:.2} before, {:.2} after (the `load` column: before each row); the load generator and both servers share the same cores, nothing is pinned",
+            self.load_before, self.load_after
+        );
+        let _ = writeln!(out, "- {settings}");
+        let _ = writeln!(
+            out,
+            "- each server in its own process on a fresh SQLite file, rate limiting off, the same user fields: ours is the release `auth-cli serve` (`RUST_LOG=warn`), better-auth is `tests/conformance/reference-server.mjs` (better-sqlite3, `QUIET=1`); one load generator (this benchmark, hyper HTTP/1.1 keep-alive, one connection per client); peak RSS is the server process's `VmHWM`, reset before each measured run; a request counts as an error unless answered 200\n"
+        );
+        let _ = writeln!(out, "![requests per second](benchmarks.png)\n");
+
+        let _ = writeln!(out, "## HTTP\n");
+        let _ = writeln!(
+            out,
+            "| scenario | conns | load | ours req/s | p50 ms | p99 ms | peak RSS | better-auth req/s | p50 ms | p99 ms | peak RSS | ours / better-auth |"
+        );
+        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        for row in &self.rows {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} | {} | {} | {} |",
+                row.scenario,
+                row.clients,
+                row.load,
+                row.ours.cells(),
+                row.theirs.cells(),
+                row.ratio()
+                    .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}×"))
+            );
+        }
+
+        let _ = writeln!(
+            out,
+            "\n## get-session (2 connections) while 16 connections sign in\n"
+        );
+        let _ = writeln!(
+            out,
+            "| server | get-session req/s | p50 ms | p99 ms | peak RSS | sign-ins/s |"
+        );
+        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|");
+        for (server, result) in &self.mixed {
+            match result {
+                Ok((figures, sign_ins)) => {
+                    let _ = writeln!(
+                        out,
+                        "| {server} | {} | {} |",
+                        figures.cells(),
+                        rate(*sign_ins)
+                    );
+                }
+                Err(why) => {
+                    let _ = writeln!(out, "| {server} | n/a: {why} | | | | |");
+                }
+            }
+        }
+
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let sign_in = self
+            .row("sign-in", 16)
+            .and_then(|r| r.ours.figures())
+            .map(|f| f.rate);
+        let _ = writeln!(out, "\n## Sign-in and raw scrypt\n");
+        if let Some(raw) = self.scrypt {
+            let _ = writeln!(
+                out,
+                "Raw scrypt in the benchmark's process (better-auth's parameters, N=16384 r=16 p=1, one verification after another on {cores} threads): **{raw:.1}/s**."
+            );
+            if let Some(sign_in) = sign_in {
+                let _ = writeln!(
+                    out,
+                    "Our sign-in at 16 connections: {:.1}/s = **{:.0} %** of it.",
+                    sign_in,
+                    sign_in / raw * 100.0
+                );
+            }
+        }
+
+        let _ = writeln!(
+            out,
+            "\n## get-session on PostgreSQL (ours, 16 connections)\n"
+        );
+        match &self.postgres {
+            Ok(rows) => {
+                let _ = writeln!(
+                    out,
+                    "| users and sessions | req/s | p50 ms | p99 ms | peak RSS |"
+                );
+                let _ = writeln!(out, "|--:|--:|--:|--:|--:|");
+                for (users, figures) in rows {
+                    let _ = writeln!(out, "| {users} | {} |", figures.cells());
+                }
+            }
+            Err(why) => {
+                let _ = writeln!(out, "n/a: {why}");
+            }
+        }
+
+        let _ = writeln!(
+            out,
+            "\n## generate, full plugin set (wall time of the process, median)\n"
+        );
+        let _ = writeln!(out, "| command | time |");
+        let _ = writeln!(out, "|---|--:|");
+        for (name, result) in [
+            (
+                "`auth-cli generate --dialect sqlite --config examples/full/auth.toml` (all plugins)",
+                &self.generate[0],
+            ),
+            (
+                "better-auth 1.7.25 `getMigrations` + `compileMigrations`, SQLite (`tests/conformance/generate-schema.mjs`; the plugins in the `better-auth` package, not passkey, api-key, oauth-provider, sso, stripe)",
+                &self.generate[1],
+            ),
+        ] {
+            let time = match result {
+                Ok(time) => format!("{:.1} ms", time.as_secs_f64() * 1000.0),
+                Err(why) => format!("n/a: {why}"),
+            };
+            let _ = writeln!(out, "| {name} | {time} |");
+        }
+
+        let _ = writeln!(out, "\n## Targets\n");
+        let _ = writeln!(out, "| target | measured | met |");
+        let _ = writeln!(out, "|---|--:|---|");
+        for (target, scenario, factor) in [
+            (
+                "get-session ≥ 50× better-auth (16 connections)",
+                "get-session",
+                50.0,
+            ),
+            (
+                "get-session with cookie cache ≥ 100× better-auth (16 connections)",
+                "get-session, cookie cache",
+                100.0,
+            ),
+        ] {
+            let ratio = self.row(scenario, 16).and_then(Row::ratio);
+            let _ = writeln!(
+                out,
+                "| {target} | {} | {} |",
+                ratio.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}×")),
+                yes_no(ratio.map(|r| r >= factor))
+            );
+        }
+        let share = sign_in.zip(self.scrypt).map(|(s, raw)| s / raw * 100.0);
+        let _ = writeln!(
+            out,
+            "| sign-in ≥ 95 % of raw scrypt | {} | {} |",
+            share.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.0} %")),
+            yes_no(share.map(|s| s >= 95.0))
+        );
+        let mixed_p99 = self
+            .mixed
+            .iter()
+            .find(|(server, _)| *server == "ours")
+            .and_then(|(_, r)| r.as_ref().ok())
+            .map(|(f, _)| f.p99);
+        let _ = writeln!(
+            out,
+            "| get-session p99 ≤ 5 ms while sign-ins saturate hashing | {} | {} |",
+            mixed_p99.map_or_else(|| "n/a".to_owned(), |p| format!("{p:.2} ms")),
+            yes_no(mixed_p99.map(|p| p <= 5.0))
+        );
+        for (target, scenario, limit) in [
+            (
+                "peak RSS ≤ 30 MB, get-session at 16 connections",
+                "get-session",
+                30.0,
+            ),
+            (
+                "peak RSS ≤ 100 MB, sign-in at 16 connections",
+                "sign-in",
+                100.0,
+            ),
+        ] {
+            // MB as the targets say them: 10^6 bytes.
+            let rss = self
+                .row(scenario, 16)
+                .and_then(|r| r.ours.figures())
+                .and_then(|f| f.rss)
+                .map(|mib| mib * 1.048_576);
+            let _ = writeln!(
+                out,
+                "| {target} | {} | {} |",
+                rss.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1} MB")),
+                yes_no(rss.map(|r| r <= limit))
+            );
+        }
+        out
+    }
+
+    /// Writes `benchmarks.md` and `benchmarks.png` into `folder`.
+    pub(crate) fn write(&self, folder: &Path, markdown: &str) -> Result<(), String> {
+        std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
+        std::fs::write(folder.join("benchmarks.md"), markdown).map_err(|e| e.to_string())?;
+        self.chart(&folder.join("benchmarks.png"))
+    }
+
+    /// A horizontal bar chart of requests per second, log scale, one bar per server and row.
+    fn chart(&self, path: &Path) -> Result<(), String> {
+        let font = std::fs::read(FONT).map_err(|e| format!("{FONT}: {e}"))?;
+        // plotters keeps registered fonts for the life of the process.
+        let font: &'static [u8] = Box::leak(font.into_boxed_slice());
+        plotters::style::register_font("sans-serif", FontStyle::Normal, font)
+            .map_err(|_| format!("{FONT}: not a font"))?;
+        let mut bars = Vec::new();
+        for row in &self.rows {
+            for (side, cell, color) in [
+                ("ours", &row.ours, OURS_COLOR),
+                ("better-auth", &row.theirs, THEIRS_COLOR),
+            ] {
+                let label = format!("{}, {} conns, {side}", row.scenario, row.clients);
+                bars.push((label, cell.figures().map(|f| f.rate), color));
+            }
+        }
+        // The first row on top.
+        bars.reverse();
+        let top = bars
+            .iter()
+            .filter_map(|(_, v, _)| *v)
+            .fold(10.0_f64, f64::max)
+            * 4.0;
+        let height = 120 + 28 * u32::try_from(bars.len()).unwrap_or(0);
+        let root = BitMapBackend::new(path, (1200, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "requests per second (log scale): auth-cli serve vs better-auth 1.7.25",
+                ("sans-serif", 22),
+            )
+            .margin(16)
+            .x_label_area_size(36)
+            .y_label_area_size(330)
+            .build_cartesian_2d((1.0_f64..top).log_scale(), (0..bars.len()).into_segmented())
+            .map_err(|e| e.to_string())?;
+        let labels: Vec<String> = bars.iter().map(|(l, _, _)| l.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(bars.len())
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_desc("requests/s")
+            .label_style(("sans-serif", 15))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (name, color) in [("ours", OURS_COLOR), ("better-auth 1.7.25", THEIRS_COLOR)] {
+            let series = bars
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, _, c))| *c == color)
+                .filter_map(|(i, (_, v, _))| v.map(|v| (i, v)))
+                .map(move |(i, v)| {
+                    let mut bar = Rectangle::new(
+                        [
+                            (1.0, SegmentValue::Exact(i)),
+                            (v.max(1.0), SegmentValue::Exact(i + 1)),
+                        ],
+                        color.filled(),
+                    );
+                    bar.set_margin(3, 3, 0, 0);
+                    bar
+                });
+            chart
+                .draw_series(series)
+                .map_err(|e| e.to_string())?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled())
+                });
+        }
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, v, _))| {
+                let text = v.map_or_else(|| "n/a".to_owned(), rate);
+                Text::new(
+                    text,
+                    (v.unwrap_or(1.0).max(1.0) * 1.15, SegmentValue::CenterOf(i)),
+                    ("sans-serif", 14).into_font(),
+                )
+            }))
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 16))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())
+    }
+}
