@@ -299,3 +299,43 @@ async fn in_memory_database_and_session_join() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(joined, Some((s, u)));
 }
+
+/// get-session's join is compiled once per connection: binding another token must not make
+/// SQLite re-prepare it (it did on every request before the planner stability guarantee).
+#[tokio::test]
+async fn the_session_join_is_not_re_prepared_per_token() {
+    let f = fixture("tests/fixtures/schemas/snake.toml").await;
+    let u = f
+        .store
+        .insert("user", user("join@x"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for token in ["a", "b", "c"] {
+        let row = Row::from([
+            ("token".to_owned(), Value::from(token)),
+            ("userId".to_owned(), u["id"].clone()),
+            (
+                "expiresAt".to_owned(),
+                Value::Date(Timestamp::now().plus_millis(60_000)),
+            ),
+        ]);
+        f.store
+            .insert("session", row)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    for round in 0..30 {
+        let token = ["a", "b", "c", "missing"][round % 4];
+        let found = f
+            .store
+            .session_with_user(token)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(found.is_some(), token != "missing");
+    }
+    let (Backend::Sqlite(db), Some(join)) = (&f.store.inner.backend, &f.store.inner.session_join)
+    else {
+        panic!("a SQLite store with a session join");
+    };
+    assert_eq!(db.reprepared(&join.sql), 0);
+}
