@@ -250,19 +250,7 @@ async fn official_client_snake_naming() {
     let server = project.serve_embedded();
     conformance(&project, &server);
     drop(server);
-    let tables = {
-        let file = project.path().join("data/auth.db");
-        let connection =
-            rusqlite::Connection::open(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let mut statement = connection
-            .prepare("select name from sqlite_master where type = 'table' order by name")
-            .unwrap_or_else(|e| panic!("{e}"));
-        statement
-            .query_map([], |row| row.get::<_, String>(0))
-            .unwrap_or_else(|e| panic!("{e}"))
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let tables = sqlite_tables(&project.path().join("data/auth.db"));
     assert!(
         tables.iter().any(|t| t == "users") && !tables.iter().any(|t| t == "user"),
         "{tables:?}"
@@ -340,7 +328,7 @@ fn interop_with_better_auth_on_redis() {
         return;
     };
     for in_database in [false, true] {
-        let project = Project::new(&redis_config(&redis, in_database));
+        let project = suite_project(&redis_config(&redis, in_database));
         let file = project.path().join("shared.sqlite");
         let env = [
             ("REDIS_URL", redis.url()),
@@ -395,7 +383,7 @@ fn official_client_redis_sessions() {
     let Some(redis) = Redis::start() else {
         return;
     };
-    let project = Project::new(&redis_config(&redis, false));
+    let project = suite_project(&redis_config(&redis, false));
     let server = project.serve_embedded();
     conformance(&project, &server);
     drop(server);
@@ -420,7 +408,7 @@ fn official_client_redis_and_database() {
     let Some(redis) = Redis::start() else {
         return;
     };
-    let project = Project::new(&redis_config(&redis, true));
+    let project = suite_project(&redis_config(&redis, true));
     let server = project.serve_embedded();
     conformance(&project, &server);
     drop(server);
@@ -440,7 +428,7 @@ fn official_client_memory_sessions() {
     if !node_ready() {
         return;
     }
-    let project = Project::new("\n[secondary-storage]\nkind = \"memory\"\n");
+    let project = suite_project("\n[secondary-storage]\nkind = \"memory\"\n");
     let server = project.serve_embedded();
     conformance(&project, &server);
 }
@@ -544,7 +532,7 @@ fn redis_down_is_a_503_and_recovers() {
     let Some(mut redis) = Redis::start() else {
         return;
     };
-    let project = Project::new(&redis_config(&redis, false));
+    let project = suite_project(&redis_config(&redis, false));
     let server = project.serve_embedded();
     let origin = server.origin.clone();
     let credentials = r#"{"email":"down@example.com","password":"password-1234","name":"Down"}"#;
@@ -606,7 +594,7 @@ fn cookie_cache_interop(strategy: &str) {
     if !node_ready() {
         return;
     }
-    let project = Project::new(&format!(
+    let project = suite_project(&format!(
         "\n[session.cookie-cache]\nenabled = true\nstrategy = \"{strategy}\"\n"
     ));
     let file = project.path().join("shared.sqlite");
@@ -660,7 +648,7 @@ fn official_client_sqlite_cookie_cache() {
     if !node_ready() {
         return;
     }
-    let project = Project::new("\n[session.cookie-cache]\nenabled = true\n");
+    let project = suite_project("\n[session.cookie-cache]\nenabled = true\n");
     let server = project.serve_embedded();
     conformance_with(&project, &server, &["--cookie-cache"]);
 }

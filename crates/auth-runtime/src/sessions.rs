@@ -252,21 +252,7 @@ impl Auth {
         match self.storage() {
             Some(storage) if !self.sessions_in_database() => {
                 let mut sessions = Vec::new();
-                let mut seen = std::collections::HashSet::new();
-                for reference in self.references(storage, user_id).await? {
-                    if reference.expires_at <= now.millis() || !seen.insert(reference.token.clone())
-                    {
-                        continue;
-                    }
-                    let Some(raw) = storage.get(&reference.token).await? else {
-                        continue;
-                    };
-                    let Some(session) = serde_json::from_str::<Json>(&raw)
-                        .ok()
-                        .and_then(|s| s.get("session").cloned())
-                    else {
-                        continue;
-                    };
+                for (_, session) in self.stored_sessions(storage, user_id).await? {
                     let session = self.stored_row("session", &session);
                     if !self.is_revoked(storage, &session).await? {
                         sessions.push(session);
@@ -352,19 +338,7 @@ impl Auth {
         };
         let user = self.stored_json("user", &user);
         let now = Timestamp::now().millis();
-        for reference in self.references(storage, user_id).await? {
-            if reference.expires_at <= now {
-                continue;
-            }
-            let Some(raw) = storage.get(&reference.token).await? else {
-                continue;
-            };
-            let Some(session) = serde_json::from_str::<Json>(&raw)
-                .ok()
-                .and_then(|s| s.get("session").cloned())
-            else {
-                continue;
-            };
+        for (token, session) in self.stored_sessions(storage, user_id).await? {
             let expires_at = session
                 .get("expiresAt")
                 .and_then(Json::as_str)
@@ -374,11 +348,36 @@ impl Auth {
             // it bounded instead.
             let ttl = ttl_until(expires_at, now).unwrap_or(Duration::from_secs(1));
             let value = json!({ "session": session, "user": user });
-            storage
-                .set(&reference.token, &value.to_string(), Some(ttl))
-                .await?;
+            storage.set(&token, &value.to_string(), Some(ttl)).await?;
         }
         Ok(())
+    }
+
+    /// The user's live sessions the secondary storage holds, each once: its token and the
+    /// stored session (JSON).
+    async fn stored_sessions(
+        &self,
+        storage: &dyn SecondaryStorage,
+        user_id: &str,
+    ) -> Result<Vec<(String, Json)>, ApiError> {
+        let now = Timestamp::now().millis();
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for reference in self.references(storage, user_id).await? {
+            if reference.expires_at <= now || !seen.insert(reference.token.clone()) {
+                continue;
+            }
+            let Some(raw) = storage.get(&reference.token).await? else {
+                continue;
+            };
+            if let Some(session) = serde_json::from_str::<Json>(&raw)
+                .ok()
+                .and_then(|s| s.get("session").cloned())
+            {
+                out.push((reference.token, session));
+            }
+        }
+        Ok(out)
     }
 
     async fn references(
