@@ -27,6 +27,12 @@ pub(super) fn get_session(auth: &Auth, session: Option<&SessionCtx>) -> Reply {
 }
 
 pub(super) async fn list(auth: &Auth, session: &SessionCtx) -> Result<Reply, ApiError> {
+    if auth.stateless() {
+        // Stateless: the server knows no session but the request's.
+        return Ok(Reply::json(json!([
+            auth.output("session", &session.session)
+        ])));
+    }
     let now = Timestamp::now().millis();
     let rows: Vec<_> = auth
         .list_sessions(session.user_id())
