@@ -164,25 +164,27 @@ fn decode_compact(value: &str, secret: &Secret) -> Option<(Map<String, Value>, i
     };
     let signature = outer.get("signature")?.as_str()?.to_owned();
     let expires_at = outer.get("expiresAt")?.as_f64()?;
-    let Value::Object(mut payload) = outer.remove("session")? else {
+    let mut payload = outer.remove("session")?;
+    if !payload.is_object() {
+        return None;
+    }
+    // Node revives the dates, then signs the payload with `expiresAt` appended last.
+    js::revive_dates(&mut payload);
+    let Value::Object(mut signed) = payload else {
         return None;
     };
-    let mut signed = Value::Object(payload.clone());
-    js::revive_dates(&mut signed);
-    if let Value::Object(map) = &mut signed {
-        map.insert("expiresAt".to_owned(), outer.get("expiresAt")?.clone());
-    }
+    signed.insert("expiresAt".to_owned(), outer.get("expiresAt")?.clone());
+    let signed = Value::Object(signed);
     let signature = URL_SAFE_NO_PAD
         .decode(signature.trim_end_matches('='))
         .ok()?;
     hmac_sha256(secret.as_bytes(), js::stringify(&signed).as_bytes())
         .verify_slice(&signature)
         .ok()?;
-    let mut revived = Value::Object(std::mem::take(&mut payload));
-    js::revive_dates(&mut revived);
-    let Value::Object(payload) = revived else {
+    let Value::Object(mut payload) = signed else {
         return None;
     };
+    payload.shift_remove("expiresAt");
     #[expect(clippy::cast_possible_truncation, reason = "epoch milliseconds")]
     Some((payload, expires_at as i64))
 }

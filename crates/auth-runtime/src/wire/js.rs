@@ -138,6 +138,7 @@ pub(crate) fn revive_dates(value: &mut serde_json::Value) {
         J::String(text) => {
             if is_iso_instant(text)
                 && let Ok(at) = super::time::parse(text)
+                && text.len() != CANONICAL_LEN
             {
                 *text = super::time::format(at);
             }
@@ -147,6 +148,10 @@ pub(crate) fn revive_dates(value: &mut serde_json::Value) {
         _ => {}
     }
 }
+
+/// `2026-11-28T08:16:29.226Z`: a valid date written this way is already what `JSON.stringify`
+/// writes for it (the common case, and the one worth not re-formatting on every request).
+const CANONICAL_LEN: usize = 24;
 
 /// `/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/`
 fn is_iso_instant(text: &str) -> bool {
