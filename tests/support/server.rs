@@ -1,5 +1,5 @@
 //! An `auth_runtime::Auth` served over axum on 127.0.0.1:0, on a fresh SQLite file holding the
-//! configuration's schema (`render_schema`).
+//! configuration's schema (`Store::create_sqlite`).
 
 use std::path::Path;
 
@@ -19,19 +19,12 @@ pub async fn serve(mut config: auth_core::Config, dir: &Path) -> (String, auth_r
         .port();
     let base = format!("http://127.0.0.1:{port}");
     let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
-    let db = dir.join("auth.db");
-    rusqlite::Connection::open(&db)
-        .and_then(|c| {
-            c.execute_batch(&auth_core::sql::render_schema(
-                &schema,
-                auth_core::Dialect::Sqlite,
-            ))
-        })
+    let store = auth_runtime::store::Store::create_sqlite(&schema, &dir.join("auth.db"))
+        .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let auth = auth_runtime::Auth::connect(
+    let auth = auth_runtime::Auth::new(
         config,
-        auth_core::Dialect::Sqlite,
-        &format!("sqlite:{}", db.display()),
+        store,
         auth_runtime::wire::Secret::new("served-test-secret-0123456789abcdefghijklm")
             .unwrap_or_else(|e| panic!("{e}")),
         auth_runtime::AuthOptions {
@@ -40,7 +33,6 @@ pub async fn serve(mut config: auth_core::Config, dir: &Path) -> (String, auth_r
             ..Default::default()
         },
     )
-    .await
     .unwrap_or_else(|e| panic!("{e}"));
     let router = auth.router();
     tokio::spawn(async move {

@@ -212,11 +212,12 @@ impl Auth {
             (None, Some(storage)) => Some(crate::secondary::from_config(storage.get_ref())?),
             (None, None) => None,
         };
-        let rate_limiter = RateLimiter::new(&config.rate_limit, secondary.as_ref())?;
+        let mut rate_limiter = RateLimiter::new(&config.rate_limit, secondary.as_ref())?;
         if rate_limiter.is_some() && config.advanced.disable_ip_tracking {
             tracing::warn!(
                 "[advanced] disable-ip-tracking is set: without client addresses requests are not rate limited (as in better-auth)"
             );
+            rate_limiter = None;
         }
         let base_url = config
             .base_url

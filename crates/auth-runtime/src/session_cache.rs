@@ -2,13 +2,12 @@
 //! branch of `getSession`, and the `session_data` chunk store): the encodings themselves are in
 //! [`crate::wire::cookie_cache`].
 
-use auth_core::schema::FieldType;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use crate::Auth;
 use crate::http::Ctx;
 use crate::session::SessionCtx;
-use crate::store::{Row, Timestamp, Value};
+use crate::store::{Row, Timestamp};
 use crate::wire::cookie::{CookieAttributes, SetCookie};
 use crate::wire::cookie_cache;
 
@@ -51,9 +50,10 @@ impl Auth {
             ));
             return None;
         };
+        let (session, user) = (cache.session()?, cache.user()?);
         let found = SessionCtx {
-            session: self.row_from_cache("session", cache.session()?),
-            user: self.row_from_cache("user", cache.user()?),
+            session: self.row_of("session", |field| session.get(field)),
+            user: self.row_of("user", |field| user.get(field)),
             dont_remember,
         };
         // better-auth: `Math.floor(maxAge * 0.2)` seconds.
@@ -158,32 +158,6 @@ impl Auth {
             .filter(|(cookie, _)| cookie == name || chunk_index(name, cookie).is_some())
             .map(|(cookie, _)| {
                 SetCookie::expired(cookie.to_owned(), self.inner.cookies.attributes())
-            })
-            .collect()
-    }
-
-    /// A cached session or user object as a row: dates back to timestamps by the schema.
-    fn row_from_cache(&self, model: &str, object: &Map<String, Json>) -> Row {
-        let table = self.model(model);
-        object
-            .iter()
-            .map(|(field, value)| {
-                let is_date = table
-                    .and_then(|t| t.columns.iter().find(|c| &c.field == field))
-                    .is_some_and(|c| c.ty == FieldType::Date);
-                let value = match value {
-                    Json::String(text) if is_date => Timestamp::parse_iso(text)
-                        .map_or_else(|| Value::String(text.clone()), Value::Date),
-                    Json::String(text) => Value::String(text.clone()),
-                    Json::Null => Value::Null,
-                    Json::Bool(b) => Value::Boolean(*b),
-                    Json::Number(n) => n.as_i64().map_or_else(
-                        || Value::Float(n.as_f64().unwrap_or_default()),
-                        Value::Integer,
-                    ),
-                    other => Value::Json(other.clone()),
-                };
-                (field.clone(), value)
             })
             .collect()
     }

@@ -84,12 +84,16 @@ impl Auth {
     /// The fields of `model` found in a stored object (unknown keys and ill-typed values are
     /// left out).
     pub(crate) fn stored_row(&self, model: &str, json: &Json) -> Row {
+        self.row_of(model, |field| json.get(field))
+    }
+
+    /// A row of `model` from JSON values by field (`get`): every field of the schema that is
+    /// present and has its type, converted as the API reads it.
+    pub(crate) fn row_of<'a>(&self, model: &str, get: impl Fn(&str) -> Option<&'a Json>) -> Row {
         let mut row = Row::new();
         if let Some(table) = self.inner.models.model(model) {
             for column in &table.columns {
-                if let Some(value) = json
-                    .get(&column.field)
-                    .and_then(|v| Value::from_json(column.ty, v))
+                if let Some(value) = get(&column.field).and_then(|v| Value::from_json(column.ty, v))
                 {
                     row.insert(column.field.clone(), value);
                 }

@@ -27,25 +27,18 @@ async fn server(extra: &str) -> Server {
     let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let db = dir.path().join("auth.db");
-    rusqlite::Connection::open(&db)
-        .and_then(|c| {
-            c.execute_batch(&auth_core::sql::render_schema(
-                &schema,
-                auth_core::Dialect::Sqlite,
-            ))
-        })
+    let store = auth_runtime::store::Store::create_sqlite(&schema, &db)
+        .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let auth = auth_runtime::Auth::connect(
+    let auth = auth_runtime::Auth::new(
         config,
-        auth_core::Dialect::Sqlite,
-        &format!("sqlite:{}", db.display()),
+        store,
         secret(),
         auth_runtime::AuthOptions {
             base_url: Some(BASE.to_owned()),
             ..Default::default()
         },
     )
-    .await
     .unwrap_or_else(|e| panic!("{e}"));
     Server {
         auth,

@@ -508,14 +508,8 @@ async fn social_sign_in_through_the_server() {
     let config = auth_core::Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
     let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let db = dir.path().join("auth.db");
-    rusqlite::Connection::open(&db)
-        .and_then(|c| {
-            c.execute_batch(&auth_core::sql::render_schema(
-                &schema,
-                auth_core::Dialect::Sqlite,
-            ))
-        })
+    let store = auth_runtime::store::Store::create_sqlite(&schema, &dir.path().join("auth.db"))
+        .await
         .unwrap_or_else(|e| panic!("{e}"));
     let (id, secret) = (oidc.client_id.clone(), oidc.client_secret.clone());
     let options = auth_runtime::AuthOptions {
@@ -527,15 +521,13 @@ async fn social_sign_in_through_the_server() {
         })),
         ..Default::default()
     };
-    let auth = auth_runtime::Auth::connect(
+    let auth = auth_runtime::Auth::new(
         config,
-        auth_core::Dialect::Sqlite,
-        &format!("sqlite:{}", db.display()),
+        store,
         auth_runtime::wire::Secret::new("social-test-secret-0123456789abcdefghijkl")
             .unwrap_or_else(|e| panic!("{e}")),
         options,
     )
-    .await
     .unwrap_or_else(|e| panic!("{e}"));
     let router = auth.router();
     tokio::spawn(async move {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use auth_core::model::AuthModel as _;
 use auth_core::{Config, Dialect, Schema};
+use auth_runtime::store::Store;
 use auth_runtime::wire::{Secret, SecretError};
 use auth_runtime::{Auth, AuthOptions};
 use axum::extract::State;
@@ -36,21 +37,25 @@ pub async fn app(config: &Path, data: &Path, base_url: &str) -> Result<axum::Rou
     UserFields::check_against(&schema)?;
     std::fs::create_dir_all(data)?;
     let database = data.join("auth.db");
-    if !database.exists() {
-        rusqlite::Connection::open(&database)?
-            .execute_batch(&auth_core::sql::render_schema(&schema, Dialect::Sqlite))?;
-    }
-    let auth = Auth::connect(
+    let store = if database.exists() {
+        Store::connect(
+            &schema,
+            Dialect::Sqlite,
+            &format!("sqlite:{}", database.display()),
+        )
+        .await?
+    } else {
+        Store::create_sqlite(&schema, &database).await?
+    };
+    let auth = Auth::new(
         config,
-        Dialect::Sqlite,
-        &format!("sqlite:{}", database.display()),
+        store,
         secret(data)?,
         AuthOptions {
             base_url: Some(base_url.to_owned()),
             ..Default::default()
         },
-    )
-    .await?;
+    )?;
     let own = axum::Router::new()
         .route("/me", get(me))
         .with_state(auth.clone());

@@ -151,9 +151,6 @@ impl Auth {
     /// `X-Retry-After`), or the counter's storage failed (503: fail closed, never a 500).
     async fn rate_limit(&self, ip: Option<&str>, relative: &str) -> Option<Response<Bytes>> {
         let limiter = self.inner.rate_limiter.as_ref()?;
-        if ip.is_none() && self.inner.config.advanced.disable_ip_tracking {
-            return None;
-        }
         let retry_after = match limiter
             .check(
                 &self.inner.store,

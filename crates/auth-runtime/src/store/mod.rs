@@ -151,6 +151,20 @@ struct Written {
 }
 
 impl Store {
+    /// A new SQLite database at `path` holding `schema` (its `create table` statements), and a
+    /// store on it: for tests, examples and tools that start from nothing. A database that lives
+    /// on is created and changed by migrations (`auth-cli migrate apply`, what `serve` does).
+    pub async fn create_sqlite(schema: &Schema, path: &Path) -> Result<Self, StoreError> {
+        rusqlite::Connection::open(path)?
+            .execute_batch(&auth_core::sql::render_schema(schema, Dialect::Sqlite))?;
+        Self::connect(
+            schema,
+            Dialect::Sqlite,
+            &format!("sqlite:{}", path.display()),
+        )
+        .await
+    }
+
     /// Connects with default options. `url` is `sqlite:PATH` (created if missing), `postgres://…`
     /// or `mysql://…`; `dialect` must be its engine's (`d1` reads and writes as SQLite does).
     pub async fn connect(schema: &Schema, dialect: Dialect, url: &str) -> Result<Self, StoreError> {
