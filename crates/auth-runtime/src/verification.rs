@@ -90,49 +90,34 @@ impl Auth {
             .await?)
     }
 
-    /// Takes the value under `identifier` (single use: it is gone afterwards); `None` when
-    /// missing or expired.
+    /// Takes the value under `identifier`, expired or not: it is gone afterwards, and of
+    /// concurrent callers on any instance exactly one gets it. Without the database that is
+    /// the storage's atomic get-and-delete; with it, the database's delete decides (better-auth
+    /// reads and deletes in two steps, so concurrent requests could all use one token).
     pub(crate) async fn consume_verification(
         &self,
         identifier: &str,
     ) -> Result<Option<Row>, ApiError> {
         let storage = self.inner.secondary.as_deref();
-        let row = match storage {
-            Some(storage) if !self.verification_in_database() => storage
+        if let Some(storage) = storage
+            && !self.verification_in_database()
+        {
+            return Ok(storage
                 .get_and_delete(&key(identifier))
                 .await?
-                .and_then(|text| self.parse_verification(&text)),
-            _ => {
-                let store = &self.inner.store;
-                let row = store
-                    .find_one("verification", &[Where::eq("identifier", identifier)])
-                    .await?;
-                if row.is_some() {
-                    store
-                        .delete("verification", &[Where::eq("identifier", identifier)])
-                        .await?;
-                }
-                if let Some(storage) = storage {
-                    storage.delete(&key(identifier)).await?;
-                }
-                row
-            }
-        };
-        Ok(row.filter(live))
-    }
-
-    /// Removes the value under `identifier`.
-    pub(crate) async fn delete_verification(&self, identifier: &str) -> Result<(), ApiError> {
-        if let Some(storage) = self.inner.secondary.as_deref() {
-            storage.delete(&key(identifier)).await?;
-            if !self.verification_in_database() {
-                return Ok(());
-            }
+                .and_then(|text| self.parse_verification(&text)));
         }
-        self.inner
+        let Some(row) = self.find_verification(identifier).await? else {
+            return Ok(None);
+        };
+        let removed = self
+            .inner
             .store
             .delete("verification", &[Where::eq("identifier", identifier)])
             .await?;
-        Ok(())
+        if let Some(storage) = storage {
+            storage.delete(&key(identifier)).await?;
+        }
+        Ok((removed > 0).then_some(row))
     }
 }

@@ -115,6 +115,7 @@ impl Auth {
         Ok(self
             .consume_verification(identifier)
             .await?
+            .filter(crate::verification::live)
             .map(|row| text(&row, "value")))
     }
 

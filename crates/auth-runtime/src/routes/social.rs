@@ -325,7 +325,10 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
     if cookie.as_deref() != Some(state.as_str()) {
         return Ok(fail(&error_url, "state_mismatch"));
     }
-    auth.delete_verification(&identifier).await?;
+    // Single use: of concurrent callbacks with this state, one goes on.
+    if auth.consume_verification(&identifier).await?.is_none() {
+        return Ok(fail(&default_error, "state_not_found"));
+    }
     ctx.set_cookies
         .push(crate::wire::cookie::SetCookie::expired(
             inner.cookies.name(STATE_COOKIE),
