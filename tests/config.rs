@@ -118,6 +118,10 @@ fn error_messages() {
             "[secondary-storage]\nkind = \"redis\"\n",
         ),
         (
+            "redis key prefix on an in-memory storage",
+            "[secondary-storage]\nkind = \"memory\"\nkey-prefix = \"app:\"\n",
+        ),
+        (
             "oauth-provider without sessions in the database",
             "[secondary-storage]\nkind = \"memory\"\n[plugins.oauth-provider]\n",
         ),

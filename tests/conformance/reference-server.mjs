@@ -11,6 +11,8 @@
 //   QUIET=1             no request log on stderr
 //   REDIS_URL           keep sessions and verification values in this Redis (better-auth's
 //                       `secondaryStorage`, on the `redis` npm client)
+//   REDIS_KEY_PREFIX    with REDIS_URL: use better-auth's official `@better-auth/redis-storage`
+//                       (on ioredis) with this `keyPrefix` instead of the `redis` client
 //   STORE_IN_DATABASE=1 with REDIS_URL: keep them in the database too
 //   COOKIE_CACHE        compact | jwt | jwe: turns session.cookieCache on with that strategy
 //   COOKIE_CACHE_MAX_AGE  its maxAge in seconds (default better-auth's 300)
@@ -26,6 +28,8 @@ import { toNodeHandler } from "better-auth/node";
 // 1.7.25 exports getMigrations from "better-auth/db/migration" (not from "better-auth/db").
 import { getMigrations } from "better-auth/db/migration";
 import { createClient } from "redis";
+import { Redis as IORedis } from "ioredis";
+import { redisStorage } from "@better-auth/redis-storage";
 
 const log = (...args) => console.error("[reference-server]", ...args);
 const fail = (message) => {
@@ -43,6 +47,7 @@ const MIGRATE = process.env.MIGRATE === "1";
 const QUIET = process.env.QUIET === "1";
 const REDIS_URL = process.env.REDIS_URL || null;
 const STORE_IN_DATABASE = process.env.STORE_IN_DATABASE === "1";
+const REDIS_KEY_PREFIX = process.env.REDIS_KEY_PREFIX ?? null;
 
 // One line per mail, the same shape the Rust dev mailer writes:
 // {"kind","to","subject","url","token","at"}. appendFileSync writes the whole line at once, so
@@ -116,7 +121,12 @@ const options = {
 };
 
 let redis = null;
-if (REDIS_URL) {
+if (REDIS_URL && REDIS_KEY_PREFIX !== null) {
+  redis = new IORedis(REDIS_URL);
+  redis.on("error", (err) => log("redis", err.message));
+  await redis.ping().catch((err) => fail(`cannot connect to ${REDIS_URL}: ${err.message}`));
+  options.secondaryStorage = redisStorage({ client: redis, keyPrefix: REDIS_KEY_PREFIX });
+} else if (REDIS_URL) {
   redis = createClient({ url: REDIS_URL });
   redis.on("error", (err) => log("redis", err.message));
   await redis.connect().catch((err) => fail(`cannot connect to ${REDIS_URL}: ${err.message}`));
@@ -126,6 +136,8 @@ if (REDIS_URL) {
     delete: (key) => redis.del(key),
     getAndDelete: (key) => redis.getDel(key),
   };
+}
+if (REDIS_URL) {
   options.session = { ...options.session, storeSessionInDatabase: STORE_IN_DATABASE };
   options.verification = { storeInDatabase: STORE_IN_DATABASE };
 }
@@ -152,7 +164,9 @@ const shutdown = () => {
   closing = true;
   server.close(() => {
     db.close();
-    redis?.destroy();
+    // ioredis disconnects, the `redis` client is destroyed.
+    if (redis instanceof IORedis) redis.disconnect();
+    else redis?.destroy();
     process.exit(0);
   });
   server.closeAllConnections?.();

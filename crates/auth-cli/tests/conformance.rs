@@ -316,9 +316,11 @@ fn interop(project: &Project, file: &Path, reference: &Running) {
     );
 }
 
-/// better-auth (with a `secondaryStorage` on the `redis` npm client) and our server sharing one
-/// SQLite file, one secret and one Redis, sessions and verification values in Redis only, then
-/// in Redis and the database: everything crosses, as on the database alone.
+/// better-auth and our server sharing one SQLite file, one secret and one Redis, sessions and
+/// verification values in Redis only, then in Redis and the database: everything crosses, as on
+/// the database alone. better-auth's storage is a `secondaryStorage` on the `redis` npm client
+/// (plain keys), then its official `@better-auth/redis-storage` with its default `keyPrefix`
+/// `"better-auth:"`, matched by `key-prefix` in auth.toml.
 #[test]
 fn interop_with_better_auth_on_redis() {
     if !node_ready() {
@@ -327,17 +329,24 @@ fn interop_with_better_auth_on_redis() {
     let Some(redis) = Redis::start() else {
         return;
     };
-    for in_database in [false, true] {
-        let project = suite_project(&redis_config(&redis, in_database));
-        let file = project.path().join("shared.sqlite");
-        let env = [
+    for (in_database, prefix) in [(false, ""), (true, ""), (false, "better-auth:")] {
+        let mut config = redis_config(&redis, in_database);
+        let mut env = vec![
             ("REDIS_URL", redis.url()),
-            (
-                "STORE_IN_DATABASE",
-                if in_database { "1" } else { "0" }.to_owned(),
-            ),
+            ("STORE_IN_DATABASE", u8::from(in_database).to_string()),
         ];
+        if !prefix.is_empty() {
+            config = config.replacen(
+                "[secondary-storage]\n",
+                &format!("[secondary-storage]\nkey-prefix = \"{prefix}\"\n"),
+                1,
+            );
+            env.push(("REDIS_KEY_PREFIX", prefix.to_owned()));
+        }
+        let project = suite_project(&config);
+        let file = project.path().join("shared.sqlite");
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let before: std::collections::HashSet<String> = redis.keys("*").into_iter().collect();
         let reference = Running::better_auth(&file, &outbox(&project), true, project.path(), &env);
         interop(&project, &file, &reference);
         let tables = sqlite_tables(&file);
@@ -346,6 +355,16 @@ fn interop_with_better_auth_on_redis() {
             in_database,
             "{tables:?}"
         );
+        if !prefix.is_empty() {
+            // Every key this round wrote (both servers) is under the prefix.
+            let new: Vec<String> = redis
+                .keys("*")
+                .into_iter()
+                .filter(|key| !before.contains(key))
+                .collect();
+            assert!(!redis.keys(&format!("{prefix}active-sessions-*")).is_empty());
+            assert!(new.iter().all(|key| key.starts_with(prefix)), "{new:?}");
+        }
     }
 }
 

@@ -122,6 +122,9 @@ pub struct SecondaryStorage {
     pub kind: SecondaryStorageKind,
     /// Connection URL (`redis://127.0.0.1:6379`), for `kind = "redis"`.
     pub url: Option<Spanned<String>>,
+    /// Put before every key, for `kind = "redis"` (none by default, as better-auth's own keys;
+    /// `@better-auth/redis-storage` uses `"better-auth:"`).
+    pub key_prefix: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

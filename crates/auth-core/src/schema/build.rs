@@ -94,6 +94,22 @@ fn check_options(config: &Config) -> Result<(), ConfigError> {
             "use redis://[user:password@]host:port[/db], rediss://… (TLS) or redis+unix:///path",
         ));
     }
+    if let Some(storage) = &config.secondary_storage
+        && storage.get_ref().kind == SecondaryStorageKind::Memory
+    {
+        let storage = storage.get_ref();
+        let redis_only = [("url", &storage.url), ("key-prefix", &storage.key_prefix)];
+        if let Some((key, value)) = redis_only
+            .into_iter()
+            .find_map(|(key, value)| value.as_ref().map(|value| (key, value)))
+        {
+            return Err(config.error_at(
+                value.span(),
+                format!("`{key}` is for kind = \"redis\"; an in-memory storage has none"),
+                format!("remove `{key}`, or set kind = \"redis\""),
+            ));
+        }
+    }
     let storage = &config.rate_limit.storage;
     if *storage.get_ref() == RateLimitStorage::SecondaryStorage
         && config.secondary_storage.is_none()

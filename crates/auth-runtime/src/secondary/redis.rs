@@ -1,5 +1,5 @@
 //! [`RedisStorage`]: the secondary storage on Redis, as better-auth's `redisStorage` keeps it
-//! (plain keys, JSON text values, TTLs in seconds).
+//! (keys as given, or under a prefix; JSON text values; TTLs in seconds).
 
 use std::future::Future;
 use std::time::Duration;
@@ -23,6 +23,7 @@ const INCREMENT: &str = "local n = redis.call('INCR', KEYS[1]) \
 /// second, so a stopped Redis never hangs a request.
 pub struct RedisStorage {
     client: redis::Client,
+    prefix: String,
     manager: OnceCell<ConnectionManager>,
     increment: redis::Script,
 }
@@ -31,6 +32,7 @@ impl std::fmt::Debug for RedisStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStorage")
             .field("server", &self.client.get_connection_info().addr())
+            .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
 }
@@ -43,9 +45,18 @@ impl RedisStorage {
             redis::Client::open(url).map_err(|e| StorageError(format!("bad Redis URL: {e}")))?;
         Ok(Self {
             client,
+            prefix: String::new(),
             manager: OnceCell::new(),
             increment: redis::Script::new(INCREMENT),
         })
+    }
+
+    /// The same storage with `prefix` put before every key (`"better-auth:"` shares keys with
+    /// a better-auth server on `@better-auth/redis-storage`'s default).
+    #[must_use]
+    pub fn with_key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
     }
 
     async fn connection(&self) -> Result<ConnectionManager, StorageError> {
@@ -62,20 +73,21 @@ impl RedisStorage {
             .cloned()
     }
 
-    /// Runs one command on the shared connection, once more after a connection error (the
-    /// first attempt after Redis came back may meet the failed connection, and starts the new
-    /// one), all within `2 × TIMEOUT`.
-    fn run<'a, T, F, Fut>(&'a self, command: F) -> StorageFuture<'a, T>
+    /// Runs one command about `key` (given to it with the prefix) on the shared connection,
+    /// once more after a connection error (the first attempt after Redis came back may meet the
+    /// failed connection, and starts the new one), all within `2 × TIMEOUT`.
+    fn run<'a, T, F, Fut>(&'a self, key: &str, command: F) -> StorageFuture<'a, T>
     where
         T: Send + 'a,
-        F: Fn(ConnectionManager) -> Fut + Send + Sync + 'a,
+        F: Fn(ConnectionManager, String) -> Fut + Send + Sync + 'a,
         Fut: Future<Output = redis::RedisResult<T>> + Send + 'a,
     {
+        let key = format!("{}{key}", self.prefix);
         Box::pin(async move {
             let attempts = async {
                 let connection = self.connection().await?;
-                match command(connection.clone()).await {
-                    Err(error) if lost(&error) => command(connection).await,
+                match command(connection.clone(), key.clone()).await {
+                    Err(error) if lost(&error) => command(connection, key).await,
                     other => other,
                 }
                 .map_err(|error| StorageError(format!("Redis: {error}")))
@@ -102,7 +114,7 @@ fn seconds(ttl: Duration) -> u64 {
 
 impl SecondaryStorage for RedisStorage {
     fn get<'a>(&'a self, key: &'a str) -> StorageFuture<'a, Option<String>> {
-        self.run(move |mut c| async move { c.get(key).await })
+        self.run(key, |mut c, key| async move { c.get(key).await })
     }
 
     fn set<'a>(
@@ -111,7 +123,7 @@ impl SecondaryStorage for RedisStorage {
         value: &'a str,
         ttl: Option<Duration>,
     ) -> StorageFuture<'a, ()> {
-        self.run(move |mut c| async move {
+        self.run(key, move |mut c, key| async move {
             match ttl {
                 Some(ttl) => c.set_ex(key, value, seconds(ttl)).await,
                 None => c.set(key, value).await,
@@ -120,16 +132,16 @@ impl SecondaryStorage for RedisStorage {
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> StorageFuture<'a, ()> {
-        self.run(move |mut c| async move { c.del(key).await })
+        self.run(key, |mut c, key| async move { c.del(key).await })
     }
 
     fn get_and_delete<'a>(&'a self, key: &'a str) -> StorageFuture<'a, Option<String>> {
-        self.run(move |mut c| async move { c.get_del(key).await })
+        self.run(key, |mut c, key| async move { c.get_del(key).await })
     }
 
     fn increment<'a>(&'a self, key: &'a str, ttl: Duration) -> StorageFuture<'a, u64> {
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        self.run(move |mut c| async move {
+        self.run(key, move |mut c, key| async move {
             self.increment
                 .key(key)
                 .arg(millis)
@@ -166,6 +178,42 @@ mod tests {
             storage,
             format!("auth-runtime-test-{}-{nanos}:", std::process::id()),
         ))
+    }
+
+    /// Every operation of a prefixed storage reads and writes `<prefix><key>`, the key a
+    /// storage without prefix (or better-auth's redis-storage with the same `keyPrefix`) sees.
+    #[tokio::test]
+    async fn a_key_prefix_is_put_before_every_key() -> Result<(), StorageError> {
+        let Some((plain, run)) = shared().await else {
+            return Ok(());
+        };
+        let prefix = format!("{run}better-auth:");
+        let prefixed = RedisStorage::new("redis://127.0.0.1:6379")?.with_key_prefix(&prefix);
+        let ttl = Some(Duration::from_secs(60));
+        prefixed.set("token", "{\"x\":1}", ttl).await?;
+        assert_eq!(plain.get("token").await?, None);
+        let full = format!("{prefix}token");
+        assert_eq!(plain.get(&full).await?.as_deref(), Some("{\"x\":1}"));
+        plain.set(&full, "2", ttl).await?;
+        assert_eq!(prefixed.get("token").await?.as_deref(), Some("2"));
+        assert_eq!(
+            prefixed.increment("count", Duration::from_secs(60)).await?,
+            1
+        );
+        assert_eq!(
+            plain
+                .increment(&format!("{prefix}count"), Duration::from_secs(60))
+                .await?,
+            2
+        );
+        assert_eq!(
+            prefixed.get_and_delete("token").await?.as_deref(),
+            Some("2")
+        );
+        assert_eq!(plain.get(&full).await?, None);
+        prefixed.delete("count").await?;
+        assert_eq!(plain.get(&format!("{prefix}count")).await?, None);
+        Ok(())
     }
 
     #[tokio::test]
