@@ -97,36 +97,35 @@ async fn server(
     server_with(backend, toml, label, options).await
 }
 
-async fn race_on(backend: Backend, label: &str) {
+/// Three races on a fresh server for `toml` on `backend`.
+async fn race_on(backend: Backend, toml: &str, label: &str) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let Some((auth, holder)) = server(backend, CONFIG, label, dir.path()).await else {
+    let Some((auth, holder)) = server(backend, toml, label, dir.path()).await else {
         return;
     };
+    let mails = dir.path().join("mails.jsonl");
     for round in 0..3 {
-        race(
-            &auth,
-            &dir.path().join("mails.jsonl"),
-            &format!("{label}-{round}"),
-        )
-        .await;
+        race(&auth, &mails, &format!("{label}-{round}")).await;
     }
     holder.drop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reset_token_is_used_once_on_sqlite() {
-    race_on(Backend::Sqlite, "single_use_sqlite").await;
+    race_on(Backend::Sqlite, CONFIG, "single_use_sqlite").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reset_token_is_used_once_on_postgres() {
-    race_on(Backend::Postgres, "single_use_pg").await;
+    race_on(Backend::Postgres, CONFIG, "single_use_pg").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reset_token_is_used_once_on_mysql() {
-    race_on(Backend::Mysql, "single_use_mysql").await;
+    race_on(Backend::Mysql, CONFIG, "single_use_mysql").await;
 }
+
+const REDIS: &str = "redis://127.0.0.1:6379";
 
 /// Whether the shared Redis answers (a failure under CI when it does not).
 async fn redis_up() -> bool {
@@ -140,32 +139,22 @@ async fn redis_up() -> bool {
     }
 }
 
-const REDIS: &str = "redis://127.0.0.1:6379";
-
+/// Values only in Redis (taken with `GETDEL`), then in Redis and the database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reset_token_is_used_once_on_redis() {
     if !redis_up().await {
         return;
     }
     for in_database in [false, true] {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let toml = format!(
             "{CONFIG}\n[secondary-storage]\nkind = \"redis\"\nurl = \"{REDIS}\"\n\n\
              [verification]\nstore-in-database = {in_database}\n"
         );
-        let label = format!("single_use_redis_{in_database}");
-        let Some((auth, holder)) = server(Backend::Postgres, &toml, &label, dir.path()).await
-        else {
-            return;
-        };
-        for round in 0..3 {
-            race(
-                &auth,
-                &dir.path().join("mails.jsonl"),
-                &format!("{label}-{round}"),
-            )
-            .await;
-        }
-        holder.drop().await;
+        race_on(
+            Backend::Postgres,
+            &toml,
+            &format!("single_use_redis_{in_database}"),
+        )
+        .await;
     }
 }

@@ -301,15 +301,20 @@ async fn shares_sessions(pair: &Pair, rounds: usize) {
     assert_eq!(client.session(&b, &revoker).await.as_deref(), Some(EMAIL));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_two_instances_share_sessions() {
-    let Some(db) = support::Postgres::fresh("multi_share").await else {
+/// [`shares_sessions`] on a fresh database of `DB`, sessions only in the database.
+async fn shares_sessions_on<DB: support::Engine>(label: &str, rounds: usize) {
+    let Some(db) = support::Server::<DB>::fresh(label).await else {
         return;
     };
     let pair = Pair::start(&format!("{BASE}{NO_RATE_LIMIT}"), &db);
-    shares_sessions(&pair, 1000).await;
+    shares_sessions(&pair, rounds).await;
     drop(pair);
     db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_instances_share_sessions() {
+    shares_sessions_on::<sqlx::Postgres>("multi_share", 1000).await;
 }
 
 /// Sessions only in Redis: nothing in the database's `session` table (not even created).
@@ -447,40 +452,33 @@ fn rate_limit(storage: &str, max: usize) -> String {
     format!("\n[rate-limit]\nenabled = true\nstorage = \"{storage}\"\nwindow = 600\nmax = {max}\n")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rate_limit_in_database_holds_across_instances() {
-    let Some(db) = support::Postgres::fresh("multi_rate_db").await else {
+/// [`rate_limit_holds`] with the counters in the `rateLimit` table of a fresh database of `DB`.
+async fn rate_limit_in_database_on<DB: support::Engine>(label: &str) {
+    let Some(db) = support::Server::<DB>::fresh(label).await else {
         return;
     };
     let pair = Pair::start(&format!("{BASE}{}", rate_limit("database", 17)), &db);
     rate_limit_holds(&pair, 17).await;
     drop(pair);
     db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_in_database_holds_across_instances() {
+    rate_limit_in_database_on::<sqlx::Postgres>("multi_rate_db").await;
 }
 
 /// B4 and revocation across instances on MariaDB (fewer rounds: the same code path as on
 /// PostgreSQL, another driver and dialect).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_two_instances_share_sessions() {
-    let Some(db) = support::Mysql::fresh("multi_share_my").await else {
-        return;
-    };
-    let pair = Pair::start(&format!("{BASE}{NO_RATE_LIMIT}"), &db);
-    shares_sessions(&pair, 300).await;
-    drop(pair);
-    db.drop().await;
+    shares_sessions_on::<sqlx::MySql>("multi_share_my", 300).await;
 }
 
 /// The `rateLimit` table's counter on MariaDB is exact under concurrent requests to both servers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_rate_limit_in_database_holds_across_instances() {
-    let Some(db) = support::Mysql::fresh("multi_rate_my").await else {
-        return;
-    };
-    let pair = Pair::start(&format!("{BASE}{}", rate_limit("database", 17)), &db);
-    rate_limit_holds(&pair, 17).await;
-    drop(pair);
-    db.drop().await;
+    rate_limit_in_database_on::<sqlx::MySql>("multi_rate_my").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
