@@ -28,10 +28,10 @@ const ATTEMPTS: usize = 8;
 fn reset_token(mails: &Path, email: &str) -> String {
     let text = std::fs::read_to_string(mails).unwrap_or_else(|e| panic!("{e}"));
     text.lines()
+        .rev()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|mail| mail["kind"] == "reset-password" && mail["to"] == email)
-        .filter_map(|mail| mail["token"].as_str().map(str::to_owned))
-        .last()
+        .find_map(|mail| mail["token"].as_str().map(str::to_owned))
         .unwrap_or_else(|| panic!("no reset mail to {email} in {text}"))
 }
 

@@ -34,7 +34,7 @@ pub struct ServeOpt {
     #[arg(long, default_value = "auth.toml")]
     pub config: PathBuf,
     /// postgres://…, mysql://… or sqlite:PATH, already migrated (`migrate apply`). Needs
-    /// AUTH_SECRET (or BETTER_AUTH_SECRET) in the environment.
+    /// AUTH_SECRET (or BETTER_AUTH_SECRET, or a rotated BETTER_AUTH_SECRETS) in the environment.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
     /// Where the embedded database, its migrations and its generated secret live

@@ -16,8 +16,8 @@ use crate::{CliError, stdout_error};
 /// The secret of the embedded database, beside it.
 const SECRET_FILE: &str = "auth.secret";
 
-/// Reads `AUTH_SECRET`/`BETTER_AUTH_SECRET`; on the embedded database, falls back to the
-/// secret file in `data`, generating it on first start.
+/// Reads `BETTER_AUTH_SECRETS`, else `BETTER_AUTH_SECRET`/`AUTH_SECRET`; on the embedded
+/// database, falls back to the secret file in `data`, generating it on first start.
 fn secret(data: Option<&Path>, stdout: &mut dyn Write) -> Result<Secret, CliError> {
     match Secret::from_env() {
         Ok(secret) => return Ok(secret),

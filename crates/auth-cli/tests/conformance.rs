@@ -89,7 +89,7 @@ fn node_ready() -> bool {
 
 impl Running {
     /// `reference-server.mjs` (real better-auth), ready at `{"url":…}`.
-    /// `env`: more of its environment (`REDIS_URL`, `STORE_IN_DATABASE`).
+    /// `env`: more of its environment (`REDIS_URL`, `STORE_IN_DATABASE`, `BETTER_AUTH_SECRETS`).
     fn better_auth(
         db_file: &Path,
         outbox: &Path,
@@ -98,7 +98,9 @@ impl Running {
         env: &[(&str, &str)],
     ) -> Self {
         let mut command = Command::new("node");
-        command.envs(env.iter().copied());
+        command
+            .env_remove("BETTER_AUTH_SECRETS")
+            .envs(env.iter().copied());
         command
             .arg(harness().join("reference-server.mjs"))
             .current_dir(harness())
@@ -297,8 +299,13 @@ fn interop_with_better_auth() {
 /// interop.mjs between `reference` and our server on the same SQLite `file`: sign-up and
 /// sign-in on either, sessions, sign-out and password-reset tokens crossing both ways.
 fn interop(project: &Project, file: &Path, reference: &Running) {
+    interop_with(project, file, reference, &[]);
+}
+
+/// [`interop`] with `env` added to our server's environment.
+fn interop_with(project: &Project, file: &Path, reference: &Running, env: &[(&str, &str)]) {
     let url = format!("sqlite:{}", file.display());
-    let ours = project.serve_url(&url);
+    let ours = project.serve_url_with(&url, env);
     let outbox = outbox(project).display().to_string();
     run_node(
         "interop.mjs",
@@ -314,6 +321,23 @@ fn interop(project: &Project, file: &Path, reference: &Running) {
         12,
         project.path(),
     );
+}
+
+/// After a secret rotation (`BETTER_AUTH_SECRETS=2:<new>,1:<old>` beside the old
+/// `BETTER_AUTH_SECRET`/`AUTH_SECRET`), better-auth and our server both sign with the newest
+/// entry, so everything crosses; a server still signing with the legacy variable would share no
+/// session with the other.
+#[test]
+fn interop_with_better_auth_after_a_secret_rotation() {
+    if !node_ready() {
+        return;
+    }
+    let project = suite_project("");
+    let file = project.path().join("shared.sqlite");
+    let rotated = format!("2:rotated-secret-0123456789abcdefghijklmnopqrstuvwxyz,1:{SECRET}");
+    let env = [("BETTER_AUTH_SECRETS", rotated.as_str())];
+    let reference = Running::better_auth(&file, &outbox(&project), true, project.path(), &env);
+    interop_with(&project, &file, &reference, &env);
 }
 
 /// better-auth and our server sharing one SQLite file, one secret and one Redis, sessions and

@@ -78,8 +78,9 @@ impl Running {
         running
     }
 
-    /// `auth-cli serve`, ready at `serving http://…/api/auth on …`.
-    pub(crate) fn ours(args: &[&str], scratch: &Path) -> Self {
+    /// `auth-cli serve` with `env` added to its environment, ready at
+    /// `serving http://…/api/auth on …`.
+    pub(crate) fn ours(args: &[&str], scratch: &Path, env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_auth-cli"));
         command
             .arg("serve")
@@ -87,8 +88,10 @@ impl Running {
             .args(["--port", "0"])
             .env_remove("DATABASE_URL")
             .env_remove("BETTER_AUTH_SECRET")
+            .env_remove("BETTER_AUTH_SECRETS")
             .env("AUTH_SECRET", SECRET)
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied());
         Self::start("auth-cli serve", &mut command, scratch, |line| {
             let url = line.strip_prefix("serving ")?.split_whitespace().next()?;
             Some(url.strip_suffix("/api/auth").unwrap_or(url).to_owned())
@@ -202,14 +205,21 @@ impl Project {
         Running::ours(
             &["--config", &self.config_arg(), "--data-dir", &data],
             self.path(),
+            &[],
         )
     }
 
     /// Serves the database at `url` (which must hold the schema).
     pub(crate) fn serve_url(&self, url: &str) -> Running {
+        self.serve_url_with(url, &[])
+    }
+
+    /// [`Project::serve_url`] with `env` added to the server's environment.
+    pub(crate) fn serve_url_with(&self, url: &str, env: &[(&str, &str)]) -> Running {
         Running::ours(
             &["--config", &self.config_arg(), "--database-url", url],
             self.path(),
+            env,
         )
     }
 }

@@ -117,7 +117,7 @@ pub fn encode(
             claims.insert("jti".to_owned(), Value::from(crate::store::id::uuid_v4()));
             let mut iv = [0u8; 16];
             super::id::fill_random(&mut iv);
-            encrypt_jwe(&claims, &jwe_key(secret), iv)
+            encrypt_jwe(&claims, &jwe_key(secret.as_bytes()), iv)
         }
     }
 }
@@ -141,7 +141,11 @@ pub fn decode(
             (claims, expires_at)
         }
         Strategy::Jwe => {
-            let claims = decrypt_jwe(value, &jwe_key(secret), now_ms)?;
+            // Encrypted under the newest secret, or an older one of a rotation (its `kid` says
+            // which; better-auth tries each).
+            let claims = std::iter::once(secret.as_bytes())
+                .chain(secret.older())
+                .find_map(|key| decrypt_jwe(value, &jwe_key(key), now_ms))?;
             let expires_at = exp_millis(&claims, now_ms);
             (claims, expires_at)
         }
@@ -223,9 +227,9 @@ struct JweKey {
     kid: String,
 }
 
-fn jwe_key(secret: &Secret) -> JweKey {
+fn jwe_key(secret: &[u8]) -> JweKey {
     let mut bytes = [0u8; 64];
-    let hkdf = hkdf::Hkdf::<Sha256>::new(Some(JWE_SALT), secret.as_bytes());
+    let hkdf = hkdf::Hkdf::<Sha256>::new(Some(JWE_SALT), secret);
     // 64 bytes is far below HKDF-SHA256's 255 × 32 limit.
     if hkdf.expand(JWE_INFO, &mut bytes).is_err() {
         unreachable!("HKDF-SHA256 expands to 64 bytes")
@@ -404,7 +408,7 @@ mod tests {
 
     #[test]
     fn jwe_decrypts_node_tokens_and_shares_the_kid() {
-        assert_eq!(jwe_key(&secret()).kid, NODE_KID);
+        assert_eq!(jwe_key(secret().as_bytes()).kid, NODE_KID);
         let cache = decoded(Strategy::Jwe, NODE_JWE, &secret(), NOW_MS);
         let mut expected = node_payload();
         expected.insert("iat".to_owned(), json!(1_795_853_020));
@@ -419,6 +423,38 @@ mod tests {
             decode(Strategy::Jwe, NODE_JWE, &other_secret(), NOW_MS),
             None
         );
+    }
+
+    /// After a rotation (`BETTER_AUTH_SECRETS=2:<new>,1:<old>`) a JWE cache made under the old
+    /// secret (here better-auth's own) still decrypts, as in better-auth; signed caches must
+    /// carry the newest secret's signature; new caches are made with the newest.
+    #[test]
+    fn rotated_secrets_decrypt_old_jwe_caches_and_sign_with_the_newest() {
+        let rotated = Secret::versioned(&format!(
+            "2:another-secret-0123456789abcdefghijklmnopqrstuvwxyz,1:{SECRET}"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cache = decoded(Strategy::Jwe, NODE_JWE, &rotated, NOW_MS);
+        assert_eq!(
+            cache.session(),
+            node_payload().get("session").and_then(Value::as_object)
+        );
+        assert_eq!(
+            decode(Strategy::Compact, NODE_COMPACT, &rotated, NOW_MS),
+            None
+        );
+        assert_eq!(decode(Strategy::Jwt, NODE_JWT, &rotated, NOW_MS), None);
+        let fresh = encode(Strategy::Jwe, &node_payload(), &rotated, NOW_MS, Some(300));
+        assert!(decode(Strategy::Jwe, &fresh, &other_secret(), NOW_MS).is_some());
+        assert_eq!(decode(Strategy::Jwe, &fresh, &secret(), NOW_MS), None);
+        let compact = encode(
+            Strategy::Compact,
+            &node_payload(),
+            &rotated,
+            NOW_MS,
+            Some(300),
+        );
+        assert!(decode(Strategy::Compact, &compact, &other_secret(), NOW_MS).is_some());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The secret that signs cookies (better-auth's `secret` option, `BETTER_AUTH_SECRET`,
-//! `AUTH_SECRET`).
+//! `AUTH_SECRET`), or a rotated one (`secrets`, `BETTER_AUTH_SECRETS`).
 
 use std::fmt;
 
@@ -13,21 +13,33 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// The environment variables read, in better-auth's order: the first non-empty one wins.
 pub const SECRET_ENV_VARS: [&str; 2] = ["BETTER_AUTH_SECRET", "AUTH_SECRET"];
 
+/// Versioned secrets, newest first (`2:new-secret,1:old-secret`): read before
+/// [`SECRET_ENV_VARS`], as better-auth does.
+pub const VERSIONED_SECRETS_ENV: &str = "BETTER_AUTH_SECRETS";
+
 /// A validated signing secret: at least 32 bytes and not better-auth's built-in default.
 ///
-/// Its UTF-8 bytes are the HMAC key, as in better-auth. `Debug` never shows it.
+/// Its UTF-8 bytes are the HMAC key, as in better-auth. After a rotation
+/// ([`VERSIONED_SECRETS_ENV`]) it is the newest version, and the older ones only decrypt what
+/// they encrypted (JWE cookie caches), as in better-auth: everything signed (session cookies,
+/// compact and JWT caches) must be signed by the newest. `Debug` never shows it.
 #[derive(Clone)]
-pub struct Secret(String);
+pub struct Secret {
+    current: String,
+    older: Vec<String>,
+}
 
 /// Why a secret was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretError {
-    /// Neither `BETTER_AUTH_SECRET` nor `AUTH_SECRET` is set (or both are empty).
+    /// None of `BETTER_AUTH_SECRETS`, `BETTER_AUTH_SECRET` and `AUTH_SECRET` is set (or all are
+    /// empty).
     #[error(
         "no secret configured: set BETTER_AUTH_SECRET (or AUTH_SECRET) to a random string of at \
          least 32 bytes, e.g. the output of `openssl rand -base64 32`; an existing better-auth \
-         deployment must reuse its secret or every session cookie becomes invalid"
+         deployment must reuse its secret (or its BETTER_AUTH_SECRETS) or every session cookie \
+         becomes invalid"
     )]
     Missing,
     /// The secret is better-auth's public built-in default.
@@ -39,6 +51,12 @@ pub enum SecretError {
         /// Where the secret came from (an environment variable or `secret`).
         source_name: String,
     },
+    /// `BETTER_AUTH_SECRETS` is not a list of `<version>:<secret>`.
+    #[error(
+        "{VERSIONED_SECRETS_ENV}: {0}; write `<version>:<secret>` entries separated by commas, \
+         newest first (for example `2:<new secret>,1:<old secret>`)"
+    )]
+    Versioned(String),
     /// The secret is shorter than [`MIN_SECRET_BYTES`].
     #[error(
         "{source_name} is {len} bytes long; use at least 32 random bytes (e.g. `openssl rand \
@@ -62,11 +80,13 @@ impl Secret {
         Self::validate(secret.into(), "secret")
     }
 
-    /// Reads the secret from the process environment: `BETTER_AUTH_SECRET`, else `AUTH_SECRET`
-    /// (better-auth's order; an empty variable counts as unset, as JavaScript's `||` does).
+    /// Reads the secret from the process environment in better-auth's order: the rotated list
+    /// `BETTER_AUTH_SECRETS` ([`Secret::versioned`]), else `BETTER_AUTH_SECRET`, else
+    /// `AUTH_SECRET` (an empty variable counts as unset, as JavaScript's `||` does).
     ///
     /// # Errors
-    /// [`SecretError::Missing`] when neither is set, otherwise as [`Secret::new`].
+    /// [`SecretError::Missing`] when none is set, otherwise as [`Secret::versioned`] or
+    /// [`Secret::new`].
     pub fn from_env() -> Result<Self, SecretError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -76,12 +96,68 @@ impl Secret {
     /// # Errors
     /// As [`Secret::from_env`].
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SecretError> {
+        if let Some(list) = lookup(VERSIONED_SECRETS_ENV).filter(|v| !v.is_empty()) {
+            return Self::versioned(&list);
+        }
         for name in SECRET_ENV_VARS {
             if let Some(value) = lookup(name).filter(|v| !v.is_empty()) {
                 return Self::validate(value, name);
             }
         }
         Err(SecretError::Missing)
+    }
+
+    /// Rotated secrets as better-auth's `BETTER_AUTH_SECRETS` lists them: `<version>:<secret>`
+    /// entries separated by commas, newest first, versions distinct non-negative integers. The
+    /// first signs; the others only decrypt.
+    ///
+    /// # Errors
+    /// [`SecretError::Versioned`] for a malformed list, otherwise as [`Secret::new`] for the
+    /// newest secret.
+    pub fn versioned(list: &str) -> Result<Self, SecretError> {
+        let mut versions = std::collections::BTreeSet::new();
+        let mut secrets = Vec::new();
+        for (position, entry) in list.split(',').map(str::trim).enumerate() {
+            // Never quote an entry: it may be a secret.
+            let Some((version, value)) = entry.split_once(':') else {
+                return Err(SecretError::Versioned(format!(
+                    "entry {} has no `<version>:`",
+                    position + 1
+                )));
+            };
+            let version = version.trim();
+            let number = version
+                .parse::<u64>()
+                .ok()
+                .filter(|_| version.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| {
+                    SecretError::Versioned(format!(
+                        "version `{version}` is not a non-negative integer"
+                    ))
+                })?;
+            let value = value.trim();
+            if value.is_empty() {
+                return Err(SecretError::Versioned(format!(
+                    "version {number} has an empty secret"
+                )));
+            }
+            if !versions.insert(number) {
+                return Err(SecretError::Versioned(format!(
+                    "version {number} appears twice"
+                )));
+            }
+            secrets.push((number, value.to_owned()));
+        }
+        let mut secrets = secrets.into_iter();
+        let Some((version, newest)) = secrets.next() else {
+            return Err(SecretError::Versioned("no entry".to_owned()));
+        };
+        let mut secret = Self::validate(
+            newest,
+            &format!("{VERSIONED_SECRETS_ENV} (version {version})"),
+        )?;
+        secret.older = secrets.map(|(_, value)| value).collect();
+        Ok(secret)
     }
 
     fn validate(secret: String, source_name: &str) -> Result<Self, SecretError> {
@@ -96,19 +172,27 @@ impl Secret {
                 len: secret.len(),
             });
         }
-        Ok(Self(secret))
+        Ok(Self {
+            current: secret,
+            older: Vec::new(),
+        })
     }
 
-    /// The HMAC key: the secret's UTF-8 bytes.
+    /// The HMAC key: the (newest) secret's UTF-8 bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        self.current.as_bytes()
+    }
+
+    /// The older versions of a rotated secret, newest first: they decrypt, never sign.
+    pub fn older(&self) -> impl Iterator<Item = &[u8]> {
+        self.older.iter().map(String::as_bytes)
     }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
+        write!(f, "Secret(<redacted>, {} older)", self.older.len())
     }
 }
 
@@ -181,6 +265,66 @@ mod tests {
             Secret::from_lookup(lookup(&[])).err(),
             Some(SecretError::Missing)
         );
+    }
+
+    #[test]
+    fn reads_rotated_secrets_first_and_signs_with_the_newest() {
+        let old = "an-old-secret-that-is-long-enough-0123456789";
+        let list = format!("2:{CAPTURE_SECRET}, 1:{old}");
+        let vars = [
+            ("BETTER_AUTH_SECRETS", list.as_str()),
+            (
+                "BETTER_AUTH_SECRET",
+                "another-secret-that-is-long-enough-0123456789",
+            ),
+        ];
+        let vars = lookup(&vars);
+        let secret = Secret::from_lookup(vars).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(secret.as_bytes(), CAPTURE_SECRET.as_bytes());
+        assert_eq!(secret.older().collect::<Vec<_>>(), [old.as_bytes()]);
+        // An empty list counts as unset.
+        let empty = lookup(&[("BETTER_AUTH_SECRETS", ""), ("AUTH_SECRET", CAPTURE_SECRET)]);
+        let secret = Secret::from_lookup(empty).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(secret.older().count(), 0);
+        // Older secrets are not held to the length rule; the newest is.
+        assert!(Secret::versioned(&format!("3:{CAPTURE_SECRET},0:short")).is_ok());
+        assert_eq!(
+            Secret::versioned(&format!("1:short,0:{CAPTURE_SECRET}")).err(),
+            Some(SecretError::TooShort {
+                source_name: "BETTER_AUTH_SECRETS (version 1)".into(),
+                len: 5
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_malformed_rotated_secrets_without_showing_them() {
+        for (list, expected) in [
+            (
+                format!("2:{CAPTURE_SECRET},{CAPTURE_SECRET}"),
+                "entry 2 has no `<version>:`",
+            ),
+            (
+                format!("v2:{CAPTURE_SECRET}"),
+                "version `v2` is not a non-negative integer",
+            ),
+            (
+                format!("-1:{CAPTURE_SECRET}"),
+                "version `-1` is not a non-negative integer",
+            ),
+            ("2: ".to_owned(), "version 2 has an empty secret"),
+            (format!("1:{CAPTURE_SECRET},1:x"), "version 1 appears twice"),
+        ] {
+            let error = Secret::versioned(&list).err();
+            assert_eq!(
+                error,
+                Some(SecretError::Versioned(expected.to_owned())),
+                "{list}"
+            );
+            let text = error.map(|e| e.to_string()).unwrap_or_default();
+            assert!(text.starts_with("BETTER_AUTH_SECRETS: "), "{text}");
+            assert!(!text.contains(&CAPTURE_SECRET[4..]), "{text}");
+        }
     }
 
     #[test]
