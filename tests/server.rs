@@ -108,11 +108,10 @@ pub async fn server_with(
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
             let path = dir.path().join("auth.db");
-            let connection = rusqlite::Connection::open(&path).unwrap_or_else(|e| panic!("{e}"));
-            connection
-                .execute_batch(&render_schema(&schema, Dialect::Sqlite))
+            // Creates the file with the schema; the server below opens its own store on it.
+            auth_runtime::store::Store::create_sqlite(&schema, &path)
+                .await
                 .unwrap_or_else(|e| panic!("{e}"));
-            drop(connection);
             let url = format!("sqlite:{}", path.display());
             (Holder::Sqlite(dir), Dialect::Sqlite, url)
         }
