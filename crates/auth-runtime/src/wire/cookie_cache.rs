@@ -12,7 +12,9 @@
 //!   keyed by HKDF-SHA256 of the secret and identified by the key's RFC 7638 thumbprint.
 //!
 //! Node re-serialises a compact cache after reviving ISO dates before it checks the HMAC, so
-//! [`decode`] does the same ([`super::js::revive_dates`], [`super::js::stringify`]).
+//! [`decode`] does the same ([`super::js::revive_dates`], [`super::js::stringify`]) when the
+//! HMAC over the payload as written does not already match (which it does for every cache
+//! `JSON.stringify` wrote).
 
 use aes::Aes256;
 use base64::Engine as _;
@@ -20,6 +22,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use hmac::{Hmac, KeyInit, Mac};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
@@ -163,7 +166,51 @@ pub fn decode(
 fn decode_compact(value: &str, secret: &Secret) -> Option<(Map<String, Value>, i64)> {
     // better-auth's base64Url.decode tolerates padding.
     let bytes = URL_SAFE_NO_PAD.decode(value.trim_end_matches('=')).ok()?;
-    let Value::Object(mut outer) = serde_json::from_slice(&bytes).ok()? else {
+    verbatim_compact(&bytes, secret).or_else(|| revived_compact(&bytes, secret))
+}
+
+/// A compact cache with its payload as written.
+#[derive(serde::Deserialize)]
+struct RawCompact<'a> {
+    #[serde(borrow)]
+    session: &'a RawValue,
+    #[serde(borrow, rename = "expiresAt")]
+    expires_at: &'a RawValue,
+    signature: &'a str,
+}
+
+/// The common case, without re-serialising: a payload that is byte for byte what its writer
+/// signed (whatever `JSON.stringify` writes, ours or Node's), checked by an HMAC over those
+/// bytes with `,"expiresAt":…}` in place of the closing brace. Anything else (a date without
+/// milliseconds, `1.0`, spaces) falls through to [`revived_compact`], which does what Node does.
+fn verbatim_compact(bytes: &[u8], secret: &Secret) -> Option<(Map<String, Value>, i64)> {
+    let raw: RawCompact<'_> = serde_json::from_slice(bytes).ok()?;
+    let text = raw.session.get();
+    let open = text.strip_suffix('}').filter(|open| open.len() > 1)?;
+    let expires_at = raw.expires_at.get();
+    let expires_ms = expires_at.parse::<f64>().ok()?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(raw.signature.trim_end_matches('='))
+        .ok()?;
+    let mut mac = hmac_sha256(secret.as_bytes(), open.as_bytes());
+    mac.update(b",\"expiresAt\":");
+    mac.update(expires_at.as_bytes());
+    mac.update(b"}");
+    mac.verify_slice(&signature).ok()?;
+    // Node's reader revives dates: the payload is what it would see.
+    let mut payload: Value = serde_json::from_str(text).ok()?;
+    js::revive_dates(&mut payload);
+    let Value::Object(payload) = payload else {
+        return None;
+    };
+    #[expect(clippy::cast_possible_truncation, reason = "epoch milliseconds")]
+    Some((payload, expires_ms as i64))
+}
+
+/// better-auth's reader: parse reviving ISO dates, re-serialise with `expiresAt` appended, and
+/// check the HMAC over that.
+fn revived_compact(bytes: &[u8], secret: &Secret) -> Option<(Map<String, Value>, i64)> {
+    let Value::Object(mut outer) = serde_json::from_slice(bytes).ok()? else {
         return None;
     };
     let signature = outer.get("signature")?.as_str()?.to_owned();
@@ -518,6 +565,35 @@ mod tests {
             cache.session().and_then(|s| s.get("createdAt")),
             Some(&json!("2026-11-28T08:16:29.000Z"))
         );
+        // Only the re-serialising reader can check this one.
+        let bytes = URL_SAFE_NO_PAD.decode(&value).unwrap_or_default();
+        assert_eq!(verbatim_compact(&bytes, &secret()), None);
+        assert!(revived_compact(&bytes, &secret()).is_some());
+    }
+
+    /// What `JSON.stringify` wrote (Node's cache, ours) verifies as written, and reads the same
+    /// as through the re-serialising reader; a changed byte verifies through neither.
+    #[test]
+    fn stringified_caches_verify_as_written() {
+        let ours = encode(
+            Strategy::Compact,
+            &node_payload(),
+            &secret(),
+            NOW_MS,
+            Some(300),
+        );
+        for value in [NODE_COMPACT, ours.as_str()] {
+            let bytes = URL_SAFE_NO_PAD.decode(value).unwrap_or_default();
+            let verbatim = verbatim_compact(&bytes, &secret());
+            assert!(verbatim.is_some());
+            assert_eq!(verbatim, revived_compact(&bytes, &secret()));
+            assert_eq!(verbatim_compact(&bytes, &other_secret()), None);
+            let text = String::from_utf8(bytes).unwrap_or_default();
+            let tampered = text.replacen("\"Ann\"", "\"Bob\"", 1).into_bytes();
+            assert_ne!(tampered, text.as_bytes());
+            assert_eq!(verbatim_compact(&tampered, &secret()), None);
+            assert_eq!(revived_compact(&tampered, &secret()), None);
+        }
     }
 
     #[test]
