@@ -1,7 +1,7 @@
 //! Sessions as better-auth keeps them: the signed `session_token` cookie, rows in `session`,
 //! sliding expiry (`update-age`), remember-me, and freshness from `createdAt` (B8).
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use crate::Auth;
 use crate::http::{ApiError, Ctx};
@@ -318,24 +318,41 @@ impl Auth {
         *self.inner.config.session.stateless.get_ref()
     }
 
-    /// A row as the API returns it: the model's returned fields in schema order, `id` last
-    /// (better-auth's key order), dates as ISO text.
+    /// A row as the API returns it ([`Output`]), as a JSON value.
     pub(crate) fn output(&self, model: &str, row: &Row) -> Json {
-        let mut out = Map::new();
-        if let Some(table) = self.model(model) {
-            for column in table
+        serde_json::to_value(self.output_of(model, row)).unwrap_or(Json::Null)
+    }
+
+    /// A row as the API returns it, to be serialised straight into a response.
+    pub(crate) fn output_of<'a>(&'a self, model: &str, row: &'a Row) -> Output<'a> {
+        Output {
+            table: self.model(model),
+            row,
+        }
+    }
+}
+
+/// A row as the API returns it: the model's returned fields in schema order, `id` last
+/// (better-auth's key order), missing ones `null`, dates as ISO text.
+pub(crate) struct Output<'a> {
+    table: Option<&'a auth_core::schema::Table>,
+    row: &'a Row,
+}
+
+impl serde::Serialize for Output<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(table) = self.table {
+            let fields = table
                 .columns
                 .iter()
-                .filter(|c| c.returned && !c.primary_key)
-            {
-                let value = row.get(&column.field).map_or(Json::Null, Value::to_json);
-                out.insert(column.field.clone(), value);
-            }
-            if let Some(id) = table.columns.iter().find(|c| c.primary_key) {
-                let value = row.get(&id.field).map_or(Json::Null, Value::to_json);
-                out.insert(id.field.clone(), value);
+                .filter(|c| c.returned && !c.primary_key);
+            let id = table.columns.iter().find(|c| c.primary_key);
+            for column in fields.chain(id) {
+                map.serialize_entry(&column.field, &self.row.get(&column.field))?;
             }
         }
-        Json::Object(out)
+        map.end()
     }
 }

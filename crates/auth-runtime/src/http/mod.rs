@@ -257,6 +257,7 @@ impl Auth {
     ) -> Response<Bytes> {
         let (content_type, bytes) = match reply.body {
             ReplyBody::Json(value) => ("application/json", Bytes::from(value.to_string())),
+            ReplyBody::JsonText(text) => ("application/json", Bytes::from(text)),
             ReplyBody::Empty => ("application/json", Bytes::new()),
             ReplyBody::Html(page) => ("text/html", Bytes::from(page)),
         };

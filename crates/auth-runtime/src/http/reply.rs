@@ -15,6 +15,8 @@ pub struct Reply {
 #[derive(Debug)]
 pub enum ReplyBody {
     Json(Value),
+    /// JSON already written (see [`Reply::json_of`]).
+    JsonText(Vec<u8>),
     /// No body (a redirect, with `content-type: application/json` as better-call sends it).
     Empty,
     Html(String),
@@ -25,6 +27,21 @@ impl Reply {
         Self {
             status: StatusCode::OK,
             body: ReplyBody::Json(value),
+            location: None,
+        }
+    }
+
+    /// A JSON body written straight from `value`, with no [`Value`] tree in between (the hot
+    /// get-session answer).
+    pub fn json_of(value: &impl serde::Serialize) -> Self {
+        let body = match serde_json::to_vec(value) {
+            Ok(text) => ReplyBody::JsonText(text),
+            // Only a map with non-string keys fails; the answer is then `null`.
+            Err(_) => ReplyBody::Json(Value::Null),
+        };
+        Self {
+            status: StatusCode::OK,
+            body,
             location: None,
         }
     }

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::model_input;
 use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply, status_true};
-use crate::session::SessionCtx;
+use crate::session::{Output, SessionCtx};
 use crate::store::{Timestamp, Value};
 
 pub(super) async fn sign_out(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
@@ -17,12 +17,17 @@ pub(super) async fn sign_out(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
     Ok(Reply::json(json!({ "success": true })))
 }
 
+/// `{"session", "user"}` as the API returns them.
+#[derive(serde::Serialize)]
+struct SessionAndUser<'a> {
+    session: Output<'a>,
+    user: Output<'a>,
+}
+
 pub(super) fn get_session(auth: &Auth, session: Option<&SessionCtx>) -> Reply {
-    Reply::json(session.map_or(serde_json::Value::Null, |s| {
-        json!({
-            "session": auth.output("session", &s.session),
-            "user": auth.output("user", &s.user),
-        })
+    Reply::json_of(&session.map(|s| SessionAndUser {
+        session: auth.output_of("session", &s.session),
+        user: auth.output_of("user", &s.user),
     }))
 }
 

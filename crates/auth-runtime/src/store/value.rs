@@ -22,6 +22,23 @@ pub enum Value {
     Json(serde_json::Value),
 }
 
+/// As better-auth sends it over the wire: dates as ISO-8601 text, JSON as itself, a float that
+/// is not finite as `null` (what `JSON.stringify` writes for it).
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Null => serializer.serialize_unit(),
+            Self::String(s) => serializer.serialize_str(s),
+            Self::Integer(n) => serializer.serialize_i64(*n),
+            Self::Float(f) if f.is_finite() => serializer.serialize_f64(*f),
+            Self::Float(_) => serializer.serialize_unit(),
+            Self::Boolean(b) => serializer.serialize_bool(*b),
+            Self::Date(t) => serializer.serialize_str(&t.to_iso()),
+            Self::Json(v) => v.serialize(serializer),
+        }
+    }
+}
+
 impl Value {
     pub fn is_null(&self) -> bool {
         matches!(self, Self::Null)
@@ -55,18 +72,10 @@ impl Value {
         }
     }
 
-    /// The value as better-auth sends it over the wire: dates as ISO-8601 text.
+    /// The value as better-auth sends it over the wire: dates as ISO-8601 text (its
+    /// [`serde::Serialize`] form).
     pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as J;
-        match self {
-            Self::Null => J::Null,
-            Self::String(s) => J::String(s.clone()),
-            Self::Integer(n) => J::from(*n),
-            Self::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Self::Boolean(b) => J::Bool(*b),
-            Self::Date(t) => J::String(t.to_iso()),
-            Self::Json(v) => v.clone(),
-        }
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 
     /// A JSON value as a field of type `ty` (dates as ISO-8601 text); `None` when it does not
