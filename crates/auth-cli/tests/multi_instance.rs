@@ -745,7 +745,7 @@ async fn mysql_connections_killed_under_load() {
     db.drop().await;
 }
 
-/// A TCP forwarder to PostgreSQL that a test takes down (refusing new connections and cutting
+/// A TCP forwarder to a database that a test takes down (refusing new connections and cutting
 /// open ones, as a stopped database does) and brings back on the same port.
 #[derive(Debug)]
 struct Proxy {
@@ -813,17 +813,16 @@ fn authority(url: &str) -> String {
     rest.split(['/', '?']).next().unwrap_or(rest).to_owned()
 }
 
-/// PostgreSQL unreachable for 5 s under load (through a proxy the test stops): every request is
+/// The database unreachable for 5 s under load (through a proxy the test stops): every request is
 /// answered 200 or 503 `{code, message}` within the time limit, some 503, the servers recover by
 /// themselves when it is back and every session created before is still valid.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_down_under_load() {
-    let Some(db) = support::Postgres::fresh("multi_pg_down").await else {
+async fn database_down_under_load<DB: support::Engine>(label: &str) {
+    let Some(db) = support::Server::<DB>::fresh(label).await else {
         return;
     };
     let mut proxy = Proxy::start(&authority(&db.url())).await;
     let project = Project::new(&format!("{BASE}{NO_RATE_LIMIT}"));
-    project.migrate(Dialect::Postgres, &db.url());
+    project.migrate(DB::DIALECT, &db.url());
     let url = proxy.url(&db.url());
     let pair = Pair {
         a: project.serve_url(&url),
@@ -840,7 +839,7 @@ async fn postgres_down_under_load() {
     stop.store(true, Ordering::Relaxed);
     while tasks.join_next().await.is_some() {}
     down.assert_clean(&pair);
-    assert!(down.counts().1 > 0, "no 503 while PostgreSQL was down");
+    assert!(down.counts().1 > 0, "no 503 while the database was down");
 
     proxy.up().await;
     recovered(&pair).await;
@@ -848,6 +847,16 @@ async fn postgres_down_under_load() {
     drop(pair);
     proxy.down().await;
     db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_down_under_load() {
+    database_down_under_load::<sqlx::Postgres>("multi_pg_down").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_down_under_load() {
+    database_down_under_load::<sqlx::MySql>("multi_my_down").await;
 }
 
 /// Redis killed for 4 s under load, then restarted empty on the same port: 503 while it is down,
