@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use auth_core::Dialect;
 use common::{Project, Redis, Running};
 use serde_json::{Value, json};
 use sqlx::Connection as _;
