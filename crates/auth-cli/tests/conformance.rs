@@ -608,6 +608,11 @@ fn redis_down_is_a_503_and_recovers() {
             "{json}"
         );
     }
+    // A sign-up that cannot have its session creates no user either: once Redis is back, the
+    // same sign-up succeeds instead of finding the email taken.
+    let newcomer = r#"{"email":"later@example.com","password":"password-1234","name":"Later"}"#;
+    let refused = request(&origin, "POST", "/sign-up/email", None, newcomer);
+    assert_eq!(refused.status, 503, "{}", refused.body);
 
     redis.restart();
     // The new Redis is empty: the old session is gone, a new sign-in works.
@@ -627,6 +632,8 @@ fn redis_down_is_a_503_and_recovers() {
     let session = request(&origin, "GET", "/get-session", Some(&cookie), "");
     assert_eq!(session.json()["user"]["email"], "down@example.com");
     assert_eq!(redis.keys("active-sessions-*").len(), 1);
+    let accepted = request(&origin, "POST", "/sign-up/email", None, newcomer);
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
 }
 
 /// The cookie cache in `strategy` between better-auth and our server on one SQLite file and one

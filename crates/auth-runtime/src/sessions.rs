@@ -58,6 +58,18 @@ impl Auth {
         self.inner.secondary.as_deref()
     }
 
+    /// 503 when the secondary storage that would hold a new session does not answer: a sign-up
+    /// checks it before writing the user, so a storage that is down does not leave an account
+    /// whose retried sign-up says the email is taken (one that fails in between still does; that
+    /// user can sign in once it is back).
+    pub(crate) async fn check_session_storage(&self) -> Result<(), ApiError> {
+        if let Some(storage) = self.storage() {
+            // No user has an empty id: a read that finds nothing.
+            storage.get(&active_key("")).await?;
+        }
+        Ok(())
+    }
+
     fn sessions_in_database(&self) -> bool {
         self.inner.config.session_in_database()
     }

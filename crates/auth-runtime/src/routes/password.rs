@@ -156,6 +156,9 @@ pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
         return Err(already_exists());
     }
     let hash = auth.hash_password(&password).await?;
+    if !quiet {
+        auth.check_session_storage().await?;
+    }
     let mut row = extra;
     row.insert("name".into(), Value::String(name));
     row.insert("email".into(), Value::String(email));
