@@ -12,6 +12,11 @@ use crate::http::ApiError;
 use crate::sessions::ttl_until;
 use crate::store::{Row, Timestamp, Value, Where};
 
+/// The rows of a value in `verification`.
+fn by_identifier(identifier: &str) -> [Where; 1] {
+    [Where::eq("identifier", identifier)]
+}
+
 fn key(identifier: &str) -> String {
     format!("verification:{identifier}")
 }
@@ -86,20 +91,18 @@ impl Auth {
         Ok(self
             .inner
             .store
-            .find_one("verification", &[Where::eq("identifier", identifier)])
+            .find_one("verification", &by_identifier(identifier))
             .await?)
     }
 
     /// Takes the value under `identifier`, expired or not: it is gone afterwards, and of
     /// concurrent callers on any instance exactly one gets it. Without the database that is
-    /// the storage's atomic get-and-delete; with it, the database's delete decides (better-auth
-    /// reads and deletes in two steps, so concurrent requests could all use one token).
+    /// the storage's atomic get-and-delete; with it, [`Auth::remove_verification`] decides.
     pub(crate) async fn consume_verification(
         &self,
         identifier: &str,
     ) -> Result<Option<Row>, ApiError> {
-        let storage = self.inner.secondary.as_deref();
-        if let Some(storage) = storage
+        if let Some(storage) = self.inner.secondary.as_deref()
             && !self.verification_in_database()
         {
             return Ok(storage
@@ -110,14 +113,28 @@ impl Auth {
         let Some(row) = self.find_verification(identifier).await? else {
             return Ok(None);
         };
+        Ok(self.remove_verification(identifier).await?.then_some(row))
+    }
+
+    /// Removes the value under `identifier`; `true` for the one caller of any concurrent ones
+    /// that removed it (the database's delete, or the storage's get-and-delete, decides:
+    /// better-auth reads and deletes in two steps, so concurrent requests could all use one
+    /// token).
+    pub(crate) async fn remove_verification(&self, identifier: &str) -> Result<bool, ApiError> {
+        let storage = self.inner.secondary.as_deref();
+        if let Some(storage) = storage
+            && !self.verification_in_database()
+        {
+            return Ok(storage.get_and_delete(&key(identifier)).await?.is_some());
+        }
         let removed = self
             .inner
             .store
-            .delete("verification", &[Where::eq("identifier", identifier)])
+            .delete("verification", &by_identifier(identifier))
             .await?;
         if let Some(storage) = storage {
             storage.delete(&key(identifier)).await?;
         }
-        Ok((removed > 0).then_some(row))
+        Ok(removed > 0)
     }
 }

@@ -326,7 +326,7 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
         return Ok(fail(&error_url, "state_mismatch"));
     }
     // Single use: of concurrent callbacks with this state, one goes on.
-    if auth.consume_verification(&identifier).await?.is_none() {
+    if !auth.remove_verification(&identifier).await? {
         return Ok(fail(&default_error, "state_not_found"));
     }
     ctx.set_cookies

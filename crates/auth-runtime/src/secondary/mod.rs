@@ -164,10 +164,11 @@ pub fn from_config(
     Ok(match (config.kind, &config.url) {
         (SecondaryStorageKind::Memory, _) => std::sync::Arc::new(MemoryStorage::new()),
         (SecondaryStorageKind::Redis, Some(url)) => {
-            let prefix = config.key_prefix.as_ref().map(|p| p.get_ref().as_str());
-            std::sync::Arc::new(
-                RedisStorage::new(url.get_ref())?.with_key_prefix(prefix.unwrap_or("")),
-            )
+            let prefix = config
+                .key_prefix
+                .as_ref()
+                .map_or("", |p| p.get_ref().as_str());
+            std::sync::Arc::new(RedisStorage::new(url.get_ref())?.with_key_prefix(prefix))
         }
         (SecondaryStorageKind::Redis, None) => {
             return Err(StorageError(

@@ -115,8 +115,7 @@ impl Secret {
     /// [`SecretError::Versioned`] for a malformed list, otherwise as [`Secret::new`] for the
     /// newest secret.
     pub fn versioned(list: &str) -> Result<Self, SecretError> {
-        let mut versions = std::collections::BTreeSet::new();
-        let mut secrets = Vec::new();
+        let mut secrets: Vec<(u64, String)> = Vec::new();
         for (position, entry) in list.split(',').map(str::trim).enumerate() {
             // Never quote an entry: it may be a secret.
             let Some((version, value)) = entry.split_once(':') else {
@@ -141,7 +140,7 @@ impl Secret {
                     "version {number} has an empty secret"
                 )));
             }
-            if !versions.insert(number) {
+            if secrets.iter().any(|(seen, _)| *seen == number) {
                 return Err(SecretError::Versioned(format!(
                     "version {number} appears twice"
                 )));
