@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use auth_core::serving::Unenforced;
 use auth_core::sql::Difference;
 use auth_core::{Config, Schema, adopt, drift};
 use auth_runtime::migrate::{Database, DatabaseUrl};
@@ -28,11 +29,15 @@ struct Report<'a> {
 pub(crate) struct Findings {
     pub(crate) drift: drift::Drift,
     pub(crate) tolerated: Option<Vec<adopt::Tolerated>>,
+    /// Plugins that guard sign-in whose data the database holds while `auth.toml` leaves them
+    /// out: a server must not run on it.
+    pub(crate) unenforced: Vec<Unenforced>,
 }
 
 /// `tolerate_better_auth`: accept better-auth's own shapes (no SQL defaults, its index names…)
 /// even without a recorded baseline, as `serve` does — the runtime writes every column itself.
 pub(crate) async fn findings(
+    config: &Config,
     schema: &Schema,
     url: &DatabaseUrl,
     tolerate_better_auth: bool,
@@ -42,6 +47,7 @@ pub(crate) async fn findings(
     let applied = database.applied().await;
     database.close().await;
     let (actual, applied) = (actual?, applied?);
+    let unenforced = auth_core::serving::unenforced(config, &actual)?;
     let mut drift = drift::drift(schema, url.dialect(), &actual);
     // A database adopted from better-auth keeps better-auth's shapes: they are not drift.
     let adopted = tolerate_better_auth
@@ -55,7 +61,11 @@ pub(crate) async fn findings(
             .retain(|d| !adoption.tolerated.iter().any(|t| &t.difference == d));
         adoption.tolerated
     });
-    Ok(Findings { drift, tolerated })
+    Ok(Findings {
+        drift,
+        tolerated,
+        unenforced,
+    })
 }
 
 /// A provider's exact redirect URI (B6).
@@ -110,7 +120,7 @@ pub(crate) async fn check(opt: &CheckOpt, stdout: &mut dyn Write) -> Result<(), 
     let findings = match &opt.database_url {
         Some(url) => {
             let url = DatabaseUrl::parse(url)?;
-            Some(findings(&schema, &url, false).await?)
+            Some(findings(&config, &schema, &url, false).await?)
         }
         None => None,
     };
@@ -139,7 +149,15 @@ pub(crate) async fn check(opt: &CheckOpt, stdout: &mut dyn Write) -> Result<(), 
         for warning in &warnings {
             out.push_str(&format!("warning: {warning}\n"));
         }
-        if let Some(Findings { drift, tolerated }) = &findings {
+        if let Some(Findings {
+            drift,
+            tolerated,
+            unenforced,
+        }) = &findings
+        {
+            for plugin in unenforced {
+                out.push_str(&format!("serve refuses this database: {plugin}\n"));
+            }
             if drift.is_clean() {
                 out.push_str(&format!(
                     "no drift: {} tables match {}\n",

@@ -72,33 +72,50 @@ impl CliError {
     pub fn into_report(self) -> miette::Report {
         match self {
             Self::Config(ConfigError::Invalid(invalid)) => {
-                let auth_core::config::Invalid {
-                    location,
-                    message,
-                    help,
-                    source_text,
-                } = *invalid;
-                miette::Report::new(ConfigDiagnostic {
-                    headline: format!("{location}: {message}"),
-                    message,
-                    help,
-                    span: location.span.clone(),
-                    text: NamedSource::new(location.path.display().to_string(), source_text),
-                })
+                miette::Report::new(ConfigDiagnostic::new(vec![*invalid]))
+            }
+            Self::Config(ConfigError::Several(all)) => {
+                miette::Report::new(ConfigDiagnostic::new(all))
             }
             other => miette::Report::msg(other.to_string()),
         }
     }
 }
 
+/// Problems in one `auth.toml`, each labelled at its place.
 #[derive(Debug, thiserror::Error)]
 #[error("{headline}")]
 struct ConfigDiagnostic {
     headline: String,
-    message: String,
     help: String,
-    span: std::ops::Range<usize>,
+    labels: Vec<(String, std::ops::Range<usize>)>,
     text: NamedSource<String>,
+}
+
+impl ConfigDiagnostic {
+    fn new(all: Vec<auth_core::config::Invalid>) -> Self {
+        let headline = all
+            .iter()
+            .map(|i| format!("{}: {}", i.location, i.message))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (path, text, help) = all.first().map_or_else(Default::default, |first| {
+            (
+                first.location.path.display().to_string(),
+                first.source_text.clone(),
+                first.help.clone(),
+            )
+        });
+        Self {
+            headline,
+            help,
+            labels: all
+                .into_iter()
+                .map(|i| (i.message, i.location.span))
+                .collect(),
+            text: NamedSource::new(path, text),
+        }
+    }
 }
 
 impl Diagnostic for ConfigDiagnostic {
@@ -111,7 +128,8 @@ impl Diagnostic for ConfigDiagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let label = LabeledSpan::new_with_span(Some(self.message.clone()), self.span.clone());
-        Some(Box::new(std::iter::once(label)))
+        Some(Box::new(self.labels.iter().map(|(message, span)| {
+            LabeledSpan::new_with_span(Some(message.clone()), span.clone())
+        })))
     }
 }

@@ -80,6 +80,8 @@ async fn migrate_embedded(
 
 pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
     let config = Config::load(&opt.config)?;
+    // Before anything is created or migrated: a plugin we do not enforce is never served.
+    auth_core::serving::refuse_unserved(&config, auth_runtime::plugins::SERVED)?;
     let schema = Schema::build(&config)?;
     let (url, data) = match &opt.database_url {
         Some(url) => (DatabaseUrl::parse(url)?, None),
@@ -100,7 +102,15 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
     if let Some(data) = &data {
         migrate_embedded(&config, data, &url, stdout).await?;
     } else {
-        let findings = crate::check::findings(&schema, &url, true).await?;
+        let findings = crate::check::findings(&config, &schema, &url, true).await?;
+        if !findings.unenforced.is_empty() {
+            let list: Vec<String> = findings
+                .unenforced
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            return Err(CliError::NotServable(list.join("\n")));
+        }
         if !findings.drift.is_clean() {
             let list: Vec<String> = findings
                 .drift

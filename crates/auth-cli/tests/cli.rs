@@ -504,3 +504,22 @@ fn serve_records_the_peer_address() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(address, "127.0.0.1");
 }
+
+/// Issue 11: `serve` refuses every plugin it does not enforce, each at its line of auth.toml, and
+/// creates nothing; the schema tools keep accepting the same file.
+#[test]
+fn serve_refuses_plugins_it_does_not_enforce() {
+    let dir = project(
+        "[email-and-password]\nenabled = true\n\n# Second factor and bans, as in the better-auth app.\n\n\n[plugins.two-factor]\n\n[plugins.admin]\n",
+    );
+    let output = in_project(dir.path(), &["serve", "--port", "0"]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stderr(&output));
+    assert!(
+        !dir.path().join(".auth").exists(),
+        "nothing is created for a server that does not start"
+    );
+    let generated = in_project(dir.path(), &["generate", "--dialect", "d1"]);
+    assert!(generated.status.success(), "{}", stderr(&generated));
+    assert!(stdout(&generated).contains("\"twoFactor\""));
+}

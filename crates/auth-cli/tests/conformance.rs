@@ -702,3 +702,106 @@ fn official_client_sqlite_cookie_cache() {
     let server = project.serve_embedded();
     conformance_with(&project, &server, &["--cookie-cache"]);
 }
+
+/// Issue 11: a database that better-auth 1.7.25's own migrator made with two-factor and admin,
+/// holding a user better-auth challenges for a second factor and has banned, is never served by
+/// a configuration that leaves those plugins out (that user would sign in with a password alone):
+/// `serve` and `Auth::connect` refuse it and name both plugins, on SQLite, PostgreSQL and MariaDB.
+#[tokio::test]
+async fn a_better_auth_database_with_sign_in_guards_is_not_served_without_them() {
+    if !node_ready() {
+        return;
+    }
+    let project = Project::new("[email-and-password]\nenabled = true\n");
+    let file = project.path().join("guarded.sqlite");
+    let stderr = refuses_guarded(
+        &project,
+        &format!("sqlite:{}", file.display()),
+        Dialect::Sqlite,
+    )
+    .await;
+    insta::assert_snapshot!(stderr);
+    let Some(db) = support::Postgres::fresh("guards").await else {
+        return;
+    };
+    refuses_guarded(&project, &db.url(), Dialect::Postgres).await;
+    db.drop().await;
+    let Some(db) = support::Mysql::fresh("guards").await else {
+        return;
+    };
+    refuses_guarded(&project, &db.url(), Dialect::Mysql).await;
+    db.drop().await;
+}
+
+/// better-auth's migrator with two-factor and admin on `url`, a guarded user in it; then `serve`
+/// and `Auth::connect` under `project`'s auth.toml (without them), both refused. Returns serve's
+/// stderr.
+async fn refuses_guarded(project: &Project, url: &str, dialect: Dialect) -> String {
+    let migrated = Command::new("node")
+        .arg(harness().join("migrate-plugins.mjs"))
+        .current_dir(harness())
+        .env("DATABASE", url)
+        .env("PLUGINS", "two-factor,admin")
+        .env("SEED", "guarded@interop.test")
+        .env("DO_NOT_TRACK", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("node: {e}"));
+    assert!(
+        migrated.status.success(),
+        "migrate-plugins.mjs on {url}: {}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_auth-cli"))
+        .args(["serve", "--port", "0", "--config", &project.config_arg()])
+        .args(["--database-url", url])
+        .env("AUTH_SECRET", SECRET)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("auth-cli: {e}"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = serve.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = serve.kill();
+            panic!("serve started on {url}, a database whose 2FA and bans it does not enforce");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = serve.stderr.take() {
+        std::io::Read::read_to_string(&mut pipe, &mut stderr).unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert!(!status.success(), "{stderr}");
+    for plugin in ["two-factor", "admin"] {
+        assert!(
+            stderr.contains(&format!("add [plugins.{plugin}]")),
+            "{url}: {stderr}"
+        );
+    }
+
+    let config = auth_core::Config::load(project.config()).unwrap_or_else(|e| panic!("{e}"));
+    let secret =
+        auth_runtime::wire::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e}"));
+    let options = auth_runtime::AuthOptions {
+        base_url: Some("http://127.0.0.1:3000".to_owned()),
+        ..auth_runtime::AuthOptions::default()
+    };
+    match auth_runtime::Auth::connect(config, dialect, url, secret, options).await {
+        Err(auth_runtime::AuthError::Unenforced(found)) => assert_eq!(
+            found.iter().map(|u| u.plugin).collect::<Vec<_>>(),
+            [
+                auth_core::schema::Plugin::TwoFactor,
+                auth_core::schema::Plugin::Admin
+            ],
+            "{url}"
+        ),
+        Err(other) => panic!("{url}: refused for another reason: {other}"),
+        Ok(_) => panic!("Auth::connect accepted {url}"),
+    }
+    stderr
+}

@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod migrate;
 pub mod model;
 pub mod schema;
+pub mod serving;
 pub mod sql;
 
 pub use config::{Config, ConfigError};

@@ -4,12 +4,15 @@
 use std::sync::Arc;
 
 use auth_core::endpoints::{Endpoint, endpoints};
+use auth_core::serving::{Unenforced, refuse_unserved, unenforced};
 use auth_core::{Config, ConfigError, Dialect, Schema};
 
 use crate::hooks::DatabaseHooks;
 use crate::http::{TrustedOrigins, origin_of};
 use crate::mail::{MailError, Mailer};
+use crate::migrate::{Database, DatabaseUrl, MigrateError};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
+use crate::plugins::SERVED;
 use crate::rate_limit::RateLimiter;
 use crate::secondary::SecondaryStorage;
 use crate::store::{Store, StoreError};
@@ -71,6 +74,12 @@ pub enum AuthError {
         "[rate-limit] storage = \"secondary-storage\", but the server was given no secondary storage"
     )]
     RateLimitStorage,
+    /// The database holds the data of plugins that guard sign-in, and auth.toml leaves them out.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Unenforced(Vec<Unenforced>),
+    /// The database's tables could not be read to check for [`AuthError::Unenforced`].
+    #[error("cannot read the database's tables: {0}")]
+    Introspect(#[from] MigrateError),
 }
 
 /// The social providers of `config` whose client id and secret are in the environment; the
@@ -129,6 +138,21 @@ fn providers(
     Ok(out)
 }
 
+/// Refuses the database at `url` when it holds the data of a plugin that guards sign-in and
+/// `config` leaves that plugin out.
+async fn refuse_unenforced(config: &Config, url: &str) -> Result<(), AuthError> {
+    let url = DatabaseUrl::parse(url)?;
+    let mut database = Database::connect(&url).await?;
+    let actual = database.introspect().await;
+    database.close().await;
+    let found = unenforced(config, &actual?)?;
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(AuthError::Unenforced(found))
+    }
+}
+
 /// The exact redirect URI a provider must have registered: `<api url>/callback/<id>` (B6).
 pub fn callback_url(api_url: &str, provider: &str) -> String {
     format!("{api_url}/callback/{provider}")
@@ -171,7 +195,10 @@ pub(crate) struct Inner {
 
 impl Auth {
     /// Builds the schema from `config` and connects to `url` (`sqlite:PATH`, `postgres://…`,
-    /// `mysql://…`). The database must already have the schema (`auth-cli migrate apply`).
+    /// `mysql://…`). The database must already have the schema (`auth-cli migrate apply`), and
+    /// must not hold the data of a plugin that guards sign-in unless `config` enables it
+    /// ([`AuthError::Unenforced`]: a database shared with better-auth where two-factor or bans are
+    /// in use).
     pub async fn connect(
         config: Config,
         dialect: Dialect,
@@ -179,18 +206,26 @@ impl Auth {
         secret: Secret,
         options: AuthOptions,
     ) -> Result<Self, AuthError> {
+        refuse_unserved(&config, SERVED)?;
         let schema = Schema::build(&config)?;
         let store = Store::connect(&schema, dialect, url).await?;
+        refuse_unenforced(&config, url).await?;
         Self::new(config, store, secret, options)
     }
 
     /// A server over an existing store (built from the same config's schema).
+    ///
+    /// Refuses a config that enables a plugin this runtime does not serve
+    /// ([`SERVED`](crate::plugins::SERVED)). Unlike [`Auth::connect`] it cannot look into the
+    /// database: a store on a database shared with better-auth is checked with
+    /// [`Auth::connect`] (or `auth-cli serve`).
     pub fn new(
         config: Config,
         store: Store,
         secret: Secret,
         options: AuthOptions,
     ) -> Result<Self, AuthError> {
+        refuse_unserved(&config, SERVED)?;
         let schema = Schema::build(&config)?;
         let models = if config.session_in_database() && config.verification_in_database() {
             schema.clone()

@@ -12,6 +12,7 @@ pub mod introspect;
 pub mod mail;
 pub mod migrate;
 pub mod oauth;
+pub mod plugins;
 mod rate_limit;
 mod routes;
 pub mod secondary;

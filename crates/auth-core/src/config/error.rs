@@ -46,6 +46,16 @@ pub enum ConfigError {
     Read { path: PathBuf, message: String },
     #[error("{}: {}", .0.location, .0.message)]
     Invalid(Box<Invalid>),
+    /// Several problems found at once (each plugin the server cannot serve), in file order.
+    #[error("{}", several(.0))]
+    Several(Vec<Invalid>),
+}
+
+fn several(all: &[Invalid]) -> String {
+    all.iter()
+        .map(|invalid| format!("{}: {}", invalid.location, invalid.message))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A problem at a place in `auth.toml`.
@@ -58,6 +68,23 @@ pub struct Invalid {
     pub source_text: String,
 }
 
+impl Invalid {
+    pub(crate) fn new(
+        path: &Path,
+        source: &str,
+        span: Range<usize>,
+        message: String,
+        help: String,
+    ) -> Self {
+        Self {
+            location: Location::new(path, source, span),
+            message,
+            help,
+            source_text: source.to_owned(),
+        }
+    }
+}
+
 impl ConfigError {
     pub(crate) fn at(
         path: &Path,
@@ -66,12 +93,7 @@ impl ConfigError {
         message: String,
         help: String,
     ) -> Self {
-        Self::Invalid(Box::new(Invalid {
-            location: Location::new(path, source, span),
-            message,
-            help,
-            source_text: source.to_owned(),
-        }))
+        Self::Invalid(Box::new(Invalid::new(path, source, span, message, help)))
     }
 
     pub(crate) fn from_toml(path: &Path, source: &str, error: &toml::de::Error) -> Self {
@@ -86,6 +108,7 @@ impl ConfigError {
         match self {
             Self::Read { .. } => None,
             Self::Invalid(invalid) => Some(&invalid.location),
+            Self::Several(all) => all.first().map(|invalid| &invalid.location),
         }
     }
 
@@ -94,6 +117,7 @@ impl ConfigError {
         match self {
             Self::Read { .. } => None,
             Self::Invalid(invalid) => Some(&invalid.help),
+            Self::Several(all) => all.first().map(|invalid| invalid.help.as_str()),
         }
     }
 
@@ -102,6 +126,11 @@ impl ConfigError {
         match self {
             Self::Read { message, .. } => message.clone(),
             Self::Invalid(invalid) => invalid.message.clone(),
+            Self::Several(all) => all
+                .iter()
+                .map(|invalid| invalid.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
         }
     }
 }

@@ -72,6 +72,15 @@ macro_rules! plugin_tables {
                 enabled
             }
 
+            /// Enables `plugin` with its default options (where a check asks "what if it were on").
+            pub fn enable(&mut self, plugin: Plugin) {
+                match plugin {
+                    $(Plugin::$variant => {
+                        self.$field.get_or_insert_with(|| Spanned::new(0..0, <$options>::default()));
+                    })+
+                }
+            }
+
             /// Where `[plugins.<id>]` is in the file, if the plugin is enabled.
             pub fn span(&self, plugin: Plugin) -> Option<Range<usize>> {
                 match plugin {

@@ -53,6 +53,15 @@ plugins! {
     OauthProxy => "oauth-proxy",
 }
 
+impl Plugin {
+    /// Does better-auth refuse some password sign-ins because of this plugin's data (two-factor's
+    /// challenge, admin's bans)? A server must never serve a database holding such data without
+    /// enforcing it, or a user it guards signs in with a password alone.
+    pub fn guards_sign_in(self) -> bool {
+        matches!(self, Self::TwoFactor | Self::Admin)
+    }
+}
+
 impl std::fmt::Display for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.id())
