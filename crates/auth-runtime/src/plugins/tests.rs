@@ -36,3 +36,37 @@ fn readme_lists_every_plugin_with_what_the_server_does_with_it() {
         assert_eq!(runtime, expected, "README's row for {id}");
     }
 }
+
+/// `Auth::new` refuses every plugin outside [`SERVED`], one plugin id at a time.
+#[tokio::test]
+async fn the_server_refuses_every_plugin_it_does_not_serve() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (i, plugin) in Plugin::ALL.iter().enumerate() {
+        let text = format!("base-url = \"http://127.0.0.1:3000\"\n[plugins.{plugin}]\n");
+        let config = auth_core::Config::parse("auth.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+        let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
+        let store =
+            crate::store::Store::create_sqlite(&schema, &dir.path().join(format!("{i}.db")))
+                .await
+                .unwrap_or_else(|e| panic!("{plugin}: {e}"));
+        let secret =
+            crate::wire::Secret::new("a-test-secret-that-is-long-enough-0123456789".to_owned())
+                .unwrap_or_else(|e| panic!("{e}"));
+        let built = crate::Auth::new(config, store, secret, crate::AuthOptions::default());
+        match (SERVED.contains(plugin), built) {
+            (true, Ok(_)) => {}
+            (false, Err(crate::AuthError::Config(error))) => assert_eq!(
+                error.to_string(),
+                format!(
+                    "auth.toml:2:1: plugin {plugin} is not served by this version: {}; remove it, or use generate/migrate only",
+                    if plugin.guards_sign_in() {
+                        "its endpoints and its check on every sign-in are missing"
+                    } else {
+                        "its endpoints are missing"
+                    }
+                )
+            ),
+            (served, other) => panic!("{plugin} (served: {served}): {other:?}"),
+        }
+    }
+}
