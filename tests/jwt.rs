@@ -92,6 +92,8 @@ fn payloads() -> Vec<Map<String, Value>> {
         json!({"email": "ada@example.com"}),
         json!({"email": "ada@example.com", "updateTo": "ada.new@example.com"}),
         json!({"email": "ada@example.com", "updateTo": "b@example.com", "requestType": "change-email-verification"}),
+        json!({"email": "ada@example.com", "updateTo": "b@example.com", "requestType": "change-email-verification", "userId": "k3Lq9ZpX0aB1cD2eF3gH4iJ5kL6mN7oP"}),
+        json!({"email": "ada@example.com", "userId": "k3Lq9ZpX0aB1cD2eF3gH4iJ5kL6mN7oP"}),
         json!({"zeta": 1, "alpha": 2, "mid": 3}),
         json!({"email": "émile@exämple.com", "name": "Zoë 😀 日本", "path": "/a/b?c=d&e=<f>"}),
         json!({"quote": "\"'\\", "controls": "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}\u{7f}", "seps": "\u{2028}\u{2029}"}),

@@ -3,11 +3,14 @@
 //! `400 INVALID_TOKEN` and only the winner's password signs in. better-auth reads the
 //! verification row and deletes it in two steps, so concurrent requests can all read it before
 //! any deletes it; here the delete decides. On SQLite, PostgreSQL, MariaDB, Redis, and Redis
-//! with the values kept in the database too.
+//! with the values kept in the database too. [`token_binding`]: each token serves only the user
+//! it was issued to.
 
 #[path = "server.rs"]
 mod server;
 mod support;
+#[path = "token_binding.rs"]
+mod token_binding;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,15 +27,19 @@ const CONFIG: &str =
 
 const ATTEMPTS: usize = 8;
 
-/// The token of the last reset mail to `email` in the mailer's file.
-fn reset_token(mails: &Path, email: &str) -> String {
+/// The token of the last mail of `kind` to `email` in the mailer's file.
+fn mail_token(mails: &Path, kind: &str, email: &str) -> String {
     let text = std::fs::read_to_string(mails).unwrap_or_else(|e| panic!("{e}"));
     text.lines()
         .rev()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|mail| mail["kind"] == "reset-password" && mail["to"] == email)
+        .filter(|mail| mail["kind"] == kind && mail["to"] == email)
         .find_map(|mail| mail["token"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| panic!("no reset mail to {email} in {text}"))
+        .unwrap_or_else(|| panic!("no {kind} mail to {email} in {text}"))
+}
+
+fn reset_token(mails: &Path, email: &str) -> String {
+    mail_token(mails, "reset-password", email)
 }
 
 /// Requests a reset for a new user, sends its token in [`ATTEMPTS`] concurrent requests with

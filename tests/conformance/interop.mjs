@@ -4,7 +4,7 @@
 //
 // Usage: node interop.mjs --better-auth http://127.0.0.1:P1 --ours http://127.0.0.1:P2 [--outbox FILE]
 // With --outbox (the mail file both servers append to), a password-reset token sent by one is
-// consumed by the other.
+// consumed by the other, and a change-email link sent by one is bound to its user on the other.
 // Output: one JSON line per check {"name","ok","detail"}, then a summary line
 // {"summary":true,"checks","passed","failed","failures"}; exit code 1 if a check failed, 2 on a
 // usage error.
@@ -89,19 +89,20 @@ async function sessionUser(server, session) {
   return r.json.user.id;
 }
 
-async function resetToken(address) {
+async function mailToken(kind, address) {
   for (let i = 0; i < 50; i++) {
     const lines = fs.existsSync(OUTBOX) ? fs.readFileSync(OUTBOX, "utf8").trim().split("\n") : [];
     const mail = lines
       .filter(Boolean)
       .map((l) => JSON.parse(l))
       .reverse()
-      .find((m) => m.kind === "reset-password" && m.to === address);
+      .find((m) => m.kind === kind && m.to === address);
     if (mail) return mail.token;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no reset-password mail to ${address} in ${OUTBOX}`);
+  throw new Error(`no ${kind} mail to ${address} in ${OUTBOX}`);
 }
+const resetToken = (address) => mailToken("reset-password", address);
 
 const other = { "better-auth": "ours", ours: "better-auth" };
 for (const from of ["better-auth", "ours"]) {
@@ -152,6 +153,26 @@ for (const from of ["better-auth", "ours"]) {
     }
   });
   if (OUTBOX) {
+    // A change-email link names its user (`userId`, after better-auth 1.7.25's claims in their
+    // order): the other server refuses it to another signed-in user and applies it for its own.
+    await check(`${from}.change-email-token.bound-on-${to}`, async () => {
+      const owner = await signUp(from, email(`${from}-owner`), "interop-password-1");
+      const stranger = await signUp(to, email(`${to}-stranger`), "interop-password-1");
+      const newAddress = email(`${from}-changed`);
+      const r = await call(from, "POST", "/change-email", { body: { newEmail: newAddress }, cookie: owner.session });
+      expect(r.status === 200, `change-email on ${from}: ${show(r)}`);
+      const token = await mailToken("verify-email", newAddress);
+      const claims = Object.keys(JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString()));
+      const want = ["email", "updateTo", "requestType", "userId", "iat", "exp"];
+      expect(claims.join() === want.join(), `claims of ${from}'s token: ${claims}`);
+      const path = `/verify-email?token=${token}`;
+      const wrong = await call(to, "GET", path, { cookie: stranger.session });
+      expect(wrong.status === 401 && wrong.json?.code === "INVALID_USER", `another user on ${to}: ${show(wrong)}`);
+      const right = await call(to, "GET", path, { cookie: owner.session });
+      expect(right.status === 200 && right.json?.user?.email === newAddress, `its user on ${to}: ${show(right)}`);
+      const seen = await call(from, "GET", "/get-session", { cookie: owner.session });
+      expect(seen.json?.user?.email === newAddress, `get-session on ${from} after the change: ${show(seen)}`);
+    });
     await check(`${from}.reset-token.consumed-by-${to}`, async () => {
       const r = await call(from, "POST", "/request-password-reset", { body: { email: address, redirectTo: "/reset" } });
       expect(r.status === 200, `request-password-reset on ${from}: ${show(r)}`);

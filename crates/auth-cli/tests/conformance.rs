@@ -318,7 +318,7 @@ fn interop_with(project: &Project, file: &Path, reference: &Running, env: &[(&st
             &outbox,
         ],
         &[reference, &ours],
-        12,
+        14,
         project.path(),
     );
 }

@@ -3,6 +3,12 @@
 //! keeps them: rows in `verification`, and/or, with a secondary storage, the key
 //! `verification:<identifier>` → the row as JSON, expiring with it. Every create goes through
 //! [`Auth::create_verification`].
+//!
+//! The rule every mailed or stored token follows (core and plugins): it names the user it was
+//! issued to (the row's value, or a JWT's `userId`) and is refused for anyone else, so a token
+//! of a deleted account never reaches whoever registers the same address afterwards.
+
+use std::time::Duration;
 
 use serde_json::Value as Json;
 
@@ -19,6 +25,19 @@ fn by_identifier(identifier: &str) -> [Where; 1] {
 
 fn key(identifier: &str) -> String {
     format!("verification:{identifier}")
+}
+
+/// The instant until which values under `<prefix>…` holding `value` are revoked, when they live
+/// only in the secondary storage (which cannot list them).
+fn revoked_key(prefix: &str, value: &str) -> String {
+    format!("verification-revoked-before:{prefix}{value}")
+}
+
+fn text(row: &Row, field: &str) -> String {
+    row.get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Not past its `expiresAt`.
@@ -136,5 +155,69 @@ impl Auth {
             storage.delete(&key(identifier)).await?;
         }
         Ok(removed > 0)
+    }
+
+    /// Revokes every value under an identifier starting with `prefix` that holds `value` (a
+    /// user's reset tokens), `lifetime` seconds being the longest such a value lives. Rows are
+    /// deleted with their cached copies; values only in the secondary storage cannot be listed,
+    /// so the instant is kept there and [`Auth::is_revoked_verification`] refuses older ones.
+    pub(crate) async fn revoke_verifications(
+        &self,
+        prefix: &str,
+        value: &str,
+        lifetime: u32,
+    ) -> Result<(), ApiError> {
+        let storage = self.inner.secondary.as_deref();
+        if let Some(storage) = storage
+            && !self.verification_in_database()
+        {
+            let now = Timestamp::now().millis().to_string();
+            let ttl = Duration::from_secs(u64::from(lifetime).max(1));
+            storage
+                .set(&revoked_key(prefix, value), &now, Some(ttl))
+                .await?;
+            return Ok(());
+        }
+        let filter = [
+            Where::starts_with("identifier", prefix),
+            Where::eq("value", value),
+        ];
+        if let Some(storage) = storage {
+            let rows = self
+                .inner
+                .store
+                .find_many("verification", &filter, None, None, None)
+                .await?;
+            for row in rows {
+                storage.delete(&key(&text(&row, "identifier"))).await?;
+            }
+        }
+        self.inner.store.delete("verification", &filter).await?;
+        Ok(())
+    }
+
+    /// Whether `row` (under an identifier starting with `prefix`) was created no later than a
+    /// [`Auth::revoke_verifications`] of its prefix and value; only asked of the secondary
+    /// storage, since revoked rows are gone from the database.
+    pub(crate) async fn is_revoked_verification(
+        &self,
+        prefix: &str,
+        row: &Row,
+    ) -> Result<bool, ApiError> {
+        let Some(storage) = self.inner.secondary.as_deref() else {
+            return Ok(false);
+        };
+        if self.verification_in_database() {
+            return Ok(false);
+        }
+        let before = storage
+            .get(&revoked_key(prefix, &text(row, "value")))
+            .await?
+            .and_then(|t| t.trim().parse::<i64>().ok());
+        let created = row
+            .get("createdAt")
+            .and_then(Value::as_date)
+            .map_or(0, Timestamp::millis);
+        Ok(before.is_some_and(|before| created <= before))
     }
 }

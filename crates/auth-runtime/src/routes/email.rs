@@ -15,6 +15,11 @@ use crate::store::{Row, Timestamp, Value, Where};
 use crate::wire::id;
 use crate::wire::jwt::{JwtError, sign_hs256, verify_hs256};
 
+/// The identifier prefix of password-reset tokens (`reset-password:<token>` → user id).
+const RESET_PASSWORD: &str = "reset-password:";
+/// The identifier prefix of deletion tokens (`delete-account-<token>` → user id).
+const DELETE_ACCOUNT: &str = "delete-account-";
+
 fn encode(value: &str) -> String {
     crate::wire::cookie::encode_uri_component(value)
 }
@@ -44,19 +49,23 @@ impl Auth {
         })
     }
 
-    /// An email-verification link (a JWT with the lower-cased email; `updateTo` and
-    /// `requestType` for an email change).
+    /// An email-verification link: a JWT with better-auth 1.7.25's claims in its order, the
+    /// lower-cased email, for an email change `updateTo` and `requestType`, then the `userId` the
+    /// token is bound to (verify-email refuses it for any other user).
     fn verification_link(
         &self,
         email: &str,
-        extra: &[(&str, &str)],
+        change: Option<(&str, &str)>,
+        user_id: &str,
         callback: Option<&str>,
     ) -> (String, String) {
         let mut claims = Map::new();
         claims.insert("email".into(), email.to_lowercase().into());
-        for (k, v) in extra {
-            claims.insert((*k).into(), (*v).into());
+        if let Some((update_to, request_type)) = change {
+            claims.insert("updateTo".into(), update_to.to_lowercase().into());
+            claims.insert("requestType".into(), request_type.into());
         }
+        claims.insert("userId".into(), user_id.into());
         let now = Timestamp::now().millis() / 1000;
         let expires_in = i64::from(self.inner.config.email_verification.expires_in);
         let token = sign_hs256(&claims, &self.inner.secret, now, expires_in);
@@ -70,7 +79,7 @@ impl Auth {
 
     async fn send_verification(&self, user: &Row, callback: Option<&str>) -> Result<(), ApiError> {
         let email = text(user, "email");
-        let (url, token) = self.verification_link(&email, &[], callback);
+        let (url, token) = self.verification_link(&email, None, &text(user, "id"), callback);
         self.send(MailKind::VerifyEmail, &email, url, token).await
     }
 
@@ -109,19 +118,41 @@ impl Auth {
             .await
     }
 
-    /// The value of a live verification value, which is consumed (tokens are single-use);
-    /// `None` if missing or expired.
-    async fn take_token(&self, identifier: &str) -> Result<Option<String>, ApiError> {
-        Ok(self
-            .consume_verification(identifier)
-            .await?
-            .filter(crate::verification::live)
-            .map(|row| text(&row, "value")))
+    /// The value stored under `<prefix><token>` if it is live and not revoked; consumed either
+    /// way (tokens are single-use).
+    async fn take_token(&self, prefix: &str, token: &str) -> Result<Option<String>, ApiError> {
+        let row = self
+            .consume_verification(&format!("{prefix}{token}"))
+            .await?;
+        self.usable(prefix, row).await
     }
 
-    async fn peek_token(&self, identifier: &str) -> Result<bool, ApiError> {
-        let row = self.find_verification(identifier).await?;
-        Ok(row.is_some_and(|r| crate::verification::live(&r)))
+    async fn peek_token(&self, prefix: &str, token: &str) -> Result<bool, ApiError> {
+        let row = self.find_verification(&format!("{prefix}{token}")).await?;
+        Ok(self.usable(prefix, row).await?.is_some())
+    }
+
+    async fn usable(&self, prefix: &str, row: Option<Row>) -> Result<Option<String>, ApiError> {
+        match row {
+            Some(row)
+                if crate::verification::live(&row)
+                    && !self.is_revoked_verification(prefix, &row).await? =>
+            {
+                Ok(Some(text(&row, "value")))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// After a password change or reset: every reset link mailed to the user before is dead.
+    pub(crate) async fn revoke_reset_tokens(&self, user_id: &str) -> Result<(), ApiError> {
+        let lifetime = self
+            .inner
+            .config
+            .email_and_password
+            .reset_password_token_expires_in;
+        self.revoke_verifications(RESET_PASSWORD, user_id, lifetime)
+            .await
     }
 
     pub(crate) async fn send_delete_verification(
@@ -132,7 +163,7 @@ impl Auth {
         let token = id::generate_lowercase(32);
         let lifetime = self.inner.config.user.delete_user.delete_token_expires_in;
         self.store_token(
-            format!("delete-account-{token}"),
+            format!("{DELETE_ACCOUNT}{token}"),
             &text(user, "id"),
             lifetime,
         )
@@ -152,7 +183,7 @@ impl Auth {
         token: &str,
         user_id: &str,
     ) -> Result<(), ApiError> {
-        match self.take_token(&format!("delete-account-{token}")).await? {
+        match self.take_token(DELETE_ACCOUNT, token).await? {
             Some(owner) if owner == user_id => Ok(()),
             _ => Err(ApiError::base(StatusCode::NOT_FOUND, "INVALID_TOKEN")),
         }
@@ -229,22 +260,32 @@ pub(super) async fn verify_email(
     let Some(email) = claim("email") else {
         return fail("INVALID_TOKEN");
     };
-    let Some(user) = auth.find_user_by_email(&email).await? else {
-        return fail("USER_NOT_FOUND");
+    // A token applies only to the user it was issued to (better-auth's `userId`); one without
+    // it (issued by ours before tokens were bound) fails closed, never reaching a new owner.
+    let Some(user_id) = claim("userId") else {
+        return fail("INVALID_TOKEN");
     };
-    let user_id = text(&user, "id");
     let store = &auth.inner.store;
     if let Some(update_to) = claim("updateTo") {
+        // better-auth 1.7.25's checks in its order; the session is required here (better-auth
+        // lets a link opened signed out change the email).
+        let Some(user) = store
+            .find_one("user", &[Where::eq("id", user_id.as_str())])
+            .await?
+        else {
+            return fail("USER_NOT_FOUND");
+        };
+        if text(&user, "email").to_lowercase() != email {
+            return fail("INVALID_TOKEN");
+        }
         let Some(session) = session.filter(|s| s.user_id() == user_id) else {
             return fail("INVALID_USER");
         };
         if claim("requestType").as_deref() == Some("change-email-confirmation") {
             let (url, token) = auth.verification_link(
                 &email,
-                &[
-                    ("updateTo", &update_to),
-                    ("requestType", "change-email-verification"),
-                ],
+                Some((&update_to, "change-email-verification")),
+                &user_id,
                 callback.as_deref(),
             );
             auth.send(MailKind::VerifyEmail, &update_to, url, token)
@@ -277,6 +318,12 @@ pub(super) async fn verify_email(
             Some(url) => Reply::redirect(url.clone()),
             None => Reply::json(json!({ "status": true, "user": auth.output("user", &user) })),
         });
+    }
+    let Some(user) = auth.find_user_by_email(&email).await? else {
+        return fail("USER_NOT_FOUND");
+    };
+    if text(&user, "id") != user_id {
+        return fail("INVALID_TOKEN");
     }
     if user.get("emailVerified").and_then(Value::as_bool) != Some(true) {
         let mut changes = Row::new();
@@ -361,10 +408,8 @@ pub(super) async fn change_email(
     if verified && options.send_change_email_confirmation {
         let (url, token) = auth.verification_link(
             &current,
-            &[
-                ("updateTo", &new_email),
-                ("requestType", "change-email-confirmation"),
-            ],
+            Some((&new_email, "change-email-confirmation")),
+            session.user_id(),
             callback.as_deref(),
         );
         auth.send(MailKind::ChangeEmailConfirmation, &current, url, token)
@@ -372,10 +417,8 @@ pub(super) async fn change_email(
     } else {
         let (url, token) = auth.verification_link(
             &current,
-            &[
-                ("updateTo", &new_email),
-                ("requestType", "change-email-verification"),
-            ],
+            Some((&new_email, "change-email-verification")),
+            session.user_id(),
             callback.as_deref(),
         );
         auth.send(MailKind::VerifyEmail, &new_email, url, token)
@@ -411,7 +454,7 @@ pub(super) async fn request_password_reset(auth: &Auth, ctx: &mut Ctx) -> Result
             .email_and_password
             .reset_password_token_expires_in;
         auth.store_token(
-            format!("reset-password:{token}"),
+            format!("{RESET_PASSWORD}{token}"),
             &text(&user, "id"),
             lifetime,
         )
@@ -429,7 +472,7 @@ pub(super) async fn request_password_reset(auth: &Auth, ctx: &mut Ctx) -> Result
         }
     } else {
         // The same work as for a known address: one lookup.
-        auth.peek_token("reset-password:dummy").await?;
+        auth.peek_token(RESET_PASSWORD, "dummy").await?;
     }
     Ok(Reply::json(json!({
         "status": true,
@@ -440,7 +483,7 @@ pub(super) async fn request_password_reset(auth: &Auth, ctx: &mut Ctx) -> Result
 pub(super) async fn reset_password_link(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let callback = ctx.query.required("callbackURL")?.to_owned();
     let token = ctx.param.clone().unwrap_or_default();
-    let live = !token.is_empty() && auth.peek_token(&format!("reset-password:{token}")).await?;
+    let live = !token.is_empty() && auth.peek_token(RESET_PASSWORD, &token).await?;
     Ok(Reply::redirect(if live {
         auth.with_query(&callback, "token", &token)
     } else {
@@ -459,7 +502,7 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
             .ok_or_else(|| ApiError::bad_request("INVALID_TOKEN"))?,
     };
     auth.check_password_length(&new_password, true)?;
-    let Some(user_id) = auth.take_token(&format!("reset-password:{token}")).await? else {
+    let Some(user_id) = auth.take_token(RESET_PASSWORD, &token).await? else {
         return Err(ApiError::bad_request("INVALID_TOKEN"));
     };
     let store = &auth.inner.store;
@@ -503,6 +546,7 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
     {
         auth.delete_user_sessions(&user_id).await?;
     }
+    auth.revoke_reset_tokens(&user_id).await?;
     Ok(status_true())
 }
 

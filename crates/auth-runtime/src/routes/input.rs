@@ -8,9 +8,16 @@ use crate::Auth;
 use crate::http::{ApiError, Body};
 use crate::store::{Row, Value};
 
+/// The longest address accepted (RFC 5321's 256-octet path less its angle brackets).
+const MAX_EMAIL_LENGTH: usize = 254;
+
 /// zod 4's `z.email()`: `local@domain.tld`, where the local part has no leading dot and no
-/// `..`, the domain is dot-separated labels and the last label has at least two letters.
+/// `..`, the domain is dot-separated labels and the last label has at least two letters; and
+/// at most [`MAX_EMAIL_LENGTH`] bytes.
 pub(crate) fn is_valid_email(email: &str) -> bool {
+    if email.len() > MAX_EMAIL_LENGTH {
+        return false;
+    }
     let Some((local, domain)) = email.rsplit_once('@') else {
         return false;
     };
@@ -145,5 +152,9 @@ mod tests {
         ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
+        let longest = format!("{}@{}.co", "a".repeat(64), "b".repeat(186));
+        assert_eq!(longest.len(), 254);
+        assert!(is_valid_email(&longest));
+        assert!(!is_valid_email(&format!("a{longest}")));
     }
 }

@@ -304,6 +304,7 @@ pub(super) async fn change(
         .store
         .update("account", &[Where::eq("id", account_id)], changes)
         .await?;
+    auth.revoke_reset_tokens(session.user_id()).await?;
     let token = if revoke {
         auth.delete_user_sessions(session.user_id()).await?;
         let token = auth
