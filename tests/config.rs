@@ -150,6 +150,10 @@ fn error_messages() {
             "rate-limit rule of zero requests",
             "[rate-limit.rules]\n\"/sign-in/*\" = { window = 60, max = 0 }\n",
         ),
+        (
+            "mail queue of zero mails",
+            "[mailer]\nkind = \"smtp\"\nurl = \"smtp://127.0.0.1:25\"\nfrom = \"auth@example.com\"\nqueue-capacity = 0\n",
+        ),
     ];
     let mut out = String::new();
     for (what, source) in cases {

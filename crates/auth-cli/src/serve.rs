@@ -13,6 +13,10 @@ use auth_runtime::{Auth, AuthOptions};
 use crate::opt::ServeOpt;
 use crate::{CliError, stdout_error};
 
+/// How long queued mail may take to leave once the HTTP server has stopped: within the 10 s a
+/// container runtime waits between SIGTERM and SIGKILL, next to the graceful shutdown itself.
+const MAIL_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The secret of the embedded database, beside it.
 const SECRET_FILE: &str = "auth.secret";
 
@@ -167,6 +171,8 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
         .with_graceful_shutdown(stop)
         .await
         .map_err(|source| CliError::Bind { address, source })?;
+    // Mail accepted before the stop still leaves; what cannot within the deadline is logged.
+    auth.shutdown(MAIL_DRAIN).await;
     writeln!(stdout, "stopped").map_err(stdout_error)
 }
 

@@ -9,7 +9,7 @@ use auth_core::{Config, ConfigError, Dialect, Schema};
 
 use crate::hooks::DatabaseHooks;
 use crate::http::{TrustedOrigins, origin_of};
-use crate::mail::{MailError, Mailer};
+use crate::mail::{MailError, MailQueue, Mailer, QueuePolicy, QueueStats};
 use crate::migrate::{Database, DatabaseUrl, MigrateError};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
 use crate::plugins::SERVED;
@@ -28,7 +28,8 @@ pub struct AuthOptions {
     pub base_url: Option<String>,
     /// Password hashing (default: one job per core).
     pub hasher: Option<PasswordHasher>,
-    /// How mail leaves the server (default: from `[mailer]` in auth.toml).
+    /// How mail leaves the server (default: from `[mailer]` in auth.toml). It is sent from a
+    /// background [`MailQueue`] unless it is [inline](Mailer::inline).
     pub mailer: Option<Arc<dyn Mailer>>,
     /// Where provider credentials are read (default: the process environment).
     pub env: Option<Arc<EnvLookup>>,
@@ -185,7 +186,7 @@ pub(crate) struct Inner {
     /// The base URL with the base path: `http://127.0.0.1:3000/api/auth`.
     pub(crate) api_url: String,
     pub(crate) endpoints: Vec<Endpoint>,
-    pub(crate) mailer: Option<Arc<dyn Mailer>>,
+    pub(crate) mailer: Option<MailQueue>,
     /// Social providers whose credentials are set.
     pub(crate) providers: Vec<Provider>,
     pub(crate) secondary: Option<Arc<dyn SecondaryStorage>>,
@@ -280,6 +281,13 @@ impl Auth {
                 .map(|m| crate::mail::from_config(m.get_ref()))
                 .transpose()?,
         };
+        let policy = config
+            .mailer
+            .as_ref()
+            .map_or_else(QueuePolicy::default, |m| {
+                QueuePolicy::from_config(m.get_ref())
+            });
+        let mailer = mailer.map(|mailer| MailQueue::new(mailer, policy));
         let providers = match &options.env {
             Some(env) => providers(&config, &api_url, env.as_ref())?,
             None => providers(&config, &api_url, &|name| std::env::var(name).ok())?,
@@ -339,5 +347,20 @@ impl Auth {
     /// The origins this server trusts (also for CORS).
     pub fn trusted_origins(&self) -> &TrustedOrigins {
         &self.inner.trusted
+    }
+
+    /// What the mail queue has sent, given up and refused so far (`None` without a mailer).
+    pub fn mail_stats(&self) -> Option<QueueStats> {
+        self.inner.mailer.as_ref().map(MailQueue::stats)
+    }
+
+    /// Stops taking mail and waits up to `within` for queued mail to leave
+    /// ([`MailQueue::drain`]); mail still queued then is logged as lost. Call it once the HTTP
+    /// server has stopped (`auth-cli serve` does): a mail-sending request after it answers 503.
+    pub async fn shutdown(&self, within: std::time::Duration) -> Option<QueueStats> {
+        match &self.inner.mailer {
+            Some(queue) => Some(queue.drain(within).await),
+            None => None,
+        }
     }
 }

@@ -7,7 +7,8 @@
 //!   and, built with [`LogMailer::to_file`], appends one JSON line per mail to a file, which is
 //!   how test suites read the links.
 //!
-//! The HTTP endpoints hold a `dyn` [`Mailer`] and build a [`Mail`] with one of its constructors.
+//! The HTTP endpoints build a [`Mail`] with one of its constructors and hand it to a
+//! [`MailQueue`], which sends it in the background so an answer never waits for the relay.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -22,6 +23,10 @@ use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 
 use crate::wire::time;
+
+mod queue;
+
+pub use queue::{MailQueue, QueuePolicy, QueueStats};
 
 /// Which link a mail carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -224,6 +229,8 @@ pub enum MailError {
         server: String,
         /// lettre's description.
         reason: String,
+        /// The server refused for good (a 5xx reply): retrying cannot help.
+        permanent: bool,
     },
     /// [`LogMailer`]'s file could not be opened or written.
     #[error("mail log {}: {source}", path.display())]
@@ -233,6 +240,36 @@ pub enum MailError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The [`MailQueue`] holds as many mails as it may.
+    #[error("the mail queue is full ({capacity} mails wait for the relay)")]
+    QueueFull {
+        /// Its capacity (`[mailer] queue-capacity`).
+        capacity: usize,
+    },
+    /// The [`MailQueue`] was drained for shutdown and takes no more mail.
+    #[error("the mail queue is closed (the server is shutting down)")]
+    QueueClosed,
+    /// The [`MailQueue`] was given mail outside a tokio runtime, where its worker cannot run.
+    #[error("no tokio runtime to run the mail queue on")]
+    NoRuntime,
+}
+
+impl MailError {
+    /// Would sending the same mail again fail the same way? True for a 5xx reply, a bad
+    /// address or message, and a log file that cannot be written; false for a relay that cannot
+    /// be reached, times out or answers 4xx, which the queue retries.
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Smtp { permanent, .. } => *permanent,
+            Self::QueueFull { .. } | Self::QueueClosed | Self::NoRuntime => false,
+            Self::Url { .. }
+            | Self::From { .. }
+            | Self::To { .. }
+            | Self::Build(_)
+            | Self::Log { .. } => true,
+        }
+    }
 }
 
 /// Sends a [`Mail`]. Object-safe: the server holds an `Arc<dyn Mailer>`.
@@ -245,6 +282,13 @@ pub trait Mailer: Send + Sync + fmt::Debug {
         &'a self,
         mail: &'a Mail,
     ) -> Pin<Box<dyn Future<Output = Result<(), MailError>> + Send + 'a>>;
+
+    /// True when a send is instantaneous and local (no network), so [`MailQueue`] calls it in
+    /// the request instead of queueing it: the mail exists when the answer leaves. False (the
+    /// default) queues every mail.
+    fn inline(&self) -> bool {
+        false
+    }
 }
 
 /// Delivers mail over SMTP (lettre, tokio, rustls with Mozilla's roots). One connection per
@@ -356,6 +400,7 @@ impl SmtpMailer {
             .map_err(|e| MailError::Smtp {
                 server: self.server.clone(),
                 reason: e.to_string(),
+                permanent: e.is_permanent(),
             })?;
         tracing::debug!(kind = mail.kind.as_str(), to = %mail.to, server = %self.server, "mail sent");
         Ok(())
@@ -480,6 +525,11 @@ impl Mailer for LogMailer {
         mail: &'a Mail,
     ) -> Pin<Box<dyn Future<Output = Result<(), MailError>> + Send + 'a>> {
         Box::pin(async move { self.record(mail) })
+    }
+
+    /// A line in a local file: test suites read it right after the HTTP answer.
+    fn inline(&self) -> bool {
+        true
     }
 }
 

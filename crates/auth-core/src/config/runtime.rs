@@ -255,6 +255,9 @@ pub struct Mailer {
     pub from: Option<String>,
     /// `kind = "log"`: also append each mail as a JSON line to this file.
     pub path: Option<String>,
+    /// Mails waiting for the relay at most (default 1024); one more is refused. `kind = "log"`
+    /// writes in the request and queues nothing.
+    pub queue_capacity: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -505,6 +508,13 @@ impl Config {
                     mailer.span(),
                     "an smtp mailer needs `url` and `from`",
                     "url = \"smtp://127.0.0.1:25\"\nfrom = \"auth@example.com\"",
+                ));
+            }
+            if let Some(capacity) = m.queue_capacity.as_ref().filter(|c| *c.get_ref() == 0) {
+                return Err(self.error_at(
+                    capacity.span(),
+                    "queue-capacity must be at least 1",
+                    "leave it out for the default (1024 mails)",
                 ));
             }
         }
