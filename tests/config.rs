@@ -150,6 +150,10 @@ fn error_messages() {
             "rate-limit rule of zero requests",
             "[rate-limit.rules]\n\"/sign-in/*\" = { window = 60, max = 0 }\n",
         ),
+        (
+            "trusted proxy that is not an address or range",
+            "[advanced]\ntrusted-proxies = [\"127.0.0.1\", \"10.0.0.0/33\"]\n",
+        ),
     ];
     let mut out = String::new();
     for (what, source) in cases {
