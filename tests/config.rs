@@ -154,6 +154,10 @@ fn error_messages() {
             "mail queue of zero mails",
             "[mailer]\nkind = \"smtp\"\nurl = \"smtp://127.0.0.1:25\"\nfrom = \"auth@example.com\"\nqueue-capacity = 0\n",
         ),
+        (
+            "trusted proxy that is not an address or range",
+            "[advanced]\ntrusted-proxies = [\"127.0.0.1\", \"10.0.0.0/33\"]\n",
+        ),
     ];
     let mut out = String::new();
     for (what, source) in cases {

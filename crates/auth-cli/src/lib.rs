@@ -1,5 +1,6 @@
 //! `auth-cli` as a library: [`run`] does the work, the binary only parses arguments and prints.
 
+mod accept;
 mod apply;
 mod baseline;
 mod check;

@@ -47,6 +47,21 @@ pub struct ServeOpt {
     /// The port to listen on (0: any free port; the URL is printed).
     #[arg(long, default_value_t = 3000)]
     pub port: u16,
+    /// Seconds a client has to send a request's headers once their first byte arrived; a slower
+    /// one is disconnected.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+    /// Seconds a connection may wait for its next request (after connecting or after a
+    /// response) before it is closed; also the most any request's headers may take.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+    /// Seconds a client has to send a request's body once its headers arrived; a later body is
+    /// answered 408 and the connection closed.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout: u64,
+    /// Connections served at once; further ones wait in the listen backlog until one closes.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use auth_core::{Config, Dialect, Schema};
 use auth_runtime::migrate::{Database, DatabaseUrl, Migrations};
@@ -165,12 +166,13 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
     let stop = shutdown();
     writeln!(stdout, "serving {} on {url}", auth.api_url()).map_err(stdout_error)?;
     stdout.flush().map_err(stdout_error)?;
-    // The TCP peer address is the client address when no trusted header names one.
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(stop)
-        .await
-        .map_err(|source| CliError::Bind { address, source })?;
+    let limits = crate::accept::Limits {
+        header: Duration::from_secs(opt.header_timeout),
+        idle: Duration::from_secs(opt.idle_timeout),
+        body: Duration::from_secs(opt.body_timeout),
+        connections: opt.max_connections,
+    };
+    crate::accept::serve(listener, router, limits, stop).await;
     // Mail accepted before the stop still leaves; what cannot within the deadline is logged.
     auth.shutdown(MAIL_DRAIN).await;
     writeln!(stdout, "stopped").map_err(stdout_error)

@@ -1,7 +1,10 @@
 //! The `auth-cli` binary as a user runs it.
 
+use std::io::ErrorKind;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -369,16 +372,18 @@ fn b6_callback_url() {
 /// Starts `serve` in `dir` and returns its stdout up to the line it serves on; the server is
 /// stopped (SIGTERM, graceful) before returning, and must say so.
 fn serve_once(dir: &Path, secret: Option<&str>) -> String {
-    serve_and(dir, secret, |_| {})
+    serve_and(dir, secret, &[], |_| {})
 }
 
-/// [`serve_once`], calling `during` with the API URL while the server runs.
-fn serve_and(dir: &Path, secret: Option<&str>, during: impl FnOnce(&str)) -> String {
+/// [`serve_once`] with more `serve` arguments, calling `during` with the API URL while the server
+/// runs.
+fn serve_and(dir: &Path, secret: Option<&str>, args: &[&str], during: impl FnOnce(&str)) -> String {
     use std::io::{BufRead as _, BufReader};
     let mut command = auth_cli();
     command
         .current_dir(dir)
         .args(["serve", "--port", "0"])
+        .args(args)
         .env_remove("AUTH_SECRET")
         .env_remove("BETTER_AUTH_SECRET")
         .stdout(std::process::Stdio::piped())
@@ -475,34 +480,386 @@ fn serve_secret_and_embedded_database() {
 /// row records the client's address (it would be empty otherwise).
 #[test]
 fn serve_records_the_peer_address() {
+    let dir = project("[email-and-password]\nenabled = true\n");
+    serve_and(dir.path(), None, &[], |api| {
+        let (status, answer, _) = sign_up(&authority(api), "peer@cli.test", &[]);
+        assert_eq!(status, 200, "{answer}");
+    });
+    assert_eq!(session_addresses(dir.path()), ["127.0.0.1"]);
+}
+
+/// The `ipAddress` of every session row of the embedded database, oldest first.
+fn session_addresses(dir: &Path) -> Vec<String> {
+    let db =
+        rusqlite::Connection::open(dir.join(".auth/auth.db")).unwrap_or_else(|e| panic!("{e}"));
+    let mut statement = db
+        .prepare("select ipAddress from session order by createdAt")
+        .unwrap_or_else(|e| panic!("{e}"));
+    statement
+        .query_map([], |row| row.get(0))
+        .and_then(|rows| rows.collect())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `host:port` of the API URL `serve` prints.
+fn authority(api: &str) -> String {
+    api.strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("api URL {api}"))
+        .to_owned()
+}
+
+/// One request on a new connection (`Connection: close`): the status, the whole answer and the
+/// time it took.
+fn request(
+    authority: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, Duration) {
+    use std::io::{Read as _, Write as _};
+    let mut text = format!(
+        "{method} /api/auth{path} HTTP/1.1\r\nHost: {authority}\r\nOrigin: http://{authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(authority).unwrap_or_else(|e| panic!("{e}"));
+    stream
+        .write_all(text.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = answer
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status: {answer}"));
+    (status, answer, started.elapsed())
+}
+
+fn sign_up(authority: &str, email: &str, headers: &[(&str, &str)]) -> (u16, String, Duration) {
+    let body = format!(r#"{{"name":"Slow","email":"{email}","password":"password123"}}"#);
+    request(authority, "POST", "/sign-up/email", headers, &body)
+}
+
+/// The `name=value` pairs of an answer's `Set-Cookie` lines, as a `Cookie` header.
+fn cookies(answer: &str) -> String {
+    answer
+        .lines()
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("set-cookie").then(|| {
+                value
+                    .trim()
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A sign-up then five get-sessions with its cookie; the get-session latencies.
+fn account_round(authority: &str, email: &str) -> Vec<Duration> {
+    let (status, answer, _) = sign_up(authority, email, &[]);
+    assert_eq!(status, 200, "{answer}");
+    let cookie = cookies(&answer);
+    (0..5)
+        .map(|_| {
+            let (status, answer, took) =
+                request(authority, "GET", "/get-session", &[("Cookie", &cookie)], "");
+            assert!(status == 200 && answer.contains(email), "{answer}");
+            took
+        })
+        .collect()
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+/// How a slow connection ended: seconds from the moment the server's clock for it started to
+/// the close, and what the server answered before closing.
+#[derive(Debug)]
+struct Closed {
+    kind: &'static str,
+    after: f64,
+    answer: String,
+}
+
+/// Reads from `stream` every 100 ms (writing `trickle` each time, when given) until the server
+/// closes it, or 10 s pass; returns what was read and when it ended.
+fn until_closed(stream: &mut TcpStream, trickle: Option<&[u8]>) -> (String, Instant) {
+    use std::io::{Read as _, Write as _};
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let give_up = Instant::now() + Duration::from_secs(10);
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while Instant::now() < give_up {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+        if let Some(byte) = trickle
+            && answer.is_empty()
+            && stream.write_all(byte).is_err()
+        {
+            break;
+        }
+    }
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        Instant::now(),
+    )
+}
+
+/// A slow client of kind `i % 4`: headers never finished (half of them), a body trickled a byte
+/// at a time, or a keep-alive connection left idle after one request.
+fn slow_client(authority: &str, i: usize) -> Closed {
+    use std::io::{Read as _, Write as _};
+    let mut stream = TcpStream::connect(authority).unwrap_or_else(|e| panic!("{e}"));
+    let write = |stream: &mut TcpStream, text: &str| {
+        stream
+            .write_all(text.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+    };
+    match i % 4 {
+        0 | 1 => {
+            let started = Instant::now();
+            write(
+                &mut stream,
+                "GET /api/auth/ok HTTP/1.1\r\nHost: slow\r\nX-Slow: ",
+            );
+            let (answer, closed) = until_closed(&mut stream, Some(b"a"));
+            Closed {
+                kind: "header",
+                after: (closed - started).as_secs_f64(),
+                answer,
+            }
+        }
+        2 => {
+            write(
+                &mut stream,
+                &format!(
+                    "POST /api/auth/sign-up/email HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{"
+                ),
+            );
+            let started = Instant::now();
+            let (answer, closed) = until_closed(&mut stream, Some(b" "));
+            Closed {
+                kind: "body",
+                after: (closed - started).as_secs_f64(),
+                answer,
+            }
+        }
+        _ => {
+            write(
+                &mut stream,
+                "GET /api/auth/ok HTTP/1.1\r\nHost: slow\r\n\r\n",
+            );
+            let mut answer = [0u8; 1024];
+            let n = stream.read(&mut answer).unwrap_or_else(|e| panic!("{e}"));
+            let started = Instant::now();
+            let first = String::from_utf8_lossy(&answer[..n]).into_owned();
+            assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+            let (answer, closed) = until_closed(&mut stream, None);
+            Closed {
+                kind: "idle",
+                after: (closed - started).as_secs_f64(),
+                answer,
+            }
+        }
+    }
+}
+
+/// 20 slow connections (10 never finishing their headers, 5 trickling a body a byte every 100 ms,
+/// 5 idle after a keep-alive request) are each closed by the deadline meant for it — header 1 s,
+/// body 2 s (answered 408), idle 3 s — while sign-ups and get-sessions made meanwhile keep their
+/// latency.
+#[test]
+fn serve_closes_slow_connections_in_time() {
+    let dir = project("[email-and-password]\nenabled = true\n[rate-limit]\nenabled = false\n");
+    let args = [
+        "--header-timeout",
+        "1",
+        "--body-timeout",
+        "2",
+        "--idle-timeout",
+        "3",
+    ];
+    serve_and(dir.path(), None, &args, |api| {
+        let host = authority(api);
+        let baseline: Vec<Duration> = (0..2)
+            .flat_map(|i| account_round(&host, &format!("base{i}@cli.test")))
+            .collect();
+        let clients: Vec<_> = (0..20)
+            .map(|i| {
+                let host = host.clone();
+                std::thread::spawn(move || slow_client(&host, i))
+            })
+            .collect();
+        let started = Instant::now();
+        let mut during = Vec::new();
+        while started.elapsed() < Duration::from_secs(3) {
+            let email = format!("during{}@cli.test", during.len());
+            during.extend(account_round(&host, &email));
+        }
+        let closed: Vec<Closed> = clients
+            .into_iter()
+            .map(|client| {
+                client
+                    .join()
+                    .unwrap_or_else(|_| panic!("slow client panicked"))
+            })
+            .collect();
+        for c in &closed {
+            let (low, high) = match c.kind {
+                "header" => (0.9, 2.5),
+                "body" => (1.9, 3.5),
+                _ => (2.9, 5.0),
+            };
+            assert!(c.after >= low && c.after < high, "{c:?}");
+        }
+        let bodies: Vec<&Closed> = closed.iter().filter(|c| c.kind == "body").collect();
+        assert_eq!(bodies.len(), 5);
+        for c in bodies {
+            assert!(
+                c.answer.starts_with("HTTP/1.1 408") && c.answer.contains("REQUEST_TIMEOUT"),
+                "{c:?}"
+            );
+        }
+        let (base, slow) = (median(baseline), median(during.clone()));
+        let worst = during.iter().max().copied().unwrap_or_default();
+        assert!(
+            slow <= base * 5 + Duration::from_millis(50) && worst < Duration::from_secs(1),
+            "get-session median {base:?} before, {slow:?} during ({} requests, worst {worst:?})",
+            during.len()
+        );
+    });
+}
+
+/// With `--max-connections 3`, 3 held keep-alive connections leave 5 more unserved (waiting in
+/// the backlog) until they close; then all 5 are served, and the server still answers.
+#[test]
+fn serve_caps_open_connections() {
     use std::io::{Read as _, Write as _};
     let dir = project("[email-and-password]\nenabled = true\n");
-    serve_and(dir.path(), None, |api| {
-        let authority = api
-            .strip_prefix("http://")
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_else(|| panic!("api URL {api}"));
-        let body = r#"{"name":"Peer","email":"peer@cli.test","password":"password123"}"#;
-        let request = format!(
-            "POST /api/auth/sign-up/email HTTP/1.1\r\nHost: {authority}\r\nOrigin: http://{authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
+    let args = ["--max-connections", "3", "--idle-timeout", "30"];
+    serve_and(dir.path(), None, &args, |api| {
+        let host = authority(api);
+        let ok = |close: bool| {
+            let connection = if close { "close" } else { "keep-alive" };
+            format!("GET /api/auth/ok HTTP/1.1\r\nHost: {host}\r\nConnection: {connection}\r\n\r\n")
+        };
+        let connect = || TcpStream::connect(&host).unwrap_or_else(|e| panic!("{e}"));
+        let held: Vec<TcpStream> = (0..3)
+            .map(|_| {
+                let mut stream = connect();
+                stream
+                    .write_all(ok(false).as_bytes())
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let mut answer = [0u8; 1024];
+                let n = stream.read(&mut answer).unwrap_or_else(|e| panic!("{e}"));
+                assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+                stream
+            })
+            .collect();
+        let mut waiting: Vec<TcpStream> = (0..5)
+            .map(|_| {
+                let mut stream = connect();
+                stream
+                    .write_all(ok(true).as_bytes())
+                    .unwrap_or_else(|e| panic!("{e}"));
+                stream
+                    .set_read_timeout(Some(Duration::from_millis(200)))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                stream
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(1));
+        for stream in &mut waiting {
+            let mut byte = [0u8; 1];
+            let read = stream.read(&mut byte);
+            assert!(
+                read.as_ref().is_err_and(|e| matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut
+                )),
+                "a 4th connection was served while 3 were open: {read:?}"
+            );
+        }
+        let released = Instant::now();
+        drop(held);
+        for mut stream in waiting {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut answer = String::new();
+            stream
+                .read_to_string(&mut answer)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        }
+        assert!(
+            released.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            released.elapsed()
         );
-        let mut stream = std::net::TcpStream::connect(authority).unwrap_or_else(|e| panic!("{e}"));
-        stream
-            .write_all(request.as_bytes())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut answer = String::new();
-        stream
-            .read_to_string(&mut answer)
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert_eq!(request(&host, "GET", "/ok", &[], "").0, 200);
     });
-    let db = rusqlite::Connection::open(dir.path().join(".auth/auth.db"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let address: String = db
-        .query_row("select ipAddress from session", [], |row| row.get(0))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(address, "127.0.0.1");
+}
+
+/// Rotating `X-Forwarded-For` escapes the sign-in limit (3 per 10 s) only from a trusted proxy:
+/// with `trusted-proxies = []` the loopback client is one client, limited after 3 wrong
+/// passwords, and its session records the peer; with the default (loopback trusted) each
+/// forwarded address is its own client and is recorded.
+#[test]
+fn serve_believes_forwarded_addresses_only_from_trusted_proxies() {
+    let wrong = |host: &str, i: usize| {
+        let forwarded = format!("203.0.113.{i}");
+        let body = r#"{"email":"nobody@cli.test","password":"wrong-password"}"#;
+        request(
+            host,
+            "POST",
+            "/sign-in/email",
+            &[("X-Forwarded-For", &forwarded)],
+            body,
+        )
+        .0
+    };
+    let untrusted =
+        project("[email-and-password]\nenabled = true\n[advanced]\ntrusted-proxies = []\n");
+    serve_and(untrusted.path(), None, &[], |api| {
+        let host = authority(api);
+        let statuses: Vec<u16> = (0..10).map(|i| wrong(&host, i)).collect();
+        assert_eq!(statuses, [401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+        let forwarded = [("X-Forwarded-For", "198.51.100.7")];
+        assert_eq!(sign_up(&host, "direct@cli.test", &forwarded).0, 200);
+    });
+    assert_eq!(session_addresses(untrusted.path()), ["127.0.0.1"]);
+    let trusted = project("[email-and-password]\nenabled = true\n");
+    serve_and(trusted.path(), None, &[], |api| {
+        let host = authority(api);
+        let statuses: Vec<u16> = (0..10).map(|i| wrong(&host, i)).collect();
+        assert_eq!(statuses, [401; 10]);
+        let forwarded = [("X-Forwarded-For", "6.6.6.6, 198.51.100.7")];
+        assert_eq!(sign_up(&host, "proxied@cli.test", &forwarded).0, 200);
+    });
+    assert_eq!(session_addresses(trusted.path()), ["198.51.100.7"]);
 }
 
 /// Issue 11: `serve` refuses every plugin it does not enforce, each at its line of auth.toml, and

@@ -5,6 +5,7 @@
 //! `templates/auth.reference.toml`.
 
 mod error;
+mod network;
 mod ordered;
 mod plugins;
 mod runtime;
@@ -16,6 +17,7 @@ use toml::Spanned;
 
 pub(crate) use error::closest;
 pub use error::{ConfigError, Invalid, Location};
+pub use network::{IpRange, unmapped};
 pub use ordered::OrderedMap;
 pub use plugins::{
     LastLoginMethodOptions, NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions,

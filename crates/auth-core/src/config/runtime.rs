@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Config, ConfigError, RateLimitRule, closest};
+use super::{Config, ConfigError, IpRange, RateLimitRule, closest};
 
 /// `[session]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -323,6 +323,11 @@ pub struct Advanced {
     /// Request headers trusted to carry the client address (default `x-forwarded-for`).
     #[serde(default = "ip_headers")]
     pub ip_address_headers: Vec<String>,
+    /// The proxies whose `ip-address-headers` are believed (better-auth's
+    /// `ipAddress.trustedProxies`): from any other TCP peer the peer address is the client's.
+    /// Default: loopback.
+    #[serde(default = "IpRange::loopback")]
+    pub trusted_proxies: Vec<IpRange>,
     /// Do not record client addresses in sessions.
     #[serde(default)]
     pub disable_ip_tracking: bool,
@@ -335,6 +340,7 @@ impl Default for Advanced {
             use_secure_cookies: None,
             disable_csrf_check: false,
             ip_address_headers: ip_headers(),
+            trusted_proxies: IpRange::loopback(),
             disable_ip_tracking: false,
         }
     }

@@ -13,7 +13,8 @@ use super::{ApiError, MAX_BODY_BYTES};
 use crate::Auth;
 
 /// The auth API as a `tower::Service`. Bodies are read up to [`MAX_BODY_BYTES`]; a larger one is
-/// answered 413 `{code, message}` without being read further.
+/// answered 413 `{code, message}` without being read further, one whose reading fails with an
+/// `io::ErrorKind::TimedOut` (a server's body deadline, as in `auth-cli serve`) 408.
 #[derive(Debug, Clone)]
 pub struct AuthService {
     auth: Auth,
@@ -60,6 +61,12 @@ where
                             "PAYLOAD_TOO_LARGE",
                             format!("The request body is larger than {MAX_BODY_BYTES} bytes"),
                         )
+                    } else if timed_out(&*error) {
+                        ApiError::new(
+                            StatusCode::REQUEST_TIMEOUT,
+                            "REQUEST_TIMEOUT",
+                            "The request body did not arrive in time",
+                        )
                     } else {
                         ApiError::new(
                             StatusCode::BAD_REQUEST,
@@ -75,4 +82,12 @@ where
             Ok(response.map(Full::new))
         })
     }
+}
+
+/// Does the error, or one it wraps, say that the body did not arrive in time?
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    })
 }
