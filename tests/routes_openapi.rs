@@ -26,7 +26,12 @@ async fn every_routed_path_is_documented_and_every_documented_path_routed() {
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
     for relative in ["examples/quickstart/auth.toml", "examples/full/auth.toml"] {
-        let config = support::config(relative);
+        let mut config = support::config(relative);
+        // The server refuses the plugins it does not serve yet (README: Plugins): the full
+        // example runs with those it does, whose paths must be documented and routed too.
+        config
+            .plugins
+            .retain(|plugin| auth_runtime::plugins::SERVED.contains(&plugin));
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let (base, auth) = support::server::serve(config, dir.path()).await;
         let document = openapi(auth.schema(), auth.endpoints(), auth.base_path())

@@ -134,6 +134,14 @@ async fn a_reset_token_is_used_once_on_mysql() {
 
 const REDIS: &str = "redis://127.0.0.1:6379";
 
+/// `config` with verification values in Redis, and in the database too when `in_database`.
+fn with_redis(config: &str, in_database: bool) -> String {
+    format!(
+        "{config}\n[secondary-storage]\nkind = \"redis\"\nurl = \"{REDIS}\"\n\n\
+         [verification]\nstore-in-database = {in_database}\n"
+    )
+}
+
 /// Whether the shared Redis answers (a failure under CI when it does not).
 async fn redis_up() -> bool {
     let storage = RedisStorage::new(REDIS).unwrap_or_else(|e| panic!("{e}"));
@@ -153,10 +161,7 @@ async fn a_reset_token_is_used_once_on_redis() {
         return;
     }
     for in_database in [false, true] {
-        let toml = format!(
-            "{CONFIG}\n[secondary-storage]\nkind = \"redis\"\nurl = \"{REDIS}\"\n\n\
-             [verification]\nstore-in-database = {in_database}\n"
-        );
+        let toml = with_redis(CONFIG, in_database);
         race_on(
             Backend::Postgres,
             &toml,

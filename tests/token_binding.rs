@@ -14,7 +14,7 @@ use auth_runtime::wire::jwt::{sign_hs256, verify_hs256};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::{REDIS, mail_token, redis_up, reset_token, server};
+use super::{mail_token, redis_up, reset_token, server, with_redis};
 use crate::server::{Answer, Backend, SECRET, get, post, sign_up};
 
 const CONFIG: &str = "[email-and-password]\nenabled = true\nreset-password = true\n\n\
@@ -343,10 +343,7 @@ async fn tokens_are_bound_on_redis() {
         return;
     }
     for in_database in [false, true] {
-        let toml = format!(
-            "{CONFIG}\n[secondary-storage]\nkind = \"redis\"\nurl = \"{REDIS}\"\n\n\
-             [verification]\nstore-in-database = {in_database}\n"
-        );
+        let toml = with_redis(CONFIG, in_database);
         let label = format!("bound_redis_{in_database}");
         bound_on(Backend::Postgres, &toml, &label).await;
     }

@@ -71,11 +71,9 @@ impl CliError {
     /// A report that shows the offending line of `auth.toml` with the message and the help.
     pub fn into_report(self) -> miette::Report {
         match self {
-            Self::Config(ConfigError::Invalid(invalid)) => {
-                miette::Report::new(ConfigDiagnostic::new(vec![*invalid]))
-            }
-            Self::Config(ConfigError::Several(all)) => {
-                miette::Report::new(ConfigDiagnostic::new(all))
+            Self::Config(error) if error.location().is_some() => {
+                let headline = error.to_string();
+                miette::Report::new(ConfigDiagnostic::new(headline, error.into_problems()))
             }
             other => miette::Report::msg(other.to_string()),
         }
@@ -93,12 +91,7 @@ struct ConfigDiagnostic {
 }
 
 impl ConfigDiagnostic {
-    fn new(all: Vec<auth_core::config::Invalid>) -> Self {
-        let headline = all
-            .iter()
-            .map(|i| format!("{}: {}", i.location, i.message))
-            .collect::<Vec<_>>()
-            .join("\n");
+    fn new(headline: String, all: Vec<auth_core::config::Invalid>) -> Self {
         let (path, text, help) = all.first().map_or_else(Default::default, |first| {
             (
                 first.location.path.display().to_string(),

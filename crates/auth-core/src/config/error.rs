@@ -112,6 +112,15 @@ impl ConfigError {
         }
     }
 
+    /// Every located problem, in file order (none for a file that could not be read).
+    pub fn into_problems(self) -> Vec<Invalid> {
+        match self {
+            Self::Read { .. } => Vec::new(),
+            Self::Invalid(invalid) => vec![*invalid],
+            Self::Several(all) => all,
+        }
+    }
+
     /// What to do about it.
     pub fn help(&self) -> Option<&str> {
         match self {

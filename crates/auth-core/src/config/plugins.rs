@@ -81,6 +81,13 @@ macro_rules! plugin_tables {
                 }
             }
 
+            /// Keeps only the enabled plugins for which `keep` holds.
+            pub fn retain(&mut self, keep: impl Fn(Plugin) -> bool) {
+                $(if !keep(Plugin::$variant) {
+                    self.$field = None;
+                })+
+            }
+
             /// Where `[plugins.<id>]` is in the file, if the plugin is enabled.
             pub fn span(&self, plugin: Plugin) -> Option<Range<usize>> {
                 match plugin {
