@@ -322,7 +322,8 @@ try {
   await client.signInEmail({ email: "grace@example.com", password: "wrong password!" });
   check(false, "a wrong password signed in");
 } catch (error) {
-  check(error instanceof AuthError && error.status === 401 && error.code === "INVALID_EMAIL_OR_PASSWORD", `wrong password: ${error}`);
+  const expected = client.$ERROR_CODES.INVALID_EMAIL_OR_PASSWORD;
+  check(error instanceof AuthError && error.status === 401 && error.code === expected.code && error.message === expected.message, `wrong password: ${error}`);
 }
 const signedIn: A.SignInEmailResponse = await client.signInEmail({ email: "grace@example.com", password: "correct horse battery" });
 check(signedIn.user.id === up.user.id, "sign-in user");

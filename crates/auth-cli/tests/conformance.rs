@@ -805,3 +805,48 @@ async fn refuses_guarded(project: &Project, url: &str, dialect: Dialect) -> Stri
     }
     stderr
 }
+
+/// Our error codes are better-auth 1.7.25's `BASE_ERROR_CODES`, message for message (what its
+/// client shows), less the one we never answer with; the rest of ours come from better-call and
+/// the request pipeline, which better-auth does not list.
+#[test]
+fn error_codes_are_better_auths() {
+    if !node_ready() {
+        return;
+    }
+    let output = Command::new("node")
+        .args([
+            "--input-type=module",
+            "-e",
+            "const { BASE_ERROR_CODES } = await import('@better-auth/core/error'); \
+             console.log(JSON.stringify(Object.fromEntries(Object.entries(BASE_ERROR_CODES).map(([k, v]) => [k, v.message]))));",
+        ])
+        .current_dir(harness())
+        .output()
+        .unwrap_or_else(|e| panic!("node: {e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let ours = auth_core::errors::base::BASE;
+    for (code, message) in &theirs {
+        match ours.iter().find(|e| e.code == code) {
+            Some(error) => assert_eq!(error.message, message, "{code}"),
+            // Only a schema validator that is async raises it; ours never is.
+            None => assert_eq!(code, "ASYNC_VALIDATION_NOT_SUPPORTED", "{code} is missing"),
+        }
+    }
+    let pipeline: Vec<&str> = ours
+        .iter()
+        .map(|e| e.code)
+        .filter(|code| !theirs.contains_key(*code))
+        .collect();
+    assert_eq!(
+        pipeline.len(),
+        12,
+        "codes of ours outside better-auth's list: {pipeline:?}"
+    );
+}

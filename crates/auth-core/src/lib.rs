@@ -7,6 +7,7 @@ pub mod derive;
 pub mod drift;
 pub mod emit;
 pub mod endpoints;
+pub mod errors;
 pub mod migrate;
 pub mod model;
 pub mod schema;

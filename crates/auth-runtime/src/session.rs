@@ -150,10 +150,9 @@ impl Auth {
             changes.insert("updatedAt".into(), Value::Date(now));
             if !self.update_session(&token, changes.clone()).await? {
                 self.expire_session_cookies(ctx);
-                return Err(ApiError::new(
+                return Err(ApiError::base(
                     http::StatusCode::UNAUTHORIZED,
-                    "FAILED_TO_GET_SESSION",
-                    "Failed to get session",
+                    auth_core::errors::base::FAILED_TO_GET_SESSION,
                 ));
             }
             session.extend(changes);

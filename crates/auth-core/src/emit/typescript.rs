@@ -58,7 +58,21 @@ pub fn typescript(schema: &Schema, endpoints: &[Endpoint]) -> Result<String, Str
         };
         let _ = writeln!(out, "export type {name}Response = {reply};");
     }
+    out.push_str(
+        "\n/** The error codes this server answers with (better-auth's `$ERROR_CODES`): branch on `code`. */\nexport const ERROR_CODES = {\n",
+    );
+    for error in crate::errors::base::BASE {
+        let _ = writeln!(
+            out,
+            "  {}: {{ code: {}, message: {} }},",
+            error.code,
+            serde_json::Value::from(error.code),
+            serde_json::Value::from(error.message)
+        );
+    }
+    out.push_str("} as const;\n");
     out.push_str(CLIENT_PRELUDE);
+    out.push_str("    $ERROR_CODES: ERROR_CODES,\n");
     for endpoint in endpoints {
         out.push_str(&client_method(schema, endpoint, endpoints)?);
     }

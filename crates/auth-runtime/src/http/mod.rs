@@ -11,10 +11,11 @@ mod request;
 mod service;
 
 use auth_core::endpoints::{Access, Endpoint, Method as RouteMethod, RequestBody};
+use auth_core::errors::base;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 
-pub use error::{ApiError, message_of};
+pub use error::ApiError;
 pub(crate) use origin::{CALLBACK_KEYS, check_callback, glob};
 pub use origin::{TrustedOrigins, origin_of};
 pub use reply::{Reply, ReplyBody, status_true};
@@ -104,7 +105,7 @@ impl Auth {
                 return self.error_response(
                     &ApiError::base(
                         StatusCode::METHOD_NOT_ALLOWED,
-                        "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
+                        base::METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED,
                     ),
                     &[],
                     true,
@@ -168,9 +169,9 @@ impl Auth {
                 return Some(self.error_response(&error, &[], false));
             }
         };
-        let error = ApiError::new(
+        let error = ApiError::coded(
             StatusCode::TOO_MANY_REQUESTS,
-            "TOO_MANY_REQUESTS",
+            base::TOO_MANY_REQUESTS,
             "Too many requests. Please try again later.",
         );
         let mut response = self.error_response(&error, &[], false);
@@ -187,9 +188,9 @@ impl Auth {
         body: &[u8],
     ) -> Result<Reply, ApiError> {
         if body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::new(
+            return Err(ApiError::coded(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
+                base::PAYLOAD_TOO_LARGE,
                 format!("The request body is larger than {MAX_BODY_BYTES} bytes"),
             ));
         }
@@ -241,7 +242,7 @@ impl Auth {
                     return Err(ApiError::unauthorized());
                 };
                 if endpoint.access == Access::Fresh && !self.is_fresh(&session) {
-                    return Err(ApiError::forbidden("SESSION_NOT_FRESH"));
+                    return Err(ApiError::forbidden(base::SESSION_NOT_FRESH));
                 }
                 Some(session)
             }

@@ -1,6 +1,7 @@
 //! Trusted origins (better-auth's `matchesOriginPattern`) and the checks built on them: the
 //! origin of state-changing requests, callback URLs, and CORS. One list feeds all three (B5).
 
+use auth_core::errors::{ErrorCode, base};
 use http::{HeaderMap, Method, header};
 
 use super::error::ApiError;
@@ -166,7 +167,9 @@ pub(super) fn check_request_origin(
             site.is_some() || mode.is_some() || headers.contains_key("sec-fetch-dest");
         if fetch_metadata {
             if site == Some("cross-site") && mode == Some("navigate") {
-                return Err(ApiError::forbidden("CROSS_SITE_NAVIGATION_LOGIN_BLOCKED"));
+                return Err(ApiError::forbidden(
+                    base::CROSS_SITE_NAVIGATION_LOGIN_BLOCKED,
+                ));
             }
         } else if origin_header.is_none() {
             return Ok(());
@@ -179,28 +182,28 @@ pub(super) fn check_request_origin(
             request_origin
         }
         Some(value) if value != "null" => value,
-        _ => return Err(ApiError::forbidden("MISSING_OR_NULL_ORIGIN")),
+        _ => return Err(ApiError::forbidden(base::MISSING_OR_NULL_ORIGIN)),
     };
     if trusted.allows(origin, false) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("INVALID_ORIGIN"))
+        Err(ApiError::forbidden(base::INVALID_ORIGIN))
     }
 }
 
 /// The callback URLs a request may carry (body or query), each with its error code.
-pub(crate) const CALLBACK_KEYS: [(&str, &str); 4] = [
-    ("callbackURL", "INVALID_CALLBACK_URL"),
-    ("redirectTo", "INVALID_REDIRECT_URL"),
-    ("errorCallbackURL", "INVALID_ERROR_CALLBACK_URL"),
-    ("newUserCallbackURL", "INVALID_NEW_USER_CALLBACK_URL"),
+pub(crate) const CALLBACK_KEYS: [(&str, ErrorCode); 4] = [
+    ("callbackURL", base::INVALID_CALLBACK_URL),
+    ("redirectTo", base::INVALID_REDIRECT_URL),
+    ("errorCallbackURL", base::INVALID_ERROR_CALLBACK_URL),
+    ("newUserCallbackURL", base::INVALID_NEW_USER_CALLBACK_URL),
 ];
 
 /// A callback URL must be a trusted origin or a safe relative path: 403 otherwise.
 pub(crate) fn check_callback(
     trusted: &TrustedOrigins,
     value: &str,
-    code: &'static str,
+    code: ErrorCode,
 ) -> Result<(), ApiError> {
     if trusted.allows(value, true) {
         Ok(())

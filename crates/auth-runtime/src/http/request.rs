@@ -1,6 +1,7 @@
 //! What a handler sees of a request: path parameters, query, headers, cookies and the body as
 //! JSON, parsed and checked the way better-call does it.
 
+use auth_core::errors::base;
 use std::collections::BTreeMap;
 
 use auth_core::endpoints::RequestBody;
@@ -158,9 +159,9 @@ pub(super) fn parse_body(
         || (content_type.starts_with("application/") && content_type.ends_with("+json"));
     if is_json {
         let value: Value = serde_json::from_slice(bytes).map_err(|_| {
-            ApiError::new(
+            ApiError::coded(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                base::BAD_REQUEST,
                 "Invalid JSON in request body",
             )
         })?;
@@ -184,9 +185,9 @@ pub(super) fn parse_body(
     } else {
         "application/json"
     };
-    Err(ApiError::new(
+    Err(ApiError::coded(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "UNSUPPORTED_MEDIA_TYPE",
+        base::UNSUPPORTED_MEDIA_TYPE,
         format!("Content-Type \"{content_type}\" is not allowed. Allowed types: {allowed}"),
     ))
 }

@@ -1,5 +1,6 @@
 //! [`Auth`] as a `tower::Service` over any `http_body::Body`, and as an axum `Router`.
 
+use auth_core::errors::base;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -56,21 +57,21 @@ where
                 Err(error) => {
                     let too_large = error.is::<http_body_util::LengthLimitError>();
                     let api = if too_large {
-                        ApiError::new(
+                        ApiError::coded(
                             StatusCode::PAYLOAD_TOO_LARGE,
-                            "PAYLOAD_TOO_LARGE",
+                            base::PAYLOAD_TOO_LARGE,
                             format!("The request body is larger than {MAX_BODY_BYTES} bytes"),
                         )
                     } else if timed_out(&*error) {
-                        ApiError::new(
+                        ApiError::coded(
                             StatusCode::REQUEST_TIMEOUT,
-                            "REQUEST_TIMEOUT",
+                            base::REQUEST_TIMEOUT,
                             "The request body did not arrive in time",
                         )
                     } else {
-                        ApiError::new(
+                        ApiError::coded(
                             StatusCode::BAD_REQUEST,
-                            "BAD_REQUEST",
+                            base::BAD_REQUEST,
                             "The request body could not be read",
                         )
                     };

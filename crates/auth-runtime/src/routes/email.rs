@@ -2,6 +2,7 @@
 //! confirmed by a link. Links are better-auth's: JWTs for email verification (not stored), rows
 //! in `verification` for reset and deletion tokens.
 
+use auth_core::errors::{ErrorCode, base};
 use http::StatusCode;
 use serde_json::{Map, json};
 
@@ -37,7 +38,7 @@ impl Auth {
         token: String,
     ) -> Result<(), ApiError> {
         let Some(mailer) = &self.inner.mailer else {
-            return Err(ApiError::bad_request("VERIFICATION_EMAIL_NOT_ENABLED"));
+            return Err(ApiError::bad_request(base::VERIFICATION_EMAIL_NOT_ENABLED));
         };
         let mut mail = Mail::new(kind, to, url, token);
         if let Some(app) = &self.inner.config.app_name {
@@ -186,7 +187,7 @@ impl Auth {
     ) -> Result<(), ApiError> {
         match self.take_token(DELETE_ACCOUNT, token).await? {
             Some(owner) if owner == user_id => Ok(()),
-            _ => Err(ApiError::base(StatusCode::NOT_FOUND, "INVALID_TOKEN")),
+            _ => Err(ApiError::base(StatusCode::NOT_FOUND, base::INVALID_TOKEN)),
         }
     }
 
@@ -208,7 +209,7 @@ pub(super) async fn send_verification_email(
     session: Option<&SessionCtx>,
 ) -> Result<Reply, ApiError> {
     if !auth.has_mailer() {
-        return Err(ApiError::bad_request("VERIFICATION_EMAIL_NOT_ENABLED"));
+        return Err(ApiError::bad_request(base::VERIFICATION_EMAIL_NOT_ENABLED));
     }
     let email = ctx.body.str("email")?.to_lowercase();
     if !is_valid_email(&email) {
@@ -217,10 +218,10 @@ pub(super) async fn send_verification_email(
     let callback = ctx.body.opt_str("callbackURL")?.map(str::to_owned);
     if let Some(session) = session {
         if text(&session.user, "email") != email {
-            return Err(ApiError::bad_request("EMAIL_MISMATCH"));
+            return Err(ApiError::bad_request(base::EMAIL_MISMATCH));
         }
         if session.user.get("emailVerified").and_then(Value::as_bool) == Some(true) {
-            return Err(ApiError::bad_request("EMAIL_ALREADY_VERIFIED"));
+            return Err(ApiError::bad_request(base::EMAIL_ALREADY_VERIFIED));
         }
         auth.send_verification(&session.user, callback.as_deref())
             .await?;
@@ -243,9 +244,9 @@ pub(super) async fn verify_email(
     session: Option<&SessionCtx>,
 ) -> Result<Reply, ApiError> {
     let callback = ctx.query.get("callbackURL").map(str::to_owned);
-    let fail = |code: &'static str| -> Result<Reply, ApiError> {
+    let fail = |code: ErrorCode| -> Result<Reply, ApiError> {
         match &callback {
-            Some(url) => Ok(Reply::redirect(auth.with_query(url, "error", code))),
+            Some(url) => Ok(Reply::redirect(auth.with_query(url, "error", code.code))),
             None => Err(ApiError::base(StatusCode::UNAUTHORIZED, code)),
         }
     };
@@ -253,17 +254,17 @@ pub(super) async fn verify_email(
     let now = Timestamp::now().millis() / 1000;
     let claims = match verify_hs256(&token, &auth.inner.secret, now) {
         Ok(claims) => claims,
-        Err(JwtError::Expired) => return fail("TOKEN_EXPIRED"),
-        Err(_) => return fail("INVALID_TOKEN"),
+        Err(JwtError::Expired) => return fail(base::TOKEN_EXPIRED),
+        Err(_) => return fail(base::INVALID_TOKEN),
     };
     let claim = |k: &str| claims.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     let Some(email) = claim("email") else {
-        return fail("INVALID_TOKEN");
+        return fail(base::INVALID_TOKEN);
     };
     // A token applies only to the user it was issued to (better-auth's `userId`); one without
     // it (issued by ours before tokens were bound) fails closed, never reaching a new owner.
     let Some(user_id) = claim("userId") else {
-        return fail("INVALID_TOKEN");
+        return fail(base::INVALID_TOKEN);
     };
     let store = &auth.inner.store;
     if let Some(update_to) = claim("updateTo") {
@@ -273,13 +274,13 @@ pub(super) async fn verify_email(
             .find_one("user", &[Where::eq("id", user_id.as_str())])
             .await?
         else {
-            return fail("USER_NOT_FOUND");
+            return fail(base::USER_NOT_FOUND);
         };
         if text(&user, "email").to_lowercase() != email {
-            return fail("INVALID_TOKEN");
+            return fail(base::INVALID_TOKEN);
         }
         let Some(session) = session.filter(|s| s.user_id() == user_id) else {
-            return fail("INVALID_USER");
+            return fail(base::INVALID_USER);
         };
         if claim("requestType").as_deref() == Some("change-email-confirmation") {
             let (url, token) = auth.verification_link(
@@ -303,7 +304,7 @@ pub(super) async fn verify_email(
             .await
         {
             return match error {
-                crate::store::StoreError::UniqueViolation { .. } => fail("INVALID_TOKEN"),
+                crate::store::StoreError::UniqueViolation { .. } => fail(base::INVALID_TOKEN),
                 other => Err(other.into()),
             };
         }
@@ -320,10 +321,10 @@ pub(super) async fn verify_email(
         });
     }
     let Some(user) = auth.find_user_by_email(&email).await? else {
-        return fail("USER_NOT_FOUND");
+        return fail(base::USER_NOT_FOUND);
     };
     if text(&user, "id") != user_id {
-        return fail("INVALID_TOKEN");
+        return fail(base::INVALID_TOKEN);
     }
     if user.get("emailVerified").and_then(Value::as_bool) != Some(true) {
         let mut changes = Row::new();
@@ -355,7 +356,7 @@ pub(super) async fn change_email(
 ) -> Result<Reply, ApiError> {
     let options = &auth.inner.config.user.change_email;
     if !*options.enabled.get_ref() {
-        return Err(ApiError::bad_request("CHANGE_EMAIL_DISABLED"));
+        return Err(ApiError::bad_request(base::CHANGE_EMAIL_DISABLED));
     }
     let new_email = ctx.body.str("newEmail")?.to_owned();
     if !is_valid_email(&new_email) {
@@ -435,9 +436,9 @@ pub(super) async fn request_password_reset(auth: &Auth, ctx: &mut Ctx) -> Result
         .reset_password
         .get_ref()
     {
-        return Err(ApiError::new(
+        return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
-            "RESET_PASSWORD_DISABLED",
+            base::RESET_PASSWORD_DISABLED,
             "Reset password isn't enabled",
         ));
     }
@@ -487,7 +488,7 @@ pub(super) async fn reset_password_link(auth: &Auth, ctx: &mut Ctx) -> Result<Re
     Ok(Reply::redirect(if live {
         auth.with_query(&callback, "token", &token)
     } else {
-        auth.with_query(&callback, "error", "INVALID_TOKEN")
+        auth.with_query(&callback, "error", base::INVALID_TOKEN.code)
     }))
 }
 
@@ -499,11 +500,11 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
             .query
             .get("token")
             .map(str::to_owned)
-            .ok_or_else(|| ApiError::bad_request("INVALID_TOKEN"))?,
+            .ok_or_else(|| ApiError::bad_request(base::INVALID_TOKEN))?,
     };
     auth.check_password_length(&new_password, true)?;
     let Some(user_id) = auth.take_token(RESET_PASSWORD, &token).await? else {
-        return Err(ApiError::bad_request("INVALID_TOKEN"));
+        return Err(ApiError::bad_request(base::INVALID_TOKEN));
     };
     let store = &auth.inner.store;
     if store
@@ -511,7 +512,7 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
         .await?
         .is_none()
     {
-        return Err(ApiError::bad_request("USER_NOT_FOUND"));
+        return Err(ApiError::bad_request(base::USER_NOT_FOUND));
     }
     let hash = auth.hash_password(&new_password).await?;
     let credential = store
@@ -556,7 +557,7 @@ pub(super) async fn delete_user_callback(
     session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
     if !auth.inner.config.user.delete_user.enabled {
-        return Err(ApiError::base(StatusCode::NOT_FOUND, "INVALID_TOKEN"));
+        return Err(ApiError::base(StatusCode::NOT_FOUND, base::INVALID_TOKEN));
     }
     let token = ctx.query.required("token")?.to_owned();
     auth.consume_delete_token(&token, session.user_id()).await?;

@@ -1,6 +1,7 @@
 //! Request input beyond the fixed properties: the settable fields of a model (additional and
 //! plugin fields, from the Schema IR) and email syntax.
 
+use auth_core::errors::base;
 use auth_core::schema::{FieldType, Origin};
 use serde_json::Value as Json;
 
@@ -91,9 +92,9 @@ pub(crate) fn model_input(
         let given = body.get(key);
         if !column.input {
             if given.is_some_and(|v| !v.is_null()) && (partial || column.default.is_none()) {
-                return Err(ApiError::new(
+                return Err(ApiError::coded(
                     http::StatusCode::BAD_REQUEST,
-                    "FIELD_NOT_ALLOWED",
+                    base::FIELD_NOT_ALLOWED,
                     format!("{key} is not allowed to be set"),
                 ));
             }
@@ -108,9 +109,9 @@ pub(crate) fn model_input(
                 row.insert(key.to_owned(), value);
             }
             None if !partial && column.required && column.default.is_none() => {
-                return Err(ApiError::new(
+                return Err(ApiError::coded(
                     http::StatusCode::BAD_REQUEST,
-                    "MISSING_FIELD",
+                    base::MISSING_FIELD,
                     format!("{key} is required"),
                 ));
             }

@@ -1,5 +1,6 @@
 //! Email and password: sign-up, sign-in, change-password, verify-password.
 
+use auth_core::errors::base;
 use http::StatusCode;
 use serde_json::json;
 
@@ -29,8 +30,8 @@ impl Auth {
         let max = *options.max_password_length.get_ref() as usize;
         check_length(password, min, max).map_err(|e| {
             ApiError::bad_request(match e {
-                PasswordLengthError::TooShort => "PASSWORD_TOO_SHORT",
-                PasswordLengthError::TooLong => "PASSWORD_TOO_LONG",
+                PasswordLengthError::TooShort => base::PASSWORD_TOO_SHORT,
+                PasswordLengthError::TooLong => base::PASSWORD_TOO_LONG,
             })
         })
     }
@@ -97,7 +98,7 @@ impl Auth {
         let account = self
             .credential_account(user_id)
             .await?
-            .ok_or_else(|| ApiError::bad_request("CREDENTIAL_ACCOUNT_NOT_FOUND"))?;
+            .ok_or_else(|| ApiError::bad_request(base::CREDENTIAL_ACCOUNT_NOT_FOUND))?;
         let stored = account
             .get("password")
             .and_then(Value::as_str)
@@ -105,7 +106,7 @@ impl Auth {
         if self.password_matches(stored, password).await? {
             Ok(account)
         } else {
-            Err(ApiError::bad_request("INVALID_PASSWORD"))
+            Err(ApiError::bad_request(base::INVALID_PASSWORD))
         }
     }
 
@@ -180,7 +181,7 @@ pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
 fn already_exists() -> ApiError {
     ApiError::base(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+        base::USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL,
     )
 }
 
@@ -218,7 +219,10 @@ impl Auth {
             return Err(match error {
                 StoreError::Rejected(refusal) => refusal,
                 error if error.is_unavailable() => error.into(),
-                _ => ApiError::base(StatusCode::UNPROCESSABLE_ENTITY, "FAILED_TO_CREATE_USER"),
+                _ => ApiError::base(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    base::FAILED_TO_CREATE_USER,
+                ),
             });
         }
         Ok(user)
@@ -232,10 +236,10 @@ pub(super) async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     let callback = body.opt_str("callbackURL")?.map(str::to_owned);
     let remember = body.opt_bool("rememberMe")?.unwrap_or(true);
     if !is_valid_email(&email) {
-        return Err(ApiError::bad_request("INVALID_EMAIL"));
+        return Err(ApiError::bad_request(base::INVALID_EMAIL));
     }
     auth.check_password_length(&password, false)?;
-    let invalid = || ApiError::base(StatusCode::UNAUTHORIZED, "INVALID_EMAIL_OR_PASSWORD");
+    let invalid = || ApiError::base(StatusCode::UNAUTHORIZED, base::INVALID_EMAIL_OR_PASSWORD);
     let Some(user) = auth.find_user_by_email(&email).await? else {
         auth.hash_password(&password).await?;
         return Err(invalid());
@@ -266,7 +270,7 @@ pub(super) async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     {
         auth.on_unverified_sign_in(&user, callback.as_deref())
             .await?;
-        return Err(ApiError::forbidden("EMAIL_NOT_VERIFIED"));
+        return Err(ApiError::forbidden(base::EMAIL_NOT_VERIFIED));
     }
     let token = auth.start_session(ctx, &user_id, remember).await?;
     let mut answer = serde_json::Map::new();

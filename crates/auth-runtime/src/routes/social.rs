@@ -1,6 +1,7 @@
 //! Social sign-in: `/sign-in/social` (redirect with state and PKCE, or an ID token),
 //! `/callback/:id`, `/link-social`, and the provider tokens of linked accounts.
 
+use auth_core::errors::base;
 use http::StatusCode;
 use serde_json::{Value as Json, json};
 
@@ -210,11 +211,15 @@ impl Auth {
 
 fn provider_error(error: &OAuthError) -> ApiError {
     tracing::warn!(%error, "provider");
-    ApiError::new(StatusCode::BAD_GATEWAY, "PROVIDER_ERROR", error.to_string())
+    ApiError::coded(
+        StatusCode::BAD_GATEWAY,
+        base::PROVIDER_ERROR,
+        error.to_string(),
+    )
 }
 
 fn not_found() -> ApiError {
-    ApiError::base(StatusCode::NOT_FOUND, "PROVIDER_NOT_FOUND")
+    ApiError::base(StatusCode::NOT_FOUND, base::PROVIDER_NOT_FOUND)
 }
 
 pub(super) async fn sign_in_social(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
@@ -235,12 +240,15 @@ pub(super) async fn sign_in_social(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
         Err(OAuthError::IdTokenNotSupported) => {
             return Err(ApiError::base(
                 StatusCode::NOT_FOUND,
-                "ID_TOKEN_NOT_SUPPORTED",
+                base::ID_TOKEN_NOT_SUPPORTED,
             ));
         }
         Err(error) => {
             tracing::info!(%error, "id token refused");
-            return Err(ApiError::base(StatusCode::UNAUTHORIZED, "INVALID_TOKEN"));
+            return Err(ApiError::base(
+                StatusCode::UNAUTHORIZED,
+                base::INVALID_TOKEN,
+            ));
         }
     };
     let tokens = Tokens {
@@ -262,9 +270,9 @@ pub(super) async fn sign_in_social(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
     let (user, _) = match auth.user_for(&provider, &profile, &tokens).await? {
         Ok(found) => found,
         Err(code) => {
-            return Err(ApiError::new(
+            return Err(ApiError::coded(
                 StatusCode::UNAUTHORIZED,
-                "OAUTH_LINK_ERROR",
+                base::OAUTH_LINK_ERROR,
                 code.replace('_', " "),
             ));
         }
@@ -449,7 +457,7 @@ async fn linked_account(
         .store
         .find_one("account", &conditions)
         .await?
-        .ok_or_else(|| ApiError::bad_request("ACCOUNT_NOT_FOUND"))?;
+        .ok_or_else(|| ApiError::bad_request(base::ACCOUNT_NOT_FOUND))?;
     Ok((provider, account))
 }
 
@@ -459,17 +467,17 @@ async fn refresh_account(auth: &Auth, provider: &Provider, account: &Row) -> Res
         .get("refreshToken")
         .and_then(Value::as_str)
         .ok_or_else(|| {
-            ApiError::new(
+            ApiError::coded(
                 StatusCode::BAD_REQUEST,
-                "REFRESH_TOKEN_NOT_FOUND",
+                base::REFRESH_TOKEN_NOT_FOUND,
                 "Refresh token not found",
             )
         })?;
     let tokens = provider.refresh(refresh).await.map_err(|error| {
         tracing::warn!(%error, "refresh");
-        ApiError::new(
+        ApiError::coded(
             StatusCode::BAD_REQUEST,
-            "FAILED_TO_REFRESH_ACCESS_TOKEN",
+            base::FAILED_TO_REFRESH_ACCESS_TOKEN,
             "Failed to refresh access token",
         )
     })?;
@@ -563,7 +571,7 @@ pub(super) async fn account_info(
             .cloned()
             .map(|p| (p, a))
     }) else {
-        return Err(ApiError::bad_request("ACCOUNT_NOT_FOUND"));
+        return Err(ApiError::bad_request(base::ACCOUNT_NOT_FOUND));
     };
     let tokens = Tokens {
         access_token: text(&account, "accessToken"),
@@ -579,7 +587,7 @@ pub(super) async fn account_info(
     };
     let profile = provider.user_info(&tokens).await.map_err(|error| {
         tracing::warn!(%error, "account info");
-        ApiError::bad_request("FAILED_TO_GET_USER_INFO")
+        ApiError::bad_request(base::FAILED_TO_GET_USER_INFO)
     })?;
     let user = json!({
         "id": profile.id,

@@ -1,5 +1,6 @@
 //! The signed-in user's own account: update-user, delete-user, list-accounts, unlink-account.
 
+use auth_core::errors::base;
 use http::StatusCode;
 use serde_json::json;
 
@@ -16,7 +17,7 @@ pub(super) async fn update(
 ) -> Result<Reply, ApiError> {
     let body = &ctx.body;
     if body.has("email") {
-        return Err(ApiError::bad_request("EMAIL_CAN_NOT_BE_UPDATED"));
+        return Err(ApiError::bad_request(base::EMAIL_CAN_NOT_BE_UPDATED));
     }
     let mut changes = model_input(auth, "user", body, true)?;
     if let Some(name) = body.opt_str("name")? {
@@ -91,7 +92,7 @@ pub(super) async fn delete(
         ));
     }
     if password.is_none() && !auth.is_fresh(session) {
-        return Err(ApiError::bad_request("SESSION_EXPIRED"));
+        return Err(ApiError::bad_request(base::SESSION_EXPIRED));
     }
     auth.delete_user(session.user_id()).await?;
     auth.expire_session_cookies(ctx);
@@ -135,13 +136,13 @@ pub(super) async fn unlink_account(
     let store = &auth.inner.store;
     let accounts = auth.accounts_of(session.user_id()).await?;
     if accounts.len() <= 1 && !auth.inner.config.account.allow_unlinking_all {
-        return Err(ApiError::bad_request("FAILED_TO_UNLINK_LAST_ACCOUNT"));
+        return Err(ApiError::bad_request(base::FAILED_TO_UNLINK_LAST_ACCOUNT));
     }
     let owned = accounts
         .iter()
         .any(|a| a.get("id").and_then(Value::as_str) == Some(account_id.as_str()));
     if !owned {
-        return Err(ApiError::bad_request("ACCOUNT_NOT_FOUND"));
+        return Err(ApiError::bad_request(base::ACCOUNT_NOT_FOUND));
     }
     store
         .delete(
