@@ -35,7 +35,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::http::ApiError;
+use crate::error::ApiError;
 use crate::store::Row;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

@@ -6,6 +6,7 @@
 //! database.
 
 mod auth;
+pub mod error;
 pub mod hooks;
 pub mod http;
 pub mod introspect;

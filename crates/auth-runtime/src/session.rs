@@ -4,7 +4,8 @@
 use serde_json::Value as Json;
 
 use crate::Auth;
-use crate::http::{ApiError, Ctx};
+use crate::error::ApiError;
+use crate::http::Ctx;
 use crate::store::{Row, Timestamp, Value, Where};
 use crate::wire::id;
 

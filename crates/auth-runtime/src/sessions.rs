@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 
 use crate::Auth;
+use crate::error::ApiError;
 use crate::hooks::Event;
-use crate::http::ApiError;
 use crate::secondary::SecondaryStorage;
 use crate::store::{Row, Timestamp, Value, Where};
 use crate::wire::id;

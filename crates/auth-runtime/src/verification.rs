@@ -13,8 +13,8 @@ use std::time::Duration;
 use serde_json::Value as Json;
 
 use crate::Auth;
+use crate::error::ApiError;
 use crate::hooks::Event;
-use crate::http::ApiError;
 use crate::sessions::ttl_until;
 use crate::store::{Row, Timestamp, Value, Where};
 

@@ -4,7 +4,7 @@
 //! any body; [`Auth::router`] mounts it in axum.
 
 mod client_ip;
-mod error;
+
 mod origin;
 mod reply;
 mod request;
@@ -15,7 +15,7 @@ use auth_core::errors::base;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 
-pub use error::ApiError;
+pub use crate::error::ApiError;
 pub(crate) use origin::{CALLBACK_KEYS, check_callback, glob};
 pub use origin::{TrustedOrigins, origin_of};
 pub use reply::{Reply, ReplyBody, status_true};

@@ -4,7 +4,7 @@
 use auth_core::errors::{ErrorCode, base};
 use http::{HeaderMap, Method, header};
 
-use super::error::ApiError;
+use crate::error::ApiError;
 
 /// The origins the server trusts: its own and `trusted-origins`, normalised once.
 #[derive(Debug, Clone)]

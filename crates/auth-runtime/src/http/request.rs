@@ -8,7 +8,7 @@ use auth_core::endpoints::RequestBody;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Map, Value};
 
-use super::error::ApiError;
+use crate::error::ApiError;
 use crate::wire::cookie::RequestCookies;
 
 /// The largest body accepted (1 MiB). better-auth has no limit of its own; a server should.

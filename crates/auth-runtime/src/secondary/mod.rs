@@ -178,6 +178,13 @@ pub fn from_config(
     })
 }
 
+impl From<StorageError> for crate::error::ApiError {
+    fn from(error: StorageError) -> Self {
+        tracing::error!(%error, "secondary storage");
+        Self::unavailable("the secondary storage")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,8 +32,8 @@ pub use id::{IdGenerator, RandomId};
 pub use query::{Op, Sort, SortDirection, Where};
 pub use value::{Row, Timestamp, Value};
 
+use crate::error::ApiError;
 use crate::hooks::{DatabaseHooks, Event};
-use crate::http::ApiError;
 use crate::migrate::DatabaseUrl;
 
 /// What can go wrong reading or writing rows. Nothing a database holds makes the store panic.
@@ -679,6 +679,16 @@ fn sqlx_error(model: &str, error: sqlx::Error) -> StoreError {
         }
     } else {
         StoreError::Sqlx(error)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        if let StoreError::Rejected(refusal) = error {
+            return refusal;
+        }
+        tracing::error!(%error, "store");
+        Self::unavailable("the database")
     }
 }
 

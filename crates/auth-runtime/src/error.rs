@@ -1,4 +1,6 @@
-//! better-auth's API errors: a status and a JSON body `{"message", "code"}`.
+//! better-auth's API errors: a status and a JSON body `{"message", "code"}`. The bottom layer:
+//! every lower error (store, secondary storage) converts into it where it is defined, and the
+//! HTTP layer writes it.
 
 use auth_core::errors::{ErrorCode, base};
 use http::StatusCode;
@@ -76,22 +78,5 @@ impl ApiError {
             body.insert("code".into(), code.into());
         }
         serde_json::Value::Object(body)
-    }
-}
-
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> Self {
-        if let crate::store::StoreError::Rejected(refusal) = error {
-            return refusal;
-        }
-        tracing::error!(%error, "store");
-        Self::unavailable("the database")
-    }
-}
-
-impl From<crate::secondary::StorageError> for ApiError {
-    fn from(error: crate::secondary::StorageError) -> Self {
-        tracing::error!(%error, "secondary storage");
-        Self::unavailable("the secondary storage")
     }
 }
