@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 
 pub use crate::error::ApiError;
-pub(crate) use origin::{CALLBACK_KEYS, check_callback, glob};
+pub(crate) use origin::{CALLBACK_KEYS, check_callback};
 pub use origin::{TrustedOrigins, origin_of};
 pub use reply::{Reply, ReplyBody, status_true};
 pub use request::{Body, Ctx, MAX_BODY_BYTES, Query};

@@ -5,6 +5,7 @@ use auth_core::errors::{ErrorCode, base};
 use http::{HeaderMap, Method, header};
 
 use crate::error::ApiError;
+use crate::wire::glob::glob;
 
 /// The origins the server trusts: its own and `trusted-origins`, normalised once.
 #[derive(Debug, Clone)]
@@ -35,31 +36,6 @@ pub fn origin_of(url: &str) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// A glob where `*` matches any run of characters (dots included) and `?` one character.
-pub(crate) fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 /// A relative URL better-auth accepts as a callback: one leading `/`, no `//`, no backslash,

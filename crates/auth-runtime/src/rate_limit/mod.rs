@@ -17,9 +17,9 @@ use std::time::Duration;
 use auth_core::config::{RateLimit, RateLimitRule, RateLimitStorage};
 
 use crate::AuthError;
-use crate::http::glob;
 use crate::secondary::{SecondaryStorage, StorageError};
 use crate::store::{Store, StoreError, Timestamp};
+use crate::wire::glob::glob;
 
 /// How long a counter may take before the request is refused with 503.
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(5);

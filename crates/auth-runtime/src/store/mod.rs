@@ -315,7 +315,7 @@ impl Store {
             } else if column.primary_key {
                 match self.inner.id {
                     IdStrategy::Text => Value::String(self.inner.ids.generate(model)),
-                    IdStrategy::Uuid => Value::String(id::uuid_v4()),
+                    IdStrategy::Uuid => Value::String(crate::wire::id::uuid_v4()),
                     IdStrategy::Serial => {
                         generated_key = Some(column);
                         continue;

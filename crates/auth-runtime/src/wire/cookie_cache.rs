@@ -117,7 +117,7 @@ pub fn encode(
                 "exp".to_owned(),
                 Value::from(now_s.saturating_add(token_seconds)),
             );
-            claims.insert("jti".to_owned(), Value::from(crate::store::id::uuid_v4()));
+            claims.insert("jti".to_owned(), Value::from(super::id::uuid_v4()));
             let mut iv = [0u8; 16];
             super::id::fill_random(&mut iv);
             encrypt_jwe(&claims, &jwe_key(secret.as_bytes()), iv)

@@ -66,10 +66,36 @@ pub(crate) fn fill_random(buf: &mut [u8]) {
     UnwrapErr(SysRng).fill_bytes(buf);
 }
 
+/// A version 4 UUID in its text form (ids under `id = "uuid"`, as `crypto.randomUUID()`).
+pub(crate) fn uuid_v4() -> String {
+    let mut b = [0u8; 16];
+    fill_random(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn uuids_are_version_4() {
+        let uuid = uuid_v4();
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(&uuid[14..15], "4");
+        assert!(matches!(&uuid[19..20], "8" | "9" | "a" | "b"), "{uuid}");
+        assert_ne!(uuid, uuid_v4());
+    }
 
     #[test]
     fn ids_have_better_auths_shape() {

@@ -15,6 +15,7 @@ pub mod password;
 pub mod secret;
 pub mod time;
 
+pub(crate) mod glob;
 mod hasher;
 mod js;
 
