@@ -16,7 +16,7 @@ use crate::Auth;
 use crate::error::ApiError;
 use crate::hooks::Event;
 use crate::sessions::ttl_until;
-use crate::store::{Row, Timestamp, Value, Where};
+use crate::store::{Row, Timestamp, Value, Where, text};
 
 /// The rows of a value in `verification`.
 fn by_identifier(identifier: &str) -> [Where; 1] {
@@ -31,13 +31,6 @@ fn key(identifier: &str) -> String {
 /// only in the secondary storage (which cannot list them).
 fn revoked_key(prefix: &str, value: &str) -> String {
     format!("verification-revoked-before:{prefix}{value}")
-}
-
-fn text(row: &Row, field: &str) -> String {
-    row.get(field)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// Not past its `expiresAt`.

@@ -15,17 +15,10 @@ use http::StatusCode;
 use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply};
 use crate::session::SessionCtx;
+use crate::store::text;
 
 pub(crate) use input::{is_valid_email, model_input};
 use social::scopes_of;
-
-/// A text field of a row (`""` when absent or not text).
-fn text(row: &crate::store::Row, field: &str) -> String {
-    row.get(field)
-        .and_then(crate::store::Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
 
 /// Each route a handler serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,6 +30,7 @@ use plan::{SessionJoin, Statement, TablePlan};
 
 pub use id::{IdGenerator, RandomId};
 pub use query::{Op, Sort, SortDirection, Where};
+pub(crate) use value::text;
 pub use value::{Row, Timestamp, Value};
 
 use crate::error::ApiError;

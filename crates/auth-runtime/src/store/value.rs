@@ -9,6 +9,14 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 /// API and better-auth's client use. Physical column names never appear here.
 pub type Row = BTreeMap<String, Value>;
 
+/// A text field of a row (`""` when absent or not text).
+pub(crate) fn text(row: &Row, field: &str) -> String {
+    row.get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// A field's value, independent of any dialect. JSON fields and `string[]`/`number[]` hold their
 /// decoded JSON ([`Value::Json`]); how each dialect stores them is the codec's business alone.
 #[derive(Debug, Clone, PartialEq)]
