@@ -16,6 +16,11 @@
 //   STORE_IN_DATABASE=1 with REDIS_URL: keep them in the database too
 //   COOKIE_CACHE        compact | jwt | jwe: turns session.cookieCache on with that strategy
 //   COOKIE_CACHE_MAX_AGE  its maxAge in seconds (default better-auth's 300)
+//   PLUGINS=1           add, in this order, twoFactor({otpOptions:{sendOTP}}) (the OTP goes to
+//                       the OUTBOX as a "two-factor-otp" line), username(), anonymous(),
+//                       bearer(), multiSession(), oneTimeToken(),
+//                       lastLoginMethod({storeInDatabase:true}); MIGRATE=1 then creates their
+//                       tables and columns too. The suite for them is plugins.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -30,6 +35,7 @@ import { getMigrations } from "better-auth/db/migration";
 import { createClient } from "redis";
 import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
+import { anonymous, bearer, lastLoginMethod, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
 
 const log = (...args) => console.error("[reference-server]", ...args);
 const fail = (message) => {
@@ -48,6 +54,7 @@ const QUIET = process.env.QUIET === "1";
 const REDIS_URL = process.env.REDIS_URL || null;
 const STORE_IN_DATABASE = process.env.STORE_IN_DATABASE === "1";
 const REDIS_KEY_PREFIX = process.env.REDIS_KEY_PREFIX ?? null;
+const PLUGINS = process.env.PLUGINS === "1";
 
 // One line per mail, the same shape the Rust dev mailer writes:
 // {"kind","to","subject","url","token","at"}. appendFileSync writes the whole line at once, so
@@ -59,9 +66,17 @@ const SUBJECTS = {
   "delete-account": "Confirm the deletion of your account",
 };
 function sendMail(kind, to, url, token) {
-  const line = JSON.stringify({ kind, to, subject: SUBJECTS[kind], url, token, at: new Date().toISOString() });
+  writeOutbox({ kind, to, subject: SUBJECTS[kind], url, token, at: new Date().toISOString() });
+}
+function writeOutbox(record) {
+  const line = JSON.stringify(record);
   if (OUTBOX) fs.appendFileSync(OUTBOX, line + "\n");
   if (!QUIET) log("mail", line);
+}
+// The two-factor OTP (PLUGINS=1) is one line with exactly five keys:
+// {"kind":"two-factor-otp","to":<user email>,"subject":"Your two-factor code","otp":"<code>","at":<ISO date>}
+function sendTwoFactorOtp(to, otp) {
+  writeOutbox({ kind: "two-factor-otp", to, subject: "Your two-factor code", otp, at: new Date().toISOString() });
 }
 
 // Listen first: with PORT=0 the base URL (which better-auth needs at construction) is only
@@ -119,6 +134,18 @@ const options = {
   // silently disable the CSRF behaviour the suite checks.
   advanced: { disableOriginCheck: false, disableCSRFCheck: false },
 };
+
+if (PLUGINS) {
+  options.plugins = [
+    twoFactor({ otpOptions: { sendOTP: async ({ user, otp }) => sendTwoFactorOtp(user.email, otp) } }),
+    username(),
+    anonymous(),
+    bearer(),
+    multiSession(),
+    oneTimeToken(),
+    lastLoginMethod({ storeInDatabase: true }),
+  ];
+}
 
 let redis = null;
 if (REDIS_URL && REDIS_KEY_PREFIX !== null) {
