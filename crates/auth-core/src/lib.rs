@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod errors;
 pub mod migrate;
 pub mod model;
+pub mod plugins;
 pub mod schema;
 pub mod serving;
 pub mod sql;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::router::{MissingHandler, Router};
 use auth_core::endpoints::{Endpoint, endpoints};
 use auth_core::serving::{Unenforced, refuse_unserved, unenforced};
 use auth_core::{Config, ConfigError, Dialect, Schema};
@@ -78,6 +79,9 @@ pub enum AuthError {
     /// The database holds the data of plugins that guard sign-in, and auth.toml leaves them out.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Unenforced(Vec<Unenforced>),
+    /// An endpoint of the registry has no handler (a plugin declared more than it serves).
+    #[error(transparent)]
+    MissingHandler(#[from] MissingHandler),
     /// The database's tables could not be read to check for [`AuthError::Unenforced`].
     #[error("cannot read the database's tables: {0}")]
     Introspect(#[from] MigrateError),
@@ -185,7 +189,8 @@ pub(crate) struct Inner {
     pub(crate) base_origin: String,
     /// The base URL with the base path: `http://127.0.0.1:3000/api/auth`.
     pub(crate) api_url: String,
-    pub(crate) endpoints: Vec<Endpoint>,
+    /// The registry's endpoints (core's and the enabled plugins') with their handlers.
+    pub(crate) router: Router,
     pub(crate) mailer: Option<MailQueue>,
     /// Social providers whose credentials are set.
     pub(crate) providers: Vec<Provider>,
@@ -272,7 +277,9 @@ impl Auth {
         let secure = secure_cookies(config.advanced.use_secure_cookies, Some(&base_url), false);
         let cookies = CookieConfig::new(&config.advanced.cookie_prefix, secure);
         let api_url = format!("{base_origin}{}", config.base_path());
-        let endpoints = endpoints(&config);
+        let mut handlers = vec![crate::routes::HANDLERS];
+        handlers.extend(crate::plugins::enabled(&schema.plugins).map(|r| r.handlers));
+        let router = Router::new(endpoints(&config), &handlers)?;
         let mailer = match options.mailer {
             Some(mailer) => Some(mailer),
             None => config
@@ -309,7 +316,7 @@ impl Auth {
                 trusted,
                 base_origin,
                 api_url,
-                endpoints,
+                router,
                 mailer,
                 secondary,
                 models,
@@ -341,7 +348,7 @@ impl Auth {
 
     /// The endpoints this server routes, from the registry.
     pub fn endpoints(&self) -> &[Endpoint] {
-        &self.inner.endpoints
+        self.inner.router.endpoints()
     }
 
     /// The origins this server trusts (also for CORS).

@@ -15,6 +15,7 @@ pub mod migrate;
 pub mod oauth;
 pub mod plugins;
 mod rate_limit;
+mod router;
 mod routes;
 pub mod secondary;
 mod session;
@@ -25,3 +26,4 @@ mod verification;
 pub mod wire;
 
 pub use auth::{Auth, AuthError, AuthOptions, EnvLookup, callback_url};
+pub use router::MissingHandler;

@@ -39,6 +39,8 @@ pub enum MailKind {
     ChangeEmailConfirmation,
     /// `user.deleteUser.sendDeleteAccountVerification`.
     DeleteAccount,
+    /// two-factor's `otpOptions.sendOTP`: a code, not a link.
+    TwoFactorOtp,
 }
 
 impl MailKind {
@@ -51,7 +53,14 @@ impl MailKind {
             Self::ResetPassword => "reset-password",
             Self::ChangeEmailConfirmation => "change-email-confirmation",
             Self::DeleteAccount => "delete-account",
+            Self::TwoFactorOtp => "two-factor-otp",
         }
+    }
+
+    /// Does the mail carry a code to type rather than a link to follow?
+    #[must_use]
+    pub const fn is_code(self) -> bool {
+        matches!(self, Self::TwoFactorOtp)
     }
 }
 
@@ -139,16 +148,34 @@ impl Mail {
         Self::new(MailKind::DeleteAccount, to, url, token)
     }
 
+    /// "Your two-factor code": the code in [`token`](Self::token), no link.
+    #[must_use]
+    pub fn two_factor_otp(to: impl Into<String>, code: impl Into<String>) -> Self {
+        let code = code.into();
+        Self::new(MailKind::TwoFactorOtp, to, code.clone(), code).without_url()
+    }
+
+    fn without_url(mut self) -> Self {
+        self.url.clear();
+        self
+    }
+
     /// Names the application (better-auth's `appName`) in the subject and body; an empty name
     /// is ignored.
     #[must_use]
     pub fn with_app_name(mut self, app_name: &str) -> Self {
         let name = Some(app_name.trim()).filter(|n| !n.is_empty());
-        (self.subject, self.text) = render(self.kind, name, &self.url);
+        let shown = if self.kind.is_code() {
+            &self.token
+        } else {
+            &self.url
+        };
+        (self.subject, self.text) = render(self.kind, name, shown);
         self
     }
 }
 
+/// The subject and body of a mail of `kind` showing `url` (or, for a code, the code).
 fn render(kind: MailKind, app: Option<&str>, url: &str) -> (String, String) {
     let (subject, action, ignore) = match kind {
         MailKind::VerifyEmail => (
@@ -173,6 +200,11 @@ fn render(kind: MailKind, app: Option<&str>, url: &str) -> (String, String) {
             "Confirm the deletion of your account",
             "To delete your account and all its data, open this link:",
             "If you did not ask to delete your account, ignore this email and nothing happens.",
+        ),
+        MailKind::TwoFactorOtp => (
+            "Your two-factor code",
+            "Your code to finish signing in:",
+            "If you did not try to sign in, change your password: someone knows it.",
         ),
     };
     match app {
@@ -485,14 +517,25 @@ impl LogMailer {
         let Some((path, file)) = &self.file else {
             return Ok(());
         };
-        let line = serde_json::json!({
-            "kind": mail.kind.as_str(),
-            "to": mail.to,
-            "subject": mail.subject,
-            "url": mail.url,
-            "token": mail.token,
-            "at": time::format(::time::OffsetDateTime::now_utc()),
-        });
+        let at = time::format(::time::OffsetDateTime::now_utc());
+        let line = if mail.kind.is_code() {
+            serde_json::json!({
+                "kind": mail.kind.as_str(),
+                "to": mail.to,
+                "subject": mail.subject,
+                "otp": mail.token,
+                "at": at,
+            })
+        } else {
+            serde_json::json!({
+                "kind": mail.kind.as_str(),
+                "to": mail.to,
+                "subject": mail.subject,
+                "url": mail.url,
+                "token": mail.token,
+                "at": at,
+            })
+        };
         let mut line = line.to_string();
         line.push('\n');
         // One write per line on an append-mode file: lines from concurrent writers stay whole.

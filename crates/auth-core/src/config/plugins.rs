@@ -99,7 +99,7 @@ macro_rules! plugin_tables {
 }
 
 plugin_tables! {
-    two_factor: TwoFactor => NoOptions,
+    two_factor: TwoFactor => crate::plugins::two_factor::Options,
     organization: Organization => OrganizationOptions,
     admin: Admin => NoOptions,
     username: Username => NoOptions,
@@ -140,6 +140,10 @@ impl Plugins {
 
     pub fn sso_options(&self) -> SsoOptions {
         options(self.sso.as_ref())
+    }
+
+    pub fn two_factor_options(&self) -> crate::plugins::two_factor::Options {
+        options(self.two_factor.as_ref())
     }
 
     pub fn last_login_method_options(&self) -> LastLoginMethodOptions {

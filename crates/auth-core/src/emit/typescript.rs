@@ -61,7 +61,7 @@ pub fn typescript(schema: &Schema, endpoints: &[Endpoint]) -> Result<String, Str
     out.push_str(
         "\n/** The error codes this server answers with (better-auth's `$ERROR_CODES`): branch on `code`. */\nexport const ERROR_CODES = {\n",
     );
-    for error in crate::errors::base::BASE {
+    for error in crate::errors::answered(&schema.plugins) {
         let _ = writeln!(
             out,
             "  {}: {{ code: {}, message: {} }},",

@@ -6,4 +6,5 @@ mod registry;
 mod shape;
 
 pub use registry::{Access, Endpoint, Method, Reply, RequestBody, endpoints};
+pub(crate) use registry::{endpoint, status};
 pub use shape::{Property, Shape};

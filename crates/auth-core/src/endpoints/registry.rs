@@ -2,8 +2,9 @@ use serde::Serialize;
 
 use super::shape::Shape;
 use crate::config::Config;
+use crate::schema::Plugin;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Method {
     Get,
@@ -62,6 +63,11 @@ pub enum Reply {
 /// One route under the base path.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Endpoint {
+    /// better-auth's name for it (`auth.api.signUpEmail`): the key of its handler in the
+    /// runtime. Unique, except that one handler may serve one path with two methods.
+    pub id: &'static str,
+    /// The plugin that declares it; `None` for core.
+    pub plugin: Option<Plugin>,
     /// Relative to the base path (`/api/auth`), with `:name` parameters (`/callback/:id`).
     pub path: &'static str,
     pub method: Method,
@@ -92,7 +98,8 @@ impl Endpoint {
     }
 }
 
-fn endpoint(
+pub(crate) fn endpoint(
+    id: &'static str,
     path: &'static str,
     method: Method,
     access: Access,
@@ -100,6 +107,8 @@ fn endpoint(
     reply: Reply,
 ) -> Endpoint {
     Endpoint {
+        id,
+        plugin: None,
         path,
         method,
         access,
@@ -109,17 +118,30 @@ fn endpoint(
     }
 }
 
-fn query(mut endpoint: Endpoint, properties: &[(&str, Shape)]) -> Endpoint {
+pub(crate) fn query(mut endpoint: Endpoint, properties: &[(&str, Shape)]) -> Endpoint {
     endpoint.query = Some(Shape::object(properties));
     endpoint
 }
 
-fn status() -> Reply {
+pub(crate) fn status() -> Reply {
     Reply::Json(Shape::object(&[("status", Shape::Boolean)]))
 }
 
-/// The endpoints a configuration enables, in better-auth's order.
+/// The endpoints a configuration enables: core's in better-auth's order, then each enabled
+/// plugin's (`crate::plugins`), which may also amend core's.
 pub fn endpoints(config: &Config) -> Vec<Endpoint> {
+    let mut all = core(config);
+    for declaration in crate::plugins::enabled(config) {
+        all.extend((declaration.endpoints)(config));
+    }
+    for declaration in crate::plugins::enabled(config) {
+        (declaration.amend)(config, &mut all);
+    }
+    all
+}
+
+/// better-auth's own endpoints.
+fn core(config: &Config) -> Vec<Endpoint> {
     use Access::{Fresh, Optional, Public, Sensitive, Session};
     use Method::{Get, Post};
     use RequestBody::{Json, JsonOrForm, None as NoBody};
@@ -130,6 +152,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
     let mut all = Vec::new();
     if config.email_and_password.enabled {
         all.push(endpoint(
+            "signUpEmail",
             "/sign-up/email",
             Post,
             Public,
@@ -153,6 +176,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
             ])),
         ));
         all.push(endpoint(
+            "signInEmail",
             "/sign-in/email",
             Post,
             Public,
@@ -171,6 +195,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         ));
     }
     all.push(endpoint(
+        "signOut",
         "/sign-out",
         Post,
         Optional,
@@ -186,6 +211,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
     ));
     all.push(query(
         endpoint(
+            "getSession",
             "/get-session",
             Get,
             Optional,
@@ -195,6 +221,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         &[("disableCookieCache?", s()), ("disableRefresh?", s())],
     ));
     all.push(endpoint(
+        "listSessions",
         "/list-sessions",
         Get,
         Fresh,
@@ -202,6 +229,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         Reply::Json(session().array()),
     ));
     all.push(endpoint(
+        "revokeSession",
         "/revoke-session",
         Post,
         Sensitive,
@@ -209,6 +237,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         status(),
     ));
     all.push(endpoint(
+        "revokeSessions",
         "/revoke-sessions",
         Post,
         Sensitive,
@@ -216,6 +245,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         status(),
     ));
     all.push(endpoint(
+        "revokeOtherSessions",
         "/revoke-other-sessions",
         Post,
         Sensitive,
@@ -223,6 +253,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         status(),
     ));
     all.push(endpoint(
+        "updateUser",
         "/update-user",
         Post,
         Session,
@@ -236,6 +267,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         status(),
     ));
     all.push(endpoint(
+        "updateSession",
         "/update-session",
         Post,
         Session,
@@ -247,6 +279,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
     ));
     if config.email_and_password.enabled {
         all.push(endpoint(
+            "changePassword",
             "/change-password",
             Post,
             Sensitive,
@@ -261,6 +294,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
             ])),
         ));
         all.push(endpoint(
+            "verifyPassword",
             "/verify-password",
             Post,
             Sensitive,
@@ -269,6 +303,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         ));
     }
     all.push(endpoint(
+        "changeEmail",
         "/change-email",
         Post,
         Sensitive,
@@ -276,6 +311,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         status(),
     ));
     all.push(endpoint(
+        "deleteUser",
         "/delete-user",
         Post,
         Sensitive,
@@ -288,6 +324,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
     ));
     all.push(query(
         endpoint(
+            "deleteUserCallback",
             "/delete-user/callback",
             Get,
             Session,
@@ -298,6 +335,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
     ));
     if config.email_and_password.enabled {
         all.push(endpoint(
+            "requestPasswordReset",
             "/request-password-reset",
             Post,
             Public,
@@ -306,6 +344,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         ));
         all.push(query(
             endpoint(
+                "requestPasswordResetCallback",
                 "/reset-password/:token",
                 Get,
                 Public,
@@ -316,6 +355,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         ));
         all.push(query(
             endpoint(
+                "resetPassword",
                 "/reset-password",
                 Post,
                 Public,
@@ -326,6 +366,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         ));
     }
     all.push(endpoint(
+        "sendVerificationEmail",
         "/send-verification-email",
         Post,
         Optional,
@@ -334,6 +375,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
     ));
     all.push(query(
         endpoint(
+            "verifyEmail",
             "/verify-email",
             Get,
             Optional,
@@ -346,6 +388,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         &[("token", s()), ("callbackURL?", s())],
     ));
     all.push(endpoint(
+        "listUserAccounts",
         "/list-accounts",
         Get,
         Session,
@@ -364,6 +407,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         ),
     ));
     all.push(endpoint(
+        "unlinkAccount",
         "/unlink-account",
         Post,
         Fresh,
@@ -395,6 +439,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         ]),
     ]);
     all.push(endpoint(
+        "signInSocial",
         "/sign-in/social",
         Post,
         Public,
@@ -406,6 +451,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         Reply::Json(social_reply),
     ));
     all.push(endpoint(
+        "callbackOAuth",
         "/callback/:id",
         Get,
         Public,
@@ -413,6 +459,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         Reply::Redirect,
     ));
     all.push(endpoint(
+        "callbackOAuth",
         "/callback/:id",
         Post,
         Public,
@@ -420,6 +467,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         Reply::Redirect,
     ));
     all.push(endpoint(
+        "linkSocial",
         "/link-social",
         Post,
         Session,
@@ -431,6 +479,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         ])),
     ));
     all.push(endpoint(
+        "getAccessToken",
         "/get-access-token",
         Post,
         Optional,
@@ -443,6 +492,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         ])),
     ));
     all.push(endpoint(
+        "refreshToken",
         "/refresh-token",
         Post,
         Optional,
@@ -451,6 +501,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
     ));
     all.push(query(
         endpoint(
+            "accountInfo",
             "/account-info",
             Get,
             Session,
@@ -460,6 +511,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         &[("accountId?", s())],
     ));
     all.push(endpoint(
+        "ok",
         "/ok",
         Get,
         Public,
@@ -467,7 +519,7 @@ pub fn endpoints(config: &Config) -> Vec<Endpoint> {
         Reply::Json(Shape::object(&[("ok", b())])),
     ));
     all.push(query(
-        endpoint("/error", Get, Public, NoBody, Reply::Html),
+        endpoint("error", "/error", Get, Public, NoBody, Reply::Html),
         &[("error?", s()), ("error_description?", s())],
     ));
     all
@@ -480,6 +532,7 @@ mod tests {
     #[test]
     fn paths_match_segment_by_segment() {
         let callback = endpoint(
+            "callbackOAuth",
             "/callback/:id",
             Method::Get,
             Access::Public,

@@ -24,7 +24,7 @@ pub use service::AuthService;
 
 use crate::Auth;
 use crate::rate_limit::Decision;
-use crate::routes;
+use crate::router::Handler;
 use crate::wire::cookie::{RequestCookies, SetCookie};
 
 /// The routes that take form bodies and get better-auth's form-CSRF check.
@@ -95,12 +95,7 @@ impl Auth {
             http::Method::POST => RouteMethod::Post,
             _ => return empty(StatusCode::NOT_FOUND),
         };
-        let Some(endpoint) = self
-            .inner
-            .endpoints
-            .iter()
-            .find(|e| e.matches(method, relative))
-        else {
+        let Some((endpoint, handler)) = self.inner.router.find(method, relative) else {
             if method == RouteMethod::Post && relative == "/get-session" {
                 return self.error_response(
                     &ApiError::base(
@@ -142,7 +137,7 @@ impl Auth {
             set_cookies: Vec::new(),
         };
         let no_store = endpoint.path == "/get-session";
-        match self.run(endpoint, &mut ctx, &body).await {
+        match self.run(endpoint, handler, &mut ctx, &body).await {
             Ok(reply) => self.reply_response(reply, &ctx.set_cookies, no_store),
             Err(error) => self.error_response(&error, &ctx.set_cookies, no_store),
         }
@@ -184,6 +179,7 @@ impl Auth {
     async fn run(
         &self,
         endpoint: &Endpoint,
+        handler: Handler,
         ctx: &mut Ctx,
         body: &[u8],
     ) -> Result<Reply, ApiError> {
@@ -247,7 +243,7 @@ impl Auth {
                 Some(session)
             }
         };
-        routes::dispatch(self, endpoint, ctx, session).await
+        handler(self, ctx, session).await
     }
 
     fn reply_response(

@@ -7,9 +7,65 @@
 //! is checked against it, and a test runs over every plugin id.
 
 use auth_core::schema::Plugin;
+use futures_util::future::BoxFuture;
 
-/// The plugins whose runtime is built. A plugin joins this list with its handlers and hooks.
-pub const SERVED: &[Plugin] = &[];
+use crate::Auth;
+use crate::error::ApiError;
+use crate::http::{Ctx, Reply};
+use crate::router::Handlers;
+use crate::store::Row;
+
+mod two_factor;
+
+/// The plugins whose runtime is built: [`RUNTIMES`]' plugins, in canonical order (a test holds
+/// the two together).
+pub const SERVED: &[Plugin] = &[Plugin::TwoFactor];
+
+/// A check between a password sign-in's credentials and the session it created: `Some(answer)`
+/// takes the session back and answers instead (two-factor's challenge). Every password
+/// sign-in (email, username, phone number) runs each enabled plugin's guard.
+pub(crate) type SignInGuard = for<'a> fn(
+    &'a Auth,
+    &'a mut Ctx,
+    &'a Row,
+    &'a str,
+) -> BoxFuture<'a, Result<Option<Reply>, ApiError>>;
+
+/// What a plugin brings to the runtime: the handlers of the endpoints it declares in
+/// `auth_core::plugins`, and its hooks around other endpoints.
+pub(crate) struct Runtime {
+    pub(crate) plugin: Plugin,
+    pub(crate) handlers: Handlers,
+    pub(crate) sign_in_guard: Option<SignInGuard>,
+}
+
+/// Every plugin runtime, in canonical order.
+pub(crate) const RUNTIMES: &[Runtime] = &[two_factor::RUNTIME];
+
+/// The runtimes of the plugins `plugins` enables.
+pub(crate) fn enabled(plugins: &[Plugin]) -> impl Iterator<Item = &'static Runtime> {
+    RUNTIMES.iter().filter(move |r| plugins.contains(&r.plugin))
+}
+
+impl Auth {
+    /// Runs the sign-in guards of the enabled plugins after a password sign-in created the
+    /// session `token` for `user`; the first that answers replaces the sign-in's answer.
+    pub(crate) async fn guard_password_sign_in(
+        &self,
+        ctx: &mut Ctx,
+        user: &Row,
+        token: &str,
+    ) -> Result<Option<Reply>, ApiError> {
+        for runtime in enabled(&self.inner.schema.plugins) {
+            if let Some(guard) = runtime.sign_in_guard
+                && let Some(answer) = guard(self, ctx, user, token).await?
+            {
+                return Ok(Some(answer));
+            }
+        }
+        Ok(None)
+    }
+}
 
 #[cfg(test)]
 mod tests;

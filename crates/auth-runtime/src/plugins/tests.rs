@@ -1,5 +1,47 @@
 use super::*;
 
+#[test]
+fn served_is_the_list_of_runtimes() {
+    let runtimes: Vec<Plugin> = RUNTIMES.iter().map(|r| r.plugin).collect();
+    assert_eq!(runtimes, SERVED);
+    let declared: Vec<Plugin> = auth_core::plugins::DECLARED
+        .iter()
+        .map(|d| d.plugin)
+        .collect();
+    assert_eq!(
+        declared, SERVED,
+        "every served plugin declares its endpoints in auth-core"
+    );
+}
+
+/// Every plugin's endpoints have handlers and every handler an endpoint, with every plugin
+/// served and each of its options that adds endpoints on.
+#[test]
+fn every_plugin_endpoint_has_a_handler() {
+    let mut text = String::from("[email-and-password]\nenabled = true\n");
+    for plugin in SERVED {
+        text.push_str(&format!("[plugins.{plugin}]\n"));
+    }
+    let config = auth_core::Config::parse("auth.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let endpoints = auth_core::endpoints::endpoints(&config);
+    let mut tables = vec![crate::routes::HANDLERS];
+    tables.extend(RUNTIMES.iter().map(|r| r.handlers));
+    if let Err(missing) = crate::router::Router::new(endpoints.clone(), &tables) {
+        panic!("{missing}");
+    }
+    for runtime in RUNTIMES {
+        for (id, _) in runtime.handlers {
+            assert!(
+                endpoints
+                    .iter()
+                    .any(|e| e.id == *id && e.plugin == Some(runtime.plugin)),
+                "{}: {id} serves nothing",
+                runtime.plugin
+            );
+        }
+    }
+}
+
 /// README's table of plugins: `| `<id>` | served |` or `| `<id>` | schema only |`.
 fn readme_rows() -> Vec<(String, String)> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");

@@ -37,10 +37,15 @@ impl Auth {
         url: String,
         token: String,
     ) -> Result<(), ApiError> {
+        self.submit_mail(Mail::new(kind, to, url, token)).await
+    }
+
+    /// Queues `mail` (named after the application): 400 `VERIFICATION_EMAIL_NOT_ENABLED`
+    /// without a mailer, 503 when the queue refuses it.
+    pub(crate) async fn submit_mail(&self, mut mail: Mail) -> Result<(), ApiError> {
         let Some(mailer) = &self.inner.mailer else {
             return Err(ApiError::bad_request(base::VERIFICATION_EMAIL_NOT_ENABLED));
         };
-        let mut mail = Mail::new(kind, to, url, token);
         if let Some(app) = &self.inner.config.app_name {
             mail = mail.with_app_name(app);
         }

@@ -1,5 +1,6 @@
-//! The endpoints. [`dispatch`] maps each endpoint of the registry (`auth_core::endpoints`) to its
-//! handler: the registry says what is routed; this module says what each route does.
+//! Core's endpoints: [`HANDLERS`] names the handler of each endpoint of the registry
+//! (`auth_core::endpoints`) by its id; the registry says what is routed, this module what each
+//! route does. Plugins declare theirs in `crate::plugins`.
 
 mod email;
 mod input;
@@ -9,154 +10,128 @@ mod sessions;
 mod social;
 mod user;
 
-use auth_core::endpoints::{Endpoint, Method};
-use http::StatusCode;
-
-use crate::Auth;
-use crate::http::{ApiError, Ctx, Reply};
+use crate::http::{ApiError, Reply};
+use crate::router::Handlers;
 use crate::session::SessionCtx;
 use crate::store::text;
 
 pub(crate) use input::{is_valid_email, model_input};
 use social::scopes_of;
 
-/// Each route a handler serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Route {
-    SignUpEmail,
-    SignInEmail,
-    SignOut,
-    GetSession,
-    ListSessions,
-    RevokeSession,
-    RevokeSessions,
-    RevokeOtherSessions,
-    UpdateUser,
-    UpdateSession,
-    ChangePassword,
-    VerifyPassword,
-    DeleteUser,
-    ListAccounts,
-    ChangeEmail,
-    SendVerificationEmail,
-    VerifyEmail,
-    RequestPasswordReset,
-    ResetPasswordLink,
-    ResetPassword,
-    DeleteUserCallback,
-    UnlinkAccount,
-    SignInSocial,
-    Callback,
-    CallbackPost,
-    LinkSocial,
-    GetAccessToken,
-    RefreshToken,
-    AccountInfo,
-    Ok,
-    Error,
+/// The caller's session, for endpoints whose access rule requires one.
+pub(crate) fn signed_in(session: Option<SessionCtx>) -> Result<SessionCtx, ApiError> {
+    session.ok_or_else(ApiError::unauthorized)
 }
 
-/// The handler of a registry endpoint.
-pub(crate) fn route(method: Method, path: &str) -> Option<Route> {
-    use Method::{Get, Post};
-    Some(match (method, path) {
-        (Post, "/sign-up/email") => Route::SignUpEmail,
-        (Post, "/sign-in/email") => Route::SignInEmail,
-        (Post, "/sign-out") => Route::SignOut,
-        (Get, "/get-session") => Route::GetSession,
-        (Get, "/list-sessions") => Route::ListSessions,
-        (Post, "/revoke-session") => Route::RevokeSession,
-        (Post, "/revoke-sessions") => Route::RevokeSessions,
-        (Post, "/revoke-other-sessions") => Route::RevokeOtherSessions,
-        (Post, "/update-user") => Route::UpdateUser,
-        (Post, "/update-session") => Route::UpdateSession,
-        (Post, "/change-password") => Route::ChangePassword,
-        (Post, "/verify-password") => Route::VerifyPassword,
-        (Post, "/delete-user") => Route::DeleteUser,
-        (Get, "/list-accounts") => Route::ListAccounts,
-        (Post, "/change-email") => Route::ChangeEmail,
-        (Post, "/send-verification-email") => Route::SendVerificationEmail,
-        (Get, "/verify-email") => Route::VerifyEmail,
-        (Post, "/request-password-reset") => Route::RequestPasswordReset,
-        (Get, "/reset-password/:token") => Route::ResetPasswordLink,
-        (Post, "/reset-password") => Route::ResetPassword,
-        (Get, "/delete-user/callback") => Route::DeleteUserCallback,
-        (Post, "/unlink-account") => Route::UnlinkAccount,
-        (Post, "/sign-in/social") => Route::SignInSocial,
-        (Get, "/callback/:id") => Route::Callback,
-        (Post, "/callback/:id") => Route::CallbackPost,
-        (Post, "/link-social") => Route::LinkSocial,
-        (Post, "/get-access-token") => Route::GetAccessToken,
-        (Post, "/refresh-token") => Route::RefreshToken,
-        (Get, "/account-info") => Route::AccountInfo,
-        (Get, "/ok") => Route::Ok,
-        (Get, "/error") => Route::Error,
-        _ => return None,
-    })
-}
-
-/// Runs the handler of `endpoint`. `session` is the caller's session as the endpoint's access
-/// rule resolved it (always present for session-requiring endpoints).
-pub(crate) async fn dispatch(
-    auth: &Auth,
-    endpoint: &Endpoint,
-    ctx: &mut Ctx,
-    session: Option<SessionCtx>,
-) -> Result<Reply, ApiError> {
-    let Some(route) = route(endpoint.method, endpoint.path) else {
-        // Every registry endpoint has a handler (`every_registry_endpoint_has_a_handler`).
-        return Ok(Reply {
-            status: StatusCode::NOT_FOUND,
-            body: crate::http::ReplyBody::Empty,
-            location: None,
-        });
-    };
-    let signed_in = || session.clone().ok_or_else(ApiError::unauthorized);
-    match route {
-        Route::SignUpEmail => password::sign_up(auth, ctx).await,
-        Route::SignInEmail => password::sign_in(auth, ctx).await,
-        Route::SignOut => sessions::sign_out(auth, ctx).await,
-        Route::GetSession => Ok(sessions::get_session(auth, session.as_ref())),
-        Route::ListSessions => sessions::list(auth, &signed_in()?).await,
-        Route::RevokeSession => sessions::revoke(auth, ctx, &signed_in()?).await,
-        Route::RevokeSessions => sessions::revoke_all(auth, ctx, &signed_in()?).await,
-        Route::RevokeOtherSessions => sessions::revoke_others(auth, &signed_in()?).await,
-        Route::UpdateSession => sessions::update(auth, ctx, &signed_in()?).await,
-        Route::UpdateUser => user::update(auth, ctx, &signed_in()?).await,
-        Route::ChangePassword => password::change(auth, ctx, &signed_in()?).await,
-        Route::VerifyPassword => password::verify(auth, ctx, &signed_in()?).await,
-        Route::DeleteUser => user::delete(auth, ctx, &signed_in()?).await,
-        Route::ListAccounts => user::list_accounts(auth, &signed_in()?).await,
-        Route::ChangeEmail => email::change_email(auth, ctx, &signed_in()?).await,
-        Route::SendVerificationEmail => {
-            email::send_verification_email(auth, ctx, session.as_ref()).await
-        }
-        Route::VerifyEmail => email::verify_email(auth, ctx, session.as_ref()).await,
-        Route::RequestPasswordReset => email::request_password_reset(auth, ctx).await,
-        Route::ResetPasswordLink => email::reset_password_link(auth, ctx).await,
-        Route::ResetPassword => email::reset_password(auth, ctx).await,
-        Route::DeleteUserCallback => email::delete_user_callback(auth, ctx, &signed_in()?).await,
-        Route::UnlinkAccount => user::unlink_account(auth, ctx, &signed_in()?).await,
-        Route::SignInSocial => social::sign_in_social(auth, ctx).await,
-        Route::Callback => social::callback(auth, ctx).await,
-        Route::CallbackPost => Ok(social::callback_post(auth, ctx)),
-        Route::LinkSocial => social::link_social(auth, ctx, &signed_in()?).await,
-        Route::GetAccessToken => social::get_access_token(auth, ctx, session.as_ref()).await,
-        Route::RefreshToken => social::refresh_token(auth, ctx, session.as_ref()).await,
-        Route::AccountInfo => social::account_info(auth, ctx, &signed_in()?).await,
-        Route::Ok => Ok(Reply::json(serde_json::json!({ "ok": true }))),
-        Route::Error => Ok(misc::error_page(auth, ctx)),
-    }
-}
+/// Core's handlers, by better-auth's endpoint id (`auth_core::endpoints`).
+pub(crate) const HANDLERS: Handlers = &[
+    ("signUpEmail", |auth, ctx, _| {
+        Box::pin(password::sign_up(auth, ctx))
+    }),
+    ("signInEmail", |auth, ctx, _| {
+        Box::pin(password::sign_in(auth, ctx))
+    }),
+    ("signOut", |auth, ctx, _| {
+        Box::pin(sessions::sign_out(auth, ctx))
+    }),
+    ("getSession", |auth, _, session| {
+        Box::pin(async move { Ok(sessions::get_session(auth, session.as_ref())) })
+    }),
+    ("listSessions", |auth, _, session| {
+        Box::pin(async move { sessions::list(auth, &signed_in(session)?).await })
+    }),
+    ("revokeSession", |auth, ctx, session| {
+        Box::pin(async move { sessions::revoke(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("revokeSessions", |auth, ctx, session| {
+        Box::pin(async move { sessions::revoke_all(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("revokeOtherSessions", |auth, _, session| {
+        Box::pin(async move { sessions::revoke_others(auth, &signed_in(session)?).await })
+    }),
+    ("updateSession", |auth, ctx, session| {
+        Box::pin(async move { sessions::update(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("updateUser", |auth, ctx, session| {
+        Box::pin(async move { user::update(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("changePassword", |auth, ctx, session| {
+        Box::pin(async move { password::change(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("verifyPassword", |auth, ctx, session| {
+        Box::pin(async move { password::verify(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("deleteUser", |auth, ctx, session| {
+        Box::pin(async move { user::delete(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("listUserAccounts", |auth, _, session| {
+        Box::pin(async move { user::list_accounts(auth, &signed_in(session)?).await })
+    }),
+    ("changeEmail", |auth, ctx, session| {
+        Box::pin(async move { email::change_email(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("sendVerificationEmail", |auth, ctx, session| {
+        Box::pin(async move { email::send_verification_email(auth, ctx, session.as_ref()).await })
+    }),
+    ("verifyEmail", |auth, ctx, session| {
+        Box::pin(async move { email::verify_email(auth, ctx, session.as_ref()).await })
+    }),
+    ("requestPasswordReset", |auth, ctx, _| {
+        Box::pin(email::request_password_reset(auth, ctx))
+    }),
+    ("requestPasswordResetCallback", |auth, ctx, _| {
+        Box::pin(email::reset_password_link(auth, ctx))
+    }),
+    ("resetPassword", |auth, ctx, _| {
+        Box::pin(email::reset_password(auth, ctx))
+    }),
+    ("deleteUserCallback", |auth, ctx, session| {
+        Box::pin(async move { email::delete_user_callback(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("unlinkAccount", |auth, ctx, session| {
+        Box::pin(async move { user::unlink_account(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("signInSocial", |auth, ctx, _| {
+        Box::pin(social::sign_in_social(auth, ctx))
+    }),
+    // One id, two methods: GET from the provider's redirect, POST from `form_post`.
+    ("callbackOAuth", |auth, ctx, _| {
+        Box::pin(async move {
+            if ctx.method == http::Method::POST {
+                Ok(social::callback_post(auth, ctx))
+            } else {
+                social::callback(auth, ctx).await
+            }
+        })
+    }),
+    ("linkSocial", |auth, ctx, session| {
+        Box::pin(async move { social::link_social(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("getAccessToken", |auth, ctx, session| {
+        Box::pin(async move { social::get_access_token(auth, ctx, session.as_ref()).await })
+    }),
+    ("refreshToken", |auth, ctx, session| {
+        Box::pin(async move { social::refresh_token(auth, ctx, session.as_ref()).await })
+    }),
+    ("accountInfo", |auth, ctx, session| {
+        Box::pin(async move { social::account_info(auth, ctx, &signed_in(session)?).await })
+    }),
+    ("ok", |_, _, _| {
+        Box::pin(async { Ok(Reply::json(serde_json::json!({ "ok": true }))) })
+    }),
+    ("error", |auth, ctx, _| {
+        Box::pin(async move { Ok(misc::error_page(auth, ctx)) })
+    }),
+];
 
 #[cfg(test)]
 mod tests {
-    use super::route;
+    use super::HANDLERS;
 
-    /// The server routes exactly the registry: every endpoint the registry lists for a
-    /// configuration with every option on has a handler (so OpenAPI and the router agree).
+    /// Core's registry with every option on is served: each endpoint has a handler (so
+    /// OpenAPI, the clients and the router agree), and no handler is left without an endpoint.
     #[test]
-    fn every_registry_endpoint_has_a_handler() {
+    fn every_core_endpoint_has_a_handler_and_every_handler_an_endpoint() {
         let config = auth_core::Config::parse(
             "auth.toml",
             "[email-and-password]\nenabled = true\n[social-providers.github]\n",
@@ -164,13 +139,11 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         let endpoints = auth_core::endpoints::endpoints(&config);
         assert!(endpoints.len() > 30);
-        for endpoint in endpoints {
-            assert!(
-                route(endpoint.method, endpoint.path).is_some(),
-                "{} {} has no handler",
-                endpoint.method.as_str(),
-                endpoint.path
-            );
+        if let Err(missing) = crate::router::Router::new(endpoints.clone(), &[HANDLERS]) {
+            panic!("{missing}");
+        }
+        for (id, _) in HANDLERS {
+            assert!(endpoints.iter().any(|e| e.id == *id), "{id} serves nothing");
         }
     }
 }

@@ -273,6 +273,9 @@ pub(super) async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
         return Err(ApiError::forbidden(base::EMAIL_NOT_VERIFIED));
     }
     let token = auth.start_session(ctx, &user_id, remember).await?;
+    if let Some(answer) = auth.guard_password_sign_in(ctx, &user, &token).await? {
+        return Ok(answer);
+    }
     let mut answer = serde_json::Map::new();
     answer.insert("redirect".into(), callback.is_some().into());
     answer.insert("token".into(), token.into());

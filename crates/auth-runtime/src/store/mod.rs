@@ -30,8 +30,8 @@ use plan::{SessionJoin, Statement, TablePlan};
 
 pub use id::{IdGenerator, RandomId};
 pub use query::{Op, Sort, SortDirection, Where};
-pub(crate) use value::text;
 pub use value::{Row, Timestamp, Value};
+pub(crate) use value::{text, text_of};
 
 use crate::error::ApiError;
 use crate::hooks::{DatabaseHooks, Event};

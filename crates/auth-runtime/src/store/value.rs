@@ -10,11 +10,13 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 pub type Row = BTreeMap<String, Value>;
 
 /// A text field of a row (`""` when absent or not text).
+pub(crate) fn text_of<'a>(row: &'a Row, field: &str) -> &'a str {
+    row.get(field).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// [`text_of`], owned.
 pub(crate) fn text(row: &Row, field: &str) -> String {
-    row.get(field)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
+    text_of(row, field).to_owned()
 }
 
 /// A field's value, independent of any dialect. JSON fields and `string[]`/`number[]` hold their

@@ -36,6 +36,22 @@ pub fn generate_lowercase(len: usize) -> String {
     generate_from(b"0123456789abcdefghijklmnopqrstuvwxyz", len)
 }
 
+/// `len` characters over `[a-zA-Z0-9_-]` (better-auth's `generateRandomString(len)`: the TOTP
+/// secret, two-factor challenges, trusted devices, one-time tokens).
+#[must_use]
+pub fn generate_url_safe(len: usize) -> String {
+    generate_from(
+        b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
+        len,
+    )
+}
+
+/// `len` decimal digits (better-auth's `generateRandomString(len, "0-9")`: mailed codes).
+#[must_use]
+pub fn generate_digits(len: usize) -> String {
+    generate_from(b"0123456789", len)
+}
+
 /// Uniform characters of `alphabet` (at most 256 symbols), rejection-sampled.
 fn generate_from(alphabet: &[u8], len: usize) -> String {
     let size = alphabet.len().clamp(1, 256);

@@ -13,6 +13,7 @@ pub mod id;
 pub mod jwt;
 pub mod password;
 pub mod secret;
+pub mod symmetric;
 pub mod time;
 
 pub(crate) mod glob;

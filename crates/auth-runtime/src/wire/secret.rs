@@ -26,7 +26,9 @@ pub const VERSIONED_SECRETS_ENV: &str = "BETTER_AUTH_SECRETS";
 #[derive(Clone)]
 pub struct Secret {
     current: String,
-    older: Vec<String>,
+    /// The newest secret's version when the secrets are versioned (`BETTER_AUTH_SECRETS`).
+    version: Option<u64>,
+    older: Vec<(u64, String)>,
 }
 
 /// Why a secret was refused.
@@ -155,7 +157,8 @@ impl Secret {
             newest,
             &format!("{VERSIONED_SECRETS_ENV} (version {version})"),
         )?;
-        secret.older = secrets.map(|(_, value)| value).collect();
+        secret.version = Some(version);
+        secret.older = secrets.collect();
         Ok(secret)
     }
 
@@ -173,6 +176,7 @@ impl Secret {
         }
         Ok(Self {
             current: secret,
+            version: None,
             older: Vec::new(),
         })
     }
@@ -185,7 +189,25 @@ impl Secret {
 
     /// The older versions of a rotated secret, newest first: they decrypt, never sign.
     pub fn older(&self) -> impl Iterator<Item = &[u8]> {
-        self.older.iter().map(String::as_bytes)
+        self.older.iter().map(|(_, secret)| secret.as_bytes())
+    }
+
+    /// The newest secret's version, when the secrets are versioned.
+    #[must_use]
+    pub fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    /// The secret of `version`, newest or older.
+    #[must_use]
+    pub fn of_version(&self, version: u64) -> Option<&[u8]> {
+        if self.version == Some(version) {
+            return Some(self.current.as_bytes());
+        }
+        self.older
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, secret)| secret.as_bytes())
     }
 }
 

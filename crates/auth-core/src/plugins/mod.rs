@@ -1,0 +1,48 @@
+//! One module per plugin the runtime serves: what it declares besides its tables — its options
+//! (`[plugins.<id>]`), its endpoints, its error codes, its rate-limit rules. Its tables and
+//! columns are in `schema::registry::plugins`, with every other plugin's, because schema tools
+//! accept all thirty plugins while the runtime serves these.
+//!
+//! To add a plugin: a module here with a [`Declaration`], listed in [`DECLARED`]; its options
+//! type named in `config::plugins`; and its handlers in `auth-runtime`'s `plugins/<id>.rs`.
+
+pub mod two_factor;
+
+use crate::config::Config;
+use crate::endpoints::Endpoint;
+use crate::errors::ErrorCode;
+use crate::schema::Plugin;
+
+/// better-auth's `rateLimit` rule of a plugin: requests to paths under `prefix` are limited to
+/// `max` per `window` seconds (when the rate limiter is on and no `[rate-limit]` rule matches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateRule {
+    pub prefix: &'static str,
+    pub window: u64,
+    pub max: u64,
+}
+
+/// What one plugin adds to the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Declaration {
+    pub plugin: Plugin,
+    /// Its endpoints, for a configuration that enables it.
+    pub endpoints: fn(&Config) -> Vec<Endpoint>,
+    /// What it changes in other endpoints' declarations (two-factor's sign-in answer).
+    pub amend: fn(&Config, &mut [Endpoint]),
+    /// Its error codes (better-auth's `$ERROR_CODES` of the plugin).
+    pub errors: &'static [ErrorCode],
+    pub rate_limits: &'static [RateRule],
+}
+
+/// Every plugin with a declaration, in canonical order.
+pub const DECLARED: &[Declaration] = &[two_factor::DECLARATION];
+
+/// The declarations of the plugins `config` enables.
+pub fn enabled(config: &Config) -> impl Iterator<Item = &'static Declaration> {
+    let on = config.plugins.enabled();
+    DECLARED.iter().filter(move |d| on.contains(&d.plugin))
+}
+
+#[cfg(test)]
+mod tests;
