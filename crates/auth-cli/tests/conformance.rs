@@ -50,6 +50,9 @@ enabled = false
 /// B3: snake_case columns and a renamed user table, through the whole runtime.
 const SNAKE: &str = "\n[database]\nnaming = \"snake\"\n\n[models.user]\ntable = \"users\"\n";
 
+#[path = "conformance/plugins.rs"]
+mod plugins;
+
 const SUITE_TIMEOUT: Duration = Duration::from_secs(600);
 /// The full suite has 110 checks.
 const MIN_CHECKS: u64 = 110;

@@ -1,0 +1,138 @@
+//! The plugin suite (`tests/conformance/plugins.mjs`: two-factor, username, anonymous, bearer,
+//! multi-session, one-time-token, last-login-method through better-auth's client plugins)
+//! against our server on SQLite, PostgreSQL and MariaDB and against the real better-auth; and
+//! `plugins-interop.mjs` between the two on one database and secret.
+
+use super::*;
+
+/// `reference-server.mjs`'s `PLUGINS=1`, as auth.toml (its appName is the TOTP issuer).
+const PLUGINS: &str = r#"
+[plugins.two-factor]
+issuer = "auth-conformance-reference"
+
+[plugins.two-factor.otp]
+
+[plugins.username]
+
+[plugins.anonymous]
+
+[plugins.bearer]
+
+[plugins.multi-session]
+
+[plugins.one-time-token]
+
+[plugins.last-login-method]
+store-in-database = true
+"#;
+
+/// The plugin suite has 103 checks.
+const MIN_PLUGIN_CHECKS: u64 = 103;
+
+fn plugins_project() -> Project {
+    suite_project(PLUGINS)
+}
+
+fn plugin_suite(project: &Project, server: &Running) {
+    let outbox = outbox(project).display().to_string();
+    run_node(
+        "plugins.mjs",
+        &[
+            "--base-url",
+            &server.origin,
+            "--outbox",
+            &outbox,
+            "--secret",
+            SECRET,
+        ],
+        &[server],
+        MIN_PLUGIN_CHECKS,
+        project.path(),
+    );
+}
+
+#[test]
+fn plugins_official_client_sqlite() {
+    if !node_ready() {
+        return;
+    }
+    let project = plugins_project();
+    let server = project.serve_embedded();
+    plugin_suite(&project, &server);
+}
+
+#[tokio::test]
+async fn plugins_official_client_postgres() {
+    let Some(db) = support::Postgres::fresh("conformance_plugins").await else {
+        return;
+    };
+    if node_ready() {
+        let project = plugins_project();
+        project.migrate(Dialect::Postgres, &db.url());
+        let server = project.serve_url(&db.url());
+        plugin_suite(&project, &server);
+    }
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn plugins_official_client_mysql() {
+    let Some(db) = support::Mysql::fresh("conformance_plugins").await else {
+        return;
+    };
+    if node_ready() {
+        let project = plugins_project();
+        project.migrate(Dialect::Mysql, &db.url());
+        let server = project.serve_url(&db.url());
+        plugin_suite(&project, &server);
+    }
+    db.drop().await;
+}
+
+/// The same suite against better-auth 1.7.25 with the same plugins: it describes better-auth.
+#[test]
+fn plugins_suite_passes_against_better_auth() {
+    if !node_ready() {
+        return;
+    }
+    let project = plugins_project();
+    let file = project.path().join("reference.sqlite");
+    let reference = Running::better_auth(
+        &file,
+        &outbox(&project),
+        true,
+        project.path(),
+        &[("PLUGINS", "1")],
+    );
+    plugin_suite(&project, &reference);
+}
+
+/// better-auth (which creates the schema) and our server on one SQLite file and secret: 2FA
+/// enabled on either challenges on both, TOTP secrets and backup codes cross, usernames,
+/// one-time tokens, device sessions, anonymous linking and bearer tokens too.
+#[test]
+fn plugins_interop_with_better_auth() {
+    if !node_ready() {
+        return;
+    }
+    let project = plugins_project();
+    let file = project.path().join("shared.sqlite");
+    let outbox = outbox(&project);
+    let reference = Running::better_auth(&file, &outbox, true, project.path(), &[("PLUGINS", "1")]);
+    let ours = project.serve_url(&format!("sqlite:{}", file.display()));
+    let outbox = outbox.display().to_string();
+    run_node(
+        "plugins-interop.mjs",
+        &[
+            "--a",
+            &reference.origin,
+            "--b",
+            &ours.origin,
+            "--outbox",
+            &outbox,
+        ],
+        &[&reference, &ours],
+        24,
+        project.path(),
+    );
+}
