@@ -13,7 +13,7 @@ use crate::mail::{MailError, MailQueue, Mailer, QueuePolicy, QueueStats};
 use crate::migrate::{Database, DatabaseUrl, MigrateError};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
 use crate::plugins::SERVED;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{RateLimitError, RateLimiter};
 use crate::secondary::SecondaryStorage;
 use crate::store::{Store, StoreError};
 use crate::wire::cookie::{
@@ -71,10 +71,8 @@ pub enum AuthError {
     Provider(#[from] OAuthError),
     #[error(transparent)]
     SecondaryStorage(#[from] crate::secondary::StorageError),
-    #[error(
-        "[rate-limit] storage = \"secondary-storage\", but the server was given no secondary storage"
-    )]
-    RateLimitStorage,
+    #[error(transparent)]
+    RateLimit(#[from] RateLimitError),
     /// The database holds the data of plugins that guard sign-in, and auth.toml leaves them out.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Unenforced(Vec<Unenforced>),

@@ -25,3 +25,4 @@ mod verification;
 pub mod wire;
 
 pub use auth::{Auth, AuthError, AuthOptions, EnvLookup, callback_url};
+pub use rate_limit::RateLimitError;
