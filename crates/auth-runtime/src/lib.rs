@@ -18,8 +18,6 @@ mod rate_limit;
 mod routes;
 pub mod secondary;
 mod session;
-mod session_cache;
-mod sessions;
 pub mod store;
 mod verification;
 pub mod wire;
