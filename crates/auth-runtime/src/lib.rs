@@ -10,6 +10,8 @@ pub mod error;
 pub mod hooks;
 pub mod http;
 pub mod introspect;
+#[cfg(test)]
+mod layers;
 pub mod mail;
 pub mod migrate;
 pub mod oauth;
