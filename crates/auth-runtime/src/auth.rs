@@ -1,5 +1,12 @@
 //! [`Auth`]: one configured server — config, schema, store, secret, cookies, trusted origins and
 //! the endpoint registry it routes from.
+//!
+//! Layer: `Auth`, above sessions, verification values, rate limits and the request/response
+//! types; below the endpoints, the plugins and the pipeline. The parts of sessions that work on a
+//! request are here too: [`request_session`] and [`cookie_cache`].
+
+mod cookie_cache;
+mod request_session;
 
 use std::sync::Arc;
 
@@ -14,9 +21,11 @@ use crate::mail::{MailError, MailQueue, Mailer, QueuePolicy, QueueStats};
 use crate::migrate::{Database, DatabaseUrl, MigrateError};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
 use crate::plugins::SERVED;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{RateLimitError, RateLimiter};
 use crate::secondary::SecondaryStorage;
-use crate::store::{Store, StoreError};
+use crate::session::Sessions;
+use crate::store::{Models, Output, Row, Store, StoreError};
+use crate::verification::Verifications;
 use crate::wire::cookie::{
     CookieConfig, DONT_REMEMBER, SESSION_DATA, SESSION_TOKEN, secure_cookies,
 };
@@ -72,10 +81,8 @@ pub enum AuthError {
     Provider(#[from] OAuthError),
     #[error(transparent)]
     SecondaryStorage(#[from] crate::secondary::StorageError),
-    #[error(
-        "[rate-limit] storage = \"secondary-storage\", but the server was given no secondary storage"
-    )]
-    RateLimitStorage,
+    #[error(transparent)]
+    RateLimit(#[from] RateLimitError),
     /// The database holds the data of plugins that guard sign-in, and auth.toml leaves them out.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Unenforced(Vec<Unenforced>),
@@ -175,7 +182,7 @@ pub(crate) struct Inner {
     pub(crate) schema: Schema,
     /// The schema with `session` and `verification` even when they are kept outside the
     /// database: the fields of every model the API reads and writes.
-    pub(crate) models: Schema,
+    pub(crate) models: Models,
     pub(crate) store: Store,
     pub(crate) secret: Secret,
     pub(crate) hasher: PasswordHasher,
@@ -195,6 +202,8 @@ pub(crate) struct Inner {
     /// Social providers whose credentials are set.
     pub(crate) providers: Vec<Provider>,
     pub(crate) secondary: Option<Arc<dyn SecondaryStorage>>,
+    pub(crate) sessions: Sessions,
+    pub(crate) verifications: Verifications,
     /// `None` when `[rate-limit]` is off.
     pub(crate) rate_limiter: Option<RateLimiter>,
 }
@@ -233,16 +242,18 @@ impl Auth {
     ) -> Result<Self, AuthError> {
         refuse_unserved(&config, SERVED)?;
         let schema = Schema::build(&config)?;
-        let models = if config.session_in_database() && config.verification_in_database() {
-            schema.clone()
-        } else {
-            // Sessions or verification values kept outside the database still have better-auth's
-            // fields: the schema as if they were in it describes them.
-            let mut all = config.with_stored_sessions();
-            all.session.store_in_database = true;
-            all.verification.store_in_database = true;
-            Schema::build(&all)?
-        };
+        let models = Models::new(
+            if config.session_in_database() && config.verification_in_database() {
+                schema.clone()
+            } else {
+                // Sessions or verification values kept outside the database still have
+                // better-auth's fields: the schema as if they were in it describes them.
+                let mut all = config.with_stored_sessions();
+                all.session.store_in_database = true;
+                all.verification.store_in_database = true;
+                Schema::build(&all)?
+            },
+        );
         // Hooks may name models kept outside the database (sessions in a secondary storage).
         if let Some(unknown) = options.hooks.models().find(|m| models.model(m).is_none()) {
             return Err(StoreError::UnknownModel(unknown.to_owned()).into());
@@ -302,6 +313,9 @@ impl Auth {
         let session_cookie = cookies.name(SESSION_TOKEN);
         let dont_remember_cookie = cookies.name(DONT_REMEMBER);
         let session_data_cookie = cookies.name(SESSION_DATA);
+        let sessions = Sessions::new(&config, store.clone(), secondary.clone(), models.clone());
+        let verifications =
+            Verifications::new(&config, store.clone(), secondary.clone(), models.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 providers,
@@ -320,6 +334,8 @@ impl Auth {
                 mailer,
                 secondary,
                 models,
+                sessions,
+                verifications,
                 rate_limiter,
                 config,
             }),
@@ -339,6 +355,26 @@ impl Auth {
     /// The store the server reads and writes.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Where the sessions are kept.
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
+    }
+
+    /// Where the verification values are kept.
+    pub(crate) fn verifications(&self) -> &Verifications {
+        &self.inner.verifications
+    }
+
+    /// A row as the API returns it ([`Output`]), as a JSON value.
+    pub(crate) fn output(&self, model: &str, row: &Row) -> serde_json::Value {
+        self.inner.models.output(model, row)
+    }
+
+    /// A row as the API returns it, to be serialised straight into a response.
+    pub(crate) fn output_of<'a>(&'a self, model: &str, row: &'a Row) -> Output<'a> {
+        self.inner.models.output_of(model, row)
     }
 
     /// The Schema IR every query is built from.

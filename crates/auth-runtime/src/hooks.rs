@@ -62,8 +62,8 @@ struct Entry {
     hook: Hook,
 }
 
-/// The hooks of one server. Build with the `before_*`/`after_*` methods and pass it in
-/// [`crate::AuthOptions::hooks`]. Cheap to clone.
+/// The hooks of one server. Build with the `before_*`/`after_*` methods and pass it to the
+/// server in `AuthOptions::hooks`. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct DatabaseHooks {
     entries: Vec<Entry>,

@@ -10,6 +10,8 @@ pub mod error;
 pub mod hooks;
 pub mod http;
 pub mod introspect;
+#[cfg(test)]
+mod layers;
 pub mod mail;
 pub mod migrate;
 pub mod oauth;
@@ -19,11 +21,10 @@ mod router;
 mod routes;
 pub mod secondary;
 mod session;
-mod session_cache;
-mod sessions;
 pub mod store;
 mod verification;
 pub mod wire;
 
 pub use auth::{Auth, AuthError, AuthOptions, EnvLookup, callback_url};
+pub use rate_limit::RateLimitError;
 pub use router::MissingHandler;

@@ -2,21 +2,26 @@
 //! email, delete-user tokens, OAuth `auth-state:` rows), as better-auth 1.7's internal adapter
 //! keeps them: rows in `verification`, and/or, with a secondary storage, the key
 //! `verification:<identifier>` → the row as JSON, expiring with it. Every create goes through
-//! [`Auth::create_verification`].
+//! [`Verifications::create`].
 //!
 //! The rule every mailed or stored token follows (core and plugins): it names the user it was
 //! issued to (the row's value, or a JWT's `userId`) and is refused for anyone else, so a token
 //! of a deleted account never reaches whoever registers the same address afterwards.
+//!
+//! Layer: verification values, beside sessions, above the store and the secondary storage; it
+//! knows no `Auth` and no request.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::Config;
 use serde_json::Value as Json;
 
-use crate::Auth;
 use crate::error::ApiError;
 use crate::hooks::Event;
-use crate::sessions::ttl_until;
-use crate::store::{Row, Timestamp, Value, Where, text};
+use crate::secondary::SecondaryStorage;
+use crate::session::ttl_until;
+use crate::store::{Models, Row, Store, Timestamp, Value, Where, text};
 
 /// The rows of a value in `verification`.
 fn by_identifier(identifier: &str) -> [Where; 1] {
@@ -40,18 +45,40 @@ pub(crate) fn live(row: &Row) -> bool {
         .is_some_and(|at| at.millis() > Timestamp::now().millis())
 }
 
-impl Auth {
-    fn verification_in_database(&self) -> bool {
-        self.inner.config.verification_in_database()
+/// The verification values of one server: where they are kept and how.
+#[derive(Debug, Clone)]
+pub(crate) struct Verifications {
+    store: Store,
+    secondary: Option<Arc<dyn SecondaryStorage>>,
+    models: Models,
+    /// Rows in `verification` (no secondary storage, or `store-in-database`).
+    in_database: bool,
+}
+
+impl Verifications {
+    /// The verification values `config` describes, kept in `store` and/or `secondary`, their
+    /// fields from `models`.
+    pub(crate) fn new(
+        config: &Config,
+        store: Store,
+        secondary: Option<Arc<dyn SecondaryStorage>>,
+        models: Models,
+    ) -> Self {
+        Self {
+            store,
+            secondary,
+            models,
+            in_database: config.verification_in_database(),
+        }
     }
 
-    fn parse_verification(&self, text: &str) -> Option<Row> {
+    fn parse(&self, text: &str) -> Option<Row> {
         let json = serde_json::from_str::<Json>(text).ok()?;
-        Some(self.stored_row("verification", &json))
+        Some(self.models.stored_row("verification", &json))
     }
 
     /// Stores a value under `identifier` until `expires_at`.
-    pub(crate) async fn create_verification(
+    pub(crate) async fn create(
         &self,
         identifier: &str,
         value: &str,
@@ -64,44 +91,42 @@ impl Auth {
         row.insert("expiresAt".into(), Value::Date(expires_at));
         row.insert("createdAt".into(), Value::Date(now));
         row.insert("updatedAt".into(), Value::Date(now));
-        let hooks = self.inner.store.hooks();
-        let in_database = self.verification_in_database();
-        let created = if in_database {
-            self.inner.store.insert("verification", row).await?
+        let hooks = self.store.hooks();
+        let created = if self.in_database {
+            self.store.insert("verification", row).await?
         } else {
             hooks.before("verification", Event::Create, row).await?
         };
-        if let Some(storage) = self.inner.secondary.as_deref()
+        if let Some(storage) = self.secondary.as_deref()
             && let Some(ttl) = ttl_until(expires_at.millis(), now.millis())
         {
-            let json = self.stored_json("verification", &created).to_string();
+            let json = self
+                .models
+                .stored_json("verification", &created)
+                .to_string();
             storage.set(&key(identifier), &json, Some(ttl)).await?;
         }
-        if !in_database {
+        if !self.in_database {
             hooks.after("verification", Event::Create, &created).await;
         }
         Ok(())
     }
 
     /// The value stored under `identifier` (the latest), expired or not.
-    pub(crate) async fn find_verification(
-        &self,
-        identifier: &str,
-    ) -> Result<Option<Row>, ApiError> {
-        if let Some(storage) = self.inner.secondary.as_deref() {
+    pub(crate) async fn find(&self, identifier: &str) -> Result<Option<Row>, ApiError> {
+        if let Some(storage) = self.secondary.as_deref() {
             if let Some(row) = storage
                 .get(&key(identifier))
                 .await?
-                .and_then(|text| self.parse_verification(&text))
+                .and_then(|text| self.parse(&text))
             {
                 return Ok(Some(row));
             }
-            if !self.verification_in_database() {
+            if !self.in_database {
                 return Ok(None);
             }
         }
         Ok(self
-            .inner
             .store
             .find_one("verification", &by_identifier(identifier))
             .await?)
@@ -109,38 +134,34 @@ impl Auth {
 
     /// Takes the value under `identifier`, expired or not: it is gone afterwards, and of
     /// concurrent callers on any instance exactly one gets it. Without the database that is
-    /// the storage's atomic get-and-delete; with it, [`Auth::remove_verification`] decides.
-    pub(crate) async fn consume_verification(
-        &self,
-        identifier: &str,
-    ) -> Result<Option<Row>, ApiError> {
-        if let Some(storage) = self.inner.secondary.as_deref()
-            && !self.verification_in_database()
+    /// the storage's atomic get-and-delete; with it, [`Verifications::remove`] decides.
+    pub(crate) async fn consume(&self, identifier: &str) -> Result<Option<Row>, ApiError> {
+        if let Some(storage) = self.secondary.as_deref()
+            && !self.in_database
         {
             return Ok(storage
                 .get_and_delete(&key(identifier))
                 .await?
-                .and_then(|text| self.parse_verification(&text)));
+                .and_then(|text| self.parse(&text)));
         }
-        let Some(row) = self.find_verification(identifier).await? else {
+        let Some(row) = self.find(identifier).await? else {
             return Ok(None);
         };
-        Ok(self.remove_verification(identifier).await?.then_some(row))
+        Ok(self.remove(identifier).await?.then_some(row))
     }
 
     /// Removes the value under `identifier`; `true` for the one caller of any concurrent ones
     /// that removed it (the database's delete, or the storage's get-and-delete, decides:
     /// better-auth reads and deletes in two steps, so concurrent requests could all use one
     /// token).
-    pub(crate) async fn remove_verification(&self, identifier: &str) -> Result<bool, ApiError> {
-        let storage = self.inner.secondary.as_deref();
+    pub(crate) async fn remove(&self, identifier: &str) -> Result<bool, ApiError> {
+        let storage = self.secondary.as_deref();
         if let Some(storage) = storage
-            && !self.verification_in_database()
+            && !self.in_database
         {
             return Ok(storage.get_and_delete(&key(identifier)).await?.is_some());
         }
         let removed = self
-            .inner
             .store
             .delete("verification", &by_identifier(identifier))
             .await?;
@@ -153,16 +174,16 @@ impl Auth {
     /// Revokes every value under an identifier starting with `prefix` that holds `value` (a
     /// user's reset tokens), `lifetime` seconds being the longest such a value lives. Rows are
     /// deleted with their cached copies; values only in the secondary storage cannot be listed,
-    /// so the instant is kept there and [`Auth::is_revoked_verification`] refuses older ones.
-    pub(crate) async fn revoke_verifications(
+    /// so the instant is kept there and [`Verifications::is_revoked`] refuses older ones.
+    pub(crate) async fn revoke(
         &self,
         prefix: &str,
         value: &str,
         lifetime: u32,
     ) -> Result<(), ApiError> {
-        let storage = self.inner.secondary.as_deref();
+        let storage = self.secondary.as_deref();
         if let Some(storage) = storage
-            && !self.verification_in_database()
+            && !self.in_database
         {
             let now = Timestamp::now().millis().to_string();
             let ttl = Duration::from_secs(u64::from(lifetime).max(1));
@@ -177,7 +198,6 @@ impl Auth {
         ];
         if let Some(storage) = storage {
             let rows = self
-                .inner
                 .store
                 .find_many("verification", &filter, None, None, None)
                 .await?;
@@ -185,22 +205,18 @@ impl Auth {
                 storage.delete(&key(&text(&row, "identifier"))).await?;
             }
         }
-        self.inner.store.delete("verification", &filter).await?;
+        self.store.delete("verification", &filter).await?;
         Ok(())
     }
 
     /// Whether `row` (under an identifier starting with `prefix`) was created no later than a
-    /// [`Auth::revoke_verifications`] of its prefix and value; only asked of the secondary
+    /// [`Verifications::revoke`] of its prefix and value; only asked of the secondary
     /// storage, since revoked rows are gone from the database.
-    pub(crate) async fn is_revoked_verification(
-        &self,
-        prefix: &str,
-        row: &Row,
-    ) -> Result<bool, ApiError> {
-        let Some(storage) = self.inner.secondary.as_deref() else {
+    pub(crate) async fn is_revoked(&self, prefix: &str, row: &Row) -> Result<bool, ApiError> {
+        let Some(storage) = self.secondary.as_deref() else {
             return Ok(false);
         };
-        if self.verification_in_database() {
+        if self.in_database {
             return Ok(false);
         }
         let before = storage

@@ -132,7 +132,7 @@ async fn rotate_session(
     let token = auth
         .start_session(ctx, session.user_id(), !session.dont_remember)
         .await?;
-    auth.delete_session(session.token()).await?;
+    auth.sessions().delete(session.token()).await?;
     Ok(token)
 }
 
@@ -282,7 +282,8 @@ async fn trust_device(auth: &Auth, ctx: &mut Ctx, user_id: &str) -> Result<(), A
     let identifier = format!("trust-device-{}", id::generate_url_safe(32));
     let token = trust_token(auth, &format!("{user_id}!{identifier}"));
     let expires_at = Timestamp::now().plus_millis(seconds_to_millis(max_age));
-    auth.create_verification(&identifier, user_id, expires_at)
+    auth.verifications()
+        .create(&identifier, user_id, expires_at)
         .await?;
     set_signed_cookie(
         auth,
@@ -337,11 +338,11 @@ async fn challenge(
     let user_id = text(user, "id");
     let trusted = trusted_identifier(auth, ctx, user_id);
     if let Some((true, identifier)) = &trusted
-        && let Some(row) = auth.find_verification(identifier).await?
+        && let Some(row) = auth.verifications().find(identifier).await?
         && crate::verification::live(&row)
         && text(&row, "value") == user_id
     {
-        auth.remove_verification(identifier).await?;
+        auth.verifications().remove(identifier).await?;
         trust_device(auth, ctx, user_id).await?;
         // A trusted sign-in keeps `dont_remember` as the sign-in set it.
         ctx.set_cookies.pop();
@@ -368,13 +369,15 @@ async fn challenge(
             auth.inner.cookies.attributes(),
         ));
     }
-    auth.delete_session(token).await?;
+    auth.sessions().delete(token).await?;
     let max_age = options.two_factor_cookie_max_age;
     let identifier = format!("2fa-{}", id::generate_url_safe(20));
     let expires_at = Timestamp::now().plus_millis(seconds_to_millis(max_age));
-    auth.create_verification(&identifier, user_id, expires_at)
+    auth.verifications()
+        .create(&identifier, user_id, expires_at)
         .await?;
-    auth.create_verification(&format!("2fa-attempts-{identifier}"), "0", expires_at)
+    auth.verifications()
+        .create(&format!("2fa-attempts-{identifier}"), "0", expires_at)
         .await?;
     set_signed_cookie(auth, ctx, TWO_FACTOR_COOKIE, &identifier, max_age);
     let mut methods = Vec::new();
@@ -436,7 +439,8 @@ async fn caller(auth: &Auth, ctx: &mut Ctx) -> Result<Caller, ApiError> {
     let invalid = || unauthorized(declared::INVALID_TWO_FACTOR_COOKIE);
     let identifier = signed_cookie(auth, ctx, TWO_FACTOR_COOKIE).ok_or_else(invalid)?;
     let row = auth
-        .find_verification(&identifier)
+        .verifications()
+        .find(&identifier)
         .await?
         .filter(crate::verification::live)
         .ok_or_else(invalid)?;
@@ -477,14 +481,15 @@ impl Attempt {
         };
         let key = format!("2fa-attempts-{identifier}");
         let consumed = auth
-            .consume_verification(&key)
+            .verifications()
+            .consume(&key)
             .await?
             .ok_or_else(|| unauthorized(declared::INVALID_TWO_FACTOR_COOKIE))?;
         let failures = text(&consumed, "value")
             .parse::<u32>()
             .unwrap_or(ATTEMPTS_PER_CHALLENGE);
         if failures >= ATTEMPTS_PER_CHALLENGE {
-            auth.consume_verification(identifier).await?;
+            auth.verifications().consume(identifier).await?;
             expire_cookie(auth, ctx, TWO_FACTOR_COOKIE, None);
             return Err(bad_request(declared::TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE));
         }
@@ -496,7 +501,8 @@ impl Attempt {
     }
 
     async fn rearm(&self, auth: &Auth, failures: u32) -> Result<(), ApiError> {
-        auth.create_verification(&self.identifier, &failures.to_string(), self.expires_at)
+        auth.verifications()
+            .create(&self.identifier, &failures.to_string(), self.expires_at)
             .await
     }
 
@@ -583,7 +589,7 @@ async fn finish(auth: &Auth, ctx: &mut Ctx, caller: Caller) -> Result<Reply, Api
         } => (identifier, user),
     };
     let user_id = text(&user, "id");
-    let consumed = auth.consume_verification(&identifier).await?;
+    let consumed = auth.verifications().consume(&identifier).await?;
     if consumed.is_none_or(|row| text(&row, "value") != user_id) {
         expire_cookie(auth, ctx, TWO_FACTOR_COOKIE, None);
         return Err(unauthorized(declared::INVALID_TWO_FACTOR_COOKIE));
@@ -706,7 +712,7 @@ async fn disable(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result<Repl
     rotate_session(auth, ctx, &session).await?;
     if let Some(value) = signed_cookie(auth, ctx, TRUST_DEVICE_COOKIE) {
         if let Some((_, identifier)) = value.split_once('!') {
-            auth.remove_verification(identifier).await?;
+            auth.verifications().remove(identifier).await?;
         }
         expire_cookie(
             auth,
@@ -812,12 +818,13 @@ async fn send_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         StoreOtp::Encrypted => symmetric::encrypt(&auth.inner.secret, &code),
     };
     let expires_at = Timestamp::now().plus_millis(seconds_to_millis(otp.period * 60));
-    auth.create_verification(
-        &format!("2fa-otp-{}", caller.otp_key()),
-        &format!("{stored}:0"),
-        expires_at,
-    )
-    .await?;
+    auth.verifications()
+        .create(
+            &format!("2fa-otp-{}", caller.otp_key()),
+            &format!("{stored}:0"),
+            expires_at,
+        )
+        .await?;
     let to = text(caller.user(), "email").to_owned();
     auth.submit_mail(Mail::two_factor_otp(to, code)).await?;
     Ok(crate::http::status_true())
@@ -838,7 +845,8 @@ async fn verify_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     }
     let identifier = format!("2fa-otp-{}", caller.otp_key());
     let consumed = auth
-        .consume_verification(&identifier)
+        .verifications()
+        .consume(&identifier)
         .await?
         .ok_or_else(|| bad_request(declared::OTP_HAS_EXPIRED))?;
     let value = text(&consumed, "value");
@@ -886,12 +894,13 @@ async fn verify_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         .get("expiresAt")
         .and_then(Value::as_date)
         .unwrap_or_else(Timestamp::now);
-    auth.create_verification(
-        &identifier,
-        &format!("{stored}:{}", attempts + 1),
-        expires_at,
-    )
-    .await?;
+    auth.verifications()
+        .create(
+            &identifier,
+            &format!("{stored}:{}", attempts + 1),
+            expires_at,
+        )
+        .await?;
     if let Some(row) = &row {
         record_failure(auth, row).await?;
     }

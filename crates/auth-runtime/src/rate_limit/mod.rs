@@ -6,6 +6,10 @@
 //! the database) or in the secondary storage. When the storage cannot answer within
 //! [`TIMEOUT`], the request is refused with 503 (fail closed): an attacker who can slow the
 //! storage down must not also switch brute-force protection off.
+//!
+//! Layer: beside sessions and verification values, above the store and the secondary storage;
+//! it knows no `Auth` (its own [`RateLimitError`] is what `AuthError` converts from) and no HTTP
+//! types.
 
 mod database;
 mod memory;
@@ -16,7 +20,6 @@ use std::time::Duration;
 
 use auth_core::config::{RateLimit, RateLimitRule, RateLimitStorage};
 
-use crate::AuthError;
 use crate::secondary::{SecondaryStorage, StorageError};
 use crate::store::{Store, StoreError, Timestamp};
 use crate::wire::glob::glob;
@@ -48,6 +51,15 @@ pub(crate) enum Decision {
     Rejected {
         retry_after: u64,
     },
+}
+
+/// Why the limiter `[rate-limit]` describes cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RateLimitError {
+    #[error(
+        "[rate-limit] storage = \"secondary-storage\", but the server was given no secondary storage"
+    )]
+    NoSecondaryStorage,
 }
 
 /// Why a counter could not be consulted.
@@ -129,7 +141,7 @@ impl RateLimiter {
     pub(crate) fn new(
         config: &RateLimit,
         secondary: Option<&Arc<dyn SecondaryStorage>>,
-    ) -> Result<Option<Self>, AuthError> {
+    ) -> Result<Option<Self>, RateLimitError> {
         if !config.enabled {
             return Ok(None);
         }
@@ -160,7 +172,7 @@ impl RateLimiter {
                     .unwrap_or(default.window),
             },
             RateLimitStorage::SecondaryStorage => {
-                secondary.ok_or(AuthError::RateLimitStorage)?;
+                secondary.ok_or(RateLimitError::NoSecondaryStorage)?;
                 Counters::Secondary
             }
         };
@@ -276,7 +288,7 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(
             RateLimiter::new(&config.rate_limit, None),
-            Err(AuthError::RateLimitStorage)
+            Err(RateLimitError::NoSecondaryStorage)
         ));
         let storage: Arc<dyn SecondaryStorage> = Arc::new(crate::secondary::MemoryStorage::new());
         assert!(matches!(

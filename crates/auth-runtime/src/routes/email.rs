@@ -121,7 +121,8 @@ impl Auth {
         lifetime: u32,
     ) -> Result<(), ApiError> {
         let expires_at = Timestamp::now().plus_millis(i64::from(lifetime) * 1000);
-        self.create_verification(&identifier, value, expires_at)
+        self.verifications()
+            .create(&identifier, value, expires_at)
             .await
     }
 
@@ -129,13 +130,17 @@ impl Auth {
     /// way (tokens are single-use).
     async fn take_token(&self, prefix: &str, token: &str) -> Result<Option<String>, ApiError> {
         let row = self
-            .consume_verification(&format!("{prefix}{token}"))
+            .verifications()
+            .consume(&format!("{prefix}{token}"))
             .await?;
         self.usable(prefix, row).await
     }
 
     async fn peek_token(&self, prefix: &str, token: &str) -> Result<bool, ApiError> {
-        let row = self.find_verification(&format!("{prefix}{token}")).await?;
+        let row = self
+            .verifications()
+            .find(&format!("{prefix}{token}"))
+            .await?;
         Ok(self.usable(prefix, row).await?.is_some())
     }
 
@@ -143,7 +148,7 @@ impl Auth {
         match row {
             Some(row)
                 if crate::verification::live(&row)
-                    && !self.is_revoked_verification(prefix, &row).await? =>
+                    && !self.verifications().is_revoked(prefix, &row).await? =>
             {
                 Ok(Some(text(&row, "value")))
             }
@@ -158,7 +163,8 @@ impl Auth {
             .config
             .email_and_password
             .reset_password_token_expires_in;
-        self.revoke_verifications(RESET_PASSWORD, user_id, lifetime)
+        self.verifications()
+            .revoke(RESET_PASSWORD, user_id, lifetime)
             .await
     }
 
@@ -313,7 +319,7 @@ pub(super) async fn verify_email(
                 other => Err(other.into()),
             };
         }
-        auth.refresh_user_sessions(&user_id).await?;
+        auth.sessions().refresh_user(&user_id).await?;
         auth.refresh_session_cookies(ctx, session, &session.session)
             .await?;
         let user = store
@@ -337,7 +343,7 @@ pub(super) async fn verify_email(
         store
             .update("user", &[Where::eq("id", user_id.as_str())], changes)
             .await?;
-        auth.refresh_user_sessions(&user_id).await?;
+        auth.sessions().refresh_user(&user_id).await?;
         if auth
             .inner
             .config
@@ -395,7 +401,7 @@ pub(super) async fn change_email(
             Err(crate::store::StoreError::UniqueViolation { .. }) => return Ok(status_true()),
             Err(error) => return Err(error.into()),
         }
-        auth.refresh_user_sessions(session.user_id()).await?;
+        auth.sessions().refresh_user(session.user_id()).await?;
         auth.refresh_session_cookies(ctx, session, &session.session)
             .await?;
         if auth.has_mailer() {
@@ -550,7 +556,7 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
         .email_and_password
         .revoke_sessions_on_password_reset
     {
-        auth.delete_user_sessions(&user_id).await?;
+        auth.sessions().delete_of_user(&user_id).await?;
     }
     auth.revoke_reset_tokens(&user_id).await?;
     Ok(status_true())
@@ -566,7 +572,7 @@ pub(super) async fn delete_user_callback(
     }
     let token = ctx.query.required("token")?.to_owned();
     auth.consume_delete_token(&token, session.user_id()).await?;
-    auth.delete_user(session.user_id()).await?;
+    auth.sessions().delete_user(session.user_id()).await?;
     auth.expire_session_cookies(ctx);
     Ok(match ctx.query.get("callbackURL") {
         Some(url) => Reply::redirect(url.to_owned()),

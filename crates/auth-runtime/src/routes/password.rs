@@ -158,7 +158,7 @@ pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     }
     let hash = auth.hash_password(&password).await?;
     if !quiet {
-        auth.check_session_storage().await?;
+        auth.sessions().check_storage().await?;
     }
     let mut row = extra;
     row.insert("name".into(), Value::String(name));
@@ -313,7 +313,7 @@ pub(super) async fn change(
         .await?;
     auth.revoke_reset_tokens(session.user_id()).await?;
     let token = if revoke {
-        auth.delete_user_sessions(session.user_id()).await?;
+        auth.sessions().delete_of_user(session.user_id()).await?;
         let token = auth
             .start_session(ctx, session.user_id(), !session.dont_remember)
             .await?;

@@ -5,13 +5,14 @@ use serde_json::json;
 use super::model_input;
 use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply, status_true};
-use crate::session::{Output, SessionCtx};
+use crate::session::SessionCtx;
+use crate::store::Output;
 use crate::store::{Timestamp, Value};
 
 pub(super) async fn sign_out(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let inner = &auth.inner;
     if let Some(token) = ctx.cookies.get_signed(&inner.session_cookie, &inner.secret) {
-        auth.delete_session(&token).await?;
+        auth.sessions().delete(&token).await?;
     }
     auth.expire_session_cookies(ctx);
     Ok(Reply::json(json!({ "success": true })))
@@ -40,7 +41,8 @@ pub(super) async fn list(auth: &Auth, session: &SessionCtx) -> Result<Reply, Api
     }
     let now = Timestamp::now().millis();
     let rows: Vec<_> = auth
-        .list_sessions(session.user_id())
+        .sessions()
+        .list(session.user_id())
         .await?
         .into_iter()
         .filter(|r| {
@@ -60,11 +62,11 @@ pub(super) async fn revoke(
     session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
     let token = ctx.body.str("token")?.to_owned();
-    let owner = auth.find_session(&token).await?;
+    let owner = auth.sessions().find(&token).await?;
     if owner.is_some_and(|(found, _)| {
         found.get("userId").and_then(Value::as_str) == Some(session.user_id())
     }) {
-        auth.delete_session(&token).await?;
+        auth.sessions().delete(&token).await?;
     }
     if token == session.token() {
         auth.expire_session_cookies(ctx);
@@ -77,19 +79,19 @@ pub(super) async fn revoke_all(
     ctx: &mut Ctx,
     session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
-    auth.delete_user_sessions(session.user_id()).await?;
+    auth.sessions().delete_of_user(session.user_id()).await?;
     auth.expire_session_cookies(ctx);
     Ok(status_true())
 }
 
 pub(super) async fn revoke_others(auth: &Auth, session: &SessionCtx) -> Result<Reply, ApiError> {
-    for other in auth.list_sessions(session.user_id()).await? {
+    for other in auth.sessions().list(session.user_id()).await? {
         let token = other
             .get("token")
             .and_then(Value::as_str)
             .unwrap_or_default();
         if token != session.token() {
-            auth.delete_session(token).await?;
+            auth.sessions().delete(token).await?;
         }
     }
     Ok(status_true())
@@ -109,7 +111,7 @@ pub(super) async fn update(
     }
     let mut row = session.session.clone();
     row.extend(changes.clone());
-    auth.update_session(session.token(), changes).await?;
+    auth.sessions().update(session.token(), changes).await?;
     auth.refresh_session_cookies(ctx, session, &row).await?;
     Ok(Reply::json(
         json!({ "session": auth.output("session", &row) }),

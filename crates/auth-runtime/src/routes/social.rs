@@ -110,7 +110,8 @@ impl Auth {
             .authorization_url(request)
             .await
             .map_err(|error| provider_error(&error))?;
-        self.create_verification(&format!("auth-state:{state}"), &value.to_string(), expires)
+        self.verifications()
+            .create(&format!("auth-state:{state}"), &value.to_string(), expires)
             .await?;
         let inner = &self.inner;
         let mut attributes = inner.cookies.attributes();
@@ -319,7 +320,7 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
     };
     let store = &auth.inner.store;
     let identifier = format!("auth-state:{state}");
-    let row = auth.find_verification(&identifier).await?;
+    let row = auth.verifications().find(&identifier).await?;
     let Some(row) = row else {
         return Ok(fail(&default_error, "state_not_found"));
     };
@@ -334,7 +335,7 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
         return Ok(fail(&error_url, "state_mismatch"));
     }
     // Single use: of concurrent callbacks with this state, one goes on.
-    if !auth.remove_verification(&identifier).await? {
+    if !auth.verifications().remove(&identifier).await? {
         return Ok(fail(&default_error, "state_not_found"));
     }
     ctx.set_cookies

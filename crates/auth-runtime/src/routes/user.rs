@@ -47,7 +47,7 @@ pub(super) async fn update(
         .store
         .update("user", &[Where::eq("id", session.user_id())], changes)
         .await?;
-    auth.refresh_user_sessions(session.user_id()).await?;
+    auth.sessions().refresh_user(session.user_id()).await?;
     auth.refresh_session_cookies(ctx, session, &session.session)
         .await?;
     Ok(status_true())
@@ -79,7 +79,7 @@ pub(super) async fn delete(
     }
     if let Some(token) = token {
         auth.consume_delete_token(&token, session.user_id()).await?;
-        auth.delete_user(session.user_id()).await?;
+        auth.sessions().delete_user(session.user_id()).await?;
         auth.expire_session_cookies(ctx);
         return Ok(user_deleted());
     }
@@ -94,7 +94,7 @@ pub(super) async fn delete(
     if password.is_none() && !auth.is_fresh(session) {
         return Err(ApiError::bad_request(base::SESSION_EXPIRED));
     }
-    auth.delete_user(session.user_id()).await?;
+    auth.sessions().delete_user(session.user_id()).await?;
     auth.expire_session_cookies(ctx);
     Ok(user_deleted())
 }

@@ -7,9 +7,13 @@
 //! Every insert writes every column (ids, `Now` timestamps and static defaults filled in by the
 //! store), so a database adopted from better-auth, which has no SQL defaults, works as well as
 //! one we created (B11).
+//!
+//! Layer: the store, above the wire, the errors and the database hooks; below sessions,
+//! verification values and everything that serves requests.
 
 mod codec;
 pub(crate) mod id;
+mod models;
 mod network;
 mod plan;
 mod query;
@@ -29,6 +33,7 @@ use codec::{Raw, Storage};
 use plan::{SessionJoin, Statement, TablePlan};
 
 pub use id::{IdGenerator, RandomId};
+pub(crate) use models::{Models, Output};
 pub use query::{Op, Sort, SortDirection, Where};
 pub use value::{Row, Timestamp, Value};
 pub(crate) use value::{text, text_of};

@@ -1,38 +1,15 @@
-//! Sessions as better-auth keeps them: the signed `session_token` cookie, rows in `session`,
-//! sliding expiry (`update-age`), remember-me, and freshness from `createdAt` (B8).
-
-use serde_json::Value as Json;
+//! The session of a request, as better-auth finds and starts it: the signed `session_token`
+//! cookie, sliding expiry (`update-age`), remember-me, and freshness from `createdAt` (B8).
+//!
+//! Layer: `Auth`, since it works on a request ([`Ctx`]) and its cookies; where sessions are kept
+//! is below, in [`Sessions`](crate::session::Sessions).
 
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::Ctx;
-use crate::store::{Row, Timestamp, Value, Where};
+use crate::session::SessionCtx;
+use crate::store::{Row, Timestamp, Value, Where, text};
 use crate::wire::id;
-
-/// A valid session and its user.
-#[derive(Debug, Clone)]
-pub(crate) struct SessionCtx {
-    pub(crate) session: Row,
-    pub(crate) user: Row,
-    /// The request carried a valid `dont_remember` cookie (rememberMe = false).
-    pub(crate) dont_remember: bool,
-}
-
-impl SessionCtx {
-    pub(crate) fn user_id(&self) -> &str {
-        self.user
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn token(&self) -> &str {
-        self.session
-            .get("token")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    }
-}
 
 /// A rememberMe = false session lives one day, whatever `expires-in` says.
 const DONT_REMEMBER_SECONDS: i64 = 86_400;
@@ -125,14 +102,14 @@ impl Auth {
             self.expire_session_cookies(ctx);
             return Ok(None);
         }
-        let Some((mut session, user)) = self.find_session(&token).await? else {
+        let Some((mut session, user)) = self.sessions().find(&token).await? else {
             self.expire_session_cookies(ctx);
             return Ok(None);
         };
         let now = Timestamp::now();
         let expires_at = date(&session, "expiresAt");
         if expires_at.is_none_or(|at| at.millis() <= now.millis()) {
-            self.delete_session(&token).await?;
+            self.sessions().delete(&token).await?;
             self.expire_session_cookies(ctx);
             return Ok(None);
         }
@@ -149,7 +126,7 @@ impl Auth {
             let mut changes = Row::new();
             changes.insert("expiresAt".into(), Value::Date(now.plus_millis(expires_in)));
             changes.insert("updatedAt".into(), Value::Date(now));
-            if !self.update_session(&token, changes.clone()).await? {
+            if !self.sessions().update(&token, changes.clone()).await? {
                 self.expire_session_cookies(ctx);
                 return Err(ApiError::base(
                     http::StatusCode::UNAUTHORIZED,
@@ -188,11 +165,7 @@ impl Auth {
         remember: bool,
     ) -> Result<String, ApiError> {
         let row = self.insert_session(ctx, user_id, remember).await?;
-        let token = row
-            .get("token")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let token = text(&row, "token");
         self.set_session_cookie(ctx, &token, !remember);
         if self.inner.config.cookie_cache_enabled()
             && let Some(user) = self
@@ -245,7 +218,7 @@ impl Auth {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         row.insert("userAgent".into(), Value::String(agent.to_owned()));
-        self.create_session(row).await
+        self.sessions().create(row).await
     }
 
     /// Sets the session cookie (and `dont_remember` when not remembered).
@@ -308,51 +281,8 @@ impl Auth {
         ctx.set_cookies.push(dont_remember);
     }
 
-    /// A model's table, also for sessions and verification values kept outside the database.
-    pub(crate) fn model(&self, model: &str) -> Option<&auth_core::schema::Table> {
-        self.inner.models.model(model)
-    }
-
     /// Are sessions kept only in the cookie cache (`[session] stateless`)?
     pub(crate) fn stateless(&self) -> bool {
         *self.inner.config.session.stateless.get_ref()
-    }
-
-    /// A row as the API returns it ([`Output`]), as a JSON value.
-    pub(crate) fn output(&self, model: &str, row: &Row) -> Json {
-        serde_json::to_value(self.output_of(model, row)).unwrap_or(Json::Null)
-    }
-
-    /// A row as the API returns it, to be serialised straight into a response.
-    pub(crate) fn output_of<'a>(&'a self, model: &str, row: &'a Row) -> Output<'a> {
-        Output {
-            table: self.model(model),
-            row,
-        }
-    }
-}
-
-/// A row as the API returns it: the model's returned fields in schema order, `id` last
-/// (better-auth's key order), missing ones `null`, dates as ISO text.
-pub(crate) struct Output<'a> {
-    table: Option<&'a auth_core::schema::Table>,
-    row: &'a Row,
-}
-
-impl serde::Serialize for Output<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(None)?;
-        if let Some(table) = self.table {
-            let fields = table
-                .columns
-                .iter()
-                .filter(|c| c.returned && !c.primary_key);
-            let id = table.columns.iter().find(|c| c.primary_key);
-            for column in fields.chain(id) {
-                map.serialize_entry(&column.field, &self.row.get(&column.field))?;
-            }
-        }
-        map.end()
     }
 }

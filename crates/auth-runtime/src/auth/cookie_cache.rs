@@ -1,6 +1,8 @@
-//! The cookie cache on the session read/write path (better-auth's `setCookieCache`, the cache
-//! branch of `getSession`, and the `session_data` chunk store): the encodings themselves are in
-//! [`crate::wire::cookie_cache`].
+//! The cookie cache on a request's session read/write path (better-auth's `setCookieCache`, the
+//! cache branch of `getSession`, and the `session_data` chunk store): the encodings themselves
+//! are in [`crate::wire::cookie_cache`].
+//!
+//! Layer: `Auth`, since it reads and sets the cookies of a request ([`Ctx`]).
 
 use serde_json::Value as Json;
 
@@ -52,8 +54,8 @@ impl Auth {
         };
         let (session, user) = (cache.session()?, cache.user()?);
         let found = SessionCtx {
-            session: self.row_of("session", |field| session.get(field)),
-            user: self.row_of("user", |field| user.get(field)),
+            session: inner.models.row_of("session", |field| session.get(field)),
+            user: inner.models.row_of("user", |field| user.get(field)),
             dont_remember,
         };
         // better-auth: `Math.floor(maxAge * 0.2)` seconds.

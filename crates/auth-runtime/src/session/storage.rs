@@ -1,21 +1,25 @@
-//! The one place sessions are kept, as better-auth 1.7's internal adapter keeps them: rows in
-//! `session`, and/or, with a secondary storage, the key `<token>` → `{"session", "user"}` (JSON,
-//! expiring with the session) plus `active-sessions-<userId>` → `[{"token", "expiresAt"}]`
-//! (the user's live sessions, expiring with the last of them) and
-//! `revoked-sessions-before-<userId>` (sessions created before that instant are revoked).
-//! Every create goes through [`Auth::create_session`], every update through
-//! [`Auth::update_session`]; routes never touch session rows or keys themselves.
+//! Where sessions live, as better-auth 1.7's internal adapter keeps them: rows in `session`,
+//! and/or, with a secondary storage, the key `<token>` → `{"session", "user"}` (JSON, expiring
+//! with the session) plus `active-sessions-<userId>` → `[{"token", "expiresAt"}]` (the user's
+//! live sessions, expiring with the last of them) and `revoked-sessions-before-<userId>`
+//! (sessions created before that instant are revoked). Every create goes through
+//! [`Sessions::create`], every update through [`Sessions::update`]; routes never touch session
+//! rows or keys themselves.
+//!
+//! Layer: sessions, above the store and the secondary storage; it knows no `Auth`, no request
+//! and no cookie.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::Config;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
-use crate::Auth;
 use crate::error::ApiError;
 use crate::hooks::Event;
 use crate::secondary::SecondaryStorage;
-use crate::store::{Row, Timestamp, Value, Where};
+use crate::store::{Models, Row, Store, Timestamp, Value, Where, text};
 use crate::wire::id;
 
 /// One entry of `active-sessions-<userId>`.
@@ -49,20 +53,45 @@ fn millis(row: &Row, field: &str) -> i64 {
         .map_or(0, Timestamp::millis)
 }
 
-fn text<'a>(row: &'a Row, field: &str) -> &'a str {
-    row.get(field).and_then(Value::as_str).unwrap_or_default()
+/// The sessions of one server: where they are kept and how.
+#[derive(Debug, Clone)]
+pub(crate) struct Sessions {
+    store: Store,
+    secondary: Option<Arc<dyn SecondaryStorage>>,
+    models: Models,
+    /// Rows in `session` (not stateless, and no secondary storage or `store-in-database`).
+    in_database: bool,
+    /// `[session] expires-in`, seconds: the longest a session lives.
+    expires_in: u32,
 }
 
-impl Auth {
+impl Sessions {
+    /// The sessions `config` describes, kept in `store` and/or `secondary`, their fields (and
+    /// the user's) from `models`.
+    pub(crate) fn new(
+        config: &Config,
+        store: Store,
+        secondary: Option<Arc<dyn SecondaryStorage>>,
+        models: Models,
+    ) -> Self {
+        Self {
+            store,
+            secondary,
+            models,
+            in_database: config.session_in_database(),
+            expires_in: *config.session.expires_in.get_ref(),
+        }
+    }
+
     fn storage(&self) -> Option<&dyn SecondaryStorage> {
-        self.inner.secondary.as_deref()
+        self.secondary.as_deref()
     }
 
     /// 503 when the secondary storage that would hold a new session does not answer: a sign-up
     /// checks it before writing the user, so a storage that is down does not leave an account
     /// whose retried sign-up says the email is taken (one that fails in between still does; that
     /// user can sign in once it is back).
-    pub(crate) async fn check_session_storage(&self) -> Result<(), ApiError> {
+    pub(crate) async fn check_storage(&self) -> Result<(), ApiError> {
         if let Some(storage) = self.storage() {
             // No user has an empty id: a read that finds nothing.
             storage.get(&active_key("")).await?;
@@ -70,87 +99,41 @@ impl Auth {
         Ok(())
     }
 
-    fn sessions_in_database(&self) -> bool {
-        self.inner.config.session_in_database()
-    }
-
-    /// A row as the secondary storage holds it: every field present, in schema order, `id`
-    /// first, dates as ISO text (what `JSON.stringify` makes of better-auth's objects).
-    pub(crate) fn stored_json(&self, model: &str, row: &Row) -> Json {
-        let mut out = Map::new();
-        if let Some(table) = self.inner.models.model(model) {
-            let columns = table.columns.iter();
-            for column in columns
-                .clone()
-                .filter(|c| c.primary_key)
-                .chain(columns.filter(|c| !c.primary_key))
-            {
-                if let Some(value) = row.get(&column.field) {
-                    out.insert(column.field.clone(), value.to_json());
-                }
-            }
-        }
-        Json::Object(out)
-    }
-
-    /// The fields of `model` found in a stored object (unknown keys and ill-typed values are
-    /// left out).
-    pub(crate) fn stored_row(&self, model: &str, json: &Json) -> Row {
-        self.row_of(model, |field| json.get(field))
-    }
-
-    /// A row of `model` from JSON values by field (`get`): every field of the schema that is
-    /// present and has its type, converted as the API reads it.
-    pub(crate) fn row_of<'a>(&self, model: &str, get: impl Fn(&str) -> Option<&'a Json>) -> Row {
-        let mut row = Row::new();
-        if let Some(table) = self.inner.models.model(model) {
-            for column in &table.columns {
-                if let Some(value) = get(&column.field).and_then(|v| Value::from_json(column.ty, v))
-                {
-                    row.insert(column.field.clone(), value);
-                }
-            }
-        }
-        row
-    }
-
     /// Stores a new session (`token`, `userId`, `expiresAt`, …): in the database when sessions
     /// live there (which gives it its id), in the secondary storage when there is one.
     /// Database hooks run around it wherever it is kept.
-    pub(crate) async fn create_session(&self, mut row: Row) -> Result<Row, ApiError> {
-        let hooks = self.inner.store.hooks();
-        let in_database = self.sessions_in_database();
-        let created = if in_database {
-            self.inner.store.insert("session", row).await?
+    pub(crate) async fn create(&self, mut row: Row) -> Result<Row, ApiError> {
+        let hooks = self.store.hooks();
+        let created = if self.in_database {
+            self.store.insert("session", row).await?
         } else {
             row.insert("id".into(), Value::String(id::generate()));
             hooks.before("session", Event::Create, row).await?
         };
         if let Some(storage) = self.storage() {
-            let user_id = text(&created, "userId");
+            let user_id: &str = &text(&created, "userId");
             let token = text(&created, "token");
             let expires_at = millis(&created, "expiresAt");
             let now = Timestamp::now().millis();
             let mut references = self.references(storage, user_id).await?;
             references.retain(|r| r.expires_at > now && r.token != token);
             references.push(Reference {
-                token: token.to_owned(),
+                token: token.clone(),
                 expires_at,
             });
             self.set_references(storage, user_id, references, now)
                 .await?;
             let user = self
-                .inner
                 .store
                 .find_one("user", &[Where::eq("id", user_id)])
                 .await?;
             if let Some(ttl) = ttl_until(expires_at, now) {
-                let user = user.map_or(Json::Null, |u| self.stored_json("user", &u));
-                let value =
-                    json!({ "session": self.stored_json("session", &created), "user": user });
-                storage.set(token, &value.to_string(), Some(ttl)).await?;
+                let user = user.map_or(Json::Null, |u| self.models.stored_json("user", &u));
+                let session = self.models.stored_json("session", &created);
+                let value = json!({ "session": session, "user": user });
+                storage.set(&token, &value.to_string(), Some(ttl)).await?;
             }
-            if !in_database {
+            if !self.in_database {
                 hooks.after("session", Event::Create, &created).await;
             }
         }
@@ -160,7 +143,7 @@ impl Auth {
     /// The session with `token` and its user: from the secondary storage when there is one
     /// (falling back to the database when sessions are kept there too), else from the
     /// database. Expired sessions are returned: the caller decides.
-    pub(crate) async fn find_session(&self, token: &str) -> Result<Option<(Row, Row)>, ApiError> {
+    pub(crate) async fn find(&self, token: &str) -> Result<Option<(Row, Row)>, ApiError> {
         if let Some(storage) = self.storage() {
             match storage.get(token).await? {
                 Some(raw) => {
@@ -171,24 +154,23 @@ impl Auth {
                     else {
                         return Ok(None);
                     };
-                    let session = self.stored_row("session", session);
+                    let session = self.models.stored_row("session", session);
                     if self.is_revoked(storage, &session).await? {
                         return Ok(None);
                     }
-                    return Ok(Some((session, self.stored_row("user", user))));
+                    return Ok(Some((session, self.models.stored_row("user", user))));
                 }
-                None if !self.sessions_in_database() => return Ok(None),
+                None if !self.in_database => return Ok(None),
                 None => {}
             }
         }
-        Ok(self.inner.store.session_with_user(token).await?)
+        Ok(self.store.session_with_user(token).await?)
     }
 
     /// Applies `changes` to the session with `token`; `false` when there is no such session.
-    pub(crate) async fn update_session(&self, token: &str, changes: Row) -> Result<bool, ApiError> {
-        let hooks = self.inner.store.hooks();
-        let in_database = self.sessions_in_database();
-        let changes = if in_database {
+    pub(crate) async fn update(&self, token: &str, changes: Row) -> Result<bool, ApiError> {
+        let hooks = self.store.hooks();
+        let changes = if self.in_database {
             changes // the store runs the hooks
         } else {
             hooks.before("session", Event::Update, changes).await?
@@ -199,14 +181,14 @@ impl Auth {
             && let Ok(stored) = serde_json::from_str::<Json>(&raw)
             && let Some(session) = stored.get("session")
         {
-            let mut session = self.stored_row("session", session);
+            let mut session = self.models.stored_row("session", session);
             session.extend(changes.clone());
-            let user_id = text(&session, "userId").to_owned();
+            let user_id = text(&session, "userId");
             let expires_at = millis(&session, "expiresAt");
             let now = Timestamp::now().millis();
             if let Some(ttl) = ttl_until(expires_at, now) {
                 let value = json!({
-                    "session": self.stored_json("session", &session),
+                    "session": self.models.stored_json("session", &session),
                     "user": stored.get("user").cloned().unwrap_or(Json::Null),
                 });
                 storage.set(token, &value.to_string(), Some(ttl)).await?;
@@ -219,14 +201,13 @@ impl Auth {
                 self.set_references(storage, &user_id, references, now)
                     .await?;
             }
-            if !in_database {
+            if !self.in_database {
                 hooks.after("session", Event::Update, &session).await;
             }
             found = true;
         }
-        if self.sessions_in_database() {
+        if self.in_database {
             found = self
-                .inner
                 .store
                 .update("session", &[Where::eq("token", token)], changes)
                 .await?
@@ -236,7 +217,7 @@ impl Auth {
     }
 
     /// Ends the session with `token` (sign-out, revoke-session, an expired session).
-    pub(crate) async fn delete_session(&self, token: &str) -> Result<(), ApiError> {
+    pub(crate) async fn delete(&self, token: &str) -> Result<(), ApiError> {
         if let Some(storage) = self.storage() {
             if let Some(raw) = storage.get(token).await?
                 && let Some(user_id) = serde_json::from_str::<Json>(&raw)
@@ -253,9 +234,8 @@ impl Auth {
             }
             storage.delete(token).await?;
         }
-        if self.sessions_in_database() {
-            self.inner
-                .store
+        if self.in_database {
+            self.store
                 .delete("session", &[Where::eq("token", token)])
                 .await?;
         }
@@ -263,13 +243,13 @@ impl Auth {
     }
 
     /// The user's live sessions (list-sessions, revoke-other-sessions).
-    pub(crate) async fn list_sessions(&self, user_id: &str) -> Result<Vec<Row>, ApiError> {
+    pub(crate) async fn list(&self, user_id: &str) -> Result<Vec<Row>, ApiError> {
         let now = Timestamp::now();
         match self.storage() {
-            Some(storage) if !self.sessions_in_database() => {
+            Some(storage) if !self.in_database => {
                 let mut sessions = Vec::new();
                 for (_, session) in self.stored_sessions(storage, user_id).await? {
-                    let session = self.stored_row("session", &session);
+                    let session = self.models.stored_row("session", &session);
                     if !self.is_revoked(storage, &session).await? {
                         sessions.push(session);
                     }
@@ -277,9 +257,8 @@ impl Auth {
                 Ok(sessions)
             }
             // Stateless: the server knows no session but the request's.
-            None if !self.sessions_in_database() => Ok(Vec::new()),
+            None if !self.in_database => Ok(Vec::new()),
             _ => Ok(self
-                .inner
                 .store
                 .find_many(
                     "session",
@@ -296,14 +275,13 @@ impl Auth {
     }
 
     /// Ends every session of the user (revoke-sessions, a password change or reset).
-    pub(crate) async fn delete_user_sessions(&self, user_id: &str) -> Result<(), ApiError> {
+    pub(crate) async fn delete_of_user(&self, user_id: &str) -> Result<(), ApiError> {
         let references = match self.storage() {
             Some(storage) => self.references(storage, user_id).await?,
             None => Vec::new(),
         };
-        if self.sessions_in_database() {
-            self.inner
-                .store
+        if self.in_database {
+            self.store
                 .delete("session", &[Where::eq("userId", user_id)])
                 .await?;
         }
@@ -319,12 +297,12 @@ impl Auth {
     /// Deletes a user with its sessions and accounts (explicitly: a database adopted from
     /// better-auth may lack the cascading foreign keys).
     pub(crate) async fn delete_user(&self, user_id: &str) -> Result<(), ApiError> {
-        let store = &self.inner.store;
+        let store = &self.store;
         let references = match self.storage() {
             Some(storage) => self.references(storage, user_id).await?,
             None => Vec::new(),
         };
-        if self.sessions_in_database() {
+        if self.in_database {
             store
                 .delete("session", &[Where::eq("userId", user_id)])
                 .await?;
@@ -344,15 +322,15 @@ impl Auth {
 
     /// After a change to the user: copies the user into each of their sessions kept in the
     /// secondary storage (better-auth's `refreshUserSessions`).
-    pub(crate) async fn refresh_user_sessions(&self, user_id: &str) -> Result<(), ApiError> {
-        let store = &self.inner.store;
+    pub(crate) async fn refresh_user(&self, user_id: &str) -> Result<(), ApiError> {
+        let store = &self.store;
         let Some(storage) = self.storage() else {
             return Ok(());
         };
         let Some(user) = store.find_one("user", &[Where::eq("id", user_id)]).await? else {
             return Ok(());
         };
-        let user = self.stored_json("user", &user);
+        let user = self.models.stored_json("user", &user);
         let now = Timestamp::now().millis();
         for (token, session) in self.stored_sessions(storage, user_id).await? {
             let expires_at = session
@@ -436,7 +414,7 @@ impl Auth {
         session: &Row,
     ) -> Result<bool, ApiError> {
         let before = storage
-            .get(&revoked_key(text(session, "userId")))
+            .get(&revoked_key(&text(session, "userId")))
             .await?
             .and_then(|t| t.trim().parse::<f64>().ok());
         Ok(before.is_some_and(|before| (millis(session, "createdAt") as f64) < before))
@@ -458,7 +436,7 @@ impl Auth {
             .and_then(|t| t.trim().parse::<f64>().ok())
             .map_or(0, |t| t as i64);
         let revoked_at = now.max(previous);
-        let lifetime = u64::from(*self.inner.config.session.expires_in.get_ref()).max(86_400);
+        let lifetime = u64::from(self.expires_in).max(86_400);
         storage
             .set(
                 &key,
