@@ -92,6 +92,22 @@ pub mod base {
     });
 }
 
+/// The codes a server with `plugins` answers with: core's, then each served plugin's (a code
+/// two owners share, such as `EMAIL_NOT_VERIFIED`, once, with its first owner's message).
+pub fn answered(plugins: &[crate::schema::Plugin]) -> Vec<ErrorCode> {
+    let mut all: Vec<ErrorCode> = base::BASE.to_vec();
+    for declaration in crate::plugins::DECLARED {
+        if plugins.contains(&declaration.plugin) {
+            for code in declaration.errors {
+                if !all.iter().any(|c| c.code == code.code) {
+                    all.push(*code);
+                }
+            }
+        }
+    }
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::base::BASE;
@@ -111,20 +127,4 @@ mod tests {
             assert!(!code.message.is_empty(), "{}", code.code);
         }
     }
-}
-
-/// The codes a server with `plugins` answers with: core's, then each served plugin's (a code
-/// two owners share, such as `EMAIL_NOT_VERIFIED`, once, with its first owner's message).
-pub fn answered(plugins: &[crate::schema::Plugin]) -> Vec<ErrorCode> {
-    let mut all: Vec<ErrorCode> = base::BASE.to_vec();
-    for declaration in crate::plugins::DECLARED {
-        if plugins.contains(&declaration.plugin) {
-            for code in declaration.errors {
-                if !all.iter().any(|c| c.code == code.code) {
-                    all.push(*code);
-                }
-            }
-        }
-    }
-    all
 }

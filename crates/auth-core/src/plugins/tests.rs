@@ -13,7 +13,7 @@ fn declarations_are_in_canonical_order_with_unique_endpoint_ids() {
     }
     let config = Config::parse(
         "auth.toml",
-        &format!("[email-and-password]\nenabled = true\n{text}"),
+        format!("[email-and-password]\nenabled = true\n{text}"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let all = crate::endpoints::endpoints(&config);

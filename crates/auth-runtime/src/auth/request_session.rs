@@ -34,17 +34,14 @@ impl Auth {
             .filter_map(|v| v.to_str().ok())
             .collect::<Vec<_>>()
             .join("; ");
-        let mut ctx = Ctx {
-            method: http::Method::GET,
-            path: String::new(),
-            param: None,
-            query: crate::http::Query::parse(Some("disableRefresh=true")),
-            headers: headers.clone(),
-            cookies: crate::wire::cookie::RequestCookies::parse(&cookies),
-            client_ip: None,
-            body: crate::http::Body::default(),
-            set_cookies: Vec::new(),
-        };
+        let mut ctx = Ctx::new(
+            http::Method::GET,
+            String::new(),
+            crate::http::Query::parse(Some("disableRefresh=true")),
+            headers.clone(),
+            crate::wire::cookie::RequestCookies::parse(&cookies),
+            None,
+        );
         Ok(self
             .session(&mut ctx)
             .await?
@@ -184,6 +181,7 @@ impl Auth {
                     self.inner.cookies.attributes(),
                 ));
         }
+        ctx.new_session = Some(row);
         Ok(token)
     }
 

@@ -125,22 +125,22 @@ impl Auth {
                     .decode_utf8_lossy()
                     .into_owned()
             });
-        let mut ctx = Ctx {
-            method: parts.method.clone(),
-            path: path.to_owned(),
-            param,
-            query: Query::parse(parts.uri.query()),
-            headers: parts.headers,
-            cookies: RequestCookies::parse(&cookies),
-            client_ip: ip,
-            body: Body::default(),
-            set_cookies: Vec::new(),
-        };
+        let mut ctx = Ctx::new(
+            parts.method.clone(),
+            path.to_owned(),
+            Query::parse(parts.uri.query()),
+            parts.headers,
+            RequestCookies::parse(&cookies),
+            ip,
+        );
+        ctx.param = param;
         let no_store = endpoint.path == "/get-session";
-        match self.run(endpoint, handler, &mut ctx, &body).await {
+        let mut response = match self.run(endpoint, handler, &mut ctx, &body).await {
             Ok(reply) => self.reply_response(reply, &ctx.set_cookies, no_store),
             Err(error) => self.error_response(&error, &ctx.set_cookies, no_store),
-        }
+        };
+        response.headers_mut().extend(ctx.response_headers);
+        response
     }
 
     /// better-auth's `onRequest` rate limit: `Some` answer when the request is refused (429 with
@@ -225,6 +225,11 @@ impl Auth {
                 }
             }
         }
+        for runtime in crate::plugins::enabled(&self.inner.schema.plugins) {
+            if let Some(before) = runtime.before {
+                before(self, endpoint, ctx).await?;
+            }
+        }
         let session = match endpoint.access {
             Access::Public => None,
             Access::Optional => self.session(ctx).await?,
@@ -243,7 +248,13 @@ impl Auth {
                 Some(session)
             }
         };
-        handler(self, ctx, session).await
+        let mut reply = handler(self, ctx, session).await?;
+        for runtime in crate::plugins::enabled(&self.inner.schema.plugins) {
+            if let Some(after) = runtime.after {
+                after(self, endpoint, ctx, &mut reply).await?;
+            }
+        }
+        Ok(reply)
     }
 
     fn reply_response(

@@ -30,6 +30,37 @@ pub struct Ctx {
     pub body: Body,
     /// Cookies to set on the answer, success or error.
     pub set_cookies: Vec<crate::wire::cookie::SetCookie>,
+    /// More headers of the answer, success or error (bearer's `set-auth-token`).
+    pub response_headers: HeaderMap,
+    /// The session row this request created (better-auth's `ctx.context.newSession`), for the
+    /// plugins' hooks after the handler; `None` again when a hook takes it back.
+    pub new_session: Option<crate::store::Row>,
+}
+
+impl Ctx {
+    /// A request with nothing parsed yet: no parameter, body or answer cookies.
+    pub fn new(
+        method: Method,
+        path: String,
+        query: Query,
+        headers: HeaderMap,
+        cookies: RequestCookies,
+        client_ip: Option<String>,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            param: None,
+            query,
+            headers,
+            cookies,
+            client_ip,
+            body: Body::default(),
+            set_cookies: Vec::new(),
+            response_headers: HeaderMap::new(),
+            new_session: None,
+        }
+    }
 }
 
 /// Query parameters; a repeated key keeps its first value.

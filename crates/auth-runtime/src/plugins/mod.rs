@@ -6,6 +6,7 @@
 //! decides: [`Auth::new`](crate::Auth::new) refuses every other plugin, README's table of plugins
 //! is checked against it, and a test runs over every plugin id.
 
+use auth_core::endpoints::Endpoint;
 use auth_core::schema::Plugin;
 use futures_util::future::BoxFuture;
 
@@ -31,12 +32,29 @@ pub(crate) type SignInGuard = for<'a> fn(
     &'a str,
 ) -> BoxFuture<'a, Result<Option<Reply>, ApiError>>;
 
+/// Runs on every request before its session is resolved (bearer turns `Authorization` into the
+/// session cookie), after the origin check and the body's parse.
+pub(crate) type BeforeHook =
+    for<'a> fn(&'a Auth, &'a Endpoint, &'a mut Ctx) -> BoxFuture<'a, Result<(), ApiError>>;
+
+/// Runs after every successful handler, in plugin order, on its answer: the answer's cookies
+/// and headers are in `ctx` (`set_cookies`, `response_headers`), a session it created in
+/// `ctx.new_session`.
+pub(crate) type AfterHook = for<'a> fn(
+    &'a Auth,
+    &'a Endpoint,
+    &'a mut Ctx,
+    &'a mut Reply,
+) -> BoxFuture<'a, Result<(), ApiError>>;
+
 /// What a plugin brings to the runtime: the handlers of the endpoints it declares in
 /// `auth_core::plugins`, and its hooks around other endpoints.
 pub(crate) struct Runtime {
     pub(crate) plugin: Plugin,
     pub(crate) handlers: Handlers,
     pub(crate) sign_in_guard: Option<SignInGuard>,
+    pub(crate) before: Option<BeforeHook>,
+    pub(crate) after: Option<AfterHook>,
 }
 
 /// Every plugin runtime, in canonical order.

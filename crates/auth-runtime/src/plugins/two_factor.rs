@@ -62,6 +62,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
         }),
     ],
     sign_in_guard: Some(|auth, ctx, user, token| Box::pin(challenge(auth, ctx, user, token))),
+    before: None,
+    after: None,
 };
 
 fn options(auth: &Auth) -> Options {
@@ -370,6 +372,7 @@ async fn challenge(
         ));
     }
     auth.sessions().delete(token).await?;
+    ctx.new_session = None;
     let max_age = options.two_factor_cookie_max_age;
     let identifier = format!("2fa-{}", id::generate_url_safe(20));
     let expires_at = Timestamp::now().plus_millis(seconds_to_millis(max_age));

@@ -50,7 +50,7 @@ fn raw_encrypt(secret: &[u8], data: &str) -> String {
 }
 
 fn raw_decrypt(secret: &[u8], hex: &str) -> Result<String, DecryptError> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(DecryptError::NotHex);
     }
     let bytes = (0..hex.len())
