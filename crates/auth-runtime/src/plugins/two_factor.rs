@@ -109,7 +109,13 @@ async fn check_password(
     if options.allow_passwordless && account.is_none() {
         return Ok(());
     }
-    let Some(password) = ctx.body.opt_str("password")? else {
+    // Without `allow-passwordless` the body requires it (a validation error, as zod's).
+    let password = if options.allow_passwordless {
+        ctx.body.opt_str("password")?
+    } else {
+        Some(ctx.body.str("password")?)
+    };
+    let Some(password) = password else {
         return Err(bad_request(base::INVALID_PASSWORD));
     };
     let stored = account
