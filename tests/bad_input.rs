@@ -806,18 +806,38 @@ fn payload() -> impl Strategy<Value = Payload> {
     ]
 }
 
+/// [`CONFIG`] with every plugin the server serves (with the options that add endpoints).
+fn with_every_served_plugin() -> String {
+    let mut text = CONFIG.to_owned();
+    for plugin in auth_runtime::plugins::SERVED {
+        text.push_str(&format!("\n[plugins.{plugin}]\n"));
+        if *plugin == auth_core::schema::Plugin::TwoFactor {
+            text.push_str("[plugins.two-factor.otp]\n");
+        }
+    }
+    text.push_str("\n[mailer]\nkind = \"log\"\n");
+    text
+}
+
+/// Random bodies to every POST endpoint of core and every served plugin.
 #[test]
 fn arbitrary_input_to_every_post_endpoint() {
     let rt = runtime();
     let (auth, _db, cookie) = rt.block_on(async {
-        let (auth, db) = sqlite(CONFIG).await;
+        let (auth, db) = sqlite(&with_every_served_plugin()).await;
         let cookie = sign_up(&auth, "fuzz@prop.test").await.cookie();
         (auth, db, cookie)
     });
     let paths = post_paths(&auth);
     assert!(paths.len() >= 10, "{paths:?}");
+    for plugin in auth_runtime::plugins::SERVED {
+        assert!(
+            auth.endpoints().iter().any(|e| e.plugin == Some(*plugin)),
+            "{plugin}'s endpoints are fuzzed"
+        );
+    }
     let config = ProptestConfig {
-        cases: 256,
+        cases: 384,
         failure_persistence: None,
         ..ProptestConfig::default()
     };
