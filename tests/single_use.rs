@@ -4,8 +4,10 @@
 //! verification row and deletes it in two steps, so concurrent requests can all read it before
 //! any deletes it; here the delete decides. On SQLite, PostgreSQL, MariaDB, Redis, and Redis
 //! with the values kept in the database too. [`token_binding`]: each token serves only the user
-//! it was issued to.
+//! it was issued to. [`backup_codes`]: a two-factor backup code is used once.
 
+#[path = "backup_codes.rs"]
+mod backup_codes;
 #[path = "server.rs"]
 mod server;
 mod support;
