@@ -177,6 +177,20 @@ pub(crate) fn get(path: &str, cookie: &str) -> Request<Full<Bytes>> {
     request
 }
 
+/// [`post_json`] with a `Cookie` header.
+pub(crate) fn post_json_with_cookie(
+    path: &str,
+    origin: &str,
+    cookie: &str,
+    body: String,
+) -> Request<Full<Bytes>> {
+    let mut request = post_json(path, origin, body);
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        request.headers_mut().insert(header::COOKIE, value);
+    }
+    request
+}
+
 /// `POST path` with a JSON body and the server's own `Origin` (the origin check passes).
 pub(crate) fn post_json(path: &str, origin: &str, body: String) -> Request<Full<Bytes>> {
     let mut request = Request::new(Full::new(Bytes::from(body)));

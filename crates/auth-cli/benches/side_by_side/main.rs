@@ -3,7 +3,8 @@
 //! generator (HTTP/1.1 keep-alive, one connection per client). Measures get-session (without and
 //! with the cookie cache), sign-in and sign-up (unique emails) at 2 and 16 connections with each
 //! server's peak RSS, get-session while sign-ins saturate hashing, raw scrypt in this process,
-//! get-session on PostgreSQL with 1,000 and 1,000,000 users, and `generate` for the full plugin
+//! get-session on PostgreSQL with 1,000 and 1,000,000 users, get-session and two-factor
+//! verify-totp with the seven sign-in plugins on, and `generate` for the full plugin
 //! set. Prints the tables and writes `docs/benchmarks.md` and `docs/benchmarks.png`.
 //!
 //! cargo bench -p auth-cli --bench side_by_side
@@ -64,6 +65,19 @@ input = false
 [models.user.fields.nickname]
 type = "string"
 required = false
+"#;
+
+/// Appended to [`CONFIG`] for the plugin rows: reference-server.mjs's `PLUGINS=1`.
+const PLUGINS: &str = r#"
+[plugins.two-factor]
+[plugins.two-factor.otp]
+[plugins.username]
+[plugins.anonymous]
+[plugins.bearer]
+[plugins.multi-session]
+[plugins.one-time-token]
+[plugins.last-login-method]
+store-in-database = true
 "#;
 
 /// Appended to [`CONFIG`] for the cookie-cache rows.
@@ -181,7 +195,7 @@ async fn run(settings: &Settings) -> Report {
     // Each kind of server once without and once with the cookie cache.
     let cached_config = format!("{CONFIG}{COOKIE_CACHE}");
     let ours = Server::ours(CONFIG, None);
-    let theirs = Server::better_auth(false);
+    let theirs = Server::better_auth(false, false);
     let ours = seeded(ours).await;
     let theirs = seeded(theirs).await;
     for &clients in &settings.connections {
@@ -196,7 +210,7 @@ async fn run(settings: &Settings) -> Report {
                 .map_err(|e| format!("this build rejects [session.cookie-cache]: {e}")),
         )
         .await;
-        let theirs_cached = seeded(Server::better_auth(true)).await;
+        let theirs_cached = seeded(Server::better_auth(true, false)).await;
         for &clients in &settings.connections {
             row(
                 &mut report,
@@ -205,6 +219,35 @@ async fn run(settings: &Settings) -> Report {
                 &ours_cached,
                 &theirs_cached,
                 |s| get_session(s, settings, clients),
+            )
+            .await;
+        }
+    }
+    {
+        // Bearer and multi-session act on every request and answer; two-factor's verify-totp
+        // decrypts the secret and checks a code.
+        let ours_plugins =
+            two_factor_on(seeded(Server::ours(&format!("{CONFIG}{PLUGINS}"), None)).await).await;
+        let theirs_plugins = two_factor_on(seeded(Server::better_auth(false, true)).await).await;
+        for &clients in &settings.connections {
+            row(
+                &mut report,
+                "get-session, sign-in plugins",
+                clients,
+                &ours_plugins,
+                &theirs_plugins,
+                |s| get_session(s, settings, clients),
+            )
+            .await;
+        }
+        for &clients in &settings.connections {
+            row(
+                &mut report,
+                "two-factor verify-totp",
+                clients,
+                &ours_plugins,
+                &theirs_plugins,
+                |s| verify_totp(s, settings, clients),
             )
             .await;
         }
@@ -254,13 +297,19 @@ async fn run(settings: &Settings) -> Report {
     report
 }
 
-/// A started server with the benchmark user signed up and signed in: its session cookies.
-type Seeded = Result<(Server, String), String>;
+/// A started server with the benchmark user signed up and signed in.
+type Seeded = Result<(Server, Seed), String>;
+
+/// The benchmark user's session cookies, and its TOTP key once two-factor is on.
+struct Seed {
+    cookie: String,
+    totp: Option<Vec<u8>>,
+}
 
 async fn seeded(server: Result<Server, String>) -> Seeded {
     let server = server?;
     let cookie = seed(&server).await?;
-    Ok((server, cookie))
+    Ok((server, Seed { cookie, totp: None }))
 }
 
 /// Signs the benchmark user up and in; returns the sign-in's cookies after checking that
@@ -295,6 +344,86 @@ async fn seed(server: &Server) -> Result<String, String> {
     Ok(cookie)
 }
 
+/// The benchmark user's TOTP key, as the URI of `/two-factor/enable` carries it.
+fn totp_key(uri: &str) -> Result<Vec<u8>, String> {
+    let secret = uri
+        .split_once("secret=")
+        .and_then(|(_, rest)| rest.split('&').next())
+        .ok_or_else(|| format!("no secret in {uri}"))?;
+    base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret)
+        .ok_or_else(|| format!("secret {secret} is not base32"))
+}
+
+/// The current code of a TOTP key (SHA-1, 6 digits, 30 s).
+fn totp_code(key: &[u8]) -> String {
+    totp_rs::Builder::new()
+        .with_secret(key.to_vec())
+        .build_noncompliant()
+        .generate_current()
+        .to_string()
+}
+
+/// Turns two-factor on for the seeded user (enable, then a first verify-totp, which rotates the
+/// session): the new session cookie and the TOTP key.
+async fn two_factor_on(seeded: Seeded) -> Seeded {
+    let (server, Seed { cookie, .. }) = seeded?;
+    let body = serde_json::json!({ "password": PASSWORD }).to_string();
+    let enabled = load::once(
+        server.address,
+        load::post_json_with_cookie("/api/auth/two-factor/enable", &server.origin, &cookie, body),
+    )
+    .await?;
+    let answer: serde_json::Value =
+        serde_json::from_slice(&enabled.body).map_err(|e| format!("enable: {e}"))?;
+    let uri = answer["totpURI"]
+        .as_str()
+        .ok_or_else(|| format!("enable answered {answer}"))?;
+    let key = totp_key(uri)?;
+    let body = serde_json::json!({ "code": totp_code(&key) }).to_string();
+    let verified = load::once(
+        server.address,
+        load::post_json_with_cookie(
+            "/api/auth/two-factor/verify-totp",
+            &server.origin,
+            &cookie,
+            body,
+        ),
+    )
+    .await?;
+    if verified.status != http::StatusCode::OK {
+        return Err(format!("verify-totp answered {}", verified.status));
+    }
+    // The rotated session's cookie (the enabling verification answers the old token).
+    let cookie = verified
+        .cookies()
+        .split("; ")
+        .find(|c| c.starts_with("better-auth.session_token="))
+        .map(str::to_owned)
+        .ok_or("verify-totp set no session cookie")?;
+    Ok((
+        server,
+        Seed {
+            cookie,
+            totp: Some(key),
+        },
+    ))
+}
+
+/// verify-totp with a session (the code checked, no session created), the code of the moment.
+fn verify_totp(
+    seeded: &(Server, Seed),
+    settings: &Settings,
+    clients: usize,
+) -> impl Future<Output = Cell> {
+    let key = seeded.1.totp.clone().unwrap_or_default();
+    let (cookie, origin) = (seeded.1.cookie.clone(), seeded.0.origin.clone());
+    let make: MakeRequest = Arc::new(move || {
+        let body = serde_json::json!({ "code": totp_code(&key) }).to_string();
+        load::post_json_with_cookie("/api/auth/two-factor/verify-totp", &origin, &cookie, body)
+    });
+    measure(&seeded.0, make, clients, settings.hash, settings.warm)
+}
+
 /// Measures one scenario on both servers (ours first) and adds its row.
 async fn row<'a, F, Fut>(
     report: &mut Report,
@@ -304,7 +433,7 @@ async fn row<'a, F, Fut>(
     theirs: &'a Seeded,
     scenario_fn: F,
 ) where
-    F: Fn(&'a (Server, String)) -> Fut,
+    F: Fn(&'a (Server, Seed)) -> Fut,
     Fut: Future<Output = Cell>,
 {
     eprintln!("{scenario}, {clients} connections");
@@ -328,11 +457,11 @@ async fn row<'a, F, Fut>(
 }
 
 fn get_session(
-    seeded: &(Server, String),
+    seeded: &(Server, Seed),
     settings: &Settings,
     clients: usize,
 ) -> impl Future<Output = Cell> {
-    let cookie = seeded.1.clone();
+    let cookie = seeded.1.cookie.clone();
     let make: MakeRequest = Arc::new(move || load::get(GET_SESSION, &cookie));
     measure(&seeded.0, make, clients, settings.get, settings.warm)
 }
@@ -360,8 +489,8 @@ async fn measure(
 /// get-session on 2 connections while 16 connections sign in: the get-session figures and the
 /// sign-ins per second.
 async fn mixed(seeded: &Seeded, settings: &Settings) -> Mixed {
-    let (server, cookie) = seeded.as_ref().map_err(Clone::clone)?;
-    let cookie = cookie.clone();
+    let (server, seed) = seeded.as_ref().map_err(Clone::clone)?;
+    let cookie = seed.cookie.clone();
     let get: MakeRequest = Arc::new(move || load::get(GET_SESSION, &cookie));
     let body = serde_json::json!({ "email": EMAIL, "password": PASSWORD }).to_string();
     let origin = server.origin.clone();

@@ -53,8 +53,10 @@ impl Server {
     }
 
     /// better-auth 1.7.25 (better-sqlite3, rate limit off) on a fresh SQLite file, migrated by
-    /// better-auth itself; `cookie_cache` turns on `session.cookieCache`.
-    pub(crate) fn better_auth(cookie_cache: bool) -> Result<Self, String> {
+    /// better-auth itself; `cookie_cache` turns on `session.cookieCache`, `plugins` the seven
+    /// sign-in plugins (`PLUGINS=1`: two-factor, username, anonymous, bearer, multi-session,
+    /// one-time-token, last-login-method).
+    pub(crate) fn better_auth(cookie_cache: bool, plugins: bool) -> Result<Self, String> {
         let conformance = repo_root().join("tests/conformance");
         ensure_npm(&conformance)?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -70,6 +72,9 @@ impl Server {
         if cookie_cache {
             // better-auth's default strategy, as ours: compact.
             command.env("COOKIE_CACHE", "compact");
+        }
+        if plugins {
+            command.env("PLUGINS", "1");
         }
         Self::start(command, dir)
     }
