@@ -102,7 +102,7 @@ plugin_tables! {
     two_factor: TwoFactor => crate::plugins::two_factor::Options,
     organization: Organization => OrganizationOptions,
     admin: Admin => NoOptions,
-    username: Username => NoOptions,
+    username: Username => crate::plugins::username::Options,
     anonymous: Anonymous => NoOptions,
     phone_number: PhoneNumber => NoOptions,
     passkey: Passkey => NoOptions,
@@ -144,6 +144,10 @@ impl Plugins {
 
     pub fn two_factor_options(&self) -> crate::plugins::two_factor::Options {
         options(self.two_factor.as_ref())
+    }
+
+    pub fn username_options(&self) -> crate::plugins::username::Options {
+        options(self.username.as_ref())
     }
 
     pub fn last_login_method_options(&self) -> LastLoginMethodOptions {

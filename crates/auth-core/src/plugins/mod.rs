@@ -7,6 +7,7 @@
 //! type named in `config::plugins`; and its handlers in `auth-runtime`'s `plugins/<id>.rs`.
 
 pub mod two_factor;
+pub mod username;
 
 use crate::config::Config;
 use crate::endpoints::Endpoint;
@@ -36,7 +37,7 @@ pub struct Declaration {
 }
 
 /// Every plugin with a declaration, in canonical order.
-pub const DECLARED: &[Declaration] = &[two_factor::DECLARATION];
+pub const DECLARED: &[Declaration] = &[two_factor::DECLARATION, username::DECLARATION];
 
 /// The declarations of the plugins `config` enables.
 pub fn enabled(config: &Config) -> impl Iterator<Item = &'static Declaration> {

@@ -16,6 +16,7 @@ use crate::session::SessionCtx;
 use crate::store::text;
 
 pub(crate) use input::{is_valid_email, model_input};
+pub(crate) use password::PasswordSignIn;
 use social::scopes_of;
 
 /// The caller's session, for endpoints whose access rule requires one.

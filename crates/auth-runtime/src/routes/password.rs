@@ -1,12 +1,12 @@
 //! Email and password: sign-up, sign-in, change-password, verify-password.
 
-use auth_core::errors::base;
+use auth_core::errors::{ErrorCode, base};
 use http::StatusCode;
 use serde_json::json;
 
 use super::{is_valid_email, model_input, text};
 use crate::Auth;
-use crate::http::{ApiError, Ctx, Reply};
+use crate::http::{ApiError, Body, Ctx, Reply};
 use crate::session::SessionCtx;
 use crate::store::{Row, StoreError, Timestamp, Value, Where};
 use crate::wire::password::{PasswordLengthError, check_length};
@@ -232,62 +232,102 @@ impl Auth {
 pub(super) async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let body = &ctx.body;
     let email = body.str("email")?.to_owned();
-    let password = body.str("password")?.to_owned();
-    let callback = body.opt_str("callbackURL")?.map(str::to_owned);
-    let remember = body.opt_bool("rememberMe")?.unwrap_or(true);
+    let attempt = PasswordSignIn::from_body(body)?;
     if !is_valid_email(&email) {
         return Err(ApiError::bad_request(base::INVALID_EMAIL));
     }
-    auth.check_password_length(&password, false)?;
-    let invalid = || ApiError::base(StatusCode::UNAUTHORIZED, base::INVALID_EMAIL_OR_PASSWORD);
-    let Some(user) = auth.find_user_by_email(&email).await? else {
-        auth.hash_password(&password).await?;
-        return Err(invalid());
-    };
-    let user_id = text(&user, "id");
-    let Some(account) = auth.credential_account(&user_id).await? else {
-        auth.hash_password(&password).await?;
-        return Err(invalid());
-    };
-    let stored = account
-        .get("password")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if !auth.password_matches(stored, &password).await? {
-        return Err(invalid());
+    auth.check_password_length(&attempt.password, false)?;
+    let user = auth.find_user_by_email(&email).await?;
+    auth.sign_in_with_password(ctx, user, attempt, base::INVALID_EMAIL_OR_PASSWORD)
+        .await
+}
+
+/// What every password sign-in (email, username, phone number) takes besides its identifier.
+pub(crate) struct PasswordSignIn {
+    pub(crate) password: String,
+    pub(crate) callback: Option<String>,
+    pub(crate) remember: bool,
+}
+
+impl PasswordSignIn {
+    /// `password`, `callbackURL?` and `rememberMe?` (default true) of the body.
+    pub(crate) fn from_body(body: &Body) -> Result<Self, ApiError> {
+        Ok(Self {
+            password: body.str("password")?.to_owned(),
+            callback: body.opt_str("callbackURL")?.map(str::to_owned),
+            remember: body.opt_bool("rememberMe")?.unwrap_or(true),
+        })
     }
-    let verified = user
-        .get("emailVerified")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    if *auth
-        .inner
-        .config
-        .email_and_password
-        .require_email_verification
-        .get_ref()
-        && !verified
-    {
-        auth.on_unverified_sign_in(&user, callback.as_deref())
-            .await?;
-        return Err(ApiError::forbidden(base::EMAIL_NOT_VERIFIED));
+}
+
+impl Auth {
+    /// A password sign-in once its identifier found `user` (or none): 401 `invalid` for no
+    /// user, no password or a wrong one (the password hashed either way, so timing does not
+    /// tell them apart); 403 `EMAIL_NOT_VERIFIED` while verification is required; then the
+    /// session, the plugins' sign-in guards (two-factor's challenge), and the answer
+    /// `{redirect, token, url?, user}` with `Location` when a `callbackURL` was given.
+    pub(crate) async fn sign_in_with_password(
+        &self,
+        ctx: &mut Ctx,
+        user: Option<Row>,
+        attempt: PasswordSignIn,
+        invalid: ErrorCode,
+    ) -> Result<Reply, ApiError> {
+        let PasswordSignIn {
+            password,
+            callback,
+            remember,
+        } = attempt;
+        let invalid = || ApiError::base(StatusCode::UNAUTHORIZED, invalid);
+        let Some(user) = user else {
+            self.hash_password(&password).await?;
+            return Err(invalid());
+        };
+        let user_id = text(&user, "id");
+        let Some(account) = self.credential_account(&user_id).await? else {
+            self.hash_password(&password).await?;
+            return Err(invalid());
+        };
+        let stored = account
+            .get("password")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !self.password_matches(stored, &password).await? {
+            return Err(invalid());
+        }
+        let verified = user
+            .get("emailVerified")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if *self
+            .inner
+            .config
+            .email_and_password
+            .require_email_verification
+            .get_ref()
+            && !verified
+        {
+            self.on_unverified_sign_in(&user, callback.as_deref())
+                .await?;
+            return Err(ApiError::forbidden(base::EMAIL_NOT_VERIFIED));
+        }
+        let token = self.start_session(ctx, &user_id, remember).await?;
+        if let Some(answer) = self.guard_password_sign_in(ctx, &user, &token).await? {
+            return Ok(answer);
+        }
+        let mut answer = serde_json::Map::new();
+        answer.insert("redirect".into(), callback.is_some().into());
+        answer.insert("token".into(), token.into());
+        if let Some(url) = &callback {
+            answer.insert("url".into(), url.clone().into());
+        }
+        answer.insert("user".into(), self.output("user", &user));
+        let reply = Reply::json(serde_json::Value::Object(answer));
+        Ok(match callback {
+            Some(url) => reply.with_location(url),
+            None => reply,
+        })
     }
-    let token = auth.start_session(ctx, &user_id, remember).await?;
-    if let Some(answer) = auth.guard_password_sign_in(ctx, &user, &token).await? {
-        return Ok(answer);
-    }
-    let mut answer = serde_json::Map::new();
-    answer.insert("redirect".into(), callback.is_some().into());
-    answer.insert("token".into(), token.into());
-    if let Some(url) = &callback {
-        answer.insert("url".into(), url.clone().into());
-    }
-    answer.insert("user".into(), auth.output("user", &user));
-    let reply = Reply::json(serde_json::Value::Object(answer));
-    Ok(match callback {
-        Some(url) => reply.with_location(url),
-        None => reply,
-    })
 }
 
 pub(super) async fn change(
