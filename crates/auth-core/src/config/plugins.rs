@@ -103,7 +103,7 @@ plugin_tables! {
     organization: Organization => OrganizationOptions,
     admin: Admin => NoOptions,
     username: Username => NoOptions,
-    anonymous: Anonymous => NoOptions,
+    anonymous: Anonymous => crate::plugins::anonymous::Options,
     phone_number: PhoneNumber => NoOptions,
     passkey: Passkey => NoOptions,
     api_key: ApiKey => NoOptions,
@@ -144,6 +144,10 @@ impl Plugins {
 
     pub fn two_factor_options(&self) -> crate::plugins::two_factor::Options {
         options(self.two_factor.as_ref())
+    }
+
+    pub fn anonymous_options(&self) -> crate::plugins::anonymous::Options {
+        options(self.anonymous.as_ref())
     }
 
     pub fn last_login_method_options(&self) -> LastLoginMethodOptions {
