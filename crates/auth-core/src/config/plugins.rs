@@ -103,7 +103,7 @@ plugin_tables! {
     organization: Organization => OrganizationOptions,
     admin: Admin => NoOptions,
     username: Username => crate::plugins::username::Options,
-    anonymous: Anonymous => NoOptions,
+    anonymous: Anonymous => crate::plugins::anonymous::Options,
     phone_number: PhoneNumber => NoOptions,
     passkey: Passkey => NoOptions,
     api_key: ApiKey => NoOptions,
@@ -148,6 +148,10 @@ impl Plugins {
 
     pub fn username_options(&self) -> crate::plugins::username::Options {
         options(self.username.as_ref())
+    }
+
+    pub fn anonymous_options(&self) -> crate::plugins::anonymous::Options {
+        options(self.anonymous.as_ref())
     }
 
     pub fn last_login_method_options(&self) -> LastLoginMethodOptions {

@@ -6,6 +6,7 @@
 //! To add a plugin: a module here with a [`Declaration`], listed in [`DECLARED`]; its options
 //! type named in `config::plugins`; and its handlers in `auth-runtime`'s `plugins/<id>.rs`.
 
+pub mod anonymous;
 pub mod two_factor;
 pub mod username;
 
@@ -37,7 +38,11 @@ pub struct Declaration {
 }
 
 /// Every plugin with a declaration, in canonical order.
-pub const DECLARED: &[Declaration] = &[two_factor::DECLARATION, username::DECLARATION];
+pub const DECLARED: &[Declaration] = &[
+    two_factor::DECLARATION,
+    username::DECLARATION,
+    anonymous::DECLARATION,
+];
 
 /// The declarations of the plugins `config` enables.
 pub fn enabled(config: &Config) -> impl Iterator<Item = &'static Declaration> {

@@ -16,12 +16,13 @@ use crate::http::{Ctx, Reply};
 use crate::router::Handlers;
 use crate::store::Row;
 
+mod anonymous;
 mod two_factor;
 mod username;
 
 /// The plugins whose runtime is built: [`RUNTIMES`]' plugins, in canonical order (a test holds
 /// the two together).
-pub const SERVED: &[Plugin] = &[Plugin::TwoFactor, Plugin::Username];
+pub const SERVED: &[Plugin] = &[Plugin::TwoFactor, Plugin::Username, Plugin::Anonymous];
 
 /// A check between a password sign-in's credentials and the session it created: `Some(answer)`
 /// takes the session back and answers instead (two-factor's challenge). Every password
@@ -59,7 +60,8 @@ pub(crate) struct Runtime {
 }
 
 /// Every plugin runtime, in canonical order.
-pub(crate) const RUNTIMES: &[Runtime] = &[two_factor::RUNTIME, username::RUNTIME];
+pub(crate) const RUNTIMES: &[Runtime] =
+    &[two_factor::RUNTIME, username::RUNTIME, anonymous::RUNTIME];
 
 /// The runtimes of the plugins `plugins` enables.
 pub(crate) fn enabled(plugins: &[Plugin]) -> impl Iterator<Item = &'static Runtime> {
