@@ -167,6 +167,146 @@ async fn link(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Result<(), Api
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
+    use http::{Request, Response, header};
+
+    const ORIGIN: &str = "http://127.0.0.1:3000";
+
+    async fn server(dir: &std::path::Path, options: &str) -> Auth {
+        let text = format!(
+            "base-url = \"{ORIGIN}\"\n[email-and-password]\nenabled = true\n[plugins.anonymous]\n{options}"
+        );
+        let config = auth_core::Config::parse("auth.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+        let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
+        let store = crate::store::Store::create_sqlite(&schema, &dir.join("auth.db"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let secret =
+            crate::wire::Secret::new("a-test-secret-that-is-long-enough-0123456789".to_owned())
+                .unwrap_or_else(|e| panic!("{e}"));
+        Auth::new(config, store, secret, crate::AuthOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn post(auth: &Auth, path: &str, cookie: &str, body: &str) -> Response<Bytes> {
+        let request = Request::post(format!("{ORIGIN}/api/auth{path}"))
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, cookie)
+            .body(Bytes::from(body.to_owned()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        auth.handle(request).await
+    }
+
+    /// `name=value` of the last session cookie the answer sets.
+    fn session_cookie(auth: &Auth, response: &Response<Bytes>) -> String {
+        response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .rev()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .find(|pair| pair.starts_with(&format!("{}=", auth.inner.session_cookie)))
+            .unwrap_or_else(|| panic!("no session cookie in {response:?}"))
+            .to_owned()
+    }
+
+    async fn user_exists(auth: &Auth, id: &str) -> bool {
+        auth.inner
+            .store
+            .find_one("user", &[Where::eq("id", id)])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_some()
+    }
+
+    fn user_id(response: &Response<Bytes>) -> String {
+        let body: serde_json::Value =
+            serde_json::from_slice(response.body()).unwrap_or_else(|e| panic!("{e}"));
+        body["user"]["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_sign_up_from_an_anonymous_browser_deletes_the_anonymous_user_unless_disabled() {
+        for (options, deleted) in [
+            ("", true),
+            ("disable-delete-anonymous-user = true\n", false),
+        ] {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let auth = server(dir.path(), options).await;
+            let anonymous = post(&auth, "/sign-in/anonymous", "", "{}").await;
+            assert_eq!(anonymous.status(), 200);
+            let cookie = session_cookie(&auth, &anonymous);
+            let anonymous_id = user_id(&anonymous);
+            let again = post(&auth, "/sign-in/anonymous", &cookie, "{}").await;
+            assert_eq!(again.status(), 400);
+            let body = r#"{"name":"N","email":"n@example.com","password":"correct-horse-battery"}"#;
+            let up = post(&auth, "/sign-up/email", &cookie, body).await;
+            assert_eq!(up.status(), 200);
+            assert_ne!(user_id(&up), anonymous_id);
+            assert_eq!(
+                user_exists(&auth, &anonymous_id).await,
+                !deleted,
+                "{options}"
+            );
+            assert!(user_exists(&auth, &user_id(&up)).await);
+        }
+    }
+
+    /// Research §1.4: when the handler already deleted the anonymous session, the hook's read
+    /// of the request's session expires the session cookie after the fresh one, and deletes
+    /// nothing.
+    #[tokio::test]
+    async fn a_gone_anonymous_session_expires_the_fresh_cookie() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e:?}"));
+        let auth = server(dir.path(), "").await;
+        let anonymous = post(&auth, "/sign-in/anonymous", "", "{}").await;
+        let cookie = session_cookie(&auth, &anonymous);
+        let anonymous_id = user_id(&anonymous);
+        auth.sessions()
+            .delete_of_user(&anonymous_id)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut ctx = Ctx::new(
+            http::Method::POST,
+            "/api/auth/sign-in/email".into(),
+            Query::default(),
+            http::HeaderMap::new(),
+            crate::wire::cookie::RequestCookies::parse(&cookie),
+            None,
+        );
+        let other = post(
+            &auth,
+            "/sign-up/email",
+            "",
+            r#"{"name":"N","email":"m@example.com","password":"correct-horse-battery"}"#,
+        )
+        .await;
+        let token = auth
+            .start_session(&mut ctx, &user_id(&other), true)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let endpoint = auth
+            .inner
+            .router
+            .find(auth_core::endpoints::Method::Post, "/sign-in/email")
+            .map(|(e, _)| e.clone())
+            .unwrap_or_else(|| panic!("no /sign-in/email"));
+        link(&auth, &endpoint, &mut ctx)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let sessions: Vec<&str> = ctx
+            .set_cookies
+            .iter()
+            .filter(|c| c.name == auth.inner.session_cookie)
+            .map(|c| c.value.as_str())
+            .collect();
+        assert_eq!(sessions.len(), 2, "{sessions:?}");
+        assert!(sessions[0].starts_with(&token));
+        assert_eq!(sessions[1], "", "the expiry comes last");
+        assert!(user_exists(&auth, &anonymous_id).await);
+    }
 
     #[test]
     fn emails_are_placeholders_or_on_the_configured_domain() {
