@@ -6,6 +6,10 @@
 //! To add a plugin: a module here with a [`Declaration`], listed in [`DECLARED`]; its options
 //! type named in `config::plugins`; and its handlers in `auth-runtime`'s `plugins/<id>.rs`.
 
+pub mod bearer;
+pub mod last_login_method;
+pub mod multi_session;
+pub mod one_time_token;
 pub mod two_factor;
 
 use crate::config::Config;
@@ -36,7 +40,21 @@ pub struct Declaration {
 }
 
 /// Every plugin with a declaration, in canonical order.
-pub const DECLARED: &[Declaration] = &[two_factor::DECLARATION];
+pub const DECLARED: &[Declaration] = &[
+    two_factor::DECLARATION,
+    multi_session::DECLARATION,
+    last_login_method::DECLARATION,
+    bearer::DECLARATION,
+    one_time_token::DECLARATION,
+];
+
+/// For a plugin that declares no endpoints (it only hooks into others).
+fn no_endpoints(_: &Config) -> Vec<Endpoint> {
+    Vec::new()
+}
+
+/// For a plugin that changes no other endpoint's declaration.
+fn no_amendment(_: &Config, _: &mut [Endpoint]) {}
 
 /// The declarations of the plugins `config` enables.
 pub fn enabled(config: &Config) -> impl Iterator<Item = &'static Declaration> {
