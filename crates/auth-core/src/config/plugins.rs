@@ -43,15 +43,6 @@ pub struct SsoOptions {
     pub domain_verification: bool,
 }
 
-/// `[plugins.last-login-method]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct LastLoginMethodOptions {
-    /// `user.lastLoginMethod` (otherwise the method lives in a cookie only).
-    #[serde(default)]
-    pub store_in_database: bool,
-}
-
 macro_rules! plugin_tables {
     ($($field:ident: $variant:ident => $options:ty),+ $(,)?) => {
         /// `[plugins.<id>]`: one optional table per plugin, keyed by better-auth's plugin id.
@@ -108,7 +99,7 @@ plugin_tables! {
     passkey: Passkey => NoOptions,
     api_key: ApiKey => NoOptions,
     jwt: Jwt => NoOptions,
-    multi_session: MultiSession => NoOptions,
+    multi_session: MultiSession => crate::plugins::multi_session::Options,
     magic_link: MagicLink => NoOptions,
     email_otp: EmailOtp => NoOptions,
     oauth_provider: OauthProvider => NoOptions,
@@ -116,12 +107,12 @@ plugin_tables! {
     stripe: Stripe => StripeOptions,
     device_authorization: DeviceAuthorization => NoOptions,
     siwe: Siwe => NoOptions,
-    last_login_method: LastLoginMethod => LastLoginMethodOptions,
-    bearer: Bearer => NoOptions,
+    last_login_method: LastLoginMethod => crate::plugins::last_login_method::Options,
+    bearer: Bearer => crate::plugins::bearer::Options,
     open_api: OpenApi => NoOptions,
     generic_oauth: GenericOauth => NoOptions,
     one_tap: OneTap => NoOptions,
-    one_time_token: OneTimeToken => NoOptions,
+    one_time_token: OneTimeToken => crate::plugins::one_time_token::Options,
     custom_session: CustomSession => NoOptions,
     captcha: Captcha => NoOptions,
     have_i_been_pwned: HaveIBeenPwned => NoOptions,
@@ -154,8 +145,20 @@ impl Plugins {
         options(self.anonymous.as_ref())
     }
 
-    pub fn last_login_method_options(&self) -> LastLoginMethodOptions {
+    pub fn multi_session_options(&self) -> crate::plugins::multi_session::Options {
+        options(self.multi_session.as_ref())
+    }
+
+    pub fn last_login_method_options(&self) -> crate::plugins::last_login_method::Options {
         options(self.last_login_method.as_ref())
+    }
+
+    pub fn bearer_options(&self) -> crate::plugins::bearer::Options {
+        options(self.bearer.as_ref())
+    }
+
+    pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {
+        options(self.one_time_token.as_ref())
     }
 }
 

@@ -7,6 +7,10 @@
 //! type named in `config::plugins`; and its handlers in `auth-runtime`'s `plugins/<id>.rs`.
 
 pub mod anonymous;
+pub mod bearer;
+pub mod last_login_method;
+pub mod multi_session;
+pub mod one_time_token;
 pub mod two_factor;
 pub mod username;
 
@@ -42,7 +46,19 @@ pub const DECLARED: &[Declaration] = &[
     two_factor::DECLARATION,
     username::DECLARATION,
     anonymous::DECLARATION,
+    multi_session::DECLARATION,
+    last_login_method::DECLARATION,
+    bearer::DECLARATION,
+    one_time_token::DECLARATION,
 ];
+
+/// For a plugin that declares no endpoints (it only hooks into others).
+fn no_endpoints(_: &Config) -> Vec<Endpoint> {
+    Vec::new()
+}
+
+/// For a plugin that changes no other endpoint's declaration.
+fn no_amendment(_: &Config, _: &mut [Endpoint]) {}
 
 /// The declarations of the plugins `config` enables.
 pub fn enabled(config: &Config) -> impl Iterator<Item = &'static Declaration> {

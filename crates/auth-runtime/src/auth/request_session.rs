@@ -185,6 +185,23 @@ impl Auth {
         Ok(token)
     }
 
+    /// better-auth's `setSessionCookie` on a session that exists already (switching to it,
+    /// handing it to another client): its cookie, non-persistent when the request carries
+    /// `dont_remember`, the cookie cache, and `ctx.new_session` (better-auth counts it as new, so
+    /// multi-session adds its cookie).
+    pub(crate) fn adopt_session(&self, ctx: &mut Ctx, session: &Row, user: &Row) {
+        let inner = &self.inner;
+        let dont_remember = ctx
+            .cookies
+            .get_signed(&inner.dont_remember_cookie, &inner.secret)
+            .is_some();
+        self.set_session_cookie(ctx, &text(session, "token"), dont_remember);
+        if inner.config.cookie_cache_enabled() {
+            self.set_cookie_cache(ctx, session, user, dont_remember);
+        }
+        ctx.new_session = Some(session.clone());
+    }
+
     async fn insert_session(
         &self,
         ctx: &Ctx,

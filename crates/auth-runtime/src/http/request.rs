@@ -35,6 +35,10 @@ pub struct Ctx {
     /// The session row this request created (better-auth's `ctx.context.newSession`), for the
     /// plugins' hooks after the handler; `None` again when a hook takes it back.
     pub new_session: Option<crate::store::Row>,
+    /// Fields every user this request creates gets: what better-auth's plugins add in their
+    /// `user.create.before` database hooks, which see the request (last-login-method's
+    /// `lastLoginMethod`). Set by plugins' before hooks.
+    pub new_user_fields: crate::store::Row,
 }
 
 impl Ctx {
@@ -59,6 +63,7 @@ impl Ctx {
             set_cookies: Vec::new(),
             response_headers: HeaderMap::new(),
             new_session: None,
+            new_user_fields: crate::store::Row::new(),
         }
     }
 }

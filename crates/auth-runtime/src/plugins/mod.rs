@@ -17,12 +17,24 @@ use crate::router::Handlers;
 use crate::store::Row;
 
 mod anonymous;
+mod bearer;
+mod last_login_method;
+mod multi_session;
+mod one_time_token;
 mod two_factor;
 mod username;
 
 /// The plugins whose runtime is built: [`RUNTIMES`]' plugins, in canonical order (a test holds
 /// the two together).
-pub const SERVED: &[Plugin] = &[Plugin::TwoFactor, Plugin::Username, Plugin::Anonymous];
+pub const SERVED: &[Plugin] = &[
+    Plugin::TwoFactor,
+    Plugin::Username,
+    Plugin::Anonymous,
+    Plugin::MultiSession,
+    Plugin::LastLoginMethod,
+    Plugin::Bearer,
+    Plugin::OneTimeToken,
+];
 
 /// A check between a password sign-in's credentials and the session it created: `Some(answer)`
 /// takes the session back and answers instead (two-factor's challenge). Every password
@@ -60,12 +72,52 @@ pub(crate) struct Runtime {
 }
 
 /// Every plugin runtime, in canonical order.
-pub(crate) const RUNTIMES: &[Runtime] =
-    &[two_factor::RUNTIME, username::RUNTIME, anonymous::RUNTIME];
+pub(crate) const RUNTIMES: &[Runtime] = &[
+    two_factor::RUNTIME,
+    username::RUNTIME,
+    anonymous::RUNTIME,
+    multi_session::RUNTIME,
+    last_login_method::RUNTIME,
+    bearer::RUNTIME,
+    one_time_token::RUNTIME,
+];
 
 /// The runtimes of the plugins `plugins` enables.
 pub(crate) fn enabled(plugins: &[Plugin]) -> impl Iterator<Item = &'static Runtime> {
     RUNTIMES.iter().filter(move |r| plugins.contains(&r.plugin))
+}
+
+/// Sets the answer header `name` to `value` and adds `name` to `Access-Control-Expose-Headers`
+/// (merged with the names already there, comma-space separated), so a browser's script may read
+/// it (bearer's `set-auth-token`, one-time-token's `set-ott`).
+fn expose_header(ctx: &mut Ctx, name: &'static str, value: &str) {
+    let Ok(value) = http::HeaderValue::from_str(value) else {
+        tracing::error!(name, "answer header not set: not a header value");
+        return;
+    };
+    ctx.response_headers.insert(name, value);
+    let expose = http::header::ACCESS_CONTROL_EXPOSE_HEADERS;
+    let mut names: Vec<String> = ctx
+        .response_headers
+        .get(&expose)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if !names.iter().any(|n| n == name) {
+        names.push(name.to_owned());
+    }
+    if let Ok(joined) = http::HeaderValue::from_str(&names.join(", ")) {
+        ctx.response_headers.insert(expose, joined);
+    }
+}
+
+/// The request's path relative to the base path (`/callback/github`).
+fn relative_path<'a>(auth: &Auth, ctx: &'a Ctx) -> &'a str {
+    ctx.path.strip_prefix(auth.base_path()).unwrap_or(&ctx.path)
 }
 
 impl Auth {

@@ -11,7 +11,7 @@ use base64::Engine;
 use hmac::{KeyInit, Mac};
 use http::StatusCode;
 use serde_json::json;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Builder, Totp};
 
@@ -25,6 +25,7 @@ use crate::session::SessionCtx;
 use crate::store::{Row, Timestamp, Value, Where, text_of as text};
 use crate::wire::cookie::{CookieAttributes, SESSION_DATA, SESSION_TOKEN, SetCookie};
 use crate::wire::id;
+use crate::wire::key_hash::key_hash;
 use crate::wire::symmetric;
 
 const TABLE: &str = "twoFactor";
@@ -234,11 +235,6 @@ fn decode_backup_codes(auth: &Auth, options: &Options, stored: &str) -> Option<V
         StoreBackupCodes::Plain => stored.to_owned(),
     };
     serde_json::from_str(&json).ok()
-}
-
-/// SHA-256, base64url without padding (better-auth's `defaultKeyHasher`).
-fn hash_otp(otp: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(otp.as_bytes()))
 }
 
 /// HMAC-SHA256 of `message` under the secret, base64url without padding (the trusted device's
@@ -823,7 +819,7 @@ async fn send_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let code = id::generate_digits(otp.digits as usize);
     let stored = match otp.store_otp {
         StoreOtp::Plain => code.clone(),
-        StoreOtp::Hashed => hash_otp(&code),
+        StoreOtp::Hashed => key_hash(&code),
         StoreOtp::Encrypted => symmetric::encrypt(&auth.inner.secret, &code),
     };
     let expires_at = Timestamp::now().plus_millis(seconds_to_millis(otp.period * 60));
@@ -871,7 +867,7 @@ async fn verify_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         .map_or(StoreOtp::Plain, |o| o.store_otp);
     let (expected, given) = match store {
         StoreOtp::Plain => (stored.to_owned(), code.clone()),
-        StoreOtp::Hashed => (stored.to_owned(), hash_otp(&code)),
+        StoreOtp::Hashed => (stored.to_owned(), key_hash(&code)),
         StoreOtp::Encrypted => (
             symmetric::decrypt(&auth.inner.secret, stored).unwrap_or_default(),
             code.clone(),

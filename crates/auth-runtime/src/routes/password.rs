@@ -166,7 +166,7 @@ pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     row.insert("emailVerified".into(), Value::Boolean(false));
     row.insert("image".into(), image);
     let user = auth
-        .create_user_with_account(row, credential_account(hash))
+        .create_user_with_account(ctx, row, credential_account(hash))
         .await?;
     let user_id = text(&user, "id");
     auth.after_sign_up(&user, callback.as_deref()).await?;
@@ -194,14 +194,17 @@ fn credential_account(hash: String) -> Row {
 }
 
 impl Auth {
-    /// Inserts a user and its first account. If the account cannot be written the user is
-    /// removed again, so a failed sign-up never leaves a user without a way to sign in; a taken
-    /// email (however concurrent) is 422.
+    /// Inserts a user (with the fields plugins add for this request, `ctx.new_user_fields`) and
+    /// its first account. If the account cannot be written the user is removed again, so a
+    /// failed sign-up never leaves a user without a way to sign in; a taken email (however
+    /// concurrent) is 422.
     pub(crate) async fn create_user_with_account(
         &self,
-        user: Row,
+        ctx: &Ctx,
+        mut user: Row,
         mut account: Row,
     ) -> Result<Row, ApiError> {
+        user.extend(ctx.new_user_fields.clone());
         let store = &self.inner.store;
         let user = match store.insert("user", user).await {
             Ok(user) => user,

@@ -137,6 +137,7 @@ impl Auth {
     /// and whether it is new; `Err` carries better-auth's redirect error code.
     async fn user_for(
         &self,
+        ctx: &Ctx,
         provider: &Provider,
         profile: &ProviderUser,
         tokens: &Tokens,
@@ -200,7 +201,7 @@ impl Auth {
             "image".into(),
             profile.image.clone().map_or(Value::Null, Value::String),
         );
-        match self.create_user_with_account(user, account).await {
+        match self.create_user_with_account(ctx, user, account).await {
             Ok(user) => Ok(Ok((user, true))),
             Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
                 Ok(Err("unable_to_create_user"))
@@ -268,7 +269,7 @@ pub(super) async fn sign_in_social(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
         refresh_token_expires_at: None,
         scopes: Vec::new(),
     };
-    let (user, _) = match auth.user_for(&provider, &profile, &tokens).await? {
+    let (user, _) = match auth.user_for(ctx, &provider, &profile, &tokens).await? {
         Ok(found) => found,
         Err(code) => {
             return Err(ApiError::coded(
@@ -423,7 +424,7 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
         }
         return Ok(Reply::redirect(callback));
     }
-    let (user, is_new) = match auth.user_for(&provider, &profile, &tokens).await? {
+    let (user, is_new) = match auth.user_for(ctx, &provider, &profile, &tokens).await? {
         Ok(found) => found,
         Err(code) => return Ok(fail(&error_url, code)),
     };

@@ -11,6 +11,7 @@ pub mod cookie;
 pub mod cookie_cache;
 pub mod id;
 pub mod jwt;
+pub mod key_hash;
 pub mod password;
 pub mod secret;
 pub mod symmetric;

@@ -61,6 +61,12 @@ impl RequestCookies {
         verify_signed(self.get(name)?, secret)
     }
 
+    /// Sets `name` to `value` (as read, already decoded), replacing what the request sent: as
+    /// better-auth's `setRequestCookie` rewrites a request's `Cookie` header (bearer).
+    pub fn set(&mut self, name: &str, value: String) {
+        self.0.insert(name.to_owned(), value);
+    }
+
     /// All cookies, by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))

@@ -18,6 +18,12 @@ pub fn encode_uri_component(value: &str) -> String {
     super::js::encode_uri_component(value)
 }
 
+/// JavaScript's `decodeURIComponent`: `None` where it throws.
+#[must_use]
+pub fn decode_uri_component(value: &str) -> Option<String> {
+    super::js::decode_uri_component(value)
+}
+
 use super::Secret;
 
 /// better-auth's default `advanced.cookiePrefix`.
