@@ -13,12 +13,8 @@ import { SignJWT, EncryptJWT, calculateJwkThumbprint, base64url } from "jose";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { createHMAC } from "@better-auth/utils/hmac";
+import { arg, check, expect, finish, request } from "./interop-lib.mjs";
 
-const args = process.argv.slice(2);
-const arg = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const servers = { "better-auth": arg("--better-auth"), ours: arg("--ours") };
 const DB = arg("--db");
 const STRATEGY = arg("--strategy");
@@ -29,55 +25,20 @@ if (!servers["better-auth"] || !servers.ours || !DB || !STRATEGY || !SECRET) {
 }
 const db = new Database(DB);
 db.pragma("busy_timeout = 5000");
-const ORIGIN = "http://127.0.0.1:5173";
 const TOKEN = "better-auth.session_token";
 const DATA = "better-auth.session_data";
 const run = Math.random().toString(36).slice(2, 8);
 let n = 0;
 const email = (tag) => `cache-${STRATEGY}-${run}-${++n}-${tag}@example.com`;
 
-function cookiesOf(res) {
-  const jar = {};
-  for (const line of res.headers.getSetCookie()) {
-    const [pair] = line.split(";");
-    const eq = pair.indexOf("=");
-    jar[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
-  }
-  return jar;
-}
+// `cookies`: name -> value to send. `set`: name -> value of every Set-Cookie (the last one wins).
 async function call(server, method, path, { body, cookies } = {}) {
-  const headers = { origin: ORIGIN };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (cookies) headers.cookie = Object.entries(cookies).map(([k, v]) => `${k}=${v}`).join("; ");
-  const res = await fetch(`${servers[server]}/api/auth${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, json, text, set: cookiesOf(res) };
+  const headers = cookies ? { cookie: Object.entries(cookies).map(([k, v]) => `${k}=${v}`).join("; ") } : {};
+  const r = await request(`${servers[server]}/api/auth${path}`, method, { body, headers });
+  const set = Object.fromEntries(r.setCookies.map((c) => [c.name, c.value]));
+  return { status: r.status, json: r.json, text: r.text, set };
 }
 
-const results = [];
-async function check(name, fn) {
-  let ok = true;
-  let detail = null;
-  try {
-    await fn();
-  } catch (e) {
-    ok = false;
-    detail = String(e?.message || e);
-  }
-  results.push({ name, ok });
-  process.stdout.write(JSON.stringify({ name, ok, detail }) + "\n");
-}
-function expect(cond, message) {
-  if (!cond) throw new Error(message);
-}
 const show = (r) => `${r.status} ${r.text.slice(0, 300)} set-cookie ${JSON.stringify(Object.keys(r.set))}`;
 
 /** Signs up on `server`; returns the session and cache cookies and the user. */
@@ -168,14 +129,4 @@ for (const server of ["ours", "better-auth"]) {
   });
 }
 
-const failed = results.filter((r) => !r.ok);
-process.stdout.write(
-  JSON.stringify({
-    summary: true,
-    checks: results.length,
-    passed: results.length - failed.length,
-    failed: failed.length,
-    failures: failed.map((r) => r.name),
-  }) + "\n",
-);
-process.exit(failed.length ? 1 : 0);
+finish();

@@ -8,63 +8,28 @@
 // Output: one JSON line per check {"name","ok","detail"}, then a summary line
 // {"summary":true,"checks","passed","failed","failures"}; exit code 1 if a check failed, 2 on a
 // usage error.
-const args = process.argv.slice(2);
-const arg = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 import fs from "node:fs";
+import { COOKIE } from "./lib.mjs";
+import { arg, check, expect, finish, request } from "./interop-lib.mjs";
+
 const servers = { "better-auth": arg("--better-auth"), ours: arg("--ours") };
 const OUTBOX = arg("--outbox");
 if (!servers["better-auth"] || !servers.ours) {
   console.error("usage: node interop.mjs --better-auth URL --ours URL");
   process.exit(2);
 }
-const ORIGIN = "http://127.0.0.1:5173";
-const COOKIE = "better-auth.session_token";
 const run = Math.random().toString(36).slice(2, 8);
 let n = 0;
 const email = (tag) => `interop-${run}-${++n}-${tag}@example.com`;
 
+// `cookie`: the session cookie value to send. `session`: the session cookie value set, if any.
 async function call(server, method, path, { body, cookie } = {}) {
-  const headers = { origin: ORIGIN };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (cookie) headers.cookie = `${COOKIE}=${cookie}`;
-  const res = await fetch(`${servers[server]}/api/auth${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  let session = null;
-  for (const line of res.headers.getSetCookie()) {
-    const [pair] = line.split(";");
-    const eq = pair.indexOf("=");
-    if (pair.slice(0, eq).trim() === COOKIE) session = pair.slice(eq + 1);
-  }
-  return { status: res.status, json, text, session };
+  const headers = cookie ? { cookie: `${COOKIE}=${cookie}` } : {};
+  const r = await request(`${servers[server]}/api/auth${path}`, method, { body, headers });
+  const session = r.setCookies.findLast((c) => c.name === COOKIE)?.value ?? null;
+  return { status: r.status, json: r.json, text: r.text, session };
 }
 
-const results = [];
-async function check(name, fn) {
-  let ok = true;
-  let detail = null;
-  try {
-    await fn();
-  } catch (e) {
-    ok = false;
-    detail = String(e?.message || e);
-  }
-  results.push({ name, ok });
-  process.stdout.write(JSON.stringify({ name, ok, detail }) + "\n");
-}
-function expect(cond, message) {
-  if (!cond) throw new Error(message);
-}
 const show = (r) => `${r.status} ${r.text.slice(0, 300)}`;
 
 async function signUp(server, address, password) {
@@ -187,14 +152,4 @@ for (const from of ["better-auth", "ours"]) {
   }
 }
 
-const failed = results.filter((r) => !r.ok);
-process.stdout.write(
-  JSON.stringify({
-    summary: true,
-    checks: results.length,
-    passed: results.length - failed.length,
-    failed: failed.length,
-    failures: failed.map((r) => r.name),
-  }) + "\n",
-);
-process.exit(failed.length ? 1 : 0);
+finish();

@@ -10,24 +10,15 @@
 // {"summary":true,"checks","passed","failed","failures"}; exit code 1 if a check failed, 2 on a
 // usage error or an unreachable server.
 import crypto from "node:crypto";
-import fs from "node:fs";
+import { COOKIE, PASSWORD, TRUST_DEVICE, TWO_FACTOR, base32Decode, readOutbox, totp } from "./lib.mjs";
+import { arg, check, expect, finish, request } from "./interop-lib.mjs";
 
-const argv = process.argv.slice(2);
-const arg = (name) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
 const SERVERS = { A: arg("--a")?.replace(/\/+$/, ""), B: arg("--b")?.replace(/\/+$/, "") };
 const OUTBOX = arg("--outbox");
 if (!SERVERS.A || !SERVERS.B || !OUTBOX) {
   console.error("usage: node plugins-interop.mjs --a URL --b URL --outbox FILE");
   process.exit(2);
 }
-const ORIGIN = "http://127.0.0.1:5173";
-const COOKIE = "better-auth.session_token";
-const TWO_FACTOR = "better-auth.two_factor";
-const TRUST_DEVICE = "better-auth.trust_device";
-const PASSWORD = "correct-horse-battery";
 const RUN = crypto.randomBytes(3).toString("hex");
 let n = 0;
 const newEmail = (tag) => `pinterop-${RUN}-${++n}-${tag}@example.com`.toLowerCase();
@@ -42,30 +33,15 @@ class Browser {
     this.jar = new Map();
   }
   async call(server, method, path, { body, headers = {}, cookies = true } = {}) {
-    const h = { origin: ORIGIN, ...headers };
-    if (body !== undefined) h["content-type"] = "application/json";
+    const h = { ...headers };
     const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
     if (cookies && cookie) h.cookie = cookie;
-    const res = await fetch(`${SERVERS[server]}/api/auth${path}`, {
-      method,
-      headers: h,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json = null;
-    try {
-      json = JSON.parse(text);
-    } catch {}
-    const setCookies = res.headers.getSetCookie().map((raw) => {
-      const [pair] = raw.split(";");
-      const at = pair.indexOf("=");
-      return { name: pair.slice(0, at).trim(), value: pair.slice(at + 1).trim(), raw };
-    });
-    for (const c of setCookies) {
+    const r = await request(`${SERVERS[server]}/api/auth${path}`, method, { body, headers: h });
+    for (const c of r.setCookies) {
       if (c.value === "" || /;\s*max-age=0\b/i.test(c.raw)) this.jar.delete(c.name);
       else this.jar.set(c.name, c.value);
     }
-    return { server, status: res.status, json, text, headers: res.headers, setCookies };
+    return { server, ...r };
   }
   session() {
     return this.jar.get(COOKIE);
@@ -75,22 +51,6 @@ class Browser {
 // ---------------------------------------------------------------------------------------------
 // Reporting
 
-const results = [];
-async function check(name, fn) {
-  let ok = true;
-  let detail = null;
-  try {
-    await fn();
-  } catch (e) {
-    ok = false;
-    detail = String(e?.message || e);
-  }
-  results.push({ name, ok });
-  process.stdout.write(JSON.stringify({ name, ok, detail }) + "\n");
-}
-function expect(cond, message) {
-  if (!cond) throw new Error(message);
-}
 const show = (r) => `${r.server}: ${r.status} ${r.text.slice(0, 300)}`;
 function expectStatus(r, status, what) {
   expect(r.status === status, `${what}: expected ${status}, got ${show(r)}`);
@@ -101,43 +61,12 @@ function expectError(r, status, code, what) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// TOTP (RFC 6238 SHA-1, 6 digits, 30 s; key = the base32-decoded URI secret)
+// Two-factor OTP lines in the outbox (totp and base32Decode are in lib.mjs)
 
-function base32Decode(text) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of text.replace(/=+$/, "").toUpperCase()) {
-    value = ((value << 5) | alphabet.indexOf(ch)) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-function totp(key, at = Date.now()) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30_000)));
-  const mac = crypto.createHmac("sha1", key).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
-
-function readOutbox() {
-  try {
-    return fs.readFileSync(OUTBOX, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
-  } catch (e) {
-    if (e.code === "ENOENT") return [];
-    throw e;
-  }
-}
 async function waitForOtp(since, to) {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const mail = readOutbox().slice(since).find((m) => m.kind === "two-factor-otp" && m.to === to);
+    const mail = readOutbox(OUTBOX).slice(since).find((m) => m.kind === "two-factor-otp" && m.to === to);
     if (mail) return mail;
     expect(Date.now() < deadline, `no two-factor-otp line to ${to} in ${OUTBOX}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -230,7 +159,7 @@ for (const [from, to] of [["A", "B"], ["B", "A"]]) {
   });
   await check(`two-factor.${dir}.otp-sent-by-one-verified-by-other`, async () => {
     const b = await challenge(from, u.email);
-    const mark = readOutbox().length;
+    const mark = readOutbox(OUTBOX).length;
     expectStatus(await b.call(from, "POST", "/two-factor/send-otp", { body: {} }), 200, `send-otp on ${from}`);
     const mail = await waitForOtp(mark, u.email);
     const r = await b.call(to, "POST", "/two-factor/verify-otp", { body: { code: mail.otp } });
@@ -326,8 +255,4 @@ for (const [from, to] of [["A", "B"], ["B", "A"]]) {
 // ---------------------------------------------------------------------------------------------
 // Summary
 
-const failed = results.filter((r) => !r.ok);
-process.stdout.write(
-  JSON.stringify({ summary: true, checks: results.length, passed: results.length - failed.length, failed: failed.length, failures: failed.map((r) => r.name) }) + "\n",
-);
-process.exit(failed.length ? 1 : 0);
+finish();

@@ -19,7 +19,6 @@
 // username(), anonymous(), bearer(), multiSession(), oneTimeToken(),
 // lastLoginMethod({storeInDatabase:true}), rate limiting off. Every scenario signs up its own
 // users with random addresses and usernames, so the suite can run repeatedly on one database.
-import fs from "node:fs";
 import crypto from "node:crypto";
 import { createAuthClient } from "better-auth/client";
 import {
@@ -30,43 +29,19 @@ import {
   twoFactorClient,
   usernameClient,
 } from "better-auth/client/plugins";
+import {
+  COOKIE, SESSION_DATA, DONT_REMEMBER, TWO_FACTOR, TRUST_DEVICE, ORIGIN, PASSWORD,
+  parseSuiteArgs, runSuite, check,
+  fail, assert, show, eq, exactKeys, expectError, expectOk,
+  Agent as BaseAgent, findCookie, noCookie, checkSignedValue, checkSessionCookie, checkExpiredCookie,
+  USER_KEYS as CORE_USER_KEYS, checkUser as checkCoreUser, checkSession, readOutbox, outboxMark,
+  totp, base32Decode,
+} from "./lib.mjs";
 
-// ---------------------------------------------------------------------------------------------
-// Command line
-
-function usage(message) {
-  if (message) console.error(`error: ${message}`);
-  console.error("usage: node plugins.mjs --base-url http://127.0.0.1:PORT --outbox FILE [--only name,...] [--secret S]");
-  process.exit(2);
-}
-const args = { only: null, secret: null };
-for (let i = 2; i < process.argv.length; i++) {
-  const arg = process.argv[i];
-  const [key, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, null];
-  const value = () => inline ?? process.argv[++i] ?? usage(`${key} needs a value`);
-  if (key === "--base-url") args.baseUrl = value();
-  else if (key === "--outbox") args.outbox = value();
-  else if (key === "--only") args.only = value().split(",").map((s) => s.trim()).filter(Boolean);
-  else if (key === "--secret") args.secret = value();
-  else if (key === "--help" || key === "-h") usage();
-  else usage(`unknown argument ${arg}`);
-}
-if (!args.baseUrl) usage("--base-url is required");
-if (!args.outbox) usage("--outbox is required");
-
-const BASE = args.baseUrl.replace(/\/+$/, "");
-// Same rule as the client: a base URL without a path gets /api/auth.
-const API = new URL(BASE).pathname === "/" ? `${BASE}/api/auth` : BASE;
-const ORIGIN = "http://127.0.0.1:5173"; // a trusted origin of the server under test
-const COOKIE = "better-auth.session_token";
-const SESSION_DATA = "better-auth.session_data";
-const DONT_REMEMBER = "better-auth.dont_remember";
-const TWO_FACTOR = "better-auth.two_factor";
-const TRUST_DEVICE = "better-auth.trust_device";
+const { args, BASE } = parseSuiteArgs({ script: "plugins.mjs" });
 const LAST_LOGIN = "better-auth.last_used_login_method";
 const multiCookie = (token) => `${COOKIE}_multi-${token.toLowerCase()}`;
 const APP_NAME = "auth-conformance-reference"; // the reference server's appName, the TOTP issuer
-const PASSWORD = "correct-horse-battery";
 const RUN = crypto.randomBytes(4).toString("hex");
 let userCounter = 0;
 // Always lower case; the few checks about case build their mixed-case variant explicitly.
@@ -75,215 +50,24 @@ const newEmail = (label) => `plug-${RUN}-${++userCounter}-${label}@example.com`.
 const newUsername = (label) => `U${RUN}_${++userCounter}.${label}`.slice(0, 30);
 
 // ---------------------------------------------------------------------------------------------
-// Reporting
+// Agent: the "browser profile" of lib.mjs with this suite's client plugins
 
-const results = [];
-class CheckFailed extends Error {}
-function fail(message) {
-  throw new CheckFailed(message);
-}
-function assert(condition, message) {
-  if (!condition) fail(message);
-}
-const show = (v) => {
-  if (v instanceof Date) return `Date(${v.toISOString()})`;
-  try {
-    return JSON.stringify(v, (_, x) => (x === undefined ? "<undefined>" : x));
-  } catch {
-    return String(v);
-  }
-};
-function eq(actual, expected, what) {
-  const a = actual instanceof Date ? actual.toISOString() : actual;
-  const e = expected instanceof Date ? expected.toISOString() : expected;
-  if (typeof a === "object" || typeof e === "object" ? show(a) !== show(e) : a !== e)
-    fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
-}
-function exactKeys(obj, keys, what) {
-  assert(obj && typeof obj === "object" && !Array.isArray(obj), `${what}: expected an object, got ${show(obj)}`);
-  const got = Object.keys(obj).sort();
-  const want = [...keys].sort();
-  if (show(got) !== show(want)) fail(`${what}: keys ${show(got)}, expected exactly ${show(want)}`);
-}
-function isDate(v, what) {
-  assert(v instanceof Date && !Number.isNaN(v.getTime()), `${what}: expected a Date (revived ISO string), got ${show(v)}`);
-}
-function nonEmptyString(v, what) {
-  assert(typeof v === "string" && v.length > 0, `${what}: expected a non-empty string, got ${show(v)}`);
-}
-// A client result that must be an error with this status and (if given) code.
-function expectError(result, status, code, what) {
-  assert(result.data === null, `${what}: expected data null, got ${show(result.data)}`);
-  assert(result.error, `${what}: expected an error, got success`);
-  eq(result.error.status, status, `${what}: status`);
-  if (code !== undefined) eq(result.error.code, code, `${what}: error.code`);
-  assert(typeof result.error.message === "string" && result.error.message.length > 0, `${what}: error.message missing (${show(result.error)})`);
-  return result.error;
-}
-// A client result that must be a success; returns data.
-function expectOk(result, what) {
-  if (result.error) fail(`${what}: expected success, got ${show(result.error)}`);
-  return result.data;
-}
-
-let currentScenario = "";
-// --only takes scenario names ("csrf") or full check names ("csrf.wildcard-origin-trusted").
-// A scenario always runs in full (its checks build on one another); only the selected checks
-// are reported and counted.
-const isShown = (full) =>
-  !args.only || args.only.some((o) => o === full || o === full.split(".")[0] || full.startsWith(`${o}.`));
-async function check(name, fn) {
-  const full = `${currentScenario}.${name}`;
-  let ok = true;
-  let detail = null;
-  try {
-    detail = (await fn()) ?? null;
-  } catch (e) {
-    ok = false;
-    detail = e instanceof CheckFailed ? e.message : `exception: ${e?.stack || e}`;
-  }
-  results.push({ name: full, ok });
-  if (isShown(full)) process.stdout.write(JSON.stringify({ name: full, ok, detail }) + "\n");
-  return ok;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cookies
-
-function parseSetCookie(raw) {
-  const [pair, ...attrParts] = raw.split(";");
-  const eqAt = pair.indexOf("=");
-  const attrs = {};
-  for (const part of attrParts) {
-    const p = part.trim();
-    if (!p) continue;
-    const at = p.indexOf("=");
-    const key = (at < 0 ? p : p.slice(0, at)).trim().toLowerCase();
-    attrs[key] = at < 0 ? true : p.slice(at + 1).trim();
-  }
-  return { raw, name: pair.slice(0, eqAt).trim(), value: pair.slice(eqAt + 1).trim(), attrs };
-}
-
-// A Node "browser profile": the official client plus a cookie jar and an Origin header.
-class Agent {
-  constructor({ origin = ORIGIN } = {}) {
-    this.origin = origin;
-    this.twoFactorRedirects = []; // arguments of every onTwoFactorRedirect call
-    this.jar = new Map(); // name -> value (as received, still URL-encoded)
-    this.log = []; // every response: {method, url, status, headers, setCookies}
-    this.client = createAuthClient({
-      baseURL: BASE,
+class Agent extends BaseAgent {
+  constructor(options = {}) {
+    const twoFactorRedirects = []; // arguments of every onTwoFactorRedirect call
+    super({
+      ...options,
       plugins: [
-        twoFactorClient({ onTwoFactorRedirect: (ctx) => this.twoFactorRedirects.push(ctx) }),
+        twoFactorClient({ onTwoFactorRedirect: (ctx) => twoFactorRedirects.push(ctx) }),
         usernameClient(),
         anonymousClient(),
         multiSessionClient(),
         oneTimeTokenClient(),
         lastLoginMethodClient(),
       ],
-      fetchOptions: {
-        onRequest: (context) => {
-          const headers = context.headers instanceof Headers ? context.headers : new Headers(context.headers || {});
-          const cookie = this.cookieHeader();
-          if (cookie && !headers.has("cookie")) headers.set("cookie", cookie);
-          if (this.origin && !headers.has("origin")) headers.set("origin", this.origin);
-          context.headers = headers;
-          return context;
-        },
-        onResponse: (context) => {
-          this.record(context.request?.method, String(context.response.url || context.request?.url), context.response);
-        },
-      },
     });
+    this.twoFactorRedirects = twoFactorRedirects;
   }
-  cookieHeader() {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
-  }
-  record(method, url, response) {
-    const setCookies = response.headers.getSetCookie().map(parseSetCookie);
-    for (const c of setCookies) {
-      const maxAge = c.attrs["max-age"];
-      if (c.value === "" || (maxAge !== undefined && Number(maxAge) <= 0)) this.jar.delete(c.name);
-      else this.jar.set(c.name, c.value);
-    }
-    const entry = { method, url, status: response.status, headers: response.headers, setCookies };
-    this.log.push(entry);
-    return entry;
-  }
-  // Runs one client call and returns {data, error, res} where res is the recorded response.
-  async call(fn) {
-    const before = this.log.length;
-    const out = await fn(this.client);
-    const res = this.log[this.log.length - 1];
-    assert(this.log.length > before, "the client made no request");
-    return { data: out.data, error: out.error, res };
-  }
-  // Raw request with this agent's cookies (and Origin unless overridden); redirects not followed.
-  async raw(method, pathOrUrl, { headers = {}, body, cookies = true, origin } = {}) {
-    const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${API}${pathOrUrl}`;
-    const h = new Headers(headers);
-    const cookie = this.cookieHeader();
-    if (cookies && cookie && !h.has("cookie")) h.set("cookie", cookie);
-    const o = origin === undefined ? (method === "GET" ? null : this.origin) : origin;
-    if (o && !h.has("origin")) h.set("origin", o);
-    if (body !== undefined && !h.has("content-type")) h.set("content-type", "application/json");
-    const response = await fetch(url, {
-      method,
-      headers: h,
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-      redirect: "manual",
-    });
-    const text = await response.text();
-    const entry = this.record(method, url, response);
-    return { ...entry, text };
-  }
-  sessionCookieValue() {
-    return this.jar.get(COOKIE);
-  }
-}
-
-function findCookie(res, name, what) {
-  const c = res.setCookies.filter((x) => x.name === name);
-  assert(c.length > 0, `${what}: no Set-Cookie ${name} (got ${show(res.setCookies.map((x) => x.raw))})`);
-  return c[c.length - 1];
-}
-function noCookie(res, name, what) {
-  const c = res.setCookies.filter((x) => x.name === name);
-  assert(c.length === 0, `${what}: unexpected Set-Cookie ${show(c.map((x) => x.raw))}`);
-}
-function hmacB64(value) {
-  return crypto.createHmac("sha256", args.secret).update(value).digest("base64");
-}
-// Signed cookie value: encodeURIComponent(value + "." + base64(HMAC-SHA256(secret, value))).
-function checkSignedValue(raw, what, expectedValue) {
-  // encodeURIComponent leaves A-Z a-z 0-9 - _ . ! ~ * ' ( ) alone (the trust-device value has "!").
-  assert(/^[A-Za-z0-9._~%!*'()-]+$/.test(raw), `${what}: cookie value is not URL-encoded: ${raw}`);
-  const decoded = decodeURIComponent(raw);
-  const dot = decoded.lastIndexOf(".");
-  assert(dot > 0, `${what}: no "." separating value and signature in ${decoded}`);
-  const value = decoded.slice(0, dot);
-  const sig = decoded.slice(dot + 1);
-  assert(/^[A-Za-z0-9+/]{43}=$/.test(sig), `${what}: signature ${sig} is not 44-char padded base64`);
-  eq(raw, encodeURIComponent(decoded), `${what}: value must be exactly encodeURIComponent(token.sig)`);
-  if (expectedValue !== undefined) eq(value, expectedValue, `${what}: signed value`);
-  if (args.secret) eq(sig, hmacB64(value), `${what}: HMAC-SHA256 signature`);
-  return value;
-}
-// The session cookie: persistent (Max-Age=604800) unless rememberMe was false.
-function checkSessionCookie(res, { token, persistent = true, what = "session cookie" } = {}) {
-  const c = findCookie(res, COOKIE, what);
-  const expected = persistent
-    ? { "max-age": "604800", path: "/", httponly: true, samesite: "Lax" }
-    : { path: "/", httponly: true, samesite: "Lax" };
-  eq(c.attrs, expected, `${what}: attributes of ${c.raw}`);
-  const value = checkSignedValue(c.value, what, token);
-  nonEmptyString(value, `${what}: token`);
-  return value;
-}
-function checkExpiredCookie(res, name, what) {
-  const c = findCookie(res, name, what);
-  eq(c.value, "", `${what}: ${name} value`);
-  eq(c.attrs["max-age"], "0", `${what}: ${name} Max-Age`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,63 +75,20 @@ function checkExpiredCookie(res, name, what) {
 
 // The core user fields plus, with this plugin set, twoFactorEnabled, username, displayUsername,
 // isAnonymous and lastLoginMethod. None of the seven plugins adds a session field.
-const USER_KEYS = [
-  "id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt", "plan", "nickname",
-  "twoFactorEnabled", "username", "displayUsername", "isAnonymous", "lastLoginMethod",
-];
-const SESSION_KEYS = ["id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent"];
+const USER_KEYS = [...CORE_USER_KEYS, "twoFactorEnabled", "username", "displayUsername", "isAnonymous", "lastLoginMethod"];
 
 function checkUser(user, what) {
-  exactKeys(user, USER_KEYS, what);
-  nonEmptyString(user.id, `${what}.id`);
-  nonEmptyString(user.email, `${what}.email`);
-  eq(typeof user.emailVerified, "boolean", `${what}.emailVerified type`);
-  isDate(user.createdAt, `${what}.createdAt`);
-  isDate(user.updatedAt, `${what}.updatedAt`);
+  checkCoreUser(user, what, USER_KEYS);
   eq(typeof user.twoFactorEnabled, "boolean", `${what}.twoFactorEnabled type`);
   eq(typeof user.isAnonymous, "boolean", `${what}.isAnonymous type`);
-  eq(user.plan, "free", `${what}.plan`);
-}
-function checkSession(session, what) {
-  exactKeys(session, SESSION_KEYS, what);
-  nonEmptyString(session.token, `${what}.token`);
-  nonEmptyString(session.userId, `${what}.userId`);
-  isDate(session.expiresAt, `${what}.expiresAt`);
-  isDate(session.createdAt, `${what}.createdAt`);
-  isDate(session.updatedAt, `${what}.updatedAt`);
-  assert(session.expiresAt.getTime() > Date.now(), `${what}.expiresAt is in the past`);
 }
 const multiCookies = (res) => res.setCookies.filter((c) => c.name.startsWith(`${COOKIE}_multi-`));
 // Every cookie the server sets for a session has these attributes (7 days).
 const SESSION_ATTRS = { "max-age": "604800", path: "/", httponly: true, samesite: "Lax" };
 
 // ---------------------------------------------------------------------------------------------
-// TOTP (RFC 6238: HMAC-SHA-1, 6 digits, 30 s steps; the key is the base32-decoded URI secret)
+// TOTP (totp and base32Decode are in lib.mjs)
 
-function base32Decode(text) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of text.replace(/=+$/, "").toUpperCase()) {
-    const index = alphabet.indexOf(ch);
-    if (index < 0) fail(`not base32: ${text}`);
-    value = ((value << 5) | index) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-function totp(key, at = Date.now()) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30_000)));
-  const mac = crypto.createHmac("sha1", key).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
 // A 6-digit code that is none of the previous, current and next step's codes.
 function wrongTotp(key) {
   const window = [-30_000, 0, 30_000].map((d) => totp(key, Date.now() + d));
@@ -377,16 +118,6 @@ function checkBackupCodes(codes, what) {
 // ---------------------------------------------------------------------------------------------
 // Outbox
 
-function readOutbox() {
-  let text = "";
-  try {
-    text = fs.readFileSync(args.outbox, "utf8");
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
-  }
-  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
-}
-const outboxMark = () => readOutbox().length;
 // The two-factor OTP line: exactly {"kind":"two-factor-otp","to","subject","otp","at"}.
 async function waitForOtp(since, to, what, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
@@ -1333,44 +1064,4 @@ SCENARIOS["last-login-method"] = async () => {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-const selected = Object.keys(SCENARIOS).filter(
-  (name) => !args.only || args.only.some((o) => o === name || o.startsWith(`${name}.`)),
-);
-if (args.only) {
-  const unknown = args.only.filter((o) => !Object.keys(SCENARIOS).some((n) => o === n || o.startsWith(`${n}.`)));
-  if (unknown.length) usage(`unknown --only name(s): ${unknown.join(", ")} (scenarios: ${Object.keys(SCENARIOS).join(", ")})`);
-}
-
-const started = Date.now();
-try {
-  const probe = await fetch(`${API}/ok`);
-  if (probe.status !== 200) throw new Error(`GET ${API}/ok answered ${probe.status}`);
-} catch (e) {
-  console.error(`error: server not reachable at ${API}: ${e.message}`);
-  process.exit(2);
-}
-for (const name of selected) {
-  currentScenario = name;
-  try {
-    await SCENARIOS[name]();
-  } catch (e) {
-    // Set-up outside a check failed (e.g. the scenario's sign-up): report it as its own check.
-    results.push({ name: `${name}.setup`, ok: false });
-    process.stdout.write(JSON.stringify({ name: `${name}.setup`, ok: false, detail: e instanceof CheckFailed ? e.message : String(e?.stack || e) }) + "\n");
-  }
-}
-const shown = results.filter((r) => isShown(r.name));
-const failed = shown.filter((r) => !r.ok);
-process.stdout.write(
-  JSON.stringify({
-    summary: true,
-    base_url: BASE,
-    scenarios: selected.length,
-    checks: shown.length,
-    passed: shown.length - failed.length,
-    failed: failed.length,
-    failures: failed.map((r) => r.name),
-    seconds: Math.round((Date.now() - started) / 100) / 10,
-  }) + "\n",
-);
-process.exit(failed.length ? 1 : 0);
+await runSuite(SCENARIOS);

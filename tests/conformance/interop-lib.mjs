@@ -1,0 +1,63 @@
+// Shared by the interop scripts interop.mjs, cookie-cache.mjs and plugins-interop.mjs: their
+// command line (`--name value` pairs), a plain fetch helper as an app on a trusted origin sends
+// it, and the reporting: one JSON line per check {"name","ok","detail"}, then the summary line
+// {"summary":true,"checks","passed","failed","failures"}; exit code 1 if a check failed.
+import { ORIGIN, parseSetCookie } from "./lib.mjs";
+
+const argv = process.argv.slice(2);
+// The value after `name` on the command line, or undefined.
+export function arg(name) {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+// One request with Origin (unless `headers` has one), a JSON body if given, redirects followed.
+// Returns { status, json (null unless the body is JSON), text, headers, setCookies } where
+// setCookies are lib.mjs's parseSetCookie records ({ raw, name, value, attrs }).
+export async function request(url, method, { body, headers = {} } = {}) {
+  const h = { origin: ORIGIN, ...headers };
+  if (body !== undefined) h["content-type"] = "application/json";
+  const res = await fetch(url, {
+    method,
+    headers: h,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  const setCookies = res.headers.getSetCookie().map(parseSetCookie);
+  return { status: res.status, json, text, headers: res.headers, setCookies };
+}
+
+const results = [];
+export async function check(name, fn) {
+  let ok = true;
+  let detail = null;
+  try {
+    await fn();
+  } catch (e) {
+    ok = false;
+    detail = String(e?.message || e);
+  }
+  results.push({ name, ok });
+  process.stdout.write(JSON.stringify({ name, ok, detail }) + "\n");
+}
+export function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+// Prints the summary line and exits: 0 if every check passed, 1 otherwise.
+export function finish() {
+  const failed = results.filter((r) => !r.ok);
+  process.stdout.write(
+    JSON.stringify({
+      summary: true,
+      checks: results.length,
+      passed: results.length - failed.length,
+      failed: failed.length,
+      failures: failed.map((r) => r.name),
+    }) + "\n",
+  );
+  process.exit(failed.length ? 1 : 0);
+}
