@@ -217,32 +217,29 @@ fn official_client_sqlite() {
     conformance(&project, &server);
 }
 
-#[tokio::test]
-async fn official_client_postgres() {
-    let Some(db) = support::Postgres::fresh("conformance").await else {
+/// `suite` against our server on a fresh database of engine `DB` (`label`) that `migrate
+/// apply` gave the schema of [`suite_project`]`(extra)`.
+async fn on_database<DB: support::Engine>(label: &str, extra: &str, suite: fn(&Project, &Running)) {
+    let Some(db) = support::Server::<DB>::fresh(label).await else {
         return;
     };
     if node_ready() {
-        let project = suite_project("");
-        project.migrate(Dialect::Postgres, &db.url());
+        let project = suite_project(extra);
+        project.migrate(DB::DIALECT, &db.url());
         let server = project.serve_url(&db.url());
-        conformance(&project, &server);
+        suite(&project, &server);
     }
     db.drop().await;
 }
 
 #[tokio::test]
+async fn official_client_postgres() {
+    on_database::<sqlx::Postgres>("conformance", "", conformance).await;
+}
+
+#[tokio::test]
 async fn official_client_mysql() {
-    let Some(db) = support::Mysql::fresh("conformance").await else {
-        return;
-    };
-    if node_ready() {
-        let project = suite_project("");
-        project.migrate(Dialect::Mysql, &db.url());
-        let server = project.serve_url(&db.url());
-        conformance(&project, &server);
-    }
-    db.drop().await;
+    on_database::<sqlx::MySql>("conformance", "", conformance).await;
 }
 
 #[tokio::test]

@@ -264,7 +264,11 @@ impl Auth {
             (None, Some(storage)) => Some(crate::secondary::from_config(storage.get_ref())?),
             (None, None) => None,
         };
-        let mut rate_limiter = RateLimiter::new(&config.rate_limit, secondary.as_ref())?;
+        let mut rate_limiter = RateLimiter::new(
+            &config.rate_limit,
+            auth_core::plugins::rate_rules(&config),
+            secondary.as_ref(),
+        )?;
         if rate_limiter.is_some() && config.advanced.disable_ip_tracking {
             tracing::warn!(
                 "[advanced] disable-ip-tracking is set: without client addresses requests are not rate limited (as in better-auth)"

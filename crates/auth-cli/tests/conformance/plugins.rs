@@ -63,30 +63,12 @@ fn plugins_official_client_sqlite() {
 
 #[tokio::test]
 async fn plugins_official_client_postgres() {
-    let Some(db) = support::Postgres::fresh("conformance_plugins").await else {
-        return;
-    };
-    if node_ready() {
-        let project = plugins_project();
-        project.migrate(Dialect::Postgres, &db.url());
-        let server = project.serve_url(&db.url());
-        plugin_suite(&project, &server);
-    }
-    db.drop().await;
+    on_database::<sqlx::Postgres>("conformance_plugins", PLUGINS, plugin_suite).await;
 }
 
 #[tokio::test]
 async fn plugins_official_client_mysql() {
-    let Some(db) = support::Mysql::fresh("conformance_plugins").await else {
-        return;
-    };
-    if node_ready() {
-        let project = plugins_project();
-        project.migrate(Dialect::Mysql, &db.url());
-        let server = project.serve_url(&db.url());
-        plugin_suite(&project, &server);
-    }
-    db.drop().await;
+    on_database::<sqlx::MySql>("conformance_plugins", PLUGINS, plugin_suite).await;
 }
 
 /// The same suite against better-auth 1.7.25 with the same plugins: it describes better-auth.

@@ -24,8 +24,8 @@ use crate::schema::Plugin;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateRule {
     pub prefix: &'static str,
-    pub window: u64,
-    pub max: u64,
+    pub window: u32,
+    pub max: u32,
 }
 
 /// What one plugin adds to the server.
@@ -59,6 +59,13 @@ fn no_endpoints(_: &Config) -> Vec<Endpoint> {
 
 /// For a plugin that changes no other endpoint's declaration.
 fn no_amendment(_: &Config, _: &mut [Endpoint]) {}
+
+/// The rate-limit rules of the plugins `config` enables, in plugin order.
+pub fn rate_rules(config: &Config) -> Vec<RateRule> {
+    enabled(config)
+        .flat_map(|d| d.rate_limits.iter().copied())
+        .collect()
+}
 
 /// The declarations of the plugins `config` enables.
 pub fn enabled(config: &Config) -> impl Iterator<Item = &'static Declaration> {

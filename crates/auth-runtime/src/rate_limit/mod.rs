@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use auth_core::config::{RateLimit, RateLimitRule, RateLimitStorage};
+use auth_core::plugins::RateRule;
 
 use crate::secondary::{SecondaryStorage, StorageError};
 use crate::store::{Store, StoreError, Timestamp};
@@ -131,6 +132,8 @@ pub(crate) struct RateLimiter {
     default: Limit,
     /// `[rate-limit.rules]` in declaration order; `None` exempts the path.
     rules: Vec<(String, Option<Limit>)>,
+    /// The enabled plugins' rules (`/two-factor/` prefixes), after the custom ones.
+    plugin_rules: Vec<RateRule>,
     counters: Counters,
     warned: AtomicBool,
 }
@@ -140,6 +143,7 @@ impl RateLimiter {
     /// secondary storage the server was not given.
     pub(crate) fn new(
         config: &RateLimit,
+        plugin_rules: Vec<RateRule>,
         secondary: Option<&Arc<dyn SecondaryStorage>>,
     ) -> Result<Option<Self>, RateLimitError> {
         if !config.enabled {
@@ -167,6 +171,7 @@ impl RateLimiter {
                 longest_window: rules
                     .iter()
                     .filter_map(|(_, limit)| limit.map(|l| l.window))
+                    .chain(plugin_rules.iter().map(|r| r.window))
                     .chain([default.window, 60])
                     .max()
                     .unwrap_or(default.window),
@@ -179,18 +184,27 @@ impl RateLimiter {
         Ok(Some(Self {
             default,
             rules,
+            plugin_rules,
             counters,
             warned: AtomicBool::new(false),
         }))
     }
 
-    /// The limit of a path: a custom rule, else a built-in one, else the default; `None` when a
-    /// custom rule exempts it.
+    /// The limit of a path: a custom rule, else an enabled plugin's, else a built-in one, else
+    /// the default; `None` when a custom rule exempts it.
     fn limit(&self, path: &str) -> Option<Limit> {
-        match self.rules.iter().find(|(p, _)| path_matches(p, path)) {
-            Some((_, custom)) => *custom,
-            None => Some(special(path).unwrap_or(self.default)),
+        if let Some((_, custom)) = self.rules.iter().find(|(p, _)| path_matches(p, path)) {
+            return *custom;
         }
+        let plugin = self
+            .plugin_rules
+            .iter()
+            .find(|rule| path.starts_with(rule.prefix))
+            .map(|rule| Limit {
+                window: rule.window,
+                max: rule.max,
+            });
+        Some(plugin.or_else(|| special(path)).unwrap_or(self.default))
     }
 
     /// Counts one request to `path` (relative to the base path) from `ip`. Without an address
@@ -279,6 +293,38 @@ mod tests {
         assert_eq!(special("/request-password-reset/x"), None);
     }
 
+    /// A custom rule wins over a plugin's rule, which wins over the built-in ones and the default.
+    #[test]
+    fn plugin_rules_come_after_custom_ones() {
+        let config = auth_core::Config::parse(
+            "auth.toml",
+            "[plugins.two-factor]\n[rate-limit]\nenabled = true\nwindow = 60\nmax = 100\n\n[rate-limit.rules]\n\"/two-factor/enable\" = { window = 5, max = 1 }\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let limiter = RateLimiter::new(
+            &config.rate_limit,
+            auth_core::plugins::rate_rules(&config),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("the limiter is on"));
+        assert_eq!(
+            limiter.limit("/two-factor/enable"),
+            Some(Limit { window: 5, max: 1 })
+        );
+        assert_eq!(
+            limiter.limit("/two-factor/verify-totp"),
+            Some(Limit { window: 10, max: 3 })
+        );
+        assert_eq!(
+            limiter.limit("/get-session"),
+            Some(Limit {
+                window: 60,
+                max: 100
+            })
+        );
+    }
+
     #[test]
     fn secondary_counters_need_a_secondary_storage() {
         let config = auth_core::Config::parse(
@@ -287,12 +333,12 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(
-            RateLimiter::new(&config.rate_limit, None),
+            RateLimiter::new(&config.rate_limit, Vec::new(), None),
             Err(RateLimitError::NoSecondaryStorage)
         ));
         let storage: Arc<dyn SecondaryStorage> = Arc::new(crate::secondary::MemoryStorage::new());
         assert!(matches!(
-            RateLimiter::new(&config.rate_limit, Some(&storage)),
+            RateLimiter::new(&config.rate_limit, Vec::new(), Some(&storage)),
             Ok(Some(_))
         ));
     }
