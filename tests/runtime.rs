@@ -989,3 +989,38 @@ async fn secondary_storage_keeps_better_auths_layout() {
     let answer = get("/get-session").cookie(&cookie).send(&auth).await;
     assert_eq!(answer.json(), serde_json::Value::Null);
 }
+
+/// Plugins that rewrite the request (bearer: `Authorization` → the session cookie) run before
+/// the hooks around endpoints, whatever the plugin order: username's check on update-user sees
+/// the bearer client's session, so renaming oneself to one's own name in another case is allowed
+/// (in better-auth's default order bearer comes after username, and that same request is refused
+/// as a taken name).
+#[tokio::test]
+async fn a_bearer_client_is_signed_in_for_other_plugins_hooks() {
+    let (auth, _db) =
+        sqlite("[email-and-password]\nenabled = true\n[plugins.username]\n[plugins.bearer]\n")
+            .await;
+    let signed_up = post("/sign-up/email")
+        .json(&json!({
+            "name": "Bearer", "email": "bearer-hooks@example.com", "password": "password123",
+            "username": "Bearer_1",
+        }))
+        .send(&auth)
+        .await;
+    assert_eq!(signed_up.status, StatusCode::OK, "{:?}", signed_up.json());
+    let token = signed_up
+        .header("set-auth-token")
+        .unwrap_or_else(|| panic!("no set-auth-token"));
+    let renamed = post("/update-user")
+        .json(&json!({ "username": "BEARER_1" }))
+        .header("authorization", format!("Bearer {token}"))
+        .send(&auth)
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.json());
+    let session = get("/get-session")
+        .header("authorization", format!("Bearer {token}"))
+        .send(&auth)
+        .await;
+    assert_eq!(session.json()["user"]["displayUsername"], json!("Bearer_1"));
+    assert_eq!(session.json()["user"]["username"], json!("bearer_1"));
+}

@@ -225,10 +225,12 @@ impl Auth {
                 }
             }
         }
-        for runtime in crate::plugins::enabled(&self.inner.schema.plugins) {
-            if let Some(before) = runtime.before {
-                before(self, endpoint, ctx).await?;
-            }
+        let plugins = &self.inner.schema.plugins;
+        for hook in crate::plugins::enabled(plugins).filter_map(|r| r.on_request) {
+            hook(self, endpoint, ctx).await?;
+        }
+        for hook in crate::plugins::enabled(plugins).filter_map(|r| r.before) {
+            hook(self, endpoint, ctx).await?;
         }
         let session = match endpoint.access {
             Access::Public => None,

@@ -20,11 +20,12 @@ pub(super) const RUNTIME: Runtime = Runtime {
     plugin: Plugin::Bearer,
     handlers: &[],
     sign_in_guard: None,
-    before: Some(before),
+    on_request: Some(authorization_to_cookie),
+    before: None,
     after: Some(after),
 };
 
-fn before<'a>(
+fn authorization_to_cookie<'a>(
     auth: &'a Auth,
     _: &'a Endpoint,
     ctx: &'a mut Ctx,

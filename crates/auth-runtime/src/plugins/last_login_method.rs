@@ -21,6 +21,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
     plugin: Plugin::LastLoginMethod,
     handlers: &[],
     sign_in_guard: None,
+    on_request: None,
     before: Some(before),
     after: Some(|auth, _, ctx, _| Box::pin(after(auth, ctx))),
 };

@@ -46,8 +46,11 @@ pub(crate) type SignInGuard = for<'a> fn(
     &'a str,
 ) -> BoxFuture<'a, Result<Option<Reply>, ApiError>>;
 
-/// Runs on every request before its session is resolved (bearer turns `Authorization` into the
-/// session cookie), after the origin check and the body's parse.
+/// Runs on every request before its session is resolved, after the origin check and the body's
+/// parse: as `Runtime::on_request`, rewriting what the request carries (bearer turns
+/// `Authorization` into the session cookie), then as `Runtime::before`, around endpoints
+/// (username's checks before sign-up), which so see the request as rewritten whatever the plugin
+/// order.
 pub(crate) type BeforeHook =
     for<'a> fn(&'a Auth, &'a Endpoint, &'a mut Ctx) -> BoxFuture<'a, Result<(), ApiError>>;
 
@@ -67,6 +70,7 @@ pub(crate) struct Runtime {
     pub(crate) plugin: Plugin,
     pub(crate) handlers: Handlers,
     pub(crate) sign_in_guard: Option<SignInGuard>,
+    pub(crate) on_request: Option<BeforeHook>,
     pub(crate) before: Option<BeforeHook>,
     pub(crate) after: Option<AfterHook>,
 }

@@ -37,6 +37,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
         }),
     ],
     sign_in_guard: None,
+    on_request: None,
     before: None,
     after: Some(|auth, endpoint, ctx, _| Box::pin(after(auth, endpoint, ctx))),
 };

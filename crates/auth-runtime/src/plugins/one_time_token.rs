@@ -33,6 +33,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
         }),
     ],
     sign_in_guard: None,
+    on_request: None,
     before: None,
     after: Some(|auth, _, ctx, _| Box::pin(after(auth, ctx))),
 };

@@ -63,6 +63,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
         }),
     ],
     sign_in_guard: Some(|auth, ctx, user, token| Box::pin(challenge(auth, ctx, user, token))),
+    on_request: None,
     before: None,
     after: None,
 };

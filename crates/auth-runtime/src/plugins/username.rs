@@ -35,6 +35,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
         }),
     ],
     sign_in_guard: None,
+    on_request: None,
     before: Some(|auth, endpoint, ctx| Box::pin(before(auth, endpoint, ctx))),
     after: None,
 };
