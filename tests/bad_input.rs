@@ -832,7 +832,7 @@ fn arbitrary_input_to_every_post_endpoint() {
     assert!(paths.len() >= 10, "{paths:?}");
     // Every served plugin that declares endpoints (bearer and last-login-method only hook into
     // others') has them in the fuzzed set.
-    let config = auth_core::Config::parse("auth.toml", &with_every_served_plugin())
+    let config = auth_core::Config::parse("auth.toml", with_every_served_plugin())
         .unwrap_or_else(|e| panic!("{e}"));
     for declaration in auth_core::plugins::enabled(&config) {
         if !(declaration.endpoints)(&config).is_empty() {
