@@ -44,3 +44,14 @@ fn declarations_are_in_canonical_order_with_unique_endpoint_ids() {
         }
     }
 }
+
+/// A TOTP of more than 8 digits cannot be computed: refused at load, at its line.
+#[test]
+fn totp_digits_are_checked_at_load() {
+    let error = Config::parse("auth.toml", "[plugins.two-factor.totp]\ndigits = 12\n")
+        .err()
+        .unwrap_or_else(|| panic!("12 digits accepted"));
+    let text = error.to_string();
+    assert!(text.starts_with("auth.toml:2:"), "{text}");
+    assert!(text.contains("digits must be between 1 and 8"), "{text}");
+}

@@ -68,7 +68,8 @@ fn default_cookie_max_age() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TotpOptions {
-    #[serde(default = "six")]
+    /// 1 to 8 (RFC 4226's codes).
+    #[serde(default = "six", deserialize_with = "totp_digits")]
     pub digits: u32,
     /// Seconds per step.
     #[serde(default = "thirty")]
@@ -90,6 +91,30 @@ impl Default for TotpOptions {
 
 fn six() -> u32 {
     6
+}
+
+/// better-auth's check: "Digits must be between 1 and 8".
+fn totp_digits<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    digits_up_to(deserializer, 8)
+}
+
+/// A mailed code of 1 to 16 digits.
+fn otp_digits<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    digits_up_to(deserializer, 16)
+}
+
+fn digits_up_to<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    max: u32,
+) -> Result<u32, D::Error> {
+    let digits = u32::deserialize(deserializer)?;
+    if (1..=max).contains(&digits) {
+        Ok(digits)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "digits must be between 1 and {max}, not {digits}"
+        )))
+    }
 }
 
 fn thirty() -> u64 {
@@ -115,7 +140,8 @@ pub struct OtpOptions {
     /// Minutes a mailed code lives.
     #[serde(default = "three")]
     pub period: u64,
-    #[serde(default = "six")]
+    /// 1 to 16.
+    #[serde(default = "six", deserialize_with = "otp_digits")]
     pub digits: u32,
     /// Wrong codes allowed before the code is dead.
     #[serde(default = "five")]

@@ -823,7 +823,7 @@ async fn send_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         StoreOtp::Hashed => key_hash(&code),
         StoreOtp::Encrypted => symmetric::encrypt(&auth.inner.secret, &code),
     };
-    let expires_at = Timestamp::now().plus_millis(seconds_to_millis(otp.period * 60));
+    let expires_at = Timestamp::now().plus_millis(seconds_to_millis(otp.period.saturating_mul(60)));
     auth.verifications()
         .create(
             &format!("2fa-otp-{}", caller.otp_key()),
