@@ -188,6 +188,12 @@ fn conformance(project: &Project, server: &Running) {
 
 /// conformance.mjs against `server` with more arguments (`--cookie-cache`).
 fn conformance_with(project: &Project, server: &Running, extra: &[&str]) {
+    run_suite("conformance.mjs", MIN_CHECKS, project, server, extra);
+}
+
+/// A suite of the official client (`conformance.mjs`, `plugins.mjs`) against `server`: all its
+/// checks, at least `min_checks`, signed cookies verified with the secret.
+fn run_suite(program: &str, min_checks: u64, project: &Project, server: &Running, extra: &[&str]) {
     let outbox = outbox(project).display().to_string();
     let mut args = vec![
         "--base-url",
@@ -198,23 +204,22 @@ fn conformance_with(project: &Project, server: &Running, extra: &[&str]) {
         SECRET,
     ];
     args.extend_from_slice(extra);
-    run_node(
-        "conformance.mjs",
-        &args,
-        &[server],
-        MIN_CHECKS,
-        project.path(),
-    );
+    run_node(program, &args, &[server], min_checks, project.path());
+}
+
+/// `suite` against our server on embedded SQLite, with [`suite_project`]`(extra)`.
+fn on_sqlite(extra: &str, suite: fn(&Project, &Running)) {
+    if !node_ready() {
+        return;
+    }
+    let project = suite_project(extra);
+    let server = project.serve_embedded();
+    suite(&project, &server);
 }
 
 #[test]
 fn official_client_sqlite() {
-    if !node_ready() {
-        return;
-    }
-    let project = suite_project("");
-    let server = project.serve_embedded();
-    conformance(&project, &server);
+    on_sqlite("", conformance);
 }
 
 /// `suite` against our server on a fresh database of engine `DB` (`label`) that `migrate

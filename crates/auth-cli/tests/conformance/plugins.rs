@@ -34,31 +34,12 @@ fn plugins_project() -> Project {
 }
 
 fn plugin_suite(project: &Project, server: &Running) {
-    let outbox = outbox(project).display().to_string();
-    run_node(
-        "plugins.mjs",
-        &[
-            "--base-url",
-            &server.origin,
-            "--outbox",
-            &outbox,
-            "--secret",
-            SECRET,
-        ],
-        &[server],
-        MIN_PLUGIN_CHECKS,
-        project.path(),
-    );
+    run_suite("plugins.mjs", MIN_PLUGIN_CHECKS, project, server, &[]);
 }
 
 #[test]
 fn plugins_official_client_sqlite() {
-    if !node_ready() {
-        return;
-    }
-    let project = plugins_project();
-    let server = project.serve_embedded();
-    plugin_suite(&project, &server);
+    on_sqlite(PLUGINS, plugin_suite);
 }
 
 #[tokio::test]
