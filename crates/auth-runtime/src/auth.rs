@@ -198,6 +198,8 @@ pub(crate) struct Inner {
     pub(crate) api_url: String,
     /// The registry's endpoints (core's and the enabled plugins') with their handlers.
     pub(crate) router: Router,
+    /// The enabled plugins' runtimes, in plugin order (their hooks run on every request).
+    pub(crate) plugins: Vec<&'static crate::plugins::Runtime>,
     pub(crate) mailer: Option<MailQueue>,
     /// Social providers whose credentials are set.
     pub(crate) providers: Vec<Provider>,
@@ -293,7 +295,8 @@ impl Auth {
         let cookies = CookieConfig::new(&config.advanced.cookie_prefix, secure);
         let api_url = format!("{base_origin}{}", config.base_path());
         let mut handlers = vec![crate::routes::HANDLERS];
-        handlers.extend(crate::plugins::enabled(&schema.plugins).map(|r| r.handlers));
+        let plugins: Vec<_> = crate::plugins::enabled(&schema.plugins).collect();
+        handlers.extend(plugins.iter().map(|r| r.handlers));
         let router = Router::new(endpoints(&config), &handlers)?;
         let mailer = match options.mailer {
             Some(mailer) => Some(mailer),
@@ -335,6 +338,7 @@ impl Auth {
                 base_origin,
                 api_url,
                 router,
+                plugins,
                 mailer,
                 secondary,
                 models,

@@ -225,11 +225,11 @@ impl Auth {
                 }
             }
         }
-        let plugins = &self.inner.schema.plugins;
-        for hook in crate::plugins::enabled(plugins).filter_map(|r| r.on_request) {
+        let plugins = &self.inner.plugins;
+        for hook in plugins.iter().filter_map(|r| r.on_request) {
             hook(self, endpoint, ctx).await?;
         }
-        for hook in crate::plugins::enabled(plugins).filter_map(|r| r.before) {
+        for hook in plugins.iter().filter_map(|r| r.before) {
             hook(self, endpoint, ctx).await?;
         }
         let session = match endpoint.access {
@@ -251,10 +251,8 @@ impl Auth {
             }
         };
         let mut reply = handler(self, ctx, session).await?;
-        for runtime in crate::plugins::enabled(&self.inner.schema.plugins) {
-            if let Some(after) = runtime.after {
-                after(self, endpoint, ctx, &mut reply).await?;
-            }
+        for hook in plugins.iter().filter_map(|r| r.after) {
+            hook(self, endpoint, ctx, &mut reply).await?;
         }
         Ok(reply)
     }

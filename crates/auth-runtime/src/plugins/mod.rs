@@ -66,6 +66,7 @@ pub(crate) type AfterHook = for<'a> fn(
 
 /// What a plugin brings to the runtime: the handlers of the endpoints it declares in
 /// `auth_core::plugins`, and its hooks around other endpoints.
+#[derive(Debug)]
 pub(crate) struct Runtime {
     pub(crate) plugin: Plugin,
     pub(crate) handlers: Handlers,
@@ -133,10 +134,8 @@ impl Auth {
         user: &Row,
         token: &str,
     ) -> Result<Option<Reply>, ApiError> {
-        for runtime in enabled(&self.inner.schema.plugins) {
-            if let Some(guard) = runtime.sign_in_guard
-                && let Some(answer) = guard(self, ctx, user, token).await?
-            {
+        for guard in self.inner.plugins.iter().filter_map(|r| r.sign_in_guard) {
+            if let Some(answer) = guard(self, ctx, user, token).await? {
                 return Ok(Some(answer));
             }
         }
