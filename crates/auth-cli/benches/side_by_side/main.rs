@@ -67,18 +67,9 @@ type = "string"
 required = false
 "#;
 
-/// Appended to [`CONFIG`] for the plugin rows: reference-server.mjs's `PLUGINS=1`.
-const PLUGINS: &str = r#"
-[plugins.two-factor]
-[plugins.two-factor.otp]
-[plugins.username]
-[plugins.anonymous]
-[plugins.bearer]
-[plugins.multi-session]
-[plugins.one-time-token]
-[plugins.last-login-method]
-store-in-database = true
-"#;
+/// Appended to [`CONFIG`] for the plugin rows: reference-server.mjs's `PLUGINS=1`, as the
+/// conformance suite configures it.
+const PLUGINS: &str = include_str!("../../tests/conformance/plugins.toml");
 
 /// Appended to [`CONFIG`] for the cookie-cache rows.
 const COOKIE_CACHE: &str = "\n[session.cookie-cache]\nenabled = true\nmax-age = 300\n";

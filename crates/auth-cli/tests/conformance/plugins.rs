@@ -6,25 +6,7 @@
 use super::*;
 
 /// `reference-server.mjs`'s `PLUGINS=1`, as auth.toml (its appName is the TOTP issuer).
-const PLUGINS: &str = r#"
-[plugins.two-factor]
-issuer = "auth-conformance-reference"
-
-[plugins.two-factor.otp]
-
-[plugins.username]
-
-[plugins.anonymous]
-
-[plugins.bearer]
-
-[plugins.multi-session]
-
-[plugins.one-time-token]
-
-[plugins.last-login-method]
-store-in-database = true
-"#;
+const PLUGINS: &str = include_str!("plugins.toml");
 
 /// The plugin suite has 103 checks.
 const MIN_PLUGIN_CHECKS: u64 = 103;
