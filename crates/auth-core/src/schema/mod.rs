@@ -5,6 +5,7 @@
 //! types from here and nowhere else.
 
 mod build;
+pub mod names;
 mod naming;
 mod plugin;
 mod registry;
