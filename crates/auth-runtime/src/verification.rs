@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::Config;
+use auth_core::schema::names::verification;
 use serde_json::Value as Json;
 
 use crate::error::ApiError;
@@ -25,7 +26,7 @@ use crate::store::{Models, Row, Store, Timestamp, Value, Where, text};
 
 /// The rows of a value in `verification`.
 fn by_identifier(identifier: &str) -> [Where; 1] {
-    [Where::eq("identifier", identifier)]
+    [Where::eq(verification::IDENTIFIER, identifier)]
 }
 
 fn key(identifier: &str) -> String {
@@ -40,7 +41,7 @@ fn revoked_key(prefix: &str, value: &str) -> String {
 
 /// Not past its `expiresAt`.
 pub(crate) fn live(row: &Row) -> bool {
-    row.get("expiresAt")
+    row.get(verification::EXPIRES_AT)
         .and_then(Value::as_date)
         .is_some_and(|at| at.millis() > Timestamp::now().millis())
 }
@@ -74,7 +75,7 @@ impl Verifications {
 
     fn parse(&self, text: &str) -> Option<Row> {
         let json = serde_json::from_str::<Json>(text).ok()?;
-        Some(self.models.stored_row("verification", &json))
+        Some(self.models.stored_row(verification::MODEL, &json))
     }
 
     /// Stores a value under `identifier` until `expires_at`.
@@ -86,28 +87,32 @@ impl Verifications {
     ) -> Result<(), ApiError> {
         let now = Timestamp::now();
         let mut row = Row::new();
-        row.insert("identifier".into(), Value::from(identifier));
-        row.insert("value".into(), Value::from(value));
-        row.insert("expiresAt".into(), Value::Date(expires_at));
-        row.insert("createdAt".into(), Value::Date(now));
-        row.insert("updatedAt".into(), Value::Date(now));
+        row.insert(verification::IDENTIFIER.into(), Value::from(identifier));
+        row.insert(verification::VALUE.into(), Value::from(value));
+        row.insert(verification::EXPIRES_AT.into(), Value::Date(expires_at));
+        row.insert(verification::CREATED_AT.into(), Value::Date(now));
+        row.insert(verification::UPDATED_AT.into(), Value::Date(now));
         let hooks = self.store.hooks();
         let created = if self.in_database {
-            self.store.insert("verification", row).await?
+            self.store.insert(verification::MODEL, row).await?
         } else {
-            hooks.before("verification", Event::Create, row).await?
+            hooks
+                .before(verification::MODEL, Event::Create, row)
+                .await?
         };
         if let Some(storage) = self.secondary.as_deref()
             && let Some(ttl) = ttl_until(expires_at.millis(), now.millis())
         {
             let json = self
                 .models
-                .stored_json("verification", &created)
+                .stored_json(verification::MODEL, &created)
                 .to_string();
             storage.set(&key(identifier), &json, Some(ttl)).await?;
         }
         if !self.in_database {
-            hooks.after("verification", Event::Create, &created).await;
+            hooks
+                .after(verification::MODEL, Event::Create, &created)
+                .await;
         }
         Ok(())
     }
@@ -128,7 +133,7 @@ impl Verifications {
         }
         Ok(self
             .store
-            .find_one("verification", &by_identifier(identifier))
+            .find_one(verification::MODEL, &by_identifier(identifier))
             .await?)
     }
 
@@ -163,7 +168,7 @@ impl Verifications {
         }
         let removed = self
             .store
-            .delete("verification", &by_identifier(identifier))
+            .delete(verification::MODEL, &by_identifier(identifier))
             .await?;
         if let Some(storage) = storage {
             storage.delete(&key(identifier)).await?;
@@ -193,19 +198,21 @@ impl Verifications {
             return Ok(());
         }
         let filter = [
-            Where::starts_with("identifier", prefix),
-            Where::eq("value", value),
+            Where::starts_with(verification::IDENTIFIER, prefix),
+            Where::eq(verification::VALUE, value),
         ];
         if let Some(storage) = storage {
             let rows = self
                 .store
-                .find_many("verification", &filter, None, None, None)
+                .find_many(verification::MODEL, &filter, None, None, None)
                 .await?;
             for row in rows {
-                storage.delete(&key(&text(&row, "identifier"))).await?;
+                storage
+                    .delete(&key(&text(&row, verification::IDENTIFIER)))
+                    .await?;
             }
         }
-        self.store.delete("verification", &filter).await?;
+        self.store.delete(verification::MODEL, &filter).await?;
         Ok(())
     }
 
@@ -220,11 +227,11 @@ impl Verifications {
             return Ok(false);
         }
         let before = storage
-            .get(&revoked_key(prefix, &text(row, "value")))
+            .get(&revoked_key(prefix, &text(row, verification::VALUE)))
             .await?
             .and_then(|t| t.trim().parse::<i64>().ok());
         let created = row
-            .get("createdAt")
+            .get(verification::CREATED_AT)
             .and_then(Value::as_date)
             .map_or(0, Timestamp::millis);
         Ok(before.is_some_and(|before| created <= before))

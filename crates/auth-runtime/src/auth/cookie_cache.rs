@@ -6,6 +6,8 @@
 
 use serde_json::Value as Json;
 
+use auth_core::schema::names::{session, user};
+
 use crate::Auth;
 use crate::http::Ctx;
 use crate::session::SessionCtx;
@@ -37,10 +39,13 @@ impl Auth {
                 .filter(|cache| {
                     let session = cache.session();
                     let embedded_expiry = session
-                        .and_then(|s| s.get("expiresAt"))
+                        .and_then(|s| s.get(session::EXPIRES_AT))
                         .and_then(Json::as_str)
                         .and_then(Timestamp::parse_iso);
-                    session.and_then(|s| s.get("token")).and_then(Json::as_str) == Some(token)
+                    session
+                        .and_then(|s| s.get(session::TOKEN))
+                        .and_then(Json::as_str)
+                        == Some(token)
                         && cache.version() == config.session.cookie_cache.version.get_ref()
                         && cache.expires_at >= now
                         && embedded_expiry.is_some_and(|at| at.millis() >= now)
@@ -54,8 +59,10 @@ impl Auth {
         };
         let (session, user) = (cache.session()?, cache.user()?);
         let found = SessionCtx {
-            session: inner.models.row_of("session", |field| session.get(field)),
-            user: inner.models.row_of("user", |field| user.get(field)),
+            session: inner
+                .models
+                .row_of(session::MODEL, |field| session.get(field)),
+            user: inner.models.row_of(user::MODEL, |field| user.get(field)),
             dont_remember,
         };
         // better-auth: `Math.floor(maxAge * 0.2)` seconds.
@@ -102,8 +109,8 @@ impl Auth {
         }
         let max_age = (!dont_remember).then(|| config.cookie_cache_max_age());
         let payload = cookie_cache::payload(
-            self.output("session", session),
-            self.output("user", user),
+            self.output(session::MODEL, session),
+            self.output(user::MODEL, user),
             Timestamp::now().millis(),
             config.session.cookie_cache.version.get_ref(),
         );

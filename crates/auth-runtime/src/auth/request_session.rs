@@ -4,6 +4,8 @@
 //! Layer: `Auth`, since it works on a request ([`Ctx`]) and its cookies; where sessions are kept
 //! is below, in [`Sessions`](crate::session::Sessions).
 
+use auth_core::schema::names::{session, user};
+
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::Ctx;
@@ -104,7 +106,7 @@ impl Auth {
             return Ok(None);
         };
         let now = Timestamp::now();
-        let expires_at = date(&session, "expiresAt");
+        let expires_at = date(&session, session::EXPIRES_AT);
         if expires_at.is_none_or(|at| at.millis() <= now.millis()) {
             self.sessions().delete(&token).await?;
             self.expire_session_cookies(ctx);
@@ -121,8 +123,11 @@ impl Auth {
             && !ctx.query.flag("disableRefresh")
         {
             let mut changes = Row::new();
-            changes.insert("expiresAt".into(), Value::Date(now.plus_millis(expires_in)));
-            changes.insert("updatedAt".into(), Value::Date(now));
+            changes.insert(
+                session::EXPIRES_AT.into(),
+                Value::Date(now.plus_millis(expires_in)),
+            );
+            changes.insert(session::UPDATED_AT.into(), Value::Date(now));
             if !self.sessions().update(&token, changes.clone()).await? {
                 self.expire_session_cookies(ctx);
                 return Err(ApiError::base(
@@ -147,7 +152,7 @@ impl Auth {
     pub(crate) fn is_fresh(&self, session: &SessionCtx) -> bool {
         let fresh_age = i64::from(*self.inner.config.session.fresh_age.get_ref()) * 1000;
         fresh_age == 0
-            || date(&session.session, "createdAt")
+            || date(&session.session, session::CREATED_AT)
                 .is_some_and(|created| Timestamp::now().millis() - created.millis() < fresh_age)
     }
 
@@ -162,13 +167,13 @@ impl Auth {
         remember: bool,
     ) -> Result<String, ApiError> {
         let row = self.insert_session(ctx, user_id, remember).await?;
-        let token = text(&row, "token");
+        let token = text(&row, session::TOKEN);
         self.set_session_cookie(ctx, &token, !remember);
         if self.inner.config.cookie_cache_enabled()
             && let Some(user) = self
                 .inner
                 .store
-                .find_one("user", &[Where::eq("id", user_id)])
+                .find_one(user::MODEL, &[Where::eq(user::ID, user_id)])
                 .await?
         {
             self.set_cookie_cache(ctx, &row, &user, !remember);
@@ -195,7 +200,7 @@ impl Auth {
             .cookies
             .get_signed(&inner.dont_remember_cookie, &inner.secret)
             .is_some();
-        self.set_session_cookie(ctx, &text(session, "token"), dont_remember);
+        self.set_session_cookie(ctx, &text(session, session::TOKEN), dont_remember);
         if inner.config.cookie_cache_enabled() {
             self.set_cookie_cache(ctx, session, user, dont_remember);
         }
@@ -215,16 +220,16 @@ impl Auth {
             DONT_REMEMBER_SECONDS
         };
         let mut row = Row::new();
-        row.insert("token".into(), Value::String(id::generate()));
-        row.insert("userId".into(), Value::String(user_id.to_owned()));
+        row.insert(session::TOKEN.into(), Value::String(id::generate()));
+        row.insert(session::USER_ID.into(), Value::String(user_id.to_owned()));
         row.insert(
-            "expiresAt".into(),
+            session::EXPIRES_AT.into(),
             Value::Date(now.plus_millis(lifetime * 1000)),
         );
-        row.insert("createdAt".into(), Value::Date(now));
-        row.insert("updatedAt".into(), Value::Date(now));
+        row.insert(session::CREATED_AT.into(), Value::Date(now));
+        row.insert(session::UPDATED_AT.into(), Value::Date(now));
         row.insert(
-            "ipAddress".into(),
+            session::IP_ADDRESS.into(),
             Value::String(ctx.client_ip.clone().unwrap_or_default()),
         );
         let agent = ctx
@@ -232,7 +237,7 @@ impl Auth {
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        row.insert("userAgent".into(), Value::String(agent.to_owned()));
+        row.insert(session::USER_AGENT.into(), Value::String(agent.to_owned()));
         self.sessions().create(row).await
     }
 
@@ -266,7 +271,7 @@ impl Auth {
             let user = self
                 .inner
                 .store
-                .find_one("user", &[Where::eq("id", current.user_id())])
+                .find_one(user::MODEL, &[Where::eq(user::ID, current.user_id())])
                 .await?
                 .unwrap_or_else(|| current.user.clone());
             self.set_cookie_cache(ctx, session_row, &user, current.dont_remember);

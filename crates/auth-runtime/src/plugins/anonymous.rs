@@ -7,6 +7,7 @@
 use auth_core::endpoints::Endpoint;
 use auth_core::plugins::anonymous::{self as declared, Options};
 use auth_core::schema::Plugin;
+use auth_core::schema::names::{session, user};
 use serde_json::json;
 
 use super::Runtime;
@@ -42,7 +43,7 @@ fn options(auth: &Auth) -> Options {
 }
 
 fn is_anonymous(user: &Row) -> bool {
-    user.get("isAnonymous").and_then(Value::as_bool) == Some(true)
+    user.get(user::IS_ANONYMOUS).and_then(Value::as_bool) == Some(true)
 }
 
 /// A new anonymous user's email (lower-cased, as better-auth's `createUser` stores every email):
@@ -90,14 +91,16 @@ async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     }
     let email = anonymous_email(&options(auth), &id::generate());
     let mut row = Row::new();
-    row.insert("name".into(), Value::String("Anonymous".into()));
-    row.insert("email".into(), Value::String(email));
-    row.insert("emailVerified".into(), Value::Boolean(false));
-    row.insert("isAnonymous".into(), Value::Boolean(true));
-    let user = auth.inner.store.insert("user", row).await?;
-    let token = auth.start_session(ctx, text_of(&user, "id"), true).await?;
+    row.insert(user::NAME.into(), Value::String("Anonymous".into()));
+    row.insert(user::EMAIL.into(), Value::String(email));
+    row.insert(user::EMAIL_VERIFIED.into(), Value::Boolean(false));
+    row.insert(user::IS_ANONYMOUS.into(), Value::Boolean(true));
+    let user = auth.inner.store.insert(user::MODEL, row).await?;
+    let token = auth
+        .start_session(ctx, text_of(&user, user::ID), true)
+        .await?;
     Ok(Reply::json(
-        json!({ "token": token, "user": auth.output("user", &user) }),
+        json!({ "token": token, "user": auth.output(user::MODEL, &user) }),
     ))
 }
 
@@ -143,7 +146,7 @@ async fn link(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Result<(), Api
     let Some(new_user_id) = ctx
         .new_session
         .as_ref()
-        .map(|s| text_of(s, "userId").to_owned())
+        .map(|s| text_of(s, session::USER_ID).to_owned())
     else {
         return Ok(());
     };
@@ -153,7 +156,7 @@ async fn link(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Result<(), Api
     let new_user = auth
         .inner
         .store
-        .find_one("user", &[Where::eq("id", new_user_id.as_str())])
+        .find_one(user::MODEL, &[Where::eq(user::ID, new_user_id.as_str())])
         .await?;
     if new_user.as_ref().is_some_and(is_anonymous) {
         return Ok(());

@@ -6,6 +6,7 @@
 use auth_core::endpoints::Endpoint;
 use auth_core::plugins::last_login_method::method_for;
 use auth_core::schema::Plugin;
+use auth_core::schema::names::{session, user};
 use futures_util::future::BoxFuture;
 
 use super::{Runtime, relative_path};
@@ -14,8 +15,6 @@ use crate::error::ApiError;
 use crate::http::Ctx;
 use crate::store::{Row, Value, Where, text};
 use crate::wire::cookie::{CookieAttributes, SetCookie};
-
-const FIELD: &str = "lastLoginMethod";
 
 pub(super) const RUNTIME: Runtime = Runtime {
     plugin: Plugin::LastLoginMethod,
@@ -42,7 +41,8 @@ fn before<'a>(
         && let Some(method) = method_for(relative_path(auth, ctx))
     {
         let method = Value::String(method.to_owned());
-        ctx.new_user_fields.insert(FIELD.into(), method);
+        ctx.new_user_fields
+            .insert(user::LAST_LOGIN_METHOD.into(), method);
     }
     Box::pin(std::future::ready(Ok(())))
 }
@@ -54,13 +54,20 @@ async fn after(auth: &Auth, ctx: &mut Ctx) -> Result<(), ApiError> {
     let options = auth.inner.config.plugins.last_login_method_options();
     // better-auth's `session.create.after` database hook.
     if options.store_in_database
-        && let Some(user_id) = ctx.new_session.as_ref().map(|s| text(s, "userId"))
+        && let Some(user_id) = ctx.new_session.as_ref().map(|s| text(s, session::USER_ID))
     {
         let mut changes = Row::new();
-        changes.insert(FIELD.into(), Value::String(method.clone()));
+        changes.insert(
+            user::LAST_LOGIN_METHOD.into(),
+            Value::String(method.clone()),
+        );
         auth.inner
             .store
-            .update("user", &[Where::eq("id", user_id.as_str())], changes)
+            .update(
+                user::MODEL,
+                &[Where::eq(user::ID, user_id.as_str())],
+                changes,
+            )
             .await?;
         auth.sessions().refresh_user(&user_id).await?;
     }

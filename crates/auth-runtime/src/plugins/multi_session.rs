@@ -7,6 +7,7 @@
 use auth_core::endpoints::Endpoint;
 use auth_core::plugins::multi_session as declared;
 use auth_core::schema::Plugin;
+use auth_core::schema::names::{session, user};
 use http::StatusCode;
 use serde_json::json;
 
@@ -101,7 +102,7 @@ async fn live_sessions(
 }
 
 fn session_and_user(auth: &Auth, session: &Row, user: &Row) -> serde_json::Value {
-    json!({ "session": auth.output("session", session), "user": auth.output("user", user) })
+    json!({ "session": auth.output(session::MODEL, session), "user": auth.output(user::MODEL, user) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,8 +118,8 @@ async fn after(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Result<(), Ap
     let Some(session) = ctx.new_session.as_ref() else {
         return Ok(());
     };
-    let token = text(session, "token");
-    let user_id = text(session, "userId");
+    let token = text(session, session::TOKEN);
+    let user_id = text(session, session::USER_ID);
     let name = cookie_name(auth, &token);
     if ctx.set_cookies.iter().any(|c| c.name == name) || ctx.cookies.get(&name).is_some() {
         return Ok(());
@@ -132,7 +133,7 @@ async fn after(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Result<(), Ap
     let mut replaced = 0;
     for (key, held_token) in held(auth, ctx) {
         if let Some((_, user)) = auth.sessions().find(&held_token).await?
-            && text(&user, "id") == user_id
+            && text(&user, user::ID) == user_id
         {
             auth.sessions().delete(&held_token).await?;
             expire(auth, ctx, key);
@@ -185,7 +186,7 @@ async fn list_device_sessions(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiEr
     let mut users = Vec::new();
     let mut list = Vec::new();
     for (session, user) in live_sessions(auth, tokens).await? {
-        let user_id = text(&user, "id");
+        let user_id = text(&user, user::ID);
         if !users.contains(&user_id) {
             list.push(session_and_user(auth, &session, &user));
             users.push(user_id);

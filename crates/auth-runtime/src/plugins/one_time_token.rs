@@ -4,6 +4,7 @@
 
 use auth_core::plugins::one_time_token::{Options, StoreToken};
 use auth_core::schema::Plugin;
+use auth_core::schema::names::{session, user, verification};
 use http::StatusCode;
 use serde_json::json;
 
@@ -88,7 +89,7 @@ async fn verify(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         .ok_or_else(|| bad_request("Invalid token"))?;
     let (session, user) = auth
         .sessions()
-        .find(&text(&consumed, "value"))
+        .find(&text(&consumed, verification::VALUE))
         .await?
         .ok_or_else(|| bad_request("Session not found"))?;
     // As better-auth: the cookie is set before the expiry check.
@@ -99,8 +100,8 @@ async fn verify(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         return Err(bad_request("Session expired"));
     }
     Ok(Reply::json(json!({
-        "session": auth.output("session", &session),
-        "user": auth.output("user", &user),
+        "session": auth.output(session::MODEL, &session),
+        "user": auth.output(user::MODEL, &user),
     })))
 }
 
@@ -109,7 +110,7 @@ async fn after(auth: &Auth, ctx: &mut Ctx) -> Result<(), ApiError> {
     if !options(auth).set_ott_header_on_new_session {
         return Ok(());
     }
-    let Some(session_token) = ctx.new_session.as_ref().map(|s| text(s, "token")) else {
+    let Some(session_token) = ctx.new_session.as_ref().map(|s| text(s, session::TOKEN)) else {
         return Ok(());
     };
     let token = new_token(auth, &session_token).await?;

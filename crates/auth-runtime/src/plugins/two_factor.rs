@@ -7,6 +7,7 @@
 use auth_core::errors::base;
 use auth_core::plugins::two_factor::{self as declared, Options, StoreBackupCodes, StoreOtp};
 use auth_core::schema::Plugin;
+use auth_core::schema::names::{account, session, two_factor, user, verification};
 use base64::Engine;
 use hmac::{KeyInit, Mac};
 use http::StatusCode;
@@ -28,7 +29,6 @@ use crate::wire::id;
 use crate::wire::key_hash::key_hash;
 use crate::wire::symmetric;
 
-const TABLE: &str = "twoFactor";
 const TWO_FACTOR_COOKIE: &str = "two_factor";
 const TRUST_DEVICE_COOKIE: &str = "trust_device";
 /// Failed verifications allowed per sign-in challenge (better-auth's `beginAttempt(5)`).
@@ -81,7 +81,7 @@ fn unauthorized(code: auth_core::errors::ErrorCode) -> ApiError {
 }
 
 fn enabled_on(user: &Row) -> bool {
-    user.get("twoFactorEnabled")
+    user.get(user::TWO_FACTOR_ENABLED)
         .and_then(Value::as_bool)
         .unwrap_or(false)
 }
@@ -90,12 +90,15 @@ async fn find_row(auth: &Auth, user_id: &str) -> Result<Option<Row>, ApiError> {
     Ok(auth
         .inner
         .store
-        .find_one(TABLE, &[Where::eq("userId", user_id)])
+        .find_one(
+            two_factor::MODEL,
+            &[Where::eq(two_factor::USER_ID, user_id)],
+        )
         .await?)
 }
 
 fn by_id(row: &Row) -> [Where; 1] {
-    [Where::eq("id", text(row, "id"))]
+    [Where::eq(two_factor::ID, text(row, two_factor::ID))]
 }
 
 /// better-auth's `shouldRequirePassword` then `validatePassword`: a password is required unless
@@ -122,7 +125,7 @@ async fn check_password(
     };
     let stored = account
         .as_ref()
-        .and_then(|a| a.get("password"))
+        .and_then(|a| a.get(account::PASSWORD))
         .and_then(Value::as_str)
         .unwrap_or_default();
     if account.is_some() && auth.password_matches(stored, password).await? {
@@ -148,10 +151,10 @@ async fn rotate_session(
 
 async fn set_enabled(auth: &Auth, user_id: &str, on: bool) -> Result<(), ApiError> {
     let mut changes = Row::new();
-    changes.insert("twoFactorEnabled".into(), Value::Boolean(on));
+    changes.insert(user::TWO_FACTOR_ENABLED.into(), Value::Boolean(on));
     auth.inner
         .store
-        .update("user", &[Where::eq("id", user_id)], changes)
+        .update(user::MODEL, &[Where::eq(user::ID, user_id)], changes)
         .await?;
     Ok(())
 }
@@ -340,12 +343,12 @@ async fn challenge(
         return Ok(None);
     }
     let options = options(auth);
-    let user_id = text(user, "id");
+    let user_id = text(user, user::ID);
     let trusted = trusted_identifier(auth, ctx, user_id);
     if let Some((true, identifier)) = &trusted
         && let Some(row) = auth.verifications().find(identifier).await?
         && crate::verification::live(&row)
-        && text(&row, "value") == user_id
+        && text(&row, verification::VALUE) == user_id
     {
         auth.verifications().remove(identifier).await?;
         trust_device(auth, ctx, user_id).await?;
@@ -388,9 +391,9 @@ async fn challenge(
     set_signed_cookie(auth, ctx, TWO_FACTOR_COOKIE, &identifier, max_age);
     let mut methods = Vec::new();
     if !options.totp.disable
-        && find_row(auth, user_id)
-            .await?
-            .is_some_and(|row| row.get("verified").and_then(Value::as_bool) != Some(false))
+        && find_row(auth, user_id).await?.is_some_and(|row| {
+            row.get(two_factor::VERIFIED).and_then(Value::as_bool) != Some(false)
+        })
     {
         methods.push("totp");
     }
@@ -429,7 +432,11 @@ impl Caller {
     fn otp_key(&self) -> String {
         match self {
             Self::SignedIn(session) => {
-                format!("{}!{}", session.user_id(), text(&session.session, "id"))
+                format!(
+                    "{}!{}",
+                    session.user_id(),
+                    text(&session.session, session::ID)
+                )
             }
             Self::Challenge { identifier, .. } => identifier.clone(),
         }
@@ -453,11 +460,14 @@ async fn caller(auth: &Auth, ctx: &mut Ctx) -> Result<Caller, ApiError> {
     let user = auth
         .inner
         .store
-        .find_one("user", &[Where::eq("id", text(&row, "value"))])
+        .find_one(
+            user::MODEL,
+            &[Where::eq(user::ID, text(&row, verification::VALUE))],
+        )
         .await?
         .ok_or_else(invalid)?;
     let expires_at = row
-        .get("expiresAt")
+        .get(verification::EXPIRES_AT)
         .and_then(Value::as_date)
         .unwrap_or_else(Timestamp::now);
     Ok(Caller::Challenge {
@@ -491,7 +501,7 @@ impl Attempt {
             .consume(&key)
             .await?
             .ok_or_else(|| unauthorized(declared::INVALID_TWO_FACTOR_COOKIE))?;
-        let failures = text(&consumed, "value")
+        let failures = text(&consumed, verification::VALUE)
             .parse::<u32>()
             .unwrap_or(ATTEMPTS_PER_CHALLENGE);
         if failures >= ATTEMPTS_PER_CHALLENGE {
@@ -526,7 +536,7 @@ async fn check_lock(auth: &Auth, row: &Row) -> Result<(), ApiError> {
     if !options(auth).account_lockout.enabled {
         return Ok(());
     }
-    let Some(until) = row.get("lockedUntil").and_then(Value::as_date) else {
+    let Some(until) = row.get(two_factor::LOCKED_UNTIL).and_then(Value::as_date) else {
         return Ok(());
     };
     if until.millis() > Timestamp::now().millis() {
@@ -546,20 +556,25 @@ async fn record_failure(auth: &Auth, row: &Row) -> Result<(), ApiError> {
     }
     let store = &auth.inner.store;
     store
-        .increment(TABLE, &by_id(row), "failedVerificationCount", Row::new())
+        .increment(
+            two_factor::MODEL,
+            &by_id(row),
+            two_factor::FAILED_VERIFICATION_COUNT,
+            Row::new(),
+        )
         .await?;
     let mut lock = Row::new();
     lock.insert(
-        "lockedUntil".into(),
+        two_factor::LOCKED_UNTIL.into(),
         Value::Date(Timestamp::now().plus_millis(seconds_to_millis(lockout.duration_seconds))),
     );
     store
         .update(
-            TABLE,
+            two_factor::MODEL,
             &[
-                Where::eq("id", text(row, "id")),
+                Where::eq(two_factor::ID, text(row, two_factor::ID)),
                 Where::gte(
-                    "failedVerificationCount",
+                    two_factor::FAILED_VERIFICATION_COUNT,
                     i64::from(lockout.max_failed_attempts),
                 ),
             ],
@@ -574,9 +589,15 @@ async fn reset_failures(auth: &Auth, row: &Row) -> Result<(), ApiError> {
         return Ok(());
     }
     let mut reset = Row::new();
-    reset.insert("failedVerificationCount".into(), Value::Integer(0));
-    reset.insert("lockedUntil".into(), Value::Null);
-    auth.inner.store.update(TABLE, &by_id(row), reset).await?;
+    reset.insert(
+        two_factor::FAILED_VERIFICATION_COUNT.into(),
+        Value::Integer(0),
+    );
+    reset.insert(two_factor::LOCKED_UNTIL.into(), Value::Null);
+    auth.inner
+        .store
+        .update(two_factor::MODEL, &by_id(row), reset)
+        .await?;
     Ok(())
 }
 
@@ -587,16 +608,16 @@ async fn finish(auth: &Auth, ctx: &mut Ctx, caller: Caller) -> Result<Reply, Api
         Caller::SignedIn(session) => {
             return Ok(Reply::json(json!({
                 "token": session.token(),
-                "user": auth.output("user", &session.user),
+                "user": auth.output(user::MODEL, &session.user),
             })));
         }
         Caller::Challenge {
             identifier, user, ..
         } => (identifier, user),
     };
-    let user_id = text(&user, "id");
+    let user_id = text(&user, user::ID);
     let consumed = auth.verifications().consume(&identifier).await?;
-    if consumed.is_none_or(|row| text(&row, "value") != user_id) {
+    if consumed.is_none_or(|row| text(&row, verification::VALUE) != user_id) {
         expire_cookie(auth, ctx, TWO_FACTOR_COOKIE, None);
         return Err(unauthorized(declared::INVALID_TWO_FACTOR_COOKIE));
     }
@@ -610,7 +631,7 @@ async fn finish(auth: &Auth, ctx: &mut Ctx, caller: Caller) -> Result<Reply, Api
         trust_device(auth, ctx, user_id).await?;
     }
     Ok(Reply::json(
-        json!({ "token": token, "user": auth.output("user", &user) }),
+        json!({ "token": token, "user": auth.output(user::MODEL, &user) }),
     ))
 }
 
@@ -645,7 +666,7 @@ async fn enable(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result<Reply
     let existing = find_row(auth, &user_id).await?;
     if existing
         .as_ref()
-        .is_some_and(|row| row.get("verified").and_then(Value::as_bool) != Some(false))
+        .is_some_and(|row| row.get(two_factor::VERIFIED).and_then(Value::as_bool) != Some(false))
     {
         return Err(bad_request(declared::TOTP_ALREADY_ENABLED));
     }
@@ -657,32 +678,34 @@ async fn enable(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result<Reply
     }
     let mut row = Row::new();
     row.insert(
-        "secret".into(),
+        two_factor::SECRET.into(),
         Value::String(symmetric::encrypt(&auth.inner.secret, &secret)),
     );
     row.insert(
-        "backupCodes".into(),
+        two_factor::BACKUP_CODES.into(),
         Value::String(encode_backup_codes(auth, &options, &codes)),
     );
     row.insert(
-        "verified".into(),
+        two_factor::VERIFIED.into(),
         Value::Boolean(options.skip_verification_on_enable),
     );
     let store = &auth.inner.store;
     match &existing {
         Some(existing) => {
-            store.update(TABLE, &by_id(existing), row).await?;
+            store
+                .update(two_factor::MODEL, &by_id(existing), row)
+                .await?;
         }
         None => {
-            row.insert("userId".into(), Value::String(user_id.clone()));
-            store.insert(TABLE, row).await?;
+            row.insert(two_factor::USER_ID.into(), Value::String(user_id.clone()));
+            store.insert(two_factor::MODEL, row).await?;
         }
     }
     let issuer = issuer(auth, &options, issuer_given.as_deref());
     let uri = totp_uri(
         &options,
         &issuer,
-        text(&session.user, "email"),
+        text(&session.user, user::EMAIL),
         secret.as_bytes(),
     );
     Ok(Reply::json(
@@ -713,7 +736,10 @@ async fn disable(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result<Repl
     set_enabled(auth, &user_id, false).await?;
     auth.inner
         .store
-        .delete(TABLE, &[Where::eq("userId", user_id.as_str())])
+        .delete(
+            two_factor::MODEL,
+            &[Where::eq(two_factor::USER_ID, user_id.as_str())],
+        )
         .await?;
     rotate_session(auth, ctx, &session).await?;
     if let Some(value) = signed_cookie(auth, ctx, TRUST_DEVICE_COOKIE) {
@@ -738,13 +764,13 @@ async fn totp_uri_of(auth: &Auth, ctx: &Ctx, session: &SessionCtx) -> Result<Str
     let row = find_row(auth, session.user_id())
         .await?
         .ok_or_else(|| bad_request(declared::TOTP_NOT_ENABLED))?;
-    let key = totp_key(auth, text(&row, "secret"))?;
+    let key = totp_key(auth, text(&row, two_factor::SECRET))?;
     check_password(auth, ctx, session.user_id(), &options).await?;
     let issuer = issuer(auth, &options, None);
     Ok(totp_uri(
         &options,
         &issuer,
-        text(&session.user, "email"),
+        text(&session.user, user::EMAIL),
         &key,
     ))
 }
@@ -761,11 +787,11 @@ async fn verify_totp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     }
     let code = ctx.body.str("code")?.to_owned();
     let caller = caller(auth, ctx).await?;
-    let user_id = text(caller.user(), "id").to_owned();
+    let user_id = text(caller.user(), user::ID).to_owned();
     let row = find_row(auth, &user_id)
         .await?
         .ok_or_else(|| bad_request(declared::TOTP_NOT_ENABLED))?;
-    let verified = row.get("verified").and_then(Value::as_bool) != Some(false);
+    let verified = row.get(two_factor::VERIFIED).and_then(Value::as_bool) != Some(false);
     if caller.is_sign_in() && !verified {
         return Err(bad_request(declared::TOTP_NOT_ENABLED));
     }
@@ -773,7 +799,7 @@ async fn verify_totp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         check_lock(auth, &row).await?;
     }
     let attempt = Attempt::begin(auth, ctx, &caller).await?;
-    let key = match totp_key(auth, text(&row, "secret")) {
+    let key = match totp_key(auth, text(&row, two_factor::SECRET)) {
         Ok(key) => key,
         Err(error) => {
             if let Some(attempt) = &attempt {
@@ -803,10 +829,10 @@ async fn verify_totp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
             rotate_session(auth, ctx, session).await?;
         }
         let mut changes = Row::new();
-        changes.insert("verified".into(), Value::Boolean(true));
+        changes.insert(two_factor::VERIFIED.into(), Value::Boolean(true));
         auth.inner
             .store
-            .update(TABLE, &by_id(&row), changes)
+            .update(two_factor::MODEL, &by_id(&row), changes)
             .await?;
     }
     finish(auth, ctx, caller).await
@@ -831,7 +857,7 @@ async fn send_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
             expires_at,
         )
         .await?;
-    let to = text(caller.user(), "email").to_owned();
+    let to = text(caller.user(), user::EMAIL).to_owned();
     auth.submit_mail(Mail::two_factor_otp(to, code)).await?;
     Ok(crate::http::status_true())
 }
@@ -840,7 +866,7 @@ async fn verify_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let options = options(auth);
     let code = ctx.body.str("code")?.to_owned();
     let caller = caller(auth, ctx).await?;
-    let user_id = text(caller.user(), "id").to_owned();
+    let user_id = text(caller.user(), user::ID).to_owned();
     let row = if caller.is_sign_in() {
         find_row(auth, &user_id).await?
     } else {
@@ -855,7 +881,7 @@ async fn verify_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         .consume(&identifier)
         .await?
         .ok_or_else(|| bad_request(declared::OTP_HAS_EXPIRED))?;
-    let value = text(&consumed, "value");
+    let value = text(&consumed, verification::VALUE);
     let (stored, counter) = value.rsplit_once(':').unwrap_or((value, "0"));
     let attempts = counter.parse::<u32>().unwrap_or(0);
     let allowed = options.otp.as_ref().map_or(5, |o| o.allowed_attempts);
@@ -887,17 +913,17 @@ async fn verify_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
             let user = auth
                 .inner
                 .store
-                .find_one("user", &[Where::eq("id", user_id.as_str())])
+                .find_one(user::MODEL, &[Where::eq(user::ID, user_id.as_str())])
                 .await?
                 .unwrap_or_else(|| session.user.clone());
             return Ok(Reply::json(
-                json!({ "token": token, "user": auth.output("user", &user) }),
+                json!({ "token": token, "user": auth.output(user::MODEL, &user) }),
             ));
         }
         return finish(auth, ctx, caller).await;
     }
     let expires_at = consumed
-        .get("expiresAt")
+        .get(verification::EXPIRES_AT)
         .and_then(Value::as_date)
         .unwrap_or_else(Timestamp::now);
     auth.verifications()
@@ -918,7 +944,7 @@ async fn verify_backup_code(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     let code = ctx.body.str("code")?.to_owned();
     let disable_session = ctx.body.opt_bool("disableSession")?.unwrap_or(false);
     let caller = caller(auth, ctx).await?;
-    let user_id = text(caller.user(), "id").to_owned();
+    let user_id = text(caller.user(), user::ID).to_owned();
     let row = find_row(auth, &user_id)
         .await?
         .ok_or_else(|| bad_request(declared::BACKUP_CODES_NOT_ENABLED))?;
@@ -926,7 +952,7 @@ async fn verify_backup_code(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
         check_lock(auth, &row).await?;
     }
     let attempt = Attempt::begin(auth, ctx, &caller).await?;
-    let stored = text(&row, "backupCodes").to_owned();
+    let stored = text(&row, two_factor::BACKUP_CODES).to_owned();
     let codes = decode_backup_codes(auth, &options, &stored);
     let Some(codes) = codes.filter(|codes| codes.contains(&code)) else {
         if let Some(attempt) = &attempt {
@@ -940,7 +966,7 @@ async fn verify_backup_code(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     let left: Vec<String> = codes.into_iter().filter(|c| *c != code).collect();
     let mut changes = Row::new();
     changes.insert(
-        "backupCodes".into(),
+        two_factor::BACKUP_CODES.into(),
         Value::String(encode_backup_codes(auth, &options, &left)),
     );
     // Compare-and-set on the column: of concurrent uses of one code, one wins.
@@ -948,10 +974,10 @@ async fn verify_backup_code(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
         .inner
         .store
         .update(
-            TABLE,
+            two_factor::MODEL,
             &[
-                Where::eq("id", text(&row, "id")),
-                Where::eq("backupCodes", stored.as_str()),
+                Where::eq(two_factor::ID, text(&row, two_factor::ID)),
+                Where::eq(two_factor::BACKUP_CODES, stored.as_str()),
             ],
             changes,
         )
@@ -971,7 +997,7 @@ async fn verify_backup_code(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     if disable_session && let Caller::SignedIn(session) = &caller {
         return Ok(Reply::json(json!({
             "token": session.token(),
-            "user": auth.output("user", &session.user),
+            "user": auth.output(user::MODEL, &session.user),
         })));
     }
     finish(auth, ctx, caller).await
@@ -993,12 +1019,12 @@ async fn generate_backup_codes(
     let codes = new_backup_codes(&options);
     let mut changes = Row::new();
     changes.insert(
-        "backupCodes".into(),
+        two_factor::BACKUP_CODES.into(),
         Value::String(encode_backup_codes(auth, &options, &codes)),
     );
     auth.inner
         .store
-        .update(TABLE, &by_id(&row), changes)
+        .update(two_factor::MODEL, &by_id(&row), changes)
         .await?;
     Ok(Reply::json(json!({ "status": true, "backupCodes": codes })))
 }

@@ -11,6 +11,7 @@ use auth_core::endpoints::Endpoint;
 use auth_core::errors::ErrorCode;
 use auth_core::plugins::username::{self as declared, Options, Order};
 use auth_core::schema::Plugin;
+use auth_core::schema::names::user;
 use http::StatusCode;
 use serde_json::{Map, Value as Json, json};
 
@@ -95,7 +96,7 @@ async fn find_by_username(auth: &Auth, normalized: &str) -> Result<Option<Row>, 
     Ok(auth
         .inner
         .store
-        .find_one("user", &[Where::eq("username", normalized)])
+        .find_one(user::MODEL, &[Where::eq(user::USERNAME, normalized)])
         .await?)
 }
 
@@ -191,7 +192,7 @@ async fn before(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Result<(), A
         if let Some(existing) = find_by_username(auth, &normalized).await? {
             let own = current
                 .as_ref()
-                .is_some_and(|user| text_of(user, "id") == text_of(&existing, "id"));
+                .is_some_and(|user| text_of(user, user::ID) == text_of(&existing, user::ID));
             if !update || !own {
                 return Err(ApiError::bad_request(declared::USERNAME_IS_ALREADY_TAKEN));
             }

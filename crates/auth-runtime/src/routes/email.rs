@@ -3,6 +3,7 @@
 //! in `verification` for reset and deletion tokens.
 
 use auth_core::errors::{ErrorCode, base};
+use auth_core::schema::names::{account, user, verification};
 use http::StatusCode;
 use serde_json::{Map, json};
 
@@ -85,8 +86,8 @@ impl Auth {
     }
 
     async fn send_verification(&self, user: &Row, callback: Option<&str>) -> Result<(), ApiError> {
-        let email = text(user, "email");
-        let (url, token) = self.verification_link(&email, None, &text(user, "id"), callback);
+        let email = text(user, user::EMAIL);
+        let (url, token) = self.verification_link(&email, None, &text(user, user::ID), callback);
         self.send(MailKind::VerifyEmail, &email, url, token).await
     }
 
@@ -150,7 +151,7 @@ impl Auth {
                 if crate::verification::live(&row)
                     && !self.verifications().is_revoked(prefix, &row).await? =>
             {
-                Ok(Some(text(&row, "value")))
+                Ok(Some(text(&row, verification::VALUE)))
             }
             _ => Ok(None),
         }
@@ -177,7 +178,7 @@ impl Auth {
         let lifetime = self.inner.config.user.delete_user.delete_token_expires_in;
         self.store_token(
             format!("{DELETE_ACCOUNT}{token}"),
-            &text(user, "id"),
+            &text(user, user::ID),
             lifetime,
         )
         .await?;
@@ -186,8 +187,13 @@ impl Auth {
             self.inner.api_url,
             encode(callback.unwrap_or("/"))
         );
-        self.send(MailKind::DeleteAccount, &text(user, "email"), url, token)
-            .await
+        self.send(
+            MailKind::DeleteAccount,
+            &text(user, user::EMAIL),
+            url,
+            token,
+        )
+        .await
     }
 
     /// Consumes a deletion token of `user_id`: 404 `INVALID_TOKEN` otherwise.
@@ -228,10 +234,15 @@ pub(super) async fn send_verification_email(
     }
     let callback = ctx.body.opt_str("callbackURL")?.map(str::to_owned);
     if let Some(session) = session {
-        if text(&session.user, "email") != email {
+        if text(&session.user, user::EMAIL) != email {
             return Err(ApiError::bad_request(base::EMAIL_MISMATCH));
         }
-        if session.user.get("emailVerified").and_then(Value::as_bool) == Some(true) {
+        if session
+            .user
+            .get(user::EMAIL_VERIFIED)
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
             return Err(ApiError::bad_request(base::EMAIL_ALREADY_VERIFIED));
         }
         auth.send_verification(&session.user, callback.as_deref())
@@ -241,7 +252,7 @@ pub(super) async fn send_verification_email(
     // Anonymous: the same answer whether or not the user exists; as the mail is only queued,
     // it takes the same time too (tests/mail.rs measures it).
     if let Some(user) = auth.find_user_by_email(&email).await?
-        && user.get("emailVerified").and_then(Value::as_bool) != Some(true)
+        && user.get(user::EMAIL_VERIFIED).and_then(Value::as_bool) != Some(true)
         && let Err(error) = auth.send_verification(&user, callback.as_deref()).await
     {
         tracing::warn!(message = %error.message, "verification mail");
@@ -282,12 +293,12 @@ pub(super) async fn verify_email(
         // better-auth 1.7.25's checks in its order; the session is required here (better-auth
         // lets a link opened signed out change the email).
         let Some(user) = store
-            .find_one("user", &[Where::eq("id", user_id.as_str())])
+            .find_one(user::MODEL, &[Where::eq(user::ID, user_id.as_str())])
             .await?
         else {
             return fail(base::USER_NOT_FOUND);
         };
-        if text(&user, "email").to_lowercase() != email {
+        if text(&user, user::EMAIL).to_lowercase() != email {
             return fail(base::INVALID_TOKEN);
         }
         let Some(session) = session.filter(|s| s.user_id() == user_id) else {
@@ -308,10 +319,14 @@ pub(super) async fn verify_email(
             });
         }
         let mut changes = Row::new();
-        changes.insert("email".into(), Value::String(update_to.to_lowercase()));
-        changes.insert("emailVerified".into(), Value::Boolean(true));
+        changes.insert(user::EMAIL.into(), Value::String(update_to.to_lowercase()));
+        changes.insert(user::EMAIL_VERIFIED.into(), Value::Boolean(true));
         if let Err(error) = store
-            .update("user", &[Where::eq("id", user_id.as_str())], changes)
+            .update(
+                user::MODEL,
+                &[Where::eq(user::ID, user_id.as_str())],
+                changes,
+            )
             .await
         {
             return match error {
@@ -323,25 +338,29 @@ pub(super) async fn verify_email(
         auth.refresh_session_cookies(ctx, session, &session.session)
             .await?;
         let user = store
-            .find_one("user", &[Where::eq("id", user_id.as_str())])
+            .find_one(user::MODEL, &[Where::eq(user::ID, user_id.as_str())])
             .await?
             .unwrap_or(user);
         return Ok(match &callback {
             Some(url) => Reply::redirect(url.clone()),
-            None => Reply::json(json!({ "status": true, "user": auth.output("user", &user) })),
+            None => Reply::json(json!({ "status": true, "user": auth.output(user::MODEL, &user) })),
         });
     }
     let Some(user) = auth.find_user_by_email(&email).await? else {
         return fail(base::USER_NOT_FOUND);
     };
-    if text(&user, "id") != user_id {
+    if text(&user, user::ID) != user_id {
         return fail(base::INVALID_TOKEN);
     }
-    if user.get("emailVerified").and_then(Value::as_bool) != Some(true) {
+    if user.get(user::EMAIL_VERIFIED).and_then(Value::as_bool) != Some(true) {
         let mut changes = Row::new();
-        changes.insert("emailVerified".into(), Value::Boolean(true));
+        changes.insert(user::EMAIL_VERIFIED.into(), Value::Boolean(true));
         store
-            .update("user", &[Where::eq("id", user_id.as_str())], changes)
+            .update(
+                user::MODEL,
+                &[Where::eq(user::ID, user_id.as_str())],
+                changes,
+            )
             .await?;
         auth.sessions().refresh_user(&user_id).await?;
         if auth
@@ -377,7 +396,7 @@ pub(super) async fn change_email(
     }
     let new_email = new_email.to_lowercase();
     let callback = ctx.body.opt_str("callbackURL")?.map(str::to_owned);
-    let current = text(&session.user, "email");
+    let current = text(&session.user, user::EMAIL);
     if new_email == current {
         return Err(ApiError::message_only(
             StatusCode::BAD_REQUEST,
@@ -387,14 +406,22 @@ pub(super) async fn change_email(
     if auth.find_user_by_email(&new_email).await?.is_some() {
         return Ok(status_true());
     }
-    let verified = session.user.get("emailVerified").and_then(Value::as_bool) == Some(true);
+    let verified = session
+        .user
+        .get(user::EMAIL_VERIFIED)
+        .and_then(Value::as_bool)
+        == Some(true);
     if !verified && options.update_email_without_verification {
         let mut changes = Row::new();
-        changes.insert("email".into(), Value::String(new_email.clone()));
+        changes.insert(user::EMAIL.into(), Value::String(new_email.clone()));
         match auth
             .inner
             .store
-            .update("user", &[Where::eq("id", session.user_id())], changes)
+            .update(
+                user::MODEL,
+                &[Where::eq(user::ID, session.user_id())],
+                changes,
+            )
             .await
         {
             Ok(_) => {}
@@ -406,7 +433,7 @@ pub(super) async fn change_email(
             .await?;
         if auth.has_mailer() {
             let mut user = session.user.clone();
-            user.insert("email".into(), Value::String(new_email));
+            user.insert(user::EMAIL.into(), Value::String(new_email));
             auth.send_verification(&user, callback.as_deref()).await?;
         }
         return Ok(status_true());
@@ -467,7 +494,7 @@ pub(super) async fn request_password_reset(auth: &Auth, ctx: &mut Ctx) -> Result
             .reset_password_token_expires_in;
         auth.store_token(
             format!("{RESET_PASSWORD}{token}"),
-            &text(&user, "id"),
+            &text(&user, user::ID),
             lifetime,
         )
         .await?;
@@ -477,7 +504,12 @@ pub(super) async fn request_password_reset(auth: &Auth, ctx: &mut Ctx) -> Result
             encode(redirect.as_deref().unwrap_or_default())
         );
         if let Err(error) = auth
-            .send(MailKind::ResetPassword, &text(&user, "email"), url, token)
+            .send(
+                MailKind::ResetPassword,
+                &text(&user, user::EMAIL),
+                url,
+                token,
+            )
             .await
         {
             tracing::warn!(message = %error.message, "reset mail");
@@ -519,7 +551,7 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
     };
     let store = &auth.inner.store;
     if store
-        .find_one("user", &[Where::eq("id", user_id.as_str())])
+        .find_one(user::MODEL, &[Where::eq(user::ID, user_id.as_str())])
         .await?
         .is_none()
     {
@@ -528,27 +560,30 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
     let hash = auth.hash_password(&new_password).await?;
     let credential = store
         .find_one(
-            "account",
+            account::MODEL,
             &[
-                Where::eq("userId", user_id.as_str()),
-                Where::eq("providerId", CREDENTIAL),
+                Where::eq(account::USER_ID, user_id.as_str()),
+                Where::eq(account::PROVIDER_ID, CREDENTIAL),
             ],
         )
         .await?;
     if let Some(account) = credential {
         let mut changes = Row::new();
-        changes.insert("password".into(), Value::String(hash));
-        let id = account.get("id").cloned().unwrap_or(Value::Null);
+        changes.insert(account::PASSWORD.into(), Value::String(hash));
+        let id = account.get(account::ID).cloned().unwrap_or(Value::Null);
         store
-            .update("account", &[Where::eq("id", id)], changes)
+            .update(account::MODEL, &[Where::eq(account::ID, id)], changes)
             .await?;
     } else {
         let mut account = Row::new();
-        account.insert("providerId".into(), Value::String(CREDENTIAL.to_owned()));
-        account.insert("accountId".into(), Value::String(user_id.clone()));
-        account.insert("userId".into(), Value::String(user_id.clone()));
-        account.insert("password".into(), Value::String(hash));
-        store.insert("account", account).await?;
+        account.insert(
+            account::PROVIDER_ID.into(),
+            Value::String(CREDENTIAL.to_owned()),
+        );
+        account.insert(account::ACCOUNT_ID.into(), Value::String(user_id.clone()));
+        account.insert(account::USER_ID.into(), Value::String(user_id.clone()));
+        account.insert(account::PASSWORD.into(), Value::String(hash));
+        store.insert(account::MODEL, account).await?;
     }
     if auth
         .inner

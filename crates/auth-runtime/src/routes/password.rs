@@ -1,6 +1,7 @@
 //! Email and password: sign-up, sign-in, change-password, verify-password.
 
 use auth_core::errors::{ErrorCode, base};
+use auth_core::schema::names::{account, user};
 use http::StatusCode;
 use serde_json::json;
 
@@ -78,14 +79,14 @@ impl Auth {
             .inner
             .store
             .find_one(
-                "account",
+                account::MODEL,
                 &[
-                    Where::eq("userId", user_id),
-                    Where::eq("providerId", CREDENTIAL),
+                    Where::eq(account::USER_ID, user_id),
+                    Where::eq(account::PROVIDER_ID, CREDENTIAL),
                 ],
             )
             .await?;
-        Ok(account.filter(|a| a.get("password").and_then(Value::as_str).is_some()))
+        Ok(account.filter(|a| a.get(account::PASSWORD).and_then(Value::as_str).is_some()))
     }
 
     /// Verifies the signed-in user's password: 400 `CREDENTIAL_ACCOUNT_NOT_FOUND` without one,
@@ -100,7 +101,7 @@ impl Auth {
             .await?
             .ok_or_else(|| ApiError::bad_request(base::CREDENTIAL_ACCOUNT_NOT_FOUND))?;
         let stored = account
-            .get("password")
+            .get(account::PASSWORD)
             .and_then(Value::as_str)
             .unwrap_or_default();
         if self.password_matches(stored, password).await? {
@@ -114,7 +115,7 @@ impl Auth {
         Ok(self
             .inner
             .store
-            .find_one("user", &[Where::eq("email", email.to_lowercase())])
+            .find_one(user::MODEL, &[Where::eq(user::EMAIL, email.to_lowercase())])
             .await?)
     }
 }
@@ -139,7 +140,7 @@ pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     };
     let callback = body.opt_str("callbackURL")?.map(str::to_owned);
     let remember = body.opt_bool("rememberMe")?.unwrap_or(true);
-    let extra = model_input(auth, "user", body, false)?;
+    let extra = model_input(auth, user::MODEL, body, false)?;
     auth.check_password_length(&password, true)?;
     let options = &auth.inner.config.email_and_password;
     let quiet = *options.require_email_verification.get_ref() || !options.auto_sign_in;
@@ -161,16 +162,16 @@ pub(super) async fn sign_up(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
         auth.sessions().check_storage().await?;
     }
     let mut row = extra;
-    row.insert("name".into(), Value::String(name));
-    row.insert("email".into(), Value::String(email));
-    row.insert("emailVerified".into(), Value::Boolean(false));
-    row.insert("image".into(), image);
+    row.insert(user::NAME.into(), Value::String(name));
+    row.insert(user::EMAIL.into(), Value::String(email));
+    row.insert(user::EMAIL_VERIFIED.into(), Value::Boolean(false));
+    row.insert(user::IMAGE.into(), image);
     let user = auth
         .create_user_with_account(ctx, row, credential_account(hash))
         .await?;
-    let user_id = text(&user, "id");
+    let user_id = text(&user, user::ID);
     auth.after_sign_up(&user, callback.as_deref()).await?;
-    let user_json = auth.output("user", &user);
+    let user_json = auth.output(user::MODEL, &user);
     if quiet {
         return Ok(Reply::json(json!({ "token": null, "user": user_json })));
     }
@@ -188,8 +189,11 @@ fn already_exists() -> ApiError {
 /// The account row of a password (`accountId` and `userId` are filled in on insert).
 fn credential_account(hash: String) -> Row {
     let mut account = Row::new();
-    account.insert("providerId".into(), Value::String(CREDENTIAL.to_owned()));
-    account.insert("password".into(), Value::String(hash));
+    account.insert(
+        account::PROVIDER_ID.into(),
+        Value::String(CREDENTIAL.to_owned()),
+    );
+    account.insert(account::PASSWORD.into(), Value::String(hash));
     account
 }
 
@@ -206,19 +210,21 @@ impl Auth {
     ) -> Result<Row, ApiError> {
         user.extend(ctx.new_user_fields.clone());
         let store = &self.inner.store;
-        let user = match store.insert("user", user).await {
+        let user = match store.insert(user::MODEL, user).await {
             Ok(user) => user,
             Err(StoreError::UniqueViolation { .. }) => return Err(already_exists()),
             Err(error) => return Err(error.into()),
         };
-        let id = user.get("id").cloned().unwrap_or(Value::Null);
-        account.insert("userId".into(), id.clone());
-        if !account.contains_key("accountId") {
-            account.insert("accountId".into(), id.clone());
+        let id = user.get(user::ID).cloned().unwrap_or(Value::Null);
+        account.insert(account::USER_ID.into(), id.clone());
+        if !account.contains_key(account::ACCOUNT_ID) {
+            account.insert(account::ACCOUNT_ID.into(), id.clone());
         }
-        if let Err(error) = store.insert("account", account).await {
+        if let Err(error) = store.insert(account::MODEL, account).await {
             tracing::error!(%error, "account insert; removing the new user");
-            store.delete("user", &[Where::eq("id", id)]).await?;
+            store
+                .delete(user::MODEL, &[Where::eq(user::ID, id)])
+                .await?;
             return Err(match error {
                 StoreError::Rejected(refusal) => refusal,
                 error if error.is_unavailable() => error.into(),
@@ -286,20 +292,20 @@ impl Auth {
             self.hash_password(&password).await?;
             return Err(invalid());
         };
-        let user_id = text(&user, "id");
+        let user_id = text(&user, user::ID);
         let Some(account) = self.credential_account(&user_id).await? else {
             self.hash_password(&password).await?;
             return Err(invalid());
         };
         let stored = account
-            .get("password")
+            .get(account::PASSWORD)
             .and_then(Value::as_str)
             .unwrap_or_default();
         if !self.password_matches(stored, &password).await? {
             return Err(invalid());
         }
         let verified = user
-            .get("emailVerified")
+            .get(user::EMAIL_VERIFIED)
             .and_then(Value::as_bool)
             .unwrap_or(false);
         if *self
@@ -324,7 +330,7 @@ impl Auth {
         if let Some(url) = &callback {
             answer.insert("url".into(), url.clone().into());
         }
-        answer.insert("user".into(), self.output("user", &user));
+        answer.insert(user::MODEL.into(), self.output(user::MODEL, &user));
         let reply = Reply::json(serde_json::Value::Object(answer));
         Ok(match callback {
             Some(url) => reply.with_location(url),
@@ -348,11 +354,15 @@ pub(super) async fn change(
         .await?;
     let hash = auth.hash_password(&new).await?;
     let mut changes = Row::new();
-    changes.insert("password".into(), Value::String(hash));
-    let account_id = account.get("id").cloned().unwrap_or(Value::Null);
+    changes.insert(account::PASSWORD.into(), Value::String(hash));
+    let account_id = account.get(account::ID).cloned().unwrap_or(Value::Null);
     auth.inner
         .store
-        .update("account", &[Where::eq("id", account_id)], changes)
+        .update(
+            account::MODEL,
+            &[Where::eq(account::ID, account_id)],
+            changes,
+        )
         .await?;
     auth.revoke_reset_tokens(session.user_id()).await?;
     let token = if revoke {
@@ -365,7 +375,7 @@ pub(super) async fn change(
         serde_json::Value::Null
     };
     Ok(Reply::json(
-        json!({ "token": token, "user": auth.output("user", &session.user) }),
+        json!({ "token": token, "user": auth.output(user::MODEL, &session.user) }),
     ))
 }
 

@@ -2,6 +2,8 @@
 
 use serde_json::json;
 
+use auth_core::schema::names::{session, user};
+
 use super::model_input;
 use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply, status_true};
@@ -27,8 +29,8 @@ struct SessionAndUser<'a> {
 
 pub(super) fn get_session(auth: &Auth, session: Option<&SessionCtx>) -> Reply {
     Reply::json_of(&session.map(|s| SessionAndUser {
-        session: auth.output_of("session", &s.session),
-        user: auth.output_of("user", &s.user),
+        session: auth.output_of(session::MODEL, &s.session),
+        user: auth.output_of(user::MODEL, &s.user),
     }))
 }
 
@@ -36,7 +38,7 @@ pub(super) async fn list(auth: &Auth, session: &SessionCtx) -> Result<Reply, Api
     if auth.stateless() {
         // Stateless: the server knows no session but the request's.
         return Ok(Reply::json(json!([
-            auth.output("session", &session.session)
+            auth.output(session::MODEL, &session.session)
         ])));
     }
     let now = Timestamp::now().millis();
@@ -46,13 +48,15 @@ pub(super) async fn list(auth: &Auth, session: &SessionCtx) -> Result<Reply, Api
         .await?
         .into_iter()
         .filter(|r| {
-            r.get("expiresAt")
+            r.get(session::EXPIRES_AT)
                 .and_then(Value::as_date)
                 .is_some_and(|at| at.millis() > now)
         })
         .collect();
     Ok(Reply::json(serde_json::Value::Array(
-        rows.iter().map(|r| auth.output("session", r)).collect(),
+        rows.iter()
+            .map(|r| auth.output(session::MODEL, r))
+            .collect(),
     )))
 }
 
@@ -64,7 +68,7 @@ pub(super) async fn revoke(
     let token = ctx.body.str("token")?.to_owned();
     let owner = auth.sessions().find(&token).await?;
     if owner.is_some_and(|(found, _)| {
-        found.get("userId").and_then(Value::as_str) == Some(session.user_id())
+        found.get(session::USER_ID).and_then(Value::as_str) == Some(session.user_id())
     }) {
         auth.sessions().delete(&token).await?;
     }
@@ -87,7 +91,7 @@ pub(super) async fn revoke_all(
 pub(super) async fn revoke_others(auth: &Auth, session: &SessionCtx) -> Result<Reply, ApiError> {
     for other in auth.sessions().list(session.user_id()).await? {
         let token = other
-            .get("token")
+            .get(session::TOKEN)
             .and_then(Value::as_str)
             .unwrap_or_default();
         if token != session.token() {
@@ -102,7 +106,7 @@ pub(super) async fn update(
     ctx: &mut Ctx,
     session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
-    let changes = model_input(auth, "session", &ctx.body, true)?;
+    let changes = model_input(auth, session::MODEL, &ctx.body, true)?;
     if changes.is_empty() {
         return Err(ApiError::message_only(
             http::StatusCode::BAD_REQUEST,
@@ -114,6 +118,6 @@ pub(super) async fn update(
     auth.sessions().update(session.token(), changes).await?;
     auth.refresh_session_cookies(ctx, session, &row).await?;
     Ok(Reply::json(
-        json!({ "session": auth.output("session", &row) }),
+        json!({ "session": auth.output(session::MODEL, &row) }),
     ))
 }

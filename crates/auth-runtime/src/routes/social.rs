@@ -2,6 +2,7 @@
 //! `/callback/:id`, `/link-social`, and the provider tokens of linked accounts.
 
 use auth_core::errors::base;
+use auth_core::schema::names::{account, user, verification};
 use http::StatusCode;
 use serde_json::{Value as Json, json};
 
@@ -35,27 +36,33 @@ impl Auth {
     /// The account columns a provider's tokens fill.
     fn token_fields(tokens: &Tokens, row: &mut Row) {
         row.insert(
-            "accessToken".into(),
+            account::ACCESS_TOKEN.into(),
             Value::String(tokens.access_token.clone()),
         );
         if let Some(refresh) = &tokens.refresh_token {
-            row.insert("refreshToken".into(), Value::String(refresh.clone()));
+            row.insert(
+                account::REFRESH_TOKEN.into(),
+                Value::String(refresh.clone()),
+            );
         }
         if let Some(id_token) = &tokens.id_token {
-            row.insert("idToken".into(), Value::String(id_token.clone()));
+            row.insert(account::ID_TOKEN.into(), Value::String(id_token.clone()));
         }
         row.insert(
-            "accessTokenExpiresAt".into(),
+            account::ACCESS_TOKEN_EXPIRES_AT.into(),
             date_of(tokens.access_token_expires_at),
         );
         if tokens.refresh_token_expires_at.is_some() {
             row.insert(
-                "refreshTokenExpiresAt".into(),
+                account::REFRESH_TOKEN_EXPIRES_AT.into(),
                 date_of(tokens.refresh_token_expires_at),
             );
         }
         if !tokens.scopes.is_empty() {
-            row.insert("scope".into(), Value::String(tokens.scopes.join(",")));
+            row.insert(
+                account::SCOPE.into(),
+                Value::String(tokens.scopes.join(",")),
+            );
         }
     }
 
@@ -99,7 +106,7 @@ impl Auth {
         });
         if let Some(session) = link {
             value["link"] = json!({
-                "email": text(&session.user, "email"),
+                "email": text(&session.user, user::EMAIL),
                 "userId": session.user_id(),
             });
         }
@@ -148,10 +155,10 @@ impl Auth {
         };
         let account = store
             .find_one(
-                "account",
+                account::MODEL,
                 &[
-                    Where::eq("providerId", provider.id()),
-                    Where::eq("accountId", profile.id.as_str()),
+                    Where::eq(account::PROVIDER_ID, provider.id()),
+                    Where::eq(account::ACCOUNT_ID, profile.id.as_str()),
                 ],
             )
             .await?;
@@ -160,22 +167,31 @@ impl Auth {
             Self::token_fields(tokens, &mut changes);
             store
                 .update(
-                    "account",
+                    account::MODEL,
                     &[Where::eq(
-                        "id",
-                        account.get("id").cloned().unwrap_or(Value::Null),
+                        account::ID,
+                        account.get(account::ID).cloned().unwrap_or(Value::Null),
                     )],
                     changes,
                 )
                 .await?;
             let user = store
-                .find_one("user", &[Where::eq("id", text(&account, "userId"))])
+                .find_one(
+                    user::MODEL,
+                    &[Where::eq(user::ID, text(&account, account::USER_ID))],
+                )
                 .await?;
             return Ok(user.map(|u| (u, false)).ok_or("user_not_found"));
         }
         let mut account = Row::new();
-        account.insert("providerId".into(), Value::String(provider.id().to_owned()));
-        account.insert("accountId".into(), Value::String(profile.id.clone()));
+        account.insert(
+            account::PROVIDER_ID.into(),
+            Value::String(provider.id().to_owned()),
+        );
+        account.insert(
+            account::ACCOUNT_ID.into(),
+            Value::String(profile.id.clone()),
+        );
         Self::token_fields(tokens, &mut account);
         if let Some(user) = self.find_user_by_email(&email).await? {
             let options = &self.inner.config.account;
@@ -184,21 +200,21 @@ impl Auth {
                 return Ok(Err("account_not_linked"));
             }
             account.insert(
-                "userId".into(),
-                user.get("id").cloned().unwrap_or(Value::Null),
+                account::USER_ID.into(),
+                user.get(user::ID).cloned().unwrap_or(Value::Null),
             );
-            store.insert("account", account).await?;
+            store.insert(account::MODEL, account).await?;
             return Ok(Ok((user, false)));
         }
         let mut user = Row::new();
-        user.insert("name".into(), Value::String(profile.name.clone()));
-        user.insert("email".into(), Value::String(email));
+        user.insert(user::NAME.into(), Value::String(profile.name.clone()));
+        user.insert(user::EMAIL.into(), Value::String(email));
         user.insert(
-            "emailVerified".into(),
+            user::EMAIL_VERIFIED.into(),
             Value::Boolean(profile.email_verified),
         );
         user.insert(
-            "image".into(),
+            user::IMAGE.into(),
             profile.image.clone().map_or(Value::Null, Value::String),
         );
         match self.create_user_with_account(ctx, user, account).await {
@@ -279,11 +295,13 @@ pub(super) async fn sign_in_social(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
             ));
         }
     };
-    let token = auth.start_session(ctx, &text(&user, "id"), true).await?;
+    let token = auth
+        .start_session(ctx, &text(&user, user::ID), true)
+        .await?;
     Ok(Reply::json(json!({
         "redirect": false,
         "token": token,
-        "user": auth.output("user", &user),
+        "user": auth.output(user::MODEL, &user),
     })))
 }
 
@@ -325,7 +343,7 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
     let Some(row) = row else {
         return Ok(fail(&default_error, "state_not_found"));
     };
-    let saved: Json = serde_json::from_str(&text(&row, "value")).unwrap_or(Json::Null);
+    let saved: Json = serde_json::from_str(&text(&row, verification::VALUE)).unwrap_or(Json::Null);
     let field = |k: &str| saved.get(k).and_then(Json::as_str).map(str::to_owned);
     let error_url = field("errorURL").unwrap_or_else(|| default_error.clone());
     let inner = &auth.inner;
@@ -396,30 +414,36 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
         }
         let existing = store
             .find_one(
-                "account",
+                account::MODEL,
                 &[
-                    Where::eq("providerId", provider.id()),
-                    Where::eq("accountId", profile.id.as_str()),
+                    Where::eq(account::PROVIDER_ID, provider.id()),
+                    Where::eq(account::ACCOUNT_ID, profile.id.as_str()),
                 ],
             )
             .await?;
         let mut account = Row::new();
         Auth::token_fields(&tokens, &mut account);
         match existing {
-            Some(found) if text(&found, "userId") != user_id => {
+            Some(found) if text(&found, account::USER_ID) != user_id => {
                 return Ok(fail(&error_url, "account_already_linked_to_different_user"));
             }
             Some(found) => {
-                let row_id = found.get("id").cloned().unwrap_or(Value::Null);
+                let row_id = found.get(account::ID).cloned().unwrap_or(Value::Null);
                 store
-                    .update("account", &[Where::eq("id", row_id)], account)
+                    .update(account::MODEL, &[Where::eq(account::ID, row_id)], account)
                     .await?;
             }
             None => {
-                account.insert("providerId".into(), Value::String(provider.id().to_owned()));
-                account.insert("accountId".into(), Value::String(profile.id.clone()));
-                account.insert("userId".into(), Value::String(user_id.to_owned()));
-                store.insert("account", account).await?;
+                account.insert(
+                    account::PROVIDER_ID.into(),
+                    Value::String(provider.id().to_owned()),
+                );
+                account.insert(
+                    account::ACCOUNT_ID.into(),
+                    Value::String(profile.id.clone()),
+                );
+                account.insert(account::USER_ID.into(), Value::String(user_id.to_owned()));
+                store.insert(account::MODEL, account).await?;
             }
         }
         return Ok(Reply::redirect(callback));
@@ -428,7 +452,8 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
         Ok(found) => found,
         Err(code) => return Ok(fail(&error_url, code)),
     };
-    auth.start_session(ctx, &text(&user, "id"), true).await?;
+    auth.start_session(ctx, &text(&user, user::ID), true)
+        .await?;
     let target = if is_new {
         field("newUserURL").unwrap_or(callback)
     } else {
@@ -448,16 +473,16 @@ async fn linked_account(
     let account_id = ctx.body.opt_str("accountId")?.map(str::to_owned);
     let provider = auth.provider(&provider_id).ok_or_else(not_found)?.clone();
     let mut conditions = vec![
-        Where::eq("userId", session.user_id()),
-        Where::eq("providerId", provider_id.as_str()),
+        Where::eq(account::USER_ID, session.user_id()),
+        Where::eq(account::PROVIDER_ID, provider_id.as_str()),
     ];
     if let Some(account_id) = account_id {
-        conditions.push(Where::eq("accountId", account_id));
+        conditions.push(Where::eq(account::ACCOUNT_ID, account_id));
     }
     let account = auth
         .inner
         .store
-        .find_one("account", &conditions)
+        .find_one(account::MODEL, &conditions)
         .await?
         .ok_or_else(|| ApiError::bad_request(base::ACCOUNT_NOT_FOUND))?;
     Ok((provider, account))
@@ -466,7 +491,7 @@ async fn linked_account(
 /// Refreshes an account's tokens at the provider and stores them.
 async fn refresh_account(auth: &Auth, provider: &Provider, account: &Row) -> Result<Row, ApiError> {
     let refresh = account
-        .get("refreshToken")
+        .get(account::REFRESH_TOKEN)
         .and_then(Value::as_str)
         .ok_or_else(|| {
             ApiError::coded(
@@ -485,10 +510,14 @@ async fn refresh_account(auth: &Auth, provider: &Provider, account: &Row) -> Res
     })?;
     let mut changes = Row::new();
     Auth::token_fields(&tokens, &mut changes);
-    let id = account.get("id").cloned().unwrap_or(Value::Null);
+    let id = account.get(account::ID).cloned().unwrap_or(Value::Null);
     auth.inner
         .store
-        .update("account", &[Where::eq("id", id)], changes.clone())
+        .update(
+            account::MODEL,
+            &[Where::eq(account::ID, id)],
+            changes.clone(),
+        )
         .await?;
     let mut updated = account.clone();
     updated.extend(changes);
@@ -497,7 +526,7 @@ async fn refresh_account(auth: &Auth, provider: &Provider, account: &Row) -> Res
 
 /// `account.scope` ("a,b", as better-auth stores it) as a list.
 pub(super) fn scopes_of(account: &Row) -> Vec<String> {
-    text(account, "scope")
+    text(account, account::SCOPE)
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -517,20 +546,27 @@ pub(super) async fn get_access_token(
     let (provider, mut account) = linked_account(auth, ctx, session).await?;
     let soon = Timestamp::now().millis() + 5_000;
     let expired = account
-        .get("accessTokenExpiresAt")
+        .get(account::ACCESS_TOKEN_EXPIRES_AT)
         .and_then(Value::as_date)
         .is_some_and(|at| at.millis() < soon);
-    if expired && account.get("refreshToken").is_some_and(|v| !v.is_null()) {
+    if expired
+        && account
+            .get(account::REFRESH_TOKEN)
+            .is_some_and(|v| !v.is_null())
+    {
         account = refresh_account(auth, &provider, &account).await?;
     }
     let mut out = serde_json::Map::new();
-    out.insert("accessToken".into(), text(&account, "accessToken").into());
+    out.insert(
+        "accessToken".into(),
+        text(&account, account::ACCESS_TOKEN).into(),
+    );
     out.insert(
         "accessTokenExpiresAt".into(),
-        date_json(&account, "accessTokenExpiresAt"),
+        date_json(&account, account::ACCESS_TOKEN_EXPIRES_AT),
     );
     out.insert("scopes".into(), scopes_of(&account).into());
-    if let Some(id_token) = account.get("idToken").and_then(Value::as_str) {
+    if let Some(id_token) = account.get(account::ID_TOKEN).and_then(Value::as_str) {
         out.insert("idToken".into(), id_token.into());
     }
     Ok(Reply::json(Json::Object(out)))
@@ -544,14 +580,14 @@ pub(super) async fn refresh_token(
     let (provider, account) = linked_account(auth, ctx, session).await?;
     let account = refresh_account(auth, &provider, &account).await?;
     Ok(Reply::json(json!({
-        "accessToken": text(&account, "accessToken"),
-        "refreshToken": account.get("refreshToken").map_or(Json::Null, Value::to_json),
-        "accessTokenExpiresAt": date_json(&account, "accessTokenExpiresAt"),
-        "refreshTokenExpiresAt": date_json(&account, "refreshTokenExpiresAt"),
-        "scope": account.get("scope").map_or(Json::Null, Value::to_json),
-        "idToken": account.get("idToken").map_or(Json::Null, Value::to_json),
+        "accessToken": text(&account, account::ACCESS_TOKEN),
+        "refreshToken": account.get(account::REFRESH_TOKEN).map_or(Json::Null, Value::to_json),
+        "accessTokenExpiresAt": date_json(&account, account::ACCESS_TOKEN_EXPIRES_AT),
+        "refreshTokenExpiresAt": date_json(&account, account::REFRESH_TOKEN_EXPIRES_AT),
+        "scope": account.get(account::SCOPE).map_or(Json::Null, Value::to_json),
+        "idToken": account.get(account::ID_TOKEN).map_or(Json::Null, Value::to_json),
         "providerId": provider.id(),
-        "accountId": text(&account, "accountId"),
+        "accountId": text(&account, account::ACCOUNT_ID),
     })))
 }
 
@@ -561,26 +597,26 @@ pub(super) async fn account_info(
     session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
     let store = &auth.inner.store;
-    let mut conditions = vec![Where::eq("userId", session.user_id())];
+    let mut conditions = vec![Where::eq(account::USER_ID, session.user_id())];
     if let Some(id) = ctx.query.get("accountId") {
-        conditions.push(Where::eq("accountId", id));
+        conditions.push(Where::eq(account::ACCOUNT_ID, id));
     }
     let accounts = store
-        .find_many("account", &conditions, None, None, None)
+        .find_many(account::MODEL, &conditions, None, None, None)
         .await?;
     let Some((provider, account)) = accounts.into_iter().find_map(|a| {
-        auth.provider(&text(&a, "providerId"))
+        auth.provider(&text(&a, account::PROVIDER_ID))
             .cloned()
             .map(|p| (p, a))
     }) else {
         return Err(ApiError::bad_request(base::ACCOUNT_NOT_FOUND));
     };
     let tokens = Tokens {
-        access_token: text(&account, "accessToken"),
+        access_token: text(&account, account::ACCESS_TOKEN),
         token_type: None,
         refresh_token: None,
         id_token: account
-            .get("idToken")
+            .get(account::ID_TOKEN)
             .and_then(Value::as_str)
             .map(str::to_owned),
         access_token_expires_at: None,

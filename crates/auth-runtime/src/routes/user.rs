@@ -1,6 +1,7 @@
 //! The signed-in user's own account: update-user, delete-user, list-accounts, unlink-account.
 
 use auth_core::errors::base;
+use auth_core::schema::names::{account, user};
 use http::StatusCode;
 use serde_json::json;
 
@@ -19,17 +20,17 @@ pub(super) async fn update(
     if body.has("email") {
         return Err(ApiError::bad_request(base::EMAIL_CAN_NOT_BE_UPDATED));
     }
-    let mut changes = model_input(auth, "user", body, true)?;
+    let mut changes = model_input(auth, user::MODEL, body, true)?;
     if let Some(name) = body.opt_str("name")? {
-        changes.insert("name".into(), Value::String(name.to_owned()));
+        changes.insert(user::NAME.into(), Value::String(name.to_owned()));
     }
     match body.get("image") {
         None => {}
         Some(serde_json::Value::Null) => {
-            changes.insert("image".into(), Value::Null);
+            changes.insert(user::IMAGE.into(), Value::Null);
         }
         Some(serde_json::Value::String(s)) => {
-            changes.insert("image".into(), Value::String(s.clone()));
+            changes.insert(user::IMAGE.into(), Value::String(s.clone()));
         }
         Some(_) => {
             return Err(ApiError::validation(
@@ -45,7 +46,11 @@ pub(super) async fn update(
     }
     auth.inner
         .store
-        .update("user", &[Where::eq("id", session.user_id())], changes)
+        .update(
+            user::MODEL,
+            &[Where::eq(user::ID, session.user_id())],
+            changes,
+        )
         .await?;
     auth.sessions().refresh_user(session.user_id()).await?;
     auth.refresh_session_cookies(ctx, session, &session.session)
@@ -101,7 +106,7 @@ pub(super) async fn delete(
 
 /// An account as list-accounts shows it: no tokens, no password, `scope` as `scopes`.
 fn account_json(auth: &Auth, account: &Row) -> serde_json::Value {
-    let mut out = auth.output("account", account);
+    let mut out = auth.output(account::MODEL, account);
     if let serde_json::Value::Object(map) = &mut out {
         map.remove("scope");
         map.insert("scopes".into(), super::scopes_of(account).into());
@@ -115,7 +120,13 @@ impl Auth {
         Ok(self
             .inner
             .store
-            .find_many("account", &[Where::eq("userId", user_id)], None, None, None)
+            .find_many(
+                account::MODEL,
+                &[Where::eq(account::USER_ID, user_id)],
+                None,
+                None,
+                None,
+            )
             .await?)
     }
 }
@@ -140,16 +151,16 @@ pub(super) async fn unlink_account(
     }
     let owned = accounts
         .iter()
-        .any(|a| a.get("id").and_then(Value::as_str) == Some(account_id.as_str()));
+        .any(|a| a.get(account::ID).and_then(Value::as_str) == Some(account_id.as_str()));
     if !owned {
         return Err(ApiError::bad_request(base::ACCOUNT_NOT_FOUND));
     }
     store
         .delete(
-            "account",
+            account::MODEL,
             &[
-                Where::eq("id", account_id.as_str()),
-                Where::eq("userId", session.user_id()),
+                Where::eq(account::ID, account_id.as_str()),
+                Where::eq(account::USER_ID, session.user_id()),
             ],
         )
         .await?;

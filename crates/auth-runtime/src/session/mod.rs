@@ -9,6 +9,8 @@ mod storage;
 
 pub(crate) use storage::{Sessions, ttl_until};
 
+use auth_core::schema::names::{session, user};
+
 use crate::store::{Row, Value};
 
 /// A valid session and its user.
@@ -23,14 +25,14 @@ pub(crate) struct SessionCtx {
 impl SessionCtx {
     pub(crate) fn user_id(&self) -> &str {
         self.user
-            .get("id")
+            .get(user::ID)
             .and_then(Value::as_str)
             .unwrap_or_default()
     }
 
     pub(crate) fn token(&self) -> &str {
         self.session
-            .get("token")
+            .get(session::TOKEN)
             .and_then(Value::as_str)
             .unwrap_or_default()
     }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::Config;
+use auth_core::schema::names::{account, session, user};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
@@ -105,15 +106,15 @@ impl Sessions {
     pub(crate) async fn create(&self, mut row: Row) -> Result<Row, ApiError> {
         let hooks = self.store.hooks();
         let created = if self.in_database {
-            self.store.insert("session", row).await?
+            self.store.insert(session::MODEL, row).await?
         } else {
-            row.insert("id".into(), Value::String(id::generate()));
-            hooks.before("session", Event::Create, row).await?
+            row.insert(session::ID.into(), Value::String(id::generate()));
+            hooks.before(session::MODEL, Event::Create, row).await?
         };
         if let Some(storage) = self.storage() {
-            let user_id: &str = &text(&created, "userId");
-            let token = text(&created, "token");
-            let expires_at = millis(&created, "expiresAt");
+            let user_id: &str = &text(&created, session::USER_ID);
+            let token = text(&created, session::TOKEN);
+            let expires_at = millis(&created, session::EXPIRES_AT);
             let now = Timestamp::now().millis();
             let mut references = self.references(storage, user_id).await?;
             references.retain(|r| r.expires_at > now && r.token != token);
@@ -125,16 +126,16 @@ impl Sessions {
                 .await?;
             let user = self
                 .store
-                .find_one("user", &[Where::eq("id", user_id)])
+                .find_one(user::MODEL, &[Where::eq(user::ID, user_id)])
                 .await?;
             if let Some(ttl) = ttl_until(expires_at, now) {
-                let user = user.map_or(Json::Null, |u| self.models.stored_json("user", &u));
-                let session = self.models.stored_json("session", &created);
+                let user = user.map_or(Json::Null, |u| self.models.stored_json(user::MODEL, &u));
+                let session = self.models.stored_json(session::MODEL, &created);
                 let value = json!({ "session": session, "user": user });
                 storage.set(&token, &value.to_string(), Some(ttl)).await?;
             }
             if !self.in_database {
-                hooks.after("session", Event::Create, &created).await;
+                hooks.after(session::MODEL, Event::Create, &created).await;
             }
         }
         Ok(created)
@@ -154,11 +155,11 @@ impl Sessions {
                     else {
                         return Ok(None);
                     };
-                    let session = self.models.stored_row("session", session);
+                    let session = self.models.stored_row(session::MODEL, session);
                     if self.is_revoked(storage, &session).await? {
                         return Ok(None);
                     }
-                    return Ok(Some((session, self.models.stored_row("user", user))));
+                    return Ok(Some((session, self.models.stored_row(user::MODEL, user))));
                 }
                 None if !self.in_database => return Ok(None),
                 None => {}
@@ -173,7 +174,7 @@ impl Sessions {
         let changes = if self.in_database {
             changes // the store runs the hooks
         } else {
-            hooks.before("session", Event::Update, changes).await?
+            hooks.before(session::MODEL, Event::Update, changes).await?
         };
         let mut found = false;
         if let Some(storage) = self.storage()
@@ -181,14 +182,14 @@ impl Sessions {
             && let Ok(stored) = serde_json::from_str::<Json>(&raw)
             && let Some(session) = stored.get("session")
         {
-            let mut session = self.models.stored_row("session", session);
+            let mut session = self.models.stored_row(session::MODEL, session);
             session.extend(changes.clone());
-            let user_id = text(&session, "userId");
-            let expires_at = millis(&session, "expiresAt");
+            let user_id = text(&session, session::USER_ID);
+            let expires_at = millis(&session, session::EXPIRES_AT);
             let now = Timestamp::now().millis();
             if let Some(ttl) = ttl_until(expires_at, now) {
                 let value = json!({
-                    "session": self.models.stored_json("session", &session),
+                    "session": self.models.stored_json(session::MODEL, &session),
                     "user": stored.get("user").cloned().unwrap_or(Json::Null),
                 });
                 storage.set(token, &value.to_string(), Some(ttl)).await?;
@@ -202,14 +203,14 @@ impl Sessions {
                     .await?;
             }
             if !self.in_database {
-                hooks.after("session", Event::Update, &session).await;
+                hooks.after(session::MODEL, Event::Update, &session).await;
             }
             found = true;
         }
         if self.in_database {
             found = self
                 .store
-                .update("session", &[Where::eq("token", token)], changes)
+                .update(session::MODEL, &[Where::eq(session::TOKEN, token)], changes)
                 .await?
                 > 0;
         }
@@ -236,7 +237,7 @@ impl Sessions {
         }
         if self.in_database {
             self.store
-                .delete("session", &[Where::eq("token", token)])
+                .delete(session::MODEL, &[Where::eq(session::TOKEN, token)])
                 .await?;
         }
         Ok(())
@@ -249,7 +250,7 @@ impl Sessions {
             Some(storage) if !self.in_database => {
                 let mut sessions = Vec::new();
                 for (_, session) in self.stored_sessions(storage, user_id).await? {
-                    let session = self.models.stored_row("session", &session);
+                    let session = self.models.stored_row(session::MODEL, &session);
                     if !self.is_revoked(storage, &session).await? {
                         sessions.push(session);
                     }
@@ -261,10 +262,10 @@ impl Sessions {
             _ => Ok(self
                 .store
                 .find_many(
-                    "session",
+                    session::MODEL,
                     &[
-                        Where::eq("userId", user_id),
-                        Where::gt("expiresAt", Value::Date(now)),
+                        Where::eq(session::USER_ID, user_id),
+                        Where::gt(session::EXPIRES_AT, Value::Date(now)),
                     ],
                     None,
                     None,
@@ -282,7 +283,7 @@ impl Sessions {
         };
         if self.in_database {
             self.store
-                .delete("session", &[Where::eq("userId", user_id)])
+                .delete(session::MODEL, &[Where::eq(session::USER_ID, user_id)])
                 .await?;
         }
         match self.storage() {
@@ -304,13 +305,15 @@ impl Sessions {
         };
         if self.in_database {
             store
-                .delete("session", &[Where::eq("userId", user_id)])
+                .delete(session::MODEL, &[Where::eq(session::USER_ID, user_id)])
                 .await?;
         }
         store
-            .delete("account", &[Where::eq("userId", user_id)])
+            .delete(account::MODEL, &[Where::eq(account::USER_ID, user_id)])
             .await?;
-        let deleted = store.delete("user", &[Where::eq("id", user_id)]).await?;
+        let deleted = store
+            .delete(user::MODEL, &[Where::eq(user::ID, user_id)])
+            .await?;
         if let Some(storage) = self.storage()
             && deleted > 0
         {
@@ -327,14 +330,17 @@ impl Sessions {
         let Some(storage) = self.storage() else {
             return Ok(());
         };
-        let Some(user) = store.find_one("user", &[Where::eq("id", user_id)]).await? else {
+        let Some(user) = store
+            .find_one(user::MODEL, &[Where::eq(user::ID, user_id)])
+            .await?
+        else {
             return Ok(());
         };
-        let user = self.models.stored_json("user", &user);
+        let user = self.models.stored_json(user::MODEL, &user);
         let now = Timestamp::now().millis();
         for (token, session) in self.stored_sessions(storage, user_id).await? {
             let expires_at = session
-                .get("expiresAt")
+                .get(session::EXPIRES_AT)
                 .and_then(Json::as_str)
                 .and_then(Timestamp::parse_iso)
                 .map_or(0, Timestamp::millis);
@@ -414,10 +420,10 @@ impl Sessions {
         session: &Row,
     ) -> Result<bool, ApiError> {
         let before = storage
-            .get(&revoked_key(&text(session, "userId")))
+            .get(&revoked_key(&text(session, session::USER_ID)))
             .await?
             .and_then(|t| t.trim().parse::<f64>().ok());
-        Ok(before.is_some_and(|before| (millis(session, "createdAt") as f64) < before))
+        Ok(before.is_some_and(|before| (millis(session, session::CREATED_AT) as f64) < before))
     }
 
     /// Marks every session of the user created until now as revoked, deletes the listed ones

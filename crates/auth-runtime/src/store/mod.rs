@@ -25,6 +25,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use auth_core::schema::IdStrategy;
+use auth_core::schema::names::{session, user};
 use auth_core::{Dialect, Schema};
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -250,7 +251,7 @@ impl Store {
             .map(|table| TablePlan::new(schema, table, dialect))
             .collect();
         let find = |model: &str| tables.iter().find(|t| t.model == model);
-        let session_join = match (find(SESSION_MODEL), find(USER_MODEL)) {
+        let session_join = match (find(session::MODEL), find(user::MODEL)) {
             (Some(session), Some(user)) => Some(SessionJoin::new(dialect, session, user)?),
             _ => None,
         };
@@ -507,15 +508,15 @@ impl Store {
         let Some(join) = &self.inner.session_join else {
             return Ok(None);
         };
-        let session = self.table(SESSION_MODEL)?;
-        let user = self.table(USER_MODEL)?;
+        let session = self.table(session::MODEL)?;
+        let user = self.table(user::MODEL)?;
         let statement = Statement {
             sql: join.sql.clone(),
             params: vec![
                 codec::encode(self.inner.dialect, join.token, &Value::from(token)).map_err(
                     |m| StoreError::Type {
                         model: session.model.clone(),
-                        field: plan::SESSION_TOKEN.to_owned(),
+                        field: session::TOKEN.to_owned(),
                         expected: m.expected,
                         got: m.got,
                     },
@@ -624,10 +625,6 @@ impl Store {
         }
     }
 }
-
-/// Logical model keys of better-auth's core that the session join relies on.
-const SESSION_MODEL: &str = "session";
-const USER_MODEL: &str = "user";
 
 fn open_sqlite(path: &Path, readers: Option<u32>) -> Result<sqlite::Sqlite, StoreError> {
     sqlite::Sqlite::open(path, readers.and_then(|n| usize::try_from(n).ok()))

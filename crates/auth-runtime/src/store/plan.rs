@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use auth_core::Dialect;
+use auth_core::schema::names;
 use auth_core::schema::{DefaultValue, FieldType, IdStrategy, Schema, Table};
 use auth_core::sql::column_type;
 
@@ -403,18 +404,14 @@ pub(crate) struct SessionJoin {
     pub(crate) session_columns: usize,
 }
 
-/// Logical fields of better-auth's session model that the join relies on.
-pub(crate) const SESSION_TOKEN: &str = "token";
-const SESSION_USER: &str = "userId";
-
 impl SessionJoin {
     pub(crate) fn new(
         dialect: Dialect,
         session: &TablePlan,
         user: &TablePlan,
     ) -> Result<Self, StoreError> {
-        let (_, token) = session.column(SESSION_TOKEN)?;
-        let (_, user_id) = session.column(SESSION_USER)?;
+        let (_, token) = session.column(names::session::TOKEN)?;
+        let (_, user_id) = session.column(names::session::USER_ID)?;
         let Some(user_key) = user.primary_key() else {
             return Err(StoreError::UnknownField {
                 model: user.model.clone(),

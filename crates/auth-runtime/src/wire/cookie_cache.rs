@@ -28,6 +28,8 @@ use sha2::{Digest, Sha256, Sha512};
 
 pub use auth_core::config::CookieCacheStrategy as Strategy;
 
+use auth_core::schema::names::{session, user};
+
 use super::{Secret, js, jwt};
 
 /// Expiry of a compact cache written for a rememberMe = false session (no cookie `Max-Age`).
@@ -76,8 +78,8 @@ impl CachedSession {
 #[must_use]
 pub fn payload(session: Value, user: Value, now_ms: i64, version: &str) -> Map<String, Value> {
     let mut payload = Map::new();
-    payload.insert("session".to_owned(), session);
-    payload.insert("user".to_owned(), user);
+    payload.insert(session::MODEL.to_owned(), session);
+    payload.insert(user::MODEL.to_owned(), user);
     payload.insert("updatedAt".to_owned(), Value::from(now_ms));
     payload.insert("version".to_owned(), Value::from(version));
     payload
@@ -101,7 +103,7 @@ pub fn encode(
             let seconds = max_age.map_or(DONT_REMEMBER_COMPACT_SECONDS, i64::from);
             let expires_at = now_ms.saturating_add(seconds * 1000);
             let mut outer = Map::new();
-            outer.insert("session".to_owned(), Value::Object(payload.clone()));
+            outer.insert(session::MODEL.to_owned(), Value::Object(payload.clone()));
             outer.insert("expiresAt".to_owned(), Value::from(expires_at));
             outer.insert(
                 "signature".to_owned(),
