@@ -17,9 +17,6 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::jwk::JwkSet;
-use rand::Rng as _;
-use rand::rand_core::UnwrapErr;
-use rand::rngs::SysRng;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
@@ -229,18 +226,15 @@ pub struct ProviderUser {
 /// 32 characters over `[a-zA-Z0-9_-]` from the OS CSPRNG: better-auth's OAuth `state`.
 #[must_use]
 pub fn generate_state() -> String {
-    random_string(
-        STATE_LENGTH,
-        b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
-    )
+    crate::wire::id::generate_url_safe(STATE_LENGTH)
 }
 
 /// 128 characters over RFC 7636's unreserved set `[A-Za-z0-9-._~]`: a PKCE code verifier.
 #[must_use]
 pub fn generate_code_verifier() -> String {
-    random_string(
-        CODE_VERIFIER_LENGTH,
+    crate::wire::id::generate_from(
         b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~",
+        CODE_VERIFIER_LENGTH,
     )
 }
 
@@ -248,30 +242,6 @@ pub fn generate_code_verifier() -> String {
 #[must_use]
 pub fn code_challenge(code_verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(code_verifier.as_bytes()))
-}
-
-/// `len` characters drawn uniformly from `alphabet` (≤ 256 symbols) by rejection sampling.
-fn random_string(len: usize, alphabet: &[u8]) -> String {
-    let n = alphabet.len().clamp(1, 256);
-    // Largest multiple of n that fits in 0..=256: bytes at or above it are discarded.
-    let limit = 256 - 256 % n;
-    let mut rng = UnwrapErr(SysRng);
-    let mut out = String::with_capacity(len);
-    let mut buf = [0u8; 64];
-    while out.len() < len {
-        rng.fill_bytes(&mut buf);
-        for &b in &buf {
-            if out.len() == len {
-                break;
-            }
-            if usize::from(b) < limit
-                && let Some(&c) = alphabet.get(usize::from(b) % n)
-            {
-                out.push(char::from(c));
-            }
-        }
-    }
-    out
 }
 
 /// The part of an OIDC discovery document we use.
@@ -306,7 +276,7 @@ struct Inner {
     http: reqwest::Client,
     endpoints: OnceCell<Endpoints>,
     /// The provider's keys and when they were fetched.
-    jwks: RwLock<Option<(JwkSet, std::time::Instant)>>,
+    jwks: RwLock<Option<(JwkSet, time::OffsetDateTime)>>,
 }
 
 /// A configured provider; cheap to clone (shared metadata and JWKS caches).
@@ -797,7 +767,9 @@ impl Provider {
             let cached = self.inner.jwks.read().await;
             if let Some((set, fetched)) = cached.as_ref() {
                 let keys = id_token::candidates(set, kid.as_deref(), alg);
-                if !keys.is_empty() || fetched.elapsed() < JWKS_REFETCH_INTERVAL {
+                if !keys.is_empty()
+                    || time::OffsetDateTime::now_utc() - *fetched < JWKS_REFETCH_INTERVAL
+                {
                     return id_token::verify(token, alg, &keys, &expect, op);
                 }
             }
@@ -814,7 +786,7 @@ impl Provider {
             let keys = id_token::candidates(&set, kid.as_deref(), alg);
             id_token::verify(token, alg, &keys, &expect, op)
         };
-        *self.inner.jwks.write().await = Some((set, std::time::Instant::now()));
+        *self.inner.jwks.write().await = Some((set, time::OffsetDateTime::now_utc()));
         result
     }
 

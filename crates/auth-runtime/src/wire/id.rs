@@ -53,7 +53,7 @@ pub fn generate_digits(len: usize) -> String {
 }
 
 /// Uniform characters of `alphabet` (at most 256 symbols), rejection-sampled.
-fn generate_from(alphabet: &[u8], len: usize) -> String {
+pub(crate) fn generate_from(alphabet: &[u8], len: usize) -> String {
     let size = alphabet.len().clamp(1, 256);
     // The largest multiple of the alphabet's size that fits a byte: bytes at or above it are
     // discarded so that `byte % size` is uniform.
