@@ -4,8 +4,8 @@
 //! with the cookie cache), sign-in and sign-up (unique emails) at 2 and 16 connections with each
 //! server's peak RSS, get-session while sign-ins saturate hashing, raw scrypt in this process,
 //! get-session on PostgreSQL with 1,000 and 1,000,000 users, get-session and two-factor
-//! verify-totp with the seven sign-in plugins on, and `generate` for the full plugin
-//! set. Prints the tables and writes `docs/benchmarks.md` and `docs/benchmarks.png`.
+//! verify-totp with the seven sign-in plugins on, the machine's ceiling for get-session (a bare
+//! axum server answering the same bytes), and `generate` for the full plugin set. Prints the tables and writes `docs/benchmarks.md` and `docs/benchmarks.png`.
 //!
 //! cargo bench -p auth-cli --bench side_by_side
 //!
@@ -26,6 +26,7 @@
     reason = "a benchmark prints its tables"
 )]
 
+mod ceiling;
 mod load;
 mod report;
 mod server;
@@ -140,6 +141,9 @@ impl Settings {
 }
 
 fn main() {
+    if ceiling::serve_if_asked() {
+        return;
+    }
     let settings = Settings::from_env();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -189,12 +193,20 @@ async fn run(settings: &Settings) -> Report {
     let theirs = Server::better_auth(false, false);
     let ours = seeded(ours).await;
     let theirs = seeded(theirs).await;
+    let ceiling = seeded_ceiling(&ours).await;
     for &clients in &settings.connections {
         row(&mut report, "get-session", clients, &ours, &theirs, |s| {
             get_session(s, settings, clients)
         })
         .await;
+        // Right after ours, so that both see the same machine.
+        let cell = match &ceiling {
+            Ok(seeded) => get_session(seeded, settings, clients).await,
+            Err(why) => Cell::Missing(why.clone()),
+        };
+        report.ceiling.push((clients, cell));
     }
+    drop(ceiling);
     {
         let ours_cached = seeded(
             Server::ours(&cached_config, None)
@@ -301,6 +313,20 @@ async fn seeded(server: Result<Server, String>) -> Seeded {
     let server = server?;
     let cookie = seed(&server).await?;
     Ok((server, Seed { cookie, totp: None }))
+}
+
+/// The ceiling server answering with the bytes of our get-session answer to the benchmark user.
+async fn seeded_ceiling(ours: &Seeded) -> Seeded {
+    let (server, seed) = ours.as_ref().map_err(Clone::clone)?;
+    let answer = load::once(server.address, load::get(GET_SESSION, &seed.cookie)).await?;
+    let ceiling = Server::ceiling(&answer.body)?;
+    Ok((
+        ceiling,
+        Seed {
+            cookie: seed.cookie.clone(),
+            totp: None,
+        },
+    ))
 }
 
 /// Signs the benchmark user up and in; returns the sign-in's cookies after checking that

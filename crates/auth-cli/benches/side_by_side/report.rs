@@ -102,6 +102,8 @@ pub(crate) struct Report {
     pub(crate) load_before: f64,
     pub(crate) load_after: f64,
     pub(crate) rows: Vec<Row>,
+    /// The machine's ceiling for get-session, per number of connections.
+    pub(crate) ceiling: Vec<(usize, Cell)>,
     /// get-session figures and sign-ins/s under mixed load, per server.
     pub(crate) mixed: Vec<(&'static str, Mixed)>,
     /// Raw scrypt verifications per second in-process.
@@ -173,6 +175,7 @@ impl Report {
             load_before,
             load_after: f64::NAN,
             rows: Vec::new(),
+            ceiling: Vec::new(),
             mixed: Vec::new(),
             scrypt: None,
             generate: [Err(String::new()), Err(String::new())],
@@ -184,6 +187,41 @@ impl Report {
         self.rows
             .iter()
             .find(|r| r.scenario == scenario && r.clients == clients)
+    }
+
+    /// Our get-session beside a bare axum server answering the same bytes (goals: 60 % of it from
+    /// the database, 80 % from the cookie cache).
+    fn ceiling_table(&self, out: &mut String) {
+        let _ = writeln!(out, "\n## get-session against the machine's ceiling\n");
+        let _ = writeln!(
+            out,
+            "The ceiling is a bare axum server in its own process answering every request with the bytes of our get-session answer: no cookie check, no database, no logging (`benches/side_by_side/ceiling.rs`). Measured right after our get-session row, by the same generator.\n"
+        );
+        let _ = writeln!(
+            out,
+            "| conns | ceiling req/s | p50 ms | p99 ms | peak RSS | ours, database | of the ceiling | ours, cookie cache | of the ceiling |"
+        );
+        let _ = writeln!(out, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        for (clients, ceiling) in &self.ceiling {
+            let ceiling_rate = ceiling.figures().map(|f| f.rate);
+            let share = |scenario: &str| {
+                let ours = self.row(scenario, *clients)?.ours.figures()?.rate;
+                Some((ours, ours / ceiling_rate?.max(f64::EPSILON) * 100.0))
+            };
+            let cells = |scenario: &str| {
+                share(scenario).map_or_else(
+                    || "n/a | n/a".to_owned(),
+                    |(ours, percent)| format!("{} | {percent:.0} %", rate(ours)),
+                )
+            };
+            let _ = writeln!(
+                out,
+                "| {clients} | {} | {} | {} |",
+                ceiling.cells(),
+                cells("get-session"),
+                cells("get-session, cookie cache")
+            );
+        }
     }
 
     /// The report as Markdown.
@@ -230,6 +268,8 @@ impl Report {
                     .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}×"))
             );
         }
+
+        self.ceiling_table(&mut out);
 
         let _ = writeln!(
             out,

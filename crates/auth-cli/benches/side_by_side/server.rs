@@ -1,5 +1,6 @@
-//! The two servers, each in a process of its own: `auth-cli serve` (this package's release
-//! binary) and better-auth 1.7.25 on Node (`tests/conformance/reference-server.mjs`).
+//! The servers, each in a process of its own: `auth-cli serve` (this package's release binary),
+//! better-auth 1.7.25 on Node (`tests/conformance/reference-server.mjs`) and the machine's
+//! ceiling ([`crate::ceiling`]).
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -49,6 +50,16 @@ impl Server {
         if let Some(url) = database_url {
             command.arg("--database-url").arg(url);
         }
+        Self::start(command, dir)
+    }
+
+    /// The machine's ceiling ([`crate::ceiling`]) answering every request with `body`.
+    pub(crate) fn ceiling(body: &[u8]) -> Result<Self, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let body_path = dir.path().join("body.json");
+        std::fs::write(&body_path, body).map_err(|e| e.to_string())?;
+        let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+        command.env(crate::ceiling::BODY_ENV, &body_path);
         Self::start(command, dir)
     }
 
