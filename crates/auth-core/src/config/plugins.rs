@@ -100,7 +100,7 @@ plugin_tables! {
     api_key: ApiKey => NoOptions,
     jwt: Jwt => NoOptions,
     multi_session: MultiSession => crate::plugins::multi_session::Options,
-    magic_link: MagicLink => NoOptions,
+    magic_link: MagicLink => crate::plugins::magic_link::Options,
     email_otp: EmailOtp => NoOptions,
     oauth_provider: OauthProvider => NoOptions,
     sso: Sso => SsoOptions,
@@ -155,6 +155,10 @@ impl Plugins {
 
     pub fn bearer_options(&self) -> crate::plugins::bearer::Options {
         options(self.bearer.as_ref())
+    }
+
+    pub fn magic_link_options(&self) -> crate::plugins::magic_link::Options {
+        options(self.magic_link.as_ref())
     }
 
     pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {

@@ -18,7 +18,9 @@ use crate::store::Row;
 
 mod anonymous;
 mod bearer;
+mod email_proof;
 mod last_login_method;
+mod magic_link;
 mod multi_session;
 mod one_time_token;
 mod two_factor;
@@ -31,6 +33,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::Username,
     Plugin::Anonymous,
     Plugin::MultiSession,
+    Plugin::MagicLink,
     Plugin::LastLoginMethod,
     Plugin::Bearer,
     Plugin::OneTimeToken,
@@ -82,6 +85,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     username::RUNTIME,
     anonymous::RUNTIME,
     multi_session::RUNTIME,
+    magic_link::RUNTIME,
     last_login_method::RUNTIME,
     bearer::RUNTIME,
     one_time_token::RUNTIME,
