@@ -1,7 +1,7 @@
 // Plugin interop between two servers that share one database and one secret (two PLUGINS=1
 // reference servers, or the real better-auth and our Rust server): what one server writes for
-// two-factor, username, one-time-token, multi-session, anonymous, bearer and magic-link, the
-// other accepts.
+// two-factor, username, one-time-token, multi-session, anonymous, bearer, magic-link and
+// email-otp, the other accepts.
 // Plain HTTP (fetch) with a cookie jar per "browser", as an app on a trusted origin sends it; the
 // same browser talks to both servers (same secret, so the signed cookies are valid on both).
 //
@@ -263,6 +263,32 @@ for (const [from, to] of [["A", "B"], ["B", "A"]]) {
     const again = await location(from, `/magic-link/verify?token=${mail.token}&callbackURL=%2Fdone`);
     const site = new URL(SERVERS[from]).origin;
     expect(again.status === 302 && again.location === `${site}/done?error=INVALID_TOKEN`, `the used link on ${from}: ${JSON.stringify(again)}`);
+  });
+
+  await check(`email-otp.${dir}.code-accepted-once`, async () => {
+    const email = newEmail(`otp-${dir}`);
+    const mark = readOutbox(OUTBOX).length;
+    const s = await new Browser().call(from, "POST", "/email-otp/send-verification-otp", { body: { email, type: "sign-in" } });
+    expectStatus(s, 200, `send-verification-otp on ${from}`);
+    const { otp } = await waitForMail(mark, "email-otp-sign-in", email);
+    const b = new Browser();
+    const r = await b.call(to, "POST", "/sign-in/email-otp", { body: { email, otp } });
+    expectStatus(r, 200, `sign-in/email-otp on ${to}`);
+    expect(r.json?.user?.email === email && r.json?.user?.emailVerified === true, `the new user on ${to}: ${show(r)}`);
+    expect((await sessionUser(from, b)) === r.json.user.id, `the session of ${to} on ${from}`);
+    expectError(await new Browser().call(from, "POST", "/sign-in/email-otp", { body: { email, otp } }), 400, "INVALID_OTP", `the used code on ${from}`);
+  });
+
+  await check(`email-otp.${dir}.attempts-count-on-both`, async () => {
+    const email = newEmail(`otp-attempts-${dir}`);
+    const mark = readOutbox(OUTBOX).length;
+    await new Browser().call(from, "POST", "/email-otp/send-verification-otp", { body: { email, type: "sign-in" } });
+    const { otp } = await waitForMail(mark, "email-otp-sign-in", email);
+    const wrong = otp === "00000000" ? "00000001" : "00000000";
+    for (const server of [from, to, from]) {
+      expectError(await new Browser().call(server, "POST", "/sign-in/email-otp", { body: { email, otp: wrong } }), 400, "INVALID_OTP", `a wrong code on ${server}`);
+    }
+    expectError(await new Browser().call(to, "POST", "/sign-in/email-otp", { body: { email, otp } }), 403, "TOO_MANY_ATTEMPTS", `the right code on ${to} after 3 wrong ones`);
   });
 
   await check(`bearer.${dir}.set-auth-token`, async () => {

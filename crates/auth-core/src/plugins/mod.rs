@@ -8,6 +8,7 @@
 
 pub mod anonymous;
 pub mod bearer;
+pub mod email_otp;
 pub mod last_login_method;
 pub mod magic_link;
 pub mod multi_session;
@@ -51,6 +52,7 @@ pub const DECLARED: &[Declaration] = &[
     anonymous::DECLARATION,
     multi_session::DECLARATION,
     magic_link::DECLARATION,
+    email_otp::DECLARATION,
     last_login_method::DECLARATION,
     bearer::DECLARATION,
     one_time_token::DECLARATION,

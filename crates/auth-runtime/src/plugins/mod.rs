@@ -18,6 +18,7 @@ use crate::store::Row;
 
 mod anonymous;
 mod bearer;
+mod email_otp;
 mod email_proof;
 mod last_login_method;
 mod magic_link;
@@ -34,6 +35,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::Anonymous,
     Plugin::MultiSession,
     Plugin::MagicLink,
+    Plugin::EmailOtp,
     Plugin::LastLoginMethod,
     Plugin::Bearer,
     Plugin::OneTimeToken,
@@ -86,6 +88,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     anonymous::RUNTIME,
     multi_session::RUNTIME,
     magic_link::RUNTIME,
+    email_otp::RUNTIME,
     last_login_method::RUNTIME,
     bearer::RUNTIME,
     one_time_token::RUNTIME,
