@@ -381,9 +381,11 @@ async fn verify_email(
             "status": true, "token": token, "user": auth.output("user", &user),
         })));
     }
-    if let Some(current) = session.filter(|s| s.user_id() == user_id) {
-        let row = current.session.clone();
-        auth.refresh_session_cookies(ctx, &current, &row).await?;
+    // A signed-in browser of that user gets its cookie cache refreshed (not its session cookie).
+    if let Some(current) = session.filter(|s| s.user_id() == user_id)
+        && auth.inner.config.cookie_cache_enabled()
+    {
+        auth.set_cookie_cache(ctx, &current.session, &user, current.dont_remember);
     }
     Ok(Reply::json(json!({
         "status": true, "token": null, "user": auth.output("user", &user),

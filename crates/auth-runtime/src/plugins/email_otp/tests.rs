@@ -290,3 +290,57 @@ async fn sign_up_sends_a_verification_code_when_asked() {
         assert_eq!(kinds, ["email-otp-email-verification"], "{options}");
     }
 }
+
+/// verify-email from a browser signed in as that user refreshes its cookie cache (now
+/// verified) and leaves its session cookie alone, as better-auth's `setCookieCache`.
+#[tokio::test]
+async fn verify_email_refreshes_the_cookie_cache_only() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e:?}"));
+    let auth = server(dir.path(), "[session.cookie-cache]\nenabled = true\n").await;
+    let email = "cached@example.com";
+    let up = post(
+        &auth,
+        "/sign-up/email",
+        json!({ "name": "C", "email": email, "password": "password-1234" }),
+    )
+    .await;
+    assert_eq!(up.status(), StatusCode::OK);
+    let cookies: Vec<String> = up
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next().map(str::to_owned))
+        .collect();
+    let identifier = OtpType::EmailVerification.identifier(email);
+    auth.verifications()
+        .create(&identifier, "12345678:0", expiry(&options(&auth)))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let request = Request::post(format!("{ORIGIN}/api/auth/email-otp/verify-email"))
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::COOKIE, cookies.join("; "))
+        .body(Bytes::from(
+            json!({ "email": email, "otp": "12345678" }).to_string(),
+        ))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let verified = auth.handle(request).await;
+    assert_eq!(verified.status(), StatusCode::OK);
+    let set: Vec<&str> = verified
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(
+        set.iter()
+            .any(|c| c.starts_with("better-auth.session_data=")),
+        "{set:?}"
+    );
+    assert!(
+        !set.iter()
+            .any(|c| c.starts_with("better-auth.session_token=")),
+        "{set:?}"
+    );
+}
