@@ -872,3 +872,50 @@ fn arbitrary_input_to_every_post_endpoint() {
     let answer = rt.block_on(get("/get-session").cookie(&cookie).send(&auth));
     assert_eq!(answer.status, StatusCode::OK);
 }
+
+/// Random query strings (any bytes, percent-encoded; the endpoint's own keys and others) to every
+/// GET endpoint that takes a query, core's and every served plugin's (magic-link/verify).
+#[test]
+fn arbitrary_queries_to_every_get_endpoint_with_a_query() {
+    let rt = runtime();
+    let (auth, _db) = rt.block_on(sqlite(&with_every_served_plugin()));
+    let endpoints: Vec<(String, Vec<String>)> = auth
+        .endpoints()
+        .iter()
+        .filter(|e| e.method == auth_core::endpoints::Method::Get)
+        .filter_map(|e| {
+            let Some(auth_core::endpoints::Shape::Object(keys)) = &e.query else {
+                return None;
+            };
+            let mut names: Vec<String> = keys.iter().map(|p| p.name.clone()).collect();
+            names.push("x".to_owned());
+            Some((e.path.replace(":token", "x").replace(":id", "x"), names))
+        })
+        .collect();
+    assert!(
+        endpoints.iter().any(|(p, _)| p == "/magic-link/verify"),
+        "{endpoints:?}"
+    );
+    let config = ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let pair = (0usize..8, prop::collection::vec(any::<u8>(), 0..40));
+    proptest!(config, |(index in 0..endpoints.len(), pairs in prop::collection::vec(pair, 0..5))| {
+        let (path, names) = &endpoints[index];
+        let query: Vec<String> = pairs
+            .iter()
+            .map(|(key, value)| {
+                let value: String = value.iter().map(|b| format!("%{b:02x}")).collect();
+                format!("{}={value}", names[key % names.len()])
+            })
+            .collect();
+        let uri = format!("/api/auth{path}?{}", query.join("&"));
+        let answer = rt.block_on(get(&uri).send(&auth));
+        prop_assert!(answer.status.as_u16() < 500, "{uri}: {}", answer.status);
+        if answer.status.is_client_error() && !answer.body.is_empty() {
+            prop_assert!(answer.json()["message"].is_string(), "{uri}: {:?}", answer.json());
+        }
+    });
+}

@@ -1,11 +1,12 @@
 // Plugin interop between two servers that share one database and one secret (two PLUGINS=1
 // reference servers, or the real better-auth and our Rust server): what one server writes for
-// two-factor, username, one-time-token, multi-session, anonymous and bearer, the other accepts.
+// two-factor, username, one-time-token, multi-session, anonymous, bearer, magic-link and
+// email-otp, the other accepts.
 // Plain HTTP (fetch) with a cookie jar per "browser", as an app on a trusted origin sends it; the
 // same browser talks to both servers (same secret, so the signed cookies are valid on both).
 //
 // Usage: node plugins-interop.mjs --a URL --b URL --outbox FILE
-// --outbox is the mail file both servers append to (the two-factor OTP lines are read from it).
+// --outbox is the mail file both servers append to (codes and links are read from it).
 // Output: one JSON line per check {"name","ok","detail"}, then a summary line
 // {"summary":true,"checks","passed","failed","failures"}; exit code 1 if a check failed, 2 on a
 // usage error or an unreachable server.
@@ -61,16 +62,23 @@ function expectError(r, status, code, what) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Two-factor OTP lines in the outbox (totp and base32Decode are in lib.mjs)
+// Code and link lines in the outbox (totp and base32Decode are in lib.mjs)
 
-async function waitForOtp(since, to) {
+async function waitForMail(since, kind, to) {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const mail = readOutbox(OUTBOX).slice(since).find((m) => m.kind === "two-factor-otp" && m.to === to);
+    const mail = readOutbox(OUTBOX).slice(since).find((m) => m.kind === kind && m.to === to);
     if (mail) return mail;
-    expect(Date.now() < deadline, `no two-factor-otp line to ${to} in ${OUTBOX}`);
+    expect(Date.now() < deadline, `no ${kind} line to ${to} in ${OUTBOX}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+const waitForOtp = (since, to) => waitForMail(since, "two-factor-otp", to);
+// A GET whose redirect is not followed.
+async function location(server, path) {
+  const r = await fetch(`${SERVERS[server]}/api/auth${path}`, { redirect: "manual" });
+  await r.text();
+  return { status: r.status, location: r.headers.get("location") };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,6 +246,49 @@ for (const [from, to] of [["A", "B"], ["B", "A"]]) {
     expectStatus(up, 200, `sign-up on ${to} from the anonymous browser`);
     const old = await new Browser().call(from, "GET", "/get-session", { headers: { cookie: `${COOKIE}=${anonCookie}` }, cookies: false });
     expect(old.status === 200 && old.text === "null", `the anonymous session on ${from}: ${show(old)}`);
+  });
+
+  await check(`magic-link.${dir}.link-accepted-once`, async () => {
+    const email = newEmail(`magic-${dir}`);
+    const mark = readOutbox(OUTBOX).length;
+    const b = new Browser();
+    const s = await b.call(from, "POST", "/sign-in/magic-link", { body: { email, name: "By link" } });
+    expectStatus(s, 200, `sign-in/magic-link on ${from}`);
+    const mail = await waitForMail(mark, "magic-link", email);
+    const v = await b.call(to, "GET", `/magic-link/verify?token=${mail.token}`);
+    expectStatus(v, 200, `magic-link/verify on ${to}`);
+    const user = v.json?.user;
+    expect(user?.email === email && user?.name === "By link" && user?.emailVerified === true, `the new user on ${to}: ${show(v)}`);
+    expect((await sessionUser(from, b)) === user.id, `the session of ${to}'s link on ${from}`);
+    const again = await location(from, `/magic-link/verify?token=${mail.token}&callbackURL=%2Fdone`);
+    const site = new URL(SERVERS[from]).origin;
+    expect(again.status === 302 && again.location === `${site}/done?error=INVALID_TOKEN`, `the used link on ${from}: ${JSON.stringify(again)}`);
+  });
+
+  await check(`email-otp.${dir}.code-accepted-once`, async () => {
+    const email = newEmail(`otp-${dir}`);
+    const mark = readOutbox(OUTBOX).length;
+    const s = await new Browser().call(from, "POST", "/email-otp/send-verification-otp", { body: { email, type: "sign-in" } });
+    expectStatus(s, 200, `send-verification-otp on ${from}`);
+    const { otp } = await waitForMail(mark, "email-otp-sign-in", email);
+    const b = new Browser();
+    const r = await b.call(to, "POST", "/sign-in/email-otp", { body: { email, otp } });
+    expectStatus(r, 200, `sign-in/email-otp on ${to}`);
+    expect(r.json?.user?.email === email && r.json?.user?.emailVerified === true, `the new user on ${to}: ${show(r)}`);
+    expect((await sessionUser(from, b)) === r.json.user.id, `the session of ${to} on ${from}`);
+    expectError(await new Browser().call(from, "POST", "/sign-in/email-otp", { body: { email, otp } }), 400, "INVALID_OTP", `the used code on ${from}`);
+  });
+
+  await check(`email-otp.${dir}.attempts-count-on-both`, async () => {
+    const email = newEmail(`otp-attempts-${dir}`);
+    const mark = readOutbox(OUTBOX).length;
+    await new Browser().call(from, "POST", "/email-otp/send-verification-otp", { body: { email, type: "sign-in" } });
+    const { otp } = await waitForMail(mark, "email-otp-sign-in", email);
+    const wrong = otp === "00000000" ? "00000001" : "00000000";
+    for (const server of [from, to, from]) {
+      expectError(await new Browser().call(server, "POST", "/sign-in/email-otp", { body: { email, otp: wrong } }), 400, "INVALID_OTP", `a wrong code on ${server}`);
+    }
+    expectError(await new Browser().call(to, "POST", "/sign-in/email-otp", { body: { email, otp } }), 403, "TOO_MANY_ATTEMPTS", `the right code on ${to} after 3 wrong ones`);
   });
 
   await check(`bearer.${dir}.set-auth-token`, async () => {

@@ -1,5 +1,5 @@
-// Conformance suite for the better-auth 1.7.25 plugins two-factor, username, anonymous, bearer,
-// multi-session, one-time-token and last-login-method.
+// Conformance suite for the better-auth 1.7.25 plugins two-factor, username, anonymous,
+// magic-link, email-otp, bearer, multi-session, one-time-token and last-login-method.
 //
 //   node plugins.mjs --base-url http://127.0.0.1:PORT --outbox FILE [--only name,...] [--secret S]
 //
@@ -7,8 +7,10 @@
 // "better-auth/client" with the client plugins from "better-auth/client/plugins") in a Node
 // "browser profile" (cookie jar in fetchOptions onRequest/onResponse, trusted Origin); raw
 // `fetch` only where the client has no method (a Bearer header without a jar, tampered cookies,
-// exact error bodies). The two-factor OTP is read from the OUTBOX file, where the server appends
-// {"kind":"two-factor-otp","to","subject","otp","at"}.
+// exact error bodies). Codes and links are read from the OUTBOX file, where the server appends
+// {"kind":"two-factor-otp","to","subject","otp","at"} and
+// {"kind":"magic-link","to","subject","url","token","at"} and
+// {"kind":"email-otp-<type>","to","subject","otp","at"}.
 //
 // Output: one JSON line per check `{"name","ok","detail"}`, then a summary line; exit code 1 if
 // any check failed, 2 on a usage error or an unreachable server. `--only` takes scenario names
@@ -16,14 +18,17 @@
 //
 // The server must be configured like `PLUGINS=1 node reference-server.mjs`: the core
 // configuration of conformance.mjs plus, in this order, twoFactor({otpOptions:{sendOTP}}),
-// username(), anonymous(), bearer(), multiSession(), oneTimeToken(),
-// lastLoginMethod({storeInDatabase:true}), rate limiting off. Every scenario signs up its own
+// username(), anonymous(), magicLink({expiresIn:5, storeToken:"hashed"}),
+// emailOTP({otpLength:8, expiresIn:8, storeOTP:"encrypted", changeEmail:{enabled:true}}), bearer(),
+// multiSession(), oneTimeToken(), lastLoginMethod({storeInDatabase:true}), rate limiting off. Every scenario signs up its own
 // users with random addresses and usernames, so the suite can run repeatedly on one database.
 import crypto from "node:crypto";
 import { createAuthClient } from "better-auth/client";
 import {
   anonymousClient,
+  emailOTPClient,
   lastLoginMethodClient,
+  magicLinkClient,
   multiSessionClient,
   oneTimeTokenClient,
   twoFactorClient,
@@ -38,7 +43,7 @@ import {
   totp, base32Decode,
 } from "./lib.mjs";
 
-const { args, BASE } = parseSuiteArgs({ script: "plugins.mjs" });
+const { args, BASE, API } = parseSuiteArgs({ script: "plugins.mjs" });
 const LAST_LOGIN = "better-auth.last_used_login_method";
 const multiCookie = (token) => `${COOKIE}_multi-${token.toLowerCase()}`;
 const APP_NAME = "auth-conformance-reference"; // the reference server's appName, the TOTP issuer
@@ -61,6 +66,8 @@ class Agent extends BaseAgent {
         twoFactorClient({ onTwoFactorRedirect: (ctx) => twoFactorRedirects.push(ctx) }),
         usernameClient(),
         anonymousClient(),
+        magicLinkClient(),
+        emailOTPClient(),
         multiSessionClient(),
         oneTimeTokenClient(),
         lastLoginMethodClient(),
@@ -74,7 +81,7 @@ class Agent extends BaseAgent {
 // Shapes
 
 // The core user fields plus, with this plugin set, twoFactorEnabled, username, displayUsername,
-// isAnonymous and lastLoginMethod. None of the seven plugins adds a session field.
+// isAnonymous and lastLoginMethod. None of the nine plugins adds a session field.
 const USER_KEYS = [...CORE_USER_KEYS, "twoFactorEnabled", "username", "displayUsername", "isAnonymous", "lastLoginMethod"];
 
 function checkUser(user, what) {
@@ -118,21 +125,37 @@ function checkBackupCodes(codes, what) {
 // ---------------------------------------------------------------------------------------------
 // Outbox
 
-// The two-factor OTP line: exactly {"kind":"two-factor-otp","to","subject","otp","at"}.
-async function waitForOtp(since, to, what, timeoutMs = 5000) {
+// The subject of each kind of line; a code's line is exactly {kind, to, subject, otp, at}, a
+// link's {kind, to, subject, url, token, at}.
+const MAIL_SUBJECTS = {
+  "two-factor-otp": "Your two-factor code",
+  "magic-link": "Your sign-in link",
+  "email-otp-sign-in": "Your sign-in code",
+  "email-otp-email-verification": "Your email verification code",
+  "email-otp-forget-password": "Your password reset code",
+  "email-otp-change-email": "Your email change code",
+};
+const CODE_KINDS = ["two-factor-otp", "email-otp-sign-in", "email-otp-email-verification", "email-otp-forget-password", "email-otp-change-email"];
+async function waitForMail(since, kind, to, what, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const mail = readOutbox().slice(since).find((m) => m.kind === "two-factor-otp" && m.to === to);
+    const mail = readOutbox().slice(since).find((m) => m.kind === kind && m.to === to);
     if (mail) {
-      exactKeys(mail, ["kind", "to", "subject", "otp", "at"], `${what}: outbox record`);
-      eq(mail.subject, "Your two-factor code", `${what}: subject`);
-      assert(/^[0-9]{6}$/.test(mail.otp), `${what}: otp ${show(mail.otp)} is not 6 digits`);
+      const keys = CODE_KINDS.includes(kind) ? ["otp"] : ["url", "token"];
+      exactKeys(mail, ["kind", "to", "subject", ...keys, "at"], `${what}: outbox record`);
+      eq(mail.subject, MAIL_SUBJECTS[kind], `${what}: subject`);
       assert(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(mail.at), `${what}: at ${show(mail.at)} is not an ISO date`);
       return mail;
     }
-    if (Date.now() > deadline) fail(`${what}: no "two-factor-otp" line to ${to} in ${args.outbox} within ${timeoutMs} ms`);
+    if (Date.now() > deadline) fail(`${what}: no ${show(kind)} line to ${to} in ${args.outbox} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+// The two-factor OTP line, its code of 6 digits.
+async function waitForOtp(since, to, what) {
+  const mail = await waitForMail(since, "two-factor-otp", to, what);
+  assert(/^[0-9]{6}$/.test(mail.otp), `${what}: otp ${show(mail.otp)} is not 6 digits`);
+  return mail;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1058,6 +1081,307 @@ SCENARIOS["last-login-method"] = async () => {
     expectOk(r, "sign-in/anonymous");
     noCookie(r.res, LAST_LOGIN, "sign-in/anonymous");
     eq((await getSession(b)).user.lastLoginMethod, null, "stored user.lastLoginMethod");
+  });
+};
+
+// The magic links of both servers live 5 seconds (plugins.toml, reference-server.mjs).
+const MAGIC_LINK_SECONDS = 5;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const SITE = new URL(BASE).origin; // where relative callback URLs resolve
+
+// Asks for a magic link for `email` and returns its outbox line, checked.
+async function magicLink(agent, email, body, what) {
+  const mark = outboxMark();
+  const r = await agent.call((c) => c.signIn.magicLink({ email, ...body }));
+  eq(expectOk(r, what), { status: true }, `${what}: body`);
+  eq(r.res.setCookies.length, 0, `${what}: Set-Cookie count`);
+  const mail = await waitForMail(mark, "magic-link", email, what);
+  assert(/^[A-Za-z]{32}$/.test(mail.token), `${what}: token ${show(mail.token)} is not 32 letters`);
+  return mail;
+}
+// Follows a link as a browser does (no redirect followed); returns the recorded response.
+const follow = (agent, url) => agent.raw("GET", url);
+
+SCENARIOS["magic-link"] = async () => {
+  const email = newEmail("magic");
+  const a = new Agent();
+  let mail = null;
+  await check("sign-in-mails-link", async () => {
+    mail = await magicLink(a, email, { name: "Magic", callbackURL: "/dashboard", newUserCallbackURL: "/welcome", errorCallbackURL: "/oops" }, "sign-in/magic-link");
+    eq(mail.url, `${API}/magic-link/verify?token=${mail.token}&callbackURL=%2Fdashboard&newUserCallbackURL=%2Fwelcome&errorCallbackURL=%2Foops`, "url");
+  });
+  let firstCookie = null;
+  await check("new-user-redirects-to-new-user-callback", async () => {
+    const r = await follow(a, mail.url);
+    eq(r.status, 302, "status");
+    eq(r.headers.get("location"), `${SITE}/welcome`, "Location");
+    const token = checkSessionCookie(r, { what: "session cookie" });
+    firstCookie = findCookie(r, COOKIE, "session cookie").value;
+    findCookie(r, multiCookie(token), "multi-session cookie");
+    eq(findCookie(r, LAST_LOGIN, "last-login cookie").value, "magic-link", "last-login cookie");
+    const s = await getSession(a);
+    checkUser(s.user, "user");
+    eq(s.user.email, email, "user.email");
+    eq(s.user.name, "Magic", "user.name (from the sign-in request)");
+    eq(s.user.emailVerified, true, "user.emailVerified");
+    eq(s.user.lastLoginMethod, "magic-link", "user.lastLoginMethod");
+    eq(s.session.token, token, "session token");
+  });
+  await check("reused-link-redirects-with-error", async () => {
+    const r = await follow(new Agent(), mail.url);
+    eq(r.status, 302, "status");
+    eq(r.headers.get("location"), `${SITE}/oops?error=INVALID_TOKEN`, "Location");
+    eq(r.setCookies.length, 0, "Set-Cookie count");
+  });
+  await check("existing-user-redirects-to-callback", async () => {
+    const b = new Agent();
+    const m = await magicLink(b, email.toUpperCase(), { callbackURL: "/dashboard", newUserCallbackURL: "/welcome" }, "sign-in/magic-link");
+    const r = await follow(b, m.url);
+    eq(r.status, 302, "status");
+    eq(r.headers.get("location"), `${SITE}/dashboard`, "Location (not the new-user one)");
+    eq((await getSession(b)).user.email, email, "the same user");
+    // A verified user keeps its other sessions.
+    assert((await sessionOf(firstCookie)) !== null, "the first session is still alive");
+  });
+  await check("verify-without-callback-answers-json", async () => {
+    const m = await magicLink(new Agent(), email, {}, "sign-in/magic-link");
+    eq(m.url, `${API}/magic-link/verify?token=${m.token}&callbackURL=%2F`, "url (callbackURL defaults to /)");
+    const b = new Agent();
+    const r = await b.call((c) => c.magicLink.verify({ query: { token: m.token } }));
+    eq(r.res.status, 200, "status");
+    const data = expectOk(r, "magic-link/verify");
+    exactKeys(data, ["token", "user", "session"], "body");
+    checkUser(data.user, "user");
+    checkSession(data.session, "session");
+    eq(data.session.token, data.token, "session.token");
+    eq(data.user.email, email, "user.email");
+    checkSessionCookie(r.res, { token: data.token });
+    eq(r.res.headers.get("set-auth-token"), decodeURIComponent(findCookie(r.res, COOKIE, "session cookie").value), "set-auth-token");
+  });
+  await check("unverified-user-loses-password-and-sessions", async () => {
+    const u = await signUp("magic-unverified");
+    eq(u.user.emailVerified, false, "emailVerified after sign-up");
+    const m = await magicLink(new Agent(), u.email, {}, "sign-in/magic-link");
+    const b = new Agent();
+    const data = expectOk(await b.call((c) => c.magicLink.verify({ query: { token: m.token } })), "magic-link/verify");
+    eq(data.user.id, u.user.id, "user.id");
+    eq(data.user.emailVerified, true, "user.emailVerified");
+    eq(data.user.name, `User magic-unverified`, "user.name (unchanged)");
+    eq(await sessionOf(u.cookie), null, "the sign-up session");
+    const w = await new Agent().call((c) => c.signIn.email({ email: u.email, password: PASSWORD }));
+    expectError(w, 401, "INVALID_EMAIL_OR_PASSWORD", "password sign-in after the link");
+    eq((await getSession(b)).user.id, u.user.id, "the link's session");
+  });
+  await check("unknown-token-redirects-to-site-root", async () => {
+    const r = await follow(new Agent(), `${API}/magic-link/verify?token=${"x".repeat(32)}`);
+    eq(r.status, 302, "status");
+    eq(r.headers.get("location"), `${SITE}/?error=INVALID_TOKEN`, "Location");
+    const c = await follow(new Agent(), `${API}/magic-link/verify?token=nope&callbackURL=%2Fdashboard%3Fx%3D1`);
+    eq(c.headers.get("location"), `${SITE}/dashboard?x=1&error=INVALID_TOKEN`, "Location with a callbackURL and no errorCallbackURL");
+  });
+  await check("concurrent-verifications-one-wins", async () => {
+    const m = await magicLink(new Agent(), email, {}, "sign-in/magic-link");
+    const url = `${API}/magic-link/verify?token=${m.token}`;
+    const all = await Promise.all(Array.from({ length: 6 }, () => follow(new Agent(), url)));
+    eq(all.filter((r) => r.status === 200).length, 1, `200 answers (statuses ${show(all.map((r) => r.status))})`);
+    for (const r of all.filter((x) => x.status !== 200)) {
+      eq(r.status, 302, "status of a loser");
+      eq(r.headers.get("location"), `${SITE}/?error=INVALID_TOKEN`, "Location of a loser");
+    }
+  });
+  await check("untrusted-callbacks-403", async () => {
+    for (const [key, code] of [
+      ["callbackURL", "INVALID_CALLBACK_URL"],
+      ["newUserCallbackURL", "INVALID_NEW_USER_CALLBACK_URL"],
+      ["errorCallbackURL", "INVALID_ERROR_CALLBACK_URL"],
+    ]) {
+      const r = await new Agent().call((c) => c.signIn.magicLink({ email, [key]: "https://evil.test/x" }));
+      expectError(r, 403, code, `sign-in/magic-link with ${key}`);
+      // verify's own origin checks name every URL callbackURL.
+      const v = await new Agent().raw("GET", `/magic-link/verify?token=abc&${key}=${encodeURIComponent("https://evil.test/x")}`);
+      eq(v.status, 403, `verify with ${key}: status`);
+      eq(JSON.parse(v.text).code, "INVALID_CALLBACK_URL", `verify with ${key}: code`);
+    }
+  });
+  await check("invalid-email-400", async () => {
+    const r = await new Agent().call((c) => c.signIn.magicLink({ email: "not-an-email" }));
+    expectError(r, 400, "VALIDATION_ERROR", "an invalid address");
+    eq(r.error.message, "[body.email] Invalid email address", "message");
+  });
+  await check("verify-without-token-400", async () => {
+    const r = await new Agent().raw("GET", "/magic-link/verify");
+    eq(r.status, 400, "status");
+    eq(JSON.parse(r.text).code, "VALIDATION_ERROR", "code");
+  });
+  await check("expired-link-redirects-with-error", async () => {
+    const b = new Agent();
+    const m = await magicLink(b, newEmail("magic-late"), { callbackURL: "/dashboard" }, "sign-in/magic-link");
+    await sleep(MAGIC_LINK_SECONDS * 1000 + 500);
+    const r = await follow(b, m.url);
+    eq(r.status, 302, "status");
+    eq(r.headers.get("location"), `${SITE}/dashboard?error=INVALID_TOKEN`, "Location");
+    eq(r.setCookies.length, 0, "Set-Cookie count");
+  });
+};
+
+// The email OTPs of both servers: 8 digits, 8 seconds, 3 wrong answers allowed.
+const OTP_SECONDS = 8;
+// Asks for a code of `type` for `email` and returns it, read from its outbox line.
+// The code goes to the user's address as stored (`to`), whatever the case of the request's.
+async function emailOtp(email, type, what, to = email) {
+  const mark = outboxMark();
+  const r = await new Agent().call((c) => c.emailOtp.sendVerificationOtp({ email, type }));
+  eq(expectOk(r, what), { success: true }, `${what}: body`);
+  return (await waitForEmailOtp(mark, type, to, what)).otp;
+}
+async function waitForEmailOtp(since, type, email, what) {
+  const mail = await waitForMail(since, `email-otp-${type}`, email, what);
+  assert(/^[0-9]{8}$/.test(mail.otp), `${what}: otp ${show(mail.otp)} is not 8 digits`);
+  return mail;
+}
+// Nothing of `kind` is mailed to `to` within half a second.
+async function noMail(since, kind, to, what) {
+  await sleep(500);
+  const mail = readOutbox().slice(since).find((m) => m.kind === kind && m.to === to);
+  assert(!mail, `${what}: unexpected ${show(mail)}`);
+}
+const wrongOtp = (otp) => (otp === "00000000" ? "00000001" : "00000000");
+
+SCENARIOS["email-otp"] = async () => {
+  const email = newEmail("otp");
+  const a = new Agent();
+  let otp = null;
+  let user = null;
+  await check("sign-in-code-mailed", async () => {
+    otp = await emailOtp(email, "sign-in", "send-verification-otp");
+  });
+  await check("sign-in-signs-up", async () => {
+    const r = await a.call((c) => c.signIn.emailOtp({ email, otp, name: "Otp User" }));
+    eq(r.res.status, 200, "status");
+    const data = expectOk(r, "sign-in/email-otp");
+    exactKeys(data, ["token", "user"], "body");
+    checkUser(data.user, "user");
+    eq(data.user.email, email, "user.email");
+    eq(data.user.name, "Otp User", "user.name");
+    eq(data.user.emailVerified, true, "user.emailVerified");
+    eq(data.user.lastLoginMethod, "email-otp", "user.lastLoginMethod");
+    checkSessionCookie(r.res, { token: data.token });
+    eq(findCookie(r.res, LAST_LOGIN, "last-login cookie").value, "email-otp", "last-login cookie");
+    user = data.user;
+  });
+  await check("used-code-400", async () => {
+    const r = await new Agent().call((c) => c.signIn.emailOtp({ email, otp }));
+    expectError(r, 400, "INVALID_OTP", "a used code");
+    eq(r.error.message, "Invalid OTP", "message");
+  });
+  await check("wrong-codes-until-gone", async () => {
+    const code = await emailOtp(email.toUpperCase(), "sign-in", "send-verification-otp", email);
+    for (let i = 1; i <= 3; i++) {
+      const w = await new Agent().call((c) => c.signIn.emailOtp({ email, otp: wrongOtp(code) }));
+      expectError(w, 400, "INVALID_OTP", `wrong code #${i}`);
+    }
+    const r = await new Agent().call((c) => c.signIn.emailOtp({ email, otp: code }));
+    expectError(r, 403, "TOO_MANY_ATTEMPTS", "the right code after 3 wrong ones");
+    eq(r.error.message, "Too many attempts", "message");
+    expectError(await new Agent().call((c) => c.signIn.emailOtp({ email, otp: code })), 400, "INVALID_OTP", "the code is gone");
+  });
+  await check("existing-user-signs-in", async () => {
+    const code = await emailOtp(email, "sign-in", "send-verification-otp");
+    const b = new Agent();
+    const data = expectOk(await b.call((c) => c.signIn.emailOtp({ email, otp: code })), "sign-in/email-otp");
+    eq(data.user.id, user.id, "the same user");
+    eq((await getSession(b)).user.id, user.id, "get-session");
+    eq((await getSession(a)).user.id, user.id, "the first session is still alive");
+  });
+  await check("check-then-reset-password", async () => {
+    const mark = outboxMark();
+    eq(expectOk(await new Agent().call((c) => c.emailOtp.requestPasswordReset({ email })), "request-password-reset"), { success: true }, "body");
+    const code = (await waitForEmailOtp(mark, "forget-password", email, "request-password-reset")).otp;
+    const n = new Agent();
+    expectError(await n.call((c) => c.emailOtp.checkVerificationOtp({ email, type: "forget-password", otp: wrongOtp(code) })), 400, "INVALID_OTP", "check with a wrong code");
+    eq(expectOk(await n.call((c) => c.emailOtp.checkVerificationOtp({ email, type: "forget-password", otp: code })), "check-verification-otp"), { success: true }, "check body");
+    const short = await n.call((c) => c.emailOtp.resetPassword({ email, otp: code, password: "short" }));
+    expectError(short, 400, "PASSWORD_TOO_SHORT", "a short password");
+    const r = await n.call((c) => c.emailOtp.resetPassword({ email, otp: code, password: "an-otp-reset-password" }));
+    eq(expectOk(r, "reset-password"), { success: true }, "reset body");
+    const s = await new Agent().call((c) => c.signIn.email({ email, password: "an-otp-reset-password" }));
+    eq(expectOk(s, "sign-in with the new password").user.id, user.id, "user.id");
+    expectError(await n.call((c) => c.emailOtp.resetPassword({ email, otp: code, password: "another-password-1" })), 400, "INVALID_OTP", "the code again");
+  });
+  await check("deprecated-forget-password-path", async () => {
+    const mark = outboxMark();
+    eq(expectOk(await new Agent().call((c) => c.forgetPassword.emailOtp({ email })), "forget-password/email-otp"), { success: true }, "body");
+    await waitForEmailOtp(mark, "forget-password", email, "forget-password/email-otp");
+  });
+  await check("unknown-address-gets-nothing", async () => {
+    const unknown = newEmail("otp-nobody");
+    const mark = outboxMark();
+    eq(expectOk(await new Agent().call((c) => c.emailOtp.requestPasswordReset({ email: unknown })), "request-password-reset"), { success: true }, "body");
+    const v = await new Agent().call((c) => c.emailOtp.sendVerificationOtp({ email: unknown, type: "email-verification" }));
+    eq(expectOk(v, "send-verification-otp"), { success: true }, "email-verification body");
+    await noMail(mark, "email-otp-forget-password", unknown, "forget-password");
+    await noMail(mark, "email-otp-email-verification", unknown, "email-verification");
+  });
+  await check("verify-email", async () => {
+    const u = await signUp("otp-verify");
+    const code = await emailOtp(u.email, "email-verification", "send-verification-otp");
+    const r = await u.agent.call((c) => c.emailOtp.verifyEmail({ email: u.email, otp: code }));
+    const data = expectOk(r, "verify-email");
+    exactKeys(data, ["status", "token", "user"], "body");
+    eq(data.status, true, "status");
+    eq(data.token, null, "token");
+    eq(data.user.emailVerified, true, "user.emailVerified");
+    eq((await getSession(u.agent)).user.emailVerified, true, "get-session");
+    const again = await u.agent.call((c) => c.emailOtp.verifyEmail({ email: u.email, otp: code }));
+    expectError(again, 400, "INVALID_OTP", "the code again");
+  });
+  await check("unverified-user-loses-password-and-sessions", async () => {
+    const u = await signUp("otp-unverified");
+    const code = await emailOtp(u.email, "sign-in", "send-verification-otp");
+    const data = expectOk(await new Agent().call((c) => c.signIn.emailOtp({ email: u.email, otp: code })), "sign-in/email-otp");
+    eq(data.user.id, u.user.id, "user.id");
+    eq(data.user.emailVerified, true, "user.emailVerified");
+    eq(await sessionOf(u.cookie), null, "the sign-up session");
+    const w = await new Agent().call((c) => c.signIn.email({ email: u.email, password: PASSWORD }));
+    expectError(w, 401, "INVALID_EMAIL_OR_PASSWORD", "password sign-in after the code");
+  });
+  await check("change-email", async () => {
+    const u = await signUp("otp-change");
+    const target = newEmail("otp-changed");
+    const same = await u.agent.call((c) => c.emailOtp.requestEmailChange({ newEmail: u.email }));
+    expectError(same, 400, undefined, "the same address");
+    eq(same.error.message, "Email is the same", "message");
+    const mark = outboxMark();
+    eq(expectOk(await u.agent.call((c) => c.emailOtp.requestEmailChange({ newEmail: target })), "request-email-change"), { success: true }, "body");
+    const code = (await waitForEmailOtp(mark, "change-email", target, "request-email-change")).otp;
+    expectError(await u.agent.call((c) => c.emailOtp.changeEmail({ newEmail: target, otp: wrongOtp(code) })), 400, "INVALID_OTP", "a wrong code");
+    const r = await u.agent.call((c) => c.emailOtp.changeEmail({ newEmail: target, otp: code }));
+    eq(expectOk(r, "change-email"), { success: true }, "body");
+    checkSessionCookie(r.res, { what: "the session cookie, set again" });
+    const s = await getSession(u.agent);
+    eq(s.user.email, target, "user.email");
+    eq(s.user.emailVerified, true, "user.emailVerified");
+    expectError(await new Agent().call((c) => c.emailOtp.requestEmailChange({ newEmail: target })), 401, "UNAUTHORIZED", "without a session");
+  });
+  await check("refusals", async () => {
+    const n = new Agent();
+    const t = await n.call((c) => c.emailOtp.sendVerificationOtp({ email, type: "change-email" }));
+    expectError(t, 400, undefined, "type change-email");
+    eq(t.error.message, "Invalid OTP type", "message");
+    eq(t.error.code, undefined, "no code");
+    expectError(await n.call((c) => c.emailOtp.sendVerificationOtp({ email: "not-an-email", type: "sign-in" })), 400, "INVALID_EMAIL", "an invalid address");
+    expectError(await n.call((c) => c.emailOtp.sendVerificationOtp({ email, type: "bogus" })), 400, "VALIDATION_ERROR", "an unknown type");
+    expectError(await n.call((c) => c.signIn.emailOtp({ email: newEmail("otp-none"), otp: "12345678" })), 400, "INVALID_OTP", "no code sent");
+    expectError(await n.call((c) => c.emailOtp.checkVerificationOtp({ email: "nope", type: "sign-in", otp: "1" })), 400, "INVALID_EMAIL", "check with an invalid address");
+  });
+  await check("expired-code-400", async () => {
+    const late = newEmail("otp-late");
+    const code = await emailOtp(late, "sign-in", "send-verification-otp");
+    await sleep(OTP_SECONDS * 1000 + 500);
+    const r = await new Agent().call((c) => c.signIn.emailOtp({ email: late, otp: code }));
+    expectError(r, 400, "OTP_EXPIRED", "an expired code");
+    eq(r.error.message, "OTP expired", "message");
+    expectError(await new Agent().call((c) => c.signIn.emailOtp({ email: late, otp: code })), 400, "INVALID_OTP", "the expired code is gone");
   });
 };
 

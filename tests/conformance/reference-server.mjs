@@ -18,7 +18,10 @@
 //   COOKIE_CACHE_MAX_AGE  its maxAge in seconds (default better-auth's 300)
 //   PLUGINS=1           add, in this order, twoFactor({otpOptions:{sendOTP}}) (the OTP goes to
 //                       the OUTBOX as a "two-factor-otp" line), username(), anonymous(),
-//                       bearer(), multiSession(), oneTimeToken(),
+//                       magicLink({expiresIn:5, storeToken:"hashed", sendMagicLink}) (a
+//                       "magic-link" line), emailOTP({otpLength:8, expiresIn:8,
+//                       storeOTP:"encrypted", changeEmail:{enabled:true}, sendVerificationOTP})
+//                       (an "email-otp-<type>" line), bearer(), multiSession(), oneTimeToken(),
 //                       lastLoginMethod({storeInDatabase:true}); MIGRATE=1 then creates their
 //                       tables and columns too. The suite for them is plugins.mjs.
 //
@@ -35,7 +38,7 @@ import { getMigrations } from "better-auth/db/migration";
 import { createClient } from "redis";
 import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
-import { anonymous, bearer, lastLoginMethod, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
+import { anonymous, bearer, emailOTP, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
 
 const log = (...args) => console.error("[reference-server]", ...args);
 const fail = (message) => {
@@ -77,6 +80,20 @@ function writeOutbox(record) {
 // {"kind":"two-factor-otp","to":<user email>,"subject":"Your two-factor code","otp":"<code>","at":<ISO date>}
 function sendTwoFactorOtp(to, otp) {
   writeOutbox({ kind: "two-factor-otp", to, subject: "Your two-factor code", otp, at: new Date().toISOString() });
+}
+// The magic link (PLUGINS=1): {"kind":"magic-link","to","subject":"Your sign-in link","url","token","at"}.
+function sendMagicLink(to, url, token) {
+  writeOutbox({ kind: "magic-link", to, subject: "Your sign-in link", url, token, at: new Date().toISOString() });
+}
+// An email OTP (PLUGINS=1): {"kind":"email-otp-<type>","to","subject","otp","at"}, the subject per type.
+const OTP_SUBJECTS = {
+  "sign-in": "Your sign-in code",
+  "email-verification": "Your email verification code",
+  "forget-password": "Your password reset code",
+  "change-email": "Your email change code",
+};
+function sendEmailOtp(to, otp, type) {
+  writeOutbox({ kind: `email-otp-${type}`, to, subject: OTP_SUBJECTS[type], otp, at: new Date().toISOString() });
 }
 
 // Listen first: with PORT=0 the base URL (which better-auth needs at construction) is only
@@ -140,6 +157,14 @@ if (PLUGINS) {
     twoFactor({ otpOptions: { sendOTP: async ({ user, otp }) => sendTwoFactorOtp(user.email, otp) } }),
     username(),
     anonymous(),
+    magicLink({ expiresIn: 5, storeToken: "hashed", sendMagicLink: async ({ email, url, token }) => sendMagicLink(email, url, token) }),
+    emailOTP({
+      otpLength: 8,
+      expiresIn: 8,
+      storeOTP: "encrypted",
+      changeEmail: { enabled: true },
+      sendVerificationOTP: async ({ email, otp, type }) => sendEmailOtp(email, otp, type),
+    }),
     bearer(),
     multiSession(),
     oneTimeToken(),

@@ -243,6 +243,7 @@ impl Auth {
         options: AuthOptions,
     ) -> Result<Self, AuthError> {
         refuse_unserved(&config, SERVED)?;
+        auth_core::plugins::check(&config)?;
         let schema = Schema::build(&config)?;
         let models = Models::new(
             if config.session_in_database() && config.verification_in_database() {

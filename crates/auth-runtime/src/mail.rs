@@ -41,6 +41,16 @@ pub enum MailKind {
     DeleteAccount,
     /// two-factor's `otpOptions.sendOTP`: a code, not a link.
     TwoFactorOtp,
+    /// magic-link's `sendMagicLink`.
+    MagicLink,
+    /// email-otp's `sendVerificationOTP` with `type: "sign-in"`: a code.
+    EmailOtpSignIn,
+    /// … `type: "email-verification"`.
+    EmailOtpEmailVerification,
+    /// … `type: "forget-password"`.
+    EmailOtpForgetPassword,
+    /// … `type: "change-email"` (to the new address).
+    EmailOtpChangeEmail,
 }
 
 impl MailKind {
@@ -54,13 +64,25 @@ impl MailKind {
             Self::ChangeEmailConfirmation => "change-email-confirmation",
             Self::DeleteAccount => "delete-account",
             Self::TwoFactorOtp => "two-factor-otp",
+            Self::MagicLink => "magic-link",
+            Self::EmailOtpSignIn => "email-otp-sign-in",
+            Self::EmailOtpEmailVerification => "email-otp-email-verification",
+            Self::EmailOtpForgetPassword => "email-otp-forget-password",
+            Self::EmailOtpChangeEmail => "email-otp-change-email",
         }
     }
 
     /// Does the mail carry a code to type rather than a link to follow?
     #[must_use]
     pub const fn is_code(self) -> bool {
-        matches!(self, Self::TwoFactorOtp)
+        matches!(
+            self,
+            Self::TwoFactorOtp
+                | Self::EmailOtpSignIn
+                | Self::EmailOtpEmailVerification
+                | Self::EmailOtpForgetPassword
+                | Self::EmailOtpChangeEmail
+        )
     }
 }
 
@@ -155,6 +177,23 @@ impl Mail {
         Self::new(MailKind::TwoFactorOtp, to, code.clone(), code).without_url()
     }
 
+    /// "Your sign-in link": magic-link's link and its token.
+    #[must_use]
+    pub fn magic_link(
+        to: impl Into<String>,
+        url: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Self {
+        Self::new(MailKind::MagicLink, to, url, token)
+    }
+
+    /// An email-otp code of `kind` (one of the `EmailOtp…` kinds), in [`token`](Self::token).
+    #[must_use]
+    pub fn email_otp(kind: MailKind, to: impl Into<String>, code: impl Into<String>) -> Self {
+        let code = code.into();
+        Self::new(kind, to, code.clone(), code).without_url()
+    }
+
     fn without_url(mut self) -> Self {
         self.url.clear();
         self
@@ -205,6 +244,32 @@ fn render(kind: MailKind, app: Option<&str>, url: &str) -> (String, String) {
             "Your two-factor code",
             "Your code to finish signing in:",
             "If you did not try to sign in, change your password: someone knows it.",
+        ),
+        MailKind::MagicLink => (
+            "Your sign-in link",
+            "To sign in, open this link:",
+            "If you did not try to sign in, you can ignore this email.",
+        ),
+        MailKind::EmailOtpSignIn => (
+            "Your sign-in code",
+            "Your code to sign in:",
+            "If you did not try to sign in, you can ignore this email.",
+        ),
+        MailKind::EmailOtpEmailVerification => (
+            "Your email verification code",
+            "Your code to verify your email address:",
+            "If you did not create an account, you can ignore this email.",
+        ),
+        MailKind::EmailOtpForgetPassword => (
+            "Your password reset code",
+            "Your code to choose a new password:",
+            "If you did not ask to reset your password, you can ignore this email; your password \
+             stays unchanged.",
+        ),
+        MailKind::EmailOtpChangeEmail => (
+            "Your email change code",
+            "Your code to confirm this address as your new one:",
+            "If you did not ask for this change, you can ignore this email.",
         ),
     };
     match app {

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::hooks::Event;
 use crate::secondary::SecondaryStorage;
 use crate::session::ttl_until;
-use crate::store::{Models, Row, Store, Timestamp, Value, Where, text};
+use crate::store::{Models, Row, Sort, Store, Timestamp, Value, Where, text};
 
 /// The rows of a value in `verification`.
 fn by_identifier(identifier: &str) -> [Where; 1] {
@@ -117,7 +117,7 @@ impl Verifications {
         Ok(())
     }
 
-    /// The value stored under `identifier` (the latest), expired or not.
+    /// The value stored under `identifier` (the latest created), expired or not.
     pub(crate) async fn find(&self, identifier: &str) -> Result<Option<Row>, ApiError> {
         if let Some(storage) = self.secondary.as_deref() {
             if let Some(row) = storage
@@ -131,10 +131,18 @@ impl Verifications {
                 return Ok(None);
             }
         }
+        // The latest, as better-auth's: a code sent again is a second row under one identifier.
         Ok(self
             .store
-            .find_one(verification::MODEL, &by_identifier(identifier))
-            .await?)
+            .find_many(
+                verification::MODEL,
+                &by_identifier(identifier),
+                Some(&Sort::desc(verification::CREATED_AT)),
+                Some(1),
+                None,
+            )
+            .await?
+            .pop())
     }
 
     /// Takes the value under `identifier`, expired or not: it is gone afterwards, and of

@@ -100,8 +100,8 @@ plugin_tables! {
     api_key: ApiKey => NoOptions,
     jwt: Jwt => NoOptions,
     multi_session: MultiSession => crate::plugins::multi_session::Options,
-    magic_link: MagicLink => NoOptions,
-    email_otp: EmailOtp => NoOptions,
+    magic_link: MagicLink => crate::plugins::magic_link::Options,
+    email_otp: EmailOtp => crate::plugins::email_otp::Options,
     oauth_provider: OauthProvider => NoOptions,
     sso: Sso => SsoOptions,
     stripe: Stripe => StripeOptions,
@@ -155,6 +155,14 @@ impl Plugins {
 
     pub fn bearer_options(&self) -> crate::plugins::bearer::Options {
         options(self.bearer.as_ref())
+    }
+
+    pub fn magic_link_options(&self) -> crate::plugins::magic_link::Options {
+        options(self.magic_link.as_ref())
+    }
+
+    pub fn email_otp_options(&self) -> crate::plugins::email_otp::Options {
+        options(self.email_otp.as_ref())
     }
 
     pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {

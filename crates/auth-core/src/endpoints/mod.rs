@@ -6,5 +6,5 @@ mod registry;
 mod shape;
 
 pub use registry::{Access, Endpoint, Method, Reply, RequestBody, endpoints};
-pub(crate) use registry::{endpoint, status};
+pub(crate) use registry::{endpoint, query, status};
 pub use shape::{Property, Shape};

@@ -58,6 +58,7 @@ pub const DECLARATION: Declaration = Declaration {
     plugin: Plugin::Anonymous,
     endpoints,
     amend: |_, _| {},
+    check: super::no_check,
     errors: ERRORS,
     rate_limits: &[],
 };

@@ -19,6 +19,7 @@ pub const DECLARATION: Declaration = Declaration {
     plugin: Plugin::Bearer,
     endpoints: no_endpoints,
     amend: no_amendment,
+    check: super::no_check,
     errors: &[],
     rate_limits: &[],
 };

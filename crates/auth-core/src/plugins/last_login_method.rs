@@ -43,6 +43,7 @@ pub const DECLARATION: Declaration = Declaration {
     plugin: Plugin::LastLoginMethod,
     endpoints: no_endpoints,
     amend: no_amendment,
+    check: super::no_check,
     errors: &[],
     rate_limits: &[],
 };

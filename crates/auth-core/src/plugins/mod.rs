@@ -8,13 +8,15 @@
 
 pub mod anonymous;
 pub mod bearer;
+pub mod email_otp;
 pub mod last_login_method;
+pub mod magic_link;
 pub mod multi_session;
 pub mod one_time_token;
 pub mod two_factor;
 pub mod username;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::endpoints::Endpoint;
 use crate::errors::ErrorCode;
 use crate::schema::Plugin;
@@ -36,6 +38,8 @@ pub struct Declaration {
     pub endpoints: fn(&Config) -> Vec<Endpoint>,
     /// What it changes in other endpoints' declarations (two-factor's sign-in answer).
     pub amend: fn(&Config, &mut [Endpoint]),
+    /// Its checks of the whole file (a plugin that sends mail needs a `[mailer]`).
+    pub check: fn(&Config) -> Result<(), ConfigError>,
     /// Its error codes (better-auth's `$ERROR_CODES` of the plugin).
     pub errors: &'static [ErrorCode],
     pub rate_limits: &'static [RateRule],
@@ -47,6 +51,8 @@ pub const DECLARED: &[Declaration] = &[
     username::DECLARATION,
     anonymous::DECLARATION,
     multi_session::DECLARATION,
+    magic_link::DECLARATION,
+    email_otp::DECLARATION,
     last_login_method::DECLARATION,
     bearer::DECLARATION,
     one_time_token::DECLARATION,
@@ -59,6 +65,38 @@ fn no_endpoints(_: &Config) -> Vec<Endpoint> {
 
 /// For a plugin that changes no other endpoint's declaration.
 fn no_amendment(_: &Config, _: &mut [Endpoint]) {}
+
+/// For a plugin with no check of the whole file.
+fn no_check(_: &Config) -> Result<(), ConfigError> {
+    Ok(())
+}
+
+/// Refuses `plugin` at its table when there is no `[mailer]`: `what` says why it needs one.
+fn needs_mailer(config: &Config, plugin: Plugin, what: &str) -> Result<(), ConfigError> {
+    match config.plugins.span(plugin) {
+        Some(span) if config.mailer.is_none() => Err(config.error_at(
+            span,
+            format!("{what}, but there is no [mailer]"),
+            "add a [mailer] table: kind = \"smtp\" with url and from, or kind = \"log\" to print them during development",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A count or a lifetime that must be at least 1 (refused at its line otherwise).
+fn at_least_one<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let value = <u64 as serde::Deserialize>::deserialize(deserializer)?;
+    if value == 0 {
+        return Err(serde::de::Error::custom("must be at least 1"));
+    }
+    Ok(value)
+}
+
+/// Runs the checks of the plugins `config` enables; a server runs them before it starts (the
+/// schema tools accept a plugin without what it needs to run).
+pub fn check(config: &Config) -> Result<(), ConfigError> {
+    enabled(config).try_for_each(|d| (d.check)(config))
+}
 
 /// The rate-limit rules of the plugins `config` enables, in plugin order.
 pub fn rate_rules(config: &Config) -> Vec<RateRule> {

@@ -38,6 +38,7 @@ pub const DECLARATION: Declaration = Declaration {
     plugin: Plugin::MultiSession,
     endpoints,
     amend: no_amendment,
+    check: super::no_check,
     errors: ERRORS,
     rate_limits: &[],
 };

@@ -58,6 +58,7 @@ pub const DECLARATION: Declaration = Declaration {
     plugin: Plugin::OneTimeToken,
     endpoints,
     amend: no_amendment,
+    check: super::no_check,
     errors: &[],
     rate_limits: &[],
 };

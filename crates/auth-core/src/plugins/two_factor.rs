@@ -256,6 +256,7 @@ pub const DECLARATION: Declaration = Declaration {
     plugin: Plugin::TwoFactor,
     endpoints,
     amend,
+    check: super::no_check,
     errors: ERRORS,
     rate_limits: &[RateRule {
         prefix: "/two-factor/",

@@ -92,6 +92,7 @@ pub const DECLARATION: Declaration = Declaration {
     plugin: Plugin::Username,
     endpoints,
     amend: |_, _| {},
+    check: super::no_check,
     errors: ERRORS,
     rate_limits: &[],
 };

@@ -27,8 +27,13 @@ use crate::rate_limit::Decision;
 use crate::router::Handler;
 use crate::wire::cookie::{RequestCookies, SetCookie};
 
-/// The routes that take form bodies and get better-auth's form-CSRF check.
-const FORM_CSRF: [&str; 2] = ["/sign-in/email", "/sign-up/email"];
+/// The paths better-auth guards with its `formCsrfMiddleware` (core's and the plugins').
+const FORM_CSRF: [&str; 4] = [
+    "/sign-in/email",
+    "/sign-up/email",
+    "/sign-in/magic-link",
+    "/email-otp/send-verification-otp",
+];
 
 impl Auth {
     /// Answers one request. Paths outside the base path, unknown routes and wrong methods are
@@ -201,15 +206,18 @@ impl Auth {
         }
         ctx.body = request::parse_body(&endpoint.body, &ctx.headers, body)?;
         if !matches!(endpoint.body, RequestBody::None) || endpoint.query.is_some() {
-            for (key, code) in CALLBACK_KEYS {
-                let value = ctx.body.get(key).map_or_else(
-                    || {
+            for (key, body_code) in CALLBACK_KEYS {
+                // A URL in the query is checked by the endpoint's own `originCheck`, which
+                // names every one `callbackURL` (magic-link/verify's three).
+                let (value, code) = match ctx.body.get(key) {
+                    Some(v) => (Some(v.clone()), body_code),
+                    None => (
                         ctx.query
                             .get(key)
-                            .map(|q| serde_json::Value::String(q.to_owned()))
-                    },
-                    |v| Some(v.clone()),
-                );
+                            .map(|q| serde_json::Value::String(q.to_owned())),
+                        base::INVALID_CALLBACK_URL,
+                    ),
+                };
                 match value {
                     None | Some(serde_json::Value::Null) => {}
                     Some(serde_json::Value::String(url)) => {

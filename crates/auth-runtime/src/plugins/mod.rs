@@ -18,7 +18,10 @@ use crate::store::Row;
 
 mod anonymous;
 mod bearer;
+mod email_otp;
+mod email_proof;
 mod last_login_method;
+mod magic_link;
 mod multi_session;
 mod one_time_token;
 mod two_factor;
@@ -31,6 +34,8 @@ pub const SERVED: &[Plugin] = &[
     Plugin::Username,
     Plugin::Anonymous,
     Plugin::MultiSession,
+    Plugin::MagicLink,
+    Plugin::EmailOtp,
     Plugin::LastLoginMethod,
     Plugin::Bearer,
     Plugin::OneTimeToken,
@@ -82,6 +87,8 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     username::RUNTIME,
     anonymous::RUNTIME,
     multi_session::RUNTIME,
+    magic_link::RUNTIME,
+    email_otp::RUNTIME,
     last_login_method::RUNTIME,
     bearer::RUNTIME,
     one_time_token::RUNTIME,

@@ -183,7 +183,7 @@ async fn before(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Result<(), A
         if update
             && options.immutable_username
             && let Some(current) = &current
-            && let Some(Value::String(name)) = current.get("username")
+            && let Some(Value::String(name)) = current.get(user::USERNAME)
             && !name.is_empty()
             && *name != normalized
         {

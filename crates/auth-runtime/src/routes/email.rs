@@ -87,6 +87,9 @@ impl Auth {
 
     async fn send_verification(&self, user: &Row, callback: Option<&str>) -> Result<(), ApiError> {
         let email = text(user, user::EMAIL);
+        if self.email_otp_verifies_addresses() {
+            return self.send_email_verification_code(&email).await;
+        }
         let (url, token) = self.verification_link(&email, None, &text(user, user::ID), callback);
         self.send(MailKind::VerifyEmail, &email, url, token).await
     }
@@ -558,43 +561,60 @@ pub(super) async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, 
         return Err(ApiError::bad_request(base::USER_NOT_FOUND));
     }
     let hash = auth.hash_password(&new_password).await?;
-    let credential = store
-        .find_one(
-            account::MODEL,
-            &[
-                Where::eq(account::USER_ID, user_id.as_str()),
-                Where::eq(account::PROVIDER_ID, CREDENTIAL),
-            ],
-        )
-        .await?;
-    if let Some(account) = credential {
-        let mut changes = Row::new();
-        changes.insert(account::PASSWORD.into(), Value::String(hash));
-        let id = account.get(account::ID).cloned().unwrap_or(Value::Null);
-        store
-            .update(account::MODEL, &[Where::eq(account::ID, id)], changes)
-            .await?;
-    } else {
-        let mut account = Row::new();
-        account.insert(
-            account::PROVIDER_ID.into(),
-            Value::String(CREDENTIAL.to_owned()),
-        );
-        account.insert(account::ACCOUNT_ID.into(), Value::String(user_id.clone()));
-        account.insert(account::USER_ID.into(), Value::String(user_id.clone()));
-        account.insert(account::PASSWORD.into(), Value::String(hash));
-        store.insert(account::MODEL, account).await?;
-    }
-    if auth
-        .inner
-        .config
-        .email_and_password
-        .revoke_sessions_on_password_reset
-    {
-        auth.sessions().delete_of_user(&user_id).await?;
-    }
-    auth.revoke_reset_tokens(&user_id).await?;
+    auth.set_credential_password(&user_id, hash).await?;
     Ok(status_true())
+}
+
+impl Auth {
+    /// A password reset (by link or by emailed code): the credential account gets `hash` (one
+    /// is created for a user without), sessions go when `revoke-sessions-on-password-reset`,
+    /// and the reset links mailed before are dead.
+    pub(crate) async fn set_credential_password(
+        &self,
+        user_id: &str,
+        hash: String,
+    ) -> Result<(), ApiError> {
+        let store = &self.inner.store;
+        let credential = store
+            .find_one(
+                account::MODEL,
+                &[
+                    Where::eq(account::USER_ID, user_id),
+                    Where::eq(account::PROVIDER_ID, CREDENTIAL),
+                ],
+            )
+            .await?;
+        if let Some(account) = credential {
+            let mut changes = Row::new();
+            changes.insert(account::PASSWORD.into(), Value::String(hash));
+            let id = account.get(account::ID).cloned().unwrap_or(Value::Null);
+            store
+                .update(account::MODEL, &[Where::eq(account::ID, id)], changes)
+                .await?;
+        } else {
+            let mut account = Row::new();
+            account.insert(
+                account::PROVIDER_ID.into(),
+                Value::String(CREDENTIAL.to_owned()),
+            );
+            account.insert(
+                account::ACCOUNT_ID.into(),
+                Value::String(user_id.to_owned()),
+            );
+            account.insert(account::USER_ID.into(), Value::String(user_id.to_owned()));
+            account.insert(account::PASSWORD.into(), Value::String(hash));
+            store.insert(account::MODEL, account).await?;
+        }
+        if self
+            .inner
+            .config
+            .email_and_password
+            .revoke_sessions_on_password_reset
+        {
+            self.sessions().delete_of_user(user_id).await?;
+        }
+        self.revoke_reset_tokens(user_id).await
+    }
 }
 
 pub(super) async fn delete_user_callback(

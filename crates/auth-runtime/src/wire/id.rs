@@ -46,6 +46,13 @@ pub fn generate_url_safe(len: usize) -> String {
     )
 }
 
+/// `len` letters over `[a-zA-Z]` (better-auth's `generateRandomString(len, "a-z", "A-Z")`: the
+/// magic-link token).
+#[must_use]
+pub fn generate_letters(len: usize) -> String {
+    generate_from(&ALPHABET[..52], len)
+}
+
 /// `len` decimal digits (better-auth's `generateRandomString(len, "0-9")`: mailed codes).
 #[must_use]
 pub fn generate_digits(len: usize) -> String {
