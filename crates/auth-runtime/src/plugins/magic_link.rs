@@ -242,23 +242,8 @@ mod tests {
     use bytes::Bytes;
     use http::{Request, Response, StatusCode, header};
 
-    const ORIGIN: &str = "http://127.0.0.1:3000";
-
     async fn server(dir: &std::path::Path, options: &str) -> Auth {
-        let text = format!(
-            "base-url = \"{ORIGIN}\"\n[mailer]\nkind = \"log\"\npath = \"{}\"\n[plugins.magic-link]\n{options}",
-            dir.join("outbox.jsonl").display()
-        );
-        let config = auth_core::Config::parse("auth.toml", &text).unwrap_or_else(|e| panic!("{e}"));
-        let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
-        let store = crate::store::Store::create_sqlite(&schema, &dir.join("auth.db"))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let secret =
-            crate::wire::Secret::new("a-test-secret-that-is-long-enough-0123456789".to_owned())
-                .unwrap_or_else(|e| panic!("{e}"));
-        Auth::new(config, store, secret, crate::AuthOptions::default())
-            .unwrap_or_else(|e| panic!("{e}"))
+        crate::plugins::tests::server(dir, &format!("[plugins.magic-link]\n{options}")).await
     }
 
     async fn request(auth: &Auth, method: &str, path: &str, body: &str) -> Response<Bytes> {

@@ -1,5 +1,28 @@
 use super::*;
 
+/// The secret of [`server`].
+pub(super) const SECRET: &str = "a-test-secret-that-is-long-enough-0123456789";
+
+/// The base URL and trusted origin of [`server`].
+pub(super) const ORIGIN: &str = "http://127.0.0.1:3000";
+
+/// A server for a plugin's own tests: `auth_toml` (after `base-url = ORIGIN`) on a fresh SQLite
+/// file in `dir`, with a log mailer writing `dir/outbox.jsonl`.
+pub(super) async fn server(dir: &std::path::Path, auth_toml: &str) -> crate::Auth {
+    let text = format!(
+        "base-url = \"{ORIGIN}\"\n[mailer]\nkind = \"log\"\npath = \"{}\"\n{auth_toml}",
+        dir.join("outbox.jsonl").display()
+    );
+    let config = auth_core::Config::parse("auth.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e:?}"));
+    let store = crate::store::Store::create_sqlite(&schema, &dir.join("auth.db"))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let secret = crate::wire::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e:?}"));
+    crate::Auth::new(config, store, secret, crate::AuthOptions::default())
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
 #[test]
 fn served_is_the_list_of_runtimes() {
     let runtimes: Vec<Plugin> = RUNTIMES.iter().map(|r| r.plugin).collect();
@@ -94,9 +117,7 @@ async fn the_server_refuses_every_plugin_it_does_not_serve() {
             crate::store::Store::create_sqlite(&schema, &dir.path().join(format!("{i}.db")))
                 .await
                 .unwrap_or_else(|e| panic!("{plugin}: {e}"));
-        let secret =
-            crate::wire::Secret::new("a-test-secret-that-is-long-enough-0123456789".to_owned())
-                .unwrap_or_else(|e| panic!("{e}"));
+        let secret = crate::wire::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e}"));
         let built = crate::Auth::new(config, store, secret, crate::AuthOptions::default());
         match (SERVED.contains(plugin), built) {
             (true, Ok(_)) => {}

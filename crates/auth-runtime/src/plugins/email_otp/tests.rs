@@ -2,22 +2,14 @@ use super::*;
 use bytes::Bytes;
 use http::{Request, Response, header};
 
-const ORIGIN: &str = "http://127.0.0.1:3000";
-const SECRET: &str = "a-test-secret-that-is-long-enough-0123456789";
+use crate::plugins::tests::{ORIGIN, SECRET};
 
 async fn server(dir: &std::path::Path, options: &str) -> Auth {
-    let text = format!(
-        "base-url = \"{ORIGIN}\"\n[email-and-password]\nenabled = true\n[mailer]\nkind = \"log\"\npath = \"{}\"\n[plugins.email-otp]\n{options}",
-        dir.join("outbox.jsonl").display()
-    );
-    let config = auth_core::Config::parse("auth.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
-    let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e:?}"));
-    let store = crate::store::Store::create_sqlite(&schema, &dir.join("auth.db"))
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let secret = crate::wire::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e:?}"));
-    Auth::new(config, store, secret, crate::AuthOptions::default())
-        .unwrap_or_else(|e| panic!("{e:?}"))
+    crate::plugins::tests::server(
+        dir,
+        &format!("[email-and-password]\nenabled = true\n[plugins.email-otp]\n{options}"),
+    )
+    .await
 }
 
 async fn post(auth: &Auth, path: &str, body: serde_json::Value) -> Response<Bytes> {
