@@ -69,3 +69,41 @@ fn the_quickstart_signs_in_and_keeps_its_session_in_chromium() {
     let checks = report["checks"].as_array().map_or(0, Vec::len);
     assert!(checks >= 10, "{report:#}");
 }
+
+/// Without Chromium the test above fails, naming Chromium and how to install it (it does not pass
+/// having done nothing); `AUTH_TEST_ALLOW_MISSING=1` makes it a skip that says so.
+#[test]
+fn a_missing_chromium_fails_the_test_with_its_name() {
+    let run = |allow: bool| {
+        let mut command = Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")));
+        command
+            .args([
+                "browser::the_quickstart_signs_in_and_keeps_its_session_in_chromium",
+                "--exact",
+                "--nocapture",
+            ])
+            .env("CHROMIUM", "/nonexistent/chromium")
+            .env_remove("CI")
+            .env_remove(support::service::ALLOW_MISSING);
+        if allow {
+            command.env(support::service::ALLOW_MISSING, "1");
+        }
+        let output = command.output().unwrap_or_else(|e| panic!("{e}"));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    };
+    let (passed, text) = run(false);
+    assert!(!passed, "{text}");
+    assert!(
+        text.contains("Chromium (/usr/bin/chromium) is unavailable"),
+        "{text}"
+    );
+    assert!(text.contains("apt-get install"), "{text}");
+    let (passed, text) = run(true);
+    assert!(passed, "{text}");
+    assert!(text.contains("SKIPPED"), "{text}");
+}
