@@ -872,3 +872,41 @@ fn arbitrary_input_to_every_post_endpoint() {
     let answer = rt.block_on(get("/get-session").cookie(&cookie).send(&auth));
     assert_eq!(answer.status, StatusCode::OK);
 }
+
+/// A JSON body without a JSON content type (curl's `-d` sends a form type; some clients send
+/// none) is answered with what to fix, not with the fields the form parse could not find.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_json_body_without_a_json_content_type_says_so() {
+    let (auth, _db) = sqlite(CONFIG).await;
+    let body = r#"{"email":"a@b.co","password":"password123"}"#;
+    for (call, expected) in [
+        (
+            post("/sign-in/email").raw("application/x-www-form-urlencoded", body),
+            "[body] the body is JSON but its Content-Type is application/x-www-form-urlencoded: send it with Content-Type: application/json",
+        ),
+        (
+            post("/sign-in/email")
+                .raw("x", body)
+                .without("content-type"),
+            "[body] the request has a body but no Content-Type: send JSON with Content-Type: application/json",
+        ),
+    ] {
+        let answer = call.send(&auth).await;
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            expected,
+        );
+        assert_eq!(answer.json()["message"], expected);
+    }
+    // A real form still signs in (or fails on its values), as better-auth's.
+    let answer = post("/sign-in/email")
+        .raw(
+            "application/x-www-form-urlencoded",
+            "email=a%40b.co&password=password123",
+        )
+        .send(&auth)
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::{ConfigError, Invalid, Location};
 
-/// Enough for any real file; bounds the work on a pathological one.
+/// Parses at most, enough for any real file; bounds the work on a pathological one.
 const MOST_PROBLEMS: usize = 50;
 
 /// `first` and the problems found after it by parsing `source` again with `parse` on the
@@ -25,25 +25,30 @@ pub(super) fn every_problem(
     let mut blanked: Vec<Range<usize>> = Vec::new();
     let mut text = source.to_owned();
     let mut error = first;
-    while problems.len() < MOST_PROBLEMS {
+    for _ in 0..MOST_PROBLEMS {
         let mut progressed = false;
         for mut problem in error.into_problems() {
             let span = problem.location.span.clone();
             let repeated = problems
                 .iter()
                 .any(|p| p.location.span == span && p.message == problem.message);
-            // A table that misses a key only because a problem's line was blanked.
-            let consequence = blanked
-                .iter()
-                .any(|b| span.start <= b.start && b.end <= span.end && span != *b);
-            if repeated || consequence {
+            // Found on lines blanked before, or a table that misses a key only because its line
+            // was blanked (`missing field` at the table's header).
+            let lines = lines_of(&text, &span);
+            let consequence = blanked.iter().any(|b| lines.contains(&b.start));
+            if repeated {
                 continue;
             }
+            // Not reported, but blanked too: what follows it is still checked.
+            let before = text.clone();
             blanked.push(blank(&mut text, &span));
+            progressed |= text != before;
+            if consequence {
+                continue;
+            }
             problem.location = Location::new(path, source, span);
             source.clone_into(&mut problem.source_text);
             problems.push(problem);
-            progressed = true;
         }
         if !progressed {
             break;
@@ -60,9 +65,9 @@ pub(super) fn every_problem(
     }
 }
 
-/// Turns the lines holding `span` to spaces and returns the byte range blanked. A table header
-/// takes its whole table with it, so that the table's keys do not land in the table above.
-fn blank(text: &mut String, span: &Range<usize>) -> Range<usize> {
+/// The byte range of the lines holding `span`; on a table header, the whole table, up to the
+/// next header.
+fn lines_of(text: &str, span: &Range<usize>) -> Range<usize> {
     let floor = |mut i: usize| {
         i = i.min(text.len());
         while !text.is_char_boundary(i) {
@@ -74,7 +79,7 @@ fn blank(text: &mut String, span: &Range<usize>) -> Range<usize> {
     let end = floor(span.end).max(start);
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
-    let mut range_end = line_end(end.max(start));
+    let mut range_end = line_end(end);
     let is_header = |line: &str| line.trim_start().starts_with('[');
     if is_header(&text[line_start..line_end(line_start)]) {
         let mut next = range_end;
@@ -87,10 +92,17 @@ fn blank(text: &mut String, span: &Range<usize>) -> Range<usize> {
         }
         range_end = next;
     }
+    line_start..range_end
+}
+
+/// Turns the lines holding `span` to spaces (a table header takes its whole table with it, so
+/// that the table's keys do not land in the table above) and returns the byte range blanked.
+fn blank(text: &mut String, span: &Range<usize>) -> Range<usize> {
+    let range = lines_of(text, span);
     let blanked: String = text
         .char_indices()
         .map(|(i, c)| {
-            if (line_start..range_end).contains(&i) && c != '\n' {
+            if range.contains(&i) && c != '\n' {
                 " ".repeat(c.len_utf8())
             } else {
                 c.to_string()
@@ -98,7 +110,7 @@ fn blank(text: &mut String, span: &Range<usize>) -> Range<usize> {
         })
         .collect();
     *text = blanked;
-    line_start..range_end
+    range
 }
 
 #[cfg(test)]
