@@ -158,7 +158,10 @@ fn error_messages() {
             "trusted proxy that is not an address or range",
             "[advanced]\ntrusted-proxies = [\"127.0.0.1\", \"10.0.0.0/33\"]\n",
         ),
-        ("a number given as a string", "[rate-limit]\nmax = \"100\"\n"),
+        (
+            "a number given as a string",
+            "[rate-limit]\nmax = \"100\"\n",
+        ),
         ("a negative number", "[session]\nexpires-in = -1\n"),
         (
             "several problems at once, in file order",

@@ -244,15 +244,15 @@ fn schema_of(config: &Path) -> auth_core::Schema {
 
 /// `auth-cli migrate new <slug> --dialect d1` in the project copy.
 fn migrate_new(project: &Path, slug: &str) {
-    let opt = Opt {
-        command: auth_cli::Command::Migrate(MigrateCommand::New(MigrateNewOpt {
+    let opt = Opt::from(auth_cli::Command::Migrate(MigrateCommand::New(
+        MigrateNewOpt {
             slug: slug.to_owned(),
             dialect: Dialect::D1,
             config: project.join("auth.toml"),
             dir: project.join("migrations"),
             allow_destructive: false,
-        })),
-    };
+        },
+    )));
     auth_cli::run(opt, &mut Vec::new()).unwrap_or_else(|e| panic!("auth-cli migrate new: {e}"));
 }
 

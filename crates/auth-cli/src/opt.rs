@@ -23,6 +23,16 @@ pub struct Opt {
     pub command: Command,
 }
 
+impl From<Command> for Opt {
+    /// A command with the default global options (as a program calling [`crate::run`] needs).
+    fn from(command: Command) -> Self {
+        Self {
+            log_format: LogFormat::Text,
+            command,
+        }
+    }
+}
+
 /// `--log-format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
