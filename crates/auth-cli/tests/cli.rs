@@ -671,7 +671,9 @@ fn the_printed_curl_line_works() {
 /// object per line.
 #[test]
 fn serve_logs_the_reason_of_errors_as_text_or_json() {
-    let cases: [(&str, &[&str], &[(&str, &str)]); 3] = [
+    // (what, serve's arguments, its environment)
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case<'_>; 3] = [
         ("text", &[], &[]),
         ("--log-format json", &["--log-format", "json"], &[]),
         ("AUTH_LOG_FORMAT=json", &[], &[("AUTH_LOG_FORMAT", "json")]),
