@@ -172,6 +172,14 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
     );
     let stop = shutdown();
     writeln!(stdout, "serving {} on {url}", auth.api_url()).map_err(stdout_error)?;
+    if let Some(port) = loopback_port(auth.api_url()).filter(|port| *port != bound.port()) {
+        writeln!(
+            stdout,
+            "warning: base-url names port {port} of this machine but the server listens on {}: change base-url or --port",
+            bound.port()
+        )
+        .map_err(stdout_error)?;
+    }
     write!(stdout, "{}", next_steps(&auth, app, data.as_deref())).map_err(stdout_error)?;
     stdout.flush().map_err(stdout_error)?;
     let limits = crate::accept::Limits {
@@ -202,6 +210,20 @@ fn log_response(
         Some(code) => tracing::info!(status, code = %code.0, latency_ms, "answered"),
         None => tracing::info!(status, latency_ms, "answered"),
     }
+}
+
+/// The port of a URL on this machine (`localhost`, `127.0.0.1`, `[::1]`), where a base URL must
+/// name the port the server listens on; `None` for any other host (a proxy may stand in front).
+fn loopback_port(url: &str) -> Option<u16> {
+    let origin = auth_runtime::http::origin_of(url)?;
+    let (scheme, authority) = origin.split_once("://")?;
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.ends_with(']') => (host, port.parse().ok()?),
+        _ => (authority, if scheme == "https" { 443 } else { 80 }),
+    };
+    ["localhost", "127.0.0.1", "[::1]"]
+        .contains(&host)
+        .then_some(port)
 }
 
 /// What a newcomer does next, printed once the server listens: a request that works as typed

@@ -636,6 +636,16 @@ fn serve_prints_the_next_steps() {
     );
     assert!(line("data:").contains(".auth/auth.db"), "{printed}");
     assert!(line("data:").contains(".auth/auth.secret"), "{printed}");
+    assert!(!printed.contains("warning:"), "{printed}");
+    // A base-url on this machine with another port than the server's is pointed out.
+    let dir = project("base-url = \"http://localhost:3000\"\n");
+    let printed = serve_once(dir.path(), None);
+    assert!(
+        printed.contains(
+            "warning: base-url names port 3000 of this machine but the server listens on"
+        ),
+        "{printed}"
+    );
 }
 
 /// The printed curl line signs a user up as typed, run by a shell as a user would.
