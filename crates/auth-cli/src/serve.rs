@@ -21,6 +21,9 @@ const MAIL_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// The secret of the embedded database, beside it.
 const SECRET_FILE: &str = "auth.secret";
 
+/// The embedded database, in the data folder.
+const DATABASE_FILE: &str = "auth.db";
+
 /// Reads `BETTER_AUTH_SECRETS`, else `BETTER_AUTH_SECRET`/`AUTH_SECRET`; on the embedded
 /// database, falls back to the secret file in `data`, generating it on first start.
 fn secret(data: Option<&Path>, stdout: &mut dyn Write) -> Result<Secret, CliError> {
@@ -99,7 +102,7 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
                 path: data.clone(),
                 source,
             })?;
-            let db = data.join("auth.db");
+            let db = data.join(DATABASE_FILE);
             (DatabaseUrl::Sqlite(db), Some(data))
         }
     };
@@ -241,7 +244,7 @@ fn next_steps(auth: &Auth, app: Option<String>, data: Option<&Path>) -> String {
     if let Some(data) = data {
         out.push_str(&format!(
             "  data:   {} (database), {} (secret; AUTH_SECRET overrides it)\n",
-            data.join("auth.db").display(),
+            data.join(DATABASE_FILE).display(),
             data.join(SECRET_FILE).display()
         ));
     }
