@@ -689,8 +689,6 @@ async fn content_types_methods_paths_queries() {
         (Method::DELETE, "/api/auth/get-session"),
         (Method::PATCH, "/api/auth/update-user"),
         (Method::GET, "/api/auth/nope"),
-        (Method::POST, "/api/auth/"),
-        (Method::GET, "/api/auth"),
         (Method::GET, "/api/authx/get-session"),
         (Method::GET, "/other"),
         (Method::GET, "/api/auth/get-session/extra"),
@@ -700,6 +698,17 @@ async fn content_types_methods_paths_queries() {
         let answer = Call::new(method.clone(), path).send(&auth).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}");
         assert!(answer.body.is_empty(), "{method} {path}");
+    }
+    // The base path itself: a JSON 404 that names endpoints to try (better-auth's is empty).
+    for (method, path) in [(Method::GET, "/api/auth"), (Method::POST, "/api/auth/")] {
+        let answer = Call::new(method.clone(), path).send(&auth).await;
+        assert_error(&answer, StatusCode::NOT_FOUND, "NOT_FOUND", path);
+        assert!(
+            answer.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("GET /api/auth/ok")),
+            "{method} {path}"
+        );
     }
     // Non-UTF-8 and garbage in query strings and path parameters.
     for uri in [
