@@ -689,8 +689,6 @@ async fn content_types_methods_paths_queries() {
         (Method::DELETE, "/api/auth/get-session"),
         (Method::PATCH, "/api/auth/update-user"),
         (Method::GET, "/api/auth/nope"),
-        (Method::POST, "/api/auth/"),
-        (Method::GET, "/api/auth"),
         (Method::GET, "/api/authx/get-session"),
         (Method::GET, "/other"),
         (Method::GET, "/api/auth/get-session/extra"),
@@ -700,6 +698,17 @@ async fn content_types_methods_paths_queries() {
         let answer = Call::new(method.clone(), path).send(&auth).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}");
         assert!(answer.body.is_empty(), "{method} {path}");
+    }
+    // The base path itself: a JSON 404 that names endpoints to try (better-auth's is empty).
+    for (method, path) in [(Method::GET, "/api/auth"), (Method::POST, "/api/auth/")] {
+        let answer = Call::new(method.clone(), path).send(&auth).await;
+        assert_error(&answer, StatusCode::NOT_FOUND, "NOT_FOUND", path);
+        assert!(
+            answer.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("GET /api/auth/ok")),
+            "{method} {path}"
+        );
     }
     // Non-UTF-8 and garbage in query strings and path parameters.
     for uri in [
@@ -918,4 +927,42 @@ fn arbitrary_queries_to_every_get_endpoint_with_a_query() {
             prop_assert!(answer.json()["message"].is_string(), "{uri}: {:?}", answer.json());
         }
     });
+}
+
+/// A JSON body without a JSON content type (curl's `-d` sends a form type; some clients send
+/// none) is answered with what to fix, not with the fields the form parse could not find.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_json_body_without_a_json_content_type_says_so() {
+    let (auth, _db) = sqlite(CONFIG).await;
+    let body = r#"{"email":"a@b.co","password":"password123"}"#;
+    for (call, expected) in [
+        (
+            post("/sign-in/email").raw("application/x-www-form-urlencoded", body),
+            "[body] the body is JSON but its Content-Type is application/x-www-form-urlencoded: send it with Content-Type: application/json",
+        ),
+        (
+            post("/sign-in/email")
+                .raw("x", body)
+                .without("content-type"),
+            "[body] the request has a body but no Content-Type: send JSON with Content-Type: application/json",
+        ),
+    ] {
+        let answer = call.send(&auth).await;
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            expected,
+        );
+        assert_eq!(answer.json()["message"], expected);
+    }
+    // A real form still signs in (or fails on its values), as better-auth's.
+    let answer = post("/sign-in/email")
+        .raw(
+            "application/x-www-form-urlencoded",
+            "email=a%40b.co&password=password123",
+        )
+        .send(&auth)
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
 }

@@ -286,7 +286,7 @@ fn concat(dialect: Dialect, columns: &[&str]) -> String {
 
 fn cli(command: Command) -> Result<String, CliError> {
     let mut out = Vec::new();
-    auth_cli::run(Opt { command }, &mut out)?;
+    auth_cli::run(Opt::from(command), &mut out)?;
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 

@@ -260,14 +260,12 @@ fn cli_generates_the_rust_module() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("auth.rs");
     let config = support::root().join("examples/quickstart/auth.toml");
-    let opt = auth_cli::Opt {
-        command: auth_cli::Command::Generate(auth_cli::GenerateOpt {
-            target: auth_cli::Target::Rust,
-            dialect: None,
-            config,
-            out: Some(out.clone()),
-        }),
-    };
+    let opt = auth_cli::Opt::from(auth_cli::Command::Generate(auth_cli::GenerateOpt {
+        target: auth_cli::Target::Rust,
+        dialect: None,
+        config,
+        out: Some(out.clone()),
+    }));
     auth_cli::run(opt, &mut Vec::new()).unwrap_or_else(|e| panic!("{e}"));
     let written = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(

@@ -158,6 +158,19 @@ fn error_messages() {
             "trusted proxy that is not an address or range",
             "[advanced]\ntrusted-proxies = [\"127.0.0.1\", \"10.0.0.0/33\"]\n",
         ),
+        (
+            "a number given as a string",
+            "[rate-limit]\nmax = \"100\"\n",
+        ),
+        ("a negative number", "[session]\nexpires-in = -1\n"),
+        (
+            "several problems at once, in file order",
+            "[databse]\nnaming = \"snake\"\n\n[rate-limit]\nmax = \"100\"\n\n[plugins.twoFactor]\n\n[email-and-password]\nenabled = true\nreset-password = true\n",
+        ),
+        (
+            "a problem inside a table with another after it",
+            "[mailer]\nkind = \"smtpx\"\nurl = \"smtp://127.0.0.1:25\"\n\n[session]\nfresh-age = \"1d\"\n",
+        ),
     ];
     let mut out = String::new();
     for (what, source) in cases {

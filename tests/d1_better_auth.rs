@@ -46,7 +46,7 @@ const PASSWORD: &str = "correct horse battery staple";
 fn better_auth_runs_on_d1_through_two_migrations() {
     let example = support::root().join("examples/d1");
     if let Err(error) = d1::ensure_installed(&example) {
-        unavailable("Node.js 20 with npm (for examples/d1)", &error);
+        support::unavailable(&support::service::NODE, &error);
         return;
     }
     let scratch = tempfile::Builder::new()
@@ -203,17 +203,6 @@ fn better_auth_runs_on_d1_through_two_migrations() {
 // ---------------------------------------------------------------------------------------------
 // The project copy, auth-cli and wrangler
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Fails under CI, otherwise says why the test does nothing.
-#[expect(clippy::print_stderr, reason = "a skipped test says so")]
-fn unavailable(what: &str, error: &str) {
-    assert!(!ci(), "{what} is required under CI=true: {error}");
-    eprintln!("SKIPPED: {what} unavailable: {error}");
-}
-
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
@@ -255,15 +244,15 @@ fn schema_of(config: &Path) -> auth_core::Schema {
 
 /// `auth-cli migrate new <slug> --dialect d1` in the project copy.
 fn migrate_new(project: &Path, slug: &str) {
-    let opt = Opt {
-        command: auth_cli::Command::Migrate(MigrateCommand::New(MigrateNewOpt {
+    let opt = Opt::from(auth_cli::Command::Migrate(MigrateCommand::New(
+        MigrateNewOpt {
             slug: slug.to_owned(),
             dialect: Dialect::D1,
             config: project.join("auth.toml"),
             dir: project.join("migrations"),
             allow_destructive: false,
-        })),
-    };
+        },
+    )));
     auth_cli::run(opt, &mut Vec::new()).unwrap_or_else(|e| panic!("auth-cli migrate new: {e}"));
 }
 

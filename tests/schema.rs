@@ -91,7 +91,7 @@ async fn executes_every_case<DB: support::Engine>() {
         let sql = render_schema(&schema, DB::DIALECT);
         db.execute(&sql)
             .await
-            .unwrap_or_else(|e| panic!("{case}: {} rejected the schema: {e}", DB::SERVICE));
+            .unwrap_or_else(|e| panic!("{case}: {} rejected the schema: {e}", DB::SERVICE.name));
         support::assert_created_as_ir(&schema, DB::DIALECT, &db.introspect().await, case);
         db.drop().await;
     }

@@ -150,7 +150,7 @@ async fn redis_up() -> bool {
     match storage.get("single-use-probe").await {
         Ok(_) => true,
         Err(error) => {
-            support::unavailable("Redis", &error);
+            support::unavailable(&support::service::REDIS, &error);
             false
         }
     }

@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests: configurations, and fresh databases on every engine.
 //!
 //! PostgreSQL and MariaDB are the services on loopback (`AUTH_TEST_POSTGRES_URL`,
-//! `AUTH_TEST_MYSQL_URL` override the defaults). When one is missing a test fails under
-//! `CI=true` and is skipped, loudly, elsewhere.
+//! `AUTH_TEST_MYSQL_URL` override the defaults). When one is missing a test fails, naming it and
+//! how to start it (`service.rs`; `AUTH_TEST_ALLOW_MISSING=1` skips instead, outside CI).
 
 #![allow(
     dead_code,
@@ -13,6 +13,9 @@
 pub mod d1;
 pub mod rows;
 pub mod server;
+pub mod service;
+
+pub use service::{Service, unavailable};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -52,21 +55,6 @@ pub fn statements(sql: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether this run is CI's (`CI=true`), where every service is required.
-pub fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Fails under CI, otherwise says why the test does nothing.
-#[expect(clippy::print_stderr, reason = "a skipped test says so")]
-pub fn unavailable(service: &str, error: &dyn std::fmt::Display) {
-    assert!(
-        !ci(),
-        "{service} is required under CI=true but unavailable: {error}"
-    );
-    eprintln!("SKIPPED: {service} unavailable: {error}");
-}
-
 static SEQUENCE: AtomicUsize = AtomicUsize::new(0);
 
 /// A database name unique to this process and call.
@@ -90,7 +78,7 @@ pub fn database_name(label: &str) -> String {
 
 /// A database server the suite runs against.
 pub trait Engine: sqlx::Database {
-    const SERVICE: &'static str;
+    const SERVICE: &'static Service;
     const DIALECT: Dialect;
     /// The environment variable that overrides [`Engine::DEFAULT_URL`].
     const URL_ENV: &'static str;
@@ -120,9 +108,9 @@ pub trait Engine: sqlx::Database {
 }
 
 macro_rules! engine {
-    ($db:ty, $service:literal, $dialect:expr, $env:literal, $url:literal, $drop:literal, $introspect:expr) => {
+    ($db:ty, $service:path, $dialect:expr, $env:literal, $url:literal, $drop:literal, $introspect:expr) => {
         impl Engine for $db {
-            const SERVICE: &'static str = $service;
+            const SERVICE: &'static Service = &$service;
             const DIALECT: Dialect = $dialect;
             const URL_ENV: &'static str = $env;
             const DEFAULT_URL: &'static str = $url;
@@ -156,7 +144,7 @@ macro_rules! engine {
 
 engine!(
     sqlx::Postgres,
-    "PostgreSQL",
+    service::POSTGRES,
     Dialect::Postgres,
     "AUTH_TEST_POSTGRES_URL",
     "postgres://postgres@127.0.0.1:5432/test",
@@ -165,7 +153,7 @@ engine!(
 );
 engine!(
     sqlx::MySql,
-    "MySQL/MariaDB",
+    service::MARIADB,
     Dialect::Mysql,
     "AUTH_TEST_MYSQL_URL",
     "mysql://root@127.0.0.1:3306/test",

@@ -1,4 +1,4 @@
-//! `check`: a live database against `auth.toml`.
+//! `check`: `auth.toml` alone (callback URLs, warnings), and a live database against it.
 
 use std::io::Write;
 
@@ -93,7 +93,12 @@ fn config_findings(config: &Config, base_url: Option<&str>) -> (Vec<Callback>, V
             url: auth_runtime::callback_url(&api, id.get_ref()),
         })
         .collect();
-    let mut warnings = Vec::new();
+    let env = |name: &str| std::env::var(name).ok();
+    let mut warnings: Vec<String> = config
+        .social_providers
+        .iter()
+        .filter_map(|(id, provider)| provider.get_ref().credentials(id.get_ref(), &env).err())
+        .collect();
     let session = &config.session;
     let (update_age, fresh_age) = (*session.update_age.get_ref(), *session.fresh_age.get_ref());
     if fresh_age != 0 && update_age > fresh_age {

@@ -68,45 +68,74 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// A report that shows the offending line of `auth.toml` with the message and the help.
+    /// A report that shows the offending line of `auth.toml` with the message and the help; for
+    /// several problems, one such report each under a headline that counts them (as rustc).
     pub fn into_report(self) -> miette::Report {
         match self {
             Self::Config(error) if error.location().is_some() => {
-                let headline = error.to_string();
-                miette::Report::new(ConfigDiagnostic::new(headline, error.into_problems()))
+                let mut problems: Vec<ConfigDiagnostic> = error
+                    .into_problems()
+                    .into_iter()
+                    .map(ConfigDiagnostic::new)
+                    .collect();
+                if problems.len() == 1 {
+                    return miette::Report::new(problems.remove(0));
+                }
+                let path = problems
+                    .first()
+                    .map(|p| p.text.name().to_owned())
+                    .unwrap_or_default();
+                miette::Report::new(ConfigProblems {
+                    headline: format!("{path}: {} problems", problems.len()),
+                    problems,
+                })
             }
+            Self::Config(ConfigError::Read { path, message }) => miette::Report::msg(format!(
+                "{}: cannot read: {message}\n\
+                 help: name the configuration with --config PATH, or start from an example: \
+                 examples/quickstart/auth.toml (email and password, with a server ready to run) \
+                 or examples/full/auth.toml (every plugin); templates/auth.reference.toml documents every key",
+                path.display()
+            )),
             other => miette::Report::msg(other.to_string()),
         }
     }
 }
 
-/// Problems in one `auth.toml`, each labelled at its place.
+/// Several problems in one `auth.toml`, each shown at its place.
+#[derive(Debug, thiserror::Error)]
+#[error("{headline}")]
+struct ConfigProblems {
+    headline: String,
+    problems: Vec<ConfigDiagnostic>,
+}
+
+impl Diagnostic for ConfigProblems {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(self.problems.iter().map(|p| p as &dyn Diagnostic)))
+    }
+}
+
+/// One problem in `auth.toml`, labelled at its place.
 #[derive(Debug, thiserror::Error)]
 #[error("{headline}")]
 struct ConfigDiagnostic {
     headline: String,
     help: String,
-    labels: Vec<(String, std::ops::Range<usize>)>,
+    label: (String, std::ops::Range<usize>),
     text: NamedSource<String>,
 }
 
 impl ConfigDiagnostic {
-    fn new(headline: String, all: Vec<auth_core::config::Invalid>) -> Self {
-        let (path, text, help) = all.first().map_or_else(Default::default, |first| {
-            (
-                first.location.path.display().to_string(),
-                first.source_text.clone(),
-                first.help.clone(),
-            )
-        });
+    fn new(problem: auth_core::config::Invalid) -> Self {
         Self {
-            headline,
-            help,
-            labels: all
-                .into_iter()
-                .map(|i| (i.message, i.location.span))
-                .collect(),
-            text: NamedSource::new(path, text),
+            headline: format!("{}: {}", problem.location, problem.message),
+            help: problem.help,
+            label: (problem.message, problem.location.span),
+            text: NamedSource::new(
+                problem.location.path.display().to_string(),
+                problem.source_text,
+            ),
         }
     }
 }
@@ -121,8 +150,10 @@ impl Diagnostic for ConfigDiagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(self.labels.iter().map(|(message, span)| {
-            LabeledSpan::new_with_span(Some(message.clone()), span.clone())
-        })))
+        let (message, span) = &self.label;
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(message.clone()),
+            span.clone(),
+        ))))
     }
 }

@@ -5,6 +5,7 @@ mod apply;
 mod baseline;
 mod check;
 mod error;
+pub mod logging;
 mod new;
 pub mod opt;
 mod serve;
@@ -15,7 +16,7 @@ use auth_core::{Config, Schema, sql};
 
 pub use error::CliError;
 pub use opt::{
-    CheckOpt, Command, GenerateOpt, MigrateApplyOpt, MigrateBaselineOpt, MigrateCommand,
+    CheckOpt, Command, GenerateOpt, LogFormat, MigrateApplyOpt, MigrateBaselineOpt, MigrateCommand,
     MigrateNewOpt, MigrateStatusOpt, Opt, ServeOpt, Target,
 };
 

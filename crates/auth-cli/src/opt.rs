@@ -9,8 +9,35 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "auth-cli", version, about)]
 pub struct Opt {
+    /// Log lines on stderr as text (coloured on a terminal only) or as one JSON object per line.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "AUTH_LOG_FORMAT",
+        hide_env_values = true,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl From<Command> for Opt {
+    /// A command with the default global options (as a program calling [`crate::run`] needs).
+    fn from(command: Command) -> Self {
+        Self {
+            log_format: LogFormat::Text,
+            command,
+        }
+    }
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -18,10 +45,12 @@ pub enum Command {
     /// Write the SQL schema for a dialect, TypeScript or Rust types with a typed client, or an OpenAPI 3.1
     /// document (no database connection, no network).
     Generate(GenerateOpt),
-    /// Apply the migrations folder to a live database, or show where each file stands.
+    /// Migrations: write the next one from auth.toml (new), apply them (apply), show where each
+    /// file stands (status), adopt a database created by better-auth (baseline).
     #[command(subcommand)]
     Migrate(MigrateCommand),
-    /// Compare a live database with auth.toml; exit 1 on drift.
+    /// Check auth.toml: print each social provider's callback URL and configuration warnings;
+    /// with --database-url, also compare the database with it (exit 1 on drift).
     Check(CheckOpt),
     /// Serve the auth API (better-auth's REST API under /api/auth). Without --database-url, an
     /// embedded SQLite database is created and migrated in a data folder beside auth.toml.
@@ -35,7 +64,7 @@ pub struct ServeOpt {
     pub config: PathBuf,
     /// postgres://…, mysql://… or sqlite:PATH, already migrated (`migrate apply`). Needs
     /// AUTH_SECRET (or BETTER_AUTH_SECRET, or a rotated BETTER_AUTH_SECRETS) in the environment.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Where the embedded database, its migrations and its generated secret live
     /// (default: .auth beside the configuration file).
@@ -175,7 +204,8 @@ pub struct CheckOpt {
     /// The configuration file.
     #[arg(long, default_value = "auth.toml")]
     pub config: PathBuf,
-    /// Print one JSON object ({"drift": [...], "tables": N}) instead of text.
+    /// Print one JSON object instead of text: {"callbacks": [...], "warnings": [...]}, with a
+    /// database also "drift", "tables" and "tolerated".
     #[arg(long)]
     pub json: bool,
 }

@@ -21,6 +21,9 @@ const MAIL_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// The secret of the embedded database, beside it.
 const SECRET_FILE: &str = "auth.secret";
 
+/// The embedded database, in the data folder.
+const DATABASE_FILE: &str = "auth.db";
+
 /// Reads `BETTER_AUTH_SECRETS`, else `BETTER_AUTH_SECRET`/`AUTH_SECRET`; on the embedded
 /// database, falls back to the secret file in `data`, generating it on first start.
 fn secret(data: Option<&Path>, stdout: &mut dyn Write) -> Result<Secret, CliError> {
@@ -99,7 +102,7 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
                 path: data.clone(),
                 source,
             })?;
-            let db = data.join("auth.db");
+            let db = data.join(DATABASE_FILE);
             (DatabaseUrl::Sqlite(db), Some(data))
         }
     };
@@ -155,16 +158,32 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
         ..AuthOptions::default()
     };
     let dialect = url.dialect();
+    // The web app the client snippet is for: the first trusted origin that is one exact origin.
+    let app = config
+        .trusted_origins
+        .iter()
+        .map(|o| o.get_ref().trim_end_matches('/'))
+        .find(|o| !o.contains(['*', '?']))
+        .and_then(auth_runtime::http::origin_of);
     let auth = Auth::connect(config, dialect, &url.to_string(), secret, options)
         .await
         .map_err(|e| CliError::NotServable(e.to_string()))?;
     let router = auth.router().layer(
         tower_http::trace::TraceLayer::new_for_http()
             .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
-            .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+            .on_response(log_response),
     );
     let stop = shutdown();
     writeln!(stdout, "serving {} on {url}", auth.api_url()).map_err(stdout_error)?;
+    if let Some(port) = loopback_port(auth.api_url()).filter(|port| *port != bound.port()) {
+        writeln!(
+            stdout,
+            "warning: base-url names port {port} of this machine but the server listens on {}: change base-url or --port",
+            bound.port()
+        )
+        .map_err(stdout_error)?;
+    }
+    write!(stdout, "{}", next_steps(&auth, app, data.as_deref())).map_err(stdout_error)?;
     stdout.flush().map_err(stdout_error)?;
     let limits = crate::accept::Limits {
         header: Duration::from_secs(opt.header_timeout),
@@ -176,6 +195,62 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
     // Mail accepted before the stop still leaves; what cannot within the deadline is logged.
     auth.shutdown(MAIL_DRAIN).await;
     writeln!(stdout, "stopped").map_err(stdout_error)
+}
+
+/// One line per answer: its status, how long it took and, for an error, its `code`
+/// (`INVALID_ORIGIN`), so that a refused request says why in the log.
+fn log_response(
+    response: &axum::http::Response<axum::body::Body>,
+    latency: Duration,
+    _span: &tracing::Span,
+) {
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    match response
+        .extensions()
+        .get::<auth_runtime::error::ReasonCode>()
+    {
+        Some(code) => tracing::info!(status, code = %code.0, latency_ms, "answered"),
+        None => tracing::info!(status, latency_ms, "answered"),
+    }
+}
+
+/// The port of a URL on this machine (`localhost`, `127.0.0.1`, `[::1]`), where a base URL must
+/// name the port the server listens on; `None` for any other host (a proxy may stand in front).
+fn loopback_port(url: &str) -> Option<u16> {
+    let origin = auth_runtime::http::origin_of(url)?;
+    let (scheme, authority) = origin.split_once("://")?;
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.ends_with(']') => (host, port.parse().ok()?),
+        _ => (authority, if scheme == "https" { 443 } else { 80 }),
+    };
+    ["localhost", "127.0.0.1", "[::1]"]
+        .contains(&host)
+        .then_some(port)
+}
+
+/// What a newcomer does next, printed once the server listens: a request that works as typed
+/// (state-changing requests need a trusted `Origin`), the client line for the trusted app
+/// origin, and where the embedded database and its secret are.
+fn next_steps(auth: &Auth, app: Option<String>, data: Option<&Path>) -> String {
+    let api = auth.api_url();
+    let base_url = api.strip_suffix(auth.base_path()).unwrap_or(api);
+    let origin = auth_runtime::http::origin_of(api).unwrap_or_else(|| base_url.to_owned());
+    let app = app.unwrap_or_else(|| origin.clone());
+    let mut out = format!(
+        "  try:    curl -i {api}/sign-up/email -H 'Origin: {origin}' -H 'Content-Type: application/json' -d '{{\"name\":\"Ada\",\"email\":\"ada@example.com\",\"password\":\"correct-horse-battery\"}}'\n  \
+         client: createAuthClient({{ baseURL: \"{base_url}\" }}) in a page on {app} (better-auth/client)\n"
+    );
+    if let Some(data) = data {
+        out.push_str(&format!(
+            "  data:   {} (database), {} (secret; AUTH_SECRET overrides it)\n",
+            data.join(DATABASE_FILE).display(),
+            data.join(SECRET_FILE).display()
+        ));
+    }
+    // An empty line ends the block, for whoever reads it.
+    out.push('\n');
+    out
 }
 
 /// Ctrl-C or SIGTERM. The SIGTERM handler is installed now, not when the future is first

@@ -6,6 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+#[path = "../../../tests/support/service.rs"]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "this target needs a few of the services"
+)]
+mod service;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -111,11 +119,71 @@ fn missing_config_and_bad_dialect_are_clear() {
     );
 }
 
+/// Without auth.toml, the error says where a configuration comes from.
 #[test]
-fn help_text() {
-    let output = run(auth_cli().args(["generate", "--help"]));
-    assert!(output.status.success());
-    insta::assert_snapshot!(stdout(&output));
+fn missing_config_points_to_config_and_the_examples() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let output = run(auth_cli()
+        .current_dir(dir.path())
+        .args(["generate", "--dialect", "sqlite"]));
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stderr(&output));
+}
+
+/// Every mistake of a file at once, each at its file:line:col, in plain words ("a whole number",
+/// not `u32`).
+#[test]
+fn every_config_error_at_once() {
+    let dir = project(
+        "[rate-limit]\nmax = \"100\"\n\n[databse]\nnaming = \"snake\"\n\n[email-and-password]\nenabled = \"yes\"\n\n[plugins.twoFactor]\n",
+    );
+    let output = in_project(dir.path(), &["generate", "--dialect", "sqlite"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    for expected in [
+        "auth.toml: 4 problems",
+        "auth.toml:2:7: invalid type: string \"100\", expected a whole number",
+        "auth.toml:4:2: unknown key `databse`",
+        "auth.toml:8:11: invalid type: string \"yes\", expected a boolean",
+        "auth.toml:10:10: unknown plugin `twoFactor`",
+    ] {
+        assert!(err.contains(expected), "{expected}:\n{err}");
+    }
+    insta::assert_snapshot!(err);
+}
+
+/// Every help page, as a person reads it (reviewed in the snapshots); an environment variable's
+/// value (a database URL with its password) is never printed.
+#[test]
+fn help_pages() {
+    let secret = "postgres://admin:hunter2@db.internal/prod";
+    let pages: [&[&str]; 9] = [
+        &[],
+        &["generate"],
+        &["migrate"],
+        &["migrate", "new"],
+        &["migrate", "apply"],
+        &["migrate", "status"],
+        &["migrate", "baseline"],
+        &["check"],
+        &["serve"],
+    ];
+    for page in pages {
+        let output = run(auth_cli()
+            .args(page)
+            .arg("--help")
+            .env("DATABASE_URL", secret)
+            .env("AUTH_LOG_FORMAT", "json"));
+        assert!(output.status.success(), "{page:?}: {}", stderr(&output));
+        let text = stdout(&output);
+        assert!(!text.contains("hunter2"), "{page:?}:\n{text}");
+        assert!(!text.contains("AUTH_LOG_FORMAT="), "{page:?}:\n{text}");
+        let name = match page {
+            [] => "help".to_owned(),
+            _ => format!("help_{}", page.join("_")),
+        };
+        insta::assert_snapshot!(name, text);
+    }
 }
 
 /// B2 `d1-migrate-cli`: generating needs neither a database nor a network. The binary runs in a
@@ -125,14 +193,7 @@ fn b2_d1_migrate_cli() {
     let probe = Command::new("unshare").args(["-n", "true"]).output();
     let isolated = probe.as_ref().is_ok_and(|o| o.status.success());
     if !isolated {
-        assert!(
-            std::env::var("CI").is_err(),
-            "unshare -n must work under CI (it runs as root): {probe:?}"
-        );
-        #[expect(clippy::print_stderr, reason = "a skipped test says so")]
-        {
-            eprintln!("SKIPPED: cannot create a network namespace here: {probe:?}");
-        }
+        service::unavailable(&service::NETWORK_NAMESPACES, &format!("{probe:?}"));
         return;
     }
     let output = run(Command::new("unshare")
@@ -337,7 +398,8 @@ fn migrate_new_apply_check_round_trip() {
 }
 
 /// B6: `check` prints the exact redirect URI of every provider, from `base-url` (or the URL
-/// `serve` uses), and warns when freshness would nag active users (B8).
+/// `serve` uses), and warns when freshness would nag active users (B8) and, as `serve` does, when
+/// a provider's client id or secret is not in the environment.
 #[test]
 fn b6_callback_url() {
     let dir = project(
@@ -348,8 +410,19 @@ fn b6_callback_url() {
          [session]\n\
          update-age = 172800\n",
     );
-    let output = in_project(dir.path(), &["check"]);
+    let output = run(auth_cli()
+        .current_dir(dir.path())
+        .env_remove("GITHUB_CLIENT_ID")
+        .env_remove("CORP_CLIENT_ID")
+        .arg("check"));
     assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(
+            "warning: GITHUB_CLIENT_ID or GITHUB_CLIENT_SECRET is not set: sign-in with github is off"
+        ),
+        "{}",
+        stdout(&output)
+    );
     insta::assert_snapshot!(stdout(&output));
     let output = in_project(dir.path(), &["check", "--json"]);
     let json: serde_json::Value =
@@ -358,11 +431,13 @@ fn b6_callback_url() {
         json["callbacks"][1]["url"],
         "https://auth.example.com/api/auth/callback/corp"
     );
+    // With its client id and secret in the environment, a provider gets no warning.
     let local = project("[social-providers.google]\n");
-    let output = in_project(
-        local.path(),
-        &["check", "--base-url", "http://localhost:8080"],
-    );
+    let output = run(auth_cli()
+        .current_dir(local.path())
+        .env("GOOGLE_CLIENT_ID", "id")
+        .env("GOOGLE_CLIENT_SECRET", "secret")
+        .args(["check", "--base-url", "http://localhost:8080"]));
     assert_eq!(
         stdout(&output),
         "callback URL for google: http://localhost:8080/api/auth/callback/google (register it with the provider exactly)\n"
@@ -378,6 +453,28 @@ fn serve_once(dir: &Path, secret: Option<&str>) -> String {
 /// [`serve_once`] with more `serve` arguments, calling `during` with the API URL while the server
 /// runs.
 fn serve_and(dir: &Path, secret: Option<&str>, args: &[&str], during: impl FnOnce(&str)) -> String {
+    serve_with(
+        dir,
+        secret,
+        args,
+        &[],
+        std::process::Stdio::null(),
+        |api, _| {
+            during(api);
+        },
+    )
+}
+
+/// [`serve_and`] with more environment and the server's stderr going to `stderr`; `during` also
+/// gets what `serve` printed, next steps included.
+fn serve_with(
+    dir: &Path,
+    secret: Option<&str>,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stderr: std::process::Stdio,
+    during: impl FnOnce(&str, &str),
+) -> String {
     use std::io::{BufRead as _, BufReader};
     let mut command = auth_cli();
     command
@@ -386,14 +483,18 @@ fn serve_and(dir: &Path, secret: Option<&str>, args: &[&str], during: impl FnOnc
         .args(args)
         .env_remove("AUTH_SECRET")
         .env_remove("BETTER_AUTH_SECRET")
+        .env_remove("AUTH_LOG_FORMAT")
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
+        .stderr(stderr);
     if let Some(secret) = secret {
         command.env("AUTH_SECRET", secret);
     }
     let mut child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
     let mut reader = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("no stdout")));
     let mut lines = String::new();
+    // Up to `serving …`, then its next steps, which end with an empty line.
+    let mut serving = false;
     loop {
         let mut line = String::new();
         let read = reader
@@ -401,7 +502,8 @@ fn serve_and(dir: &Path, secret: Option<&str>, args: &[&str], during: impl FnOnc
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(read > 0, "serve ended before serving:\n{lines}");
         lines.push_str(&line);
-        if line.starts_with("serving ") {
+        serving |= line.starts_with("serving ");
+        if serving && line.trim().is_empty() {
             break;
         }
     }
@@ -410,7 +512,7 @@ fn serve_and(dir: &Path, secret: Option<&str>, args: &[&str], during: impl FnOnc
         .find_map(|l| l.strip_prefix("serving "))
         .and_then(|l| l.split(' ').next())
         .unwrap_or_default();
-    during(api);
+    during(api, &lines);
     let pid = child.id().to_string();
     run(Command::new("kill").args(["-TERM", &pid]));
     let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
@@ -478,6 +580,153 @@ fn serve_secret_and_embedded_database() {
 
 /// `serve` hands the TCP peer address to the server: without any forwarding header, the session
 /// row records the client's address (it would be empty otherwise).
+/// Once serving, `serve` prints a curl line that works as typed, the client line for the trusted
+/// app origin, and where the database and the secret are.
+#[test]
+fn serve_prints_the_next_steps() {
+    let dir = project(
+        "trusted-origins = [\"http://localhost:5173\"]\n[email-and-password]\nenabled = true\n",
+    );
+    let mut curl = String::new();
+    let printed = serve_and(dir.path(), None, &[], |api| {
+        let authority = authority(api);
+        // The base path itself answers what it is, in JSON.
+        let (status, answer, _) = request(&authority, "GET", "", &[], "");
+        assert_eq!(status, 404, "{answer}");
+        assert!(answer.contains(r#""code":"NOT_FOUND""#), "{answer}");
+        assert!(answer.contains("/api/auth/ok"), "{answer}");
+        // A JSON body sent as a form (curl -d without a content type) is named as such.
+        let (status, answer, _) = request(
+            &authority,
+            "POST",
+            "/sign-in/email",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            r#"{"email":"a@b.co","password":"password123"}"#,
+        );
+        assert_eq!(status, 400, "{answer}");
+        assert!(
+            answer.contains(
+                "the body is JSON but its Content-Type is application/x-www-form-urlencoded"
+            ),
+            "{answer}"
+        );
+        curl = authority;
+    });
+    let line = |prefix: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} line:\n{printed}"))
+            .trim()
+            .to_owned()
+    };
+    let base = format!("http://{curl}");
+    assert!(
+        line("client:").starts_with(&format!(
+            "createAuthClient({{ baseURL: \"{base}\" }}) in a page on http://localhost:5173"
+        )),
+        "{printed}"
+    );
+    let try_line = line("try:");
+    assert!(
+        try_line.starts_with(&format!(
+            "curl -i {base}/api/auth/sign-up/email -H 'Origin: {base}'"
+        )),
+        "{printed}"
+    );
+    assert!(line("data:").contains(".auth/auth.db"), "{printed}");
+    assert!(line("data:").contains(".auth/auth.secret"), "{printed}");
+    assert!(!printed.contains("warning:"), "{printed}");
+    // A base-url on this machine with another port than the server's is pointed out.
+    let dir = project("base-url = \"http://localhost:3000\"\n");
+    let printed = serve_once(dir.path(), None);
+    assert!(
+        printed.contains(
+            "warning: base-url names port 3000 of this machine but the server listens on"
+        ),
+        "{printed}"
+    );
+}
+
+/// The printed curl line signs a user up as typed, run by a shell as a user would.
+#[test]
+fn the_printed_curl_line_works() {
+    let dir = project("[email-and-password]\nenabled = true\n");
+    let mut answer = None;
+    serve_with(
+        dir.path(),
+        None,
+        &[],
+        &[],
+        std::process::Stdio::null(),
+        |_, printed| {
+            let curl = printed
+                .lines()
+                .find_map(|l| l.trim_start().strip_prefix("try:"))
+                .unwrap_or_else(|| panic!("no curl line:\n{printed}"));
+            answer = Some(run(Command::new("sh").args(["-c", curl.trim()])));
+        },
+    );
+    let Some(answer) = answer else {
+        panic!("the server did not run")
+    };
+    let text = stdout(&answer);
+    assert!(answer.status.success(), "{text}{}", stderr(&answer));
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("ada@example.com"), "{text}");
+}
+
+/// Logs written to a file carry no colour codes; every request is one line with its status and,
+/// for an error answer, its code; `--log-format json` (or `AUTH_LOG_FORMAT=json`) writes one JSON
+/// object per line.
+#[test]
+fn serve_logs_the_reason_of_errors_as_text_or_json() {
+    // (what, serve's arguments, its environment)
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case<'_>; 3] = [
+        ("text", &[], &[]),
+        ("--log-format json", &["--log-format", "json"], &[]),
+        ("AUTH_LOG_FORMAT=json", &[], &[("AUTH_LOG_FORMAT", "json")]),
+    ];
+    for (case, args, env) in cases {
+        let dir = project("[email-and-password]\nenabled = true\n");
+        let log = dir.path().join("stderr.log");
+        let file = std::fs::File::create(&log).unwrap_or_else(|e| panic!("{e}"));
+        serve_with(dir.path(), None, args, env, file.into(), |api, _| {
+            let (status, answer, _) = request(
+                &authority(api),
+                "POST",
+                "/sign-in/email",
+                &[("Origin", "http://evil.test")],
+                r#"{"email":"a@b.co","password":"password123"}"#,
+            );
+            assert_eq!(status, 403, "{answer}");
+        });
+        let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !text.contains('\u{1b}'),
+            "{case}: an escape sequence in\n{text}"
+        );
+        let refused = text
+            .lines()
+            .find(|l| l.contains("INVALID_ORIGIN"))
+            .unwrap_or_else(|| panic!("{case}: no line names INVALID_ORIGIN:\n{text}"));
+        if case == "text" {
+            assert!(refused.contains("status=403"), "{refused}");
+            assert!(refused.contains("code=INVALID_ORIGIN"), "{refused}");
+        } else {
+            for line in text.lines() {
+                let _: serde_json::Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("{case}: not JSON ({e}): {line}"));
+            }
+            let json: serde_json::Value =
+                serde_json::from_str(refused).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(json["status"], 403, "{refused}");
+            assert_eq!(json["code"], "INVALID_ORIGIN", "{refused}");
+        }
+    }
+}
+
 #[test]
 fn serve_records_the_peer_address() {
     let dir = project("[email-and-password]\nenabled = true\n");
@@ -520,9 +769,16 @@ fn request(
 ) -> (u16, String, Duration) {
     use std::io::{Read as _, Write as _};
     let mut text = format!(
-        "{method} /api/auth{path} HTTP/1.1\r\nHost: {authority}\r\nOrigin: http://{authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "{method} /api/auth{path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
+    let given = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    if !given("origin") {
+        text.push_str(&format!("Origin: http://{authority}\r\n"));
+    }
+    if !given("content-type") {
+        text.push_str("Content-Type: application/json\r\n");
+    }
     for (name, value) in headers {
         text.push_str(&format!("{name}: {value}\r\n"));
     }

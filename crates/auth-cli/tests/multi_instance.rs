@@ -5,8 +5,8 @@
 //! are killed, the database is unreachable or Redis stops, recovering by themselves.
 //!
 //! Each test has its own database and, for Redis, its own `redis-server` child on a free port (so
-//! stopping it touches nothing shared). PostgreSQL and `redis-server` are required under
-//! `CI=true` (MariaDB too); elsewhere a test without them says SKIPPED and passes.
+//! stopping it touches nothing shared). A test without PostgreSQL, MariaDB or `redis-server` fails
+//! naming it (`AUTH_TEST_ALLOW_MISSING=1` skips instead, outside CI).
 
 mod common;
 #[path = "../../../tests/support/mod.rs"]

@@ -89,6 +89,7 @@ pub mod base {
         UNSUPPORTED_MEDIA_TYPE => "This content type is not allowed",
         REQUEST_TIMEOUT => "The request body did not arrive in time",
         SERVICE_UNAVAILABLE => "The service is unavailable; try again",
+        NOT_FOUND => "Not found",
     });
 }
 

@@ -109,13 +109,12 @@ fn providers(
     let mut out = Vec::new();
     for (id, provider) in config.social_providers.iter() {
         let (id, provider) = (id.get_ref(), provider.get_ref());
-        let (id_var, secret_var) = provider.credential_env(id);
-        let (Some(client_id), Some(client_secret)) = (env(&id_var), env(&secret_var)) else {
-            tracing::warn!(
-                provider = %id,
-                "{id_var} or {secret_var} is not set: sign-in with {id} is off"
-            );
-            continue;
+        let (client_id, client_secret) = match provider.credentials(id, env) {
+            Ok(credentials) => credentials,
+            Err(warning) => {
+                tracing::warn!(provider = %id, "{warning}");
+                continue;
+            }
         };
         let kind = match (&provider.issuer, id.as_str()) {
             (Some(issuer), _) => ProviderKind::Oidc {

@@ -80,3 +80,8 @@ impl ApiError {
         serde_json::Value::Object(body)
     }
 }
+
+/// The `code` of an error answer, kept in the response's extensions so that a request log can
+/// name the reason of a 4xx (`INVALID_ORIGIN`) without reading the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReasonCode(pub &'static str);

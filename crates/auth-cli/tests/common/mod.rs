@@ -240,7 +240,7 @@ impl Redis {
             .unwrap_or_else(|e| panic!("a free port: {e}"));
         let mut redis = Self { child: None, port };
         if let Err(error) = redis.spawn() {
-            crate::support::unavailable("redis-server", &error);
+            crate::support::unavailable(&crate::support::service::REDIS_SERVER, &error);
             return None;
         }
         Some(redis)

@@ -160,8 +160,40 @@ const RETIRED_PLUGINS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Rust's type names in serde's wording, as a reader of `auth.toml` says them.
+const PLAIN_TYPES: &[(&str, &str)] = &[
+    ("expected u8", "expected a whole number from 0 to 255"),
+    ("expected u16", "expected a whole number from 0 to 65535"),
+    (
+        "expected u32",
+        "expected a whole number from 0 to 4294967295",
+    ),
+    ("expected u64", "expected a whole number of 0 or more"),
+    ("expected usize", "expected a whole number of 0 or more"),
+    ("expected i32", "expected a whole number"),
+    ("expected i64", "expected a whole number"),
+    ("expected f32", "expected a number"),
+    ("expected f64", "expected a number"),
+];
+
+/// `invalid type: string "100", expected u32` → `… expected a whole number from 0 to …`.
+fn plain_types(raw: &str) -> String {
+    PLAIN_TYPES
+        .iter()
+        .find(|(rust, _)| {
+            raw.ends_with(rust)
+                || raw.contains(&format!("{rust},"))
+                || raw.contains(&format!("{rust} "))
+        })
+        .map_or_else(
+            || raw.to_owned(),
+            |(rust, plain)| raw.replacen(rust, plain, 1),
+        )
+}
+
 /// Turns serde's wording into ours, with a suggestion where one is likely.
 fn explain(raw: &str) -> (String, String) {
+    let raw = &plain_types(raw);
     let Some((kind, unknown, expected)) = parse_unknown(raw) else {
         let help = if raw.starts_with("invalid type") || raw.starts_with("invalid value") {
             "give the value the type the key expects (see templates/auth.reference.toml)"
@@ -274,6 +306,27 @@ mod tests {
         assert_eq!(closest("twoFactor", &expected), Some("two-factor"));
         assert_eq!(closest("organisation", &expected), Some("organization"));
         assert_eq!(closest("stripe", &expected), None);
+    }
+
+    #[test]
+    fn says_whole_number_for_integer_types() {
+        let (message, help) = explain("invalid type: string \"100\", expected u32");
+        assert_eq!(
+            message,
+            "invalid type: string \"100\", expected a whole number from 0 to 4294967295"
+        );
+        assert!(help.contains("templates/auth.reference.toml"), "{help}");
+        let (message, _) = explain("invalid value: integer `-1`, expected u64");
+        assert_eq!(
+            message,
+            "invalid value: integer `-1`, expected a whole number of 0 or more"
+        );
+        // `u32` inside a word or a quoted value is left alone.
+        let (message, _) = explain("invalid type: string \"expected u32x\", expected a boolean");
+        assert_eq!(
+            message,
+            "invalid type: string \"expected u32x\", expected a boolean"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod error;
 mod network;
 mod ordered;
 mod plugins;
+mod recover;
 mod runtime;
 
 use std::path::{Path, PathBuf};
@@ -318,10 +319,21 @@ impl Config {
         Self::parse(path, source)
     }
 
-    /// Parses `auth.toml` text; `path` is only used to name the file in errors.
+    /// Parses `auth.toml` text; `path` is only used to name the file in errors. A file with
+    /// several problems reports all of them ([`ConfigError::Several`]), in file order.
     pub fn parse(path: impl AsRef<Path>, source: impl Into<String>) -> Result<Self, ConfigError> {
         let path = path.as_ref().to_owned();
         let source = source.into();
+        match Self::parse_once(path.clone(), source.clone()) {
+            Ok(config) => Ok(config),
+            Err(first) => Err(recover::every_problem(&path, &source, first, |text| {
+                Self::parse_once(path.clone(), text).map(drop)
+            })),
+        }
+    }
+
+    /// Parses and checks the text, stopping at its first problem.
+    fn parse_once(path: PathBuf, source: String) -> Result<Self, ConfigError> {
         let file: File = toml::from_str(&source)
             .map_err(|error| ConfigError::from_toml(&path, &source, &error))?;
         let config = Self {

@@ -306,6 +306,22 @@ impl SocialProvider {
                 .unwrap_or_else(|| format!("{upper}_CLIENT_SECRET")),
         )
     }
+
+    /// The client id and secret of provider `id` read from `env`, or the warning `serve` logs
+    /// and `check` prints when one of them is missing.
+    pub fn credentials(
+        &self,
+        id: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(String, String), String> {
+        let (id_var, secret_var) = self.credential_env(id);
+        match (env(&id_var), env(&secret_var)) {
+            (Some(client_id), Some(client_secret)) => Ok((client_id, client_secret)),
+            _ => Err(format!(
+                "{id_var} or {secret_var} is not set: sign-in with {id} is off"
+            )),
+        }
+    }
 }
 
 /// `[advanced]`: cookies, CSRF and client addresses.

@@ -37,7 +37,8 @@ const FORM_CSRF: [&str; 4] = [
 
 impl Auth {
     /// Answers one request. Paths outside the base path, unknown routes and wrong methods are
-    /// 404 with an empty body, as better-auth's router answers them.
+    /// 404 with an empty body, as better-auth's router answers them; the base path itself is a
+    /// 404 `{code: "NOT_FOUND", message}` naming an endpoint to try.
     ///
     /// CORS (B5) comes from the same trusted-origin list as the origin check: a preflight
     /// (`OPTIONS`) from a trusted `Origin` is 204 with the `Access-Control-Allow-*` headers, from
@@ -87,6 +88,20 @@ impl Auth {
         let Some(relative) = path.strip_prefix(self.base_path()) else {
             return empty(StatusCode::NOT_FOUND);
         };
+        if relative.is_empty() || relative == "/" {
+            // better-auth answers an empty 404 here; a newcomer opening the printed URL gets a
+            // pointer to the endpoints instead.
+            let error = ApiError::coded(
+                StatusCode::NOT_FOUND,
+                base::NOT_FOUND,
+                format!(
+                    "{path} is the base path of the auth API: its endpoints are below it, such as GET {}/ok and GET {}/get-session",
+                    self.base_path(),
+                    self.base_path()
+                ),
+            );
+            return self.error_response(&error, &[], false);
+        }
         let ip = client_ip::client_ip(
             &self.inner.config.advanced,
             &parts.headers,
@@ -298,6 +313,11 @@ impl Auth {
     ) -> Response<Bytes> {
         let mut response = Response::new(Bytes::from(error.body().to_string()));
         *response.status_mut() = error.status;
+        if let Some(code) = error.code {
+            response
+                .extensions_mut()
+                .insert(crate::error::ReasonCode(code));
+        }
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

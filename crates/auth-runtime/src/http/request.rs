@@ -187,6 +187,11 @@ pub(super) fn parse_body(
         if optional {
             return Ok(Body::default());
         }
+        if !bytes.is_empty() {
+            return Err(ApiError::validation(
+                "[body] the request has a body but no Content-Type: send JSON with Content-Type: application/json",
+            ));
+        }
         return Err(ApiError::validation(
             "[body] Invalid input: expected object, received undefined",
         ));
@@ -211,6 +216,12 @@ pub(super) fn parse_body(
         };
     }
     if form_allowed && content_type == "application/x-www-form-urlencoded" {
+        // `curl -d '{…}'` sends JSON as a form: say so rather than name the missing fields.
+        if serde_json::from_slice::<Map<String, Value>>(bytes).is_ok() {
+            return Err(ApiError::validation(
+                "[body] the body is JSON but its Content-Type is application/x-www-form-urlencoded: send it with Content-Type: application/json",
+            ));
+        }
         let map = form_urlencoded::parse(bytes)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect();

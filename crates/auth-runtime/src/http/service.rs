@@ -31,7 +31,9 @@ impl Auth {
     /// application's router.
     pub fn router(&self) -> axum::Router {
         let path = format!("{}/{{*rest}}", self.base_path());
-        axum::Router::new().route_service(&path, self.service())
+        axum::Router::new()
+            .route_service(self.base_path(), self.service())
+            .route_service(&path, self.service())
     }
 }
 
