@@ -242,6 +242,8 @@ mod tests {
     use bytes::Bytes;
     use http::{Request, Response, StatusCode, header};
 
+    use crate::plugins::tests::ORIGIN;
+
     async fn server(dir: &std::path::Path, options: &str) -> Auth {
         crate::plugins::tests::server(dir, &format!("[plugins.magic-link]\n{options}")).await
     }

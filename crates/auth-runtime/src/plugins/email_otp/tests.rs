@@ -2,7 +2,7 @@ use super::*;
 use bytes::Bytes;
 use http::{Request, Response, header};
 
-use crate::plugins::tests::{ORIGIN, SECRET};
+use crate::plugins::tests::ORIGIN;
 
 async fn server(dir: &std::path::Path, options: &str) -> Auth {
     crate::plugins::tests::server(
