@@ -25,10 +25,14 @@ const SECRET_FILE: &str = "auth.secret";
 const DATABASE_FILE: &str = "auth.db";
 
 /// Reads `BETTER_AUTH_SECRETS`, else `BETTER_AUTH_SECRET`/`AUTH_SECRET`; on the embedded
-/// database, falls back to the secret file in `data`, generating it on first start.
-fn secret(data: Option<&Path>, stdout: &mut dyn Write) -> Result<Secret, CliError> {
+/// database, falls back to the secret file in `data`, generating it on first start. The file
+/// comes back with the secret when it was the source.
+fn secret(
+    data: Option<&Path>,
+    stdout: &mut dyn Write,
+) -> Result<(Secret, Option<PathBuf>), CliError> {
     match Secret::from_env() {
-        Ok(secret) => return Ok(secret),
+        Ok(secret) => return Ok((secret, None)),
         Err(SecretError::Missing) => {}
         Err(error) => return Err(CliError::Secret(error)),
     }
@@ -42,7 +46,8 @@ fn secret(data: Option<&Path>, stdout: &mut dyn Write) -> Result<Secret, CliErro
     };
     if path.exists() {
         let text = std::fs::read_to_string(&path).map_err(io)?;
-        return Secret::new(text.trim().to_owned()).map_err(CliError::Secret);
+        let secret = Secret::new(text.trim().to_owned()).map_err(CliError::Secret)?;
+        return Ok((secret, Some(path)));
     }
     let value = auth_runtime::wire::id::generate_with_len(64);
     let mut options = std::fs::OpenOptions::new();
@@ -57,7 +62,8 @@ fn secret(data: Option<&Path>, stdout: &mut dyn Write) -> Result<Secret, CliErro
         path.display()
     )
     .map_err(stdout_error)?;
-    Secret::new(value).map_err(CliError::Secret)
+    let secret = Secret::new(value).map_err(CliError::Secret)?;
+    Ok((secret, Some(path)))
 }
 
 /// Brings the embedded database to the schema of `config`: the next migration (refused when
@@ -106,7 +112,7 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
             (DatabaseUrl::Sqlite(db), Some(data))
         }
     };
-    let secret = secret(data.as_deref(), stdout)?;
+    let (secret, secret_file) = secret(data.as_deref(), stdout)?;
     if let Some(data) = &data {
         migrate_embedded(&config, data, &url, stdout).await?;
     } else {
@@ -183,7 +189,12 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
         )
         .map_err(stdout_error)?;
     }
-    write!(stdout, "{}", next_steps(&auth, app, data.as_deref())).map_err(stdout_error)?;
+    write!(
+        stdout,
+        "{}",
+        next_steps(&auth, app, data.as_deref(), secret_file.as_deref())
+    )
+    .map_err(stdout_error)?;
     stdout.flush().map_err(stdout_error)?;
     let limits = crate::accept::Limits {
         header: Duration::from_secs(opt.header_timeout),
@@ -232,7 +243,12 @@ fn loopback_port(url: &str) -> Option<u16> {
 /// What a newcomer does next, printed once the server listens: a request that works as typed
 /// (state-changing requests need a trusted `Origin`), the client line for the trusted app
 /// origin, and where the embedded database and its secret are.
-fn next_steps(auth: &Auth, app: Option<String>, data: Option<&Path>) -> String {
+fn next_steps(
+    auth: &Auth,
+    app: Option<String>,
+    data: Option<&Path>,
+    secret_file: Option<&Path>,
+) -> String {
     let api = auth.api_url();
     let base_url = api.strip_suffix(auth.base_path()).unwrap_or(api);
     let origin = auth_runtime::http::origin_of(api).unwrap_or_else(|| base_url.to_owned());
@@ -242,10 +258,13 @@ fn next_steps(auth: &Auth, app: Option<String>, data: Option<&Path>) -> String {
          client: createAuthClient({{ baseURL: \"{base_url}\" }}) in a page on {app} (better-auth/client)\n"
     );
     if let Some(data) = data {
+        let secret = secret_file.map_or_else(
+            || "the secret from the environment".to_owned(),
+            |file| format!("{} (secret; AUTH_SECRET overrides it)", file.display()),
+        );
         out.push_str(&format!(
-            "  data:   {} (database), {} (secret; AUTH_SECRET overrides it)\n",
-            data.join(DATABASE_FILE).display(),
-            data.join(SECRET_FILE).display()
+            "  data:   {} (database), {secret}\n",
+            data.join(DATABASE_FILE).display()
         ));
     }
     // An empty line ends the block, for whoever reads it.

@@ -637,6 +637,12 @@ fn serve_prints_the_next_steps() {
     assert!(line("data:").contains(".auth/auth.db"), "{printed}");
     assert!(line("data:").contains(".auth/auth.secret"), "{printed}");
     assert!(!printed.contains("warning:"), "{printed}");
+    // With AUTH_SECRET set, the secret file is not what the server uses, and it says so.
+    let printed = serve_once(dir.path(), Some("a-secret-from-the-environment-0123456789"));
+    assert!(
+        printed.contains("(database), the secret from the environment"),
+        "{printed}"
+    );
     // A base-url on this machine with another port than the server's is pointed out.
     let dir = project("base-url = \"http://localhost:3000\"\n");
     let printed = serve_once(dir.path(), None);
