@@ -530,15 +530,7 @@ async fn change_email(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result
     let mut changes = Row::new();
     changes.insert(user::EMAIL.into(), Value::String(new_email));
     changes.insert(user::EMAIL_VERIFIED.into(), Value::Boolean(true));
-    auth.inner
-        .store
-        .update(
-            user::MODEL,
-            &[Where::eq(user::ID, user_id.as_str())],
-            changes,
-        )
-        .await?;
-    auth.sessions().refresh_user(&user_id).await?;
+    auth.update_user(&user_id, changes).await?;
     let row = session.session.clone();
     auth.refresh_session_cookies(ctx, &session, &row).await?;
     Ok(success())

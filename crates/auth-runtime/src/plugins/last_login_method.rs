@@ -13,7 +13,7 @@ use super::{Runtime, relative_path};
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::Ctx;
-use crate::store::{Row, Value, Where, text};
+use crate::store::{Row, Value, text};
 use crate::wire::cookie::{CookieAttributes, SetCookie};
 
 pub(super) const RUNTIME: Runtime = Runtime {
@@ -61,15 +61,7 @@ async fn after(auth: &Auth, ctx: &mut Ctx) -> Result<(), ApiError> {
             user::LAST_LOGIN_METHOD.into(),
             Value::String(method.clone()),
         );
-        auth.inner
-            .store
-            .update(
-                user::MODEL,
-                &[Where::eq(user::ID, user_id.as_str())],
-                changes,
-            )
-            .await?;
-        auth.sessions().refresh_user(&user_id).await?;
+        auth.update_user(&user_id, changes).await?;
     }
     let session_cookie = auth.inner.session_cookie.as_str();
     if ctx

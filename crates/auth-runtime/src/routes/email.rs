@@ -358,14 +358,7 @@ pub(super) async fn verify_email(
     if user.get(user::EMAIL_VERIFIED).and_then(Value::as_bool) != Some(true) {
         let mut changes = Row::new();
         changes.insert(user::EMAIL_VERIFIED.into(), Value::Boolean(true));
-        store
-            .update(
-                user::MODEL,
-                &[Where::eq(user::ID, user_id.as_str())],
-                changes,
-            )
-            .await?;
-        auth.sessions().refresh_user(&user_id).await?;
+        auth.update_user(&user_id, changes).await?;
         if auth
             .inner
             .config

@@ -44,15 +44,7 @@ pub(super) async fn update(
             "No fields to update",
         ));
     }
-    auth.inner
-        .store
-        .update(
-            user::MODEL,
-            &[Where::eq(user::ID, session.user_id())],
-            changes,
-        )
-        .await?;
-    auth.sessions().refresh_user(session.user_id()).await?;
+    auth.update_user(session.user_id(), changes).await?;
     auth.refresh_session_cookies(ctx, session, &session.session)
         .await?;
     Ok(status_true())
@@ -115,6 +107,16 @@ fn account_json(auth: &Auth, account: &Row) -> serde_json::Value {
 }
 
 impl Auth {
+    /// Changes a user's row, then the copies of it that their stored sessions hold.
+    pub(crate) async fn update_user(&self, user_id: &str, changes: Row) -> Result<(), ApiError> {
+        self.inner
+            .store
+            .update(user::MODEL, &[Where::eq(user::ID, user_id)], changes)
+            .await?;
+        self.sessions().refresh_user(user_id).await?;
+        Ok(())
+    }
+
     /// Every account of a user.
     pub(crate) async fn accounts_of(&self, user_id: &str) -> Result<Vec<Row>, ApiError> {
         Ok(self
