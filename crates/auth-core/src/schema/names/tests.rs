@@ -87,7 +87,32 @@ fn render() -> String {
     out.push_str("/// Every model and field named above.\n#[cfg(test)]\npub(crate) const ALL: &[(&str, &str)] = &[\n");
     out.push_str(&all);
     out.push_str("];\n\n#[cfg(test)]\nmod tests;\n");
-    out
+    rustfmt(&out)
+}
+
+/// `source` as `cargo fmt` lays it out, so that formatting the workspace leaves the file as
+/// generated.
+fn rustfmt(source: &str) -> String {
+    use std::io::Write as _;
+    let child = std::process::Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let mut child = child.unwrap_or_else(|e| panic!("rustfmt (rustup component add rustfmt): {e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(source.as_bytes())
+            .unwrap_or_else(|e| panic!("rustfmt: {e}"));
+    }
+    let output = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("rustfmt: {e}"));
+    assert!(
+        output.status.success(),
+        "rustfmt failed on the generated file"
+    );
+    String::from_utf8(output.stdout).unwrap_or_else(|e| panic!("rustfmt: {e}"))
 }
 
 #[test]
