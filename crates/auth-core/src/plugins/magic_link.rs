@@ -3,20 +3,12 @@
 
 use serde::Deserialize;
 
+pub use super::StoreToken;
+
 use super::{Declaration, RateRule, at_least_one, needs_mailer, no_amendment};
 use crate::config::{Config, ConfigError};
 use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, query};
 use crate::schema::Plugin;
-
-/// How a token is kept in `verification` (better-auth's `storeToken`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StoreToken {
-    #[default]
-    Plain,
-    /// SHA-256, base64url without padding.
-    Hashed,
-}
 
 /// `[plugins.magic-link]`: better-auth's `magicLink({…})` options, kebab-case. `sendMagicLink` is
 /// the `[mailer]` (kind `magic-link`); `generateToken` has no declarative form (32 letters).

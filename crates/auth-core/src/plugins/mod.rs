@@ -16,10 +16,23 @@ pub mod one_time_token;
 pub mod two_factor;
 pub mod username;
 
+use serde::Deserialize;
+
 use crate::config::{Config, ConfigError};
 use crate::endpoints::Endpoint;
 use crate::errors::ErrorCode;
 use crate::schema::Plugin;
+
+/// How a plugin keeps its tokens in `verification` (better-auth's `storeToken`, shared by
+/// one-time-token and magic-link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoreToken {
+    #[default]
+    Plain,
+    /// SHA-256, base64url without padding.
+    Hashed,
+}
 
 /// better-auth's `rateLimit` rule of a plugin: requests to paths under `prefix` are limited to
 /// `max` per `window` seconds (when the rate limiter is on and no `[rate-limit]` rule matches).

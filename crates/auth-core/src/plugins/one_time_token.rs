@@ -3,20 +3,12 @@
 
 use serde::Deserialize;
 
+pub use super::StoreToken;
+
 use super::{Declaration, no_amendment};
 use crate::config::Config;
 use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
 use crate::schema::Plugin;
-
-/// How a token is kept in `verification` (better-auth's `storeToken`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StoreToken {
-    #[default]
-    Plain,
-    /// SHA-256, base64url without padding.
-    Hashed,
-}
 
 /// `[plugins.one-time-token]`: better-auth's `oneTimeToken({…})` options, kebab-case.
 #[derive(Debug, Clone, Deserialize)]

@@ -4,7 +4,7 @@
 //! and signs the address in, creating its user unless `disable-sign-up`. Failures redirect to
 //! the error callback with `?error=…`, as better-auth does.
 
-use auth_core::plugins::magic_link::{Options, StoreToken};
+use auth_core::plugins::magic_link::Options;
 use auth_core::schema::Plugin;
 use auth_core::schema::names::{session, user, verification};
 use serde_json::{Value as Json, json};
@@ -18,7 +18,7 @@ use crate::routes::is_valid_email;
 use crate::store::{Row, Timestamp, text};
 use crate::verification::live;
 use crate::wire::id;
-use crate::wire::key_hash::key_hash;
+use crate::wire::key_hash::stored_token;
 
 /// The token's length (better-auth's `generateRandomString(32, "a-z", "A-Z")`).
 const TOKEN_LENGTH: usize = 32;
@@ -47,11 +47,7 @@ fn options(auth: &Auth) -> Options {
 
 /// The `verification` identifier of a token.
 fn identifier(options: &Options, token: &str) -> String {
-    let stored = match options.store_token {
-        StoreToken::Plain => token.to_owned(),
-        StoreToken::Hashed => key_hash(token),
-    };
-    format!("magic-link:{stored}")
+    format!("magic-link:{}", stored_token(options.store_token, token))
 }
 
 /// The row's value: better-auth's `{"type":"magic-link","email":…,"name":…}` (no `name` when the
@@ -355,7 +351,7 @@ mod tests {
     #[test]
     fn hashed_identifiers_are_sha256_base64url() {
         let options = Options {
-            store_token: StoreToken::Hashed,
+            store_token: auth_core::plugins::StoreToken::Hashed,
             ..Options::default()
         };
         // SHA-256("abc"), base64url without padding.

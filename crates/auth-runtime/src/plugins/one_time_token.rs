@@ -2,7 +2,7 @@
 //! asks for a token of 32 characters that another client exchanges, once and within minutes,
 //! for the same session (no new session row) and its cookie.
 
-use auth_core::plugins::one_time_token::{Options, StoreToken};
+use auth_core::plugins::one_time_token::Options;
 use auth_core::schema::Plugin;
 use auth_core::schema::names::{session, user, verification};
 use http::StatusCode;
@@ -16,7 +16,7 @@ use crate::routes::signed_in;
 use crate::store::{Timestamp, text};
 use crate::verification::live;
 use crate::wire::id;
-use crate::wire::key_hash::key_hash;
+use crate::wire::key_hash::stored_token;
 
 const SET_OTT: &str = "set-ott";
 
@@ -50,11 +50,10 @@ fn bad_request(message: &str) -> ApiError {
 
 /// The `verification` identifier of a token.
 fn identifier(options: &Options, token: &str) -> String {
-    let stored = match options.store_token {
-        StoreToken::Plain => token.to_owned(),
-        StoreToken::Hashed => key_hash(token),
-    };
-    format!("one-time-token:{stored}")
+    format!(
+        "one-time-token:{}",
+        stored_token(options.store_token, token)
+    )
 }
 
 /// A new token for the session `session_token`, kept for `expires-in` minutes.

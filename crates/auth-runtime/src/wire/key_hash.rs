@@ -1,6 +1,7 @@
 //! better-auth's `defaultKeyHasher`: how plugins keep one-time secrets hashed in `verification`
 //! (two-factor's `storeOTP: "hashed"`, one-time-token's `storeToken: "hashed"`).
 
+use auth_core::plugins::StoreToken;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -9,6 +10,15 @@ use sha2::{Digest, Sha256};
 #[must_use]
 pub fn key_hash(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
+}
+
+/// A token as a plugin keeps it in `verification` under `how`.
+#[must_use]
+pub(crate) fn stored_token(how: StoreToken, token: &str) -> String {
+    match how {
+        StoreToken::Plain => token.to_owned(),
+        StoreToken::Hashed => key_hash(token),
+    }
 }
 
 #[cfg(test)]
