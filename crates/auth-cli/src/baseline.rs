@@ -12,13 +12,12 @@ use auth_core::adopt::{Adoption, adopt};
 use auth_core::migrate::{Snapshot, files};
 use auth_core::sql::Difference;
 use auth_core::{Config, Dialect, Schema};
+use auth_runtime::builder::BASELINE;
 use auth_runtime::migrate::{Database, DatabaseUrl, MigrateError, Migrations};
 
 use crate::opt::MigrateBaselineOpt;
 use crate::{CliError, stdout_error};
 
-/// The name of the adopted state (`<dir>/<dialect>/0001_baseline.sql`).
-pub(crate) const BASELINE: &str = "0001_baseline";
 const REPAIR_ISSUER: &str = "0002_repair_issuer";
 
 pub(crate) async fn baseline(

@@ -2,13 +2,12 @@
 
 use std::io::Write;
 
-use auth_core::serving::Unenforced;
 use auth_core::sql::Difference;
-use auth_core::{Config, Schema, adopt, drift};
-use auth_runtime::migrate::{Database, DatabaseUrl};
+use auth_core::{Config, Schema};
+use auth_runtime::builder::{Findings, findings};
+use auth_runtime::migrate::DatabaseUrl;
 use serde::Serialize;
 
-use crate::baseline::BASELINE;
 use crate::opt::CheckOpt;
 use crate::{CliError, stdout_error};
 
@@ -22,50 +21,6 @@ struct Report<'a> {
     /// that are not drift.
     #[serde(skip_serializing_if = "Option::is_none")]
     tolerated: Option<&'a [auth_core::adopt::Tolerated]>,
-}
-
-/// A live database against a schema: the drift, and what is tolerated on a database adopted from
-/// better-auth.
-pub(crate) struct Findings {
-    pub(crate) drift: drift::Drift,
-    pub(crate) tolerated: Option<Vec<adopt::Tolerated>>,
-    /// Plugins that guard sign-in whose data the database holds while `auth.toml` leaves them
-    /// out: a server must not run on it.
-    pub(crate) unenforced: Vec<Unenforced>,
-}
-
-/// `tolerate_better_auth`: accept better-auth's own shapes (no SQL defaults, its index names…)
-/// even without a recorded baseline, as `serve` does — the runtime writes every column itself.
-pub(crate) async fn findings(
-    config: &Config,
-    schema: &Schema,
-    url: &DatabaseUrl,
-    tolerate_better_auth: bool,
-) -> Result<Findings, CliError> {
-    let mut database = Database::connect(url).await?;
-    let actual = database.introspect().await;
-    let applied = database.applied().await;
-    database.close().await;
-    let (actual, applied) = (actual?, applied?);
-    let unenforced = auth_core::serving::unenforced(config, &actual)?;
-    let mut drift = drift::drift(schema, url.dialect(), &actual);
-    // A database adopted from better-auth keeps better-auth's shapes: they are not drift.
-    let adopted = tolerate_better_auth
-        || applied.first().is_some_and(|first| {
-            first.version == 1 && first.name == BASELINE && first.statements_done == 0
-        });
-    let tolerated = adopted.then(|| {
-        let adoption = adopt::adopt(schema, url.dialect(), &actual);
-        drift
-            .differences
-            .retain(|d| !adoption.tolerated.iter().any(|t| &t.difference == d));
-        adoption.tolerated
-    });
-    Ok(Findings {
-        drift,
-        tolerated,
-        unenforced,
-    })
 }
 
 /// A provider's exact redirect URI (B6).

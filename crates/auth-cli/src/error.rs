@@ -34,17 +34,6 @@ pub enum CliError {
     Emit(String),
     #[error("`{0}` is not a migration name: use lower-case letters, digits, `_` and `-`")]
     BadSlug(String),
-    #[error(
-        "the migration is destructive and was not written:\n{}\nchange auth.toml (a default, a backfill) or re-run with --allow-destructive",
-        reasons.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n")
-    )]
-    Destructive { reasons: Vec<String> },
-    #[error("{}: it is a {found} snapshot, in the {expected} folder", path.display())]
-    SnapshotDialect {
-        path: PathBuf,
-        found: auth_core::Dialect,
-        expected: auth_core::Dialect,
-    },
     /// `migrate baseline`: the dialect folder holds migrations already.
     #[error(
         "{} already holds migrations ({}): `migrate baseline` starts a migrations folder for a database created by better-auth; nothing was written",
@@ -65,6 +54,31 @@ pub enum CliError {
         address: std::net::SocketAddr,
         source: std::io::Error,
     },
+}
+
+impl From<auth_runtime::AuthError> for CliError {
+    fn from(error: auth_runtime::AuthError) -> Self {
+        match error {
+            auth_runtime::AuthError::Config(error) => Self::Config(error),
+            auth_runtime::AuthError::Introspect(error) => Self::Migrate(error),
+            other => Self::NotServable(other.to_string()),
+        }
+    }
+}
+
+impl From<auth_runtime::BuildError> for CliError {
+    fn from(error: auth_runtime::BuildError) -> Self {
+        use auth_runtime::BuildError;
+        match error {
+            BuildError::Config(error) => Self::Config(error),
+            BuildError::Secret(error) => Self::Secret(error),
+            BuildError::Files(error) => Self::Files(error),
+            BuildError::Migrate(error) => Self::Migrate(error),
+            BuildError::Write { path, source } => Self::Write { path, source },
+            BuildError::Auth(error) => error.into(),
+            other => Self::NotServable(other.to_string()),
+        }
+    }
 }
 
 impl CliError {

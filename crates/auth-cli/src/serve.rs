@@ -3,13 +3,13 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use auth_core::{Config, Dialect, Schema};
-use auth_runtime::migrate::{Database, DatabaseUrl, Migrations};
-use auth_runtime::wire::{Secret, SecretError};
-use auth_runtime::{Auth, AuthOptions};
+use auth_core::Config;
+use auth_runtime::builder::{DATABASE_FILE, default_data_dir};
+use auth_runtime::migrate::DatabaseUrl;
+use auth_runtime::{Auth, Startup};
 
 use crate::opt::ServeOpt;
 use crate::{CliError, stdout_error};
@@ -18,136 +18,15 @@ use crate::{CliError, stdout_error};
 /// container runtime waits between SIGTERM and SIGKILL, next to the graceful shutdown itself.
 const MAIL_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The secret of the embedded database, beside it.
-const SECRET_FILE: &str = "auth.secret";
-
-/// The embedded database, in the data folder.
-const DATABASE_FILE: &str = "auth.db";
-
-/// Reads `BETTER_AUTH_SECRETS`, else `BETTER_AUTH_SECRET`/`AUTH_SECRET`; on the embedded
-/// database, falls back to the secret file in `data`, generating it on first start. The file
-/// comes back with the secret when it was the source.
-fn secret(
-    data: Option<&Path>,
-    stdout: &mut dyn Write,
-) -> Result<(Secret, Option<PathBuf>), CliError> {
-    match Secret::from_env() {
-        Ok(secret) => return Ok((secret, None)),
-        Err(SecretError::Missing) => {}
-        Err(error) => return Err(CliError::Secret(error)),
-    }
-    let Some(data) = data else {
-        return Err(CliError::Secret(SecretError::Missing));
-    };
-    let path = data.join(SECRET_FILE);
-    let io = |source| CliError::Write {
-        path: path.clone(),
-        source,
-    };
-    if path.exists() {
-        let text = std::fs::read_to_string(&path).map_err(io)?;
-        let secret = Secret::new(text.trim().to_owned()).map_err(CliError::Secret)?;
-        return Ok((secret, Some(path)));
-    }
-    let value = auth_runtime::wire::id::generate_with_len(64);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&path).map_err(io)?;
-    file.write_all(value.as_bytes()).map_err(io)?;
-    writeln!(
-        stdout,
-        "generated a secret in {} (set AUTH_SECRET to use your own)",
-        path.display()
-    )
-    .map_err(stdout_error)?;
-    let secret = Secret::new(value).map_err(CliError::Secret)?;
-    Ok((secret, Some(path)))
-}
-
-/// Brings the embedded database to the schema of `config`: the next migration (refused when
-/// destructive) is written to `<data>/migrations`, then every pending one applied.
-async fn migrate_embedded(
-    config: &Config,
-    data: &Path,
-    url: &DatabaseUrl,
-    stdout: &mut dyn Write,
-) -> Result<(), CliError> {
-    let dir = data.join("migrations");
-    if let Some(written) = crate::new::write_next(config, Dialect::Sqlite, &dir, "auto", false)? {
-        writeln!(stdout, "wrote {}", written.sql_path.display()).map_err(stdout_error)?;
-    }
-    let migrations = Migrations::load(&dir, Dialect::Sqlite)?;
-    let mut database = Database::connect_or_create(url).await?;
-    let mut lines = Vec::new();
-    let result = database
-        .apply(&migrations, &mut |applied| lines.push(applied.to_string()))
-        .await;
-    database.close().await;
-    result?;
-    for line in lines {
-        writeln!(stdout, "{line}").map_err(stdout_error)?;
-    }
-    Ok(())
-}
-
 pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
     let config = Config::load(&opt.config)?;
-    // Before anything is created or migrated: a plugin we do not enforce is never served.
-    auth_core::serving::refuse_unserved(&config, auth_runtime::plugins::SERVED)?;
-    let schema = Schema::build(&config)?;
-    let (url, data) = match &opt.database_url {
-        Some(url) => (DatabaseUrl::parse(url)?, None),
-        None => {
-            let data = opt
-                .data_dir
-                .clone()
-                .unwrap_or_else(|| default_data_dir(&opt.config));
-            std::fs::create_dir_all(&data).map_err(|source| CliError::Write {
-                path: data.clone(),
-                source,
-            })?;
-            let db = data.join(DATABASE_FILE);
-            (DatabaseUrl::Sqlite(db), Some(data))
-        }
-    };
-    let (secret, secret_file) = secret(data.as_deref(), stdout)?;
-    if let Some(data) = &data {
-        migrate_embedded(&config, data, &url, stdout).await?;
-    } else {
-        let findings = crate::check::findings(&config, &schema, &url, true).await?;
-        if !findings.unenforced.is_empty() {
-            let list: Vec<String> = findings
-                .unenforced
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            return Err(CliError::NotServable(list.join("\n")));
-        }
-        if !findings.drift.is_clean() {
-            let list: Vec<String> = findings
-                .drift
-                .differences
-                .iter()
-                .map(|d| format!("  - {d}"))
-                .collect();
-            return Err(CliError::NotServable(format!(
-                "{url} does not hold the schema of {}:\n{}\nrun `auth-cli migrate apply` (or `auth-cli check` for details)",
-                opt.config.display(),
-                list.join("\n")
-            )));
-        }
-        if let Some(tolerated) = findings.tolerated.filter(|t| !t.is_empty()) {
-            writeln!(
-                stdout,
-                "{url} has better-auth's own schema ({} tolerated difference{}); `auth-cli migrate baseline` adopts it for migrations",
-                tolerated.len(),
-                if tolerated.len() == 1 { "" } else { "s" }
-            )
-            .map_err(stdout_error)?;
-        }
-    }
+    // The web app the client snippet is for: the first trusted origin that is one exact origin.
+    let app = config
+        .trusted_origins
+        .iter()
+        .map(|o| o.get_ref().trim_end_matches('/'))
+        .find(|o| !o.contains(['*', '?']))
+        .and_then(auth_runtime::http::origin_of);
     let address = SocketAddr::new(opt.host, opt.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -159,27 +38,39 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
         std::net::IpAddr::V4(ip) => ip.to_string(),
     };
-    let options = AuthOptions {
-        base_url: Some(format!("http://{host}:{}", bound.port())),
-        ..AuthOptions::default()
+    let builder = Auth::builder()
+        .with_config(config)
+        .base_url(format!("http://{host}:{}", bound.port()));
+    let (builder, data) = match (&opt.database_url, &opt.data_dir) {
+        (Some(url), _) => (builder.database(url.clone()), None),
+        (None, dir) => {
+            let dir = dir.clone().unwrap_or_else(|| default_data_dir(&opt.config));
+            (builder.data_dir(dir.clone()), Some(dir))
+        }
     };
-    let dialect = url.dialect();
-    // The web app the client snippet is for: the first trusted origin that is one exact origin.
-    let app = config
-        .trusted_origins
-        .iter()
-        .map(|o| o.get_ref().trim_end_matches('/'))
-        .find(|o| !o.contains(['*', '?']))
-        .and_then(auth_runtime::http::origin_of);
-    let auth = Auth::connect(config, dialect, &url.to_string(), secret, options)
-        .await
-        .map_err(|e| CliError::NotServable(e.to_string()))?;
+    let (auth, startup) = builder.build_reporting().await?;
+    let mut secret_file = None;
+    for event in startup {
+        match event {
+            Startup::SecretRead(path) => secret_file = Some(path),
+            Startup::SecretGenerated(path) => {
+                writeln!(stdout, "{}", Startup::SecretGenerated(path.clone()))
+                    .map_err(stdout_error)?;
+                secret_file = Some(path);
+            }
+            other => writeln!(stdout, "{other}").map_err(stdout_error)?,
+        }
+    }
     let router = auth.router().layer(
         tower_http::trace::TraceLayer::new_for_http()
             .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
             .on_response(log_response),
     );
     let stop = shutdown();
+    let url = match (&data, &opt.database_url) {
+        (Some(dir), _) => DatabaseUrl::Sqlite(dir.join(DATABASE_FILE)),
+        (None, url) => DatabaseUrl::parse(url.as_deref().unwrap_or_default())?,
+    };
     writeln!(stdout, "serving {} on {url}", auth.api_url()).map_err(stdout_error)?;
     if let Some(port) = loopback_port(auth.api_url()).filter(|port| *port != bound.port()) {
         writeln!(
@@ -289,12 +180,4 @@ fn shutdown() -> impl std::future::Future<Output = ()> {
         }
         let _ = interrupt.await;
     }
-}
-
-/// Where `serve` keeps the embedded database when no data folder is given.
-pub(crate) fn default_data_dir(config: &Path) -> PathBuf {
-    config
-        .parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join(".auth")
 }

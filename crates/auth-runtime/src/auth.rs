@@ -5,6 +5,7 @@
 //! types; below the endpoints, the plugins and the pipeline. The parts of sessions that work on a
 //! request are here too: [`request_session`] and [`cookie_cache`].
 
+pub mod builder;
 mod cookie_cache;
 mod request_session;
 
@@ -12,13 +13,13 @@ use std::sync::Arc;
 
 use crate::router::{MissingHandler, Router};
 use auth_core::endpoints::{Endpoint, endpoints};
-use auth_core::serving::{Unenforced, refuse_unserved, unenforced};
+use auth_core::serving::{Unenforced, refuse_unserved};
 use auth_core::{Config, ConfigError, Dialect, Schema};
 
 use crate::hooks::DatabaseHooks;
 use crate::http::{TrustedOrigins, origin_of};
 use crate::mail::{MailError, MailQueue, Mailer, QueuePolicy, QueueStats};
-use crate::migrate::{Database, DatabaseUrl, MigrateError};
+use crate::migrate::{DatabaseUrl, MigrateError};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
 use crate::plugins::SERVED;
 use crate::rate_limit::{RateLimitError, RateLimiter};
@@ -149,21 +150,6 @@ fn providers(
     Ok(out)
 }
 
-/// Refuses the database at `url` when it holds the data of a plugin that guards sign-in and
-/// `config` leaves that plugin out.
-async fn refuse_unenforced(config: &Config, url: &str) -> Result<(), AuthError> {
-    let url = DatabaseUrl::parse(url)?;
-    let mut database = Database::connect(&url).await?;
-    let actual = database.introspect().await;
-    database.close().await;
-    let found = unenforced(config, &actual?)?;
-    if found.is_empty() {
-        Ok(())
-    } else {
-        Err(AuthError::Unenforced(found))
-    }
-}
-
 /// The exact redirect URI a provider must have registered: `<api url>/callback/<id>` (B6).
 pub fn callback_url(api_url: &str, provider: &str) -> String {
     format!("{api_url}/callback/{provider}")
@@ -225,7 +211,10 @@ impl Auth {
         refuse_unserved(&config, SERVED)?;
         let schema = Schema::build(&config)?;
         let store = Store::connect(&schema, dialect, url).await?;
-        refuse_unenforced(&config, url).await?;
+        let found = builder::findings(&config, &schema, &DatabaseUrl::parse(url)?, true).await?;
+        if !found.unenforced.is_empty() {
+            return Err(AuthError::Unenforced(found.unenforced));
+        }
         Self::new(config, store, secret, options)
     }
 

@@ -79,6 +79,28 @@ impl ApiError {
         }
         serde_json::Value::Object(body)
     }
+
+    /// The answer: its status, the JSON [`body`](Self::body), and the code in the extensions
+    /// ([`ReasonCode`]).
+    pub fn response(&self) -> http::Response<bytes::Bytes> {
+        let mut response = http::Response::new(bytes::Bytes::from(self.body().to_string()));
+        *response.status_mut() = self.status;
+        if let Some(code) = self.code {
+            response.extensions_mut().insert(ReasonCode(code));
+        }
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        response
+    }
+}
+
+/// An error answered from one of your own axum handlers, exactly as the API answers it.
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        self.response().map(axum::body::Body::from)
+    }
 }
 
 /// The `code` of an error answer, kept in the response's extensions so that a request log can

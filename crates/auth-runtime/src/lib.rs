@@ -25,6 +25,8 @@ pub mod store;
 mod verification;
 pub mod wire;
 
+pub use auth::builder::{self, AuthBuilder, BuildError, Startup};
 pub use auth::{Auth, AuthError, AuthOptions, EnvLookup, callback_url};
+pub use http::extract::{CurrentSession, CurrentUser, MaybeUser};
 pub use rate_limit::RateLimitError;
 pub use router::MissingHandler;

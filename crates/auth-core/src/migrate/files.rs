@@ -55,6 +55,23 @@ pub enum FilesError {
     DuplicateVersion { first: PathBuf, second: PathBuf },
     #[error("{}: cannot read the snapshot: {message}", path.display())]
     Snapshot { path: PathBuf, message: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: it is a {found} snapshot, in the {expected} folder", path.display())]
+    SnapshotDialect {
+        path: PathBuf,
+        found: Dialect,
+        expected: Dialect,
+    },
+    /// [`write_next`] was not allowed a destructive migration.
+    #[error(
+        "the migration is destructive and was not written:\n{}\nchange auth.toml (a default, a backfill) or re-run with --allow-destructive",
+        reasons.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n")
+    )]
+    Destructive { reasons: Vec<String> },
 }
 
 /// The `.sql` migrations of one dialect folder, ordered by number (none if the folder is absent).
@@ -112,6 +129,84 @@ pub fn read_snapshot(file: &MigrationFile) -> Result<Snapshot, FilesError> {
         path: file.snapshot_path.clone(),
         message: error.to_string(),
     })
+}
+
+/// A migration [`write_next`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub sql_path: PathBuf,
+    pub statements: usize,
+    /// Why it is destructive (empty when it is not).
+    pub destructive: Vec<String>,
+}
+
+/// Writes the difference between the last snapshot of `<dir>/<dialect>` and `schema` as the next
+/// migration `NNNN_<slug>.sql` with its snapshot; `None` when there is none. A destructive plan
+/// is refused ([`FilesError::Destructive`]) unless allowed.
+pub fn write_next(
+    schema: &Schema,
+    dialect: Dialect,
+    dir: &Path,
+    slug: &str,
+    allow_destructive: bool,
+) -> Result<Option<Written>, FilesError> {
+    let folder = dir.join(dialect.as_str());
+    let existing = list(&folder)?;
+    let previous = match existing.last() {
+        Some(last) => {
+            let snapshot = read_snapshot(last)?;
+            if snapshot.dialect != dialect {
+                return Err(FilesError::SnapshotDialect {
+                    path: last.snapshot_path.clone(),
+                    found: snapshot.dialect,
+                    expected: dialect,
+                });
+            }
+            Some(snapshot.schema)
+        }
+        None => None,
+    };
+    let migration = super::plan(previous.as_ref(), schema, dialect);
+    if migration.is_empty() {
+        return Ok(None);
+    }
+    let destructive: Vec<String> = migration
+        .destructive()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if !destructive.is_empty() && !allow_destructive {
+        return Err(FilesError::Destructive {
+            reasons: destructive,
+        });
+    }
+    let version = existing.last().map_or(1, |last| last.version + 1);
+    let name = format!("{version:04}_{slug}");
+    let sql_path = folder.join(format!("{name}.sql"));
+    let snapshot_path = folder.join(format!("{name}.json"));
+    let write = |path: &Path, text: String| {
+        std::fs::write(path, text).map_err(|source| FilesError::Write {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    std::fs::create_dir_all(&folder).map_err(|source| FilesError::Write {
+        path: folder.clone(),
+        source,
+    })?;
+    let snapshot = Snapshot::new(dialect, schema.clone());
+    let json = serde_json::to_string_pretty(&snapshot).map_err(|error| FilesError::Write {
+        path: snapshot_path.clone(),
+        source: std::io::Error::other(error),
+    })?;
+    // The snapshot first: a `.json` without its `.sql` is ignored, the reverse would not be.
+    write(&snapshot_path, json + "\n")?;
+    write(&sql_path, migration.render(&name))?;
+    Ok(Some(Written {
+        sql_path,
+        statements: migration.steps.len(),
+        destructive,
+    }))
 }
 
 /// A statement of a migration file and the line it starts on.

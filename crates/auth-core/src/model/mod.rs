@@ -205,6 +205,25 @@ pub trait AuthModel: Sized {
     }
 }
 
+/// No additional fields read: what an extractor gives when the application asks only for the
+/// core fields (`CurrentUser` without a type). Fits every model, whatever its additional fields.
+impl AuthModel for () {
+    const MODEL: &'static str = "";
+    const FIELDS: &'static [FieldSpec] = &[];
+
+    fn to_values(&self) -> Vec<(&'static str, Value)> {
+        Vec::new()
+    }
+
+    fn from_values(_: &Map<String, Value>) -> Result<Self, ModelError> {
+        Ok(())
+    }
+
+    fn check_against(_: &Schema) -> Result<(), ModelError> {
+        Ok(())
+    }
+}
+
 fn describe(spec: &FieldSpec) -> String {
     format!(
         "type = {:?}, required = {}, input = {}, returned = {}, default = {}",

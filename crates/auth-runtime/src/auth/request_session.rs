@@ -21,35 +21,6 @@ fn date(row: &Row, field: &str) -> Option<Timestamp> {
 }
 
 impl Auth {
-    /// The session of a request to one of your own routes (beside [`Auth::router`]): its user
-    /// row and session row (logical field names), or `None` without a valid session. Reads the
-    /// signed session cookie from `headers` as `/get-session?disableRefresh=true` does: an
-    /// expired session is deleted, a live one is not extended (there is no answer here to carry
-    /// a re-issued cookie).
-    pub async fn session_from_headers(
-        &self,
-        headers: &http::HeaderMap,
-    ) -> Result<Option<(Row, Row)>, ApiError> {
-        let cookies = headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut ctx = Ctx::new(
-            http::Method::GET,
-            String::new(),
-            crate::http::Query::parse(Some("disableRefresh=true")),
-            headers.clone(),
-            crate::wire::cookie::RequestCookies::parse(&cookies),
-            None,
-        );
-        Ok(self
-            .session(&mut ctx)
-            .await?
-            .map(|found| (found.user, found.session)))
-    }
-
     /// The request's session, as better-auth's `getSession` finds it: no or badly signed cookie →
     /// none, silently; a usable cookie cache answers without the database (unless
     /// `?disableCookieCache`); a well-signed cookie without a live row → none, and the session

@@ -4,6 +4,7 @@
 //! any body; [`Auth::router`] mounts it in axum.
 
 mod client_ip;
+pub mod extract;
 
 mod origin;
 mod reply;
@@ -311,17 +312,7 @@ impl Auth {
         cookies: &[SetCookie],
         no_store: bool,
     ) -> Response<Bytes> {
-        let mut response = Response::new(Bytes::from(error.body().to_string()));
-        *response.status_mut() = error.status;
-        if let Some(code) = error.code {
-            response
-                .extensions_mut()
-                .insert(crate::error::ReasonCode(code));
-        }
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let mut response = error.response();
         finish(&mut response, cookies, no_store);
         response
     }
