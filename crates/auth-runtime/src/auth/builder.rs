@@ -205,8 +205,11 @@ pub struct AuthBuilder {
     secret: SecretSource,
     options: AuthOptions,
     /// [`AuthModel::check_against`] of every struct given to [`AuthBuilder::check_model`].
-    models: Vec<fn(&Schema) -> Result<(), ModelError>>,
+    models: Vec<ModelCheck>,
 }
+
+/// One struct's [`AuthModel::check_against`].
+type ModelCheck = fn(&Schema) -> Result<(), ModelError>;
 
 #[derive(Debug)]
 enum ConfigSource {
