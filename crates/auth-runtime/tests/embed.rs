@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use auth_runtime::http::api::CallError;
 use auth_runtime::{Auth, BuildError, CurrentSession, CurrentUser, MaybeUser, Startup};
 use axum::Router;
 use axum::routing::get;
@@ -288,4 +289,72 @@ async fn extractors_read_the_session_as_the_api_does() {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
     let answer = call(&mut app, "GET", "/me", &[("cookie", &cookie)], None).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+}
+
+/// `auth.api()` runs the HTTP pipeline: a sign-up through it gives cookies that work over HTTP and
+/// the reverse; refusals carry the HTTP status and code; a disabled plugin's endpoint is unknown.
+#[tokio::test]
+async fn the_server_side_api_is_the_http_pipeline() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let auth = Auth::builder()
+        .config(config_file(dir.path()))
+        .data_dir(dir.path().join("data"))
+        .secret(secret())
+        .base_url(BASE)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let body = json!({ "name": "Lin", "email": "lin@example.com", "password": "correct horse battery", "plan": "team" });
+    let signed_up = auth
+        .api()
+        .call::<_, Value>("signUpEmail", &body, &http::HeaderMap::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(signed_up.body["user"]["plan"], "team");
+    let cookie = signed_up.cookie_header();
+    assert!(cookie.starts_with("better-auth.session_token="), "{cookie}");
+    let answer = call(&mut app(&auth), "GET", "/me", &[("cookie", &cookie)], None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+    assert_eq!(answer.json["email"], "lin@example.com");
+
+    // Over HTTP, then through the API with the browser's cookie.
+    let cookie = session_cookie(&sign_up(&mut app(&auth), "mo@example.com").await);
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::COOKIE,
+        cookie.parse().unwrap_or_else(|e| panic!("{e}")),
+    );
+    let session = auth
+        .api()
+        .call::<_, Value>("getSession", &(), &headers)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(session.body["user"]["email"], "mo@example.com");
+    let none = auth
+        .api()
+        .call::<_, Value>("getSession", &(), &http::HeaderMap::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(none.body, Value::Null);
+
+    let wrong = json!({ "email": "mo@example.com", "password": "not the password" });
+    match auth
+        .api()
+        .call::<_, Value>("signInEmail", &wrong, &http::HeaderMap::new())
+        .await
+    {
+        Err(CallError::Api { status, code, .. }) => {
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+            assert_eq!(code.as_deref(), Some("INVALID_EMAIL_OR_PASSWORD"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let disabled = auth
+        .api()
+        .call::<_, Value>("signInUsername", &json!({}), &http::HeaderMap::new())
+        .await;
+    assert!(
+        matches!(disabled, Err(CallError::UnknownEndpoint(_))),
+        "{disabled:?}"
+    );
 }

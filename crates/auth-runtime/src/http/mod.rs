@@ -3,6 +3,7 @@
 //! takes an `http::Request` with its body collected; [`AuthService`] is a `tower::Service` over
 //! any body; [`Auth::router`] mounts it in axum.
 
+pub mod api;
 mod client_ip;
 pub mod extract;
 
