@@ -23,3 +23,22 @@ use proc_macro::TokenStream;
 pub fn derive_auth_model(input: TokenStream) -> TokenStream {
     auth_core::derive::expand(input.into()).into()
 }
+
+/// `auth_macros::api!(pub mod auth_api)` (reads `CARGO_MANIFEST_DIR/auth.toml` unless
+/// `, config = "…"` follows): a module with the project's model types, the request and response
+/// type of every endpoint `auth.toml` enables, and `Api`, one typed async method per endpoint
+/// over a running `auth_runtime::Auth` — the same handlers as HTTP. The crate using it depends on
+/// `auth-runtime`, `serde` (with `derive`) and `serde_json`.
+///
+/// ```ignore
+/// auth_macros::api!(pub mod auth_api);
+///
+/// let body = auth_api::SignUpEmailBody { name: "Ada".into(), email: "ada@example.com".into(),
+///     password: "correct horse battery".into(), ..Default::default() };
+/// let answer = auth_api::Api::new(&auth).sign_up_email(&body, &headers).await?;
+/// let user: &auth_api::User = &answer.body.user;
+/// ```
+#[proc_macro]
+pub fn api(input: TokenStream) -> TokenStream {
+    auth_core::derive::expand_api(input.into()).into()
+}

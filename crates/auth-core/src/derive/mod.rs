@@ -7,6 +7,7 @@
 //! reports every mismatch with a span on the offending field. On success it implements
 //! [`crate::model::AuthModel`].
 
+mod api;
 mod attrs;
 mod check;
 mod generate;
@@ -19,6 +20,8 @@ use syn::{Data, DeriveInput, Fields, LitStr};
 
 use crate::config::Config;
 use crate::schema::Schema;
+
+pub use api::{expand_api, expand_api_in};
 
 /// The config file when the struct names none, relative to `CARGO_MANIFEST_DIR`.
 const DEFAULT_CONFIG: &str = "auth.toml";
@@ -53,7 +56,12 @@ pub fn expand_in(input: TokenStream, manifest_dir: &Path) -> TokenStream {
         None => (DEFAULT_CONFIG.to_owned(), &attrs.model),
     };
     let absolute = manifest_dir.join(&relative);
-    let loaded = load(&absolute, &relative, config_span);
+    let loaded = load(
+        &absolute,
+        &relative,
+        config_span,
+        "point #[auth(config = \"…\")] at your auth.toml",
+    );
     // Depend on the file whenever it exists, so fixing auth.toml re-runs the derive.
     let tracked = absolute.is_file().then_some(absolute.as_path());
     let (config, schema) = match loaded {
@@ -90,14 +98,16 @@ fn struct_fields(input: &DeriveInput) -> syn::Result<&syn::FieldsNamed> {
 }
 
 /// Reads, parses and resolves the config; an error names `auth.toml:line:col`.
-fn load(absolute: &Path, relative: &str, span: &LitStr) -> syn::Result<(Config, Schema)> {
+fn load(
+    absolute: &Path,
+    relative: &str,
+    span: &LitStr,
+    hint: &str,
+) -> syn::Result<(Config, Schema)> {
     let source = std::fs::read_to_string(absolute).map_err(|error| {
         syn::Error::new(
             span.span(),
-            format!(
-                "cannot read {relative} (relative to CARGO_MANIFEST_DIR): {error}; \
-                 point #[auth(config = \"…\")] at your auth.toml"
-            ),
+            format!("cannot read {relative} (relative to CARGO_MANIFEST_DIR): {error}; {hint}"),
         )
     })?;
     let wrap = |error: crate::ConfigError| {

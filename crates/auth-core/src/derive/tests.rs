@@ -287,3 +287,52 @@ fn the_config_is_tracked_even_when_it_is_wrong() {
         "{expansion}"
     );
 }
+
+/// `api!`'s expansion as Rust source.
+fn expand_api(input: proc_macro2::TokenStream) -> String {
+    let tokens = super::expand_api_in(input, manifest_dir());
+    let file: syn::File = match syn::parse2(tokens.clone()) {
+        Ok(file) => file,
+        Err(error) => panic!("the expansion does not parse ({error}): {tokens}"),
+    };
+    prettyplease::unparse(&file).replace(
+        manifest_dir().to_str().unwrap_or("<non-utf8>"),
+        "$CARGO_MANIFEST_DIR",
+    )
+}
+
+#[test]
+fn api_module_for_email_username_and_a_field() {
+    let source = expand_api(quote! { pub mod auth_api, config = "src/derive/fixtures/api.toml" });
+    insta::assert_snapshot!(source);
+}
+
+/// A plugin left out of auth.toml has no method: calling its endpoint does not compile.
+#[test]
+fn api_methods_follow_the_enabled_plugins() {
+    let with = expand_api(quote! { mod auth_api, config = "src/derive/fixtures/api.toml" });
+    assert!(with.contains("pub async fn sign_in_username("), "{with}");
+    assert!(with.contains("pub plan: Option<String>"), "{with}");
+    let without = expand_api(quote! { mod auth_api, config = "src/derive/fixtures/auth.toml" });
+    assert!(!without.contains("sign_in_username"), "{without}");
+    assert!(without.contains("pub async fn get_session("), "{without}");
+}
+
+#[test]
+fn api_errors_name_the_config() {
+    let missing = expand_api(quote! { mod auth_api, config = "no/such/auth.toml" });
+    assert!(missing.contains("compile_error"), "{missing}");
+    assert!(
+        missing.contains("cannot read no/such/auth.toml"),
+        "{missing}"
+    );
+    assert!(
+        missing.contains("api!(pub mod auth_api, config"),
+        "{missing}"
+    );
+    let tokens = super::expand_api_in(quote! { auth_api }, manifest_dir()).to_string();
+    assert!(tokens.contains("compile_error"), "{tokens}");
+    let tokens =
+        super::expand_api_in(quote! { mod auth_api, path = "x" }, manifest_dir()).to_string();
+    assert!(tokens.contains("expected `config"), "{tokens}");
+}

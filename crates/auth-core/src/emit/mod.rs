@@ -7,7 +7,7 @@ mod rust;
 mod typescript;
 
 pub use openapi::openapi;
-pub use rust::rust;
+pub use rust::{rust, rust_server};
 pub use typescript::typescript;
 
 pub(crate) use operation_name_of as operation_name;

@@ -15,6 +15,40 @@ pub fn rust(schema: &Schema, endpoints: &[Endpoint]) -> Result<String, String> {
         crate::VERSION
     );
     out.push_str(MODULE_DOC);
+    out.push_str(&types(schema, endpoints, Side::Client)?);
+    out.push_str(CLIENT_PRELUDE);
+    for endpoint in endpoints {
+        out.push_str(&method(schema, endpoint, endpoints, Side::Client)?);
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
+/// The items `auth_macros::api!()` puts in the module it emits: the same model, request and
+/// response types as [`rust`], and `Api`, one typed method per endpoint over
+/// `auth_runtime::http::api::Api` — the server's own pipeline, no HTTP client. The code needs
+/// `serde` (with `derive`), `serde_json` and `auth-runtime`.
+pub fn rust_server(schema: &Schema, endpoints: &[Endpoint]) -> Result<String, String> {
+    let mut out = String::from(SERVER_PRELUDE);
+    out.push_str(&types(schema, endpoints, Side::Server)?);
+    out.push_str(SERVER_API);
+    for endpoint in endpoints {
+        out.push_str(&method(schema, endpoint, endpoints, Side::Server)?);
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
+/// Who calls the endpoints: a client over HTTP, or server code through the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Client,
+    Server,
+}
+
+/// A struct per model and the request and response types per endpoint.
+fn types(schema: &Schema, endpoints: &[Endpoint], side: Side) -> Result<String, String> {
+    let mut out = String::new();
     let mut defs = Defs::default();
     out.push_str("\n// Models: the fields the server returns. Dates are ISO-8601 strings.\n");
     for table in &schema.tables {
@@ -33,24 +67,23 @@ pub fn rust(schema: &Schema, endpoints: &[Endpoint]) -> Result<String, String> {
         if let Some(query) = &endpoint.query {
             defs.top(&format!("{name}Query"), query)?;
         }
-        match &endpoint.reply {
-            Reply::Json(shape) | Reply::JsonOrRedirect(shape) => {
+        // Server side, a redirect or a page is `()`: the answer's headers carry the location.
+        match (&endpoint.reply, side) {
+            (Reply::Json(shape) | Reply::JsonOrRedirect(shape), _) => {
                 defs.top(&format!("{name}Response"), &shape.resolve_inputs(schema)?)?;
             }
-            Reply::Redirect => {
+            (Reply::Redirect, Side::Client) => {
                 let _ = writeln!(defs.text, "pub type {name}Response = Redirected;\n");
             }
-            Reply::Html => {
+            (Reply::Html, Side::Client) => {
                 let _ = writeln!(defs.text, "pub type {name}Response = String;\n");
+            }
+            (Reply::Redirect | Reply::Html, Side::Server) => {
+                let _ = writeln!(defs.text, "pub type {name}Response = ();\n");
             }
         }
     }
     out.push_str(&defs.text);
-    out.push_str(CLIENT_PRELUDE);
-    for endpoint in endpoints {
-        out.push_str(&client_method(schema, endpoint, endpoints)?);
-    }
-    out.push_str("}\n");
     Ok(out)
 }
 
@@ -187,7 +220,12 @@ fn field_name(name: &str) -> String {
     }
 }
 
-fn client_method(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Result<String, String> {
+fn method(
+    schema: &Schema,
+    endpoint: &Endpoint,
+    all: &[Endpoint],
+    side: Side,
+) -> Result<String, String> {
     let name = operation_name(endpoint, all);
     let type_base = name.to_upper_camel_case();
     let mut params = vec!["&self".to_owned()];
@@ -240,10 +278,26 @@ fn client_method(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Resu
     if let RequestBody::Json(shape) | RequestBody::JsonOrForm(shape) = &endpoint.body {
         shape.resolve_inputs(schema)?;
     }
+    let fn_name = field_name(&name);
+    let path = endpoint.path;
+    if side == Side::Server {
+        params.push("headers: &HeaderMap".to_owned());
+        let named: Vec<String> = path_parameters(path)
+            .into_iter()
+            .map(|parameter| format!("({parameter:?}, {})", field_name(parameter)))
+            .collect();
+        let variant = match endpoint.method {
+            Method::Get => "Get",
+            Method::Post => "Post",
+        };
+        return Ok(format!(
+            "    /// `{method} {path}`.{access}\n    pub async fn {fn_name}({params}) -> Result<Answer<{type_base}Response>, CallError> {{\n        self.0\n            .send(Method::{variant}, {path:?}, &[{named}], {query}, {body}, headers)\n            .await\n    }}\n\n",
+            params = params.join(", "),
+            named = named.join(", "),
+        ));
+    }
     Ok(format!(
         "    /// `{method} {path}`.{access}\n    pub async fn {fn_name}({params}) -> Result<{type_base}Response, ApiError> {{\n        let response = self\n            .send(reqwest::Method::{method}, &[{segments}], {query}, {body})\n            .await?;\n        {finish}(response).await\n    }}\n\n",
-        path = endpoint.path,
-        fn_name = field_name(&name),
         params = params.join(", "),
         segments = segments.join(", "),
     ))
@@ -254,6 +308,23 @@ const MODULE_DOC: &str = r#"//
 // per endpoint. The client keeps the cookies the server sets (the session) and sends them back.
 // Dependencies: serde (derive), serde_json, reqwest.
 #![allow(dead_code, clippy::all)]
+"#;
+
+const SERVER_PRELUDE: &str = r#"use ::auth_runtime::http::api::{Answer, CallError, HeaderMap, Method, to_json};
+"#;
+
+const SERVER_API: &str = r#"
+/// Every endpoint `auth.toml` enables, typed, through the server's own pipeline (better-auth's
+/// `auth.api.*`): `Api::new(&auth).sign_up_email(&body, &headers).await`.
+#[derive(Debug, Clone, Copy)]
+pub struct Api<'a>(pub ::auth_runtime::http::api::Api<'a>);
+
+impl<'a> Api<'a> {
+    /// The typed API of `auth`.
+    pub fn new(auth: &'a ::auth_runtime::Auth) -> Self {
+        Self(auth.api())
+    }
+
 "#;
 
 const CLIENT_PRELUDE: &str = r#"

@@ -16,9 +16,13 @@
 //! ```
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use http::{HeaderValue, Request, StatusCode, header};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+pub use auth_core::endpoints::Method;
+/// The headers a call takes, for code that names no `http` crate of its own.
+pub use http::HeaderMap;
 
 use crate::Auth;
 
@@ -99,7 +103,7 @@ impl Api<'_> {
             .iter()
             .find(|e| e.id == id)
             .ok_or_else(|| CallError::UnknownEndpoint(id.to_owned()))?;
-        let fields = match serde_json::to_value(body).map_err(|e| CallError::Body(e.to_string()))? {
+        let fields = match to_json(body)? {
             serde_json::Value::Object(fields) => fields,
             serde_json::Value::Null => serde_json::Map::new(),
             other => {
@@ -108,37 +112,78 @@ impl Api<'_> {
                 )));
             }
         };
-        let path: Vec<String> = endpoint
+        let params: Vec<(&str, &str)> = endpoint
             .path
             .split('/')
+            .filter_map(|segment| segment.strip_prefix(':'))
+            .map(|name| {
+                let value = fields.get(name).and_then(serde_json::Value::as_str);
+                (name, value.unwrap_or_default())
+            })
+            .collect();
+        let fields = serde_json::Value::Object(fields.clone());
+        let (query, body) = match endpoint.method {
+            Method::Get => (Some(fields), None),
+            Method::Post => (None, Some(fields)),
+        };
+        self.send(
+            endpoint.method,
+            endpoint.path,
+            &params,
+            query,
+            body,
+            headers,
+        )
+        .await
+    }
+
+    /// The request `method path` (relative to the base path; its `:name` parameters from
+    /// `params`) with a query and a JSON body, through the same pipeline as HTTP: what
+    /// [`Api::call`] and the typed methods `auth_macros::api!()` emits send.
+    ///
+    /// # Errors
+    /// As [`Api::call`].
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        query: Option<serde_json::Value>,
+        body: Option<serde_json::Value>,
+        headers: &HeaderMap,
+    ) -> Result<Answer<T>, CallError> {
+        let path: Vec<String> = path
+            .split('/')
             .map(|segment| match segment.strip_prefix(':') {
-                Some(name) => fields
-                    .get(name)
-                    .and_then(serde_json::Value::as_str)
-                    .map(|v| url::form_urlencoded::byte_serialize(v.as_bytes()).collect())
+                Some(name) => params
+                    .iter()
+                    .find(|(param, _)| *param == name)
+                    .map(|(_, v)| url::form_urlencoded::byte_serialize(v.as_bytes()).collect())
                     .unwrap_or_default(),
                 None => segment.to_owned(),
             })
             .collect();
         let mut uri = format!("{}{}", self.auth.api_url(), path.join("/"));
-        let method = http::Method::from_bytes(endpoint.method.as_str().as_bytes())
-            .map_err(|e| CallError::Body(e.to_string()))?;
-        let body = if method == http::Method::GET {
-            let query = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(fields.iter().map(|(key, value)| match value {
-                    serde_json::Value::String(text) => (key.clone(), text.clone()),
-                    other => (key.clone(), other.to_string()),
-                }))
-                .finish();
+        if let Some(serde_json::Value::Object(fields)) = query {
+            let query =
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields.iter().filter(|(_, v)| !v.is_null()).map(
+                        |(key, value)| match value {
+                            serde_json::Value::String(text) => (key.clone(), text.clone()),
+                            other => (key.clone(), other.to_string()),
+                        },
+                    ))
+                    .finish();
             if !query.is_empty() {
                 uri = format!("{uri}?{query}");
             }
-            Bytes::new()
-        } else {
-            Bytes::from(serde_json::Value::Object(fields).to_string())
-        };
+        }
+        let body = body.map_or_else(Bytes::new, |body| Bytes::from(body.to_string()));
         let mut request = Request::new(body);
-        *request.method_mut() = method;
+        *request.method_mut() = match method {
+            Method::Get => http::Method::GET,
+            Method::Post => http::Method::POST,
+        };
         *request.uri_mut() = uri
             .parse()
             .map_err(|e: http::uri::InvalidUri| CallError::Body(e.to_string()))?;
@@ -175,4 +220,12 @@ impl Api<'_> {
             headers: parts.headers,
         })
     }
+}
+
+/// `value` as JSON, for a call's body or query.
+///
+/// # Errors
+/// [`CallError::Body`] when it does not serialise.
+pub fn to_json<B: Serialize>(value: &B) -> Result<serde_json::Value, CallError> {
+    serde_json::to_value(value).map_err(|e| CallError::Body(e.to_string()))
 }
