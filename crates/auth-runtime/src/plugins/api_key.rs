@@ -813,13 +813,14 @@ impl Auth {
         if number(&row, apikey::REMAINING).is_some() && !self.spend_quota(&row, &by_id).await? {
             return Err(exhausted());
         }
-        self.take_rate_limit_slot(options, row, &by_id).await?;
+        self.take_rate_limit_slot(options, row.clone(), &by_id).await?;
         let mut touched = Row::new();
         touched.insert(apikey::UPDATED_AT.into(), Timestamp::now().into());
-        if store.update(apikey::MODEL, &by_id, touched).await? == 0 {
-            return Err(invalid());
-        }
-        store.find_one(apikey::MODEL, &by_id).await?.ok_or_else(invalid)
+        store.update(apikey::MODEL, &by_id, touched).await?;
+        // This use is claimed. A concurrent request that found the quota spent may have deleted
+        // the row since (better-auth then refuses this use too, so that fewer uses than the
+        // quota pass): the use stands, with the key as it was read.
+        Ok(store.find_one(apikey::MODEL, &by_id).await?.unwrap_or(row))
     }
 
     /// Takes one from `remaining`, refilling it first when `refillInterval` has passed since the

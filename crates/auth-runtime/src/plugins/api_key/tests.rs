@@ -355,7 +355,8 @@ async fn the_rate_limit_and_the_quota_hold() {
 }
 
 /// 50 concurrent uses of one key: exactly `remaining` (20) of them pass, then exactly the rate
-/// limit's 10 on another key; never below zero, never past the limit.
+/// limit's 10 on another key; never below zero, never past the limit. (On PostgreSQL and
+/// MariaDB: `tests/single_use.rs`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_uses_are_counted_exactly() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e:?}"));
@@ -371,15 +372,21 @@ async fn concurrent_uses_are_counted_exactly() {
         let uses: Vec<_> = (0..50)
             .map(|_| {
                 let (auth, key) = (auth.clone(), key.clone());
-                tokio::spawn(async move { session_of(&auth, &key).await.status })
+                tokio::spawn(async move {
+                    let answer = session_of(&auth, &key).await;
+                    (answer.status, answer.code().to_owned())
+                })
             })
             .collect();
         let mut passed = 0;
         for use_ in uses {
             match use_.await.unwrap_or_else(|e| panic!("{e:?}")) {
-                StatusCode::OK => passed += 1,
-                StatusCode::TOO_MANY_REQUESTS => {}
-                status => panic!("{status}"),
+                (StatusCode::OK, _) => passed += 1,
+                (StatusCode::TOO_MANY_REQUESTS, _) => {}
+                // A spent key is deleted by the request that finds it spent: later ones find
+                // none.
+                (StatusCode::UNAUTHORIZED, code) if code == "INVALID_API_KEY" => {}
+                other => panic!("{other:?}"),
             }
         }
         assert_eq!(passed, allowed, "{fields:?}");
