@@ -70,14 +70,7 @@ fn api_key_interop_with_better_auth() {
     let db = file.display().to_string();
     run_node(
         "api-key-interop.mjs",
-        &[
-            "--a",
-            &reference.origin,
-            "--b",
-            &ours.origin,
-            "--db",
-            &db,
-        ],
+        &["--a", &reference.origin, "--b", &ours.origin, "--db", &db],
         &[&reference, &ours],
         10,
         project.path(),

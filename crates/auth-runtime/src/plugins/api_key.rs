@@ -318,9 +318,11 @@ async fn create(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         .unwrap_or_default();
     let key = format!("{key_prefix}{}", id::generate_letters(options.key_length()));
     let starting = &options.starting_characters_config;
-    let start = starting
-        .should_store
-        .then(|| key.chars().take(starting.characters_length).collect::<String>());
+    let start = starting.should_store.then(|| {
+        key.chars()
+            .take(starting.characters_length)
+            .collect::<String>()
+    });
     let now = Timestamp::now();
     let expires_at = match expires_in {
         Some(seconds) => Some(in_seconds(now, seconds)),
@@ -805,7 +807,8 @@ impl Auth {
             }
         }
         let exhausted = || error(StatusCode::TOO_MANY_REQUESTS, codes::USAGE_EXCEEDED);
-        if number(&row, apikey::REMAINING) == Some(0) && number(&row, apikey::REFILL_AMOUNT).is_none()
+        if number(&row, apikey::REMAINING) == Some(0)
+            && number(&row, apikey::REFILL_AMOUNT).is_none()
         {
             store.delete(apikey::MODEL, &by_id).await?;
             return Err(exhausted());
@@ -813,7 +816,8 @@ impl Auth {
         if number(&row, apikey::REMAINING).is_some() && !self.spend_quota(&row, &by_id).await? {
             return Err(exhausted());
         }
-        self.take_rate_limit_slot(options, row.clone(), &by_id).await?;
+        self.take_rate_limit_slot(options, row.clone(), &by_id)
+            .await?;
         let mut touched = Row::new();
         touched.insert(apikey::UPDATED_AT.into(), Timestamp::now().into());
         store.update(apikey::MODEL, &by_id, touched).await?;

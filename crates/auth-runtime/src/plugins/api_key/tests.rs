@@ -169,7 +169,12 @@ async fn a_key_is_created_read_listed_updated_and_deleted() {
     assert_eq!(text(&stored, apikey::KEY), key_hash(&key));
     assert_eq!(text(&stored, apikey::METADATA), "null");
 
-    let got = get_with(&auth, &format!("/api-key/get?id={id}"), &[("cookie", &cookie)]).await;
+    let got = get_with(
+        &auth,
+        &format!("/api-key/get?id={id}"),
+        &[("cookie", &cookie)],
+    )
+    .await;
     assert_eq!(got.status, StatusCode::OK, "{}", got.body);
     assert!(got.body.get("key").is_none(), "{}", got.body);
     assert_eq!(got.body["start"], created["start"]);
@@ -192,8 +197,16 @@ async fn a_key_is_created_read_listed_updated_and_deleted() {
 
     let deleted = post(&auth, "/api-key/delete", json!({ "keyId": id }), &cookie).await;
     assert_eq!(deleted.body, json!({ "success": true }));
-    let gone = get_with(&auth, &format!("/api-key/get?id={id}"), &[("cookie", &cookie)]).await;
-    assert_eq!((gone.status, gone.code()), (StatusCode::NOT_FOUND, "KEY_NOT_FOUND"));
+    let gone = get_with(
+        &auth,
+        &format!("/api-key/get?id={id}"),
+        &[("cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(
+        (gone.status, gone.code()),
+        (StatusCode::NOT_FOUND, "KEY_NOT_FOUND")
+    );
 }
 
 /// What better-auth refuses from a client, with its codes and statuses.
@@ -205,20 +218,69 @@ async fn clients_are_refused_what_better_auth_refuses() {
     let other = sign_up(&auth, "other@example.com").await;
     let mine = id_of(&create(&auth, &cookie, json!({})).await);
     for (body, status, code) in [
-        (json!({ "remaining": 5 }), StatusCode::BAD_REQUEST, "SERVER_ONLY_PROPERTY"),
-        (json!({ "permissions": { "files": ["read"] } }), StatusCode::BAD_REQUEST, "SERVER_ONLY_PROPERTY"),
-        (json!({ "rateLimitMax": 100 }), StatusCode::BAD_REQUEST, "SERVER_ONLY_PROPERTY"),
-        (json!({ "userId": "someone" }), StatusCode::UNAUTHORIZED, "UNAUTHORIZED_SESSION"),
-        (json!({ "metadata": { "team": "a" } }), StatusCode::BAD_REQUEST, "METADATA_DISABLED"),
-        (json!({ "expiresIn": 60 }), StatusCode::BAD_REQUEST, "EXPIRES_IN_IS_TOO_SMALL"),
-        (json!({ "expiresIn": 86_400 * 400 }), StatusCode::BAD_REQUEST, "EXPIRES_IN_IS_TOO_LARGE"),
-        (json!({ "name": "x".repeat(33) }), StatusCode::BAD_REQUEST, "INVALID_NAME_LENGTH"),
-        (json!({ "prefix": "p".repeat(33) }), StatusCode::BAD_REQUEST, "INVALID_PREFIX_LENGTH"),
-        (json!({ "prefix": "no spaces" }), StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
-        (json!({ "expiresIn": "soon" }), StatusCode::BAD_REQUEST, "VALIDATION_ERROR"),
+        (
+            json!({ "remaining": 5 }),
+            StatusCode::BAD_REQUEST,
+            "SERVER_ONLY_PROPERTY",
+        ),
+        (
+            json!({ "permissions": { "files": ["read"] } }),
+            StatusCode::BAD_REQUEST,
+            "SERVER_ONLY_PROPERTY",
+        ),
+        (
+            json!({ "rateLimitMax": 100 }),
+            StatusCode::BAD_REQUEST,
+            "SERVER_ONLY_PROPERTY",
+        ),
+        (
+            json!({ "userId": "someone" }),
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED_SESSION",
+        ),
+        (
+            json!({ "metadata": { "team": "a" } }),
+            StatusCode::BAD_REQUEST,
+            "METADATA_DISABLED",
+        ),
+        (
+            json!({ "expiresIn": 60 }),
+            StatusCode::BAD_REQUEST,
+            "EXPIRES_IN_IS_TOO_SMALL",
+        ),
+        (
+            json!({ "expiresIn": 86_400 * 400 }),
+            StatusCode::BAD_REQUEST,
+            "EXPIRES_IN_IS_TOO_LARGE",
+        ),
+        (
+            json!({ "name": "x".repeat(33) }),
+            StatusCode::BAD_REQUEST,
+            "INVALID_NAME_LENGTH",
+        ),
+        (
+            json!({ "prefix": "p".repeat(33) }),
+            StatusCode::BAD_REQUEST,
+            "INVALID_PREFIX_LENGTH",
+        ),
+        (
+            json!({ "prefix": "no spaces" }),
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({ "expiresIn": "soon" }),
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+        ),
     ] {
         let answer = post(&auth, "/api-key/create", body.clone(), &cookie).await;
-        assert_eq!((answer.status, answer.code()), (status, code), "{body}: {}", answer.body);
+        assert_eq!(
+            (answer.status, answer.code()),
+            (status, code),
+            "{body}: {}",
+            answer.body
+        );
     }
     let anonymous = post(&auth, "/api-key/create", json!({}), "").await;
     assert_eq!(
@@ -227,7 +289,10 @@ async fn clients_are_refused_what_better_auth_refuses() {
     );
     for (path, body) in [
         ("/api-key/delete", json!({ "keyId": mine })),
-        ("/api-key/update", json!({ "keyId": mine, "name": "theirs" })),
+        (
+            "/api-key/update",
+            json!({ "keyId": mine, "name": "theirs" }),
+        ),
     ] {
         let answer = post(&auth, path, body, &other).await;
         assert_eq!(
@@ -237,7 +302,10 @@ async fn clients_are_refused_what_better_auth_refuses() {
         );
     }
     for (body, code) in [
-        (json!({ "keyId": mine, "remaining": 3 }), "SERVER_ONLY_PROPERTY"),
+        (
+            json!({ "keyId": mine, "remaining": 3 }),
+            "SERVER_ONLY_PROPERTY",
+        ),
         (json!({ "keyId": mine }), "NO_VALUES_TO_UPDATE"),
         (json!({ "keyId": mine, "name": "" }), "INVALID_NAME_LENGTH"),
     ] {
@@ -246,7 +314,10 @@ async fn clients_are_refused_what_better_auth_refuses() {
     }
     // Server-only in better-auth: no route.
     let verify = post(&auth, "/api-key/verify", json!({ "key": mine }), &cookie).await;
-    assert_eq!((verify.status, verify.body), (StatusCode::NOT_FOUND, Json::Null));
+    assert_eq!(
+        (verify.status, verify.body),
+        (StatusCode::NOT_FOUND, Json::Null)
+    );
     assert!(row(&auth, &mine).await.is_some());
 }
 
@@ -269,7 +340,11 @@ async fn a_key_in_x_api_key_is_its_owners_session() {
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert!(cookies.is_empty(), "{cookies:?}");
-    let keys: Vec<&String> = answer.body.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+    let keys: Vec<&String> = answer
+        .body
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
     assert_eq!(keys, ["user", "session"]);
     let session = &answer.body["session"];
     assert_eq!(session["id"], created["id"]);
@@ -283,26 +358,44 @@ async fn a_key_in_x_api_key_is_its_owners_session() {
     assert_eq!(listed.body["apiKeys"][0]["requestCount"], json!(2));
 
     let short = session_of(&auth, "short-key").await;
-    assert_eq!((short.status, short.code()), (StatusCode::FORBIDDEN, "INVALID_API_KEY"));
+    assert_eq!(
+        (short.status, short.code()),
+        (StatusCode::FORBIDDEN, "INVALID_API_KEY")
+    );
     let unknown = session_of(&auth, &"Q".repeat(64)).await;
-    assert_eq!((unknown.status, unknown.code()), (StatusCode::UNAUTHORIZED, "INVALID_API_KEY"));
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (StatusCode::UNAUTHORIZED, "INVALID_API_KEY")
+    );
 
     let id = id_of(&created);
     set(&auth, &id, &[(apikey::ENABLED, false.into())]).await;
     let disabled = session_of(&auth, &key).await;
-    assert_eq!((disabled.status, disabled.code()), (StatusCode::UNAUTHORIZED, "KEY_DISABLED"));
+    assert_eq!(
+        (disabled.status, disabled.code()),
+        (StatusCode::UNAUTHORIZED, "KEY_DISABLED")
+    );
     set(
         &auth,
         &id,
         &[
             (apikey::ENABLED, true.into()),
-            (apikey::EXPIRES_AT, Timestamp::now().plus_millis(-1000).into()),
+            (
+                apikey::EXPIRES_AT,
+                Timestamp::now().plus_millis(-1000).into(),
+            ),
         ],
     )
     .await;
     let expired = session_of(&auth, &key).await;
-    assert_eq!((expired.status, expired.code()), (StatusCode::UNAUTHORIZED, "KEY_EXPIRED"));
-    assert!(row(&auth, &id).await.is_none(), "an expired key is deleted on use");
+    assert_eq!(
+        (expired.status, expired.code()),
+        (StatusCode::UNAUTHORIZED, "KEY_EXPIRED")
+    );
+    assert!(
+        row(&auth, &id).await.is_none(),
+        "an expired key is deleted on use"
+    );
 }
 
 /// Ten uses a day by default, then 429 `RATE_LIMITED` with `details.tryAgainIn`; `remaining`
@@ -314,25 +407,52 @@ async fn the_rate_limit_and_the_quota_hold() {
     let cookie = sign_up(&auth, "quota@example.com").await;
     let key = plaintext(&create(&auth, &cookie, json!({})).await);
     for use_ in 1..=10 {
-        assert_eq!(session_of(&auth, &key).await.status, StatusCode::OK, "use {use_}");
+        assert_eq!(
+            session_of(&auth, &key).await.status,
+            StatusCode::OK,
+            "use {use_}"
+        );
     }
     let limited = session_of(&auth, &key).await;
-    assert_eq!((limited.status, limited.code()), (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"));
+    assert_eq!(
+        (limited.status, limited.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+    );
     assert_eq!(limited.body["message"], json!("Rate limit exceeded."));
-    let try_again_in = limited.body["details"]["tryAgainIn"].as_i64().unwrap_or_default();
-    assert!((86_300_000..=86_400_000).contains(&try_again_in), "{}", limited.body);
+    let try_again_in = limited.body["details"]["tryAgainIn"]
+        .as_i64()
+        .unwrap_or_default();
+    assert!(
+        (86_300_000..=86_400_000).contains(&try_again_in),
+        "{}",
+        limited.body
+    );
 
     let quota = create(&auth, &cookie, json!({})).await;
     let (id, key) = (id_of(&quota), plaintext(&quota));
-    set(&auth, &id, &[(apikey::REMAINING, 2i64.into()), (apikey::RATE_LIMIT_ENABLED, false.into())]).await;
+    set(
+        &auth,
+        &id,
+        &[
+            (apikey::REMAINING, 2i64.into()),
+            (apikey::RATE_LIMIT_ENABLED, false.into()),
+        ],
+    )
+    .await;
     for left in [1, 0] {
         assert_eq!(session_of(&auth, &key).await.status, StatusCode::OK);
         let stored = row(&auth, &id).await.unwrap_or_else(|| panic!("no row"));
         assert_eq!(number(&stored, apikey::REMAINING), Some(left));
     }
     let exhausted = session_of(&auth, &key).await;
-    assert_eq!((exhausted.status, exhausted.code()), (StatusCode::TOO_MANY_REQUESTS, "USAGE_EXCEEDED"));
-    assert!(row(&auth, &id).await.is_none(), "an exhausted key is deleted");
+    assert_eq!(
+        (exhausted.status, exhausted.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "USAGE_EXCEEDED")
+    );
+    assert!(
+        row(&auth, &id).await.is_none(),
+        "an exhausted key is deleted"
+    );
 
     let refilled = create(&auth, &cookie, json!({})).await;
     let (id, key) = (id_of(&refilled), plaintext(&refilled));
@@ -351,7 +471,9 @@ async fn the_rate_limit_and_the_quota_hold() {
     assert_eq!(session_of(&auth, &key).await.status, StatusCode::OK);
     let stored = row(&auth, &id).await.unwrap_or_else(|| panic!("no row"));
     assert_eq!(number(&stored, apikey::REMAINING), Some(4));
-    assert!(date(&stored, apikey::LAST_REFILL_AT).is_some_and(|at| at.millis() > long_ago.millis()));
+    assert!(
+        date(&stored, apikey::LAST_REFILL_AT).is_some_and(|at| at.millis() > long_ago.millis())
+    );
 }
 
 /// 50 concurrent uses of one key: exactly `remaining` (20) of them pass, then exactly the rate
@@ -363,7 +485,13 @@ async fn concurrent_uses_are_counted_exactly() {
     let auth = server(dir.path(), SESSIONS).await;
     let cookie = sign_up(&auth, "race@example.com").await;
     for (fields, allowed) in [
-        (vec![(apikey::REMAINING, Value::from(20i64)), (apikey::RATE_LIMIT_ENABLED, false.into())], 20),
+        (
+            vec![
+                (apikey::REMAINING, Value::from(20i64)),
+                (apikey::RATE_LIMIT_ENABLED, false.into()),
+            ],
+            20,
+        ),
         (vec![], 10),
     ] {
         let created = create(&auth, &cookie, json!({})).await;
@@ -419,15 +547,23 @@ async fn keys_are_verified_on_the_server_with_permissions() {
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(verified["id"], created["id"]);
-    assert_eq!(verified["permissions"], json!({ "files": ["read", "write"] }));
+    assert_eq!(
+        verified["permissions"],
+        json!({ "files": ["read", "write"] })
+    );
     assert!(verified.get("key").is_none());
     assert_eq!(verified["requestCount"], json!(1));
     for (resource, action) in [("files", "delete"), ("users", "read")] {
-        let refused = auth.verify_api_key(&key, Some(&asked(resource, action))).await;
+        let refused = auth
+            .verify_api_key(&key, Some(&asked(resource, action)))
+            .await;
         assert_eq!(refused.map_err(|e| e.code), Err(Some("KEY_NOT_FOUND")));
     }
     let unknown = auth.verify_api_key("nope", None).await;
-    assert_eq!(unknown.map_err(|e| (e.status, e.code)), Err((StatusCode::UNAUTHORIZED, Some("INVALID_API_KEY"))));
+    assert_eq!(
+        unknown.map_err(|e| (e.status, e.code)),
+        Err((StatusCode::UNAUTHORIZED, Some("INVALID_API_KEY")))
+    );
 }
 
 /// Expired keys are deleted by `Auth::delete_expired_api_keys`; others stay.
@@ -439,7 +575,12 @@ async fn expired_keys_are_deleted() {
     let expired = id_of(&create(&auth, &cookie, json!({})).await);
     let live = id_of(&create(&auth, &cookie, json!({ "expiresIn": 86_400 * 2 })).await);
     let forever = id_of(&create(&auth, &cookie, json!({})).await);
-    set(&auth, &expired, &[(apikey::EXPIRES_AT, Timestamp::now().plus_millis(-1).into())]).await;
+    set(
+        &auth,
+        &expired,
+        &[(apikey::EXPIRES_AT, Timestamp::now().plus_millis(-1).into())],
+    )
+    .await;
     assert_eq!(auth.delete_expired_api_keys().await, Ok(1));
     assert!(row(&auth, &expired).await.is_none());
     assert!(row(&auth, &live).await.is_some() && row(&auth, &forever).await.is_some());
@@ -458,7 +599,13 @@ fn options_read_better_auths_names() {
     assert_eq!(options.api_key_headers, ["x-key", "x-api-key"]);
     assert_eq!(options.key_length(), 64);
     assert!(options.key_expiration.min_expires_in == 0.0);
-    assert_eq!((options.rate_limit.max_requests, options.rate_limit.time_window), (3, 1000));
+    assert_eq!(
+        (
+            options.rate_limit.max_requests,
+            options.rate_limit.time_window
+        ),
+        (3, 1000)
+    );
     for bad in [
         "[plugins.api-key]\napi-key-headers = []\n",
         "[plugins.api-key]\napi-key-headers = \"bad header\"\n",
