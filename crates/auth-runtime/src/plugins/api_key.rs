@@ -223,7 +223,7 @@ fn check_expires_in(options: &Options, seconds: f64) -> Result<(), ApiError> {
 
 fn check_name(options: &Options, name: &str) -> Result<(), ApiError> {
     let length = name.encode_utf16().count();
-    if length < options.minimum_name_length || length > options.maximum_name_length {
+    if !(options.minimum_name_length..=options.maximum_name_length).contains(&length) {
         return Err(ApiError::bad_request(codes::INVALID_NAME_LENGTH));
     }
     Ok(())
@@ -251,10 +251,12 @@ async fn create(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let name = body.opt_str("name")?.map(str::to_owned);
     let expires_in = body_number(body, "expiresIn", true, Some(1.0))?;
     let prefix = body.opt_str("prefix")?.map(str::to_owned);
+    // zod's `/^[a-zA-Z0-9_-]+$/`: at least one character.
     if let Some(prefix) = &prefix
-        && !prefix
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && (prefix.is_empty()
+            || !prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
     {
         return Err(ApiError::validation(
             "[body.prefix] Invalid prefix format, must be alphanumeric and contain only underscores and hyphens.",
@@ -295,13 +297,12 @@ async fn create(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
             return Err(ApiError::bad_request(codes::INVALID_METADATA_TYPE));
         }
     }
-    let expires_in = expires_in.filter(|s| *s != 0.0);
     if let Some(seconds) = expires_in {
         check_expires_in(&options, seconds)?;
     }
-    if let Some(prefix) = prefix.as_deref().filter(|p| !p.is_empty()) {
+    if let Some(prefix) = prefix.as_deref() {
         let length = prefix.len();
-        if length < options.minimum_prefix_length || length > options.maximum_prefix_length {
+        if !(options.minimum_prefix_length..=options.maximum_prefix_length).contains(&length) {
             return Err(ApiError::bad_request(codes::INVALID_PREFIX_LENGTH));
         }
     }
@@ -313,7 +314,6 @@ async fn create(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     delete_expired_now_and_then(auth).await;
     let key_prefix = prefix
         .as_deref()
-        .filter(|p| !p.is_empty())
         .or(options.default_prefix.as_deref())
         .unwrap_or_default();
     let key = format!("{key_prefix}{}", id::generate_letters(options.key_length()));
@@ -464,9 +464,7 @@ async fn update(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         if let Some(seconds) = expires_in {
             check_expires_in(&options, seconds)?;
         }
-        let expires_at = expires_in
-            .filter(|s| *s != 0.0)
-            .map(|seconds| in_seconds(Timestamp::now(), seconds));
+        let expires_at = expires_in.map(|seconds| in_seconds(Timestamp::now(), seconds));
         changes.insert(apikey::EXPIRES_AT.into(), expires_at.into());
     }
     if let Some(metadata) = metadata.filter(|_| options.enable_metadata) {
