@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use super::*;
 use bytes::Bytes;
 use http::{Method, Request, header};
