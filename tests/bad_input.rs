@@ -783,6 +783,13 @@ fn json_value() -> impl Strategy<Value = Value> {
                     Just("newEmail".to_owned()),
                     Just("age".to_owned()),
                     Just("tags".to_owned()),
+                    Just("keyId".to_owned()),
+                    Just("expiresIn".to_owned()),
+                    Just("metadata".to_owned()),
+                    Just("prefix".to_owned()),
+                    Just("remaining".to_owned()),
+                    Just("permissions".to_owned()),
+                    Just("enabled".to_owned()),
                     ".{0,8}",
                 ],
                 inner,
@@ -880,6 +887,53 @@ fn arbitrary_input_to_every_post_endpoint() {
     // either way get-session answers 200.
     let answer = rt.block_on(get("/get-session").cookie(&cookie).send(&auth));
     assert_eq!(answer.status, StatusCode::OK);
+}
+
+/// Arbitrary values (any bytes) in `x-api-key` on get-session and on an endpoint that needs a
+/// session, with api keys acting as sessions: a 4xx `{code, message}` (403 for a short key, 401
+/// for an unknown one) or, for the real key, 200 — never a 5xx.
+#[test]
+fn arbitrary_api_keys_in_x_api_key() {
+    let rt = runtime();
+    let toml = format!("{CONFIG}\n[plugins.api-key]\nenable-session-for-api-keys = true\n");
+    let (auth, _db, key) = rt.block_on(async {
+        let (auth, db) = sqlite(&toml).await;
+        let cookie = sign_up(&auth, "keys@prop.test").await.cookie();
+        let created = post("/api-key/create")
+            .cookie(&cookie)
+            .json(&json!({}))
+            .send(&auth)
+            .await;
+        let key = created.json()["key"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        (auth, db, key)
+    });
+    assert_eq!(key.len(), 64);
+    let config = ProptestConfig {
+        cases: 128,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let value = prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..80),
+        "[A-Za-z]{60,70}".prop_map(String::into_bytes),
+        Just(key.clone().into_bytes()),
+    ];
+    proptest!(config, |(bytes in value, path in prop_oneof![Just("/get-session"), Just("/api-key/list"), Just("/list-sessions")])| {
+        let Ok(header) = http::HeaderValue::from_bytes(&bytes) else {
+            return Ok(());
+        };
+        let answer = rt.block_on(get(path).header("x-api-key", header.as_bytes()).send(&auth));
+        prop_assert!(answer.status.as_u16() < 500, "{path} {bytes:?}: {}", answer.status);
+        if answer.status.is_client_error() {
+            prop_assert!(answer.json()["message"].is_string() && answer.json()["code"].is_string(), "{path}: {:?}", answer.json());
+        }
+        if bytes.len() < 64 && !bytes.is_empty() {
+            prop_assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        }
+    });
 }
 
 /// Random query strings (any bytes, percent-encoded; the endpoint's own keys and others) to every

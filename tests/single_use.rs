@@ -4,8 +4,11 @@
 //! verification row and deletes it in two steps, so concurrent requests can all read it before
 //! any deletes it; here the delete decides. On SQLite, PostgreSQL, MariaDB, Redis, and Redis
 //! with the values kept in the database too. [`token_binding`]: each token serves only the user
-//! it was issued to. [`backup_codes`]: a two-factor backup code is used once.
+//! it was issued to. [`backup_codes`]: a two-factor backup code is used once. [`api_key_race`]:
+//! an API key's quota and rate limit are exact under concurrent use.
 
+#[path = "api_key_race.rs"]
+mod api_key_race;
 #[path = "backup_codes.rs"]
 mod backup_codes;
 #[path = "server.rs"]

@@ -24,6 +24,9 @@
 //                       (an "email-otp-<type>" line), bearer(), multiSession(), oneTimeToken(),
 //                       lastLoginMethod({storeInDatabase:true}); MIGRATE=1 then creates their
 //                       tables and columns too. The suite for them is plugins.mjs.
+//   API_KEY=1           add (after PLUGINS=1's, when both are set) apiKey({enableSessionForAPIKeys:
+//                       true, keyExpiration:{minExpiresIn:0}}) from @better-auth/api-key 1.7.5;
+//                       MIGRATE=1 then creates its apikey table. The suite is api-key.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -38,6 +41,7 @@ import { getMigrations } from "better-auth/db/migration";
 import { createClient } from "redis";
 import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
+import { apiKey } from "@better-auth/api-key";
 import { anonymous, bearer, emailOTP, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
 
 const log = (...args) => console.error("[reference-server]", ...args);
@@ -58,6 +62,7 @@ const REDIS_URL = process.env.REDIS_URL || null;
 const STORE_IN_DATABASE = process.env.STORE_IN_DATABASE === "1";
 const REDIS_KEY_PREFIX = process.env.REDIS_KEY_PREFIX ?? null;
 const PLUGINS = process.env.PLUGINS === "1";
+const API_KEY = process.env.API_KEY === "1";
 
 // One line per mail, the same shape the Rust dev mailer writes:
 // {"kind","to","subject","url","token","at"}. appendFileSync writes the whole line at once, so
@@ -169,6 +174,15 @@ if (PLUGINS) {
     multiSession(),
     oneTimeToken(),
     lastLoginMethod({ storeInDatabase: true }),
+  ];
+}
+
+if (API_KEY) {
+  // As crates/auth-cli/tests/conformance/api-key.toml: keys act as sessions, expiresIn may be
+  // any number of seconds (minExpiresIn is in days), the rest better-auth's defaults.
+  options.plugins = [
+    ...(options.plugins ?? []),
+    apiKey({ enableSessionForAPIKeys: true, keyExpiration: { minExpiresIn: 0 } }),
   ];
 }
 

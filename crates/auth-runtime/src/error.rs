@@ -12,6 +12,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: Option<&'static str>,
     pub message: String,
+    /// More about the error, sent as `details` (api-key's rate limit: `{"tryAgainIn": ms}`).
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -21,6 +23,7 @@ impl ApiError {
             status,
             code: Some(code),
             message: message.into(),
+            details: None,
         }
     }
 
@@ -40,6 +43,7 @@ impl ApiError {
             status,
             code: None,
             message: message.into(),
+            details: None,
         }
     }
 
@@ -70,12 +74,25 @@ impl ApiError {
         )
     }
 
-    /// The JSON body: `{"message": …, "code": …}` (message first, as better-call writes it).
+    /// This error with `details`.
+    #[must_use]
+    pub fn with_details(self, details: serde_json::Value) -> Self {
+        Self {
+            details: Some(details),
+            ..self
+        }
+    }
+
+    /// The JSON body: `{"message": …, "code": …, "details": …}` (message first, as better-call
+    /// writes it; `details` only when there are some).
     pub fn body(&self) -> serde_json::Value {
         let mut body = serde_json::Map::new();
         body.insert("message".into(), self.message.clone().into());
         if let Some(code) = self.code {
             body.insert("code".into(), code.into());
+        }
+        if let Some(details) = &self.details {
+            body.insert("details".into(), details.clone());
         }
         serde_json::Value::Object(body)
     }

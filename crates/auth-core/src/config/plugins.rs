@@ -97,7 +97,7 @@ plugin_tables! {
     anonymous: Anonymous => crate::plugins::anonymous::Options,
     phone_number: PhoneNumber => NoOptions,
     passkey: Passkey => NoOptions,
-    api_key: ApiKey => NoOptions,
+    api_key: ApiKey => crate::plugins::api_key::Options,
     jwt: Jwt => NoOptions,
     multi_session: MultiSession => crate::plugins::multi_session::Options,
     magic_link: MagicLink => crate::plugins::magic_link::Options,
@@ -163,6 +163,10 @@ impl Plugins {
 
     pub fn email_otp_options(&self) -> crate::plugins::email_otp::Options {
         options(self.email_otp.as_ref())
+    }
+
+    pub fn api_key_options(&self) -> crate::plugins::api_key::Options {
+        options(self.api_key.as_ref())
     }
 
     pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {

@@ -7,6 +7,7 @@
 //! type named in `config::plugins`; and its handlers in `auth-runtime`'s `plugins/<id>.rs`.
 
 pub mod anonymous;
+pub mod api_key;
 pub mod bearer;
 pub mod email_otp;
 pub mod last_login_method;
@@ -63,6 +64,7 @@ pub const DECLARED: &[Declaration] = &[
     two_factor::DECLARATION,
     username::DECLARATION,
     anonymous::DECLARATION,
+    api_key::DECLARATION,
     multi_session::DECLARATION,
     magic_link::DECLARATION,
     email_otp::DECLARATION,

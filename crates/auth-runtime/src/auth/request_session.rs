@@ -46,6 +46,9 @@ impl Auth {
         ctx: &mut Ctx,
         use_cache: bool,
     ) -> Result<Option<SessionCtx>, ApiError> {
+        if let Some(found) = &ctx.plugin_session {
+            return Ok(Some(found.clone()));
+        }
         let inner = &self.inner;
         let cache_enabled = inner.config.cookie_cache_enabled();
         let token = ctx.cookies.get_signed(&inner.session_cookie, &inner.secret);

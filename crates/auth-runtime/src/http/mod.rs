@@ -256,6 +256,9 @@ impl Auth {
         }
         for hook in plugins.iter().filter_map(|r| r.before) {
             hook(self, endpoint, ctx).await?;
+            if let Some(answer) = ctx.hook_answer.take() {
+                return Ok(answer);
+            }
         }
         let session = match endpoint.access {
             Access::Public => None,

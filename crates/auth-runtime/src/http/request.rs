@@ -39,6 +39,13 @@ pub struct Ctx {
     /// `user.create.before` database hooks, which see the request (last-login-method's
     /// `lastLoginMethod`). Set by plugins' before hooks.
     pub new_user_fields: crate::store::Row,
+    /// A session a plugin's hook found for this request in another credential than the session
+    /// cookie (api-key's `x-api-key`): every session lookup of the request answers it, and
+    /// nothing about it is written back or cached (better-auth's `ctx.context.session`).
+    pub(crate) plugin_session: Option<crate::session::SessionCtx>,
+    /// An answer a hook gave in the endpoint's place (better-auth's before hook returning a
+    /// value): neither the handler nor the after hooks run.
+    pub(crate) hook_answer: Option<super::Reply>,
 }
 
 impl Ctx {
@@ -64,6 +71,8 @@ impl Ctx {
             response_headers: HeaderMap::new(),
             new_session: None,
             new_user_fields: crate::store::Row::new(),
+            plugin_session: None,
+            hook_answer: None,
         }
     }
 }

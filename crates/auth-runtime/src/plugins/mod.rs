@@ -17,6 +17,7 @@ use crate::router::Handlers;
 use crate::store::Row;
 
 mod anonymous;
+mod api_key;
 mod bearer;
 mod email_otp;
 mod email_proof;
@@ -33,6 +34,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::TwoFactor,
     Plugin::Username,
     Plugin::Anonymous,
+    Plugin::ApiKey,
     Plugin::MultiSession,
     Plugin::MagicLink,
     Plugin::EmailOtp,
@@ -86,6 +88,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     two_factor::RUNTIME,
     username::RUNTIME,
     anonymous::RUNTIME,
+    api_key::RUNTIME,
     multi_session::RUNTIME,
     magic_link::RUNTIME,
     email_otp::RUNTIME,

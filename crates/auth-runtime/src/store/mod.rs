@@ -452,19 +452,33 @@ impl Store {
         field: &str,
         row: Row,
     ) -> Result<u64, StoreError> {
-        self.update_with(model, conditions, Some(field), row).await
+        self.update_with(model, conditions, Some((field, 1)), row)
+            .await
+    }
+
+    /// [`Store::increment`] that takes one away instead: a quota that its condition
+    /// (`remaining > 0`) keeps from going below zero however many requests spend it at once.
+    pub async fn decrement(
+        &self,
+        model: &str,
+        conditions: &[Where],
+        field: &str,
+        row: Row,
+    ) -> Result<u64, StoreError> {
+        self.update_with(model, conditions, Some((field, -1)), row)
+            .await
     }
 
     async fn update_with(
         &self,
         model: &str,
         conditions: &[Where],
-        increment: Option<&str>,
+        increment: Option<(&str, i64)>,
         mut row: Row,
     ) -> Result<u64, StoreError> {
         let table = self.table(model)?;
         let increment = match increment {
-            Some(field) => {
+            Some((field, delta)) => {
                 let (index, column) = table.column(field)?;
                 if column.storage.ty != auth_core::schema::FieldType::Number {
                     return Err(StoreError::Type {
@@ -474,7 +488,7 @@ impl Store {
                         got: "another type",
                     });
                 }
-                Some(index)
+                Some((index, delta))
             }
             None => None,
         };

@@ -352,23 +352,25 @@ pub(crate) fn insert(
     Ok(b.finish())
 }
 
-/// `update t set [c = c + 1, ]… where …`: `increment` is the index of a column to add one to,
-/// in the same statement (atomic on every engine).
+/// `update t set [c = c + n, ]… where …`: `increment` is the index of a column and what to add
+/// to it (negative: take away), in the same statement (atomic on every engine).
 pub(crate) fn update(
     dialect: Dialect,
     table: &TablePlan,
-    increment: Option<usize>,
+    increment: Option<(usize, i64)>,
     values: &[(usize, Value)],
     conditions: &[Where],
 ) -> Result<Statement, StoreError> {
     let mut b = Builder::new(dialect);
     b.push("update ").push(&table.quoted).push(" set ");
-    let incremented = increment.and_then(|index| table.columns.get(index));
-    if let Some(column) = incremented {
+    let incremented =
+        increment.and_then(|(index, delta)| table.columns.get(index).map(|c| (c, delta)));
+    if let Some((column, delta)) = incremented {
         b.push(&column.quoted)
             .push(" = ")
             .push(&column.quoted)
-            .push(" + 1");
+            .push(if delta < 0 { " - " } else { " + " })
+            .push(&delta.unsigned_abs().to_string());
     }
     for (i, (index, value)) in values.iter().enumerate() {
         if i > 0 || incremented.is_some() {
