@@ -9,6 +9,7 @@
 pub mod anonymous;
 pub mod bearer;
 pub mod email_otp;
+pub mod jwt;
 pub mod last_login_method;
 pub mod magic_link;
 pub mod multi_session;
@@ -63,6 +64,7 @@ pub const DECLARED: &[Declaration] = &[
     two_factor::DECLARATION,
     username::DECLARATION,
     anonymous::DECLARATION,
+    jwt::DECLARATION,
     multi_session::DECLARATION,
     magic_link::DECLARATION,
     email_otp::DECLARATION,

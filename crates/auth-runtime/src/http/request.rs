@@ -39,6 +39,9 @@ pub struct Ctx {
     /// `user.create.before` database hooks, which see the request (last-login-method's
     /// `lastLoginMethod`). Set by plugins' before hooks.
     pub new_user_fields: crate::store::Row,
+    /// The session get-session answered with (better-auth's `ctx.context.session`), for the
+    /// plugins' hooks after it (jwt's `set-auth-jwt`).
+    pub(crate) session: Option<crate::session::SessionCtx>,
 }
 
 impl Ctx {
@@ -64,6 +67,7 @@ impl Ctx {
             response_headers: HeaderMap::new(),
             new_session: None,
             new_user_fields: crate::store::Row::new(),
+            session: None,
         }
     }
 }

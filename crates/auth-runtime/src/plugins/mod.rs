@@ -20,6 +20,7 @@ mod anonymous;
 mod bearer;
 mod email_otp;
 mod email_proof;
+mod jwt;
 mod last_login_method;
 mod magic_link;
 mod multi_session;
@@ -33,6 +34,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::TwoFactor,
     Plugin::Username,
     Plugin::Anonymous,
+    Plugin::Jwt,
     Plugin::MultiSession,
     Plugin::MagicLink,
     Plugin::EmailOtp,
@@ -86,6 +88,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     two_factor::RUNTIME,
     username::RUNTIME,
     anonymous::RUNTIME,
+    jwt::RUNTIME,
     multi_session::RUNTIME,
     magic_link::RUNTIME,
     email_otp::RUNTIME,
@@ -101,7 +104,7 @@ pub(crate) fn enabled(plugins: &[Plugin]) -> impl Iterator<Item = &'static Runti
 
 /// Sets the answer header `name` to `value` and adds `name` to `Access-Control-Expose-Headers`
 /// (merged with the names already there, comma-space separated), so a browser's script may read
-/// it (bearer's `set-auth-token`, one-time-token's `set-ott`).
+/// it (bearer's `set-auth-token`, one-time-token's `set-ott`, jwt's `set-auth-jwt`).
 fn expose_header(ctx: &mut Ctx, name: &'static str, value: &str) {
     let Ok(value) = http::HeaderValue::from_str(value) else {
         tracing::error!(name, "answer header not set: not a header value");
