@@ -24,6 +24,8 @@
 //                       (an "email-otp-<type>" line), bearer(), multiSession(), oneTimeToken(),
 //                       lastLoginMethod({storeInDatabase:true}); MIGRATE=1 then creates their
 //                       tables and columns too. The suite for them is plugins.mjs.
+//   JWT=1               add jwt({jwt:{expirationTime:"1h"}}) (after PLUGINS=1's, if set); MIGRATE=1
+//                       creates its jwks table. The suite for it is jwt.mjs (jwt.toml is our side).
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -38,7 +40,7 @@ import { getMigrations } from "better-auth/db/migration";
 import { createClient } from "redis";
 import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
-import { anonymous, bearer, emailOTP, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
+import { anonymous, bearer, emailOTP, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
 
 const log = (...args) => console.error("[reference-server]", ...args);
 const fail = (message) => {
@@ -58,6 +60,7 @@ const REDIS_URL = process.env.REDIS_URL || null;
 const STORE_IN_DATABASE = process.env.STORE_IN_DATABASE === "1";
 const REDIS_KEY_PREFIX = process.env.REDIS_KEY_PREFIX ?? null;
 const PLUGINS = process.env.PLUGINS === "1";
+const JWT = process.env.JWT === "1";
 
 // One line per mail, the same shape the Rust dev mailer writes:
 // {"kind","to","subject","url","token","at"}. appendFileSync writes the whole line at once, so
@@ -170,6 +173,10 @@ if (PLUGINS) {
     oneTimeToken(),
     lastLoginMethod({ storeInDatabase: true }),
   ];
+}
+
+if (JWT) {
+  options.plugins = [...(options.plugins ?? []), jwt({ jwt: { expirationTime: "1h" } })];
 }
 
 let redis = null;

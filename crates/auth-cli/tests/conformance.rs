@@ -52,6 +52,8 @@ const SNAKE: &str = "\n[database]\nnaming = \"snake\"\n\n[models.user]\ntable = 
 
 #[path = "conformance/browser.rs"]
 mod browser;
+#[path = "conformance/jwt.rs"]
+mod jwt;
 #[path = "conformance/plugins.rs"]
 mod plugins;
 

@@ -374,7 +374,7 @@ mod tests {
             ),
             ("[plugins.jwt.jwt]\nexpiration-time = \"soon\"\n", "soon"),
             ("[plugins.jwt.jwks]\nrotation-interval = 0\n", "at least 1"),
-            ("disable-setting-jwt-headers = true\n", "unknown field"),
+            ("disable-setting-jwt-headers = true\n", "unknown key"),
         ] {
             let error = options(bad)
                 .err()
