@@ -641,4 +641,53 @@ mod tests {
             (http::StatusCode::FORBIDDEN, json!("NO_TOKENS"))
         );
     }
+
+    /// Garbage cookies, `Authorization` headers and queries on the jwt plugin's endpoints (and
+    /// get-session, which its hook follows): 200 or a 4xx `{code, message}`, never a 5xx.
+    #[test]
+    fn bad_input_never_breaks_the_endpoints() {
+        use proptest::prelude::*;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (auth, valid) = rt.block_on(async {
+            let auth = server(dir.path(), "").await;
+            let (cookie, _) = sign_up(&auth).await;
+            (auth, cookie)
+        });
+        let text = || prop::collection::vec(any::<u8>(), 0..60);
+        let config = ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        proptest!(config, |(path in 0usize..3, query in text(), cookie in text(), session in text(), keep_valid in any::<bool>(), bearer in text())| {
+            let path = ["/token", "/jwks", "/get-session"][path];
+            let encode = |bytes: &[u8]| bytes.iter().map(|b| format!("%{b:02x}")).collect::<String>();
+            let mut cookies = vec![
+                format!("{}={}", auth.inner.session_cookie, encode(&session)),
+                String::from_utf8_lossy(&cookie).replace(['\r', '\n', '\0'], ""),
+            ];
+            if keep_valid {
+                cookies.push(valid.clone());
+            }
+            let mut request = Request::get(format!("{ORIGIN}/api/auth{path}?q={}", encode(&query)));
+            if let Ok(value) = http::HeaderValue::from_bytes(cookies.join("; ").as_bytes()) {
+                request = request.header(header::COOKIE, value);
+            }
+            if let Ok(value) = http::HeaderValue::from_bytes(&[b"Bearer ".as_slice(), &bearer].concat()) {
+                request = request.header(header::AUTHORIZATION, value);
+            }
+            let request = request.body(Bytes::new()).unwrap_or_else(|e| panic!("{e}"));
+            let answer = rt.block_on(auth.handle(request));
+            let status = answer.status();
+            prop_assert!(status.as_u16() < 500, "{path}: {status} {answer:?}");
+            if status.is_client_error() {
+                let body = json(&answer);
+                prop_assert!(body["code"].is_string() && body["message"].is_string(), "{path}: {body}");
+            }
+        });
+    }
 }
