@@ -7,7 +7,8 @@
 // directions the jwks table is emptied through the database file, so that the other server
 // makes the key.
 //
-// Usage: node jwt-interop.mjs --a URL --b URL --db FILE
+// Usage: node jwt-interop.mjs --a URL --b URL --db FILE [--alg EdDSA|ES256|ES512|RS256|PS256]
+// --alg is the servers' key-pair algorithm (default EdDSA).
 // Output: one JSON line per check {"name","ok","detail"}, then a summary line; exit code 1 if a
 // check failed, 2 on a usage error.
 import crypto from "node:crypto";
@@ -18,8 +19,17 @@ import { arg, check, expect, finish, request } from "./interop-lib.mjs";
 
 const SERVERS = { A: arg("--a")?.replace(/\/+$/, ""), B: arg("--b")?.replace(/\/+$/, "") };
 const DB_FILE = arg("--db");
-if (!SERVERS.A || !SERVERS.B || !DB_FILE) {
-  console.error("usage: node jwt-interop.mjs --a URL --b URL --db FILE");
+const ALG = arg("--alg") ?? "EdDSA";
+// The `crv` column and the members of the stored public JWK (jose's order), per algorithm.
+const KEY_SHAPE = {
+  EdDSA: [["Ed25519"], ["crv", "x", "kty"]],
+  ES256: [["P-256"], ["kty", "x", "y", "crv"]],
+  ES512: [["P-521"], ["kty", "x", "y", "crv"]],
+  RS256: [[null], ["kty", "n", "e"]],
+  PS256: [[null], ["kty", "n", "e"]],
+}[ALG];
+if (!SERVERS.A || !SERVERS.B || !DB_FILE || !KEY_SHAPE) {
+  console.error("usage: node jwt-interop.mjs --a URL --b URL --db FILE [--alg EdDSA|ES256|ES512|RS256|PS256]");
   process.exit(2);
 }
 const RUN = crypto.randomBytes(3).toString("hex");
@@ -72,9 +82,10 @@ for (const [from, to] of [["A", "B"], ["B", "A"]]) {
     expect(made.keys.length === 1, `one key: ${JSON.stringify(made)}`);
     const rows = db.prepare("SELECT id, alg, crv, publicKey, privateKey, expiresAt FROM jwks").all();
     expect(rows.length === 1 && rows[0].id === made.keys[0].kid, `one row, the published key: ${JSON.stringify(rows)}`);
-    expect(rows[0].alg === "EdDSA" && rows[0].crv === "Ed25519" && rows[0].expiresAt === null, `alg, crv: ${JSON.stringify(rows[0])}`);
+    const [[crv], members] = KEY_SHAPE;
+    expect(rows[0].alg === ALG && rows[0].crv === crv && rows[0].expiresAt === null, `alg, crv: ${JSON.stringify({ ...rows[0], privateKey: "…" })}`);
     const publicKey = JSON.parse(rows[0].publicKey);
-    expect(JSON.stringify(Object.keys(publicKey)) === '["crv","x","kty"]', `publicKey: ${rows[0].publicKey}`);
+    expect(JSON.stringify(Object.keys(publicKey)) === JSON.stringify(members), `publicKey: ${rows[0].publicKey}`);
     const sealed = JSON.parse(rows[0].privateKey);
     expect(typeof sealed === "string" && /^[0-9a-f]+$/.test(sealed), `privateKey is a JSON string of hex: ${rows[0].privateKey.slice(0, 40)}`);
   });
@@ -87,7 +98,8 @@ for (const [from, to] of [["A", "B"], ["B", "A"]]) {
   await check(`${to}-signs-with-${from}s-key`, async () => {
     session = await signUp(to, `${from}${to}`);
     const jwt = await token(to, session.cookie);
-    expect(decodeProtectedHeader(jwt).kid === made.keys[0].kid, `kid ${decodeProtectedHeader(jwt).kid}`);
+    const header = decodeProtectedHeader(jwt);
+    expect(header.kid === made.keys[0].kid && header.alg === ALG, `header ${JSON.stringify(header)}`);
     const payload = await verifyWith(to, jwt, made);
     expect(payload.sub === session.user.id, `sub ${payload.sub}`);
     expect(db.prepare("SELECT count(*) AS n FROM jwks").get().n === 1, `${to} made no key of its own`);

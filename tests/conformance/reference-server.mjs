@@ -26,6 +26,7 @@
 //                       tables and columns too. The suite for them is plugins.mjs.
 //   JWT=1               add jwt({jwt:{expirationTime:"1h"}}) (after PLUGINS=1's, if set); MIGRATE=1
 //                       creates its jwks table. The suite for it is jwt.mjs (jwt.toml is our side).
+//   JWT_ALG             with JWT=1: jwks.keyPairConfig {alg: JWT_ALG} (ES256, ES512, RS256, PS256)
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -176,7 +177,9 @@ if (PLUGINS) {
 }
 
 if (JWT) {
-  options.plugins = [...(options.plugins ?? []), jwt({ jwt: { expirationTime: "1h" } })];
+  const alg = process.env.JWT_ALG;
+  const keys = alg ? { jwks: { keyPairConfig: { alg } } } : {};
+  options.plugins = [...(options.plugins ?? []), jwt({ jwt: { expirationTime: "1h" }, ...keys })];
 }
 
 let redis = null;

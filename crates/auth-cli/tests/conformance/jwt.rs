@@ -48,23 +48,19 @@ fn jwt_suite_passes_against_better_auth() {
     jwt_suite(&project, &reference);
 }
 
-/// better-auth (which creates the schema) and our server on one SQLite file and secret: the
-/// first key either makes, the other signs with, and a token of either verifies with either's
-/// key set.
-#[test]
-fn jwt_interop_with_better_auth() {
+/// better-auth (which creates the schema) and our server on one SQLite file and secret, with
+/// key pairs of `alg`: the first key either makes, the other signs with, and a token of either
+/// verifies with either's key set.
+fn interop(alg: &str) {
     if !node_ready() {
         return;
     }
-    let project = suite_project(JWT);
+    let project = suite_project(&format!(
+        "{JWT}\n[plugins.jwt.jwks]\nkey-pair-config = {{ alg = \"{alg}\" }}\n"
+    ));
     let file = project.path().join("shared.sqlite");
-    let reference = Running::better_auth(
-        &file,
-        &outbox(&project),
-        true,
-        project.path(),
-        &[("JWT", "1")],
-    );
+    let env = [("JWT", "1"), ("JWT_ALG", alg)];
+    let reference = Running::better_auth(&file, &outbox(&project), true, project.path(), &env);
     let ours = project.serve_url(&format!("sqlite:{}", file.display()));
     run_node(
         "jwt-interop.mjs",
@@ -75,9 +71,25 @@ fn jwt_interop_with_better_auth() {
             &ours.origin,
             "--db",
             &file.display().to_string(),
+            "--alg",
+            alg,
         ],
         &[&reference, &ours],
         12,
         project.path(),
     );
+}
+
+#[test]
+fn jwt_interop_with_better_auth() {
+    interop("EdDSA");
+}
+
+/// The other algorithms of better-auth's `keyPairConfig`: each server imports the other's
+/// P-256, P-521 and RSA private JWKs.
+#[test]
+fn jwt_interop_with_better_auth_every_algorithm() {
+    for alg in ["ES256", "ES512", "RS256", "PS256"] {
+        interop(alg);
+    }
 }
