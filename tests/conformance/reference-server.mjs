@@ -27,6 +27,9 @@
 //   API_KEY=1           add (after PLUGINS=1's, when both are set) apiKey({enableSessionForAPIKeys:
 //                       true, keyExpiration:{minExpiresIn:0}}) from @better-auth/api-key 1.7.5;
 //                       MIGRATE=1 then creates its apikey table. The suite is api-key.mjs.
+//   JWT=1               add jwt({jwt:{expirationTime:"1h"}}) (after PLUGINS=1's, if set); MIGRATE=1
+//                       creates its jwks table. The suite for it is jwt.mjs (jwt.toml is our side).
+//   JWT_ALG             with JWT=1: jwks.keyPairConfig {alg: JWT_ALG} (ES256, ES512, RS256, PS256)
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -42,7 +45,7 @@ import { createClient } from "redis";
 import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
 import { apiKey } from "@better-auth/api-key";
-import { anonymous, bearer, emailOTP, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
+import { anonymous, bearer, emailOTP, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
 
 const log = (...args) => console.error("[reference-server]", ...args);
 const fail = (message) => {
@@ -63,6 +66,7 @@ const STORE_IN_DATABASE = process.env.STORE_IN_DATABASE === "1";
 const REDIS_KEY_PREFIX = process.env.REDIS_KEY_PREFIX ?? null;
 const PLUGINS = process.env.PLUGINS === "1";
 const API_KEY = process.env.API_KEY === "1";
+const JWT = process.env.JWT === "1";
 
 // One line per mail, the same shape the Rust dev mailer writes:
 // {"kind","to","subject","url","token","at"}. appendFileSync writes the whole line at once, so
@@ -184,6 +188,11 @@ if (API_KEY) {
     ...(options.plugins ?? []),
     apiKey({ enableSessionForAPIKeys: true, keyExpiration: { minExpiresIn: 0 } }),
   ];
+}
+if (JWT) {
+  const alg = process.env.JWT_ALG;
+  const keys = alg ? { jwks: { keyPairConfig: { alg } } } : {};
+  options.plugins = [...(options.plugins ?? []), jwt({ jwt: { expirationTime: "1h" }, ...keys })];
 }
 
 let redis = null;

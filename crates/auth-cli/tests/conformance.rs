@@ -54,6 +54,8 @@ const SNAKE: &str = "\n[database]\nnaming = \"snake\"\n\n[models.user]\ntable = 
 mod api_key;
 #[path = "conformance/browser.rs"]
 mod browser;
+#[path = "conformance/jwt.rs"]
+mod jwt;
 #[path = "conformance/plugins.rs"]
 mod plugins;
 

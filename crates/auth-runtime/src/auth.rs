@@ -16,7 +16,7 @@ use auth_core::endpoints::{Endpoint, endpoints};
 use auth_core::serving::{Unenforced, refuse_unserved};
 use auth_core::{Config, ConfigError, Dialect, Schema};
 
-use crate::hooks::DatabaseHooks;
+use crate::hooks::{DatabaseHooks, JwtPayload};
 use crate::http::{TrustedOrigins, origin_of};
 use crate::mail::{MailError, MailQueue, Mailer, QueuePolicy, QueueStats};
 use crate::migrate::{DatabaseUrl, MigrateError};
@@ -49,6 +49,8 @@ pub struct AuthOptions {
     pub secondary_storage: Option<Arc<dyn SecondaryStorage>>,
     /// Hooks around every creation and update of a row ([`DatabaseHooks`]).
     pub hooks: DatabaseHooks,
+    /// The jwt plugin's claims (default: the whole user), [`JwtPayload`].
+    pub jwt_payload: Option<JwtPayload>,
 }
 
 impl std::fmt::Debug for AuthOptions {
@@ -58,6 +60,7 @@ impl std::fmt::Debug for AuthOptions {
             .field("mailer", &self.mailer)
             .field("secondary_storage", &self.secondary_storage)
             .field("hooks", &self.hooks)
+            .field("jwt_payload", &self.jwt_payload)
             .finish_non_exhaustive()
     }
 }
@@ -193,6 +196,7 @@ pub(crate) struct Inner {
     pub(crate) verifications: Verifications,
     /// `None` when `[rate-limit]` is off.
     pub(crate) rate_limiter: Option<RateLimiter>,
+    pub(crate) jwt_payload: Option<JwtPayload>,
 }
 
 impl Auth {
@@ -334,6 +338,7 @@ impl Auth {
                 sessions,
                 verifications,
                 rate_limiter,
+                jwt_payload: options.jwt_payload,
                 config,
             }),
         })

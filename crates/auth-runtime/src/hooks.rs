@@ -1,4 +1,7 @@
-//! Database hooks (better-auth's `databaseHooks`), registered in Rust: before and after the
+//! Rust hooks: database hooks (better-auth's `databaseHooks`), and the jwt plugin's payload
+//! ([`JwtPayload`], better-auth's `jwt.definePayload`).
+//!
+//! Database hooks are registered in Rust: before and after the
 //! creation or update of a row of a model (`user`, `session`, `account`, `verification`, or any
 //! plugin model).
 //!
@@ -174,6 +177,58 @@ impl DatabaseHooks {
                 hook(row.clone()).await;
             }
         }
+    }
+}
+
+type Payload = serde_json::Map<String, serde_json::Value>;
+type DefinePayload = Arc<
+    dyn Fn(serde_json::Value, serde_json::Value) -> BoxFuture<Result<Payload, ApiError>>
+        + Send
+        + Sync,
+>;
+
+/// The jwt plugin's payload (better-auth's `jwt.definePayload`): from the session and its user
+/// as the API returns them (`get-session`'s `session` and `user`), the claims of the token
+/// instead of the whole user. The plugin then adds `iat` first (unless the payload sets it),
+/// `sub` (the user's id, always), and `exp`, `iss`, `aud` unless the payload sets them. An error
+/// is the answer of the request that asked for the token. Pass it in `AuthOptions::jwt_payload`.
+///
+/// ```
+/// use auth_runtime::hooks::JwtPayload;
+///
+/// let payload = JwtPayload::new(|_session, user| async move {
+///     let mut claims = serde_json::Map::new();
+///     claims.insert("email".into(), user["email"].clone());
+///     claims.insert("role".into(), "member".into());
+///     Ok(claims)
+/// });
+/// # drop(payload);
+/// ```
+#[derive(Clone)]
+pub struct JwtPayload(DefinePayload);
+
+impl fmt::Debug for JwtPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtPayload")
+    }
+}
+
+impl JwtPayload {
+    pub fn new<F, Fut>(hook: F) -> Self
+    where
+        F: Fn(serde_json::Value, serde_json::Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Payload, ApiError>> + Send + 'static,
+    {
+        Self(Arc::new(move |session, user| Box::pin(hook(session, user))))
+    }
+
+    /// The claims for `session` and `user` (as the API returns them).
+    pub(crate) async fn call(
+        &self,
+        session: serde_json::Value,
+        user: serde_json::Value,
+    ) -> Result<Payload, ApiError> {
+        (self.0)(session, user).await
     }
 }
 

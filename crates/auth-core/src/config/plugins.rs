@@ -98,7 +98,7 @@ plugin_tables! {
     phone_number: PhoneNumber => NoOptions,
     passkey: Passkey => NoOptions,
     api_key: ApiKey => crate::plugins::api_key::Options,
-    jwt: Jwt => NoOptions,
+    jwt: Jwt => crate::plugins::jwt::Options,
     multi_session: MultiSession => crate::plugins::multi_session::Options,
     magic_link: MagicLink => crate::plugins::magic_link::Options,
     email_otp: EmailOtp => crate::plugins::email_otp::Options,
@@ -167,6 +167,10 @@ impl Plugins {
 
     pub fn api_key_options(&self) -> crate::plugins::api_key::Options {
         options(self.api_key.as_ref())
+    }
+
+    pub fn jwt_options(&self) -> crate::plugins::jwt::Options {
+        options(self.jwt.as_ref())
     }
 
     pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {

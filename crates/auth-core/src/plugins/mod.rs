@@ -10,6 +10,7 @@ pub mod anonymous;
 pub mod api_key;
 pub mod bearer;
 pub mod email_otp;
+pub mod jwt;
 pub mod last_login_method;
 pub mod magic_link;
 pub mod multi_session;
@@ -65,6 +66,7 @@ pub const DECLARED: &[Declaration] = &[
     username::DECLARATION,
     anonymous::DECLARATION,
     api_key::DECLARATION,
+    jwt::DECLARATION,
     multi_session::DECLARATION,
     magic_link::DECLARATION,
     email_otp::DECLARATION,

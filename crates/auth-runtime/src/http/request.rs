@@ -46,6 +46,9 @@ pub struct Ctx {
     /// An answer a hook gave in the endpoint's place (better-auth's before hook returning a
     /// value): neither the handler nor the after hooks run.
     pub(crate) hook_answer: Option<super::Reply>,
+    /// The session get-session answered with (better-auth's `ctx.context.session`), for the
+    /// plugins' hooks after it (jwt's `set-auth-jwt`).
+    pub(crate) session: Option<crate::session::SessionCtx>,
 }
 
 impl Ctx {
@@ -73,6 +76,7 @@ impl Ctx {
             new_user_fields: crate::store::Row::new(),
             plugin_session: None,
             hook_answer: None,
+            session: None,
         }
     }
 }

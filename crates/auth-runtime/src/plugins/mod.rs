@@ -21,6 +21,7 @@ mod api_key;
 mod bearer;
 mod email_otp;
 mod email_proof;
+mod jwt;
 mod last_login_method;
 mod magic_link;
 mod multi_session;
@@ -35,6 +36,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::Username,
     Plugin::Anonymous,
     Plugin::ApiKey,
+    Plugin::Jwt,
     Plugin::MultiSession,
     Plugin::MagicLink,
     Plugin::EmailOtp,
@@ -89,6 +91,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     username::RUNTIME,
     anonymous::RUNTIME,
     api_key::RUNTIME,
+    jwt::RUNTIME,
     multi_session::RUNTIME,
     magic_link::RUNTIME,
     email_otp::RUNTIME,
@@ -104,7 +107,7 @@ pub(crate) fn enabled(plugins: &[Plugin]) -> impl Iterator<Item = &'static Runti
 
 /// Sets the answer header `name` to `value` and adds `name` to `Access-Control-Expose-Headers`
 /// (merged with the names already there, comma-space separated), so a browser's script may read
-/// it (bearer's `set-auth-token`, one-time-token's `set-ott`).
+/// it (bearer's `set-auth-token`, one-time-token's `set-ott`, jwt's `set-auth-jwt`).
 fn expose_header(ctx: &mut Ctx, name: &'static str, value: &str) {
     let Ok(value) = http::HeaderValue::from_str(value) else {
         tracing::error!(name, "answer header not set: not a header value");

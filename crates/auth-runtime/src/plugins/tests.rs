@@ -9,6 +9,15 @@ pub(super) const ORIGIN: &str = "http://127.0.0.1:3000";
 /// A server for a plugin's own tests: `auth_toml` (after `base-url = ORIGIN`) on a fresh SQLite
 /// file in `dir`, with a log mailer writing `dir/outbox.jsonl`.
 pub(super) async fn server(dir: &std::path::Path, auth_toml: &str) -> crate::Auth {
+    server_with(dir, auth_toml, crate::AuthOptions::default()).await
+}
+
+/// [`server`] with `options` (Rust hooks).
+pub(super) async fn server_with(
+    dir: &std::path::Path,
+    auth_toml: &str,
+    options: crate::AuthOptions,
+) -> crate::Auth {
     let text = format!(
         "base-url = \"{ORIGIN}\"\n[mailer]\nkind = \"log\"\npath = \"{}\"\n{auth_toml}",
         dir.join("outbox.jsonl").display()
@@ -19,8 +28,7 @@ pub(super) async fn server(dir: &std::path::Path, auth_toml: &str) -> crate::Aut
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let secret = crate::wire::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e:?}"));
-    crate::Auth::new(config, store, secret, crate::AuthOptions::default())
-        .unwrap_or_else(|e| panic!("{e:?}"))
+    crate::Auth::new(config, store, secret, options).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 #[test]

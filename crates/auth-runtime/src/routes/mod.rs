@@ -35,8 +35,12 @@ pub(crate) const HANDLERS: Handlers = &[
     ("signOut", |auth, ctx, _| {
         Box::pin(sessions::sign_out(auth, ctx))
     }),
-    ("getSession", |auth, _, session| {
-        Box::pin(async move { Ok(sessions::get_session(auth, session.as_ref())) })
+    ("getSession", |auth, ctx, session| {
+        Box::pin(async move {
+            let reply = sessions::get_session(auth, session.as_ref());
+            ctx.session = session;
+            Ok(reply)
+        })
     }),
     ("listSessions", |auth, _, session| {
         Box::pin(async move { sessions::list(auth, &signed_in(session)?).await })

@@ -10,6 +10,7 @@
 pub mod cookie;
 pub mod cookie_cache;
 pub mod id;
+pub mod jws;
 pub mod jwt;
 pub mod key_hash;
 pub mod password;

@@ -1,0 +1,95 @@
+//! The jwt suite (`tests/conformance/jwt.mjs`: `/token`, `/jwks` and `set-auth-jwt` through
+//! better-auth's `jwtClient`, tokens verified by `jose`) against our server on SQLite,
+//! PostgreSQL and MariaDB and against the real better-auth; and `jwt-interop.mjs` between the
+//! two on one database and secret: either signs with the key the other made.
+
+use super::*;
+
+/// `reference-server.mjs`'s `JWT=1`, as auth.toml.
+const JWT: &str = include_str!("jwt.toml");
+
+/// The jwt suite has 20 checks.
+const MIN_JWT_CHECKS: u64 = 20;
+
+fn jwt_suite(project: &Project, server: &Running) {
+    run_suite("jwt.mjs", MIN_JWT_CHECKS, project, server, &[]);
+}
+
+#[test]
+fn jwt_official_client_sqlite() {
+    on_sqlite(JWT, jwt_suite);
+}
+
+#[tokio::test]
+async fn jwt_official_client_postgres() {
+    on_database::<sqlx::Postgres>("conformance_jwt", JWT, jwt_suite).await;
+}
+
+#[tokio::test]
+async fn jwt_official_client_mysql() {
+    on_database::<sqlx::MySql>("conformance_jwt", JWT, jwt_suite).await;
+}
+
+/// The same suite against better-auth 1.7.25 with the same plugin: it describes better-auth.
+#[test]
+fn jwt_suite_passes_against_better_auth() {
+    if !node_ready() {
+        return;
+    }
+    let project = suite_project(JWT);
+    let file = project.path().join("reference.sqlite");
+    let reference = Running::better_auth(
+        &file,
+        &outbox(&project),
+        true,
+        project.path(),
+        &[("JWT", "1")],
+    );
+    jwt_suite(&project, &reference);
+}
+
+/// better-auth (which creates the schema) and our server on one SQLite file and secret, with
+/// key pairs of `alg`: the first key either makes, the other signs with, and a token of either
+/// verifies with either's key set.
+fn interop(alg: &str) {
+    if !node_ready() {
+        return;
+    }
+    let project = suite_project(&format!(
+        "{JWT}\n[plugins.jwt.jwks]\nkey-pair-config = {{ alg = \"{alg}\" }}\n"
+    ));
+    let file = project.path().join("shared.sqlite");
+    let env = [("JWT", "1"), ("JWT_ALG", alg)];
+    let reference = Running::better_auth(&file, &outbox(&project), true, project.path(), &env);
+    let ours = project.serve_url(&format!("sqlite:{}", file.display()));
+    run_node(
+        "jwt-interop.mjs",
+        &[
+            "--a",
+            &reference.origin,
+            "--b",
+            &ours.origin,
+            "--db",
+            &file.display().to_string(),
+            "--alg",
+            alg,
+        ],
+        &[&reference, &ours],
+        12,
+        project.path(),
+    );
+}
+
+#[test]
+fn jwt_interop_with_better_auth() {
+    interop("EdDSA");
+}
+
+/// The other algorithms of better-auth's `keyPairConfig`: each server imports the other's
+/// P-256, P-521 and RSA private JWKs.
+#[test]
+fn jwt_interop_with_better_auth_every_algorithm() {
+    for alg in ["ES256", "ES512", "RS256", "PS256"] {
+        interop(alg);
+    }
+}
