@@ -28,8 +28,8 @@ pub enum CliError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Files(#[from] auth_core::migrate::files::FilesError),
-    #[error("--target sql needs --dialect sqlite|d1|postgres|mysql")]
-    MissingDialect,
+    #[error("--target {} needs --dialect sqlite|d1|postgres|mysql", target_name(*.0))]
+    MissingDialect(crate::Target),
     #[error("cannot generate: {0}")]
     Emit(String),
     #[error("`{0}` is not a migration name: use lower-case letters, digits, `_` and `-`")]
@@ -65,6 +65,12 @@ pub enum CliError {
         address: std::net::SocketAddr,
         source: std::io::Error,
     },
+}
+
+/// `--target`'s spelling of a target.
+fn target_name(target: crate::Target) -> String {
+    clap::ValueEnum::to_possible_value(&target)
+        .map_or_else(String::new, |value| value.get_name().to_owned())
 }
 
 impl CliError {

@@ -63,7 +63,12 @@ fn run_generate(opt: &GenerateOpt, stdout: &mut dyn Write) -> Result<(), CliErro
     let endpoints = auth_core::endpoints::endpoints(&config);
     let text = match (opt.target, opt.dialect) {
         (Target::Sql, Some(dialect)) => sql::render_schema(&schema, dialect),
-        (Target::Sql, None) => return Err(CliError::MissingDialect),
+        (Target::Drizzle, Some(dialect)) => auth_core::emit::drizzle(&schema, dialect),
+        (Target::Prisma, Some(dialect)) => auth_core::emit::prisma(&schema, dialect),
+        (Target::Kysely, Some(dialect)) => auth_core::emit::kysely(&schema, dialect),
+        (Target::Sql | Target::Drizzle | Target::Prisma | Target::Kysely, None) => {
+            return Err(CliError::MissingDialect(opt.target));
+        }
         (Target::Typescript, _) => {
             auth_core::emit::typescript(&schema, &endpoints).map_err(CliError::Emit)?
         }
