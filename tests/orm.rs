@@ -450,3 +450,70 @@ fn kysely_interfaces_reject_logical_names_and_missing_columns() {
         assert!(result.is_err(), "{label}: tsc accepted {query}");
     }
 }
+
+/// snake_case names and renamed tables and columns, which better-auth's options do not mention:
+/// the Drizzle schema alone maps them.
+const RENAMED: &str = r#"
+[database]
+naming = "snake"
+
+[email-and-password]
+enabled = true
+
+[models.user]
+table = "users"
+
+[models.user.columns]
+email = "email_address"
+
+[models.session]
+table = "sessions"
+"#;
+
+/// better-auth 1.7.25's `drizzleAdapter` with our Drizzle schema on a PostgreSQL database our DDL
+/// created (tests/js/drizzle-adapter.mjs): sign-up, sign-in, sessions through the relations
+/// (experimental joins), update, revocation; the rows land under the physical names.
+#[tokio::test]
+async fn better_auth_drizzle_adapter_works_on_our_schema() {
+    let config =
+        auth_core::Config::parse("auth.toml", RENAMED.to_owned()).unwrap_or_else(|e| panic!("{e}"));
+    let schema = Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
+    let Some(db) = support::Postgres::fresh("drizzle_adapter").await else {
+        return;
+    };
+    db.execute(&render_schema(&schema, Dialect::Postgres))
+        .await
+        .unwrap_or_else(|e| panic!("our DDL: {e}"));
+    let dir = scratch();
+    std::fs::write(
+        dir.path().join("schema.ts"),
+        drizzle(&schema, Dialect::Postgres),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let script = js().join("drizzle-adapter.mjs").display().to_string();
+    let reply = node(dir.path(), &[&script, "schema.ts", &db.url()])
+        .unwrap_or_else(|e| panic!("better-auth over the Drizzle schema: {e}"));
+    let ids: serde_json::Value =
+        serde_json::from_str(&reply).unwrap_or_else(|e| panic!("{e}: {reply}"));
+    let user = ids["user"].as_str().unwrap_or_default();
+    assert_eq!(
+        db.texts(&format!(
+            "select email_address from users where id = '{user}'"
+        ))
+        .await,
+        ["drizzle@example.com"]
+    );
+    assert_eq!(
+        db.count(&format!(
+            "select count(*) from account where user_id = '{user}' and provider_id = 'credential'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        db.count("select count(*) from sessions").await,
+        0,
+        "revoked"
+    );
+    db.drop().await;
+}

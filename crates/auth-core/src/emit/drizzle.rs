@@ -145,7 +145,7 @@ fn render_table(
     for column in &table.columns {
         let mut builder = builder(schema, table, column, dialect, core);
         if column.primary_key {
-            builder.push_str(&primary_key(schema.id, flavour));
+            builder.push_str(primary_key(schema.id, flavour));
         } else {
             if column.required {
                 builder.push_str(".notNull()");
