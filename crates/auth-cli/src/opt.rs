@@ -42,8 +42,8 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the SQL schema for a dialect, TypeScript or Rust types with a typed client, or an OpenAPI 3.1
-    /// document (no database connection, no network).
+    /// Write the SQL schema for a dialect, TypeScript or Rust types with a typed client, an OpenAPI 3.1
+    /// document, or a Drizzle, Prisma or Kysely schema (no database connection, no network).
     Generate(GenerateOpt),
     /// Migrations: write the next one from auth.toml (new), apply them (apply), show where each
     /// file stands (status), adopt a database created by better-auth (baseline).
