@@ -206,7 +206,7 @@ fn assert_same(ours: &DbSchema, theirs: &DbSchema, case: &str) {
     differences.extend(ours.column_order_differences(theirs));
     assert!(
         differences.is_empty(),
-        "{case}: drizzle-kit's database differs from our DDL's:\n{}",
+        "{case}: the database differs from the one our DDL creates:\n{}",
         support::report(&differences)
     );
 }
@@ -516,4 +516,39 @@ async fn better_auth_drizzle_adapter_works_on_our_schema() {
         "revoked"
     );
     db.drop().await;
+}
+
+/// Prisma's own migration SQL for our schema.prisma (its schema engine, compiled to wasm, over
+/// the PostgreSQL driver adapter: tests/js/prisma-migrate-diff.mjs) creates the schema our DDL
+/// creates. (The wasm engine refuses MySQL adapters, and SQLite's needs a native driver.)
+#[tokio::test]
+async fn prisma_migrate_diff_creates_our_schema_on_postgres() {
+    let script = js().join("prisma-migrate-diff.mjs").display().to_string();
+    for (case, schema) in cases() {
+        let Some(theirs) = support::Postgres::fresh(&format!("prisma_{case}")).await else {
+            return;
+        };
+        let dir = scratch();
+        std::fs::write(
+            dir.path().join("schema.prisma"),
+            prisma(&schema, Dialect::Postgres),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let sql = node(dir.path(), &[&script, "schema.prisma", &theirs.url()])
+            .unwrap_or_else(|e| panic!("{case}: Prisma's migrate diff: {e}"));
+        theirs
+            .execute_script(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{case}: Prisma's SQL: {e}\n{sql}"));
+        let Some(ours) = support::Postgres::fresh(&format!("ours_prisma_{case}")).await else {
+            return;
+        };
+        ours.execute(&render_schema(&schema, Dialect::Postgres))
+            .await
+            .unwrap_or_else(|e| panic!("{case}: our DDL: {e}"));
+        let (expected, actual) = (ours.introspect().await, theirs.introspect().await);
+        assert_same(&expected, &actual, &format!("{case} (Prisma)"));
+        ours.drop().await;
+        theirs.drop().await;
+    }
 }

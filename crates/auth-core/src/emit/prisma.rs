@@ -140,7 +140,7 @@ fn field(schema: &Schema, table: &Table, column: &Column, dialect: Dialect) -> [
 /// `@db.…` where Prisma's default type for the scalar is not the one our DDL uses.
 fn native_type(sql_type: &str, dialect: Dialect) -> Option<String> {
     let native = match (dialect, sql_type) {
-        (Dialect::Postgres, "timestamptz") => "Timestamptz(6)".to_owned(),
+        (Dialect::Postgres, "timestamptz") => "Timestamptz".to_owned(),
         (Dialect::Postgres, "uuid") => "Uuid".to_owned(),
         (Dialect::Mysql, "text") => "Text".to_owned(),
         (Dialect::Mysql, "datetime(3)") => "DateTime(3)".to_owned(),
