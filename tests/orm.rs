@@ -3,14 +3,18 @@
 //! - Drizzle: drizzle-kit's `generate` on our Drizzle schema writes SQL that, applied to a fresh
 //!   SQLite, PostgreSQL and MariaDB database, creates exactly the schema our own DDL creates
 //!   (introspected: tables, columns in order, types, nullability, defaults, keys, indexes,
-//!   references); and the modules type-check with `tsc --strict`.
-//! - Prisma: Prisma's schema engine (wasm, no engine download) validates the schema, and maps
-//!   every model and field to the IR's physical table and column.
+//!   references); the modules type-check with `tsc --strict`; and better-auth 1.7.25's own
+//!   `drizzleAdapter` signs up, signs in and reads sessions through it on PostgreSQL and MariaDB
+//!   with snake_case and renamed tables, nothing mapped in better-auth's options.
+//! - Prisma: Prisma's schema engine (wasm, no engine download) validates the schema and maps every
+//!   model and field to the IR's physical table and column; on PostgreSQL its own migration SQL
+//!   (`migrate diff` from empty) creates exactly the schema our DDL creates.
 //! - Kysely: `tsc --strict` type-checks a select of every column and an insert of every required
 //!   column of every table against the `Database` interface, and rejects a logical name where the
 //!   physical one differs.
 //!
-//! None of these skips: without node or the npm packages of tests/js they fail.
+//! None of these skips: without node or the npm packages of tests/js they fail (PostgreSQL and
+//! MariaDB as the rest of the suite: required in CI).
 
 mod support;
 
@@ -470,29 +474,29 @@ email = "email_address"
 table = "sessions"
 "#;
 
-/// better-auth 1.7.25's `drizzleAdapter` with our Drizzle schema on a PostgreSQL database our DDL
-/// created (tests/js/drizzle-adapter.mjs): sign-up, sign-in, sessions through the relations
-/// (experimental joins), update, revocation; the rows land under the physical names.
-#[tokio::test]
-async fn better_auth_drizzle_adapter_works_on_our_schema() {
+/// better-auth 1.7.25's `drizzleAdapter` with our Drizzle schema on a database our DDL created
+/// (tests/js/drizzle-adapter.mjs): sign-up, sign-in, sessions through the relations (experimental
+/// joins), update, revocation; the rows land under the physical names.
+async fn better_auth_drizzle_adapter_works_on_our_schema<DB: Engine>() {
     let config =
         auth_core::Config::parse("auth.toml", RENAMED.to_owned()).unwrap_or_else(|e| panic!("{e}"));
     let schema = Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
-    let Some(db) = support::Postgres::fresh("drizzle_adapter").await else {
+    let Some(db) = support::Server::<DB>::fresh("drizzle_adapter").await else {
         return;
     };
-    db.execute(&render_schema(&schema, Dialect::Postgres))
+    db.execute(&render_schema(&schema, DB::DIALECT))
         .await
         .unwrap_or_else(|e| panic!("our DDL: {e}"));
     let dir = scratch();
-    std::fs::write(
-        dir.path().join("schema.ts"),
-        drizzle(&schema, Dialect::Postgres),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("schema.ts"), drizzle(&schema, DB::DIALECT))
+        .unwrap_or_else(|e| panic!("{e}"));
     let script = js().join("drizzle-adapter.mjs").display().to_string();
-    let reply = node(dir.path(), &[&script, "schema.ts", &db.url()])
-        .unwrap_or_else(|e| panic!("better-auth over the Drizzle schema: {e}"));
+    let reply = node(dir.path(), &[&script, "schema.ts", &db.url()]).unwrap_or_else(|e| {
+        panic!(
+            "better-auth over the Drizzle schema on {}: {e}",
+            DB::DIALECT
+        )
+    });
     let ids: serde_json::Value =
         serde_json::from_str(&reply).unwrap_or_else(|e| panic!("{e}: {reply}"));
     let user = ids["user"].as_str().unwrap_or_default();
@@ -516,6 +520,16 @@ async fn better_auth_drizzle_adapter_works_on_our_schema() {
         "revoked"
     );
     db.drop().await;
+}
+
+#[tokio::test]
+async fn better_auth_drizzle_adapter_works_on_our_postgres_schema() {
+    better_auth_drizzle_adapter_works_on_our_schema::<sqlx::Postgres>().await;
+}
+
+#[tokio::test]
+async fn better_auth_drizzle_adapter_works_on_our_mariadb_schema() {
+    better_auth_drizzle_adapter_works_on_our_schema::<sqlx::MySql>().await;
 }
 
 /// Prisma's own migration SQL for our schema.prisma (its schema engine, compiled to wasm, over

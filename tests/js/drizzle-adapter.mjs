@@ -1,14 +1,16 @@
-// better-auth 1.7.25 with its drizzleAdapter over our generated Drizzle schema, on a PostgreSQL
-// database our own DDL created: sign up, sign in, read the session (with the experimental joins,
+// better-auth 1.7.25 with its drizzleAdapter over our generated Drizzle schema, on a PostgreSQL or
+// MySQL/MariaDB database our own DDL created: sign up, sign in, read the session (with the experimental joins,
 // which use the schema's relations), update the user, list and revoke sessions. Prints the ids it
 // wrote as JSON; exits 1 on the first failure.
 //
-//   node drizzle-adapter.mjs <schema.ts> <postgres url>
+//   node drizzle-adapter.mjs <schema.ts> <postgres://… | mysql://…>
 import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import pg from "pg";
-import { drizzle } from "drizzle-orm/node-postgres";
+import mysql from "mysql2/promise";
+import { drizzle as postgresDrizzle } from "drizzle-orm/node-postgres";
+import { drizzle as mysqlDrizzle } from "drizzle-orm/mysql2";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 
@@ -20,12 +22,17 @@ const { outputText } = ts.transpileModule(readFileSync(schemaFile, "utf8"), {
 writeFileSync(module, outputText);
 const schema = await import(pathToFileURL(module).href);
 
-const pool = new pg.Pool({ connectionString: url });
-const db = drizzle(pool, { schema });
+const provider = url.startsWith("mysql") ? "mysql" : "pg";
+const pool =
+  provider === "mysql" ? mysql.createPool(url) : new pg.Pool({ connectionString: url });
+const db =
+  provider === "mysql"
+    ? mysqlDrizzle(pool, { schema, mode: "default" })
+    : postgresDrizzle(pool, { schema });
 const auth = betterAuth({
   baseURL: "http://127.0.0.1:3000",
   secret: "a-secret-long-enough-for-better-auth-1234567890",
-  database: drizzleAdapter(db, { provider: "pg", schema }),
+  database: drizzleAdapter(db, { provider, schema }),
   emailAndPassword: { enabled: true },
   experimental: { joins: true },
   logger: { disabled: true },
