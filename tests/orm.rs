@@ -4,8 +4,9 @@
 //!   SQLite, PostgreSQL and MariaDB database, creates exactly the schema our own DDL creates
 //!   (introspected: tables, columns in order, types, nullability, defaults, keys, indexes,
 //!   references); the modules type-check with `tsc --strict`; and better-auth 1.7.25's own
-//!   `drizzleAdapter` signs up, signs in and reads sessions through it on PostgreSQL and MariaDB
-//!   with snake_case and renamed tables, nothing mapped in better-auth's options.
+//!   `drizzleAdapter` signs up, signs in and reads sessions through it on SQLite (sql.js),
+//!   PostgreSQL and MariaDB with snake_case and renamed tables, nothing mapped in better-auth's
+//!   options; on SQLite our own runtime then signs the user in from what better-auth wrote.
 //! - Prisma: Prisma's schema engine (wasm, no engine download) validates the schema and maps every
 //!   model and field to the IR's physical table and column; on PostgreSQL its own migration SQL
 //!   (`migrate diff` from empty) creates exactly the schema our DDL creates.
@@ -530,6 +531,86 @@ async fn better_auth_drizzle_adapter_works_on_our_postgres_schema() {
 #[tokio::test]
 async fn better_auth_drizzle_adapter_works_on_our_mariadb_schema() {
     better_auth_drizzle_adapter_works_on_our_schema::<sqlx::MySql>().await;
+}
+
+/// On SQLite (sql.js, the database file our DDL created): what better-auth wrote through the
+/// Drizzle schema, ISO dates and 0/1 booleans included, our runtime reads: the user signs in to
+/// our server with the password better-auth hashed.
+#[tokio::test(flavor = "multi_thread")]
+async fn better_auth_drizzle_adapter_works_on_our_sqlite_schema() {
+    let config =
+        auth_core::Config::parse("auth.toml", RENAMED.to_owned()).unwrap_or_else(|e| panic!("{e}"));
+    let schema = Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
+    let dir = scratch();
+    let file = dir.path().join("auth.db");
+    rusqlite::Connection::open(&file)
+        .and_then(|c| c.execute_batch(&render_schema(&schema, Dialect::Sqlite)))
+        .unwrap_or_else(|e| panic!("our DDL: {e}"));
+    std::fs::write(
+        dir.path().join("schema.ts"),
+        drizzle(&schema, Dialect::Sqlite),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let script = js().join("drizzle-adapter.mjs").display().to_string();
+    let url = format!("sqlite:{}", file.display());
+    let reply = node(dir.path(), &[&script, "schema.ts", &url])
+        .unwrap_or_else(|e| panic!("better-auth over the Drizzle schema on sqlite: {e}"));
+    let ids: serde_json::Value =
+        serde_json::from_str(&reply).unwrap_or_else(|e| panic!("{e}: {reply}"));
+    let connection = rusqlite::Connection::open(&file).unwrap_or_else(|e| panic!("{e}"));
+    let (created, verified): (String, i64) = connection
+        .query_row(
+            "select created_at, email_verified from users where id = ?1",
+            [ids["user"].as_str().unwrap_or_default()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        created.len() == 24 && created.ends_with('Z') && created.as_bytes()[10] == b'T',
+        "created_at {created:?} is not ISO-8601 text"
+    );
+    assert_eq!(verified, 0);
+    drop(connection);
+
+    let store = auth_runtime::store::Store::connect(&schema, Dialect::Sqlite, &url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let auth = auth_runtime::Auth::new(
+        config,
+        store,
+        auth_runtime::wire::Secret::new("orm-test-secret-0123456789abcdefghijklmnop")
+            .unwrap_or_else(|e| panic!("{e}")),
+        auth_runtime::AuthOptions {
+            base_url: Some("http://127.0.0.1:3000".into()),
+            env: Some(std::sync::Arc::new(|_: &str| None)),
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let body =
+        serde_json::json!({ "email": "drizzle@example.com", "password": "correct horse battery" });
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("http://127.0.0.1:3000/api/auth/sign-in/email")
+        .header("content-type", "application/json")
+        .header("origin", "http://127.0.0.1:3000")
+        .body(http_body_util::Full::new(bytes::Bytes::from(
+            body.to_string(),
+        )))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let response = tower::ServiceExt::oneshot(auth.service(), request)
+        .await
+        .unwrap_or_else(|e| match e {});
+    let status = response.status();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_bytes();
+    let answer: serde_json::Value =
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status, http::StatusCode::OK, "{answer}");
+    assert_eq!(answer["user"]["id"], ids["user"], "{answer}");
+    assert_eq!(answer["user"]["name"], "Renamed", "{answer}");
 }
 
 /// Prisma's own migration SQL for our schema.prisma (its schema engine, compiled to wasm, over

@@ -1,16 +1,18 @@
-// better-auth 1.7.25 with its drizzleAdapter over our generated Drizzle schema, on a PostgreSQL or
-// MySQL/MariaDB database our own DDL created: sign up, sign in, read the session (with the experimental joins,
+// better-auth 1.7.25 with its drizzleAdapter over our generated Drizzle schema, on a SQLite file
+// (sql.js, written back at the end), PostgreSQL or MySQL/MariaDB database our own DDL created: sign up, sign in, read the session (with the experimental joins,
 // which use the schema's relations), update the user, list and revoke sessions. Prints the ids it
 // wrote as JSON; exits 1 on the first failure.
 //
-//   node drizzle-adapter.mjs <schema.ts> <postgres://… | mysql://…>
+//   node drizzle-adapter.mjs <schema.ts> <sqlite:PATH | postgres://… | mysql://…>
 import { readFileSync, writeFileSync } from "node:fs";
+import initSqlJs from "sql.js";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import pg from "pg";
 import mysql from "mysql2/promise";
 import { drizzle as postgresDrizzle } from "drizzle-orm/node-postgres";
 import { drizzle as mysqlDrizzle } from "drizzle-orm/mysql2";
+import { drizzle as sqliteDrizzle } from "drizzle-orm/sql-js";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 
@@ -22,13 +24,21 @@ const { outputText } = ts.transpileModule(readFileSync(schemaFile, "utf8"), {
 writeFileSync(module, outputText);
 const schema = await import(pathToFileURL(module).href);
 
-const provider = url.startsWith("mysql") ? "mysql" : "pg";
+const provider = url.startsWith("sqlite:") ? "sqlite" : url.startsWith("mysql") ? "mysql" : "pg";
+const file = url.slice("sqlite:".length);
+const SQL = provider === "sqlite" ? await initSqlJs() : null;
 const pool =
-  provider === "mysql" ? mysql.createPool(url) : new pg.Pool({ connectionString: url });
+  provider === "sqlite"
+    ? new SQL.Database(readFileSync(file))
+    : provider === "mysql"
+      ? mysql.createPool(url)
+      : new pg.Pool({ connectionString: url });
 const db =
-  provider === "mysql"
-    ? mysqlDrizzle(pool, { schema, mode: "default" })
-    : postgresDrizzle(pool, { schema });
+  provider === "sqlite"
+    ? sqliteDrizzle(pool, { schema })
+    : provider === "mysql"
+      ? mysqlDrizzle(pool, { schema, mode: "default" })
+      : postgresDrizzle(pool, { schema });
 const auth = betterAuth({
   baseURL: "http://127.0.0.1:3000",
   secret: "a-secret-long-enough-for-better-auth-1234567890",
@@ -69,4 +79,8 @@ if (wrong !== "INVALID_EMAIL_OR_PASSWORD") fail(`wrong password: ${wrong}`);
 await auth.api.revokeSessions({ headers });
 if ((await auth.api.getSession({ headers })) !== null) fail("revoked session still valid");
 console.log(JSON.stringify({ user: signUp.user.id, session: session.session.id }));
-await pool.end();
+if (provider === "sqlite") {
+  writeFileSync(file, pool.export());
+} else {
+  await pool.end();
+}
