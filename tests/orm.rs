@@ -25,11 +25,26 @@ use std::process::Command;
 
 use auth_cli::{Command as Cli, GenerateOpt, Opt, Target};
 
-use auth_core::emit::{drizzle, kysely, prisma};
+use auth_core::emit::Templates;
 use auth_core::schema::{FieldType, IdStrategy, Naming};
 use auth_core::sql::{DbSchema, render_schema};
 use auth_core::{Dialect, Schema};
 use support::Engine;
+
+fn drizzle(schema: &Schema, dialect: Dialect) -> String {
+    auth_core::emit::drizzle(schema, dialect, &Templates::embedded())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn prisma(schema: &Schema, dialect: Dialect) -> String {
+    auth_core::emit::prisma(schema, dialect, &Templates::embedded())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn kysely(schema: &Schema, dialect: Dialect) -> String {
+    auth_core::emit::kysely(schema, dialect, &Templates::embedded())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
 
 const EXAMPLES: [(&str, &str); 2] = [
     ("quickstart", "examples/quickstart/auth.toml"),
@@ -117,6 +132,7 @@ fn cli_generates_each_target() {
                 dialect,
                 config: config.clone(),
                 out: None,
+                templates: None,
             }))
         };
         let mut out = Vec::new();
@@ -130,6 +146,55 @@ fn cli_generates_each_target() {
             format!("--target {target} needs --dialect sqlite|d1|postgres|mysql")
         );
     }
+}
+
+/// `--templates DIR`: a template of the same name replaces the built-in one, the others stay; a
+/// broken one is a typed error naming it.
+#[test]
+fn templates_can_be_overridden() {
+    let config = support::root().join("examples/quickstart/auth.toml");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let generate = |target| {
+        let mut out = Vec::new();
+        auth_cli::run(
+            Opt::from(Cli::Generate(GenerateOpt {
+                target,
+                dialect: Some(Dialect::Sqlite),
+                config: config.clone(),
+                out: None,
+                templates: Some(dir.path().to_owned()),
+            })),
+            &mut out,
+        )
+        .map(|()| String::from_utf8_lossy(&out).into_owned())
+        .map_err(|e| e.to_string())
+    };
+    std::fs::write(
+        dir.path().join("kysely.ts.jinja"),
+        "{% for table in tables %}{{ table.key }}={{ table.interface }}\n{% endfor %}",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        generate(Target::Kysely).as_deref(),
+        Ok(
+            "user=UserTable\nsession=SessionTable\naccount=AccountTable\nverification=VerificationTable\n"
+        )
+    );
+    let expected = schema("examples/quickstart/auth.toml", Naming::Camel);
+    assert_eq!(
+        generate(Target::Drizzle),
+        Ok(drizzle(&expected, Dialect::Sqlite))
+    );
+    std::fs::write(
+        dir.path().join("schema.prisma.jinja"),
+        "{% for model in models %}",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let error = generate(Target::Prisma).err().unwrap_or_default();
+    assert!(
+        error.starts_with("template schema.prisma.jinja: "),
+        "a broken template: {error:?}"
+    );
 }
 
 fn js() -> PathBuf {

@@ -32,6 +32,8 @@ pub enum CliError {
     MissingDialect(crate::Target),
     #[error("cannot generate: {0}")]
     Emit(String),
+    #[error(transparent)]
+    Template(#[from] auth_core::emit::EmitError),
     #[error("`{0}` is not a migration name: use lower-case letters, digits, `_` and `-`")]
     BadSlug(String),
     #[error(

@@ -109,6 +109,10 @@ pub struct GenerateOpt {
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// A folder of minijinja templates replacing the built-in ones of the same name
+    /// (drizzle.ts.jinja, schema.prisma.jinja, kysely.ts.jinja).
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
 }
 
 /// `generate --target`.

@@ -1,13 +1,14 @@
 //! Generated artifacts besides SQL: an OpenAPI 3.1 document, a TypeScript module and a Rust module
 //! (types for every model and endpoint, and a small typed client), all from the Schema IR and the endpoint
 //! registry — the same list the runtime routes from; and schemas for better-auth's own ORM
-//! adapters (Drizzle, Prisma, Kysely) from the Schema IR.
+//! adapters (Drizzle, Prisma, Kysely) from the Schema IR, rendered from minijinja templates.
 
 mod drizzle;
 mod kysely;
 mod openapi;
 mod prisma;
 mod rust;
+mod templates;
 mod typescript;
 
 pub use drizzle::drizzle;
@@ -15,6 +16,7 @@ pub use kysely::kysely;
 pub use openapi::openapi;
 pub use prisma::prisma;
 pub use rust::rust;
+pub use templates::{EmitError, Templates};
 pub use typescript::typescript;
 
 pub(crate) use operation_name_of as operation_name;
