@@ -12,7 +12,7 @@
 //!   (`migrate diff` from empty) creates exactly the schema our DDL creates.
 //! - Kysely: `tsc --strict` type-checks a select of every column and an insert of every required
 //!   column of every table against the `Database` interface, and rejects a logical name where the
-//!   physical one differs.
+//!   physical one differs; better-auth's Kysely adapter, given those names, signs up and in.
 //!
 //! None of these skips: without node or the npm packages of tests/js they fail (PostgreSQL and
 //! MariaDB as the rest of the suite: required in CI).
@@ -676,6 +676,71 @@ async fn better_auth_drizzle_adapter_works_on_our_sqlite_schema() {
     assert_eq!(status, http::StatusCode::OK, "{answer}");
     assert_eq!(answer["user"]["id"], ids["user"], "{answer}");
     assert_eq!(answer["user"]["name"], "Renamed", "{answer}");
+}
+
+/// better-auth 1.7.25's Kysely adapter, told the physical names through `modelName` and `fields`
+/// (the names the Kysely `Database` interface declares), signs up and in on a PostgreSQL database
+/// our DDL created, and Kysely reads the user back under those names
+/// (tests/js/kysely-adapter.mjs).
+#[tokio::test]
+async fn better_auth_kysely_adapter_works_with_the_interface_names() {
+    let config =
+        auth_core::Config::parse("auth.toml", RENAMED.to_owned()).unwrap_or_else(|e| panic!("{e}"));
+    let schema = Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
+    let Some(db) = support::Postgres::fresh("kysely_adapter").await else {
+        return;
+    };
+    db.execute(&render_schema(&schema, Dialect::Postgres))
+        .await
+        .unwrap_or_else(|e| panic!("our DDL: {e}"));
+    let models: serde_json::Map<String, serde_json::Value> = schema
+        .tables
+        .iter()
+        .map(|table| {
+            let fields: serde_json::Map<String, serde_json::Value> = table
+                .columns
+                .iter()
+                .filter(|c| c.field != c.name)
+                .map(|c| (c.field.clone(), c.name.clone().into()))
+                .collect();
+            (
+                table.model.clone(),
+                serde_json::json!({ "modelName": table.name, "fields": fields }),
+            )
+        })
+        .collect();
+    let user = schema.model("user").unwrap_or_else(|| panic!("no user"));
+    let email = user.field("email").unwrap_or_else(|| panic!("no email"));
+    let module = kysely(&schema, Dialect::Postgres);
+    assert!(
+        module.contains(&format!("  {}: UserTable;", user.name))
+            && module.contains(&format!("  {}: string;", email.name)),
+        "the interface names {}.{}:\n{module}",
+        user.name,
+        email.name
+    );
+    let dir = scratch();
+    let options = serde_json::json!({
+        "models": models,
+        "userTable": user.name,
+        "emailColumn": email.name,
+    });
+    std::fs::write(dir.path().join("options.json"), options.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let script = js().join("kysely-adapter.mjs").display().to_string();
+    let reply = node(dir.path(), &[&script, "options.json", &db.url()])
+        .unwrap_or_else(|e| panic!("better-auth's Kysely adapter: {e}"));
+    let ids: serde_json::Value =
+        serde_json::from_str(&reply).unwrap_or_else(|e| panic!("{e}: {reply}"));
+    let id = ids["user"].as_str().unwrap_or_default();
+    assert_eq!(
+        db.count(&format!(
+            "select count(*) from sessions where user_id = '{id}'"
+        ))
+        .await,
+        2
+    );
+    db.drop().await;
 }
 
 /// Prisma's own migration SQL for our schema.prisma (its schema engine, compiled to wasm, over
