@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::templates::Template;
 use super::{EmitError, Templates, key, links, property};
 use crate::schema::{Column, FieldType, IdStrategy, Schema, Table};
 use crate::sql::ddl::{default_clause, unique_constraint_name};
@@ -36,7 +37,7 @@ pub fn drizzle(
         imports.root.insert("relations");
     }
     templates.render(
-        "drizzle.ts.jinja",
+        Template::Drizzle,
         Context {
             version: crate::VERSION,
             dialect: dialect.as_str(),

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::templates::Template;
 use super::{EmitError, Templates, key, type_name};
 use crate::schema::{Column, FieldType, IdStrategy, Schema};
 use crate::sql::Dialect;
@@ -51,7 +52,7 @@ pub fn kysely(
         })
         .collect();
     templates.render(
-        "kysely.ts.jinja",
+        Template::Kysely,
         Context {
             version: crate::VERSION,
             dialect: dialect.as_str(),

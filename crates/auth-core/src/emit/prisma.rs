@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::templates::Template;
 use super::{EmitError, Templates, links, type_name};
 use crate::schema::{Column, DefaultValue, FieldType, IdStrategy, OnDelete, Schema, Table};
 use crate::sql::ddl::unique_constraint_name;
@@ -88,7 +89,7 @@ pub fn prisma(
         });
     }
     templates.render(
-        "schema.prisma.jinja",
+        Template::Prisma,
         Context {
             version: crate::VERSION,
             dialect: dialect.as_str(),

@@ -6,21 +6,32 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-/// The embedded templates, by file name.
-const EMBEDDED: [(&str, &str); 3] = [
-    (
-        "drizzle.ts.jinja",
-        include_str!("../../../../templates/drizzle.ts.jinja"),
-    ),
-    (
-        "schema.prisma.jinja",
-        include_str!("../../../../templates/schema.prisma.jinja"),
-    ),
-    (
-        "kysely.ts.jinja",
-        include_str!("../../../../templates/kysely.ts.jinja"),
-    ),
-];
+/// A template, by the artifact it renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Template {
+    Drizzle,
+    Prisma,
+    Kysely,
+}
+
+impl Template {
+    /// Its file name, in `templates/` and in a `--templates` folder.
+    fn file_name(self) -> &'static str {
+        match self {
+            Self::Drizzle => "drizzle.ts.jinja",
+            Self::Prisma => "schema.prisma.jinja",
+            Self::Kysely => "kysely.ts.jinja",
+        }
+    }
+
+    fn embedded(self) -> &'static str {
+        match self {
+            Self::Drizzle => include_str!("../../../../templates/drizzle.ts.jinja"),
+            Self::Prisma => include_str!("../../../../templates/schema.prisma.jinja"),
+            Self::Kysely => include_str!("../../../../templates/kysely.ts.jinja"),
+        }
+    }
+}
 
 /// Where templates come from: the embedded ones, or a folder's files where it has one of the
 /// same name.
@@ -57,8 +68,13 @@ impl Templates {
         }
     }
 
-    /// Renders the template `name` (one of [`EMBEDDED`]'s) with `context`.
-    pub(crate) fn render(&self, name: &str, context: impl Serialize) -> Result<String, EmitError> {
+    /// Renders `template` with `context`.
+    pub(crate) fn render(
+        &self,
+        template: Template,
+        context: impl Serialize,
+    ) -> Result<String, EmitError> {
+        let name = template.file_name();
         let overriding = self
             .dir
             .as_ref()
@@ -68,11 +84,7 @@ impl Templates {
             Some(path) => {
                 std::fs::read_to_string(&path).map_err(|source| EmitError::Read { path, source })?
             }
-            None => EMBEDDED
-                .iter()
-                .find(|(embedded, _)| *embedded == name)
-                .map(|(_, source)| (*source).to_owned())
-                .unwrap_or_default(),
+            None => template.embedded().to_owned(),
         };
         let mut environment = minijinja::Environment::new();
         environment.set_trim_blocks(true);
