@@ -265,6 +265,7 @@ fn cli_generates_the_rust_module() {
         dialect: None,
         config,
         out: Some(out.clone()),
+        templates: None,
     }));
     auth_cli::run(opt, &mut Vec::new()).unwrap_or_else(|e| panic!("{e}"));
     let written = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("{e}"));

@@ -28,10 +28,12 @@ pub enum CliError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Files(#[from] auth_core::migrate::files::FilesError),
-    #[error("--target sql needs --dialect sqlite|d1|postgres|mysql")]
-    MissingDialect,
+    #[error("--target {} needs --dialect sqlite|d1|postgres|mysql", target_name(*.0))]
+    MissingDialect(crate::Target),
     #[error("cannot generate: {0}")]
     Emit(String),
+    #[error(transparent)]
+    Template(#[from] auth_core::emit::EmitError),
     #[error("`{0}` is not a migration name: use lower-case letters, digits, `_` and `-`")]
     BadSlug(String),
     /// `migrate baseline`: the dialect folder holds migrations already.
@@ -79,6 +81,12 @@ impl From<auth_runtime::BuildError> for CliError {
             other => Self::NotServable(other.to_string()),
         }
     }
+}
+
+/// `--target`'s spelling of a target.
+fn target_name(target: crate::Target) -> String {
+    clap::ValueEnum::to_possible_value(&target)
+        .map_or_else(String::new, |value| value.get_name().to_owned())
 }
 
 impl CliError {

@@ -12,6 +12,7 @@ mod serve;
 
 use std::io::Write;
 
+use auth_core::emit::Templates;
 use auth_core::{Config, Schema, sql};
 
 pub use error::CliError;
@@ -61,9 +62,18 @@ fn run_generate(opt: &GenerateOpt, stdout: &mut dyn Write) -> Result<(), CliErro
     let config = Config::load(&opt.config)?;
     let schema = Schema::build(&config)?;
     let endpoints = auth_core::endpoints::endpoints(&config);
+    let templates = opt
+        .templates
+        .as_deref()
+        .map_or_else(Templates::embedded, Templates::overridden_by);
     let text = match (opt.target, opt.dialect) {
         (Target::Sql, Some(dialect)) => sql::render_schema(&schema, dialect),
-        (Target::Sql, None) => return Err(CliError::MissingDialect),
+        (Target::Drizzle, Some(dialect)) => auth_core::emit::drizzle(&schema, dialect, &templates)?,
+        (Target::Prisma, Some(dialect)) => auth_core::emit::prisma(&schema, dialect, &templates)?,
+        (Target::Kysely, Some(dialect)) => auth_core::emit::kysely(&schema, dialect, &templates)?,
+        (Target::Sql | Target::Drizzle | Target::Prisma | Target::Kysely, None) => {
+            return Err(CliError::MissingDialect(opt.target));
+        }
         (Target::Typescript, _) => {
             auth_core::emit::typescript(&schema, &endpoints).map_err(CliError::Emit)?
         }

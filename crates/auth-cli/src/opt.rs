@@ -42,8 +42,8 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the SQL schema for a dialect, TypeScript or Rust types with a typed client, or an OpenAPI 3.1
-    /// document (no database connection, no network).
+    /// Write the SQL schema for a dialect, TypeScript or Rust types with a typed client, an OpenAPI 3.1
+    /// document, or a Drizzle, Prisma or Kysely schema (no database connection, no network).
     Generate(GenerateOpt),
     /// Migrations: write the next one from auth.toml (new), apply them (apply), show where each
     /// file stands (status), adopt a database created by better-auth (baseline).
@@ -95,11 +95,12 @@ pub struct ServeOpt {
 
 #[derive(Debug, clap::Args)]
 pub struct GenerateOpt {
-    /// What to generate: the SQL schema (needs --dialect), a TypeScript or Rust module (types and
-    /// a client), or an OpenAPI 3.1 document.
+    /// What to generate: the SQL schema, a TypeScript or Rust module (types and a client), an
+    /// OpenAPI 3.1 document, or a schema for better-auth's Drizzle, Prisma or Kysely adapter (sql,
+    /// drizzle, prisma and kysely need --dialect).
     #[arg(long, value_enum, default_value_t = Target::Sql)]
     pub target: Target,
-    /// SQL dialect: sqlite, d1, postgres or mysql (for --target sql).
+    /// SQL dialect: sqlite, d1, postgres or mysql (for --target sql, drizzle, prisma, kysely).
     #[arg(long, value_parser = parse_dialect)]
     pub dialect: Option<Dialect>,
     /// The configuration file.
@@ -108,6 +109,10 @@ pub struct GenerateOpt {
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// A folder of minijinja templates replacing the built-in ones of the same name
+    /// (drizzle.ts.jinja, schema.prisma.jinja, kysely.ts.jinja).
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
 }
 
 /// `generate --target`.
@@ -118,6 +123,12 @@ pub enum Target {
     // A Rust module: model structs and a typed async client (serde, serde_json, reqwest).
     Rust,
     Openapi,
+    // A Drizzle schema (drizzle-orm's sqlite-core, pg-core or mysql-core) for drizzleAdapter.
+    Drizzle,
+    // A schema.prisma for prismaAdapter.
+    Prisma,
+    // The Kysely `Database` interface for better-auth's Kysely adapter.
+    Kysely,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,7 +2,7 @@ use std::fmt::Write as _;
 
 use heck::ToUpperCamelCase;
 
-use super::{operation_name, path_parameters, type_name};
+use super::{key, operation_name, path_parameters, type_name};
 use crate::endpoints::{Endpoint, Method, Reply, RequestBody, Shape};
 use crate::schema::Schema;
 
@@ -200,22 +200,6 @@ fn client_method(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Resu
         "    async {name}({}): Promise<{type_base}Response> {{\n      return {finish};\n    }},\n",
         params.join(", ")
     ))
-}
-
-/// A property key, quoted when it is not an identifier.
-fn key(name: &str) -> String {
-    let identifier = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-    if identifier {
-        name.to_owned()
-    } else {
-        format!("{name:?}")
-    }
 }
 
 /// The TypeScript type of a shape; `date` is the type dates take (`D` inside model interfaces).
