@@ -1,7 +1,8 @@
 //! Embedding in an axum app: `Auth::builder()` (the embedded database created, migrated and
 //! given a secret on first start and found again on the next; an external database that drifted
 //! refused) and the extractors on routes of the app's own (`CurrentUser`, `MaybeUser`,
-//! `CurrentSession`: the cookie, bearer's `Authorization` header, 401 as the API answers it).
+//! `CurrentSession`: the cookie, bearer's `Authorization` header, api-key's `x-api-key`, 401 as
+//! the API answers it).
 
 use std::path::Path;
 
@@ -25,6 +26,9 @@ type = "string"
 required = false
 
 [plugins.bearer]
+
+[plugins.api-key]
+enable-session-for-api-keys = true
 "#;
 
 fn config_file(dir: &Path) -> std::path::PathBuf {
@@ -276,6 +280,27 @@ async fn extractors_read_the_session_as_the_api_does() {
         token.split('.').next(),
         "{token}"
     );
+
+    // An API key stands for its owner's session, as on the API; a wrong one is refused with
+    // api-key's own answer.
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::COOKIE,
+        cookie.parse().unwrap_or_else(|e| panic!("{e}")),
+    );
+    let created = auth
+        .api()
+        .call::<_, Value>("createApiKey", &json!({ "name": "ci" }), &headers)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let key = created.body["key"].as_str().unwrap_or_default().to_owned();
+    let answer = call(&mut app, "GET", "/me", &[("x-api-key", &key)], None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+    assert_eq!(answer.json["id"], id);
+    let wrong = "x".repeat(key.len());
+    let answer = call(&mut app, "GET", "/me", &[("x-api-key", &wrong)], None).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.json);
+    assert_eq!(answer.json["code"], "INVALID_API_KEY");
 
     // Signed out: the cookie no longer stands for a session.
     let answer = call(

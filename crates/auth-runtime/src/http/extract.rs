@@ -15,7 +15,7 @@
 //!
 //! [`CurrentUser`], [`CurrentSession`] and [`MaybeUser`] find the session as `GET /get-session`
 //! does — the signed cookie, the cookie cache, and what the enabled plugins turn into a session
-//! (bearer's `Authorization` header) — without extending it, once per request however many of
+//! (bearer's `Authorization` header, api-key's `x-api-key`) — without extending it, once per request however many of
 //! them a handler takes (the first keeps it in the request's extensions). Without a session the
 //! first two answer 401 `{"code":"UNAUTHORIZED","message":"Unauthorized"}`, as the API does.
 //! Their type parameters are the additional fields of `auth.toml`, as a
@@ -40,9 +40,9 @@ use crate::wire::cookie::RequestCookies;
 impl Auth {
     /// The session of a request to one of your own routes (beside [`Auth::router`]): its user
     /// row and session row (logical field names), or `None` without a valid session. Reads the
-    /// request as `/get-session?disableRefresh=true` does — the enabled plugins first rewrite
-    /// it (bearer's `Authorization` header), then the signed session cookie or the cookie cache
-    /// is read: an expired session is deleted, a live one is not extended (there is no answer
+    /// request as `/get-session?disableRefresh=true` does — the enabled plugins' hooks first
+    /// (bearer's `Authorization` header, api-key's `x-api-key`, which spends one use of the key),
+    /// then the signed session cookie or the cookie cache is read: an expired session is deleted, a live one is not extended (there is no answer
     /// here to carry a re-issued cookie).
     ///
     /// # Errors
@@ -65,8 +65,13 @@ impl Auth {
             RequestCookies::parse(&cookies),
             None,
         );
+        // The hooks a GET /get-session runs before its session is resolved.
         if let Some((endpoint, _)) = self.inner.router.find(RouteMethod::Get, "/get-session") {
-            for hook in self.inner.plugins.iter().filter_map(|r| r.on_request) {
+            let plugins = &self.inner.plugins;
+            for hook in plugins.iter().filter_map(|r| r.on_request) {
+                hook(self, endpoint, &mut ctx).await?;
+            }
+            for hook in plugins.iter().filter_map(|r| r.before) {
                 hook(self, endpoint, &mut ctx).await?;
             }
         }
