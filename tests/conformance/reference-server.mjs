@@ -24,6 +24,12 @@
 //                       (an "email-otp-<type>" line), bearer(), multiSession(), oneTimeToken(),
 //                       lastLoginMethod({storeInDatabase:true}); MIGRATE=1 then creates their
 //                       tables and columns too. The suite for them is plugins.mjs.
+//   ADMIN=1             add admin({impersonationSessionDuration:600, defaultBanReason:"Broke the
+//                       rules", bannedUserMessage:"You are banned here. Write to support.", ac,
+//                       roles:{admin, user, support}}) with better-auth's default statements plus
+//                       report:["read","export"], and a role support granting user:["list","get",
+//                       "ban"] and report:["read"] (crates/auth-cli/tests/conformance/admin.toml);
+//                       MIGRATE=1 then creates its columns. The suite for it is admin.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -38,7 +44,9 @@ import { getMigrations } from "better-auth/db/migration";
 import { createClient } from "redis";
 import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
-import { anonymous, bearer, emailOTP, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
+import { admin, anonymous, bearer, emailOTP, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
+import { createAccessControl } from "better-auth/plugins/access";
+import { adminAc, defaultStatements, userAc } from "better-auth/plugins/admin/access";
 
 const log = (...args) => console.error("[reference-server]", ...args);
 const fail = (message) => {
@@ -58,6 +66,7 @@ const REDIS_URL = process.env.REDIS_URL || null;
 const STORE_IN_DATABASE = process.env.STORE_IN_DATABASE === "1";
 const REDIS_KEY_PREFIX = process.env.REDIS_KEY_PREFIX ?? null;
 const PLUGINS = process.env.PLUGINS === "1";
+const ADMIN = process.env.ADMIN === "1";
 
 // One line per mail, the same shape the Rust dev mailer writes:
 // {"kind","to","subject","url","token","at"}. appendFileSync writes the whole line at once, so
@@ -169,6 +178,25 @@ if (PLUGINS) {
     multiSession(),
     oneTimeToken(),
     lastLoginMethod({ storeInDatabase: true }),
+  ];
+}
+
+if (ADMIN) {
+  const ac = createAccessControl({ ...defaultStatements, report: ["read", "export"] });
+  const roles = {
+    admin: adminAc,
+    user: userAc,
+    support: ac.newRole({ user: ["list", "get", "ban"], report: ["read"] }),
+  };
+  options.plugins = [
+    ...(options.plugins ?? []),
+    admin({
+      impersonationSessionDuration: 600,
+      defaultBanReason: "Broke the rules",
+      bannedUserMessage: "You are banned here. Write to support.",
+      ac,
+      roles,
+    }),
   ];
 }
 
