@@ -367,3 +367,127 @@ fn coerced_strings_are_javascripts() {
         assert_eq!(js_string(&value), text, "{value}");
     }
 }
+
+#[derive(Debug, Clone)]
+enum Step {
+    Ban(usize),
+    Unban(usize),
+    SetRole(usize, &'static str),
+    Impersonate(usize),
+    SignIn(usize),
+    /// The user tries to make themself an admin.
+    Escalate(usize),
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    let user = 0usize..3;
+    prop_oneof![
+        user.clone().prop_map(Step::Ban),
+        user.clone().prop_map(Step::Unban),
+        (
+            user.clone(),
+            prop_oneof![Just("user"), Just("support"), Just("admin")]
+        )
+            .prop_map(|(u, r)| Step::SetRole(u, r)),
+        user.clone().prop_map(Step::Impersonate),
+        user.clone().prop_map(Step::SignIn),
+        user.prop_map(Step::Escalate),
+    ]
+}
+
+/// Random sequences of bans, unbans, role changes, impersonations and sign-ins: a banned user
+/// never has a live session, and nobody holds a role an admin did not give them.
+#[test]
+fn bans_and_roles_hold_under_random_sequences() {
+    use proptest::prelude::*;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let config = ProptestConfig {
+        cases: 12,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(steps in proptest::collection::vec(step(), 1..10))| {
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let auth = server(dir.path(), "[plugins.admin.roles.support]\nuser = [\"list\"]\n").await;
+            let (boss, _) = admin(&auth).await;
+            let mut users = Vec::new();
+            for n in 0..3 {
+                let email = format!("u{n}@example.com");
+                let (_, id) = sign_up(&auth, &email).await;
+                users.push((email, id));
+            }
+            let mut banned = [false; 3];
+            let mut roles = ["user"; 3];
+            for step in &steps {
+                let post = |path: &'static str, cookie: String, body: Json| {
+                    let auth = auth.clone();
+                    async move { call(&auth, "POST", path, &cookie, Some(body)).await }
+                };
+                match *step {
+                    Step::Ban(u) => {
+                        let answer = post("/admin/ban-user", boss.clone(), json!({ "userId": users[u].1 })).await;
+                        assert_eq!(answer.status(), StatusCode::OK, "{step:?}");
+                        banned[u] = true;
+                    }
+                    Step::Unban(u) => {
+                        let answer = post("/admin/unban-user", boss.clone(), json!({ "userId": users[u].1 })).await;
+                        assert_eq!(answer.status(), StatusCode::OK, "{step:?}");
+                        banned[u] = false;
+                    }
+                    Step::SetRole(u, role) => {
+                        let body = json!({ "userId": users[u].1, "role": role });
+                        let answer = post("/admin/set-role", boss.clone(), body).await;
+                        assert_eq!(answer.status(), StatusCode::OK, "{step:?}");
+                        roles[u] = role;
+                    }
+                    Step::Impersonate(u) => {
+                        let body = json!({ "userId": users[u].1 });
+                        let answer = post("/admin/impersonate-user", boss.clone(), body).await;
+                        let expected = if roles[u] == "admin" {
+                            (StatusCode::FORBIDDEN, "YOU_CANNOT_IMPERSONATE_ADMINS")
+                        } else if banned[u] {
+                            (StatusCode::FORBIDDEN, "BANNED_USER")
+                        } else {
+                            (StatusCode::OK, "")
+                        };
+                        assert_eq!(answer.status(), expected.0, "{step:?}");
+                        if expected.0 == StatusCode::OK {
+                            let stop = post("/admin/stop-impersonating", after(&boss, &answer), json!({})).await;
+                            assert_eq!(stop.status(), StatusCode::OK, "{step:?}");
+                        } else {
+                            assert_eq!(json_of(&answer)["code"], expected.1, "{step:?}");
+                        }
+                    }
+                    Step::SignIn(u) | Step::Escalate(u) => {
+                        let answer = sign_in(&auth, &users[u].0).await;
+                        if banned[u] {
+                            assert_eq!(json_of(&answer)["code"], "BANNED_USER", "{step:?}");
+                            continue;
+                        }
+                        assert_eq!(answer.status(), StatusCode::OK, "{step:?}");
+                        if let Step::Escalate(u) = *step {
+                            let body = json!({ "userId": users[u].1, "role": "admin" });
+                            let answer = post("/admin/set-role", after("", &answer), body).await;
+                            if roles[u] == "admin" {
+                                assert_eq!(answer.status(), StatusCode::OK, "{step:?}");
+                            } else {
+                                assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{step:?}");
+                            }
+                        }
+                    }
+                }
+                for (u, (_, id)) in users.iter().enumerate() {
+                    let live = auth.sessions().list(id).await.unwrap_or_else(|e| panic!("{e:?}"));
+                    assert!(!banned[u] || live.is_empty(), "banned user {u} has a session after {steps:?}");
+                    let role = stored_user(&auth, id).await.get(user::ROLE).cloned();
+                    assert_eq!(role, Some(Value::String(roles[u].into())), "user {u} after {steps:?}");
+                }
+            }
+        });
+    });
+}
