@@ -413,7 +413,7 @@ fn bans_and_roles_hold_under_random_sequences() {
     proptest!(config, |(steps in proptest::collection::vec(step(), 1..10))| {
         rt.block_on(async {
             let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-            let auth = server(dir.path(), "[plugins.admin.roles.support]\nuser = [\"list\"]\n").await;
+            let auth = server(dir.path(), "[plugins.admin.roles.support]\nuser = [\"list\"]\n[rate-limit]\nenabled = false\n").await;
             let (boss, _) = admin(&auth).await;
             let mut users = Vec::new();
             for n in 0..3 {
