@@ -233,7 +233,11 @@ impl Auth {
     ) {
         let inner = &self.inner;
         self.set_session_cookie(ctx, &text(session, session::TOKEN), dont_remember);
-        if !dont_remember && ctx.cookies.get(&inner.dont_remember_cookie).is_some() {
+        let carried = ctx
+            .cookies
+            .get_signed(&inner.dont_remember_cookie, &inner.secret)
+            .is_some();
+        if !dont_remember && carried {
             ctx.set_cookies
                 .push(crate::wire::cookie::SetCookie::expired(
                     inner.dont_remember_cookie.clone(),
