@@ -842,6 +842,10 @@ fn arbitrary_input_to_every_post_endpoint() {
     let (auth, _db, cookie) = rt.block_on(async {
         let (auth, db) = sqlite(&with_every_served_plugin()).await;
         let cookie = sign_up(&auth, "fuzz@prop.test").await.cookie();
+        // An admin, so that the admin endpoints get past their permission checks.
+        auth.grant_role("fuzz@prop.test", "admin")
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
         (auth, db, cookie)
     });
     let paths = post_paths(&auth);
@@ -937,11 +941,20 @@ fn arbitrary_api_keys_in_x_api_key() {
 }
 
 /// Random query strings (any bytes, percent-encoded; the endpoint's own keys and others) to every
-/// GET endpoint that takes a query, core's and every served plugin's (magic-link/verify).
+/// GET endpoint that takes a query, core's and every served plugin's (magic-link/verify, admin's
+/// list-users and get-user), as a signed-in admin.
 #[test]
 fn arbitrary_queries_to_every_get_endpoint_with_a_query() {
     let rt = runtime();
-    let (auth, _db) = rt.block_on(sqlite(&with_every_served_plugin()));
+    let (auth, _db, cookie) = rt.block_on(async {
+        let (auth, db) = sqlite(&with_every_served_plugin()).await;
+        let cookie = sign_up(&auth, "fuzz@prop.test").await.cookie();
+        // An admin, so that list-users and get-user read their queries.
+        auth.grant_role("fuzz@prop.test", "admin")
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        (auth, db, cookie)
+    });
     let endpoints: Vec<(String, Vec<String>)> = auth
         .endpoints()
         .iter()
@@ -955,10 +968,9 @@ fn arbitrary_queries_to_every_get_endpoint_with_a_query() {
             Some((e.path.replace(":token", "x").replace(":id", "x"), names))
         })
         .collect();
-    assert!(
-        endpoints.iter().any(|(p, _)| p == "/magic-link/verify"),
-        "{endpoints:?}"
-    );
+    for path in ["/magic-link/verify", "/admin/list-users"] {
+        assert!(endpoints.iter().any(|(p, _)| p == path), "{endpoints:?}");
+    }
     let config = ProptestConfig {
         cases: 256,
         failure_persistence: None,
@@ -975,7 +987,7 @@ fn arbitrary_queries_to_every_get_endpoint_with_a_query() {
             })
             .collect();
         let uri = format!("/api/auth{path}?{}", query.join("&"));
-        let answer = rt.block_on(get(&uri).send(&auth));
+        let answer = rt.block_on(get(&uri).cookie(&cookie).send(&auth));
         prop_assert!(answer.status.as_u16() < 500, "{uri}: {}", answer.status);
         if answer.status.is_client_error() && !answer.body.is_empty() {
             prop_assert!(answer.json()["message"].is_string(), "{uri}: {:?}", answer.json());

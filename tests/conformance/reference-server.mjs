@@ -30,6 +30,12 @@
 //   JWT=1               add jwt({jwt:{expirationTime:"1h"}}) (after PLUGINS=1's, if set); MIGRATE=1
 //                       creates its jwks table. The suite for it is jwt.mjs (jwt.toml is our side).
 //   JWT_ALG             with JWT=1: jwks.keyPairConfig {alg: JWT_ALG} (ES256, ES512, RS256, PS256)
+//   ADMIN=1             add admin({impersonationSessionDuration:600, defaultBanReason:"Broke the
+//                       rules", bannedUserMessage:"You are banned here. Write to support.", ac,
+//                       roles:{admin, user, support}}) with better-auth's default statements plus
+//                       report:["read","export"], and a role support granting user:["list","get",
+//                       "ban"] and report:["read"] (crates/auth-cli/tests/conformance/admin.toml);
+//                       MIGRATE=1 then creates its columns. The suite for it is admin.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -45,7 +51,9 @@ import { createClient } from "redis";
 import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
 import { apiKey } from "@better-auth/api-key";
-import { anonymous, bearer, emailOTP, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
+import { admin, anonymous, bearer, emailOTP, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
+import { createAccessControl } from "better-auth/plugins/access";
+import { adminAc, defaultStatements, userAc } from "better-auth/plugins/admin/access";
 
 const log = (...args) => console.error("[reference-server]", ...args);
 const fail = (message) => {
@@ -67,6 +75,7 @@ const REDIS_KEY_PREFIX = process.env.REDIS_KEY_PREFIX ?? null;
 const PLUGINS = process.env.PLUGINS === "1";
 const API_KEY = process.env.API_KEY === "1";
 const JWT = process.env.JWT === "1";
+const ADMIN = process.env.ADMIN === "1";
 
 // One line per mail, the same shape the Rust dev mailer writes:
 // {"kind","to","subject","url","token","at"}. appendFileSync writes the whole line at once, so
@@ -193,6 +202,24 @@ if (JWT) {
   const alg = process.env.JWT_ALG;
   const keys = alg ? { jwks: { keyPairConfig: { alg } } } : {};
   options.plugins = [...(options.plugins ?? []), jwt({ jwt: { expirationTime: "1h" }, ...keys })];
+}
+if (ADMIN) {
+  const ac = createAccessControl({ ...defaultStatements, report: ["read", "export"] });
+  const roles = {
+    admin: adminAc,
+    user: userAc,
+    support: ac.newRole({ user: ["list", "get", "ban"], report: ["read"] }),
+  };
+  options.plugins = [
+    ...(options.plugins ?? []),
+    admin({
+      impersonationSessionDuration: 600,
+      defaultBanReason: "Broke the rules",
+      bannedUserMessage: "You are banned here. Write to support.",
+      ac,
+      roles,
+    }),
+  ];
 }
 
 let redis = null;

@@ -51,6 +51,9 @@ pub enum CliError {
     Secret(auth_runtime::wire::SecretError),
     #[error("cannot serve: {0}")]
     NotServable(String),
+    /// `admin grant` could not give the role.
+    #[error("cannot grant the role: {0}")]
+    Grant(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: std::net::SocketAddr,

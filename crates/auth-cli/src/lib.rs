@@ -1,6 +1,7 @@
 //! `auth-cli` as a library: [`run`] does the work, the binary only parses arguments and prints.
 
 mod accept;
+mod admin;
 mod apply;
 mod baseline;
 mod check;
@@ -17,8 +18,8 @@ use auth_core::{Config, Schema, sql};
 
 pub use error::CliError;
 pub use opt::{
-    CheckOpt, Command, GenerateOpt, LogFormat, MigrateApplyOpt, MigrateBaselineOpt, MigrateCommand,
-    MigrateNewOpt, MigrateStatusOpt, Opt, ServeOpt, Target,
+    AdminCommand, AdminGrantOpt, CheckOpt, Command, GenerateOpt, LogFormat, MigrateApplyOpt,
+    MigrateBaselineOpt, MigrateCommand, MigrateNewOpt, MigrateStatusOpt, Opt, ServeOpt, Target,
 };
 
 /// Runs one command, writing its primary output to `stdout`.
@@ -34,6 +35,7 @@ pub fn run(opt: Opt, stdout: &mut dyn Write) -> Result<(), CliError> {
             block_on(baseline::baseline(&baseline, stdout))
         }
         Command::Check(check) => block_on(check::check(&check, stdout)),
+        Command::Admin(AdminCommand::Grant(grant)) => block_on(admin::grant(&grant, stdout)),
         Command::Serve(serve) => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -55,6 +55,30 @@ pub enum Command {
     /// Serve the auth API (better-auth's REST API under /api/auth). Without --database-url, an
     /// embedded SQLite database is created and migrated in a data folder beside auth.toml.
     Serve(ServeOpt),
+    /// The admin plugin: give a user a role (grant), such as the first admin's.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Set a user's role (replacing the roles they had), found by email address or id.
+    Grant(AdminGrantOpt),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AdminGrantOpt {
+    /// The user: an email address or a user id.
+    pub user: String,
+    /// The role, or several comma-joined (`admin`, `user,support`).
+    #[arg(long)]
+    pub role: String,
+    /// postgres://…, mysql://… or sqlite:PATH, holding the schema of auth.toml.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// The configuration file (it must enable [plugins.admin]).
+    #[arg(long, default_value = "auth.toml")]
+    pub config: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -157,7 +157,7 @@ fn every_config_error_at_once() {
 #[test]
 fn help_pages() {
     let secret = "postgres://admin:hunter2@db.internal/prod";
-    let pages: [&[&str]; 9] = [
+    let pages: [&[&str]; 11] = [
         &[],
         &["generate"],
         &["migrate"],
@@ -167,6 +167,8 @@ fn help_pages() {
         &["migrate", "baseline"],
         &["check"],
         &["serve"],
+        &["admin"],
+        &["admin", "grant"],
     ];
     for page in pages {
         let output = run(auth_cli()

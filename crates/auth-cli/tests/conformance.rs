@@ -52,6 +52,8 @@ const SNAKE: &str = "\n[database]\nnaming = \"snake\"\n\n[models.user]\ntable = 
 
 #[path = "conformance/api_key.rs"]
 mod api_key;
+#[path = "conformance/admin.rs"]
+mod admin;
 #[path = "conformance/browser.rs"]
 mod browser;
 #[path = "conformance/jwt.rs"]

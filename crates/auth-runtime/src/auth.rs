@@ -253,7 +253,10 @@ impl Auth {
         if let Some(unknown) = options.hooks.models().find(|m| models.model(m).is_none()) {
             return Err(StoreError::UnknownModel(unknown.to_owned()).into());
         }
-        let store = store.with_hooks(options.hooks);
+        let hooks = crate::plugins::enabled(&schema.plugins)
+            .filter_map(|r| r.database_hooks)
+            .fold(options.hooks, |hooks, add| add(&config, hooks));
+        let store = store.with_hooks(hooks);
         let secondary = match (options.secondary_storage, &config.secondary_storage) {
             (Some(storage), _) => Some(storage),
             (None, Some(storage)) => Some(crate::secondary::from_config(storage.get_ref())?),

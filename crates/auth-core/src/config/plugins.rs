@@ -92,7 +92,7 @@ macro_rules! plugin_tables {
 plugin_tables! {
     two_factor: TwoFactor => crate::plugins::two_factor::Options,
     organization: Organization => OrganizationOptions,
-    admin: Admin => NoOptions,
+    admin: Admin => crate::plugins::admin::Options,
     username: Username => crate::plugins::username::Options,
     anonymous: Anonymous => crate::plugins::anonymous::Options,
     phone_number: PhoneNumber => NoOptions,
@@ -135,6 +135,10 @@ impl Plugins {
 
     pub fn two_factor_options(&self) -> crate::plugins::two_factor::Options {
         options(self.two_factor.as_ref())
+    }
+
+    pub fn admin_options(&self) -> crate::plugins::admin::Options {
+        options(self.admin.as_ref())
     }
 
     pub fn username_options(&self) -> crate::plugins::username::Options {

@@ -6,6 +6,7 @@
 //! To add a plugin: a module here with a [`Declaration`], listed in [`DECLARED`]; its options
 //! type named in `config::plugins`; and its handlers in `auth-runtime`'s `plugins/<id>.rs`.
 
+pub mod admin;
 pub mod anonymous;
 pub mod api_key;
 pub mod bearer;
@@ -63,6 +64,7 @@ pub struct Declaration {
 /// Every plugin with a declaration, in canonical order.
 pub const DECLARED: &[Declaration] = &[
     two_factor::DECLARATION,
+    admin::DECLARATION,
     username::DECLARATION,
     anonymous::DECLARATION,
     api_key::DECLARATION,

@@ -55,3 +55,83 @@ fn totp_digits_are_checked_at_load() {
     assert!(text.starts_with("auth.toml:2:"), "{text}");
     assert!(text.contains("digits must be between 1 and 8"), "{text}");
 }
+
+/// Access control is checked at load, at the line of the grant: an action or a resource no
+/// statement declares, an admin role that is no role.
+#[test]
+fn admin_access_control_is_checked_at_load() {
+    for (text, line, message) in [
+        (
+            "[plugins.admin.roles.support]\nuser = [\"list\", \"fly\"]\n",
+            2,
+            "role `support` grants `fly` on `user`, an action no statement declares",
+        ),
+        (
+            "[plugins.admin.roles.support]\nreport = [\"read\"]\n",
+            2,
+            "role `support` grants actions on `report`, which no statement declares",
+        ),
+        (
+            "[plugins.admin]\nadmin-roles = [\"admin\", \"owner\"]\n",
+            2,
+            "admin role `owner` is not a role",
+        ),
+    ] {
+        let config = Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
+        let error = check(&config)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"));
+        let shown = error.to_string();
+        assert!(shown.starts_with(&format!("auth.toml:{line}:")), "{shown}");
+        assert!(shown.contains(message), "{shown}");
+    }
+    let declared = "[plugins.admin.statements]\nreport = [\"read\"]\n[plugins.admin.roles.support]\nreport = [\"read\"]\n[plugins.admin]\nadmin-roles = [\"admin\", \"support\"]\n";
+    let config = Config::parse("auth.toml", declared).unwrap_or_else(|e| panic!("{e}"));
+    check(&config).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// better-auth's `hasPermission`: every requested action of every requested resource, by one
+/// of the comma-joined roles; `admin-user-ids` may do everything; nothing requested is refused.
+#[test]
+fn admin_permissions_are_better_auths() {
+    let text = "[plugins.admin]\nadmin-user-ids = [\"root\"]\n[plugins.admin.statements]\nreport = [\"read\", \"export\"]\n[plugins.admin.roles.support]\nuser = [\"list\", \"ban\"]\nreport = [\"read\"]\n";
+    let options = Config::parse("auth.toml", text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .plugins
+        .admin_options();
+    let wanted = |pairs: &[(&str, &[&str])]| -> admin::Statements {
+        pairs
+            .iter()
+            .map(|(r, a)| ((*r).to_owned(), a.iter().map(|x| (*x).to_owned()).collect()))
+            .collect()
+    };
+    let may = |role: Option<&str>, pairs: &[(&str, &[&str])]| {
+        options.has_permission("u", role, &wanted(pairs))
+    };
+    assert!(may(Some("support"), &[("user", &["list", "ban"])]));
+    assert!(!may(Some("support"), &[("user", &["list", "create"])]));
+    assert!(!may(
+        Some("support"),
+        &[("user", &["list"]), ("session", &["list"])]
+    ));
+    assert!(may(Some("user,support"), &[("report", &["read"])]));
+    assert!(!may(Some("support"), &[("report", &["export"])]));
+    assert!(may(
+        Some("admin"),
+        &[
+            ("user", &["create", "impersonate"]),
+            ("session", &["revoke"])
+        ]
+    ));
+    assert!(!may(Some("admin"), &[("user", &["impersonate-admins"])]));
+    assert!(
+        !may(None, &[("user", &["list"])]),
+        "the default role `user` grants nothing"
+    );
+    assert!(!may(Some("admin"), &[]));
+    assert!(!may(Some("admin"), &[("user", &[])]));
+    assert!(options.has_permission("root", None, &wanted(&[("report", &["export"])])));
+    assert!(options.is_admin("u", Some("user,admin")));
+    assert!(options.is_admin("root", None));
+    assert!(!options.is_admin("u", Some("support")));
+}

@@ -140,7 +140,26 @@ impl Auth {
         user_id: &str,
         remember: bool,
     ) -> Result<String, ApiError> {
-        let row = self.insert_session(ctx, user_id, remember).await?;
+        let lifetime = if remember {
+            i64::from(*self.inner.config.session.expires_in.get_ref())
+        } else {
+            DONT_REMEMBER_SECONDS
+        };
+        self.start_session_with(ctx, user_id, remember, lifetime, Row::new())
+            .await
+    }
+
+    /// [`Self::start_session`] with a lifetime of its own (seconds) and more session fields
+    /// (admin's impersonation: `impersonatedBy`, one hour).
+    pub(crate) async fn start_session_with(
+        &self,
+        ctx: &mut Ctx,
+        user_id: &str,
+        remember: bool,
+        lifetime: i64,
+        fields: Row,
+    ) -> Result<String, ApiError> {
+        let row = self.insert_session(ctx, user_id, lifetime, fields).await?;
         let token = text(&row, session::TOKEN);
         self.set_session_cookie(ctx, &token, !remember);
         if self.inner.config.cookie_cache_enabled()
@@ -165,35 +184,60 @@ impl Auth {
     }
 
     /// better-auth's `setSessionCookie` on a session that exists already (switching to it,
-    /// handing it to another client): its cookie, non-persistent when the request carries
-    /// `dont_remember`, the cookie cache, and `ctx.new_session` (better-auth counts it as new, so
-    /// multi-session adds its cookie).
+    /// handing it to another client), non-persistent when the request carries `dont_remember`:
+    /// see [`Self::set_session`].
     pub(crate) fn adopt_session(&self, ctx: &mut Ctx, session: &Row, user: &Row) {
         let inner = &self.inner;
         let dont_remember = ctx
             .cookies
             .get_signed(&inner.dont_remember_cookie, &inner.secret)
             .is_some();
+        self.set_session(ctx, session, user, dont_remember);
+    }
+
+    /// better-auth's `setSessionCookie` with `dontRememberMe` given: the session's cookie (and
+    /// `dont_remember`, or its expiry when the request carries one), the cookie cache, and
+    /// `ctx.new_session` (better-auth counts it as new, so multi-session adds its cookie).
+    pub(crate) fn set_session(
+        &self,
+        ctx: &mut Ctx,
+        session: &Row,
+        user: &Row,
+        dont_remember: bool,
+    ) {
+        let inner = &self.inner;
         self.set_session_cookie(ctx, &text(session, session::TOKEN), dont_remember);
+        let carried = ctx
+            .cookies
+            .get_signed(&inner.dont_remember_cookie, &inner.secret)
+            .is_some();
+        if !dont_remember && carried {
+            ctx.set_cookies
+                .push(crate::wire::cookie::SetCookie::expired(
+                    inner.dont_remember_cookie.clone(),
+                    inner.cookies.attributes(),
+                ));
+        }
         if inner.config.cookie_cache_enabled() {
             self.set_cookie_cache(ctx, session, user, dont_remember);
         }
         ctx.new_session = Some(session.clone());
     }
 
+    /// Stores a new session of `user_id` once every enabled plugin's session guard lets it
+    /// (a banned user gets none, whatever signs them in).
     async fn insert_session(
         &self,
         ctx: &Ctx,
         user_id: &str,
-        remember: bool,
+        lifetime: i64,
+        fields: Row,
     ) -> Result<Row, ApiError> {
+        for guard in self.inner.plugins.iter().filter_map(|r| r.session_guard) {
+            guard(self, user_id).await?;
+        }
         let now = Timestamp::now();
-        let lifetime = if remember {
-            i64::from(*self.inner.config.session.expires_in.get_ref())
-        } else {
-            DONT_REMEMBER_SECONDS
-        };
-        let mut row = Row::new();
+        let mut row = fields;
         row.insert(session::TOKEN.into(), Value::String(id::generate()));
         row.insert(session::USER_ID.into(), Value::String(user_id.to_owned()));
         row.insert(

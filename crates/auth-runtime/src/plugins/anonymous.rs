@@ -36,6 +36,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
     on_request: None,
     before: None,
     after: Some(|auth, endpoint, ctx, _| Box::pin(link(auth, endpoint, ctx))),
+    session_guard: None,
+    database_hooks: None,
 };
 
 fn options(auth: &Auth) -> Options {

@@ -40,6 +40,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
         }),
     ],
     sign_in_guard: None,
+    session_guard: None,
+    database_hooks: None,
     on_request: None,
     before: Some(|auth, endpoint, ctx| Box::pin(key_as_session(auth, endpoint, ctx))),
     after: None,

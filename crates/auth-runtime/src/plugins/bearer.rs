@@ -23,6 +23,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
     on_request: Some(authorization_to_cookie),
     before: None,
     after: Some(after),
+    session_guard: None,
+    database_hooks: None,
 };
 
 fn authorization_to_cookie<'a>(

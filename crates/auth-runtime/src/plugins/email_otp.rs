@@ -64,6 +64,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
     on_request: None,
     before: None,
     after: Some(|auth, endpoint, ctx, reply| Box::pin(after_sign_up(auth, endpoint, ctx, reply))),
+    session_guard: None,
+    database_hooks: None,
 };
 
 fn options(auth: &Auth) -> Options {

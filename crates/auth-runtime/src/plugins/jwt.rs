@@ -36,6 +36,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
         }),
     ],
     sign_in_guard: None,
+    session_guard: None,
+    database_hooks: None,
     on_request: None,
     before: None,
     after: Some(|auth, endpoint, ctx, _| {

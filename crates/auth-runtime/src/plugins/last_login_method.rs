@@ -23,6 +23,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
     on_request: None,
     before: Some(before),
     after: Some(|auth, _, ctx, _| Box::pin(after(auth, ctx))),
+    session_guard: None,
+    database_hooks: None,
 };
 
 /// better-auth's `user.create.before` database hook: a user created on a login path gets the

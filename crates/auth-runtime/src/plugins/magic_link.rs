@@ -39,6 +39,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
     on_request: None,
     before: None,
     after: None,
+    session_guard: None,
+    database_hooks: None,
 };
 
 fn options(auth: &Auth) -> Options {

@@ -12,10 +12,12 @@ use futures_util::future::BoxFuture;
 
 use crate::Auth;
 use crate::error::ApiError;
+use crate::hooks::DatabaseHooks;
 use crate::http::{Ctx, Reply};
 use crate::router::Handlers;
 use crate::store::Row;
 
+mod admin;
 mod anonymous;
 mod api_key;
 mod bearer;
@@ -29,10 +31,13 @@ mod one_time_token;
 mod two_factor;
 mod username;
 
+pub use admin::Granted;
+
 /// The plugins whose runtime is built: [`RUNTIMES`]' plugins, in canonical order (a test holds
 /// the two together).
 pub const SERVED: &[Plugin] = &[
     Plugin::TwoFactor,
+    Plugin::Admin,
     Plugin::Username,
     Plugin::Anonymous,
     Plugin::ApiKey,
@@ -73,6 +78,15 @@ pub(crate) type AfterHook = for<'a> fn(
     &'a mut Reply,
 ) -> BoxFuture<'a, Result<(), ApiError>>;
 
+/// Runs before every session is stored, whatever signs the user in (password, social, magic
+/// link, a code, anonymous, impersonation…): an error refuses the session and answers the
+/// request (admin's bans). Arguments: the user's id.
+pub(crate) type SessionGuard = for<'a> fn(&'a Auth, &'a str) -> BoxFuture<'a, Result<(), ApiError>>;
+
+/// Adds a plugin's database hooks to the server's (after the application's, as better-auth
+/// runs a plugin's `databaseHooks`): admin's default role on every new user.
+pub(crate) type AddDatabaseHooks = fn(&auth_core::Config, DatabaseHooks) -> DatabaseHooks;
+
 /// What a plugin brings to the runtime: the handlers of the endpoints it declares in
 /// `auth_core::plugins`, and its hooks around other endpoints.
 #[derive(Debug)]
@@ -83,11 +97,14 @@ pub(crate) struct Runtime {
     pub(crate) on_request: Option<BeforeHook>,
     pub(crate) before: Option<BeforeHook>,
     pub(crate) after: Option<AfterHook>,
+    pub(crate) session_guard: Option<SessionGuard>,
+    pub(crate) database_hooks: Option<AddDatabaseHooks>,
 }
 
 /// Every plugin runtime, in canonical order.
 pub(crate) const RUNTIMES: &[Runtime] = &[
     two_factor::RUNTIME,
+    admin::RUNTIME,
     username::RUNTIME,
     anonymous::RUNTIME,
     api_key::RUNTIME,

@@ -41,6 +41,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
     on_request: None,
     before: None,
     after: Some(|auth, endpoint, ctx, _| Box::pin(after(auth, endpoint, ctx))),
+    session_guard: None,
+    database_hooks: None,
 };
 
 fn invalid_session_token() -> ApiError {

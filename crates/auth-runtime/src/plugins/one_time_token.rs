@@ -37,6 +37,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
     on_request: None,
     before: None,
     after: Some(|auth, _, ctx, _| Box::pin(after(auth, ctx))),
+    session_guard: None,
+    database_hooks: None,
 };
 
 fn options(auth: &Auth) -> Options {

@@ -39,6 +39,8 @@ pub(super) const RUNTIME: Runtime = Runtime {
     on_request: None,
     before: Some(|auth, endpoint, ctx| Box::pin(before(auth, endpoint, ctx))),
     after: None,
+    session_guard: None,
+    database_hooks: None,
 };
 
 fn options(auth: &Auth) -> Options {

@@ -567,6 +567,24 @@ impl Auth {
         user_id: &str,
         hash: String,
     ) -> Result<(), ApiError> {
+        self.store_credential_password(user_id, hash).await?;
+        if self
+            .inner
+            .config
+            .email_and_password
+            .revoke_sessions_on_password_reset
+        {
+            self.sessions().delete_of_user(user_id).await?;
+        }
+        self.revoke_reset_tokens(user_id).await
+    }
+
+    /// The user's credential account gets `hash`; a user without one gets one.
+    pub(crate) async fn store_credential_password(
+        &self,
+        user_id: &str,
+        hash: String,
+    ) -> Result<(), ApiError> {
         let store = &self.inner.store;
         let credential = store
             .find_one(
@@ -598,15 +616,7 @@ impl Auth {
             account.insert(account::PASSWORD.into(), Value::String(hash));
             store.insert(account::MODEL, account).await?;
         }
-        if self
-            .inner
-            .config
-            .email_and_password
-            .revoke_sessions_on_password_reset
-        {
-            self.sessions().delete_of_user(user_id).await?;
-        }
-        self.revoke_reset_tokens(user_id).await
+        Ok(())
     }
 }
 

@@ -121,6 +121,27 @@ pub(crate) fn model_input(
     Ok(row)
 }
 
+/// The fields of `model` in a map written by the server on an admin's behalf (admin's `data`):
+/// any field but the primary key, whatever its `input` flag, as better-auth's `createUser` and
+/// `updateUser` write what they are given; keys that name no field are left out.
+pub(crate) fn model_data(
+    auth: &Auth,
+    model: &str,
+    data: &serde_json::Map<String, Json>,
+) -> Result<Row, ApiError> {
+    let mut row = Row::new();
+    let Some(table) = auth.inner.models.model(model) else {
+        return Ok(row);
+    };
+    for column in table.columns.iter().filter(|c| !c.primary_key) {
+        if let Some(value) = data.get(&column.field) {
+            let key = format!("data.{}", column.field);
+            row.insert(column.field.clone(), convert(&key, column.ty, value)?);
+        }
+    }
+    Ok(row)
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_valid_email;

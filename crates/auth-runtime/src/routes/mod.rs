@@ -15,8 +15,8 @@ use crate::router::Handlers;
 use crate::session::SessionCtx;
 use crate::store::text;
 
-pub(crate) use input::{is_valid_email, model_input};
-pub(crate) use password::PasswordSignIn;
+pub(crate) use input::{is_valid_email, model_data, model_input};
+pub(crate) use password::{PasswordSignIn, credential_account};
 use social::scopes_of;
 
 /// The caller's session, for endpoints whose access rule requires one.

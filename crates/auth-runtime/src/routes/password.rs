@@ -187,7 +187,7 @@ fn already_exists() -> ApiError {
 }
 
 /// The account row of a password (`accountId` and `userId` are filled in on insert).
-fn credential_account(hash: String) -> Row {
+pub(crate) fn credential_account(hash: String) -> Row {
     let mut account = Row::new();
     account.insert(
         account::PROVIDER_ID.into(),

@@ -452,8 +452,16 @@ pub(super) async fn callback(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErr
         Ok(found) => found,
         Err(code) => return Ok(fail(&error_url, code)),
     };
-    auth.start_session(ctx, &text(&user, user::ID), true)
-        .await?;
+    if let Err(refused) = auth.start_session(ctx, &text(&user, user::ID), true).await {
+        // A session refused with a code (admin's ban) sends the browser to the error page,
+        // as better-auth's `redirectOnError(code, message)` does.
+        let Some(code) = refused.code.filter(|_| refused.status.is_client_error()) else {
+            return Err(refused);
+        };
+        let url = auth.with_query(&error_url, "error", code);
+        let url = auth.with_query(&url, "error_description", &refused.message);
+        return Ok(Reply::redirect(url));
+    }
     let target = if is_new {
         field("newUserURL").unwrap_or(callback)
     } else {

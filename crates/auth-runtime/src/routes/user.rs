@@ -9,7 +9,7 @@ use super::model_input;
 use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply, ReplyBody, status_true};
 use crate::session::SessionCtx;
-use crate::store::{Row, Value, Where};
+use crate::store::{Row, StoreError, Value, Where};
 
 pub(super) async fn update(
     auth: &Auth,
@@ -107,12 +107,16 @@ fn account_json(auth: &Auth, account: &Row) -> serde_json::Value {
 }
 
 impl Auth {
-    /// Changes a user's row, then the copies of it that their stored sessions hold.
+    /// Changes a user's row, then the copies of it that their stored sessions hold. A value
+    /// another user holds in a unique field is 400 `USER_ALREADY_EXISTS`, not a failure.
     pub(crate) async fn update_user(&self, user_id: &str, changes: Row) -> Result<(), ApiError> {
-        self.inner
-            .store
-            .update(user::MODEL, &[Where::eq(user::ID, user_id)], changes)
-            .await?;
+        let by_id = [Where::eq(user::ID, user_id)];
+        match self.inner.store.update(user::MODEL, &by_id, changes).await {
+            Err(StoreError::UniqueViolation { .. }) => {
+                return Err(ApiError::bad_request(base::USER_ALREADY_EXISTS));
+            }
+            written => written?,
+        };
         self.sessions().refresh_user(user_id).await?;
         Ok(())
     }
