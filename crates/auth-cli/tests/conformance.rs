@@ -52,6 +52,8 @@ const SNAKE: &str = "\n[database]\nnaming = \"snake\"\n\n[models.user]\ntable = 
 
 #[path = "conformance/browser.rs"]
 mod browser;
+#[path = "conformance/phone_number.rs"]
+mod phone_number;
 #[path = "conformance/plugins.rs"]
 mod plugins;
 

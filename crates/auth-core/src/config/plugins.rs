@@ -95,7 +95,7 @@ plugin_tables! {
     admin: Admin => NoOptions,
     username: Username => crate::plugins::username::Options,
     anonymous: Anonymous => crate::plugins::anonymous::Options,
-    phone_number: PhoneNumber => NoOptions,
+    phone_number: PhoneNumber => crate::plugins::phone_number::Options,
     passkey: Passkey => NoOptions,
     api_key: ApiKey => NoOptions,
     jwt: Jwt => NoOptions,
@@ -163,6 +163,10 @@ impl Plugins {
 
     pub fn email_otp_options(&self) -> crate::plugins::email_otp::Options {
         options(self.email_otp.as_ref())
+    }
+
+    pub fn phone_number_options(&self) -> crate::plugins::phone_number::Options {
+        options(self.phone_number.as_ref())
     }
 
     pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {

@@ -13,6 +13,7 @@ pub mod last_login_method;
 pub mod magic_link;
 pub mod multi_session;
 pub mod one_time_token;
+pub mod phone_number;
 pub mod two_factor;
 pub mod username;
 
@@ -63,6 +64,7 @@ pub const DECLARED: &[Declaration] = &[
     two_factor::DECLARATION,
     username::DECLARATION,
     anonymous::DECLARATION,
+    phone_number::DECLARATION,
     multi_session::DECLARATION,
     magic_link::DECLARATION,
     email_otp::DECLARATION,
