@@ -110,7 +110,7 @@ impl<'de> Deserialize<'de> for Template {
         let rest = text.replace("{digits}", "").replace("{phone}", "");
         if rest.contains(['{', '}']) {
             return Err(serde::de::Error::custom(format!(
-                "`{text}`: the only placeholders are {{digits}} and {{phone}}"
+                "invalid value `{text}`: the only placeholders are {{digits}} and {{phone}}"
             )));
         }
         if text.trim().is_empty() {
