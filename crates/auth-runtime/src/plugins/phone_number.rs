@@ -149,7 +149,7 @@ async fn send_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `{status, token, user}`, the answer of a verification.
-fn verified(auth: &Auth, token: Option<String>, user: &Row) -> Reply {
+fn verified(auth: &Auth, token: Option<&str>, user: &Row) -> Reply {
     Reply::json(json!({
         "status": true, "token": token, "user": auth.output(user::MODEL, user),
     }))
@@ -184,7 +184,7 @@ async fn verify(
         auth.update_user(session.user_id(), changes).await?;
         let user = find_by_id(auth, session.user_id()).await?;
         let token = text(&session.session, session::TOKEN);
-        return Ok(verified(auth, Some(token), &user));
+        return Ok(verified(auth, Some(&token), &user));
     }
     let user = match find_by_phone(auth, &phone).await? {
         Some(found) => {
@@ -200,7 +200,7 @@ async fn verify(
     let token = auth
         .start_session(ctx, &text(&user, user::ID), true)
         .await?;
-    Ok(verified(auth, Some(token), &user))
+    Ok(verified(auth, Some(&token), &user))
 }
 
 /// The user of a verified number that has none, with `sign-up-on-verification`: the body's

@@ -538,3 +538,44 @@ async fn require_verification_sends_a_code_instead() {
         Some(code)
     );
 }
+
+/// A password sign-in by number runs the sign-in guards: a user with two-factor gets the
+/// challenge, not a session.
+#[tokio::test]
+async fn two_factor_challenges_a_sign_in_by_number() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e:?}"));
+    let auth = server(
+        dir.path(),
+        true,
+        &format!("{SIGN_UP}[plugins.two-factor]\n"),
+    )
+    .await;
+    let up = post(
+        &auth,
+        "/sign-up/email",
+        None,
+        json!({ "name": "A", "email": "a@example.com", "password": "password-1234" }),
+    )
+    .await;
+    let id = json_of(&up)["user"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut changes = Row::new();
+    changes.insert(user::PHONE_NUMBER.into(), Value::String(PHONE.to_owned()));
+    changes.insert(user::TWO_FACTOR_ENABLED.into(), Value::Boolean(true));
+    auth.update_user(&id, changes)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let signed = post(
+        &auth,
+        "/sign-in/phone-number",
+        None,
+        json!({ "phoneNumber": PHONE, "password": "password-1234" }),
+    )
+    .await;
+    assert_eq!(signed.status(), StatusCode::OK);
+    let body = json_of(&signed);
+    assert_eq!(body["twoFactorRedirect"], true, "{body}");
+    assert!(body.get("token").is_none(), "{body}");
+}
