@@ -790,6 +790,9 @@ fn json_value() -> impl Strategy<Value = Value> {
                     Just("remaining".to_owned()),
                     Just("permissions".to_owned()),
                     Just("enabled".to_owned()),
+                    Just("phoneNumber".to_owned()),
+                    Just("code".to_owned()),
+                    Just("otp".to_owned()),
                     ".{0,8}",
                 ],
                 inner,
@@ -831,8 +834,75 @@ fn with_every_served_plugin() -> String {
             text.push_str("[plugins.two-factor.otp]\n");
         }
     }
-    text.push_str("\n[mailer]\nkind = \"log\"\n");
+    text.push_str("\n[mailer]\nkind = \"log\"\n\n[sms]\nkind = \"log\"\n");
     text
+}
+
+/// Any string as a phone number (control characters, spaces, letters, long) into every
+/// phone-number endpoint, with and without a session: never a 5xx, and no SMS leaves for a number
+/// that could break its line (CR/LF or any control character).
+#[test]
+fn arbitrary_phone_numbers() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let log = dir.path().join("sms.jsonl");
+    let toml = format!(
+        "{CONFIG}\n[plugins.phone-number]\n[plugins.phone-number.sign-up-on-verification]\ntemp-email = \"{{digits}}@phone.example.com\"\n[sms]\nkind = \"log\"\npath = \"{}\"\n",
+        log.display()
+    );
+    let (auth, _db, cookie) = rt.block_on(async {
+        let (auth, db) = sqlite(&toml).await;
+        let cookie = sign_up(&auth, "phone@prop.test").await.cookie();
+        (auth, db, cookie)
+    });
+    let paths = [
+        "/phone-number/send-otp",
+        "/phone-number/verify",
+        "/sign-in/phone-number",
+        "/phone-number/request-password-reset",
+        "/phone-number/reset-password",
+    ];
+    let number = prop_oneof![
+        "\\PC{0,20}",
+        ".{0,40}",
+        "[+0-9 ()\r\n-]{0,24}",
+        Just("+14155550123".to_owned()),
+    ];
+    let config = ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(index in 0..paths.len(), phone in number, code in "[0-9]{0,8}", update in any::<bool>(), with_cookie in any::<bool>())| {
+        let path = paths[index];
+        let body = json!({
+            "phoneNumber": phone,
+            "code": code,
+            "otp": code,
+            "password": "password123",
+            "newPassword": "password1234",
+            "updatePhoneNumber": update,
+        });
+        let mut call = post(path).json(&body);
+        if with_cookie {
+            call = call.cookie(&cookie);
+        }
+        let answer = rt.block_on(call.send(&auth));
+        prop_assert!(answer.status.as_u16() < 500, "{path} {phone:?}: {} {:?}", answer.status, answer.json());
+        if answer.status.is_client_error() {
+            prop_assert!(answer.json()["code"].is_string(), "{path}: {:?}", answer.json());
+        }
+    });
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!text.is_empty(), "some codes were sent");
+    for line in text.lines() {
+        let sms: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let to = sms["to"].as_str().unwrap_or_default();
+        assert!(
+            !to.is_empty() && !to.chars().any(char::is_control),
+            "{line}"
+        );
+    }
 }
 
 /// Random bodies to every POST endpoint of core and every served plugin.

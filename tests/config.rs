@@ -155,6 +155,18 @@ fn error_messages() {
             "[mailer]\nkind = \"smtp\"\nurl = \"smtp://127.0.0.1:25\"\nfrom = \"auth@example.com\"\nqueue-capacity = 0\n",
         ),
         (
+            "sms webhook without a url",
+            "[sms]\nkind = \"webhook\"\ntimeout = 5\n",
+        ),
+        (
+            "sms of zero attempts",
+            "[sms]\nkind = \"log\"\nattempts = 0\n",
+        ),
+        (
+            "phone-number template with an unknown placeholder",
+            "[plugins.phone-number.sign-up-on-verification]\ntemp-email = \"{number}@phone.example.com\"\n",
+        ),
+        (
             "trusted proxy that is not an address or range",
             "[advanced]\ntrusted-proxies = [\"127.0.0.1\", \"10.0.0.0/33\"]\n",
         ),

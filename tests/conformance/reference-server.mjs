@@ -36,6 +36,12 @@
 //                       report:["read","export"], and a role support granting user:["list","get",
 //                       "ban"] and report:["read"] (crates/auth-cli/tests/conformance/admin.toml);
 //                       MIGRATE=1 then creates its columns. The suite for it is admin.mjs.
+//   PHONE=1             add phoneNumber({sendOTP, sendPasswordResetOTP, signUpOnVerification:
+//                       {getTempEmail: <digits>@phone.example.com, getTempName: the number},
+//                       expiresIn: 5}), as crates/auth-cli/tests/conformance/phone-number.toml
+//                       configures us; each code is one JSON line {"kind":"sms-otp"|
+//                       "sms-reset-password","to","otp","at"} appended to SMS_LOG (default:
+//                       the OUTBOX). The suite for it is phone-number.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -51,7 +57,7 @@ import { createClient } from "redis";
 import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
 import { apiKey } from "@better-auth/api-key";
-import { admin, anonymous, bearer, emailOTP, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, twoFactor, username } from "better-auth/plugins";
+import { admin, anonymous, bearer, emailOTP, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, phoneNumber, twoFactor, username } from "better-auth/plugins";
 import { createAccessControl } from "better-auth/plugins/access";
 import { adminAc, defaultStatements, userAc } from "better-auth/plugins/admin/access";
 
@@ -218,6 +224,25 @@ if (ADMIN) {
       bannedUserMessage: "You are banned here. Write to support.",
       ac,
       roles,
+    }),
+  ];
+}
+if (process.env.PHONE === "1") {
+  const SMS_LOG = process.env.SMS_LOG ? path.resolve(process.env.SMS_LOG) : OUTBOX;
+  if (!SMS_LOG) fail("PHONE=1 needs SMS_LOG or OUTBOX");
+  // The same line the Rust log SMS sender writes.
+  const sendSms = (kind, to, otp) =>
+    fs.appendFileSync(SMS_LOG, JSON.stringify({ kind, to, otp, at: new Date().toISOString() }) + "\n");
+  options.plugins = [
+    ...(options.plugins ?? []),
+    phoneNumber({
+      expiresIn: 5,
+      sendOTP: async ({ phoneNumber, code }) => sendSms("sms-otp", phoneNumber, code),
+      sendPasswordResetOTP: async ({ phoneNumber, code }) => sendSms("sms-reset-password", phoneNumber, code),
+      signUpOnVerification: {
+        getTempEmail: (phoneNumber) => `${phoneNumber.replace(/[^0-9]/g, "")}@phone.example.com`,
+        getTempName: (phoneNumber) => phoneNumber,
+      },
     }),
   ];
 }

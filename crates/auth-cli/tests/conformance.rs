@@ -58,6 +58,8 @@ mod admin;
 mod browser;
 #[path = "conformance/jwt.rs"]
 mod jwt;
+#[path = "conformance/phone_number.rs"]
+mod phone_number;
 #[path = "conformance/plugins.rs"]
 mod plugins;
 

@@ -189,6 +189,8 @@ pub(crate) struct Inner {
     /// The enabled plugins' runtimes, in plugin order (their hooks run on every request).
     pub(crate) plugins: Vec<&'static crate::plugins::Runtime>,
     pub(crate) mailer: Option<MailQueue>,
+    /// How text messages leave (`[sms]`), through a queue of their own.
+    pub(crate) sms: Option<MailQueue>,
     /// Social providers whose credentials are set.
     pub(crate) providers: Vec<Provider>,
     pub(crate) secondary: Option<Arc<dyn SecondaryStorage>>,
@@ -309,10 +311,21 @@ impl Auth {
                 QueuePolicy::from_config(m.get_ref())
             });
         let mailer = mailer.map(|mailer| MailQueue::new(mailer, policy));
-        let providers = match &options.env {
-            Some(env) => providers(&config, &api_url, env.as_ref())?,
-            None => providers(&config, &api_url, &|name| std::env::var(name).ok())?,
+        let process_env = |name: &str| std::env::var(name).ok();
+        let env: &dyn Fn(&str) -> Option<String> = match &options.env {
+            Some(env) => env.as_ref(),
+            None => &process_env,
         };
+        let providers = providers(&config, &api_url, env)?;
+        let sms = config
+            .sms
+            .as_ref()
+            .map(|sms| {
+                let sms = sms.get_ref();
+                crate::mail::sms_from_config(sms, env)
+                    .map(|sender| MailQueue::new(sender, QueuePolicy::from_sms(sms)))
+            })
+            .transpose()?;
         let session_cookie = cookies.name(SESSION_TOKEN);
         let dont_remember_cookie = cookies.name(DONT_REMEMBER);
         let session_data_cookie = cookies.name(SESSION_DATA);
@@ -336,6 +349,7 @@ impl Auth {
                 router,
                 plugins,
                 mailer,
+                sms,
                 secondary,
                 models,
                 sessions,
@@ -405,10 +419,22 @@ impl Auth {
     /// Stops taking mail and waits up to `within` for queued mail to leave
     /// ([`MailQueue::drain`]); mail still queued then is logged as lost. Call it once the HTTP
     /// server has stopped (`auth-cli serve` does): a mail-sending request after it answers 503.
+    /// Text messages (`[sms]`) are drained the same way, at the same time.
     pub async fn shutdown(&self, within: std::time::Duration) -> Option<QueueStats> {
-        match &self.inner.mailer {
-            Some(queue) => Some(queue.drain(within).await),
-            None => None,
+        async fn drain(
+            queue: Option<&MailQueue>,
+            within: std::time::Duration,
+        ) -> Option<QueueStats> {
+            match queue {
+                Some(queue) => Some(queue.drain(within).await),
+                None => None,
+            }
         }
+        let (mail, _) = futures_util::future::join(
+            drain(self.inner.mailer.as_ref(), within),
+            drain(self.inner.sms.as_ref(), within),
+        )
+        .await;
+        mail
     }
 }

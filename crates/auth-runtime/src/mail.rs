@@ -25,8 +25,10 @@ use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 use crate::wire::time;
 
 mod queue;
+mod sms;
 
 pub use queue::{MailQueue, QueuePolicy, QueueStats};
+pub use sms::{LogSms, WebhookSms, from_config as sms_from_config};
 
 /// Which link a mail carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,6 +53,10 @@ pub enum MailKind {
     EmailOtpForgetPassword,
     /// … `type: "change-email"` (to the new address).
     EmailOtpChangeEmail,
+    /// An SMS: phone-number's `sendOTP` (`to` is the number).
+    SmsOtp,
+    /// An SMS: phone-number's `sendPasswordResetOTP`.
+    SmsResetPassword,
 }
 
 impl MailKind {
@@ -69,7 +75,15 @@ impl MailKind {
             Self::EmailOtpEmailVerification => "email-otp-email-verification",
             Self::EmailOtpForgetPassword => "email-otp-forget-password",
             Self::EmailOtpChangeEmail => "email-otp-change-email",
+            Self::SmsOtp => "sms-otp",
+            Self::SmsResetPassword => "sms-reset-password",
         }
+    }
+
+    /// Is it a text message (sent by the `[sms]` sender, to a phone number)?
+    #[must_use]
+    pub const fn is_sms(self) -> bool {
+        matches!(self, Self::SmsOtp | Self::SmsResetPassword)
     }
 
     /// Does the mail carry a code to type rather than a link to follow?
@@ -82,6 +96,8 @@ impl MailKind {
                 | Self::EmailOtpEmailVerification
                 | Self::EmailOtpForgetPassword
                 | Self::EmailOtpChangeEmail
+                | Self::SmsOtp
+                | Self::SmsResetPassword
         )
     }
 }
@@ -194,6 +210,13 @@ impl Mail {
         Self::new(kind, to, code.clone(), code).without_url()
     }
 
+    /// A text message of `kind` (one of the `Sms…` kinds) with `code` to phone number `to`.
+    #[must_use]
+    pub fn sms(kind: MailKind, to: impl Into<String>, code: impl Into<String>) -> Self {
+        let code = code.into();
+        Self::new(kind, to, code.clone(), code).without_url()
+    }
+
     fn without_url(mut self) -> Self {
         self.url.clear();
         self
@@ -214,7 +237,8 @@ impl Mail {
     }
 }
 
-/// The subject and body of a mail of `kind` showing `url` (or, for a code, the code).
+/// The subject and body of a mail of `kind` showing `url` (or, for a code, the code). A text
+/// message has no subject and a one-line body.
 fn render(kind: MailKind, app: Option<&str>, url: &str) -> (String, String) {
     let (subject, action, ignore) = match kind {
         MailKind::VerifyEmail => (
@@ -271,6 +295,8 @@ fn render(kind: MailKind, app: Option<&str>, url: &str) -> (String, String) {
             "Your code to confirm this address as your new one:",
             "If you did not ask for this change, you can ignore this email.",
         ),
+        MailKind::SmsOtp => return sms_text(app, url, "verification"),
+        MailKind::SmsResetPassword => return sms_text(app, url, "password reset"),
     };
     match app {
         Some(app) => (
@@ -282,6 +308,15 @@ fn render(kind: MailKind, app: Option<&str>, url: &str) -> (String, String) {
             format!("Hello,\n\n{action}\n\n{url}\n\n{ignore}\n"),
         ),
     }
+}
+
+/// A text message's (empty subject and) body: `code` and what it is for.
+fn sms_text(app: Option<&str>, code: &str, what: &str) -> (String, String) {
+    let text = match app {
+        Some(app) => format!("{code} is your {app} {what} code."),
+        None => format!("{code} is your {what} code."),
+    };
+    (String::new(), text)
 }
 
 /// Why a mailer could not be built or a mail not be sent.
@@ -329,6 +364,19 @@ pub enum MailError {
         /// The server refused for good (a 5xx reply): retrying cannot help.
         permanent: bool,
     },
+    /// The SMS webhook could not be reached, timed out or refused the message.
+    #[error("SMS webhook {url} failed: {reason}")]
+    Webhook {
+        /// The webhook's URL.
+        url: String,
+        /// What happened (the status it answered, or the transport's error).
+        reason: String,
+        /// It answered a 4xx other than 408 and 429: retrying cannot help.
+        permanent: bool,
+    },
+    /// `[sms] authorization-env` names a variable that is not set.
+    #[error("the environment variable {0} ([sms] authorization-env) is not set")]
+    MissingEnv(String),
     /// [`LogMailer`]'s file could not be opened or written.
     #[error("mail log {}: {source}", path.display())]
     Log {
@@ -358,12 +406,13 @@ impl MailError {
     #[must_use]
     pub fn is_permanent(&self) -> bool {
         match self {
-            Self::Smtp { permanent, .. } => *permanent,
+            Self::Smtp { permanent, .. } | Self::Webhook { permanent, .. } => *permanent,
             Self::QueueFull { .. } | Self::QueueClosed | Self::NoRuntime => false,
             Self::Url { .. }
             | Self::From { .. }
             | Self::To { .. }
             | Self::Build(_)
+            | Self::MissingEnv(_)
             | Self::Log { .. } => true,
         }
     }
@@ -540,7 +589,7 @@ fn redact(url: &str) -> String {
 /// ```
 #[derive(Debug, Default)]
 pub struct LogMailer {
-    file: Option<(PathBuf, Mutex<File>)>,
+    file: Option<JsonLines>,
 }
 
 impl LogMailer {
@@ -556,17 +605,15 @@ impl LogMailer {
     /// # Errors
     /// [`MailError::Log`] when the file cannot be opened for appending.
     pub fn to_file(path: impl Into<PathBuf>) -> Result<Self, MailError> {
-        let path = path.into();
-        let file = open(&path)?;
         Ok(Self {
-            file: Some((path, Mutex::new(file))),
+            file: Some(JsonLines::open(path.into())?),
         })
     }
 
     /// The file mails are appended to, if any.
     #[must_use]
     pub fn path(&self) -> Option<&Path> {
-        self.file.as_ref().map(|(path, _)| path.as_path())
+        self.file.as_ref().map(|file| file.path.as_path())
     }
 
     fn record(&self, mail: &Mail) -> Result<(), MailError> {
@@ -579,7 +626,7 @@ impl LogMailer {
             mail.to,
             mail.url
         );
-        let Some((path, file)) = &self.file else {
+        let Some(file) = &self.file else {
             return Ok(());
         };
         let at = time::format(::time::OffsetDateTime::now_utc());
@@ -601,30 +648,50 @@ impl LogMailer {
                 "at": at,
             })
         };
-        let mut line = line.to_string();
+        file.append(&line)
+    }
+}
+
+/// A file that records are appended to, one JSON line each (the log mailer's and the log SMS
+/// sender's).
+#[derive(Debug)]
+struct JsonLines {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl JsonLines {
+    /// Opens `path` for appending (created if missing, never truncated).
+    fn open(path: PathBuf) -> Result<Self, MailError> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|source| MailError::Log {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Self {
+            path,
+            file: Mutex::new(file),
+        })
+    }
+
+    fn append(&self, record: &serde_json::Value) -> Result<(), MailError> {
+        let mut line = record.to_string();
         line.push('\n');
         // One write per line on an append-mode file: lines from concurrent writers stay whole.
-        let mut file = file
+        let mut file = self
+            .file
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         file.write_all(line.as_bytes())
             .and_then(|()| file.flush())
             .map_err(|source| MailError::Log {
-                path: path.clone(),
+                path: self.path.clone(),
                 source,
             })
     }
-}
-
-fn open(path: &Path) -> Result<File, MailError> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|source| MailError::Log {
-            path: path.to_owned(),
-            source,
-        })
 }
 
 impl Mailer for LogMailer {

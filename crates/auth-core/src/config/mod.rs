@@ -23,8 +23,8 @@ pub use ordered::OrderedMap;
 pub use plugins::{NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions};
 pub use runtime::{
     AccountOptions, Advanced, BUILT_IN_PROVIDERS, ChangeEmail, CookieCache, CookieCacheStrategy,
-    DeleteUser, EmailAndPassword, EmailVerification, Mailer, MailerKind, Session, SocialProvider,
-    UserOptions,
+    DeleteUser, EmailAndPassword, EmailVerification, Mailer, MailerKind, Session, Sms, SmsKind,
+    SocialProvider, UserOptions,
 };
 
 use crate::schema::{FieldType, IdStrategy, Naming, OnDelete};
@@ -51,6 +51,7 @@ pub struct Config {
     pub user: UserOptions,
     pub account: AccountOptions,
     pub mailer: Option<Spanned<Mailer>>,
+    pub sms: Option<Spanned<Sms>>,
     pub social_providers: OrderedMap<Spanned<String>, Spanned<SocialProvider>>,
     pub advanced: Advanced,
     pub secondary_storage: Option<Spanned<SecondaryStorage>>,
@@ -83,6 +84,7 @@ struct File {
     #[serde(default)]
     account: AccountOptions,
     mailer: Option<Spanned<Mailer>>,
+    sms: Option<Spanned<Sms>>,
     #[serde(default)]
     social_providers: OrderedMap<Spanned<String>, Spanned<SocialProvider>>,
     #[serde(default)]
@@ -351,6 +353,7 @@ impl Config {
             user: file.user,
             account: file.account,
             mailer: file.mailer,
+            sms: file.sms,
             social_providers: file.social_providers,
             advanced: file.advanced,
             secondary_storage: file.secondary_storage,

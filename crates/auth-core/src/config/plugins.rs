@@ -95,7 +95,7 @@ plugin_tables! {
     admin: Admin => crate::plugins::admin::Options,
     username: Username => crate::plugins::username::Options,
     anonymous: Anonymous => crate::plugins::anonymous::Options,
-    phone_number: PhoneNumber => NoOptions,
+    phone_number: PhoneNumber => crate::plugins::phone_number::Options,
     passkey: Passkey => NoOptions,
     api_key: ApiKey => crate::plugins::api_key::Options,
     jwt: Jwt => crate::plugins::jwt::Options,
@@ -175,6 +175,10 @@ impl Plugins {
 
     pub fn jwt_options(&self) -> crate::plugins::jwt::Options {
         options(self.jwt.as_ref())
+    }
+
+    pub fn phone_number_options(&self) -> crate::plugins::phone_number::Options {
+        options(self.phone_number.as_ref())
     }
 
     pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {

@@ -269,6 +269,35 @@ pub enum MailerKind {
     Log,
 }
 
+/// `[sms]`: how text messages (the phone-number plugin's codes) leave the server. They go
+/// through the same bounded background queue as mail, with its retries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Sms {
+    pub kind: SmsKind,
+    /// `kind = "log"`: also append each message as a JSON line to this file.
+    pub path: Option<String>,
+    /// `kind = "webhook"`: each message is POSTed to this http(s) URL as JSON.
+    pub url: Option<Spanned<String>>,
+    /// `kind = "webhook"`: the environment variable whose value is sent as `Authorization`.
+    pub authorization_env: Option<String>,
+    /// `kind = "webhook"`: seconds one attempt may take (default 10).
+    pub timeout: Option<Spanned<u32>>,
+    /// Delivery attempts per message, the first included (default 5).
+    pub attempts: Option<Spanned<u32>>,
+    /// Messages waiting for the gateway at most (default 1024); one more is refused.
+    pub queue_capacity: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmsKind {
+    /// Development: log every message instead of sending it.
+    Log,
+    /// A JSON POST to the project's gateway (Twilio, Vonage or in-house behind a small relay).
+    Webhook,
+}
+
 /// `[social-providers.<id>]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -540,6 +569,9 @@ impl Config {
                 ));
             }
         }
+        if let Some(sms) = &self.sms {
+            self.check_sms(sms)?;
+        }
         let ep = &self.email_and_password;
         let (min, max) = (&ep.min_password_length, &ep.max_password_length);
         if *min.get_ref() == 0 || max.get_ref() < min.get_ref() {
@@ -696,6 +728,38 @@ impl Config {
 }
 
 /// `http(s)://host[:port]` (a base URL may carry a path).
+impl Config {
+    /// A webhook needs its URL; counts and lifetimes are at least 1.
+    fn check_sms(&self, sms: &Spanned<Sms>) -> Result<(), ConfigError> {
+        let s = sms.get_ref();
+        match (&s.kind, &s.url) {
+            (SmsKind::Webhook, None) => {
+                return Err(self.error_at(
+                    sms.span(),
+                    "an sms webhook needs `url`",
+                    "url = \"https://sms-gateway.example.com/send\"",
+                ));
+            }
+            (SmsKind::Webhook, Some(url)) => check_origin_url(self, url, "url")?,
+            (SmsKind::Log, _) => {}
+        }
+        for (value, key) in [
+            (&s.timeout, "timeout"),
+            (&s.attempts, "attempts"),
+            (&s.queue_capacity, "queue-capacity"),
+        ] {
+            if let Some(zero) = value.as_ref().filter(|v| *v.get_ref() == 0) {
+                return Err(self.error_at(
+                    zero.span(),
+                    format!("{key} must be at least 1"),
+                    "leave it out for the default",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn check_origin_url(config: &Config, url: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
     let value = url.get_ref();
     let rest = value

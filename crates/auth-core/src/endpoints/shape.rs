@@ -134,7 +134,18 @@ impl Shape {
                 let mut properties = Vec::new();
                 for part in parts {
                     match part.resolve_with(schema, models)? {
-                        Self::Object(more) => properties.extend(more),
+                        // A name declared by an earlier part (the endpoint's own `phoneNumber`)
+                        // wins over the same name in a later one (the model's input field).
+                        Self::Object(more) => {
+                            for property in more {
+                                if !properties
+                                    .iter()
+                                    .any(|p: &Property| p.name == property.name)
+                                {
+                                    properties.push(property);
+                                }
+                            }
+                        }
                         other => return Err(format!("cannot merge {other:?} into an object")),
                     }
                 }

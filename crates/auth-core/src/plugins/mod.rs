@@ -16,6 +16,7 @@ pub mod last_login_method;
 pub mod magic_link;
 pub mod multi_session;
 pub mod one_time_token;
+pub mod phone_number;
 pub mod two_factor;
 pub mod username;
 
@@ -67,6 +68,7 @@ pub const DECLARED: &[Declaration] = &[
     admin::DECLARATION,
     username::DECLARATION,
     anonymous::DECLARATION,
+    phone_number::DECLARATION,
     api_key::DECLARATION,
     jwt::DECLARATION,
     multi_session::DECLARATION,

@@ -75,6 +75,26 @@ impl QueuePolicy {
     }
 }
 
+impl QueuePolicy {
+    /// The defaults with `[sms] queue-capacity` and `attempts`.
+    #[must_use]
+    pub fn from_sms(config: &auth_core::config::Sms) -> Self {
+        let default = Self::default();
+        Self {
+            capacity: config
+                .queue_capacity
+                .as_ref()
+                .and_then(|c| usize::try_from(*c.get_ref()).ok())
+                .unwrap_or(default.capacity),
+            attempts: config
+                .attempts
+                .as_ref()
+                .map_or(default.attempts, |a| *a.get_ref()),
+            ..default
+        }
+    }
+}
+
 /// What the queue has done since it was built.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueStats {

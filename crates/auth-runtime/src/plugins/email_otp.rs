@@ -14,19 +14,17 @@ use auth_core::schema::Plugin;
 use auth_core::schema::names::{user, verification};
 use http::StatusCode;
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
 use super::Runtime;
+use super::otp::{self, OnSuccess, Rules, split_value};
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::{Ctx, Reply};
 use crate::mail::{Mail, MailKind};
 use crate::routes::{is_valid_email, model_input, signed_in};
 use crate::session::SessionCtx;
-use crate::store::{Row, Timestamp, Value, Where, text};
+use crate::store::{Row, Value, Where, text};
 use crate::verification::live;
-use crate::wire::id;
-use crate::wire::key_hash::key_hash;
 use crate::wire::symmetric;
 
 pub(super) const RUNTIME: Runtime = Runtime {
@@ -147,61 +145,20 @@ fn message(text: &str) -> ApiError {
     ApiError::message_only(StatusCode::BAD_REQUEST, text)
 }
 
-/// The value kept for `code` (better-auth's `storeOTP`).
-fn stored_form(auth: &Auth, store: StoreOtp, code: &str) -> String {
-    match store {
-        StoreOtp::Plain => code.to_owned(),
-        StoreOtp::Hashed => key_hash(code),
-        StoreOtp::Encrypted => symmetric::encrypt(&auth.inner.secret, code),
-    }
-}
-
-/// Does `given` match the kept `stored` (compared in constant time)?
-fn matches_stored(auth: &Auth, store: StoreOtp, stored: &str, given: &str) -> bool {
-    let (expected, given) = match store {
-        StoreOtp::Plain => (stored.to_owned(), given.to_owned()),
-        StoreOtp::Hashed => (stored.to_owned(), key_hash(given)),
-        StoreOtp::Encrypted => match symmetric::decrypt(&auth.inner.secret, stored) {
-            Ok(code) => (code, given.to_owned()),
-            Err(_) => return false,
+/// The plugin's rules for its codes.
+fn rules(options: &Options) -> Rules {
+    Rules {
+        length: options.otp_length,
+        expires_in: options.expires_in,
+        allowed_attempts: options.allowed_attempts,
+        store: options.store_otp,
+        errors: otp::Errors {
+            missing: declared::INVALID_OTP,
+            expired: declared::OTP_EXPIRED,
+            invalid: declared::INVALID_OTP,
+            too_many: declared::TOO_MANY_ATTEMPTS,
         },
-    };
-    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
-}
-
-/// A row's value `<code>:<attempts>` split at its last colon; a value without one has made no
-/// attempt, an unreadable count is as many as `u64` holds (the code is dead).
-fn split_value(value: &str) -> (&str, u64) {
-    match value.rsplit_once(':') {
-        None => (value, 0),
-        Some((code, "")) => (code, 0),
-        Some((code, attempts)) => (code, attempts.parse().unwrap_or(u64::MAX)),
     }
-}
-
-fn expiry(options: &Options) -> Timestamp {
-    let seconds = i64::try_from(options.expires_in).unwrap_or(i64::MAX / 1000);
-    Timestamp::now().plus_millis(seconds.saturating_mul(1000))
-}
-
-fn expires_at(row: &Row) -> Timestamp {
-    row.get(verification::EXPIRES_AT)
-        .and_then(Value::as_date)
-        .unwrap_or_else(Timestamp::now)
-}
-
-/// A new code kept under `identifier` for `expires-in` seconds, with no attempt made.
-async fn store_new_code(
-    auth: &Auth,
-    options: &Options,
-    identifier: &str,
-) -> Result<String, ApiError> {
-    let code = id::generate_digits(options.otp_length);
-    let stored = stored_form(auth, options.store_otp, &code);
-    auth.verifications()
-        .create(identifier, &format!("{stored}:0"), expiry(options))
-        .await?;
-    Ok(code)
 }
 
 /// The code to send under `identifier`: with `resend-strategy = "reuse"` the live one (its
@@ -226,27 +183,15 @@ async fn code_to_send(
         {
             // Renewed by writing it again: the latest row is the one read.
             auth.verifications()
-                .create(identifier, &value, expiry(options))
+                .create(identifier, &value, rules(options).expiry())
                 .await?;
             return Ok(code);
         }
     }
-    store_new_code(auth, options, identifier).await
+    rules(options).store_new_code(auth, identifier).await
 }
 
-/// What a right code leaves behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OnSuccess {
-    /// Gone (the code did its job).
-    Consume,
-    /// Put back as it was (a check before the real use).
-    Restore,
-}
-
-/// better-auth's `atomicVerifyOTP`: an expired code is removed (400 `OTP_EXPIRED`); the row is
-/// taken, so concurrent checks cannot both compare a guess (a loser: 400 `INVALID_OTP`); a row
-/// that has used its attempts stays gone (403 `TOO_MANY_ATTEMPTS`); a wrong code is put back with
-/// one more attempt and its expiry (400 `INVALID_OTP`).
+/// better-auth's `atomicVerifyOTP` ([`Rules::check`]).
 async fn check_code(
     auth: &Auth,
     options: &Options,
@@ -254,43 +199,9 @@ async fn check_code(
     given: &str,
     on_success: OnSuccess,
 ) -> Result<(), ApiError> {
-    let verifications = auth.verifications();
-    if verifications
-        .find(identifier)
-        .await?
-        .is_some_and(|row| !live(&row))
-    {
-        verifications.remove(identifier).await?;
-        return Err(ApiError::bad_request(declared::OTP_EXPIRED));
-    }
-    let Some(taken) = verifications.consume(identifier).await?.filter(live) else {
-        return Err(ApiError::bad_request(declared::INVALID_OTP));
-    };
-    let value = text(&taken, verification::VALUE);
-    let (stored, attempts) = split_value(&value);
-    if attempts >= options.allowed_attempts {
-        return Err(ApiError::forbidden(declared::TOO_MANY_ATTEMPTS));
-    }
-    if !matches_stored(auth, options.store_otp, stored, given) {
-        verifications
-            .create(
-                identifier,
-                &format!("{stored}:{}", attempts + 1),
-                expires_at(&taken),
-            )
-            .await?;
-        return Err(ApiError::bad_request(declared::INVALID_OTP));
-    }
-    if on_success == OnSuccess::Restore {
-        // A code sent meanwhile wins; this one is not put back over it.
-        if verifications.find(identifier).await?.is_some() {
-            return Err(ApiError::bad_request(declared::INVALID_OTP));
-        }
-        verifications
-            .create(identifier, &value, expires_at(&taken))
-            .await?;
-    }
-    Ok(())
+    rules(options)
+        .check(auth, identifier, given, on_success)
+        .await
 }
 
 async fn mail_code(auth: &Auth, otp_type: OtpType, to: &str, code: String) -> Result<(), ApiError> {
@@ -506,7 +417,7 @@ async fn request_email_change(
         check_code(auth, &options, &identifier, &otp, OnSuccess::Consume).await?;
     }
     let identifier = change_key(&session, &new_email);
-    let code = store_new_code(auth, &options, &identifier).await?;
+    let code = rules(&options).store_new_code(auth, &identifier).await?;
     // An address in use gets nothing, and the answer is the same.
     if auth.find_user_by_email(&new_email).await?.is_some() {
         auth.verifications().remove(&identifier).await?;
@@ -577,7 +488,7 @@ async fn after_sign_up(
         return Ok(());
     };
     let identifier = OtpType::EmailVerification.identifier(&email);
-    let code = store_new_code(auth, &options, &identifier).await?;
+    let code = rules(&options).store_new_code(auth, &identifier).await?;
     mail_code(auth, OtpType::EmailVerification, &email, code).await
 }
 

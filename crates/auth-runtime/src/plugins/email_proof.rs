@@ -19,11 +19,21 @@ impl Auth {
         name: &str,
         mut extra: Row,
     ) -> Result<Row, ApiError> {
-        extra.extend(ctx.new_user_fields.clone());
-        extra.insert("email".into(), Value::String(email.to_lowercase()));
-        extra.insert("emailVerified".into(), Value::Boolean(true));
-        extra.insert("name".into(), Value::String(name.to_owned()));
-        Ok(self.inner.store.insert(user::MODEL, extra).await?)
+        extra.insert(user::EMAIL.into(), Value::String(email.to_lowercase()));
+        extra.insert(user::EMAIL_VERIFIED.into(), Value::Boolean(true));
+        extra.insert(user::NAME.into(), Value::String(name.to_owned()));
+        self.create_user_without_account(ctx, extra).await
+    }
+
+    /// Inserts `user` with the fields plugins add for this request (`ctx.new_user_fields`) and
+    /// no account (passwordless: a proven address or phone number).
+    pub(crate) async fn create_user_without_account(
+        &self,
+        ctx: &Ctx,
+        mut user: Row,
+    ) -> Result<Row, ApiError> {
+        user.extend(ctx.new_user_fields.clone());
+        Ok(self.inner.store.insert(user::MODEL, user).await?)
     }
 
     /// An existing user whose address was not verified, now proven by its mailbox: whoever

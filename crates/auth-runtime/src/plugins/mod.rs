@@ -13,7 +13,7 @@ use futures_util::future::BoxFuture;
 use crate::Auth;
 use crate::error::ApiError;
 use crate::hooks::DatabaseHooks;
-use crate::http::{Ctx, Reply};
+use crate::http::{Ctx, Query, Reply};
 use crate::router::Handlers;
 use crate::store::Row;
 
@@ -28,6 +28,8 @@ mod last_login_method;
 mod magic_link;
 mod multi_session;
 mod one_time_token;
+mod otp;
+mod phone_number;
 mod two_factor;
 mod username;
 
@@ -40,6 +42,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::Admin,
     Plugin::Username,
     Plugin::Anonymous,
+    Plugin::PhoneNumber,
     Plugin::ApiKey,
     Plugin::Jwt,
     Plugin::MultiSession,
@@ -107,6 +110,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     admin::RUNTIME,
     username::RUNTIME,
     anonymous::RUNTIME,
+    phone_number::RUNTIME,
     api_key::RUNTIME,
     jwt::RUNTIME,
     multi_session::RUNTIME,
@@ -148,6 +152,20 @@ fn expose_header(ctx: &mut Ctx, name: &'static str, value: &str) {
     if let Ok(joined) = http::HeaderValue::from_str(&names.join(", ")) {
         ctx.response_headers.insert(expose, joined);
     }
+}
+
+/// The signed-in user of an update-user request, read without touching its answer (the
+/// endpoint's own session lookup refreshes and re-issues cookies afterwards).
+pub(super) async fn request_user(auth: &Auth, ctx: &Ctx) -> Result<Option<Row>, ApiError> {
+    let mut probe = Ctx::new(
+        ctx.method.clone(),
+        ctx.path.clone(),
+        Query::parse(Some("disableRefresh=true")),
+        ctx.headers.clone(),
+        ctx.cookies.clone(),
+        ctx.client_ip.clone(),
+    );
+    Ok(auth.session(&mut probe).await?.map(|found| found.user))
 }
 
 /// The request's path relative to the base path (`/callback/github`).

@@ -15,10 +15,10 @@ use auth_core::schema::names::user;
 use http::StatusCode;
 use serde_json::{Map, Value as Json, json};
 
-use super::Runtime;
+use super::{Runtime, request_user};
 use crate::Auth;
 use crate::error::ApiError;
-use crate::http::{Ctx, Query, Reply};
+use crate::http::{Ctx, Reply};
 use crate::routes::PasswordSignIn;
 use crate::store::{Row, Value, Where, text_of};
 
@@ -138,20 +138,6 @@ fn falsy(value: Option<&Json>) -> bool {
         Some(Json::Number(n)) => n.as_f64() == Some(0.0),
         Some(_) => false,
     }
-}
-
-/// The signed-in user of an update-user request, read without touching its answer (the
-/// endpoint's own session lookup refreshes and re-issues cookies afterwards).
-async fn request_user(auth: &Auth, ctx: &Ctx) -> Result<Option<Row>, ApiError> {
-    let mut probe = Ctx::new(
-        ctx.method.clone(),
-        ctx.path.clone(),
-        Query::parse(Some("disableRefresh=true")),
-        ctx.headers.clone(),
-        ctx.cookies.clone(),
-        ctx.client_ip.clone(),
-    );
-    Ok(auth.session(&mut probe).await?.map(|found| found.user))
 }
 
 /// better-auth's hooks before `/sign-up/email` and `/update-user`, then its schema's input

@@ -270,6 +270,34 @@ impl PasswordSignIn {
 }
 
 impl Auth {
+    /// The user of a password sign-in whose identifier found `user` (or none): 401 `invalid`
+    /// for no user, no password or a wrong one (the password hashed either way, so timing does
+    /// not tell them apart).
+    pub(crate) async fn check_sign_in_password(
+        &self,
+        user: Option<Row>,
+        password: &str,
+        invalid: ErrorCode,
+    ) -> Result<Row, ApiError> {
+        let invalid = || ApiError::base(StatusCode::UNAUTHORIZED, invalid);
+        let Some(user) = user else {
+            self.hash_password(password).await?;
+            return Err(invalid());
+        };
+        let Some(account) = self.credential_account(&text(&user, user::ID)).await? else {
+            self.hash_password(password).await?;
+            return Err(invalid());
+        };
+        let stored = account
+            .get(account::PASSWORD)
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !self.password_matches(stored, password).await? {
+            return Err(invalid());
+        }
+        Ok(user)
+    }
+
     /// A password sign-in once its identifier found `user` (or none): 401 `invalid` for no
     /// user, no password or a wrong one (the password hashed either way, so timing does not
     /// tell them apart); 403 `EMAIL_NOT_VERIFIED` while verification is required; then the
@@ -287,23 +315,10 @@ impl Auth {
             callback,
             remember,
         } = attempt;
-        let invalid = || ApiError::base(StatusCode::UNAUTHORIZED, invalid);
-        let Some(user) = user else {
-            self.hash_password(&password).await?;
-            return Err(invalid());
-        };
+        let user = self
+            .check_sign_in_password(user, &password, invalid)
+            .await?;
         let user_id = text(&user, user::ID);
-        let Some(account) = self.credential_account(&user_id).await? else {
-            self.hash_password(&password).await?;
-            return Err(invalid());
-        };
-        let stored = account
-            .get(account::PASSWORD)
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if !self.password_matches(stored, &password).await? {
-            return Err(invalid());
-        }
         let verified = user
             .get(user::EMAIL_VERIFIED)
             .and_then(Value::as_bool)

@@ -3,6 +3,35 @@ use bytes::Bytes;
 use http::{Request, Response, header};
 
 use crate::plugins::tests::ORIGIN;
+use crate::store::Timestamp;
+use crate::wire::key_hash::key_hash;
+
+fn with_store(auth: &Auth, store: StoreOtp) -> Rules {
+    Rules {
+        store,
+        ..rules(&options(auth))
+    }
+}
+
+fn stored_form(auth: &Auth, store: StoreOtp, code: &str) -> String {
+    with_store(auth, store).stored_form(auth, code)
+}
+
+fn matches_stored(auth: &Auth, store: StoreOtp, stored: &str, given: &str) -> bool {
+    with_store(auth, store).matches_stored(auth, stored, given)
+}
+
+async fn store_new_code(
+    auth: &Auth,
+    options: &Options,
+    identifier: &str,
+) -> Result<String, ApiError> {
+    rules(options).store_new_code(auth, identifier).await
+}
+
+fn expiry(options: &Options) -> Timestamp {
+    rules(options).expiry()
+}
 
 async fn server(dir: &std::path::Path, options: &str) -> Auth {
     crate::plugins::tests::server(
