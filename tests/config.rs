@@ -59,7 +59,7 @@ fn error_messages() {
         ),
         (
             "option on a plugin without options",
-            "[plugins.admin]\nroles = [\"a\"]\n",
+            "[plugins.passkey]\nrp-id = \"example.com\"\n",
         ),
         (
             "bad field type",

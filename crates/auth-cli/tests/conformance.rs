@@ -50,10 +50,10 @@ enabled = false
 /// B3: snake_case columns and a renamed user table, through the whole runtime.
 const SNAKE: &str = "\n[database]\nnaming = \"snake\"\n\n[models.user]\ntable = \"users\"\n";
 
-#[path = "conformance/api_key.rs"]
-mod api_key;
 #[path = "conformance/admin.rs"]
 mod admin;
+#[path = "conformance/api_key.rs"]
+mod api_key;
 #[path = "conformance/browser.rs"]
 mod browser;
 #[path = "conformance/jwt.rs"]

@@ -87,7 +87,12 @@ impl Rules {
     ) -> Result<String, ApiError> {
         let code = self.generate();
         let stored = self.stored_form(auth, &code);
-        auth.verifications()
+        // better-auth adds a row beside the earlier codes' and reads the latest; two codes sent
+        // within one millisecond would tie there, and an earlier code has no use once a new one
+        // is sent: they go first.
+        let verifications = auth.verifications();
+        verifications.remove(identifier).await?;
+        verifications
             .create(identifier, &format!("{stored}:0"), self.expiry())
             .await?;
         Ok(code)
