@@ -50,6 +50,39 @@ enabled = false
 /// B3: snake_case columns and a renamed user table, through the whole runtime.
 const SNAKE: &str = "\n[database]\nnaming = \"snake\"\n\n[models.user]\ntable = \"users\"\n";
 
+/// A plugin suite's four runs, in the plugin's own module: our server on SQLite, PostgreSQL and
+/// MariaDB (`official_client_*`), and better-auth 1.7.25 started with `env`, so that the suite
+/// describes better-auth (`suite_passes_against_better_auth`).
+macro_rules! suite_everywhere {
+    ($config:expr, $suite:expr, $database:literal, $env:expr) => {
+        #[test]
+        fn official_client_sqlite() {
+            on_sqlite($config, $suite);
+        }
+
+        #[tokio::test]
+        async fn official_client_postgres() {
+            on_database::<sqlx::Postgres>($database, $config, $suite).await;
+        }
+
+        #[tokio::test]
+        async fn official_client_mysql() {
+            on_database::<sqlx::MySql>($database, $config, $suite).await;
+        }
+
+        #[test]
+        fn suite_passes_against_better_auth() {
+            if !node_ready() {
+                return;
+            }
+            let project = suite_project($config);
+            let reference =
+                better_auth_on(&project, &project.path().join("reference.sqlite"), $env);
+            ($suite)(&project, &reference);
+        }
+    };
+}
+
 #[path = "conformance/admin.rs"]
 mod admin;
 #[path = "conformance/api_key.rs"]
@@ -136,6 +169,12 @@ fn suite_project(extra: &str) -> Project {
 }
 
 /// Where the `log` mailer of the suite's configuration writes.
+/// better-auth 1.7.25 on the SQLite `file` (it creates the schema), started with `env` (the
+/// plugins of `reference-server.mjs`), its mail in the project's outbox.
+fn better_auth_on(project: &Project, file: &Path, env: &[(&str, &str)]) -> Running {
+    Running::better_auth(file, &outbox(project), true, project.path(), env)
+}
+
 fn outbox(project: &Project) -> PathBuf {
     project.path().join("outbox.jsonl")
 }

@@ -124,13 +124,7 @@ fn admin_suite_passes_against_better_auth() {
     }
     let project = suite_project(ADMIN);
     let file = project.path().join("reference.sqlite");
-    let reference = Running::better_auth(
-        &file,
-        &outbox(&project),
-        true,
-        project.path(),
-        &[("ADMIN", "1")],
-    );
+    let reference = better_auth_on(&project, &file, &[("ADMIN", "1")]);
     admin_suite(&project, &reference, &format!("sqlite:{}", file.display()));
 }
 
@@ -143,13 +137,7 @@ fn admin_interop_with_better_auth() {
     }
     let project = suite_project(ADMIN);
     let file = project.path().join("shared.sqlite");
-    let reference = Running::better_auth(
-        &file,
-        &outbox(&project),
-        true,
-        project.path(),
-        &[("ADMIN", "1")],
-    );
+    let reference = better_auth_on(&project, &file, &[("ADMIN", "1")]);
     let url = format!("sqlite:{}", file.display());
     let ours = project.serve_url(&url);
     first_admin(&project, &reference, &url);

@@ -15,39 +15,12 @@ fn api_key_suite(project: &Project, server: &Running) {
     run_suite("api-key.mjs", MIN_API_KEY_CHECKS, project, server, &[]);
 }
 
-#[test]
-fn api_key_official_client_sqlite() {
-    on_sqlite(API_KEY, api_key_suite);
-}
-
-#[tokio::test]
-async fn api_key_official_client_postgres() {
-    on_database::<sqlx::Postgres>("conformance_api_key", API_KEY, api_key_suite).await;
-}
-
-#[tokio::test]
-async fn api_key_official_client_mysql() {
-    on_database::<sqlx::MySql>("conformance_api_key", API_KEY, api_key_suite).await;
-}
-
-/// The same suite against better-auth 1.7.25 with `@better-auth/api-key` 1.7.5: it describes
-/// better-auth.
-#[test]
-fn api_key_suite_passes_against_better_auth() {
-    if !node_ready() {
-        return;
-    }
-    let project = suite_project(API_KEY);
-    let file = project.path().join("reference.sqlite");
-    let reference = Running::better_auth(
-        &file,
-        &outbox(&project),
-        true,
-        project.path(),
-        &[("API_KEY", "1")],
-    );
-    api_key_suite(&project, &reference);
-}
+suite_everywhere!(
+    API_KEY,
+    api_key_suite,
+    "conformance_api_key",
+    &[("API_KEY", "1")]
+);
 
 /// better-auth (which creates the schema) and our server on one SQLite file and secret: keys
 /// made on either authenticate on the other, uses, quotas and rate limits are counted in one row,
@@ -59,13 +32,7 @@ fn api_key_interop_with_better_auth() {
     }
     let project = suite_project(API_KEY);
     let file = project.path().join("shared.sqlite");
-    let reference = Running::better_auth(
-        &file,
-        &outbox(&project),
-        true,
-        project.path(),
-        &[("API_KEY", "1")],
-    );
+    let reference = better_auth_on(&project, &file, &[("API_KEY", "1")]);
     let ours = project.serve_url(&format!("sqlite:{}", file.display()));
     let db = file.display().to_string();
     run_node(

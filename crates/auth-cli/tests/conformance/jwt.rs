@@ -15,38 +15,7 @@ fn jwt_suite(project: &Project, server: &Running) {
     run_suite("jwt.mjs", MIN_JWT_CHECKS, project, server, &[]);
 }
 
-#[test]
-fn jwt_official_client_sqlite() {
-    on_sqlite(JWT, jwt_suite);
-}
-
-#[tokio::test]
-async fn jwt_official_client_postgres() {
-    on_database::<sqlx::Postgres>("conformance_jwt", JWT, jwt_suite).await;
-}
-
-#[tokio::test]
-async fn jwt_official_client_mysql() {
-    on_database::<sqlx::MySql>("conformance_jwt", JWT, jwt_suite).await;
-}
-
-/// The same suite against better-auth 1.7.25 with the same plugin: it describes better-auth.
-#[test]
-fn jwt_suite_passes_against_better_auth() {
-    if !node_ready() {
-        return;
-    }
-    let project = suite_project(JWT);
-    let file = project.path().join("reference.sqlite");
-    let reference = Running::better_auth(
-        &file,
-        &outbox(&project),
-        true,
-        project.path(),
-        &[("JWT", "1")],
-    );
-    jwt_suite(&project, &reference);
-}
+suite_everywhere!(JWT, jwt_suite, "conformance_jwt", &[("JWT", "1")]);
 
 /// better-auth (which creates the schema) and our server on one SQLite file and secret, with
 /// key pairs of `alg`: the first key either makes, the other signs with, and a token of either
@@ -60,7 +29,7 @@ fn interop(alg: &str) {
     ));
     let file = project.path().join("shared.sqlite");
     let env = [("JWT", "1"), ("JWT_ALG", alg)];
-    let reference = Running::better_auth(&file, &outbox(&project), true, project.path(), &env);
+    let reference = better_auth_on(&project, &file, &env);
     let ours = project.serve_url(&format!("sqlite:{}", file.display()));
     run_node(
         "jwt-interop.mjs",

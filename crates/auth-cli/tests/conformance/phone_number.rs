@@ -15,38 +15,7 @@ fn phone_suite(project: &Project, server: &Running) {
     run_suite("phone-number.mjs", MIN_PHONE_CHECKS, project, server, &[]);
 }
 
-#[test]
-fn phone_number_official_client_sqlite() {
-    on_sqlite(PHONE, phone_suite);
-}
-
-#[tokio::test]
-async fn phone_number_official_client_postgres() {
-    on_database::<sqlx::Postgres>("conformance_phone", PHONE, phone_suite).await;
-}
-
-#[tokio::test]
-async fn phone_number_official_client_mysql() {
-    on_database::<sqlx::MySql>("conformance_phone", PHONE, phone_suite).await;
-}
-
-/// The same suite against better-auth 1.7.25 with the same plugin: it describes better-auth.
-#[test]
-fn phone_number_suite_passes_against_better_auth() {
-    if !node_ready() {
-        return;
-    }
-    let project = suite_project(PHONE);
-    let file = project.path().join("reference.sqlite");
-    let reference = Running::better_auth(
-        &file,
-        &outbox(&project),
-        true,
-        project.path(),
-        &[("PHONE", "1")],
-    );
-    phone_suite(&project, &reference);
-}
+suite_everywhere!(PHONE, phone_suite, "conformance_phone", &[("PHONE", "1")]);
 
 /// better-auth (which creates the schema) and our server on one SQLite file and secret: codes
 /// either sends the other verifies, users either signs up sign in and reset on the other.
@@ -58,7 +27,7 @@ fn phone_number_interop_with_better_auth() {
     let project = suite_project(PHONE);
     let file = project.path().join("shared.sqlite");
     let outbox = outbox(&project);
-    let reference = Running::better_auth(&file, &outbox, true, project.path(), &[("PHONE", "1")]);
+    let reference = better_auth_on(&project, &file, &[("PHONE", "1")]);
     let ours = project.serve_url(&format!("sqlite:{}", file.display()));
     let outbox = outbox.display().to_string();
     run_node(

@@ -12,46 +12,16 @@ const PLUGINS: &str = include_str!("plugins.toml");
 /// The plugin suite has 128 checks.
 const MIN_PLUGIN_CHECKS: u64 = 128;
 
-fn plugins_project() -> Project {
-    suite_project(PLUGINS)
-}
-
 fn plugin_suite(project: &Project, server: &Running) {
     run_suite("plugins.mjs", MIN_PLUGIN_CHECKS, project, server, &[]);
 }
 
-#[test]
-fn plugins_official_client_sqlite() {
-    on_sqlite(PLUGINS, plugin_suite);
-}
-
-#[tokio::test]
-async fn plugins_official_client_postgres() {
-    on_database::<sqlx::Postgres>("conformance_plugins", PLUGINS, plugin_suite).await;
-}
-
-#[tokio::test]
-async fn plugins_official_client_mysql() {
-    on_database::<sqlx::MySql>("conformance_plugins", PLUGINS, plugin_suite).await;
-}
-
-/// The same suite against better-auth 1.7.25 with the same plugins: it describes better-auth.
-#[test]
-fn plugins_suite_passes_against_better_auth() {
-    if !node_ready() {
-        return;
-    }
-    let project = plugins_project();
-    let file = project.path().join("reference.sqlite");
-    let reference = Running::better_auth(
-        &file,
-        &outbox(&project),
-        true,
-        project.path(),
-        &[("PLUGINS", "1")],
-    );
-    plugin_suite(&project, &reference);
-}
+suite_everywhere!(
+    PLUGINS,
+    plugin_suite,
+    "conformance_plugins",
+    &[("PLUGINS", "1")]
+);
 
 /// better-auth (which creates the schema) and our server on one SQLite file and secret: 2FA
 /// enabled on either challenges on both, TOTP secrets and backup codes cross, usernames,
@@ -61,10 +31,10 @@ fn plugins_interop_with_better_auth() {
     if !node_ready() {
         return;
     }
-    let project = plugins_project();
+    let project = suite_project(PLUGINS);
     let file = project.path().join("shared.sqlite");
     let outbox = outbox(&project);
-    let reference = Running::better_auth(&file, &outbox, true, project.path(), &[("PLUGINS", "1")]);
+    let reference = better_auth_on(&project, &file, &[("PLUGINS", "1")]);
     let ours = project.serve_url(&format!("sqlite:{}", file.display()));
     let outbox = outbox.display().to_string();
     run_node(

@@ -3,7 +3,10 @@
 
 use serde::Deserialize;
 
-use super::{Declaration, RateRule, at_least_one, needs_mailer, no_amendment};
+use super::{
+    Declaration, RateRule, at_least_one, five_minutes, needs_mailer, no_amendment, otp_length,
+    six_digits, three_attempts,
+};
 use crate::config::{Config, ConfigError};
 use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
 use crate::errors::{ErrorCode, error_codes};
@@ -29,13 +32,13 @@ pub enum ResendStrategy {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Options {
     /// Digits per code, 1 to 16.
-    #[serde(default = "six", deserialize_with = "otp_length")]
+    #[serde(default = "six_digits", deserialize_with = "otp_length")]
     pub otp_length: usize,
     /// Seconds a code lives (at least 1).
     #[serde(default = "five_minutes", deserialize_with = "at_least_one")]
     pub expires_in: u64,
     /// Wrong answers allowed before the code is dead (at least 1).
-    #[serde(default = "three", deserialize_with = "at_least_one")]
+    #[serde(default = "three_attempts", deserialize_with = "at_least_one")]
     pub allowed_attempts: u64,
     /// Every sign-up also mails an email-verification code.
     #[serde(default)]
@@ -57,9 +60,9 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            otp_length: six(),
+            otp_length: six_digits(),
             expires_in: five_minutes(),
-            allowed_attempts: three(),
+            allowed_attempts: three_attempts(),
             send_verification_on_sign_up: false,
             disable_sign_up: false,
             store_otp: StoreOtp::default(),
@@ -80,29 +83,6 @@ pub struct ChangeEmailOptions {
     /// `request-email-change` also takes an email-verification code of the current address.
     #[serde(default)]
     pub verify_current_email: bool,
-}
-
-fn six() -> usize {
-    6
-}
-
-fn three() -> u64 {
-    3
-}
-
-fn five_minutes() -> u64 {
-    300
-}
-
-fn otp_length<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
-    let length = usize::deserialize(deserializer)?;
-    if (1..=16).contains(&length) {
-        Ok(length)
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "otp-length must be between 1 and 16, not {length}"
-        )))
-    }
 }
 
 error_codes!(ERRORS {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 pub use super::StoreToken;
 
-use super::{Declaration, RateRule, at_least_one, needs_mailer, no_amendment};
+use super::{Declaration, RateRule, at_least_one, five_minutes, needs_mailer, no_amendment};
 use crate::config::{Config, ConfigError};
 use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, query};
 use crate::schema::Plugin;
@@ -33,10 +33,6 @@ impl Default for Options {
             store_token: StoreToken::default(),
         }
     }
-}
-
-fn five_minutes() -> u64 {
-    300
 }
 
 pub const DECLARATION: Declaration = Declaration {

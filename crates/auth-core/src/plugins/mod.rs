@@ -113,6 +113,31 @@ fn at_least_one<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64
     Ok(value)
 }
 
+/// An OTP's length in digits: 1 to 16 (email-otp's and phone-number's `otp-length`).
+fn otp_length<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
+    let length = <usize as serde::Deserialize>::deserialize(deserializer)?;
+    if (1..=16).contains(&length) {
+        Ok(length)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "otp-length must be between 1 and 16, not {length}"
+        )))
+    }
+}
+
+/// better-auth's defaults for a code sent by mail or SMS: 6 digits, 3 wrong answers, 5 minutes.
+fn six_digits() -> usize {
+    6
+}
+
+fn three_attempts() -> u64 {
+    3
+}
+
+fn five_minutes() -> u64 {
+    300
+}
+
 /// Runs the checks of the plugins `config` enables; a server runs them before it starts (the
 /// schema tools accept a plugin without what it needs to run).
 pub fn check(config: &Config) -> Result<(), ConfigError> {

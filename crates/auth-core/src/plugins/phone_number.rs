@@ -3,7 +3,10 @@
 
 use serde::Deserialize;
 
-use super::{Declaration, RateRule, at_least_one, no_amendment, no_check};
+use super::{
+    Declaration, RateRule, at_least_one, five_minutes, no_amendment, no_check, otp_length,
+    six_digits, three_attempts,
+};
 use crate::config::Config;
 use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
 use crate::errors::{ErrorCode, error_codes};
@@ -17,13 +20,13 @@ use crate::schema::Plugin;
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Options {
     /// Digits per code, 1 to 16.
-    #[serde(default = "six", deserialize_with = "otp_length")]
+    #[serde(default = "six_digits", deserialize_with = "otp_length")]
     pub otp_length: usize,
     /// Seconds a code lives (at least 1).
     #[serde(default = "five_minutes", deserialize_with = "at_least_one")]
     pub expires_in: u64,
     /// Wrong answers allowed before the code is dead (at least 1).
-    #[serde(default = "three", deserialize_with = "at_least_one")]
+    #[serde(default = "three_attempts", deserialize_with = "at_least_one")]
     pub allowed_attempts: u64,
     /// Password sign-in and reset need a verified number (an unverified one is sent a code).
     #[serde(default)]
@@ -39,9 +42,9 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            otp_length: six(),
+            otp_length: six_digits(),
             expires_in: five_minutes(),
-            allowed_attempts: three(),
+            allowed_attempts: three_attempts(),
             require_verification: false,
             phone_number_validator: Validator::default(),
             sign_up_on_verification: None,
@@ -117,29 +120,6 @@ impl<'de> Deserialize<'de> for Template {
             return Err(serde::de::Error::custom("a template cannot be empty"));
         }
         Ok(Self(text))
-    }
-}
-
-fn six() -> usize {
-    6
-}
-
-fn three() -> u64 {
-    3
-}
-
-fn five_minutes() -> u64 {
-    300
-}
-
-fn otp_length<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
-    let length = usize::deserialize(deserializer)?;
-    if (1..=16).contains(&length) {
-        Ok(length)
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "otp-length must be between 1 and 16, not {length}"
-        )))
     }
 }
 
