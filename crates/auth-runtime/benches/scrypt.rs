@@ -1,38 +1,72 @@
-//! better-auth's password hash (scrypt N=16384, r=16, p=1, 64 bytes) in this crate: the time of
-//! one hash on one core, then throughput of a burst through `PasswordHasher` (at most one job
-//! per core).
+//! better-auth's password hash (scrypt N=16384, r=16, p=1, 64 bytes), three hashers side by side
+//! in one run: ours (scrypt-opt's fixed-r kernel), the one before it (RustCrypto's `scrypt`
+//! 0.12) and Node's `crypto.scrypt` (OpenSSL, what better-auth runs). Rounds are interleaved so
+//! that the machine's load hits all three alike. Then the throughput of a burst: ours through
+//! `PasswordHasher` (at most one job per core), Node's through its libuv pool
+//! (`Promise.all` of `crypto.scrypt`, as concurrent sign-ins reach it).
 //!
 //! cargo bench -p auth-runtime --bench scrypt [-- HASHES]
-//!
-//! research/perf-baselines.md measured ≈ 91 ms per hash and ≈ 21.5 hashes/s on 2 cores for
-//! scrypt 0.12 in release; Node 20's `crypto.scrypt` ≈ 130 ms and ≈ 15/s.
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use auth_runtime::wire::{PasswordHasher, password};
+
+/// Hashes per hasher and round, and rounds.
+const PER_ROUND: usize = 4;
+const ROUNDS: usize = 3;
 
 #[expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 fn main() {
     let burst: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
-        .unwrap_or(64);
+        .unwrap_or(32);
 
     let _warm_up = password::hash("warm-up");
-    let mut single: Vec<Duration> = (0..10)
-        .map(|i| {
-            let start = Instant::now();
-            let _hash = password::hash(&format!("password-{i}"));
-            start.elapsed()
-        })
-        .collect();
-    single.sort();
+    let params = match scrypt::Params::new(14, 16, 1) {
+        Ok(params) => params,
+        Err(e) => {
+            println!("scrypt parameters refused: {e}");
+            return;
+        }
+    };
+    let (mut ours, mut rustcrypto, mut node) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        ours.push(per_hash(|i| {
+            let _hash = password::hash(&format!("password-{round}-{i}"));
+        }));
+        rustcrypto.push(per_hash(|i| {
+            let mut key = [0u8; 64];
+            let pw = format!("password-{round}-{i}");
+            let _ = scrypt::scrypt(pw.as_bytes(), b"0123456789abcdef", &params, &mut key);
+        }));
+        match node_ms(&format!(
+            "const t = process.hrtime.bigint(); for (let i = 0; i < {PER_ROUND}; i++) \
+             crypto.scryptSync('password-' + i, '0123456789abcdef', 64, {OPTIONS}); \
+             console.log(Number(process.hrtime.bigint() - t) / 1e6 / {PER_ROUND});"
+        )) {
+            Some(ms) => node.push(Duration::from_secs_f64(ms / 1000.0)),
+            None => println!("node is not available: no Node figures"),
+        }
+    }
+    println!("one hash on one thread, median of {ROUNDS} interleaved rounds of {PER_ROUND}:");
+    let ours = median(&mut ours);
+    println!("  ours (scrypt-opt)      {:7.1} ms", ms(ours));
+    let rustcrypto = median(&mut rustcrypto);
     println!(
-        "one hash, one thread: median {:.1} ms, min {:.1} ms, max {:.1} ms (10 runs)",
-        ms(single[single.len() / 2]),
-        ms(single[0]),
-        ms(single[single.len() - 1])
+        "  RustCrypto scrypt 0.12 {:7.1} ms   ours is {:.2}x faster",
+        ms(rustcrypto),
+        rustcrypto.as_secs_f64() / ours.as_secs_f64()
     );
+    if !node.is_empty() {
+        let node = median(&mut node);
+        println!(
+            "  Node crypto.scrypt     {:7.1} ms   ours is {:.2}x faster",
+            ms(node),
+            node.as_secs_f64() / ours.as_secs_f64()
+        );
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -60,12 +94,52 @@ fn main() {
         }
         (start.elapsed(), failures)
     });
+    let ours_rate = burst as f64 / elapsed.as_secs_f64();
     println!(
-        "burst of {burst} through PasswordHasher (limit {}): {:.2} s, {:.1} hashes/s, {failures} failed",
+        "burst of {burst}: ours through PasswordHasher (limit {}) {ours_rate:.1} hashes/s, {failures} failed",
         hasher.limit(),
-        elapsed.as_secs_f64(),
-        burst as f64 / elapsed.as_secs_f64()
     );
+    let node_burst = node_ms(&format!(
+        "const t = process.hrtime.bigint(); Promise.all(Array.from({{ length: {burst} }}, (_, i) => \
+         new Promise((ok, no) => crypto.scrypt('password-' + i, '0123456789abcdef', 64, {OPTIONS}, \
+         (e, k) => e ? no(e) : ok(k))))).then(() => console.log(Number(process.hrtime.bigint() - t) / 1e6));"
+    ));
+    if let Some(total) = node_burst {
+        let node_rate = burst as f64 / (total / 1000.0);
+        println!(
+            "burst of {burst}: Node crypto.scrypt (libuv pool) {node_rate:.1} hashes/s; ours is {:.2}x",
+            ours_rate / node_rate
+        );
+    }
+}
+
+/// better-auth's `scrypt` options in Node.
+const OPTIONS: &str = "{ N: 16384, r: 16, p: 1, maxmem: 128 * 16384 * 16 * 2 }";
+
+/// The mean time of one of `PER_ROUND` runs of `hash`.
+fn per_hash(mut hash: impl FnMut(usize)) -> Duration {
+    let start = Instant::now();
+    for i in 0..PER_ROUND {
+        hash(i);
+    }
+    start.elapsed() / u32::try_from(PER_ROUND).unwrap_or(1)
+}
+
+/// Runs `script` in Node (with `crypto`) and reads the milliseconds it prints.
+fn node_ms(script: &str) -> Option<f64> {
+    let output = Command::new("node")
+        .args([
+            "-e",
+            &format!("const crypto = require('node:crypto'); {script}"),
+        ])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+}
+
+fn median(runs: &mut [Duration]) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
 }
 
 fn ms(d: Duration) -> f64 {

@@ -1,4 +1,5 @@
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -119,73 +120,37 @@ plugin_tables! {
     oauth_proxy: OauthProxy => NoOptions,
 }
 
-impl Plugins {
-    /// The organization plugin's options (defaults when it is off).
-    pub fn organization_options(&self) -> OrganizationOptions {
-        options(self.organization.as_ref())
-    }
-
-    pub fn stripe_options(&self) -> StripeOptions {
-        options(self.stripe.as_ref())
-    }
-
-    pub fn sso_options(&self) -> SsoOptions {
-        options(self.sso.as_ref())
-    }
-
-    pub fn two_factor_options(&self) -> crate::plugins::two_factor::Options {
-        options(self.two_factor.as_ref())
-    }
-
-    pub fn admin_options(&self) -> crate::plugins::admin::Options {
-        options(self.admin.as_ref())
-    }
-
-    pub fn username_options(&self) -> crate::plugins::username::Options {
-        options(self.username.as_ref())
-    }
-
-    pub fn anonymous_options(&self) -> crate::plugins::anonymous::Options {
-        options(self.anonymous.as_ref())
-    }
-
-    pub fn multi_session_options(&self) -> crate::plugins::multi_session::Options {
-        options(self.multi_session.as_ref())
-    }
-
-    pub fn last_login_method_options(&self) -> crate::plugins::last_login_method::Options {
-        options(self.last_login_method.as_ref())
-    }
-
-    pub fn bearer_options(&self) -> crate::plugins::bearer::Options {
-        options(self.bearer.as_ref())
-    }
-
-    pub fn magic_link_options(&self) -> crate::plugins::magic_link::Options {
-        options(self.magic_link.as_ref())
-    }
-
-    pub fn email_otp_options(&self) -> crate::plugins::email_otp::Options {
-        options(self.email_otp.as_ref())
-    }
-
-    pub fn api_key_options(&self) -> crate::plugins::api_key::Options {
-        options(self.api_key.as_ref())
-    }
-
-    pub fn jwt_options(&self) -> crate::plugins::jwt::Options {
-        options(self.jwt.as_ref())
-    }
-
-    pub fn phone_number_options(&self) -> crate::plugins::phone_number::Options {
-        options(self.phone_number.as_ref())
-    }
-
-    pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {
-        options(self.one_time_token.as_ref())
-    }
+/// `Plugins::<id>_options()`: a plugin's options, borrowed, or a shared default instance when the
+/// plugin is off (so a request path reads its options without cloning them).
+macro_rules! option_accessors {
+    ($($accessor:ident: $field:ident => $options:ty),+ $(,)?) => {
+        impl Plugins {
+            $(
+                #[doc = concat!("`[plugins.", stringify!($field), "]`'s options (defaults when the plugin is off).")]
+                pub fn $accessor(&self) -> &$options {
+                    static DEFAULT: LazyLock<$options> = LazyLock::new(<$options>::default);
+                    self.$field.as_ref().map_or(&DEFAULT, Spanned::get_ref)
+                }
+            )+
+        }
+    };
 }
 
-fn options<T: Clone + Default>(table: Option<&Spanned<T>>) -> T {
-    table.map(|t| t.get_ref().clone()).unwrap_or_default()
+option_accessors! {
+    organization_options: organization => OrganizationOptions,
+    stripe_options: stripe => StripeOptions,
+    sso_options: sso => SsoOptions,
+    two_factor_options: two_factor => crate::plugins::two_factor::Options,
+    admin_options: admin => crate::plugins::admin::Options,
+    username_options: username => crate::plugins::username::Options,
+    anonymous_options: anonymous => crate::plugins::anonymous::Options,
+    multi_session_options: multi_session => crate::plugins::multi_session::Options,
+    last_login_method_options: last_login_method => crate::plugins::last_login_method::Options,
+    bearer_options: bearer => crate::plugins::bearer::Options,
+    magic_link_options: magic_link => crate::plugins::magic_link::Options,
+    email_otp_options: email_otp => crate::plugins::email_otp::Options,
+    api_key_options: api_key => crate::plugins::api_key::Options,
+    jwt_options: jwt => crate::plugins::jwt::Options,
+    phone_number_options: phone_number => crate::plugins::phone_number::Options,
+    one_time_token_options: one_time_token => crate::plugins::one_time_token::Options,
 }

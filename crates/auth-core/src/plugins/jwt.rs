@@ -327,7 +327,7 @@ mod tests {
 
     fn options(text: &str) -> Result<Options, String> {
         Config::parse("auth.toml", format!("[plugins.jwt]\n{text}"))
-            .map(|c| c.plugins.jwt_options())
+            .map(|c| c.plugins.jwt_options().clone())
             .map_err(|e| e.to_string())
     }
 

@@ -269,13 +269,14 @@ mod tests {
         let options = config.plugins.phone_number_options();
         let sign_up = options
             .sign_up_on_verification
+            .as_ref()
             .unwrap_or_else(|| panic!("no sign-up-on-verification"));
         assert_eq!(
             sign_up.temp_email.render("+1 (415) 555-0123"),
             "14155550123@phone.example.com"
         );
         assert_eq!(
-            sign_up.temp_name.map(|t| t.render("+14155550123")),
+            sign_up.temp_name.as_ref().map(|t| t.render("+14155550123")),
             Some("User +14155550123".to_owned())
         );
         let error = Config::parse(

@@ -95,10 +95,8 @@ fn admin_access_control_is_checked_at_load() {
 #[test]
 fn admin_permissions_are_better_auths() {
     let text = "[plugins.admin]\nadmin-user-ids = [\"root\"]\n[plugins.admin.statements]\nreport = [\"read\", \"export\"]\n[plugins.admin.roles.support]\nuser = [\"list\", \"ban\"]\nreport = [\"read\"]\n";
-    let options = Config::parse("auth.toml", text)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .plugins
-        .admin_options();
+    let config = Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    let options = config.plugins.admin_options();
     let wanted = |pairs: &[(&str, &[&str])]| -> admin::Statements {
         pairs
             .iter()

@@ -149,7 +149,7 @@ async fn guarded(auth: &Auth, ctx: &mut Ctx, handler: AdminHandler) -> Result<Re
     };
     let admin = Admin {
         session,
-        options: options(auth),
+        options: options(auth).clone(),
     };
     handler(auth, ctx, &admin).await
 }
@@ -163,7 +163,7 @@ fn no_session() -> Reply {
     }
 }
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.admin_options()
 }
 
@@ -224,7 +224,7 @@ async fn refuse_banned(auth: &Auth, user_id: &str) -> Result<(), ApiError> {
     Err(ApiError::coded(
         StatusCode::FORBIDDEN,
         BANNED_USER,
-        options(auth).banned_user_message,
+        options(auth).banned_user_message.clone(),
     ))
 }
 
@@ -239,7 +239,7 @@ fn unbanned() -> Row {
 
 /// better-auth's user hook: every new user gets `default-role` unless the row has a role.
 fn default_role(config: &Config, hooks: DatabaseHooks) -> DatabaseHooks {
-    let role = config.plugins.admin_options().default_role;
+    let role = config.plugins.admin_options().default_role.clone();
     hooks.before_create(user::MODEL, move |mut row| {
         let role = role.clone();
         async move {

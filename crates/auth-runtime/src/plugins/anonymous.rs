@@ -40,7 +40,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
     database_hooks: None,
 };
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.anonymous_options()
 }
 
@@ -91,7 +91,7 @@ async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
             declared::ANONYMOUS_USERS_CANNOT_SIGN_IN_AGAIN_ANONYMOUSLY,
         ));
     }
-    let email = anonymous_email(&options(auth), &id::generate());
+    let email = anonymous_email(options(auth), &id::generate());
     let mut row = Row::new();
     row.insert(user::NAME.into(), Value::String("Anonymous".into()));
     row.insert(user::EMAIL.into(), Value::String(email));

@@ -52,7 +52,7 @@ const DEFAULT_CONFIG: &str = "default";
 /// How often, at most, a request also deletes every expired key (better-auth's 10 s).
 const CLEANUP_EVERY_MS: i64 = 10_000;
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.api_key_options()
 }
 
@@ -289,7 +289,7 @@ async fn create(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         }
     }
     if let Some(seconds) = expires_in {
-        check_expires_in(&options, seconds)?;
+        check_expires_in(options, seconds)?;
     }
     if let Some(prefix) = prefix.as_deref() {
         let length = prefix.len();
@@ -298,7 +298,7 @@ async fn create(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         }
     }
     match name.as_deref().filter(|n| !n.is_empty()) {
-        Some(name) => check_name(&options, name)?,
+        Some(name) => check_name(options, name)?,
         None if options.require_name => return Err(ApiError::bad_request(codes::NAME_REQUIRED)),
         None => {}
     }
@@ -337,7 +337,7 @@ async fn create(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         prefix.or_else(|| options.default_prefix.clone()).into(),
     );
     set(apikey::START, start.into());
-    set(apikey::KEY, stored_key(&options, &key).into());
+    set(apikey::KEY, stored_key(options, &key).into());
     set(apikey::ENABLED, true.into());
     set(apikey::EXPIRES_AT, expires_at.into());
     set(apikey::REFERENCE_ID, session.user_id().into());
@@ -443,7 +443,7 @@ async fn update(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let row = owned_key(auth, &key_id, session.user_id()).await?;
     let mut changes = Row::new();
     if let Some(name) = name {
-        check_name(&options, &name)?;
+        check_name(options, &name)?;
         changes.insert(apikey::NAME.into(), name.into());
     }
     if let Some(enabled) = enabled {
@@ -454,7 +454,7 @@ async fn update(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
             return Err(ApiError::bad_request(codes::KEY_DISABLED_EXPIRATION));
         }
         if let Some(seconds) = expires_in {
-            check_expires_in(&options, seconds)?;
+            check_expires_in(options, seconds)?;
         }
         let expires_at = expires_in.map(|seconds| in_seconds(Timestamp::now(), seconds));
         changes.insert(apikey::EXPIRES_AT.into(), expires_at.into());
@@ -637,13 +637,13 @@ async fn key_as_session(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Resu
     if !options.enable_session_for_api_keys {
         return Ok(());
     }
-    let Some(key) = request_key(&options, ctx) else {
+    let Some(key) = request_key(options, ctx) else {
         return Ok(());
     };
     if key.encode_utf16().count() < options.key_length() {
         return Err(error(StatusCode::FORBIDDEN, codes::INVALID_API_KEY));
     }
-    let row = auth.use_api_key(&options, &key, None).await?;
+    let row = auth.use_api_key(options, &key, None).await?;
     delete_expired_now_and_then(auth).await;
     let owner = text(&row, apikey::REFERENCE_ID);
     let user_row = auth

@@ -66,7 +66,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
     database_hooks: None,
 };
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.email_otp_options()
 }
 
@@ -215,7 +215,7 @@ async fn mail_code(auth: &Auth, otp_type: OtpType, to: &str, code: String) -> Re
 async fn send_code(auth: &Auth, email: &str, otp_type: OtpType) -> Result<(), ApiError> {
     let options = options(auth);
     let identifier = otp_type.identifier(email);
-    let code = code_to_send(auth, &options, &identifier).await?;
+    let code = code_to_send(auth, options, &identifier).await?;
     let may_sign_up = otp_type == OtpType::SignIn && !options.disable_sign_up;
     match auth.find_user_by_email(email).await? {
         Some(user) => mail_code(auth, otp_type, &text(&user, user::EMAIL), code).await,
@@ -246,7 +246,7 @@ async fn check_verification_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, Api
     let options = options(auth);
     check_code(
         auth,
-        &options,
+        options,
         &otp_type.identifier(&email),
         &otp,
         OnSuccess::Restore,
@@ -267,7 +267,7 @@ async fn verify_email(
     let email = email_of(ctx, "email")?;
     let options = options(auth);
     let identifier = OtpType::EmailVerification.identifier(&email);
-    check_code(auth, &options, &identifier, &otp, OnSuccess::Consume).await?;
+    check_code(auth, options, &identifier, &otp, OnSuccess::Consume).await?;
     let Some(user) = auth.find_user_by_email(&email).await? else {
         return Err(ApiError::bad_request(base::USER_NOT_FOUND));
     };
@@ -318,7 +318,7 @@ async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let extra = model_input(auth, "user", body, false)?;
     let options = options(auth);
     let identifier = OtpType::SignIn.identifier(&email);
-    check_code(auth, &options, &identifier, &otp, OnSuccess::Consume).await?;
+    check_code(auth, options, &identifier, &otp, OnSuccess::Consume).await?;
     let user = match auth.find_user_by_email(&email).await? {
         Some(user) => auth
             .revoke_unproven_account_access(user)
@@ -355,13 +355,13 @@ async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     auth.check_password_length(&password, true)?;
     let options = options(auth);
     let identifier = OtpType::ForgetPassword.identifier(&email);
-    check_code(auth, &options, &identifier, &otp, OnSuccess::Restore).await?;
+    check_code(auth, options, &identifier, &otp, OnSuccess::Restore).await?;
     let Some(user) = auth.find_user_by_email(&email).await? else {
         return Err(ApiError::bad_request(base::USER_NOT_FOUND));
     };
     let hash = auth.hash_password(&password).await?;
     // The code is used for good only now, as better-auth's second check inside the reset.
-    check_code(auth, &options, &identifier, &otp, OnSuccess::Consume).await?;
+    check_code(auth, options, &identifier, &otp, OnSuccess::Consume).await?;
     let user_id = text(&user, user::ID);
     auth.set_credential_password(&user_id, hash).await?;
     if user.get(user::EMAIL_VERIFIED).and_then(Value::as_bool) != Some(true) {
@@ -414,10 +414,10 @@ async fn request_email_change(
             return Err(message("OTP is required to verify current email"));
         };
         let identifier = OtpType::EmailVerification.identifier(&current);
-        check_code(auth, &options, &identifier, &otp, OnSuccess::Consume).await?;
+        check_code(auth, options, &identifier, &otp, OnSuccess::Consume).await?;
     }
     let identifier = change_key(&session, &new_email);
-    let code = rules(&options).store_new_code(auth, &identifier).await?;
+    let code = rules(options).store_new_code(auth, &identifier).await?;
     // An address in use gets nothing, and the answer is the same.
     if auth.find_user_by_email(&new_email).await?.is_some() {
         auth.verifications().remove(&identifier).await?;
@@ -432,7 +432,7 @@ async fn change_email(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result
     let (current, new_email) = email_change(auth, ctx, &session)?;
     let options = options(auth);
     let identifier = change_key(&session, &new_email);
-    check_code(auth, &options, &identifier, &otp, OnSuccess::Consume).await?;
+    check_code(auth, options, &identifier, &otp, OnSuccess::Consume).await?;
     let Some(user) = auth.find_user_by_email(&current).await? else {
         return Err(ApiError::bad_request(base::USER_NOT_FOUND));
     };
@@ -488,7 +488,7 @@ async fn after_sign_up(
         return Ok(());
     };
     let identifier = OtpType::EmailVerification.identifier(&email);
-    let code = rules(&options).store_new_code(auth, &identifier).await?;
+    let code = rules(options).store_new_code(auth, &identifier).await?;
     mail_code(auth, OtpType::EmailVerification, &email, code).await
 }
 

@@ -50,7 +50,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
     }),
 };
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.jwt_options()
 }
 
@@ -124,7 +124,7 @@ async fn key_set(auth: &Auth) -> Result<Reply, ApiError> {
     let options = options(auth);
     let mut rows = all_keys(auth).await?;
     if rows.is_empty() {
-        rows.push(create_key(auth, &options).await?);
+        rows.push(create_key(auth, options).await?);
     }
     let now = Timestamp::now().millis();
     let grace = i64::try_from(options.jwks.grace_period)
@@ -135,7 +135,7 @@ async fn key_set(auth: &Auth) -> Result<Reply, ApiError> {
         .filter(|row| millis(row, jwks::EXPIRES_AT).is_none_or(|at| at.saturating_add(grace) > now))
         .map(|row| {
             let mut key = Map::new();
-            key.insert("alg".into(), alg_of(row, &options).into());
+            key.insert("alg".into(), alg_of(row, options).into());
             if let Some(crv) = row.get(jwks::CRV).and_then(Stored::as_str) {
                 key.insert("crv".into(), crv.into());
             }
@@ -232,7 +232,7 @@ async fn token(auth: &Auth, session: &SessionCtx) -> Result<String, ApiError> {
     claims.insert("iat".into(), (Timestamp::now().millis() / 1000).into());
     claims.extend(payload);
     claims.insert("sub".into(), session.user_id().into());
-    sign(auth, &options, claims).await
+    sign(auth, options, claims).await
 }
 
 /// After get-session with a session: the token in `set-auth-jwt`, exposed to scripts.

@@ -76,8 +76,11 @@ async fn after(auth: &Auth, ctx: &mut Ctx) -> Result<(), ApiError> {
             http_only: false,
             ..auth.inner.cookies.attributes()
         };
-        ctx.set_cookies
-            .push(SetCookie::plain(options.cookie_name, &method, attributes));
+        ctx.set_cookies.push(SetCookie::plain(
+            options.cookie_name.clone(),
+            &method,
+            attributes,
+        ));
     }
     Ok(())
 }

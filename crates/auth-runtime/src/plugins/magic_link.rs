@@ -43,7 +43,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
     database_hooks: None,
 };
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.magic_link_options()
 }
 
@@ -114,7 +114,7 @@ async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let expires_at = Timestamp::now().plus_millis(seconds.saturating_mul(1000));
     auth.verifications()
         .create(
-            &identifier(&options, &token),
+            &identifier(options, &token),
             &record(&email, name.as_deref()),
             expires_at,
         )
@@ -181,7 +181,7 @@ async fn verify(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let options = options(auth);
     let token = ctx.query.required("token")?.to_owned();
     let targets = Targets::of(auth, ctx)?;
-    let identifier = identifier(&options, &token);
+    let identifier = identifier(options, &token);
     let verifications = auth.verifications();
     // A row that is no magic-link record is left alone, as better-auth leaves it.
     let pending = verifications.find(&identifier).await?;

@@ -41,7 +41,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
     database_hooks: None,
 };
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.one_time_token_options()
 }
 
@@ -65,7 +65,7 @@ async fn new_token(auth: &Auth, session_token: &str) -> Result<String, ApiError>
     let minutes = i64::try_from(options.expires_in).unwrap_or(i64::MAX / 60_000);
     let expires_at = Timestamp::now().plus_millis(minutes.saturating_mul(60_000));
     auth.verifications()
-        .create(&identifier(&options, &token), session_token, expires_at)
+        .create(&identifier(options, &token), session_token, expires_at)
         .await?;
     Ok(token)
 }
@@ -84,7 +84,7 @@ async fn verify(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let token = ctx.body.str("token")?;
     let consumed = auth
         .verifications()
-        .consume(&identifier(&options, token))
+        .consume(&identifier(options, token))
         .await?
         .filter(live)
         .ok_or_else(|| bad_request("Invalid token"))?;

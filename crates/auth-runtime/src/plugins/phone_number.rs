@@ -57,7 +57,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
     after: None,
 };
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.phone_number_options()
 }
 
@@ -142,8 +142,8 @@ async fn send_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         ));
     }
     let options = options(auth);
-    validate(&options, &phone)?;
-    let code = rules(&options)
+    validate(options, &phone)?;
+    let code = rules(options)
         .store_new_code(auth, &otp_identifier(&phone))
         .await?;
     send_sms(auth, MailKind::SmsOtp, &phone, code).await?;
@@ -167,7 +167,7 @@ async fn verify(
     let disable_session = ctx.body.opt_bool("disableSession")?.unwrap_or(false);
     let update = ctx.body.opt_bool("updatePhoneNumber")?.unwrap_or(false);
     let options = options(auth);
-    rules(&options)
+    rules(options)
         .check(auth, &otp_identifier(&phone), &code, OnSuccess::Consume)
         .await?;
     let mut changes = Row::new();
@@ -194,7 +194,7 @@ async fn verify(
             auth.update_user(&id, changes).await?;
             find_by_id(auth, &id).await?
         }
-        None => sign_up(auth, ctx, &options, &phone).await?,
+        None => sign_up(auth, ctx, options, &phone).await?,
     };
     if disable_session {
         return Ok(verified(auth, None, &user));
@@ -233,7 +233,7 @@ async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let phone = ctx.body.str("phoneNumber")?.to_owned();
     let attempt = PasswordSignIn::from_body(&ctx.body)?;
     let options = options(auth);
-    validate(&options, &phone)?;
+    validate(options, &phone)?;
     auth.check_password_length(&attempt.password, false)?;
     let user = find_by_phone(auth, &phone).await?;
     if options.require_verification
@@ -241,7 +241,7 @@ async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         && !is_verified(user)
     {
         // better-auth keeps this code without an attempt count; either form reads as 0.
-        let rules = rules(&options);
+        let rules = rules(options);
         let code = rules.generate();
         auth.verifications()
             .create(&otp_identifier(&phone), &code, rules.expiry())
@@ -276,7 +276,7 @@ async fn request_password_reset(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, Api
     let phone = ctx.body.str("phoneNumber")?.to_owned();
     let options = options(auth);
     let user = find_by_phone(auth, &phone).await?;
-    let code = rules(&options)
+    let code = rules(options)
         .store_new_code(auth, &reset_identifier(&phone))
         .await?;
     let sendable = user
@@ -300,7 +300,7 @@ async fn reset_password(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let password = ctx.body.str("newPassword")?.to_owned();
     auth.check_password_length(&password, true)?;
     let options = options(auth);
-    let rules = rules(&options);
+    let rules = rules(options);
     let identifier = reset_identifier(&phone);
     rules
         .check(auth, &identifier, &otp, OnSuccess::Restore)

@@ -70,7 +70,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
     database_hooks: None,
 };
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.two_factor_options()
 }
 
@@ -552,7 +552,7 @@ async fn check_lock(auth: &Auth, row: &Row) -> Result<(), ApiError> {
 
 /// Counts a failed verification on the row; at the maximum the row locks.
 async fn record_failure(auth: &Auth, row: &Row) -> Result<(), ApiError> {
-    let lockout = options(auth).account_lockout;
+    let lockout = &options(auth).account_lockout;
     if !lockout.enabled {
         return Ok(());
     }
@@ -643,7 +643,7 @@ async fn finish(auth: &Auth, ctx: &mut Ctx, caller: Caller) -> Result<Reply, Api
 async fn enable(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result<Reply, ApiError> {
     let options = options(auth);
     let user_id = session.user_id().to_owned();
-    check_password(auth, ctx, &user_id, &options).await?;
+    check_password(auth, ctx, &user_id, options).await?;
     let method = ctx.body.opt_str("method")?.unwrap_or("totp").to_owned();
     let issuer_given = ctx.body.opt_str("issuer")?.map(str::to_owned);
     match method.as_str() {
@@ -672,7 +672,7 @@ async fn enable(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result<Reply
     {
         return Err(bad_request(declared::TOTP_ALREADY_ENABLED));
     }
-    let codes = new_backup_codes(&options);
+    let codes = new_backup_codes(options);
     let secret = id::generate_url_safe(32);
     if options.skip_verification_on_enable {
         set_enabled(auth, &user_id, true).await?;
@@ -685,7 +685,7 @@ async fn enable(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result<Reply
     );
     row.insert(
         two_factor::BACKUP_CODES.into(),
-        Value::String(encode_backup_codes(auth, &options, &codes)),
+        Value::String(encode_backup_codes(auth, options, &codes)),
     );
     row.insert(
         two_factor::VERIFIED.into(),
@@ -703,9 +703,9 @@ async fn enable(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result<Reply
             store.insert(two_factor::MODEL, row).await?;
         }
     }
-    let issuer = issuer(auth, &options, issuer_given.as_deref());
+    let issuer = issuer(auth, options, issuer_given.as_deref());
     let uri = totp_uri(
-        &options,
+        options,
         &issuer,
         text(&session.user, user::EMAIL),
         secret.as_bytes(),
@@ -734,7 +734,7 @@ fn totp_not_configured() -> ApiError {
 async fn disable(auth: &Auth, ctx: &mut Ctx, session: SessionCtx) -> Result<Reply, ApiError> {
     let options = options(auth);
     let user_id = session.user_id().to_owned();
-    check_password(auth, ctx, &user_id, &options).await?;
+    check_password(auth, ctx, &user_id, options).await?;
     set_enabled(auth, &user_id, false).await?;
     auth.inner
         .store
@@ -767,10 +767,10 @@ async fn totp_uri_of(auth: &Auth, ctx: &Ctx, session: &SessionCtx) -> Result<Str
         .await?
         .ok_or_else(|| bad_request(declared::TOTP_NOT_ENABLED))?;
     let key = totp_key(auth, text(&row, two_factor::SECRET))?;
-    check_password(auth, ctx, session.user_id(), &options).await?;
-    let issuer = issuer(auth, &options, None);
+    check_password(auth, ctx, session.user_id(), options).await?;
+    let issuer = issuer(auth, options, None);
     Ok(totp_uri(
-        &options,
+        options,
         &issuer,
         text(&session.user, user::EMAIL),
         &key,
@@ -810,7 +810,7 @@ async fn verify_totp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
             return Err(error);
         }
     };
-    let valid = totp(&options, key).check_current(&code).is_some();
+    let valid = totp(options, key).check_current(&code).is_some();
     if !valid {
         if let Some(attempt) = &attempt {
             attempt.failed(auth).await?;
@@ -841,7 +841,7 @@ async fn verify_totp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
 }
 
 async fn send_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
-    let Some(otp) = options(auth).otp else {
+    let Some(otp) = &options(auth).otp else {
         return Err(otp_not_configured());
     };
     let caller = caller(auth, ctx).await?;
@@ -955,7 +955,7 @@ async fn verify_backup_code(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     }
     let attempt = Attempt::begin(auth, ctx, &caller).await?;
     let stored = text(&row, two_factor::BACKUP_CODES).to_owned();
-    let codes = decode_backup_codes(auth, &options, &stored);
+    let codes = decode_backup_codes(auth, options, &stored);
     let Some(codes) = codes.filter(|codes| codes.contains(&code)) else {
         if let Some(attempt) = &attempt {
             attempt.failed(auth).await?;
@@ -969,7 +969,7 @@ async fn verify_backup_code(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiErro
     let mut changes = Row::new();
     changes.insert(
         two_factor::BACKUP_CODES.into(),
-        Value::String(encode_backup_codes(auth, &options, &left)),
+        Value::String(encode_backup_codes(auth, options, &left)),
     );
     // Compare-and-set on the column: of concurrent uses of one code, one wins.
     let updated = auth
@@ -1014,15 +1014,15 @@ async fn generate_backup_codes(
     if !enabled_on(&session.user) {
         return Err(bad_request(declared::TWO_FACTOR_NOT_ENABLED));
     }
-    check_password(auth, ctx, session.user_id(), &options).await?;
+    check_password(auth, ctx, session.user_id(), options).await?;
     let row = find_row(auth, session.user_id())
         .await?
         .ok_or_else(|| bad_request(declared::TWO_FACTOR_NOT_ENABLED))?;
-    let codes = new_backup_codes(&options);
+    let codes = new_backup_codes(options);
     let mut changes = Row::new();
     changes.insert(
         two_factor::BACKUP_CODES.into(),
-        Value::String(encode_backup_codes(auth, &options, &codes)),
+        Value::String(encode_backup_codes(auth, options, &codes)),
     );
     auth.inner
         .store

@@ -43,7 +43,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
     database_hooks: None,
 };
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.username_options()
 }
 
@@ -110,9 +110,9 @@ async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         return Err(ApiError::base(StatusCode::UNAUTHORIZED, invalid));
     }
     let options = options(auth);
-    validate(&options, &username).map_err(unprocessable)?;
+    validate(options, &username).map_err(unprocessable)?;
     auth.check_password_length(&attempt.password, false)?;
-    let user = find_by_username(auth, &normalize(&options, &username)).await?;
+    let user = find_by_username(auth, &normalize(options, &username)).await?;
     auth.sign_in_with_password(ctx, user, attempt, invalid)
         .await
 }
@@ -123,8 +123,8 @@ async fn is_available(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         return Err(unprocessable(declared::INVALID_USERNAME));
     }
     let options = options(auth);
-    validate(&options, username).map_err(unprocessable)?;
-    let taken = find_by_username(auth, &normalize(&options, username))
+    validate(options, username).map_err(unprocessable)?;
+    let taken = find_by_username(auth, &normalize(options, username))
         .await?
         .is_some();
     Ok(Reply::json(json!({ "available": !taken })))
@@ -155,14 +155,14 @@ async fn before(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Result<(), A
     if !update
         && !ctx.body.has("username")
         && let Some(Json::String(display)) = ctx.body.get("displayUsername")
-        && validate(&options, display).is_ok()
+        && validate(options, display).is_ok()
     {
         let display = display.clone();
         ctx.body.0.insert("username".into(), Json::String(display));
     }
     if let Some(Json::String(username)) = ctx.body.get("username") {
-        validate(&options, username).map_err(ApiError::bad_request)?;
-        let normalized = normalize(&options, username).into_owned();
+        validate(options, username).map_err(ApiError::bad_request)?;
+        let normalized = normalize(options, username).into_owned();
         let current = if update {
             request_user(auth, ctx).await?
         } else {
@@ -191,7 +191,7 @@ async fn before(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Result<(), A
         let username = body.get("username").cloned().unwrap_or(Json::Null);
         body.insert("displayUsername".into(), username);
     }
-    transform_input(&options, body);
+    transform_input(options, body);
     Ok(())
 }
 
@@ -212,7 +212,7 @@ mod tests {
     fn parsed(text: &str) -> Options {
         let config = auth_core::Config::parse("auth.toml", format!("[plugins.username]\n{text}"))
             .unwrap_or_else(|e| panic!("{e}"));
-        config.plugins.username_options()
+        config.plugins.username_options().clone()
     }
 
     #[test]

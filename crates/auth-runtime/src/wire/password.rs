@@ -2,20 +2,28 @@
 //! password, stored in `account.password` as `"<salt>:<key>"` in lower-case hex.
 
 use std::fmt::Write as _;
+use std::num::NonZeroU8;
 
+use scrypt_opt::fixed_r::BufferSet;
+use scrypt_opt::generic_array::typenum::U16;
+use scrypt_opt::pbkdf2_1::Pbkdf2HmacSha256State;
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 use unicode_normalization::UnicodeNormalization;
 
 use super::{id, js};
 
 /// better-auth's scrypt cost: N = 2^14.
-const LOG_N: u8 = 14;
-/// better-auth's scrypt block size.
-const R: u32 = 16;
-/// better-auth's scrypt parallelism.
-const P: u32 = 1;
+const LOG_N: NonZeroU8 = match NonZeroU8::new(14) {
+    Some(n) => n,
+    None => panic!("14 is not zero"),
+};
+/// better-auth's scrypt block size, r = 16, as the kernel's type parameter (p = 1).
+type R = U16;
 /// better-auth's derived key length in bytes (128 hex digits).
 const KEY_LEN: usize = 64;
+/// HMAC-SHA-256's block size in bytes.
+const HMAC_BLOCK: usize = 64;
 /// Random salt bytes; their 32-character hex string is the scrypt salt.
 const SALT_BYTES: usize = 16;
 
@@ -119,18 +127,24 @@ pub fn check_length(password: &str, min: usize, max: usize) -> Result<(), Passwo
     }
 }
 
-/// `scrypt(NFKC(password), salt bytes, N = 16384, r = 16, p = 1, dkLen = 64)`.
+/// `scrypt(NFKC(password), salt bytes, N = 16384, r = 16, p = 1, dkLen = 64)`: PBKDF2 scatters
+/// the input into the 32 MiB block buffer, RoMix runs over it, PBKDF2 gathers the key.
 fn derive_key(password: &str, salt: &str) -> [u8; KEY_LEN] {
     let password: String = password.nfkc().collect();
-    let mut key = [0u8; KEY_LEN];
-    // Constant parameters and output length, both valid (the vector tests run this path), so
-    // neither error can occur.
-    let Ok(params) = scrypt::Params::new(LOG_N, R, P) else {
-        unreachable!("scrypt parameters N=2^14, r=16, p=1 are valid")
+    let password = password.as_bytes();
+    // HMAC-SHA-256 replaces a key longer than its 64-byte block by the key's SHA-256 (RFC 2104
+    // §2), so this is the same PBKDF2; done here because scrypt-opt 0.3.2 panics on such keys
+    // (its `Pbkdf2HmacSha256State::new` copies each digest byte into 4 bytes).
+    let pbkdf2 = if password.len() > HMAC_BLOCK {
+        Pbkdf2HmacSha256State::new(&Sha256::digest(password))
+    } else {
+        Pbkdf2HmacSha256State::new(password)
     };
-    if scrypt::scrypt(password.as_bytes(), salt.as_bytes(), &params, &mut key).is_err() {
-        unreachable!("a 64-byte scrypt output is valid");
-    }
+    let mut blocks = BufferSet::<_, R>::new_boxed(LOG_N);
+    blocks.set_input(&pbkdf2, salt.as_bytes());
+    blocks.scrypt_ro_mix();
+    let mut key = [0u8; KEY_LEN];
+    blocks.extract_output(&pbkdf2, &mut key);
     key
 }
 
@@ -263,6 +277,46 @@ mod tests {
         let (salt, key) = stored.split_once(':').unwrap_or_default();
         let node = node_scrypt(&[("fish ABC 1".to_owned(), salt.to_owned())]);
         assert_eq!(node, [key.to_owned()]);
+    }
+
+    /// RustCrypto's `scrypt` (the hasher before scrypt-opt) with better-auth's parameters.
+    fn rustcrypto_key(password: &str, salt: &str) -> String {
+        let password: String = password.nfkc().collect();
+        let params = scrypt::Params::new(14, 16, 1).unwrap_or_else(|e| panic!("{e}"));
+        let mut key = [0u8; KEY_LEN];
+        scrypt::scrypt(password.as_bytes(), salt.as_bytes(), &params, &mut key)
+            .unwrap_or_else(|e| panic!("{e}"));
+        hex(&key)
+    }
+
+    #[test]
+    fn passwords_longer_than_an_hmac_block_derive_rustcryptos_key() {
+        // 63..=65 bytes around the block, and better-auth's longest password (128 UTF-16 units,
+        // here 3 UTF-8 bytes each).
+        for password in [
+            "a".repeat(63),
+            "b".repeat(64),
+            "c".repeat(65),
+            "€".repeat(128),
+        ] {
+            assert_eq!(
+                hex(&derive_key(&password, SALT)),
+                rustcrypto_key(&password, SALT),
+                "{} bytes",
+                password.len()
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(6))]
+
+        /// The kernel derives the key RustCrypto's scrypt derives, byte for byte, for any
+        /// password and salt (long ones span several SHA-256 blocks in PBKDF2).
+        #[test]
+        fn derives_rustcryptos_key(password in "\\PC{0,80}", salt in "[0-9a-f]{0,200}") {
+            proptest::prop_assert_eq!(hex(&derive_key(&password, &salt)), rustcrypto_key(&password, &salt));
+        }
     }
 
     #[test]

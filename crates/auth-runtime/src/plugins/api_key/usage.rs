@@ -53,7 +53,7 @@ impl Auth {
         permissions: Option<&BTreeMap<String, Vec<String>>>,
     ) -> Result<Json, ApiError> {
         let options = self.api_key_options()?;
-        let row = self.use_api_key(&options, key, permissions).await?;
+        let row = self.use_api_key(options, key, permissions).await?;
         delete_expired_now_and_then(self).await;
         Ok(answer(self, &row, None))
     }
@@ -76,7 +76,7 @@ impl Auth {
             .await?)
     }
 
-    fn api_key_options(&self) -> Result<Options, ApiError> {
+    fn api_key_options(&self) -> Result<&Options, ApiError> {
         if self.inner.config.plugins.api_key.is_none() {
             return Err(ApiError::coded(
                 StatusCode::NOT_FOUND,

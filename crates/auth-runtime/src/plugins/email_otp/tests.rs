@@ -9,7 +9,7 @@ use crate::wire::key_hash::key_hash;
 fn with_store(auth: &Auth, store: StoreOtp) -> Rules {
     Rules {
         store,
-        ..rules(&options(auth))
+        ..rules(options(auth))
     }
 }
 
@@ -132,7 +132,7 @@ async fn wrong_answers_are_counted_then_the_code_is_gone() {
     let auth = server(dir.path(), "allowed-attempts = 2\n").await;
     let options = options(&auth);
     let identifier = OtpType::SignIn.identifier("a@example.com");
-    let code = store_new_code(&auth, &options, &identifier)
+    let code = store_new_code(&auth, options, &identifier)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(code.len(), 6);
@@ -142,7 +142,7 @@ async fn wrong_answers_are_counted_then_the_code_is_gone() {
     );
     let wrong = if code == "000000" { "000001" } else { "000000" };
     for n in 1..=2 {
-        let error = check_code(&auth, &options, &identifier, wrong, OnSuccess::Consume)
+        let error = check_code(&auth, options, &identifier, wrong, OnSuccess::Consume)
             .await
             .err()
             .unwrap_or_else(|| panic!("a wrong code passed"));
@@ -152,7 +152,7 @@ async fn wrong_answers_are_counted_then_the_code_is_gone() {
             Some(format!("{code}:{n}"))
         );
     }
-    let error = check_code(&auth, &options, &identifier, &code, OnSuccess::Consume)
+    let error = check_code(&auth, options, &identifier, &code, OnSuccess::Consume)
         .await
         .err()
         .unwrap_or_else(|| panic!("the right code passed after the attempts"));
@@ -168,16 +168,16 @@ async fn a_restoring_check_keeps_the_code() {
     let auth = server(dir.path(), "store-otp = \"hashed\"\n").await;
     let options = options(&auth);
     let identifier = OtpType::ForgetPassword.identifier("a@example.com");
-    let code = store_new_code(&auth, &options, &identifier)
+    let code = store_new_code(&auth, options, &identifier)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let kept = stored_value(&auth, &identifier).await;
     assert_eq!(kept, Some(format!("{}:0", key_hash(&code))));
-    check_code(&auth, &options, &identifier, &code, OnSuccess::Restore)
+    check_code(&auth, options, &identifier, &code, OnSuccess::Restore)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(stored_value(&auth, &identifier).await, kept);
-    check_code(&auth, &options, &identifier, &code, OnSuccess::Consume)
+    check_code(&auth, options, &identifier, &code, OnSuccess::Consume)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(stored_value(&auth, &identifier).await, None);
@@ -195,7 +195,7 @@ async fn an_expired_code_is_removed() {
         .create(&identifier, "123456:0", past)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let error = check_code(&auth, &options, &identifier, "123456", OnSuccess::Consume)
+    let error = check_code(&auth, options, &identifier, "123456", OnSuccess::Consume)
         .await
         .err()
         .unwrap_or_else(|| panic!("an expired code passed"));
@@ -211,10 +211,10 @@ async fn reuse_sends_the_live_code_again() {
         let auth = server(dir.path(), options).await;
         let identifier = OtpType::SignIn.identifier("a@example.com");
         let opts = super::options(&auth);
-        let first = code_to_send(&auth, &opts, &identifier)
+        let first = code_to_send(&auth, opts, &identifier)
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
-        let second = code_to_send(&auth, &opts, &identifier)
+        let second = code_to_send(&auth, opts, &identifier)
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         // Two random 6-digit codes are equal once in a million.
@@ -248,7 +248,7 @@ async fn no_sign_up_when_disabled() {
     );
     // A code that exists (issued by another server) still creates nobody.
     auth.verifications()
-        .create(&identifier, "123456:0", expiry(&options(&auth)))
+        .create(&identifier, "123456:0", expiry(options(&auth)))
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let signed = post(
@@ -335,7 +335,7 @@ async fn verify_email_refreshes_the_cookie_cache_only() {
         .collect();
     let identifier = OtpType::EmailVerification.identifier(email);
     auth.verifications()
-        .create(&identifier, "12345678:0", expiry(&options(&auth)))
+        .create(&identifier, "12345678:0", expiry(options(&auth)))
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let request = Request::post(format!("{ORIGIN}/api/auth/email-otp/verify-email"))
