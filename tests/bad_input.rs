@@ -5,8 +5,8 @@
 //! `{code, message}` body where an error is expected (or better-auth's 200 where it answers one)
 //! — never a 5xx — and a proptest throws arbitrary bytes and JSON at every POST endpoint.
 
-mod server;
-mod support;
+use crate::server;
+use crate::support;
 
 use auth_runtime::Auth;
 use http::{Method, StatusCode};

@@ -3,7 +3,7 @@
 //! adopted without a change, `check` clean, later migrations apply; refused with the list of
 //! mismatches (and the `account.issuer` repair) otherwise.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

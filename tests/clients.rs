@@ -5,7 +5,7 @@
 //! body our server answered type-checks (`tsc --strict`) against the generated response types.
 //! Neither test skips: without cargo, node or the npm packages of tests/js it fails.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

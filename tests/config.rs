@@ -2,7 +2,7 @@
 //! is wrong and what to do, and no input at all — random or a mutation of a valid file — makes
 //! the parser or the schema builder panic.
 
-mod support;
+use crate::support;
 
 use auth_core::{Config, ConfigError, Schema};
 use proptest::prelude::*;

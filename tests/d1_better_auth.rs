@@ -6,7 +6,7 @@
 //! Needs Node 20 and npm (the test runs `npm ci` in `examples/d1` itself). Without them it fails
 //! under `CI=true` and is skipped, loudly, elsewhere.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::fs;

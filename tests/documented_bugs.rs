@@ -3,7 +3,7 @@
 //! B2 (`d1_migrate_cli`: no connection, no network) is in `crates/auth-cli/tests/cli.rs`, where
 //! the binary is at hand.
 
-mod support;
+use crate::support;
 
 use auth_core::schema::{Origin, Plugin, Schema};
 use auth_core::sql::render_schema;

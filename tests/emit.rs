@@ -4,7 +4,7 @@
 //! wrong shapes (B12 double nesting, B13 stringified arrays, B14 input × returned × required);
 //! the OpenAPI document passes a real OpenAPI 3.1 validator and lists exactly the registry.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

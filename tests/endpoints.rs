@@ -3,7 +3,7 @@
 //! registry with its method, every 404 is not, and every JSON body it answered has the shape the
 //! registry declares (model objects resolved from the Schema IR of the same configuration).
 
-mod support;
+use crate::support;
 
 use auth_core::endpoints::{Endpoint, Method, Reply, Shape, endpoints};
 use serde_json::Value;

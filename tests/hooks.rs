@@ -2,9 +2,8 @@
 //! API: a before hook rejects a write with its own `{code, message}` or changes the row; an
 //! after hook sees the row as stored. On SQLite and PostgreSQL.
 
-#[path = "server.rs"]
-mod server;
-mod support;
+use crate::server;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

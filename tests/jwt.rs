@@ -6,7 +6,7 @@
 //! Needs Node 20 and npm (the test runs `npm ci` in `tests/js`). Without them it fails under
 //! `CI=true` and is skipped, loudly, elsewhere.
 
-mod support;
+use crate::support;
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};

@@ -4,7 +4,7 @@
 //! exactly `to`'s, and no row is lost or changed — per table, the content of every column that
 //! both schemas have is identical before and after (renamed tables and columns followed).
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

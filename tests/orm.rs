@@ -17,7 +17,7 @@
 //! None of these skips: without node or the npm packages of tests/js they fail (PostgreSQL and
 //! MariaDB as the rest of the suite: required in CI).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

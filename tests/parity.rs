@@ -10,7 +10,7 @@
 //! - MySQL dates are `datetime(3)`, not `timestamp(3)` (which ends in 2038);
 //! - static defaults and creation/update timestamps are SQL defaults (B11).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -11,8 +11,8 @@
 //!   PostgreSQL and MariaDB shared by two servers, and in a secondary storage shared by two;
 //! - a broken counter storage is a 503 `{code, message}`, never a 500.
 
-mod server;
-mod support;
+use crate::server;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

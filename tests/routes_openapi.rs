@@ -3,7 +3,7 @@
 //! of them (path parameters filled with a dummy value) never gets better-auth's routing 404 (an
 //! empty body without content type), which an unknown path does get.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -9,8 +9,8 @@
 //! - B8: freshness counts from `createdAt`; sliding expiry, remember-me and expiry by time travel;
 //! - B14: `input` governs writes, `returned` reads, for all 8 combinations with `required`.
 
-mod server;
-mod support;
+use crate::server;
+use crate::support;
 
 use auth_runtime::Auth;
 use auth_runtime::store::{Row, Timestamp, Value, Where};

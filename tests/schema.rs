@@ -3,7 +3,7 @@
 //! MariaDB) and the introspected result compared with what the Schema IR predicts: tables,
 //! columns, types, nullability, defaults, primary keys, indexes and foreign keys.
 
-mod support;
+use crate::support;
 
 use auth_core::sql::render_schema;
 use auth_core::{Dialect, Schema};

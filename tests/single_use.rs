@@ -11,9 +11,8 @@
 mod api_key_race;
 #[path = "backup_codes.rs"]
 mod backup_codes;
-#[path = "server.rs"]
-mod server;
-mod support;
+use crate::server;
+use crate::support;
 #[path = "token_binding.rs"]
 mod token_binding;
 

@@ -9,7 +9,7 @@
 //! - a taken unique value is `StoreError::UniqueViolation`, and 50 concurrent inserts of one
 //!   email leave exactly one row.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -6,13 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-#[path = "../../../tests/support/service.rs"]
-#[allow(
-    dead_code,
-    unreachable_pub,
-    reason = "this target needs a few of the services"
-)]
-mod service;
+use crate::support::service;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

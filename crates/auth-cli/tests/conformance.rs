@@ -6,9 +6,7 @@
 //! A test whose service (Node, a database, Chromium) is missing fails naming it
 //! (`tests/support/service.rs`; `AUTH_TEST_ALLOW_MISSING=1` skips instead, outside CI).
 
-mod common;
-#[path = "../../../tests/support/mod.rs"]
-mod support;
+use crate::{common, support};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

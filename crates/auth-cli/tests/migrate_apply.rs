@@ -1,8 +1,7 @@
 //! `auth-cli migrate apply`, `migrate status` and `check` run as a user runs them, against SQLite,
 //! PostgreSQL and MariaDB (the services on loopback, through `tests/support`).
 
-#[path = "../../../tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

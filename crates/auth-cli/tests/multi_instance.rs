@@ -8,9 +8,7 @@
 //! stopping it touches nothing shared). A test without PostgreSQL, MariaDB or `redis-server` fails
 //! naming it (`AUTH_TEST_ALLOW_MISSING=1` skips instead, outside CI).
 
-mod common;
-#[path = "../../../tests/support/mod.rs"]
-mod support;
+use crate::{common, support};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! better-auth's password hash (scrypt N=16384, r=16, p=1, 64 bytes), three hashers side by side
-//! in one run: ours (scrypt-opt's fixed-r kernel), the one before it (RustCrypto's `scrypt`
+//! in one run: ours (scrypt-opt's fixed-r kernel, in a buffer reused from hash to hash), the one
+//! before it (RustCrypto's `scrypt`
 //! 0.12) and Node's `crypto.scrypt` (OpenSSL, what better-auth runs). Rounds are interleaved so
 //! that the machine's load hits all three alike. Then the throughput of a burst: ours through
 //! `PasswordHasher` (at most one job per core), Node's through its libuv pool
@@ -32,9 +33,11 @@ fn main() {
         }
     };
     let (mut ours, mut rustcrypto, mut node) = (Vec::new(), Vec::new(), Vec::new());
+    let mut blocks = password::Blocks::new();
     for round in 0..ROUNDS {
+        // In one buffer, as `PasswordHasher` runs hashes while sign-ins queue.
         ours.push(per_hash(|i| {
-            let _hash = password::hash(&format!("password-{round}-{i}"));
+            let _hash = password::hash_with(&mut blocks, &format!("password-{round}-{i}"));
         }));
         rustcrypto.push(per_hash(|i| {
             let mut key = [0u8; 64];

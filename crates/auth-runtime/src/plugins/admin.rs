@@ -28,71 +28,32 @@ use crate::http::{Body, Ctx, Reply, ReplyBody};
 use crate::session::SessionCtx;
 use crate::store::{Row, Timestamp, Value, Where, text};
 
+/// A handler-table entry running `handler` behind the admin middleware ([`guarded`]).
+macro_rules! guarded {
+    ($handler:path) => {
+        |auth, ctx, _| Box::pin(guarded(auth, ctx, |a, c, s| Box::pin($handler(a, c, s))))
+    };
+}
+
 pub(super) const RUNTIME: Runtime = Runtime {
     plugin: Plugin::Admin,
     handlers: &[
-        ("setRole", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| {
-                Box::pin(users::set_role(a, c, s))
-            }))
-        }),
-        ("getUser", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| Box::pin(users::get(a, c, s))))
-        }),
-        ("createUser", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| {
-                Box::pin(users::create(a, c, s))
-            }))
-        }),
-        ("adminUpdateUser", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| {
-                Box::pin(users::update(a, c, s))
-            }))
-        }),
-        ("listUsers", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| Box::pin(users::list(a, c, s))))
-        }),
-        ("listUserSessions", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| {
-                Box::pin(users::list_sessions(a, c, s))
-            }))
-        }),
-        ("unbanUser", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| {
-                Box::pin(users::unban(a, c, s))
-            }))
-        }),
-        ("banUser", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| Box::pin(users::ban(a, c, s))))
-        }),
-        ("impersonateUser", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| {
-                Box::pin(impersonation::start(a, c, s))
-            }))
-        }),
+        ("setRole", guarded!(users::set_role)),
+        ("getUser", guarded!(users::get)),
+        ("createUser", guarded!(users::create)),
+        ("adminUpdateUser", guarded!(users::update)),
+        ("listUsers", guarded!(users::list)),
+        ("listUserSessions", guarded!(users::list_sessions)),
+        ("unbanUser", guarded!(users::unban)),
+        ("banUser", guarded!(users::ban)),
+        ("impersonateUser", guarded!(impersonation::start)),
         ("stopImpersonating", |auth, ctx, _| {
             Box::pin(impersonation::stop(auth, ctx))
         }),
-        ("revokeUserSession", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| {
-                Box::pin(users::revoke_session(a, c, s))
-            }))
-        }),
-        ("revokeUserSessions", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| {
-                Box::pin(users::revoke_sessions(a, c, s))
-            }))
-        }),
-        ("removeUser", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| {
-                Box::pin(users::remove(a, c, s))
-            }))
-        }),
-        ("setUserPassword", |auth, ctx, _| {
-            Box::pin(guarded(auth, ctx, |a, c, s| {
-                Box::pin(users::set_password(a, c, s))
-            }))
-        }),
+        ("revokeUserSession", guarded!(users::revoke_session)),
+        ("revokeUserSessions", guarded!(users::revoke_sessions)),
+        ("removeUser", guarded!(users::remove)),
+        ("setUserPassword", guarded!(users::set_password)),
         ("userHasPermission", |auth, ctx, _| {
             Box::pin(has_permission(auth, ctx))
         }),

@@ -1,11 +1,12 @@
 //! Password hashing off the async executor, at most one scrypt job per core.
 
 use std::num::NonZeroUsize;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::Semaphore;
 
-use super::password::{self, PasswordError};
+use super::password::{self, Blocks, PasswordError};
 
 /// Runs [`password::hash`] and [`password::verify`] on tokio's blocking pool, admitting at most
 /// `limit` jobs at once (default: the number of available cores).
@@ -16,11 +17,19 @@ use super::password::{self, PasswordError};
 /// throughput (`research/perf-baselines.md`); a semaphore at the core count kept 106 MiB and
 /// full throughput. Waiting requests queue on the semaphore, not in the pool.
 ///
+/// A job that ends while others wait hands its 32 MiB scrypt buffer ([`Blocks`]) to the next
+/// one: under a burst no hash allocates (a third of a hash's time), and at most `limit` buffers
+/// exist, as before. When nothing waits the buffer is freed, so an idle server holds none.
+///
 /// Cheap to clone; clones share the limit. Needs a tokio runtime.
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
     limit: usize,
+    /// Jobs admitted or waiting for a permit.
+    queued: Arc<AtomicUsize>,
+    /// Buffers handed on by jobs that ended while others were queued.
+    spare: Arc<Mutex<Vec<Blocks>>>,
 }
 
 impl Default for PasswordHasher {
@@ -44,6 +53,8 @@ impl PasswordHasher {
         Self {
             permits: Arc::new(Semaphore::new(limit)),
             limit,
+            queued: Arc::new(AtomicUsize::new(0)),
+            spare: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -58,7 +69,8 @@ impl PasswordHasher {
     /// # Errors
     /// [`PasswordError::Task`] if the blocking task panicked or the runtime is shutting down.
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
-        self.run(move || password::hash(&password)).await
+        self.run(move |blocks| password::hash_with(blocks, &password))
+            .await
     }
 
     /// [`password::verify`] on the blocking pool.
@@ -66,24 +78,38 @@ impl PasswordHasher {
     /// # Errors
     /// As [`password::verify`], and [`PasswordError::Task`] as for [`PasswordHasher::hash`].
     pub async fn verify(&self, stored: String, password: String) -> Result<bool, PasswordError> {
-        self.run(move || password::verify(&stored, &password))
+        self.run(move |blocks| password::verify_with(blocks, &stored, &password))
             .await?
     }
 
-    /// Runs `job` on the blocking pool once a permit is free. The permit moves into the job, so
-    /// it is held until scrypt finishes even if the caller's future is dropped (a client that
-    /// disconnects does not free a slot while its hash still runs).
+    /// Runs `job` on the blocking pool once a permit is free, in a spare buffer or a new one.
+    /// The permit moves into the job, so it is held until scrypt finishes even if the caller's
+    /// future is dropped (a client that disconnects does not free a slot while its hash still
+    /// runs).
     pub(crate) async fn run<T, F>(&self, job: F) -> Result<T, PasswordError>
     where
-        F: FnOnce() -> T + Send + 'static,
+        F: FnOnce(&mut Blocks) -> T + Send + 'static,
         T: Send + 'static,
     {
+        let queued = Queued::enter(&self.queued);
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
             .map_err(|e| PasswordError::Task(e.to_string()))?;
+        let spare = Arc::clone(&self.spare);
         tokio::task::spawn_blocking(move || {
-            let result = job();
+            let mut blocks = take(&spare).unwrap_or_default();
+            let result = job(&mut blocks);
+            // Another job is queued: it takes this buffer instead of allocating one. The last
+            // job frees this buffer and any left over.
+            let mut spare = spare.lock().unwrap_or_else(PoisonError::into_inner);
+            if queued.others() > 0 {
+                spare.push(blocks);
+            } else {
+                spare.clear();
+            }
+            drop(spare);
+            drop(queued);
             drop(permit);
             result
         })
@@ -92,10 +118,35 @@ impl PasswordHasher {
     }
 }
 
+fn take(spare: &Mutex<Vec<Blocks>>) -> Option<Blocks> {
+    spare.lock().unwrap_or_else(PoisonError::into_inner).pop()
+}
+
+/// One job counted in [`PasswordHasher::queued`] from its call until its hash ends (or its
+/// caller gives up waiting for a permit).
+struct Queued(Arc<AtomicUsize>);
+
+impl Queued {
+    fn enter(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(Arc::clone(count))
+    }
+
+    /// Jobs queued besides this one.
+    fn others(&self) -> usize {
+        self.0.load(Ordering::SeqCst).saturating_sub(1)
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn at_most_limit_hashes_run_at_once() {
@@ -109,10 +160,10 @@ mod tests {
             let (hasher, running, peak) = (hasher.clone(), Arc::clone(&running), Arc::clone(&peak));
             jobs.spawn(async move {
                 hasher
-                    .run(move || {
+                    .run(move |blocks| {
                         let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                         peak.fetch_max(now, Ordering::SeqCst);
-                        let stored = password::hash(&format!("password-{i}"));
+                        let stored = password::hash_with(blocks, &format!("password-{i}"));
                         running.fetch_sub(1, Ordering::SeqCst);
                         stored
                     })
@@ -130,6 +181,12 @@ mod tests {
         let peak = peak.load(Ordering::SeqCst);
         assert!(peak <= limit, "{peak} jobs ran at once, limit {limit}");
         assert!(peak >= 1);
+        // Buffers were handed on during the burst; once idle, none is kept.
+        assert_eq!(hasher.queued.load(Ordering::SeqCst), 0);
+        assert!(
+            take(&hasher.spare).is_none(),
+            "an idle hasher keeps a buffer"
+        );
     }
 
     #[tokio::test]
@@ -162,7 +219,7 @@ mod tests {
             let hasher = hasher.clone();
             async move {
                 hasher
-                    .run(move || {
+                    .run(move |_| {
                         let _ = started_tx.send(());
                         let _ = release_rx.recv();
                     })
@@ -177,7 +234,7 @@ mod tests {
         // The aborted caller's job still runs, so no permit is free.
         assert_eq!(hasher.permits.available_permits(), 0);
         let _ = release_tx.send(());
-        let _ = hasher.run(|| ()).await;
+        let _ = hasher.run(|_| ()).await;
         assert_eq!(hasher.permits.available_permits(), 1);
     }
 }

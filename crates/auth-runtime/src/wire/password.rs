@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 use std::num::NonZeroU8;
 
-use scrypt_opt::fixed_r::BufferSet;
+use scrypt_opt::fixed_r::{Block, BufferSet};
 use scrypt_opt::generic_array::typenum::U16;
+use scrypt_opt::memory::Align64;
 use scrypt_opt::pbkdf2_1::Pbkdf2HmacSha256State;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
@@ -72,10 +73,16 @@ pub enum PasswordLengthError {
 /// [`PasswordHasher`](super::PasswordHasher) from async code.
 #[must_use]
 pub fn hash(password: &str) -> String {
+    hash_with(&mut Blocks::new(), password)
+}
+
+/// [`hash`] in `blocks`, a buffer kept from an earlier hash.
+#[must_use]
+pub fn hash_with(blocks: &mut Blocks, password: &str) -> String {
     let mut salt = [0u8; SALT_BYTES];
     id::fill_random(&mut salt);
     let salt = hex(&salt);
-    let key = derive_key(password, &salt);
+    let key = derive_key(blocks, password, &salt);
     format!("{salt}:{}", hex(&key))
 }
 
@@ -91,6 +98,18 @@ pub fn hash(password: &str) -> String {
 /// empty salt or key) and, unlike better-auth (which answers "wrong password" forever), when
 /// the key is not 128 lower-case hex digits, since no password can ever match it.
 pub fn verify(stored: &str, password: &str) -> Result<bool, PasswordError> {
+    verify_with(&mut Blocks::new(), stored, password)
+}
+
+/// [`verify`] in `blocks`, a buffer kept from an earlier hash.
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_with(
+    blocks: &mut Blocks,
+    stored: &str,
+    password: &str,
+) -> Result<bool, PasswordError> {
     let mut parts = stored.split(':');
     let salt = parts.next().unwrap_or_default();
     let key = parts.next().unwrap_or_default();
@@ -104,7 +123,7 @@ pub fn verify(stored: &str, password: &str) -> Result<bool, PasswordError> {
             reason: "the key is not 128 lower-case hex digits",
         });
     }
-    let derived = hex(&derive_key(password, salt));
+    let derived = hex(&derive_key(blocks, password, salt));
     Ok(derived.as_bytes().ct_eq(key.as_bytes()).into())
 }
 
@@ -127,9 +146,35 @@ pub fn check_length(password: &str, min: usize, max: usize) -> Result<(), Passwo
     }
 }
 
+/// The 32 MiB that one scrypt run works in (N = 16384 blocks of 128·r bytes). Allocating and
+/// faulting in a fresh one costs about a third of a hash, so
+/// [`PasswordHasher`](super::PasswordHasher) hands one from hash to hash while sign-ins queue.
+/// A run overwrites every block before it reads one: nothing of an earlier hash is used.
+pub struct Blocks(Box<BufferSet<Vec<Align64<Block<R>>>, R>>);
+
+impl Blocks {
+    /// A fresh buffer.
+    #[must_use]
+    pub fn new() -> Self {
+        Self(BufferSet::new_boxed(LOG_N))
+    }
+}
+
+impl Default for Blocks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Blocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Blocks(32 MiB)")
+    }
+}
+
 /// `scrypt(NFKC(password), salt bytes, N = 16384, r = 16, p = 1, dkLen = 64)`: PBKDF2 scatters
-/// the input into the 32 MiB block buffer, RoMix runs over it, PBKDF2 gathers the key.
-fn derive_key(password: &str, salt: &str) -> [u8; KEY_LEN] {
+/// the input into the block buffer, RoMix runs over it, PBKDF2 gathers the key.
+fn derive_key(blocks: &mut Blocks, password: &str, salt: &str) -> [u8; KEY_LEN] {
     let password: String = password.nfkc().collect();
     let password = password.as_bytes();
     // HMAC-SHA-256 replaces a key longer than its 64-byte block by the key's SHA-256 (RFC 2104
@@ -140,7 +185,7 @@ fn derive_key(password: &str, salt: &str) -> [u8; KEY_LEN] {
     } else {
         Pbkdf2HmacSha256State::new(password)
     };
-    let mut blocks = BufferSet::<_, R>::new_boxed(LOG_N);
+    let blocks = &mut blocks.0;
     blocks.set_input(&pbkdf2, salt.as_bytes());
     blocks.scrypt_ro_mix();
     let mut key = [0u8; KEY_LEN];
@@ -169,7 +214,10 @@ mod tests {
 
     #[test]
     fn reproduces_the_recorded_hash() {
-        assert_eq!(hex(&derive_key("password1234", SALT)), KEY);
+        assert_eq!(
+            hex(&derive_key(&mut Blocks::new(), "password1234", SALT)),
+            KEY
+        );
         let stored = format!("{SALT}:{KEY}");
         assert_eq!(verify(&stored, "password1234"), Ok(true));
         assert_eq!(verify(&stored, "password1235"), Ok(false));
@@ -196,7 +244,10 @@ mod tests {
     #[test]
     fn normalises_with_nfkc() {
         // U+FB01 (ﬁ ligature) is NFKC-equal to "fi"; U+00C5 and "A" + U+030A are NFC-equal.
-        let stored = format!("{SALT}:{}", hex(&derive_key("ﬁsh-Å-password", SALT)));
+        let stored = format!(
+            "{SALT}:{}",
+            hex(&derive_key(&mut Blocks::new(), "ﬁsh-Å-password", SALT))
+        );
         assert_eq!(verify(&stored, "fish-A\u{30A}-password"), Ok(true));
     }
 
@@ -265,7 +316,11 @@ mod tests {
         assert_eq!(node.len(), pairs.len());
         assert_eq!(node[0], KEY, "Node reproduces the recorded key");
         for ((pw, salt), node_key) in pairs.iter().zip(&node) {
-            assert_eq!(&hex(&derive_key(pw, salt)), node_key, "{pw:?}");
+            assert_eq!(
+                &hex(&derive_key(&mut Blocks::new(), pw, salt)),
+                node_key,
+                "{pw:?}"
+            );
             assert_eq!(
                 verify(&format!("{salt}:{node_key}"), pw),
                 Ok(true),
@@ -300,7 +355,7 @@ mod tests {
             "€".repeat(128),
         ] {
             assert_eq!(
-                hex(&derive_key(&password, SALT)),
+                hex(&derive_key(&mut Blocks::new(), &password, SALT)),
                 rustcrypto_key(&password, SALT),
                 "{} bytes",
                 password.len()
@@ -315,7 +370,13 @@ mod tests {
         /// password and salt (long ones span several SHA-256 blocks in PBKDF2).
         #[test]
         fn derives_rustcryptos_key(password in "\\PC{0,80}", salt in "[0-9a-f]{0,200}") {
-            proptest::prop_assert_eq!(hex(&derive_key(&password, &salt)), rustcrypto_key(&password, &salt));
+            // In a buffer an earlier hash used, as the hasher hands them on.
+            let mut blocks = Blocks::new();
+            let _earlier = derive_key(&mut blocks, "an earlier password", "an earlier salt");
+            proptest::prop_assert_eq!(
+                hex(&derive_key(&mut blocks, &password, &salt)),
+                rustcrypto_key(&password, &salt)
+            );
         }
     }
 

@@ -1,0 +1,25 @@
+//! The cross-crate and end-to-end tests, one test binary (one link of sqlx, reqwest and the
+//! shared support instead of one per file): `cargo test -p auth-tests --test it [module::]`.
+
+mod server;
+mod support;
+
+mod bad_input;
+mod baseline;
+mod clients;
+mod config;
+mod d1_better_auth;
+mod documented_bugs;
+mod emit;
+mod endpoints;
+mod hooks;
+mod jwt;
+mod migrations;
+mod orm;
+mod parity;
+mod rate_limit;
+mod routes_openapi;
+mod runtime;
+mod schema;
+mod single_use;
+mod store;
