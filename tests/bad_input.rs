@@ -6,7 +6,6 @@
 //! — never a 5xx — and a proptest throws arbitrary bytes and JSON at every POST endpoint.
 
 use crate::server;
-use crate::support;
 
 use auth_runtime::Auth;
 use http::{Method, StatusCode};

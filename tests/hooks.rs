@@ -3,7 +3,6 @@
 //! after hook sees the row as stored. On SQLite and PostgreSQL.
 
 use crate::server;
-use crate::support;
 
 use std::sync::{Arc, Mutex};
 

@@ -12,7 +12,6 @@
 //! - a broken counter storage is a 503 `{code, message}`, never a 500.
 
 use crate::server;
-use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -10,7 +10,6 @@
 //! - B14: `input` governs writes, `returned` reads, for all 8 combinations with `required`.
 
 use crate::server;
-use crate::support;
 
 use auth_runtime::Auth;
 use auth_runtime::store::{Row, Timestamp, Value, Where};
