@@ -96,7 +96,7 @@ plugin_tables! {
     username: Username => crate::plugins::username::Options,
     anonymous: Anonymous => crate::plugins::anonymous::Options,
     phone_number: PhoneNumber => crate::plugins::phone_number::Options,
-    passkey: Passkey => NoOptions,
+    passkey: Passkey => crate::plugins::passkey::Options,
     api_key: ApiKey => crate::plugins::api_key::Options,
     jwt: Jwt => crate::plugins::jwt::Options,
     multi_session: MultiSession => crate::plugins::multi_session::Options,
@@ -183,6 +183,10 @@ impl Plugins {
 
     pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {
         options(self.one_time_token.as_ref())
+    }
+
+    pub fn passkey_options(&self) -> crate::plugins::passkey::Options {
+        options(self.passkey.as_ref())
     }
 }
 
