@@ -25,7 +25,10 @@ fn project() -> Project {
         "trusted-origins = [\"http://localhost:*\", ",
         1,
     );
-    assert_ne!(config, CONFIG, "the suite's configuration has trusted-origins");
+    assert_ne!(
+        config, CONFIG,
+        "the suite's configuration has trusted-origins"
+    );
     Project::new(&format!("{config}{PASSKEY}"))
 }
 

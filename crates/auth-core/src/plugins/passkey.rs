@@ -146,9 +146,8 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
     let s = || Shape::String;
     let b = || Shape::Boolean;
     let n = || Shape::Number;
-    let credentials = || {
-        Shape::object(&[("id", s()), ("type", s()), ("transports?", s().array())]).array()
-    };
+    let credentials =
+        || Shape::object(&[("id", s()), ("type", s()), ("transports?", s().array())]).array();
     let relying_party = || Shape::object(&[("name?", s()), ("id?", s())]);
     let mut all = vec![
         query(

@@ -32,14 +32,18 @@ const TIMEOUT_MS: u64 = 60_000;
 pub(super) const RUNTIME: Runtime = Runtime {
     plugin: Plugin::Passkey,
     handlers: &[
-        ("generatePasskeyRegistrationOptions", |auth, ctx, session| {
-            Box::pin(async move { registration_options(auth, ctx, signed_in(session)?).await })
-        }),
-        ("generatePasskeyAuthenticationOptions", |auth, ctx, session| {
-            Box::pin(authentication_options(auth, ctx, session))
-        }),
+        (
+            "generatePasskeyRegistrationOptions",
+            |auth, ctx, session| {
+                Box::pin(async move { registration_options(auth, ctx, &signed_in(session)?).await })
+            },
+        ),
+        (
+            "generatePasskeyAuthenticationOptions",
+            |auth, ctx, session| Box::pin(authentication_options(auth, ctx, session)),
+        ),
         ("verifyPasskeyRegistration", |auth, ctx, session| {
-            Box::pin(async move { verify_registration(auth, ctx, signed_in(session)?).await })
+            Box::pin(async move { verify_registration(auth, ctx, &signed_in(session)?).await })
         }),
         ("verifyPasskeyAuthentication", |auth, ctx, _| {
             Box::pin(verify_authentication(auth, ctx))
@@ -187,7 +191,7 @@ async fn descriptors(auth: &Auth, user_id: &str) -> Result<Vec<Json>, ApiError> 
 async fn registration_options(
     auth: &Auth,
     ctx: &mut Ctx,
-    session: SessionCtx,
+    session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
     let options = options(auth);
     let attachment = match ctx.query.get("authenticatorAttachment") {
@@ -201,7 +205,11 @@ async fn registration_options(
     };
     let user_id = session.user_id().to_owned();
     let email = text(&session.user, user::EMAIL);
-    let name = if email.is_empty() { user_id.clone() } else { email };
+    let name = if email.is_empty() {
+        user_id.clone()
+    } else {
+        email
+    };
     let user_name = ctx
         .query
         .get("name")
@@ -277,7 +285,7 @@ async fn authentication_options(
     session: Option<SessionCtx>,
 ) -> Result<Reply, ApiError> {
     let options = options(auth);
-    let user_id = session.as_ref().map(|s| s.user_id().to_owned());
+    let user_id = session.map(|s| s.user_id().to_owned());
     let allow = match &user_id {
         Some(user_id) => descriptors(auth, user_id).await?,
         None => Vec::new(),
@@ -300,22 +308,47 @@ async fn authentication_options(
     Ok(Reply::json(Json::Object(answer)))
 }
 
-/// The expected values of a ceremony and a refusal's logging.
-fn check<T>(
-    outcome: Result<T, webauthn::Refusal>,
-    ceremony: &str,
-    refused: ApiError,
-) -> Result<T, ApiError> {
-    outcome.map_err(|refusal| {
-        tracing::info!(%refusal, ceremony, "passkey: answer refused");
-        refused
-    })
+/// What an answer must match: the stored challenge, the origins, the RP ID.
+struct Ceremony {
+    challenge: String,
+    origins: Vec<String>,
+    rp_id: String,
+}
+
+impl Ceremony {
+    fn new(auth: &Auth, options: &Options, data: &Json, origins: Vec<String>) -> Self {
+        let challenge = data.get("expectedChallenge").and_then(Json::as_str);
+        Self {
+            challenge: challenge.unwrap_or_default().to_owned(),
+            origins,
+            rp_id: rp_id(auth, options),
+        }
+    }
+
+    /// Runs `verify` against these expectations; a refusal is logged and answered `refused`.
+    fn check<T>(
+        &self,
+        ceremony: &str,
+        refused: ApiError,
+        verify: impl FnOnce(&Expected<'_>) -> Result<T, webauthn::Refusal>,
+    ) -> Result<T, ApiError> {
+        let origins: Vec<&str> = self.origins.iter().map(String::as_str).collect();
+        let expected = Expected {
+            challenge: &self.challenge,
+            origins: &origins,
+            rp_id: &self.rp_id,
+        };
+        verify(&expected).map_err(|refusal| {
+            tracing::info!(%refusal, ceremony, "passkey: answer refused");
+            refused
+        })
+    }
 }
 
 async fn verify_registration(
     auth: &Auth,
     ctx: &mut Ctx,
-    session: SessionCtx,
+    session: &SessionCtx,
 ) -> Result<Reply, ApiError> {
     let options = options(auth);
     let name = ctx.body.opt_str("name")?.map(|n| n.trim().to_owned());
@@ -335,21 +368,11 @@ async fn verify_registration(
         ));
     }
     let response = ctx.body.get("response").cloned().unwrap_or(Json::Null);
-    let origins: Vec<&str> = origins.iter().map(String::as_str).collect();
-    let rp_id = rp_id(auth, &options);
-    let expected = Expected {
-        challenge: data
-            .get("expectedChallenge")
-            .and_then(Json::as_str)
-            .unwrap_or_default(),
-        origins: &origins,
-        rp_id: &rp_id,
-    };
     // better-auth answers a refused registration with a 500; a refusal is the client's: 400.
-    let credential = check(
-        webauthn::verify_registration(&response, &expected),
+    let credential = Ceremony::new(auth, &options, &data, origins).check(
         "registration",
         failed(),
+        |expected| webauthn::verify_registration(&response, expected),
     )?;
     let transports = response
         .pointer("/response/transports")
@@ -364,7 +387,8 @@ async fn verify_registration(
     let mut row = Row::new();
     row.insert(
         passkey::NAME.into(),
-        name.filter(|n| !n.is_empty()).map_or(Value::Null, Value::from),
+        name.filter(|n| !n.is_empty())
+            .map_or(Value::Null, Value::from),
     );
     row.insert(passkey::USER_ID.into(), owner.clone().into());
     row.insert(passkey::CREDENTIAL_ID.into(), credential.id.into());
@@ -431,24 +455,16 @@ async fn verify_authentication(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiE
         )
         .await?
         .ok_or_else(not_found)?;
-    let origins: Vec<&str> = origins.iter().map(String::as_str).collect();
-    let rp_id = rp_id(auth, &options);
-    let expected = Expected {
-        challenge: data
-            .get("expectedChallenge")
-            .and_then(Json::as_str)
-            .unwrap_or_default(),
-        origins: &origins,
-        rp_id: &rp_id,
-    };
     let failed = || ApiError::bad_request(declared::AUTHENTICATION_FAILED);
     let public_key =
         webauthn::decode_public_key(text_of(&row, passkey::PUBLIC_KEY)).ok_or_else(failed)?;
     let stored_counter = counter(&row);
-    let new_counter = check(
-        webauthn::verify_authentication(&response, &expected, &public_key, stored_counter),
+    let new_counter = Ceremony::new(auth, &options, &data, origins).check(
         "authentication",
         failed(),
+        |expected| {
+            webauthn::verify_authentication(&response, expected, &public_key, stored_counter)
+        },
     )?;
     let owner = text(&row, passkey::USER_ID);
     // Only the answer that moves the counter from the value it checked signs in: two uses of
@@ -560,13 +576,18 @@ async fn update(auth: &Auth, ctx: &Ctx, session: &SessionCtx) -> Result<Reply, A
             Row::from([(passkey::NAME.to_owned(), name.into())]),
         )
         .await?;
-    let row = store.find_one(passkey::MODEL, &by_id).await?.ok_or_else(|| {
-        ApiError::base(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            declared::FAILED_TO_UPDATE_PASSKEY,
-        )
-    })?;
-    Ok(Reply::json(json!({ "passkey": auth.output(passkey::MODEL, &row) })))
+    let row = store
+        .find_one(passkey::MODEL, &by_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::base(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                declared::FAILED_TO_UPDATE_PASSKEY,
+            )
+        })?;
+    Ok(Reply::json(
+        json!({ "passkey": auth.output(passkey::MODEL, &row) }),
+    ))
 }
 
 #[cfg(test)]

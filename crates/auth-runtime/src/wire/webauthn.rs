@@ -182,7 +182,10 @@ fn client_data(inner: &Json, kind: &str, expected: &Expected<'_>) -> Result<[u8;
     }
     if let Some(binding) = data.get("tokenBinding") {
         let status = binding.get("status").and_then(Json::as_str);
-        if !matches!(status, Some("present" | "supported" | "not-supported" | "notSupported")) {
+        if !matches!(
+            status,
+            Some("present" | "supported" | "not-supported" | "notSupported")
+        ) {
             return Err(Refusal::Malformed("tokenBinding"));
         }
     }
@@ -295,7 +298,10 @@ pub(crate) fn verify_authentication(
     let client_hash = client_data(inner, "webauthn.get", expected)?;
     let auth_bytes = base64url(inner, "authenticatorData")?;
     let signature = base64url(inner, "signature")?;
-    if inner.get("userHandle").is_some_and(|h| !h.is_string() && !h.is_null()) {
+    if inner
+        .get("userHandle")
+        .is_some_and(|h| !h.is_string() && !h.is_null())
+    {
         return Err(Refusal::Malformed("userHandle"));
     }
     let data = auth_data(&auth_bytes)?;
@@ -323,7 +329,10 @@ enum Key {
     /// An uncompressed P-256 point.
     P256(Vec<u8>),
     Ed25519(Vec<u8>),
-    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
 }
 
 impl PublicKey {

@@ -3,10 +3,10 @@
 //! wrong origin, a wrong RP ID hash, a counter that goes back, an unknown credential.
 
 use super::*;
-use crate::plugins::tests::ORIGIN;
+use crate::plugins::tests::{ORIGIN, request};
 use crate::wire::webauthn::tests::SoftAuthenticator;
 use bytes::Bytes;
-use http::{Request, Response, header};
+use http::{Response, header};
 
 const SIGN_UP: &str =
     r#"{"name":"Jo","email":"jo@example.com","password":"correct-horse-battery"}"#;
@@ -14,20 +14,11 @@ const RP_ID: &str = "127.0.0.1";
 const CHALLENGE_COOKIE: &str = "better-auth.better-auth-passkey";
 
 async fn server(dir: &std::path::Path) -> Auth {
-    crate::plugins::tests::server(dir, "[email-and-password]\nenabled = true\n[plugins.passkey]\n")
-        .await
-}
-
-async fn request(auth: &Auth, method: &str, path: &str, cookie: &str, body: &str) -> Response<Bytes> {
-    let request = Request::builder()
-        .method(method)
-        .uri(format!("{ORIGIN}/api/auth{path}"))
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::COOKIE, cookie)
-        .body(Bytes::from(body.to_owned()))
-        .unwrap_or_else(|e| panic!("{e}"));
-    auth.handle(request).await
+    crate::plugins::tests::server(
+        dir,
+        "[email-and-password]\nenabled = true\n[plugins.passkey]\n",
+    )
+    .await
 }
 
 fn json(response: &Response<Bytes>) -> Json {
@@ -62,9 +53,19 @@ async fn sign_up(auth: &Auth) -> String {
 
 /// Registration options for the signed-in `session`: the challenge and its cookie.
 async fn register_options(auth: &Auth, session: &str) -> (String, String) {
-    let options = request(auth, "GET", "/passkey/generate-register-options", session, "").await;
+    let options = request(
+        auth,
+        "GET",
+        "/passkey/generate-register-options",
+        session,
+        "",
+    )
+    .await;
     assert_eq!(options.status(), 200, "{options:?}");
-    let challenge = json(&options)["challenge"].as_str().unwrap_or_default().to_owned();
+    let challenge = json(&options)["challenge"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     (challenge, cookie(&options, CHALLENGE_COOKIE))
 }
 
@@ -74,7 +75,14 @@ async fn verify_registration(auth: &Auth, cookies: &str, answer: &Json) -> Respo
 }
 
 async fn authenticate_options(auth: &Auth) -> (String, String) {
-    let options = request(auth, "GET", "/passkey/generate-authenticate-options", "", "").await;
+    let options = request(
+        auth,
+        "GET",
+        "/passkey/generate-authenticate-options",
+        "",
+        "",
+    )
+    .await;
     assert_eq!(options.status(), 200, "{options:?}");
     let body = json(&options);
     assert_eq!(body["rpId"], RP_ID);
@@ -85,7 +93,14 @@ async fn authenticate_options(auth: &Auth) -> (String, String) {
 
 async fn verify_authentication(auth: &Auth, cookie: &str, answer: &Json) -> Response<Bytes> {
     let body = json!({ "response": answer }).to_string();
-    request(auth, "POST", "/passkey/verify-authentication", cookie, &body).await
+    request(
+        auth,
+        "POST",
+        "/passkey/verify-authentication",
+        cookie,
+        &body,
+    )
+    .await
 }
 
 /// A signed-up user with one registered passkey: the session cookie and the authenticator.
@@ -112,7 +127,14 @@ async fn a_registered_passkey_signs_in_and_is_managed() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let auth = server(dir.path()).await;
     let session = sign_up(&auth).await;
-    let options = request(&auth, "GET", "/passkey/generate-register-options", &session, "").await;
+    let options = request(
+        &auth,
+        "GET",
+        "/passkey/generate-register-options",
+        &session,
+        "",
+    )
+    .await;
     let body = json(&options);
     assert_eq!(body["rp"], json!({"name": "Better Auth", "id": RP_ID}));
     assert_eq!(body["user"]["name"], "jo@example.com");
@@ -153,7 +175,14 @@ async fn a_registered_passkey_signs_in_and_is_managed() {
     let again = verify_registration(&auth, &cookies, &answer).await;
     assert_eq!(code(&again), (400, "CHALLENGE_NOT_FOUND".into()));
     // A signed-in user's authentication options name their passkeys.
-    let mine = request(&auth, "GET", "/passkey/generate-authenticate-options", &session, "").await;
+    let mine = request(
+        &auth,
+        "GET",
+        "/passkey/generate-authenticate-options",
+        &session,
+        "",
+    )
+    .await;
     assert_eq!(
         json(&mine)["allowCredentials"],
         json!([{"id": authenticator.id(), "transports": ["internal"], "type": "public-key"}])
@@ -168,7 +197,10 @@ async fn a_registered_passkey_signs_in_and_is_managed() {
     let new_session = cookie(&signed_in, &auth.inner.session_cookie);
     let got = request(&auth, "GET", "/get-session", &new_session, "").await;
     assert_eq!(json(&got)["user"]["email"], "jo@example.com");
-    assert_eq!(stored(&auth).await[0].get(passkey::COUNTER), Some(&Value::Integer(2)));
+    assert_eq!(
+        stored(&auth).await[0].get(passkey::COUNTER),
+        Some(&Value::Integer(2))
+    );
 
     let id = text(&stored(&auth).await[0], passkey::ID);
     let listed = request(&auth, "GET", "/passkey/list-user-passkeys", &session, "").await;
@@ -267,7 +299,10 @@ async fn refusals_carry_better_auths_codes() {
     let answer = stranger.register(&challenge);
     let cookies = format!("{session}; {challenge_cookie}");
     let refused = verify_registration(&auth, &cookies, &answer).await;
-    assert_eq!(code(&refused), (400, "FAILED_TO_VERIFY_REGISTRATION".into()));
+    assert_eq!(
+        code(&refused),
+        (400, "FAILED_TO_VERIFY_REGISTRATION".into())
+    );
     authenticator.origin = ORIGIN.into();
 
     // An authenticator data made for another RP ID.
@@ -332,7 +367,14 @@ async fn malformed_bodies_are_validation_errors() {
     }
     let (_, challenge_cookie) = register_options(&auth, &session).await;
     let cookies = format!("{session}; {challenge_cookie}");
-    let answer = request(&auth, "POST", "/passkey/verify-registration", &cookies, "{}").await;
+    let answer = request(
+        &auth,
+        "POST",
+        "/passkey/verify-registration",
+        &cookies,
+        "{}",
+    )
+    .await;
     assert_eq!(code(&answer), (400, "FAILED_TO_VERIFY_REGISTRATION".into()));
     let bad = request(
         &auth,

@@ -152,7 +152,10 @@ fn a_registration_yields_the_credential_in_better_auths_encoding() {
     assert_eq!(credential.aaguid, "30313233-3435-3637-3839-616263646566");
     let stored = encode_public_key(&credential.public_key);
     assert!(stored.ends_with('=') || stored.len() % 4 == 0, "{stored}");
-    assert_eq!(decode_public_key(&stored), Some(credential.public_key.clone()));
+    assert_eq!(
+        decode_public_key(&stored),
+        Some(credential.public_key.clone())
+    );
     let answer = authenticator.authenticate(CHALLENGE);
     assert_eq!(
         verify_authentication(&answer, &expected(), &credential.public_key, 1),
@@ -169,7 +172,10 @@ fn every_mismatch_is_refused() {
         ..expected()
     };
     let answer = authenticator.register(CHALLENGE);
-    assert_eq!(verify_registration(&answer, &other).err(), Some(Refusal::Challenge));
+    assert_eq!(
+        verify_registration(&answer, &other).err(),
+        Some(Refusal::Challenge)
+    );
     let answer = authenticator.authenticate(CHALLENGE);
     assert_eq!(
         verify_authentication(&answer, &other, &key, 0).err(),
@@ -190,7 +196,10 @@ fn every_mismatch_is_refused() {
     authenticator.origin = ORIGIN.into();
     authenticator.rp_id = "example.com".into();
     let answer = authenticator.register(CHALLENGE);
-    assert_eq!(verify_registration(&answer, &expected()).err(), Some(Refusal::RpId));
+    assert_eq!(
+        verify_registration(&answer, &expected()).err(),
+        Some(Refusal::RpId)
+    );
     let answer = authenticator.authenticate(CHALLENGE);
     assert_eq!(
         verify_authentication(&answer, &expected(), &key, 0).err(),
@@ -230,7 +239,10 @@ fn malformed_answers_are_refusals_not_panics() {
         ("/type", json!("password")),
         ("/response", json!("x")),
         ("/response/clientDataJSON", json!("!!")),
-        ("/response/clientDataJSON", json!(URL_SAFE_NO_PAD.encode("[]"))),
+        (
+            "/response/clientDataJSON",
+            json!(URL_SAFE_NO_PAD.encode("[]")),
+        ),
         ("/response/attestationObject", json!("oA")),
         ("/response/attestationObject", json!("")),
     ] {
@@ -243,8 +255,14 @@ fn malformed_answers_are_refusals_not_panics() {
     bad.push(json!(null));
     bad.push(json!({"id": "", "rawId": ""}));
     for answer in &bad {
-        assert!(verify_registration(answer, &expected()).is_err(), "{answer}");
-        assert!(verify_authentication(answer, &expected(), &[], 0).is_err(), "{answer}");
+        assert!(
+            verify_registration(answer, &expected()).is_err(),
+            "{answer}"
+        );
+        assert!(
+            verify_authentication(answer, &expected(), &[], 0).is_err(),
+            "{answer}"
+        );
     }
     for length in 0..40 {
         let _ = auth_data(&vec![0x45; length]);
@@ -265,31 +283,45 @@ fn ed25519_and_rsa_keys_verify() {
         .unwrap_or_else(|e| panic!("{e}"));
     let key = PublicKey::parse(&cose).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(key.verify(message, ed.sign(message).as_ref()), Ok(()));
-    assert_eq!(key.verify(b"other", ed.sign(message).as_ref()), Err(Refusal::Signature));
+    assert_eq!(
+        key.verify(b"other", ed.sign(message).as_ref()),
+        Err(Refusal::Signature)
+    );
 
-    let rsa = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let components: aws_lc_rs::rsa::PublicKeyComponents<Vec<u8>> =
-        rsa.public_key().into();
-    let cose = CoseKeyBuilder::new_rsa_pub_key(components.n.clone(), components.e.clone())
+    let rsa =
+        RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap_or_else(|e| panic!("{e}"));
+    let components: aws_lc_rs::rsa::PublicKeyComponents<Vec<u8>> = rsa.public_key().into();
+    let cose = CoseKeyBuilder::new()
+        .key_type(iana::KeyType::RSA)
+        .param(-1, Cbor::Bytes(components.n.clone()))
+        .param(-2, Cbor::Bytes(components.e.clone()))
         .algorithm(iana::Algorithm::RS256)
         .build()
         .to_vec()
         .unwrap_or_else(|e| panic!("{e}"));
     let mut signature = vec![0; rsa.public_modulus_len()];
-    rsa.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut signature)
-        .unwrap_or_else(|e| panic!("{e}"));
+    rsa.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        message,
+        &mut signature,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let key = PublicKey::parse(&cose).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(key.verify(message, &signature), Ok(()));
     assert_eq!(key.verify(b"other", &signature), Err(Refusal::Signature));
 
     // ES384 is not offered, and not accepted.
-    let cose = CoseKeyBuilder::new_ec2_pub_key(iana::EllipticCurve::P_384, vec![1; 48], vec![2; 48])
-        .algorithm(iana::Algorithm::ES384)
-        .build()
-        .to_vec()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(PublicKey::parse(&cose), Err(Refusal::PublicKey(Some(-35)))));
+    let cose =
+        CoseKeyBuilder::new_ec2_pub_key(iana::EllipticCurve::P_384, vec![1; 48], vec![2; 48])
+            .algorithm(iana::Algorithm::ES384)
+            .build()
+            .to_vec()
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(
+        PublicKey::parse(&cose),
+        Err(Refusal::PublicKey(Some(-35)))
+    ));
 }
 
 proptest::proptest! {
