@@ -286,7 +286,7 @@ mod tests {
             Some(Requirement::Required)
         );
         for (bad, says) in [
-            ("rp = \"x\"\n", "unknown field"),
+            ("rp = \"x\"\n", "unknown key"),
             (
                 "[plugins.passkey.authenticator-selection]\nuser-verification = \"always\"\n",
                 "always",
