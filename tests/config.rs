@@ -59,7 +59,7 @@ fn error_messages() {
         ),
         (
             "option on a plugin without options",
-            "[plugins.passkey]\nrp-id = \"example.com\"\n",
+            "[plugins.siwe]\nrp-id = \"example.com\"\n",
         ),
         (
             "bad field type",

@@ -42,6 +42,11 @@
 //                       configures us; each code is one JSON line {"kind":"sms-otp"|
 //                       "sms-reset-password","to","otp","at"} appended to SMS_LOG (default:
 //                       the OUTBOX). The suite for it is phone-number.mjs.
+//   PASSKEY=1           add passkey({rpID:"localhost", rpName:"Passkey conformance"}) from
+//                       @better-auth/passkey 1.7.6 and trust http://localhost:* (the browser's
+//                       page, tests/browser/passkey.mjs, is on a free localhost port), as
+//                       crates/auth-cli/tests/conformance/passkey.toml configures us; MIGRATE=1
+//                       creates its passkey table.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -57,6 +62,7 @@ import { createClient } from "redis";
 import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
 import { apiKey } from "@better-auth/api-key";
+import { passkey } from "@better-auth/passkey";
 import { admin, anonymous, bearer, emailOTP, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, phoneNumber, twoFactor, username } from "better-auth/plugins";
 import { createAccessControl } from "better-auth/plugins/access";
 import { adminAc, defaultStatements, userAc } from "better-auth/plugins/admin/access";
@@ -245,6 +251,11 @@ if (process.env.PHONE === "1") {
       },
     }),
   ];
+}
+
+if (process.env.PASSKEY === "1") {
+  options.trustedOrigins = [...options.trustedOrigins, "http://localhost:*"];
+  options.plugins = [...(options.plugins ?? []), passkey({ rpID: "localhost", rpName: "Passkey conformance" })];
 }
 
 let redis = null;

@@ -1125,7 +1125,7 @@ fn serve_believes_forwarded_addresses_only_from_trusted_proxies() {
 #[test]
 fn serve_refuses_plugins_it_does_not_enforce() {
     let dir = project(
-        "[email-and-password]\nenabled = true\n\n# Organizations and passkeys, as in the better-auth app.\n\n\n[plugins.organization]\n\n[plugins.passkey]\n",
+        "[email-and-password]\nenabled = true\n\n# Organizations and single sign-on, as in the better-auth app.\n\n\n[plugins.organization]\n\n[plugins.sso]\n",
     );
     let output = in_project(dir.path(), &["serve", "--port", "0"]);
     assert_eq!(output.status.code(), Some(1));

@@ -89,6 +89,8 @@ mod api_key;
 mod browser;
 #[path = "conformance/jwt.rs"]
 mod jwt;
+#[path = "conformance/passkey.rs"]
+mod passkey;
 #[path = "conformance/phone_number.rs"]
 mod phone_number;
 #[path = "conformance/plugins.rs"]

@@ -31,8 +31,9 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
-/// Runs one scenario of `tests/browser` and returns its JSON report (`{checks, failed, ms}`).
-fn scenario(script: &str) -> Option<serde_json::Value> {
+/// Runs one scenario of `tests/browser` with `args` and returns its JSON report
+/// (`{checks, failed, ms}`).
+pub(super) fn scenario(script: &str, args: &[&str]) -> Option<serde_json::Value> {
     let project = browser_project();
     if !super::node_project_ready(&project) {
         return None;
@@ -42,6 +43,7 @@ fn scenario(script: &str) -> Option<serde_json::Value> {
     let mut command = Command::new("node");
     command
         .arg(script)
+        .args(args)
         .current_dir(&project)
         .env("AUTH_CLI", env!("CARGO_BIN_EXE_auth-cli"))
         .env("CHROMIUM", chromium)
@@ -62,7 +64,7 @@ fn scenario(script: &str) -> Option<serde_json::Value> {
 
 #[test]
 fn the_quickstart_signs_in_and_keeps_its_session_in_chromium() {
-    let Some(report) = scenario("quickstart.mjs") else {
+    let Some(report) = scenario("quickstart.mjs", &[]) else {
         return;
     };
     assert_eq!(report["failed"], 0, "{report:#}");

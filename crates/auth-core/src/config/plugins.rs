@@ -97,7 +97,7 @@ plugin_tables! {
     username: Username => crate::plugins::username::Options,
     anonymous: Anonymous => crate::plugins::anonymous::Options,
     phone_number: PhoneNumber => crate::plugins::phone_number::Options,
-    passkey: Passkey => NoOptions,
+    passkey: Passkey => crate::plugins::passkey::Options,
     api_key: ApiKey => crate::plugins::api_key::Options,
     jwt: Jwt => crate::plugins::jwt::Options,
     multi_session: MultiSession => crate::plugins::multi_session::Options,
@@ -153,4 +153,5 @@ option_accessors! {
     jwt_options: jwt => crate::plugins::jwt::Options,
     phone_number_options: phone_number => crate::plugins::phone_number::Options,
     one_time_token_options: one_time_token => crate::plugins::one_time_token::Options,
+    passkey_options: passkey => crate::plugins::passkey::Options,
 }

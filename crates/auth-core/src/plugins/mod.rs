@@ -16,6 +16,7 @@ pub mod last_login_method;
 pub mod magic_link;
 pub mod multi_session;
 pub mod one_time_token;
+pub mod passkey;
 pub mod phone_number;
 pub mod two_factor;
 pub mod username;
@@ -69,6 +70,7 @@ pub const DECLARED: &[Declaration] = &[
     username::DECLARATION,
     anonymous::DECLARATION,
     phone_number::DECLARATION,
+    passkey::DECLARATION,
     api_key::DECLARATION,
     jwt::DECLARATION,
     multi_session::DECLARATION,

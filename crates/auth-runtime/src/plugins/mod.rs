@@ -29,6 +29,7 @@ mod magic_link;
 mod multi_session;
 mod one_time_token;
 mod otp;
+mod passkey;
 mod phone_number;
 mod two_factor;
 mod username;
@@ -43,6 +44,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::Username,
     Plugin::Anonymous,
     Plugin::PhoneNumber,
+    Plugin::Passkey,
     Plugin::ApiKey,
     Plugin::Jwt,
     Plugin::MultiSession,
@@ -111,6 +113,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     username::RUNTIME,
     anonymous::RUNTIME,
     phone_number::RUNTIME,
+    passkey::RUNTIME,
     api_key::RUNTIME,
     jwt::RUNTIME,
     multi_session::RUNTIME,

@@ -31,6 +31,25 @@ pub(super) async fn server_with(
     crate::Auth::new(config, store, secret, options).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
+/// A request to [`server`] from its own origin with a JSON body and `cookie`.
+pub(super) async fn request(
+    auth: &crate::Auth,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: &str,
+) -> http::Response<bytes::Bytes> {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("{ORIGIN}/api/auth{path}"))
+        .header(http::header::ORIGIN, ORIGIN)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::COOKIE, cookie)
+        .body(bytes::Bytes::from(body.to_owned()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    auth.handle(request).await
+}
+
 #[test]
 fn served_is_the_list_of_runtimes() {
     let runtimes: Vec<Plugin> = RUNTIMES.iter().map(|r| r.plugin).collect();

@@ -17,6 +17,7 @@ pub mod password;
 pub mod secret;
 pub mod symmetric;
 pub mod time;
+pub(crate) mod webauthn;
 
 pub(crate) mod glob;
 mod hasher;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::plugins::tests::{ORIGIN, SECRET};
+use crate::plugins::tests::{ORIGIN, SECRET, request};
 use crate::store::Where;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,24 +16,6 @@ async fn server(dir: &std::path::Path, options: &str) -> Auth {
         &format!("[email-and-password]\nenabled = true\n[plugins.jwt]\n{options}"),
     )
     .await
-}
-
-async fn request(
-    auth: &Auth,
-    method: &str,
-    path: &str,
-    cookie: &str,
-    body: &str,
-) -> Response<Bytes> {
-    let request = Request::builder()
-        .method(method)
-        .uri(format!("{ORIGIN}/api/auth{path}"))
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::COOKIE, cookie)
-        .body(Bytes::from(body.to_owned()))
-        .unwrap_or_else(|e| panic!("{e}"));
-    auth.handle(request).await
 }
 
 fn json(response: &Response<Bytes>) -> Value {
