@@ -24,8 +24,9 @@ pub use plugins::{NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOpt
 pub use runtime::{
     AccountOptions, Advanced, BUILT_IN_PROVIDERS, ChangeEmail, CookieCache, CookieCacheStrategy,
     DeleteUser, EmailAndPassword, EmailVerification, Mailer, MailerKind, Session, Sms, SmsKind,
-    SocialProvider, UserOptions,
+    SocialProvider, UserOptions, provider_credentials,
 };
+pub(crate) use runtime::check_origin_url;
 
 use crate::schema::{FieldType, IdStrategy, Naming, OnDelete};
 

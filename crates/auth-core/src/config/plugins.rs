@@ -110,7 +110,7 @@ plugin_tables! {
     last_login_method: LastLoginMethod => crate::plugins::last_login_method::Options,
     bearer: Bearer => crate::plugins::bearer::Options,
     open_api: OpenApi => NoOptions,
-    generic_oauth: GenericOauth => NoOptions,
+    generic_oauth: GenericOauth => crate::plugins::generic_oauth::Options,
     one_tap: OneTap => NoOptions,
     one_time_token: OneTimeToken => crate::plugins::one_time_token::Options,
     custom_session: CustomSession => NoOptions,
@@ -179,6 +179,10 @@ impl Plugins {
 
     pub fn phone_number_options(&self) -> crate::plugins::phone_number::Options {
         options(self.phone_number.as_ref())
+    }
+
+    pub fn generic_oauth_options(&self) -> crate::plugins::generic_oauth::Options {
+        options(self.generic_oauth.as_ref())
     }
 
     pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {
