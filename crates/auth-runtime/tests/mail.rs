@@ -790,3 +790,66 @@ fn words(message: &Message, app_name: Option<&str>) -> Mail {
 fn mail(message: Message) -> Mail {
     words(&message, None)
 }
+
+/// A server whose auth.toml, in `dir`, has `[mailer] templates = "custom"` (relative to it).
+async fn server_with_templates(dir: &std::path::Path) -> Result<auth_runtime::Auth, String> {
+    let toml = format!(
+        "base-url = \"http://localhost:3000\"\napp-name = \"Acme\"\n\
+         [email-and-password]\nenabled = true\nreset-password = true\n\
+         [rate-limit]\nenabled = false\n\
+         [mailer]\nkind = \"log\"\npath = \"{}\"\ntemplates = \"custom\"\n",
+        dir.join("outbox.jsonl").display()
+    );
+    let config = auth_core::Config::parse(dir.join("auth.toml"), toml)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
+    let store = auth_runtime::store::Store::create_sqlite(&schema, &dir.join("auth.db"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let secret = auth_runtime::wire::Secret::new("mail-template-secret-0123456789abcdefghij")
+        .unwrap_or_else(|e| panic!("{e}"));
+    auth_runtime::Auth::new(config, store, secret, auth_runtime::AuthOptions::default())
+        .map_err(|e| e.to_string())
+}
+
+/// The project's folder shapes the mails a running server sends; a broken template there stops
+/// the server from starting, naming the file and the line.
+#[tokio::test]
+async fn project_templates_shape_mail_and_a_broken_one_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let custom = dir.path().join("custom/mail");
+    std::fs::create_dir_all(&custom).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        custom.join("reset-password.subject.jinja"),
+        "{{ app_name }}: a new password for {{ to }}",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let auth = server_with_templates(dir.path())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let body = json!({ "name": "A", "email": "ada@example.com", "password": "password123" });
+    let response = auth.handle(request("/sign-up/email", &body, "")).await;
+    assert_eq!(response.status(), http::StatusCode::OK);
+    let body = json!({ "email": "ada@example.com", "redirectTo": "/reset" });
+    let response = auth
+        .handle(request("/request-password-reset", &body, ""))
+        .await;
+    assert_eq!(response.status(), http::StatusCode::OK);
+    let outbox = std::fs::read_to_string(dir.path().join("outbox.jsonl"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let line: Value = serde_json::from_str(outbox.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {outbox}"));
+    assert_eq!(line["kind"], "reset-password");
+    assert_eq!(line["subject"], "Acme: a new password for ada@example.com");
+    drop(auth);
+    std::fs::remove_file(dir.path().join("auth.db")).unwrap_or_else(|e| panic!("{e}"));
+
+    let broken = custom.join("verify-email.html.jinja");
+    std::fs::write(&broken, "<p>\n{% if url %}\n{{ url }}\n").unwrap_or_else(|e| panic!("{e}"));
+    let error = server_with_templates(dir.path()).await.err().unwrap_or_default();
+    assert!(
+        error.contains(&format!("{}:", broken.display())) && error.contains("syntax error"),
+        "{error}"
+    );
+    assert!(error.starts_with("mail templates: "), "{error}");
+}

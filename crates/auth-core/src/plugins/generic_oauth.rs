@@ -158,14 +158,6 @@ pub const DECLARATION: Declaration = Declaration {
 /// a discovery URL or both the authorization and the token URL.
 fn check(config: &Config) -> Result<(), ConfigError> {
     let options = config.plugins.generic_oauth_options();
-    let span = config.plugins.span(Plugin::GenericOauth).unwrap_or(0..0);
-    if options.providers.iter().next().is_none() {
-        return Err(config.error_at(
-            span,
-            "generic-oauth declares no provider",
-            "add [plugins.generic-oauth.providers.<id>] with discovery-url, or authorization-url and token-url",
-        ));
-    }
     for (id, provider) in options.providers.iter() {
         let name = id.get_ref();
         if name.is_empty()
