@@ -42,6 +42,11 @@
 //                       configures us; each code is one JSON line {"kind":"sms-otp"|
 //                       "sms-reset-password","to","otp","at"} appended to SMS_LOG (default:
 //                       the OUTBOX). The suite for it is phone-number.mjs.
+//   GENERIC_OAUTH=1     add genericOAuth({config:[{providerId:"corp", discoveryUrl:
+//                       GENERIC_OAUTH_DISCOVERY_URL, clientId: CORP_CLIENT_ID, clientSecret:
+//                       CORP_CLIENT_SECRET, scopes:["email","profile"], authentication:"basic"}]})
+//                       as crates/auth-cli/tests/conformance/generic_oauth.rs configures us (the
+//                       provider is tests/oidc/provider.mjs). The suite is generic-oauth.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -57,7 +62,7 @@ import { createClient } from "redis";
 import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
 import { apiKey } from "@better-auth/api-key";
-import { admin, anonymous, bearer, emailOTP, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, phoneNumber, twoFactor, username } from "better-auth/plugins";
+import { admin, anonymous, bearer, emailOTP, genericOAuth, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, phoneNumber, twoFactor, username } from "better-auth/plugins";
 import { createAccessControl } from "better-auth/plugins/access";
 import { adminAc, defaultStatements, userAc } from "better-auth/plugins/admin/access";
 
@@ -243,6 +248,24 @@ if (process.env.PHONE === "1") {
         getTempEmail: (phoneNumber) => `${phoneNumber.replace(/[^0-9]/g, "")}@phone.example.com`,
         getTempName: (phoneNumber) => phoneNumber,
       },
+    }),
+  ];
+}
+
+if (process.env.GENERIC_OAUTH === "1") {
+  const discoveryUrl = process.env.GENERIC_OAUTH_DISCOVERY_URL;
+  if (!discoveryUrl) fail("GENERIC_OAUTH=1 needs GENERIC_OAUTH_DISCOVERY_URL");
+  options.plugins = [
+    ...(options.plugins ?? []),
+    genericOAuth({
+      config: [{
+        providerId: "corp",
+        discoveryUrl,
+        clientId: process.env.CORP_CLIENT_ID,
+        clientSecret: process.env.CORP_CLIENT_SECRET,
+        scopes: ["email", "profile"],
+        authentication: "basic",
+      }],
     }),
   ];
 }

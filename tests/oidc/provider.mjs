@@ -1,6 +1,6 @@
 // A real OpenID Connect provider (panva/oidc-provider) for the Rust OAuth client tests.
 //
-//   CLIENT_ID=… CLIENT_SECRET=… REDIRECT_URIS=uri1,uri2 [PORT=0]
+//   CLIENT_ID=… CLIENT_SECRET=… REDIRECT_URIS=uri1,uri2|* [PORT=0]
 //   [TOKEN_ENDPOINT_AUTH_METHOD=client_secret_basic|client_secret_post] [PLAIN_OAUTH2=1]
 //   node provider.mjs
 //
@@ -16,8 +16,11 @@ import Provider from 'oidc-provider';
 
 const clientId = process.env.CLIENT_ID || 'rust-client';
 const clientSecret = process.env.CLIENT_SECRET || 'rust-client-secret-0123456789abcdef';
-const redirectUris = (process.env.REDIRECT_URIS || 'http://127.0.0.1:3000/api/auth/callback/oidc')
-  .split(',').filter(Boolean);
+// `*`: any redirect URI (servers on random ports sharing one provider, as the conformance suites).
+const anyRedirectUri = process.env.REDIRECT_URIS === '*';
+const redirectUris = anyRedirectUri
+  ? ['http://127.0.0.1/any']
+  : (process.env.REDIRECT_URIS || 'http://127.0.0.1:3000/api/auth/callback/oidc').split(',').filter(Boolean);
 
 const tokenEndpointAuthMethod = process.env.TOKEN_ENDPOINT_AUTH_METHOD || 'client_secret_basic';
 const plainOAuth2 = process.env.PLAIN_OAUTH2 === '1';
@@ -63,6 +66,7 @@ const provider = new Provider(issuer, {
     };
   },
 });
+if (anyRedirectUri) provider.Client.prototype.redirectUriAllowed = () => true;
 if (plainOAuth2) {
   provider.use(async (ctx, next) => {
     await next();

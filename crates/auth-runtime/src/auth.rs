@@ -19,7 +19,9 @@ use auth_core::{Config, ConfigError, Dialect, Schema};
 
 use crate::hooks::{DatabaseHooks, JwtPayload};
 use crate::http::{TrustedOrigins, origin_of};
-use crate::mail::{MailError, MailQueue, Mailer, QueuePolicy, QueueStats, TemplateError, Templates};
+use crate::mail::{
+    MailError, MailQueue, Mailer, QueuePolicy, QueueStats, TemplateError, Templates,
+};
 use crate::migrate::{DatabaseUrl, MigrateError};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
 use crate::plugins::SERVED;

@@ -359,9 +359,21 @@ async fn log_mailer_appends_json_lines() {
     std::fs::write(&path, "").unwrap_or_else(|e| panic!("{e}"));
     let mails = [
         mail(Message::verify_email("ada@example.com", URL, "tok-1")),
-        mail(Message::reset_password("bob@example.com", "http://x/reset/tok-2", "tok-2")),
-        mail(Message::change_email_confirmation("c@example.com", "http://x/c?token=\"q\"", "tok-3")),
-        mail(Message::delete_account("d@example.com", "http://x/delete?token=tok-4", "tok-4")),
+        mail(Message::reset_password(
+            "bob@example.com",
+            "http://x/reset/tok-2",
+            "tok-2",
+        )),
+        mail(Message::change_email_confirmation(
+            "c@example.com",
+            "http://x/c?token=\"q\"",
+            "tok-3",
+        )),
+        mail(Message::delete_account(
+            "d@example.com",
+            "http://x/delete?token=tok-4",
+            "tok-4",
+        )),
     ];
     {
         let mailer = LogMailer::to_file(&path).unwrap_or_else(|e| panic!("{e}"));
@@ -504,7 +516,11 @@ async fn queue_refuses_when_full_and_drains_on_shutdown() {
     let mut refused = 0;
     for i in 0..6 {
         match queue
-            .submit(mail(Message::delete_account(format!("u{i}@example.com"), URL, "t")))
+            .submit(mail(Message::delete_account(
+                format!("u{i}@example.com"),
+                URL,
+                "t",
+            )))
             .await
         {
             Ok(()) => {}
@@ -800,8 +816,8 @@ async fn server_with_templates(dir: &std::path::Path) -> Result<auth_runtime::Au
          [mailer]\nkind = \"log\"\npath = \"{}\"\ntemplates = \"custom\"\n",
         dir.join("outbox.jsonl").display()
     );
-    let config = auth_core::Config::parse(dir.join("auth.toml"), toml)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let config =
+        auth_core::Config::parse(dir.join("auth.toml"), toml).unwrap_or_else(|e| panic!("{e}"));
     let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
     let store = auth_runtime::store::Store::create_sqlite(&schema, &dir.join("auth.db"))
         .await
@@ -835,8 +851,8 @@ async fn project_templates_shape_mail_and_a_broken_one_stops_the_start() {
         .handle(request("/request-password-reset", &body, ""))
         .await;
     assert_eq!(response.status(), http::StatusCode::OK);
-    let outbox = std::fs::read_to_string(dir.path().join("outbox.jsonl"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let outbox =
+        std::fs::read_to_string(dir.path().join("outbox.jsonl")).unwrap_or_else(|e| panic!("{e}"));
     let line: Value = serde_json::from_str(outbox.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}: {outbox}"));
     assert_eq!(line["kind"], "reset-password");
@@ -846,7 +862,10 @@ async fn project_templates_shape_mail_and_a_broken_one_stops_the_start() {
 
     let broken = custom.join("verify-email.html.jinja");
     std::fs::write(&broken, "<p>\n{% if url %}\n{{ url }}\n").unwrap_or_else(|e| panic!("{e}"));
-    let error = server_with_templates(dir.path()).await.err().unwrap_or_default();
+    let error = server_with_templates(dir.path())
+        .await
+        .err()
+        .unwrap_or_default();
     assert!(
         error.contains(&format!("{}:", broken.display())) && error.contains("syntax error"),
         "{error}"

@@ -642,7 +642,10 @@ async fn serve(
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let (id, secret) = (oidc.client_id.clone(), oidc.client_secret.clone());
-    let (id_var, secret_var) = (format!("{prefix}_CLIENT_ID"), format!("{prefix}_CLIENT_SECRET"));
+    let (id_var, secret_var) = (
+        format!("{prefix}_CLIENT_ID"),
+        format!("{prefix}_CLIENT_SECRET"),
+    );
     let options = auth_runtime::AuthOptions {
         base_url: Some(base.to_owned()),
         env: Some(std::sync::Arc::new(move |name: &str| {
@@ -689,7 +692,10 @@ async fn generic_sign_in(
     let body: serde_json::Value = started.json().await.unwrap_or_else(|e| panic!("{e}"));
     let authorization = url::Url::parse(body["url"].as_str().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}: {body}"));
-    assert!(authorization.as_str().starts_with(&oidc.issuer), "{authorization}");
+    assert!(
+        authorization.as_str().starts_with(&oidc.issuer),
+        "{authorization}"
+    );
     let redirect = format!("{api}/callback/{id}");
     let back = browserless_login_to(authorization.as_str(), &redirect);
     let done = client
@@ -698,7 +704,10 @@ async fn generic_sign_in(
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let location = done.headers()["location"].to_str().unwrap_or_default().to_owned();
+    let location = done.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
     assert_eq!(location, "/home", "{authorization}");
     let session = set_cookie(&done, "better-auth.session_token")
         .unwrap_or_else(|| panic!("no session cookie"));
@@ -755,7 +764,10 @@ async fn generic_oauth_with_discovery_signs_in_over_oidc() {
     let (authorization, me, accounts) = generic_sign_in(&base, "corp", &oidc).await;
     let account = auth
         .store()
-        .find_one("account", &[auth_runtime::store::Where::eq("providerId", "corp")])
+        .find_one(
+            "account",
+            &[auth_runtime::store::Where::eq("providerId", "corp")],
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .unwrap_or_else(|| panic!("no account"));
@@ -771,7 +783,10 @@ async fn generic_oauth_with_discovery_signs_in_over_oidc() {
     assert_eq!(me["user"]["email"], "alice@example.test", "{me}");
     assert_eq!(me["user"]["emailVerified"], true, "{me}");
     assert_eq!(me["user"]["name"], "User alice", "{me}");
-    assert_eq!(me["user"]["image"], "https://example.test/alice.png", "{me}");
+    assert_eq!(
+        me["user"]["image"], "https://example.test/alice.png",
+        "{me}"
+    );
     assert_eq!(accounts[0]["providerId"], "corp", "{accounts}");
     assert_eq!(accounts[0]["accountId"], "alice", "{accounts}");
 }
@@ -805,11 +820,17 @@ async fn generic_oauth_signs_in_against_a_plain_oauth2_server() {
     let (authorization, me, accounts) = generic_sign_in(&base, "plain", &oidc).await;
     let account = auth
         .store()
-        .find_one("account", &[auth_runtime::store::Where::eq("providerId", "plain")])
+        .find_one(
+            "account",
+            &[auth_runtime::store::Where::eq("providerId", "plain")],
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .unwrap_or_else(|| panic!("no account"));
-    assert!(account["idToken"].is_null(), "no id token came: {account:?}");
+    assert!(
+        account["idToken"].is_null(),
+        "no id token came: {account:?}"
+    );
     assert!(!account["accessToken"].is_null(), "{account:?}");
     assert_eq!(
         query(&authorization, "scope").as_deref(),

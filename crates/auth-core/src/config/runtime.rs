@@ -768,7 +768,11 @@ impl Config {
     }
 }
 
-pub(crate) fn check_origin_url(config: &Config, url: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_origin_url(
+    config: &Config,
+    url: &Spanned<String>,
+    key: &str,
+) -> Result<(), ConfigError> {
     let value = url.get_ref();
     let rest = value
         .strip_prefix("https://")

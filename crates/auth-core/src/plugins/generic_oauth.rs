@@ -194,8 +194,7 @@ fn check(config: &Config) -> Result<(), ConfigError> {
                 check_origin_url(config, url, key)?;
             }
         }
-        if p.discovery_url.is_none() && (p.authorization_url.is_none() || p.token_url.is_none())
-        {
+        if p.discovery_url.is_none() && (p.authorization_url.is_none() || p.token_url.is_none()) {
             return Err(config.error_at(
                 provider.span(),
                 format!("provider `{name}` has neither discovery-url nor authorization-url and token-url"),

@@ -156,12 +156,12 @@ impl Templates {
         };
         for &(name, embedded) in EMBEDDED {
             let source = match templates.overridden.get(name) {
-                Some(path) => std::fs::read_to_string(path).map_err(|source| {
-                    TemplateError::Read {
+                Some(path) => {
+                    std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
                         path: path.clone(),
                         source,
-                    }
-                })?,
+                    })?
+                }
                 None => embedded.to_owned(),
             };
             env.add_template_owned(name, source)
@@ -450,7 +450,10 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(mail.subject, "Welcome to Acme, ada@example.com");
         let html = mail.html.unwrap_or_default();
-        assert!(html.starts_with("<main>") && html.ends_with("</main>"), "{html}");
+        assert!(
+            html.starts_with("<main>") && html.ends_with("</main>"),
+            "{html}"
+        );
         assert_eq!(mail.text, embedded_text(MailKind::VerifyEmail));
         let sms = templates
             .render(&sample(MailKind::SmsOtp), None)
@@ -504,9 +507,13 @@ mod tests {
             assert!(error.contains(expected), "{expected}: {error}");
         }
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(dir.path().join("verify-email.jinja"), "x").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("verify-email.jinja"), "x")
+            .unwrap_or_else(|e| panic!("{e}"));
         let error = Templates::load(Some(dir.path())).err();
-        assert!(matches!(error, Some(TemplateError::Unknown { .. })), "{error:?}");
+        assert!(
+            matches!(error, Some(TemplateError::Unknown { .. })),
+            "{error:?}"
+        );
     }
 
     /// CR/LF never reaches a header: not from a subject template, not from the application's
@@ -521,13 +528,21 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let error = Templates::load(Some(dir.path())).err();
-        assert!(matches!(error, Some(TemplateError::Subject { .. })), "{error:?}");
+        assert!(
+            matches!(error, Some(TemplateError::Subject { .. })),
+            "{error:?}"
+        );
 
         let templates = embedded();
         let message = sample(MailKind::VerifyEmail);
-        let error = templates.render(&message, Some("Acme\r\nBcc: x@example.com")).err();
+        let error = templates
+            .render(&message, Some("Acme\r\nBcc: x@example.com"))
+            .err();
         assert!(
-            matches!(error, Some(MailError::Template(TemplateError::Subject { .. }))),
+            matches!(
+                error,
+                Some(MailError::Template(TemplateError::Subject { .. }))
+            ),
             "{error:?}"
         );
         let mut to = message.clone();
@@ -540,7 +555,10 @@ mod tests {
             .insert("organization_name", "Evil\r\nBcc: x@example.com".to_owned());
         let error = templates.render(&invitation, None).err();
         assert!(
-            matches!(error, Some(MailError::Template(TemplateError::Subject { .. }))),
+            matches!(
+                error,
+                Some(MailError::Template(TemplateError::Subject { .. }))
+            ),
             "{error:?}"
         );
     }

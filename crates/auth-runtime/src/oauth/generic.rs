@@ -47,7 +47,8 @@ impl ProviderConfig {
         }));
         let mut config = Self::new(id, kind, client_id, client_secret, redirect_uri);
         config.scopes.clone_from(&declared.scopes);
-        config.authorization_endpoint = url(declared.authorization_url.as_ref().map(|u| u.get_ref()));
+        config.authorization_endpoint =
+            url(declared.authorization_url.as_ref().map(|u| u.get_ref()));
         config.token_endpoint = url(declared.token_url.as_ref().map(|u| u.get_ref()));
         config.userinfo_endpoint = url(declared.user_info_url.as_ref().map(|u| u.get_ref()));
         config.client_auth = Some(match declared.authentication {
@@ -143,7 +144,9 @@ impl Provider {
         let op = Operation::UserInfo;
         let endpoints = self.endpoints(op).await?;
         let claims = match tokens.id_token.as_deref() {
-            Some(token) if endpoints.jwks.is_some() => Some(self.verify_claims(token, None, op).await?),
+            Some(token) if endpoints.jwks.is_some() => {
+                Some(self.verify_claims(token, None, op).await?)
+            }
             Some(token) => Some(id_token::unverified_claims(
                 token,
                 std::slice::from_ref(&self.inner.config.client_id),
@@ -151,11 +154,12 @@ impl Provider {
             )?),
             None => None,
         };
-        let id_field = generic
-            .mapping
-            .id
-            .as_deref()
-            .unwrap_or(if endpoints.oidc { "sub" } else { "id" });
+        let id_field =
+            generic
+                .mapping
+                .id
+                .as_deref()
+                .unwrap_or(if endpoints.oidc { "sub" } else { "id" });
         if let Some(claims) = &claims
             && claims.get("sub").is_some_and(Value::is_string)
             && claims.get("email").is_some_and(Value::is_string)

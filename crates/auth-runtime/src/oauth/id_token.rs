@@ -193,9 +193,10 @@ pub(crate) fn unverified_claims(
         .map_err(|e| invalid(operation, format!("malformed token: {e}")))?;
     let audience_ok = match claims.get("aud") {
         Some(Value::String(aud)) => audiences.contains(aud),
-        Some(Value::Array(auds)) => auds
-            .iter()
-            .any(|aud| aud.as_str().is_some_and(|aud| audiences.iter().any(|a| a == aud))),
+        Some(Value::Array(auds)) => auds.iter().any(|aud| {
+            aud.as_str()
+                .is_some_and(|aud| audiences.iter().any(|a| a == aud))
+        }),
         _ => false,
     };
     if !audience_ok {

@@ -860,7 +860,8 @@ async fn send_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         )
         .await?;
     let to = text(caller.user(), user::EMAIL).to_owned();
-    auth.submit_mail(Message::code(MailKind::TwoFactorOtp, to, code)).await?;
+    auth.submit_mail(Message::code(MailKind::TwoFactorOtp, to, code))
+        .await?;
     Ok(crate::http::status_true())
 }
 
