@@ -59,7 +59,7 @@ async function signIn(server, login) {
 }
 
 for (const [first, second] of [["A", "B"], ["B", "A"]]) {
-  const login = `gi-${RUN}-${first}`;
+  const login = `gi-${RUN}-${first.toLowerCase()}`;
   let made;
   await check(`signs-up-on-${first}`, async () => {
     made = await signIn(first, login);

@@ -78,7 +78,7 @@ fn env() -> Vec<(&'static str, String)> {
     ]
 }
 
-fn borrowed(env: &[(&'static str, String)]) -> Vec<(&'static str, &str)> {
+fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
