@@ -282,7 +282,7 @@ async fn smtp_reports_an_unreachable_server() {
         .port();
     let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), "noreply@example.com")
         .unwrap_or_else(|e| panic!("{e}"));
-    let message = mail(Message::reset_password("ada@example.com", URL, "t"));
+    let message = mail(&Message::reset_password("ada@example.com", URL, "t"));
     let error = mailer.send(&message).await.err();
     assert!(
         matches!(&error, Some(MailError::Smtp { server, .. }) if *server == format!("smtp://127.0.0.1:{port}")),
@@ -290,7 +290,7 @@ async fn smtp_reports_an_unreachable_server() {
     );
     // A bad recipient is refused before connecting.
     let error = mailer
-        .send(&mail(Message::reset_password("not an address", URL, "t")))
+        .send(&mail(&Message::reset_password("not an address", URL, "t")))
         .await
         .err();
     assert!(matches!(error, Some(MailError::To { .. })), "{error:?}");
@@ -358,18 +358,18 @@ async fn log_mailer_appends_json_lines() {
     let path = dir.path().join("mails.jsonl");
     std::fs::write(&path, "").unwrap_or_else(|e| panic!("{e}"));
     let mails = [
-        mail(Message::verify_email("ada@example.com", URL, "tok-1")),
-        mail(Message::reset_password(
+        mail(&Message::verify_email("ada@example.com", URL, "tok-1")),
+        mail(&Message::reset_password(
             "bob@example.com",
             "http://x/reset/tok-2",
             "tok-2",
         )),
-        mail(Message::change_email_confirmation(
+        mail(&Message::change_email_confirmation(
             "c@example.com",
             "http://x/c?token=\"q\"",
             "tok-3",
         )),
-        mail(Message::delete_account(
+        mail(&Message::delete_account(
             "d@example.com",
             "http://x/delete?token=tok-4",
             "tok-4",
@@ -452,7 +452,7 @@ async fn queue_retries_a_relay_that_fails_twice() {
     let queue = queue_for(&sink, 8, 1);
     let started = Instant::now();
     queue
-        .submit(mail(Message::reset_password("ada@example.com", URL, "t")))
+        .submit(mail(&Message::reset_password("ada@example.com", URL, "t")))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     // Queued, not sent: the call returns before the relay is even reached.
@@ -476,7 +476,7 @@ async fn queue_retries_a_relay_that_fails_twice() {
     .await;
     let queue = queue_for(&sink, 8, 1);
     queue
-        .submit(mail(Message::reset_password("ada@example.com", URL, "t")))
+        .submit(mail(&Message::reset_password("ada@example.com", URL, "t")))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let stats = queue.drain(Duration::from_secs(10)).await;
@@ -496,7 +496,7 @@ fn queue_starts_with_the_first_mail() {
     assert_eq!(queue.stats().pending_total(), 0);
     sink_runtime.block_on(async {
         queue
-            .submit(mail(Message::verify_email("ada@example.com", URL, "t")))
+            .submit(mail(&Message::verify_email("ada@example.com", URL, "t")))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let stats = queue.drain(Duration::from_secs(10)).await;
@@ -516,7 +516,7 @@ async fn queue_refuses_when_full_and_drains_on_shutdown() {
     let mut refused = 0;
     for i in 0..6 {
         match queue
-            .submit(mail(Message::delete_account(
+            .submit(mail(&Message::delete_account(
                 format!("u{i}@example.com"),
                 URL,
                 "t",
@@ -535,7 +535,7 @@ async fn queue_refuses_when_full_and_drains_on_shutdown() {
     assert_eq!(stats.sent, 6 - refused, "{stats:?}");
     assert_eq!(sink.accepted().len(), 6 - refused);
     let late = queue
-        .submit(mail(Message::delete_account("late@example.com", URL, "t")))
+        .submit(mail(&Message::delete_account("late@example.com", URL, "t")))
         .await;
     assert!(matches!(late, Err(MailError::QueueClosed)), "{late:?}");
 
@@ -552,7 +552,7 @@ async fn queue_refuses_when_full_and_drains_on_shutdown() {
         MailKind::VerifyEmail,
     ] {
         queue
-            .submit(mail(Message::new(kind, "ada@example.com", URL, "t")))
+            .submit(mail(&Message::new(kind, "ada@example.com", URL, "t")))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
@@ -798,13 +798,13 @@ from = "auth@example.com"
 /// `message` in the words of the embedded templates.
 fn words(message: &Message, app_name: Option<&str>) -> Mail {
     Templates::embedded()
-        .and_then(|templates| Ok(templates.render(message, app_name)))
+        .map(|templates| templates.render(message, app_name))
         .unwrap_or_else(|e| panic!("{e}"))
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn mail(message: Message) -> Mail {
-    words(&message, None)
+fn mail(message: &Message) -> Mail {
+    words(message, None)
 }
 
 /// A server whose auth.toml, in `dir`, has `[mailer] templates = "custom"` (relative to it).

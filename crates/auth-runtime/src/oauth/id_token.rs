@@ -154,32 +154,6 @@ fn sha256_hex(value: &str) -> String {
         })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hashed_nonce_is_lowercase_hex() {
-        assert_eq!(
-            sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
-
-    #[test]
-    fn symmetric_and_garbage_tokens_are_refused() {
-        // {"alg":"HS256","typ":"JWT"}.{"sub":"x"}.sig
-        let hs = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.c2ln";
-        assert!(matches!(
-            header(hs, Operation::IdToken),
-            Err(OAuthError::InvalidIdToken { .. })
-        ));
-        for garbage in ["", "a.b", "a.b.c", "....", "eyJ9.eyJ9.eyJ9"] {
-            assert!(header(garbage, Operation::IdToken).is_err(), "{garbage}");
-        }
-    }
-}
-
 /// The claims of an id token received straight from a provider's token endpoint that
 /// publishes no keys (a generic provider without discovery): not its signature, which TLS to
 /// the token endpoint stands in for (OIDC Core §3.1.3.7), but its `sub`, its `aud` (one of
@@ -216,4 +190,30 @@ pub(crate) fn unverified_claims(
     };
     check_claims(&claims, &none, operation)?;
     Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_nonce_is_lowercase_hex() {
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn symmetric_and_garbage_tokens_are_refused() {
+        // {"alg":"HS256","typ":"JWT"}.{"sub":"x"}.sig
+        let hs = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.c2ln";
+        assert!(matches!(
+            header(hs, Operation::IdToken),
+            Err(OAuthError::InvalidIdToken { .. })
+        ));
+        for garbage in ["", "a.b", "a.b.c", "....", "eyJ9.eyJ9.eyJ9"] {
+            assert!(header(garbage, Operation::IdToken).is_err(), "{garbage}");
+        }
+    }
 }
