@@ -159,7 +159,12 @@ fn providers(
     let generic = config.plugins.generic_oauth_options();
     for (id, provider) in generic.providers.iter() {
         let (id, provider) = (id.get_ref(), provider.get_ref());
-        let credentials = match provider.credentials(id, env) {
+        let credentials = match auth_core::config::provider_credentials(
+            id,
+            provider.client_id_env.as_deref(),
+            provider.client_secret_env.as_deref(),
+            env,
+        ) {
             Ok(credentials) => credentials,
             Err(warning) => {
                 tracing::warn!(provider = %id, "{warning}");

@@ -507,22 +507,7 @@ async fn social_sign_in_through_the_server() {
     let auth = serve(listener, &base, &text, "OIDC", &oidc).await;
     let client = http();
     let api = format!("{base}/api/auth");
-    let started = client
-        .post(format!("{api}/sign-in/social"))
-        .json(&serde_json::json!({ "provider": "oidc", "callbackURL": "/dashboard" }))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(started.status(), 200);
-    let state_cookie =
-        set_cookie(&started, "better-auth.state").unwrap_or_else(|| panic!("no state cookie"));
-    let body: serde_json::Value = started.json().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(body["redirect"], true);
-    let authorization = body["url"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no url: {body}"));
-    assert!(authorization.starts_with(&oidc.issuer), "{authorization}");
-    let back = browserless_login_to(authorization, &redirect);
+    let (state_cookie, _, back) = social_login(&client, &api, "oidc", "/dashboard", &oidc).await;
     assert!(back.as_str().starts_with(&redirect), "{back}");
 
     // Without the browser's state cookie the state is refused.
@@ -671,33 +656,17 @@ async fn serve(
 }
 
 /// generic-oauth's provider `id` as the official client uses it: `sign-in/social` → the
-/// provider's login → `/callback/<id>` → a session. Returns the authorization URL, the session
-/// and the user's accounts.
+/// provider's login → `/callback/<id>` → a session for `alice`, whose one account is `alice`'s
+/// at `id`. Returns the authorization URL, the session and the stored account row.
 async fn generic_sign_in(
+    auth: &auth_runtime::Auth,
     base: &str,
     id: &str,
     oidc: &Oidc,
-) -> (url::Url, serde_json::Value, serde_json::Value) {
+) -> (url::Url, serde_json::Value, auth_runtime::store::Row) {
     let client = http();
     let api = format!("{base}/api/auth");
-    let started = client
-        .post(format!("{api}/sign-in/social"))
-        .json(&serde_json::json!({ "provider": id, "callbackURL": "/home" }))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(started.status(), 200);
-    let state_cookie =
-        set_cookie(&started, "better-auth.state").unwrap_or_else(|| panic!("no state cookie"));
-    let body: serde_json::Value = started.json().await.unwrap_or_else(|e| panic!("{e}"));
-    let authorization = url::Url::parse(body["url"].as_str().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{e}: {body}"));
-    assert!(
-        authorization.as_str().starts_with(&oidc.issuer),
-        "{authorization}"
-    );
-    let redirect = format!("{api}/callback/{id}");
-    let back = browserless_login_to(authorization.as_str(), &redirect);
+    let (state_cookie, authorization, back) = social_login(&client, &api, id, "/home", &oidc).await;
     let done = client
         .get(back.as_str())
         .header("cookie", &state_cookie)
@@ -717,19 +686,34 @@ async fn generic_sign_in(
             .header("cookie", &session)
             .send()
     };
-    let me = get("/get-session")
+    let me: serde_json::Value = get("/get-session")
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .json()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let accounts = get("/list-accounts")
+    let accounts: serde_json::Value = get("/list-accounts")
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .json()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    (authorization, me, accounts)
+    assert_eq!(me["user"]["email"], "alice@example.test", "{me}");
+    assert_eq!(me["user"]["emailVerified"], true, "{me}");
+    assert_eq!(accounts.as_array().map(Vec::len), Some(1), "{accounts}");
+    assert_eq!(accounts[0]["providerId"], id, "{accounts}");
+    assert_eq!(accounts[0]["accountId"], "alice", "{accounts}");
+    let stored = auth
+        .store()
+        .find_one(
+            "account",
+            &[auth_runtime::store::Where::eq("providerId", id)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no account"));
+    assert!(!stored["accessToken"].is_null(), "{stored:?}");
+    (authorization, me, stored)
 }
 
 /// A free port on 127.0.0.1, listened on, and its base URL.
@@ -761,16 +745,7 @@ async fn generic_oauth_with_discovery_signs_in_over_oidc() {
         oidc.issuer
     );
     let auth = serve(listener, &base, &text, "CORP", &oidc).await;
-    let (authorization, me, accounts) = generic_sign_in(&base, "corp", &oidc).await;
-    let account = auth
-        .store()
-        .find_one(
-            "account",
-            &[auth_runtime::store::Where::eq("providerId", "corp")],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|| panic!("no account"));
+    let (authorization, me, account) = generic_sign_in(&auth, &base, "corp", &oidc).await;
     assert!(!account["idToken"].is_null(), "{account:?}");
     assert_eq!(
         query(&authorization, "scope").as_deref(),
@@ -780,15 +755,11 @@ async fn generic_oauth_with_discovery_signs_in_over_oidc() {
         query(&authorization, "code_challenge_method").as_deref(),
         Some("S256")
     );
-    assert_eq!(me["user"]["email"], "alice@example.test", "{me}");
-    assert_eq!(me["user"]["emailVerified"], true, "{me}");
     assert_eq!(me["user"]["name"], "User alice", "{me}");
     assert_eq!(
         me["user"]["image"], "https://example.test/alice.png",
         "{me}"
     );
-    assert_eq!(accounts[0]["providerId"], "corp", "{accounts}");
-    assert_eq!(accounts[0]["accountId"], "alice", "{accounts}");
 }
 
 /// generic-oauth against a plain OAuth 2.0 server: explicit URLs, no discovery, no id token
@@ -817,28 +788,52 @@ async fn generic_oauth_signs_in_against_a_plain_oauth2_server() {
          id = \"sub\"\nname = \"email\"\n"
     );
     let auth = serve(listener, &base, &text, "PLAIN", &oidc).await;
-    let (authorization, me, accounts) = generic_sign_in(&base, "plain", &oidc).await;
-    let account = auth
-        .store()
-        .find_one(
-            "account",
-            &[auth_runtime::store::Where::eq("providerId", "plain")],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|| panic!("no account"));
+    let (authorization, me, account) = generic_sign_in(&auth, &base, "plain", &oidc).await;
     assert!(
         account["idToken"].is_null(),
         "no id token came: {account:?}"
     );
-    assert!(!account["accessToken"].is_null(), "{account:?}");
     assert_eq!(
         query(&authorization, "scope").as_deref(),
         Some("openid email profile")
     );
-    assert_eq!(me["user"]["email"], "alice@example.test", "{me}");
+    assert_eq!(
+        query(&authorization, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
     assert_eq!(me["user"]["name"], "alice@example.test", "{me}");
-    assert_eq!(me["user"]["emailVerified"], true, "{me}");
-    assert_eq!(accounts[0]["providerId"], "plain", "{accounts}");
-    assert_eq!(accounts[0]["accountId"], "alice", "{accounts}");
+}
+
+/// `sign-in/social` with `provider` (its answer a redirect to the provider), then the provider's
+/// login: the browser's state cookie, the authorization URL, and where the provider sends the
+/// browser back (`/callback/<provider>` with the code).
+async fn social_login(
+    client: &reqwest::Client,
+    api: &str,
+    provider: &str,
+    callback: &str,
+    oidc: &Oidc,
+) -> (String, url::Url, url::Url) {
+    let started = client
+        .post(format!("{api}/sign-in/social"))
+        .json(&serde_json::json!({ "provider": provider, "callbackURL": callback }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(started.status(), 200);
+    let state_cookie =
+        set_cookie(&started, "better-auth.state").unwrap_or_else(|| panic!("no state cookie"));
+    let body: serde_json::Value = started.json().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(body["redirect"], true);
+    let authorization = url::Url::parse(body["url"].as_str().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert!(
+        authorization.as_str().starts_with(&oidc.issuer),
+        "{authorization}"
+    );
+    let back = browserless_login_to(
+        authorization.as_str(),
+        &format!("{api}/callback/{provider}"),
+    );
+    (state_cookie, authorization, back)
 }

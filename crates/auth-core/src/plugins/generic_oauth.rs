@@ -7,9 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Declaration, no_amendment, no_endpoints};
-use crate::config::{
-    BUILT_IN_PROVIDERS, Config, ConfigError, OrderedMap, check_origin_url, provider_credentials,
-};
+use crate::config::{BUILT_IN_PROVIDERS, Config, ConfigError, OrderedMap, check_origin_url};
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
@@ -121,23 +119,6 @@ fn name() -> String {
 
 fn picture() -> String {
     "picture".to_owned()
-}
-
-impl Provider {
-    /// The client id and secret of provider `id` read from `env`, or the warning the server
-    /// logs when one is missing.
-    pub fn credentials(
-        &self,
-        id: &str,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<(String, String), String> {
-        provider_credentials(
-            id,
-            self.client_id_env.as_deref(),
-            self.client_secret_env.as_deref(),
-            env,
-        )
-    }
 }
 
 error_codes!(ERRORS {
