@@ -666,7 +666,7 @@ async fn generic_sign_in(
 ) -> (url::Url, serde_json::Value, auth_runtime::store::Row) {
     let client = http();
     let api = format!("{base}/api/auth");
-    let (state_cookie, authorization, back) = social_login(&client, &api, id, "/home", &oidc).await;
+    let (state_cookie, authorization, back) = social_login(&client, &api, id, "/home", oidc).await;
     let done = client
         .get(back.as_str())
         .header("cookie", &state_cookie)
