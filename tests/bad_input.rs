@@ -1105,3 +1105,127 @@ async fn a_json_body_without_a_json_content_type_says_so() {
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
 }
+
+/// generic-oauth's provider through the core's routes: arbitrary bodies to `sign-in/social` and
+/// `link-social` naming it, and arbitrary `code`/`state`/`error` to its callback (GET query and
+/// POST form), with and without a session: never a 5xx, a 4xx with `{code, message}`, a
+/// callback's failure a redirect to the error page.
+#[test]
+fn arbitrary_input_to_a_generic_oauth_provider() {
+    let rt = runtime();
+    // Explicit URLs, no discovery: nothing is fetched before the provider's token endpoint,
+    // which no fuzzed state ever reaches (a port nobody listens on).
+    let toml = format!(
+        "{CONFIG}\n[plugins.generic-oauth.providers.corp]\n\
+         authorization-url = \"http://127.0.0.1:9/authorize\"\ntoken-url = \"http://127.0.0.1:9/token\"\n\
+         user-info-url = \"http://127.0.0.1:9/userinfo\"\nscopes = [\"profile\"]\n"
+    );
+    let options = auth_runtime::AuthOptions {
+        env: Some(std::sync::Arc::new(|name: &str| match name {
+            "CORP_CLIENT_ID" => Some("client".to_owned()),
+            "CORP_CLIENT_SECRET" => Some("secret".to_owned()),
+            _ => None,
+        })),
+        ..server::options(None)
+    };
+    let (auth, _db, cookie) = rt.block_on(async {
+        let (auth, db) =
+            server::server_with(server::Backend::Sqlite, &toml, "generic-oauth", options)
+                .await
+                .unwrap_or_else(|| panic!("sqlite is always available"));
+        let cookie = sign_up(&auth, "generic@prop.test").await.cookie();
+        (auth, db, cookie)
+    });
+    // The provider is there: sign-in/social answers its authorization URL.
+    let started = rt.block_on(
+        post("/sign-in/social")
+            .json(&json!({ "provider": "corp", "callbackURL": "/" }))
+            .send(&auth),
+    );
+    assert_eq!(started.status, StatusCode::OK, "{:?}", started.json());
+    assert!(
+        started.json()["url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with("http://127.0.0.1:9/authorize?")),
+        "{:?}",
+        started.json()
+    );
+    let field = prop_oneof![
+        Just(json!("corp")),
+        any::<String>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        Just(Value::Null),
+        Just(json!(["corp"])),
+        Just(json!({ "provider": "corp" })),
+    ];
+    let keys = prop_oneof![
+        Just("provider"),
+        Just("callbackURL"),
+        Just("errorCallbackURL"),
+        Just("newUserCallbackURL"),
+        Just("scopes"),
+        Just("idToken"),
+        Just("loginHint"),
+        Just("additionalData"),
+        Just("requestSignUp"),
+        Just("disableRedirect"),
+    ];
+    let config = ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let callback = prop::collection::vec((0usize..3, "\\PC{0,40}"), 0..4);
+    proptest!(config, |(
+        fields in prop::collection::vec((keys, field), 0..6),
+        link in any::<bool>(),
+        pairs in callback,
+        form in any::<bool>(),
+        with_cookie in any::<bool>(),
+    )| {
+        let mut body = serde_json::Map::new();
+        body.insert("provider".into(), json!("corp"));
+        for (key, value) in fields {
+            body.insert(key.into(), value);
+        }
+        let path = if link { "/link-social" } else { "/sign-in/social" };
+        let mut call = post(path).json(&Value::Object(body.clone()));
+        if with_cookie {
+            call = call.cookie(&cookie);
+        }
+        let answer = rt.block_on(call.send(&auth));
+        prop_assert!(answer.status.as_u16() < 500, "{path} {body:?}: {} {:?}", answer.status, answer.json());
+        if answer.status.is_client_error() {
+            prop_assert!(answer.json()["code"].is_string(), "{path}: {:?}", answer.json());
+        }
+
+        let query = pairs
+            .iter()
+            .map(|(key, value)| {
+                let value: String = value.bytes().map(|b| format!("%{b:02x}")).collect();
+                format!("{}={value}", ["code", "state", "error"][*key])
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let call = if form {
+            post("/callback/corp").raw("application/x-www-form-urlencoded", query.clone())
+        } else {
+            get(&format!("/api/auth/callback/corp?{query}"))
+        };
+        let call = if with_cookie { call.cookie(&cookie) } else { call };
+        let mut answer = rt.block_on(call.send(&auth));
+        prop_assert!(answer.status.as_u16() < 500, "callback {query}: {} {:?}", answer.status, answer.json());
+        // A form POST is sent on to the GET callback with its fields, as better-auth does.
+        let location = answer.header("location").unwrap_or_default();
+        if form && let Some(path) = location.strip_prefix(server::ORIGIN) && path.starts_with("/api/auth/callback/corp") {
+            let call = get(path);
+            let call = if with_cookie { call.cookie(&cookie) } else { call };
+            answer = rt.block_on(call.send(&auth));
+            prop_assert!(answer.status.as_u16() < 500, "callback {path}: {} {:?}", answer.status, answer.json());
+        }
+        if answer.status.is_redirection() {
+            let location = answer.header("location").unwrap_or_default();
+            prop_assert!(location.contains("error="), "callback {query}: {location}");
+        }
+    });
+}

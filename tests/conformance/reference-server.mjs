@@ -47,6 +47,11 @@
 //                       page, tests/browser/passkey.mjs, is on a free localhost port), as
 //                       crates/auth-cli/tests/conformance/passkey.toml configures us; MIGRATE=1
 //                       creates its passkey table.
+//   GENERIC_OAUTH=1     add genericOAuth({config:[{providerId:"corp", discoveryUrl:
+//                       GENERIC_OAUTH_DISCOVERY_URL, clientId: CORP_CLIENT_ID, clientSecret:
+//                       CORP_CLIENT_SECRET, scopes:["email","profile"], authentication:"basic"}]})
+//                       as crates/auth-cli/tests/conformance/generic_oauth.rs configures us (the
+//                       provider is tests/oidc/provider.mjs). The suite is generic-oauth.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -63,7 +68,7 @@ import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
 import { apiKey } from "@better-auth/api-key";
 import { passkey } from "@better-auth/passkey";
-import { admin, anonymous, bearer, emailOTP, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, phoneNumber, twoFactor, username } from "better-auth/plugins";
+import { admin, anonymous, bearer, emailOTP, genericOAuth, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, phoneNumber, twoFactor, username } from "better-auth/plugins";
 import { createAccessControl } from "better-auth/plugins/access";
 import { adminAc, defaultStatements, userAc } from "better-auth/plugins/admin/access";
 
@@ -256,6 +261,24 @@ if (process.env.PHONE === "1") {
 if (process.env.PASSKEY === "1") {
   options.trustedOrigins = [...options.trustedOrigins, "http://localhost:*"];
   options.plugins = [...(options.plugins ?? []), passkey({ rpID: "localhost", rpName: "Passkey conformance" })];
+}
+
+if (process.env.GENERIC_OAUTH === "1") {
+  const discoveryUrl = process.env.GENERIC_OAUTH_DISCOVERY_URL;
+  if (!discoveryUrl) fail("GENERIC_OAUTH=1 needs GENERIC_OAUTH_DISCOVERY_URL");
+  options.plugins = [
+    ...(options.plugins ?? []),
+    genericOAuth({
+      config: [{
+        providerId: "corp",
+        discoveryUrl,
+        clientId: process.env.CORP_CLIENT_ID,
+        clientSecret: process.env.CORP_CLIENT_SECRET,
+        scopes: ["email", "profile"],
+        authentication: "basic",
+      }],
+    }),
+  ];
 }
 
 let redis = null;

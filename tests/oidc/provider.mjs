@@ -1,10 +1,13 @@
 // A real OpenID Connect provider (panva/oidc-provider) for the Rust OAuth client tests.
 //
-//   CLIENT_ID=… CLIENT_SECRET=… REDIRECT_URIS=uri1,uri2 [PORT=0] node provider.mjs
+//   CLIENT_ID=… CLIENT_SECRET=… REDIRECT_URIS=uri1,uri2|* [PORT=0]
+//   [TOKEN_ENDPOINT_AUTH_METHOD=client_secret_basic|client_secret_post] [PLAIN_OAUTH2=1]
+//   node provider.mjs
 //
 // Listens on 127.0.0.1 (PORT 0 = a free port), registers one confidential client
-// (client_secret_basic, authorization_code + refresh_token, PKCE required) and signs id tokens
-// with a fresh RS256 key. The built-in development login and consent pages accept any login.
+// (client_secret_basic unless told otherwise, authorization_code + refresh_token, PKCE required)
+// and signs id tokens with a fresh RS256 key. With PLAIN_OAUTH2=1 it plays a plain OAuth 2.0
+// server: token answers carry no id_token, so a client reads the user from userinfo (`/me`). The built-in development login and consent pages accept any login.
 // The first line on stdout is {"issuer","client_id","client_secret"}; the process runs until it
 // is killed or its stdin closes (so a crashed test run does not leave it behind).
 import { createServer } from 'node:http';
@@ -13,8 +16,14 @@ import Provider from 'oidc-provider';
 
 const clientId = process.env.CLIENT_ID || 'rust-client';
 const clientSecret = process.env.CLIENT_SECRET || 'rust-client-secret-0123456789abcdef';
-const redirectUris = (process.env.REDIRECT_URIS || 'http://127.0.0.1:3000/api/auth/callback/oidc')
-  .split(',').filter(Boolean);
+// `*`: any redirect URI (servers on random ports sharing one provider, as the conformance suites).
+const anyRedirectUri = process.env.REDIRECT_URIS === '*';
+const redirectUris = anyRedirectUri
+  ? ['http://127.0.0.1/any']
+  : (process.env.REDIRECT_URIS || 'http://127.0.0.1:3000/api/auth/callback/oidc').split(',').filter(Boolean);
+
+const tokenEndpointAuthMethod = process.env.TOKEN_ENDPOINT_AUTH_METHOD || 'client_secret_basic';
+const plainOAuth2 = process.env.PLAIN_OAUTH2 === '1';
 
 const server = createServer();
 await new Promise((resolve, reject) => {
@@ -33,7 +42,7 @@ const provider = new Provider(issuer, {
     redirect_uris: redirectUris,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
+    token_endpoint_auth_method: tokenEndpointAuthMethod,
   }],
   jwks: { keys: [signingKey] },
   cookies: { keys: ['oidc-tests-cookie-key'] },
@@ -57,6 +66,13 @@ const provider = new Provider(issuer, {
     };
   },
 });
+if (anyRedirectUri) provider.Client.prototype.redirectUriAllowed = () => true;
+if (plainOAuth2) {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/token' && ctx.body && typeof ctx.body === 'object') delete ctx.body.id_token;
+  });
+}
 provider.on('server_error', (_ctx, err) => console.error('oidc-provider server_error', err));
 server.on('request', provider.callback());
 

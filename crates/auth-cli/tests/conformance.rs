@@ -50,22 +50,23 @@ const SNAKE: &str = "\n[database]\nnaming = \"snake\"\n\n[models.user]\ntable = 
 
 /// A plugin suite's four runs, in the plugin's own module: our server on SQLite, PostgreSQL and
 /// MariaDB (`official_client_*`), and better-auth 1.7.25 started with `env`, so that the suite
-/// describes better-auth (`suite_passes_against_better_auth`).
+/// describes better-auth (`suite_passes_against_better_auth`). Our server gets `env` too (the
+/// client credentials of a provider).
 macro_rules! suite_everywhere {
     ($config:expr, $suite:expr, $database:literal, $env:expr) => {
         #[test]
         fn official_client_sqlite() {
-            on_sqlite($config, $suite);
+            on_sqlite($config, $suite, $env);
         }
 
         #[tokio::test]
         async fn official_client_postgres() {
-            on_database::<sqlx::Postgres>($database, $config, $suite).await;
+            on_database::<sqlx::Postgres>($database, $config, $suite, $env).await;
         }
 
         #[tokio::test]
         async fn official_client_mysql() {
-            on_database::<sqlx::MySql>($database, $config, $suite).await;
+            on_database::<sqlx::MySql>($database, $config, $suite, $env).await;
         }
 
         #[test]
@@ -87,6 +88,8 @@ mod admin;
 mod api_key;
 #[path = "conformance/browser.rs"]
 mod browser;
+#[path = "conformance/generic_oauth.rs"]
+mod generic_oauth;
 #[path = "conformance/jwt.rs"]
 mod jwt;
 #[path = "conformance/passkey.rs"]
@@ -255,31 +258,37 @@ fn run_suite(program: &str, min_checks: u64, project: &Project, server: &Running
     run_node(program, &args, &[server], min_checks, project.path());
 }
 
-/// `suite` against our server on embedded SQLite, with [`suite_project`]`(extra)`.
-fn on_sqlite(extra: &str, suite: fn(&Project, &Running)) {
+/// `suite` against our server on embedded SQLite, with [`suite_project`]`(extra)` and `env` in
+/// its environment.
+fn on_sqlite(extra: &str, suite: fn(&Project, &Running), env: &[(&str, &str)]) {
     if !node_ready() {
         return;
     }
     let project = suite_project(extra);
-    let server = project.serve_embedded();
+    let server = project.serve_embedded_with(env);
     suite(&project, &server);
 }
 
 #[test]
 fn official_client_sqlite() {
-    on_sqlite("", conformance);
+    on_sqlite("", conformance, &[]);
 }
 
 /// `suite` against our server on a fresh database of engine `DB` (`label`) that `migrate
 /// apply` gave the schema of [`suite_project`]`(extra)`.
-async fn on_database<DB: support::Engine>(label: &str, extra: &str, suite: fn(&Project, &Running)) {
+async fn on_database<DB: support::Engine>(
+    label: &str,
+    extra: &str,
+    suite: fn(&Project, &Running),
+    env: &[(&str, &str)],
+) {
     let Some(db) = support::Server::<DB>::fresh(label).await else {
         return;
     };
     if node_ready() {
         let project = suite_project(extra);
         project.migrate(DB::DIALECT, &db.url());
-        let server = project.serve_url(&db.url());
+        let server = project.serve_url_with(&db.url(), env);
         suite(&project, &server);
     }
     db.drop().await;
@@ -287,12 +296,12 @@ async fn on_database<DB: support::Engine>(label: &str, extra: &str, suite: fn(&P
 
 #[tokio::test]
 async fn official_client_postgres() {
-    on_database::<sqlx::Postgres>("conformance", "", conformance).await;
+    on_database::<sqlx::Postgres>("conformance", "", conformance, &[]).await;
 }
 
 #[tokio::test]
 async fn official_client_mysql() {
-    on_database::<sqlx::MySql>("conformance", "", conformance).await;
+    on_database::<sqlx::MySql>("conformance", "", conformance, &[]).await;
 }
 
 #[tokio::test]

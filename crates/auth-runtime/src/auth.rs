@@ -9,6 +9,7 @@ pub mod builder;
 mod cookie_cache;
 mod request_session;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::router::{MissingHandler, Router};
@@ -18,7 +19,9 @@ use auth_core::{Config, ConfigError, Dialect, Schema};
 
 use crate::hooks::{DatabaseHooks, JwtPayload};
 use crate::http::{TrustedOrigins, origin_of};
-use crate::mail::{MailError, MailQueue, Mailer, QueuePolicy, QueueStats};
+use crate::mail::{
+    MailError, MailQueue, Mailer, QueuePolicy, QueueStats, TemplateError, Templates,
+};
 use crate::migrate::{DatabaseUrl, MigrateError};
 use crate::oauth::{OAuthError, Provider, ProviderConfig, ProviderKind};
 use crate::plugins::SERVED;
@@ -81,6 +84,9 @@ pub enum AuthError {
     Store(#[from] StoreError),
     #[error("mailer: {0}")]
     Mailer(#[from] MailError),
+    /// A mail or SMS template does not parse or render.
+    #[error("mail templates: {0}")]
+    Templates(#[from] TemplateError),
     #[error("social provider: {0}")]
     Provider(#[from] OAuthError),
     #[error(transparent)]
@@ -98,8 +104,8 @@ pub enum AuthError {
     Introspect(#[from] MigrateError),
 }
 
-/// The social providers of `config` whose client id and secret are in the environment; the
-/// others are left out with a warning (sign-in with them answers `PROVIDER_NOT_FOUND`).
+/// The social providers of `config`, then generic-oauth's, whose client id and secret are in
+/// the environment; the others are left out with a warning (sign-in with them answers `PROVIDER_NOT_FOUND`).
 fn providers(
     config: &Config,
     api_url: &str,
@@ -150,6 +156,25 @@ fn providers(
         settings.disable_default_scopes = provider.disable_default_scopes;
         out.push(Provider::new(settings, http.clone())?);
     }
+    let generic = config.plugins.generic_oauth_options();
+    for (id, provider) in generic.providers.iter() {
+        let (id, provider) = (id.get_ref(), provider.get_ref());
+        let credentials = match auth_core::config::provider_credentials(
+            id,
+            provider.client_id_env.as_deref(),
+            provider.client_secret_env.as_deref(),
+            env,
+        ) {
+            Ok(credentials) => credentials,
+            Err(warning) => {
+                tracing::warn!(provider = %id, "{warning}");
+                continue;
+            }
+        };
+        let settings =
+            ProviderConfig::generic(id, provider, credentials, callback_url(api_url, id));
+        out.push(Provider::new(settings, http.clone())?);
+    }
     Ok(out)
 }
 
@@ -191,6 +216,8 @@ pub(crate) struct Inner {
     pub(crate) mailer: Option<MailQueue>,
     /// How text messages leave (`[sms]`), through a queue of their own.
     pub(crate) sms: Option<MailQueue>,
+    /// The words of mails and text messages (`[mailer] templates`).
+    pub(crate) templates: Templates,
     /// Social providers whose credentials are set.
     pub(crate) providers: Vec<Provider>,
     pub(crate) secondary: Option<Arc<dyn SecondaryStorage>>,
@@ -326,6 +353,12 @@ impl Auth {
                     .map(|sender| MailQueue::new(sender, QueuePolicy::from_sms(sms)))
             })
             .transpose()?;
+        let templates_dir = config
+            .mailer
+            .as_ref()
+            .and_then(|m| m.get_ref().templates.as_deref())
+            .map(|dir| config.path.parent().unwrap_or(Path::new("")).join(dir));
+        let templates = Templates::load(templates_dir.as_deref())?;
         let session_cookie = cookies.name(SESSION_TOKEN);
         let dont_remember_cookie = cookies.name(DONT_REMEMBER);
         let session_data_cookie = cookies.name(SESSION_DATA);
@@ -350,6 +383,7 @@ impl Auth {
                 plugins,
                 mailer,
                 sms,
+                templates,
                 secondary,
                 models,
                 sessions,

@@ -1,5 +1,6 @@
-//! Outgoing mail: the four links better-auth sends (email verification, password reset,
-//! change-email confirmation, account deletion) and two ways to send them.
+//! Outgoing mail: the links and codes better-auth and its plugins send (email verification,
+//! password reset, change-email confirmation, account deletion, magic links, one-time codes,
+//! invitations), their templates, and two ways to send them.
 //!
 //! - [`SmtpMailer`] delivers over SMTP (plain for a local relay, STARTTLS, or implicit TLS) with
 //!   lettre on tokio and rustls.
@@ -7,9 +8,11 @@
 //!   and, built with [`LogMailer::to_file`], appends one JSON line per mail to a file, which is
 //!   how test suites read the links.
 //!
-//! The HTTP endpoints build a [`Mail`] with one of its constructors and hand it to a
-//! [`MailQueue`], which sends it in the background so an answer never waits for the relay.
+//! The HTTP endpoints build a [`Message`] with one of its constructors, put it in words with the
+//! project's [`Templates`] (a [`Mail`]: subject, text and HTML) and hand it to a [`MailQueue`],
+//! which sends it in the background so an answer never waits for the relay.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::future::Future;
@@ -18,17 +21,19 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Mutex;
 
-use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
-use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
 
 use crate::wire::time;
 
 mod queue;
 mod sms;
+mod templates;
 
 pub use queue::{MailQueue, QueuePolicy, QueueStats};
 pub use sms::{LogSms, WebhookSms, from_config as sms_from_config};
+pub use templates::{TemplateError, Templates};
 
 /// Which link a mail carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,11 +62,30 @@ pub enum MailKind {
     SmsOtp,
     /// An SMS: phone-number's `sendPasswordResetOTP`.
     SmsResetPassword,
+    /// organization's `sendInvitationEmail` (its token is the invitation id).
+    Invitation,
 }
 
 impl MailKind {
-    /// The kind's name in logs and in [`LogMailer`]'s file: `verify-email`, `reset-password`,
-    /// `change-email-confirmation`, `delete-account`.
+    /// Every kind, each with its templates.
+    pub const ALL: [Self; 13] = [
+        Self::VerifyEmail,
+        Self::ResetPassword,
+        Self::ChangeEmailConfirmation,
+        Self::DeleteAccount,
+        Self::TwoFactorOtp,
+        Self::MagicLink,
+        Self::EmailOtpSignIn,
+        Self::EmailOtpEmailVerification,
+        Self::EmailOtpForgetPassword,
+        Self::EmailOtpChangeEmail,
+        Self::SmsOtp,
+        Self::SmsResetPassword,
+        Self::Invitation,
+    ];
+
+    /// The kind's name in logs, in [`LogMailer`]'s file and in its templates' names:
+    /// `verify-email`, `reset-password`, `change-email-confirmation`, `delete-account`, ….
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -77,6 +101,7 @@ impl MailKind {
             Self::EmailOtpChangeEmail => "email-otp-change-email",
             Self::SmsOtp => "sms-otp",
             Self::SmsResetPassword => "sms-reset-password",
+            Self::Invitation => "invitation",
         }
     }
 
@@ -108,25 +133,38 @@ impl fmt::Display for MailKind {
     }
 }
 
-/// One mail: recipient, subject, plain-text body, and the link (and its token) it carries.
+/// What to send, before it is put in words: the kind, the recipient, and the link (and its
+/// token) or the code it carries. [`Templates::render`] turns it into a [`Mail`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mail {
-    /// Which link it carries.
+pub struct Message {
+    /// What it carries.
     pub kind: MailKind,
-    /// The recipient's address.
+    /// The recipient's address (the phone number for a text message).
     pub to: String,
-    /// The subject line.
-    pub subject: String,
-    /// The plain-text body; it contains [`url`](Self::url).
-    pub text: String,
-    /// The link to follow.
+    /// The link to follow; empty for a code.
     pub url: String,
-    /// The token inside the link (what better-auth passes to its callbacks as `token`).
+    /// The token inside the link (what better-auth passes to its callbacks as `token`), or the
+    /// code.
     pub token: String,
+    /// More for the templates (an invitation's organization, inviter and role).
+    pub details: BTreeMap<&'static str, String>,
 }
 
-impl Mail {
-    /// A mail of `kind` with the default subject and body, without an application name.
+/// What an invitation mail says besides its link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    /// The organization's name.
+    pub organization_name: String,
+    /// The name of the member who invites.
+    pub inviter_name: String,
+    /// Their address.
+    pub inviter_email: String,
+    /// The role offered.
+    pub role: String,
+}
+
+impl Message {
+    /// A message of `kind` carrying a link.
     #[must_use]
     pub fn new(
         kind: MailKind,
@@ -134,16 +172,20 @@ impl Mail {
         url: impl Into<String>,
         token: impl Into<String>,
     ) -> Self {
-        let url = url.into();
-        let (subject, text) = render(kind, None, &url);
         Self {
             kind,
             to: to.into(),
-            subject,
-            text,
-            url,
+            url: url.into(),
             token: token.into(),
+            details: BTreeMap::new(),
         }
+    }
+
+    /// A message of `kind` carrying a code (in [`token`](Self::token)), no link: two-factor's,
+    /// email-otp's and the text messages.
+    #[must_use]
+    pub fn code(kind: MailKind, to: impl Into<String>, code: impl Into<String>) -> Self {
+        Self::new(kind, to, String::new(), code)
     }
 
     /// "Verify your email address".
@@ -186,13 +228,6 @@ impl Mail {
         Self::new(MailKind::DeleteAccount, to, url, token)
     }
 
-    /// "Your two-factor code": the code in [`token`](Self::token), no link.
-    #[must_use]
-    pub fn two_factor_otp(to: impl Into<String>, code: impl Into<String>) -> Self {
-        let code = code.into();
-        Self::new(MailKind::TwoFactorOtp, to, code.clone(), code).without_url()
-    }
-
     /// "Your sign-in link": magic-link's link and its token.
     #[must_use]
     pub fn magic_link(
@@ -203,120 +238,43 @@ impl Mail {
         Self::new(MailKind::MagicLink, to, url, token)
     }
 
-    /// An email-otp code of `kind` (one of the `EmailOtp…` kinds), in [`token`](Self::token).
+    /// An organization's invitation: the link to accept it, whose token is the invitation id.
     #[must_use]
-    pub fn email_otp(kind: MailKind, to: impl Into<String>, code: impl Into<String>) -> Self {
-        let code = code.into();
-        Self::new(kind, to, code.clone(), code).without_url()
-    }
-
-    /// A text message of `kind` (one of the `Sms…` kinds) with `code` to phone number `to`.
-    #[must_use]
-    pub fn sms(kind: MailKind, to: impl Into<String>, code: impl Into<String>) -> Self {
-        let code = code.into();
-        Self::new(kind, to, code.clone(), code).without_url()
-    }
-
-    fn without_url(mut self) -> Self {
-        self.url.clear();
-        self
-    }
-
-    /// Names the application (better-auth's `appName`) in the subject and body; an empty name
-    /// is ignored.
-    #[must_use]
-    pub fn with_app_name(mut self, app_name: &str) -> Self {
-        let name = Some(app_name.trim()).filter(|n| !n.is_empty());
-        let shown = if self.kind.is_code() {
-            &self.token
-        } else {
-            &self.url
-        };
-        (self.subject, self.text) = render(self.kind, name, shown);
-        self
+    pub fn invitation(
+        to: impl Into<String>,
+        url: impl Into<String>,
+        invitation_id: impl Into<String>,
+        invitation: Invitation,
+    ) -> Self {
+        let mut message = Self::new(MailKind::Invitation, to, url, invitation_id);
+        message.details = BTreeMap::from([
+            ("organization_name", invitation.organization_name),
+            ("inviter_name", invitation.inviter_name),
+            ("inviter_email", invitation.inviter_email),
+            ("role", invitation.role),
+        ]);
+        message
     }
 }
 
-/// The subject and body of a mail of `kind` showing `url` (or, for a code, the code). A text
-/// message has no subject and a one-line body.
-fn render(kind: MailKind, app: Option<&str>, url: &str) -> (String, String) {
-    let (subject, action, ignore) = match kind {
-        MailKind::VerifyEmail => (
-            "Verify your email address",
-            "To verify your email address, open this link:",
-            "If you did not create an account, you can ignore this email.",
-        ),
-        MailKind::ResetPassword => (
-            "Reset your password",
-            "To choose a new password, open this link:",
-            "If you did not ask to reset your password, you can ignore this email; your password \
-             stays unchanged.",
-        ),
-        MailKind::ChangeEmailConfirmation => (
-            "Approve your email address change",
-            "Someone asked to change the email address of your account. To approve the change, \
-             open this link:",
-            "If you did not ask for this change, ignore this email and your address stays as it \
-             is.",
-        ),
-        MailKind::DeleteAccount => (
-            "Confirm the deletion of your account",
-            "To delete your account and all its data, open this link:",
-            "If you did not ask to delete your account, ignore this email and nothing happens.",
-        ),
-        MailKind::TwoFactorOtp => (
-            "Your two-factor code",
-            "Your code to finish signing in:",
-            "If you did not try to sign in, change your password: someone knows it.",
-        ),
-        MailKind::MagicLink => (
-            "Your sign-in link",
-            "To sign in, open this link:",
-            "If you did not try to sign in, you can ignore this email.",
-        ),
-        MailKind::EmailOtpSignIn => (
-            "Your sign-in code",
-            "Your code to sign in:",
-            "If you did not try to sign in, you can ignore this email.",
-        ),
-        MailKind::EmailOtpEmailVerification => (
-            "Your email verification code",
-            "Your code to verify your email address:",
-            "If you did not create an account, you can ignore this email.",
-        ),
-        MailKind::EmailOtpForgetPassword => (
-            "Your password reset code",
-            "Your code to choose a new password:",
-            "If you did not ask to reset your password, you can ignore this email; your password \
-             stays unchanged.",
-        ),
-        MailKind::EmailOtpChangeEmail => (
-            "Your email change code",
-            "Your code to confirm this address as your new one:",
-            "If you did not ask for this change, you can ignore this email.",
-        ),
-        MailKind::SmsOtp => return sms_text(app, url, "verification"),
-        MailKind::SmsResetPassword => return sms_text(app, url, "password reset"),
-    };
-    match app {
-        Some(app) => (
-            format!("{subject} for {app}"),
-            format!("Hello,\n\n{action}\n\n{url}\n\n{ignore}\n\n-- {app}\n"),
-        ),
-        None => (
-            subject.to_owned(),
-            format!("Hello,\n\n{action}\n\n{url}\n\n{ignore}\n"),
-        ),
-    }
-}
-
-/// A text message's (empty subject and) body: `code` and what it is for.
-fn sms_text(app: Option<&str>, code: &str, what: &str) -> (String, String) {
-    let text = match app {
-        Some(app) => format!("{code} is your {app} {what} code."),
-        None => format!("{code} is your {what} code."),
-    };
-    (String::new(), text)
+/// One mail (or text message) in words: recipient, subject, text and HTML parts, and the link
+/// (and its token) or code it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// What it carries.
+    pub kind: MailKind,
+    /// The recipient's address (the phone number for a text message).
+    pub to: String,
+    /// The subject line; empty for a text message.
+    pub subject: String,
+    /// The plain-text body (the whole text message); it shows [`url`](Self::url) or the code.
+    pub text: String,
+    /// The HTML body; none for a text message.
+    pub html: Option<String>,
+    /// The link to follow; empty for a code.
+    pub url: String,
+    /// The token inside the link, or the code.
+    pub token: String,
 }
 
 /// Why a mailer could not be built or a mail not be sent.
@@ -377,6 +335,10 @@ pub enum MailError {
     /// `[sms] authorization-env` names a variable that is not set.
     #[error("the environment variable {0} ([sms] authorization-env) is not set")]
     MissingEnv(String),
+    /// A template did not render (a start-up check renders every one, so only data can cause
+    /// it), or rendered a subject with a line break.
+    #[error("mail template: {0}")]
+    Template(#[from] TemplateError),
     /// [`LogMailer`]'s file could not be opened or written.
     #[error("mail log {}: {source}", path.display())]
     Log {
@@ -413,6 +375,7 @@ impl MailError {
             | Self::To { .. }
             | Self::Build(_)
             | Self::MissingEnv(_)
+            | Self::Template(_)
             | Self::Log { .. } => true,
         }
     }
@@ -533,13 +496,20 @@ impl SmtpMailer {
             address: mail.to.clone(),
             reason: e.to_string(),
         })?;
-        let message = Message::builder()
+        let builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject.as_str())
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.text.clone())
-            .map_err(|e| MailError::Build(e.to_string()))?;
+            .subject(mail.subject.as_str());
+        let message = match &mail.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                html.clone(),
+            )),
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(mail.text.clone()),
+        }
+        .map_err(|e| MailError::Build(e.to_string()))?;
         self.transport
             .send(message)
             .await

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use auth_runtime::mail::{
-    LogMailer, Mail, MailError, MailKind, MailQueue, Mailer, QueuePolicy, SmtpMailer,
+    LogMailer, Mail, MailError, MailKind, MailQueue, Mailer, Message, QueuePolicy, SmtpMailer,
+    Templates,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
@@ -223,7 +224,10 @@ async fn smtp_delivers_recipient_subject_and_link() {
     let mailer = SmtpMailer::new(&sink.url(), "Example App <noreply@example.com>")
         .unwrap_or_else(|e| panic!("{e}"));
     let mailer: Arc<dyn Mailer> = Arc::new(mailer);
-    let mail = Mail::verify_email("ada@example.com", URL, "the-token").with_app_name("Example");
+    let mail = words(
+        &Message::verify_email("ada@example.com", URL, "the-token"),
+        Some("Example"),
+    );
     mailer
         .send(&mail)
         .await
@@ -255,12 +259,14 @@ async fn smtp_delivers_recipient_subject_and_link() {
         headers.contains("From: \"Example App\" <noreply@example.com>"),
         "{headers}"
     );
-    assert!(headers.contains("Content-Type: text/plain"), "{headers}");
-    let body = if headers.contains("Content-Transfer-Encoding: quoted-printable") {
-        unquote(body)
-    } else {
-        body.to_owned()
-    };
+    // The text part and the HTML part, as alternatives.
+    assert!(
+        headers.contains("Content-Type: multipart/alternative"),
+        "{headers}"
+    );
+    assert!(body.contains("Content-Type: text/plain"), "{body}");
+    assert!(body.contains("Content-Type: text/html"), "{body}");
+    let body = unquote(body);
     assert!(body.contains(URL), "{body}");
     assert!(body.contains("-- Example"), "{body}");
     assert_eq!(received.commands.last().map(String::as_str), Some("QUIT"));
@@ -276,15 +282,15 @@ async fn smtp_reports_an_unreachable_server() {
         .port();
     let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), "noreply@example.com")
         .unwrap_or_else(|e| panic!("{e}"));
-    let mail = Mail::reset_password("ada@example.com", URL, "t");
-    let error = mailer.send(&mail).await.err();
+    let message = mail(&Message::reset_password("ada@example.com", URL, "t"));
+    let error = mailer.send(&message).await.err();
     assert!(
         matches!(&error, Some(MailError::Smtp { server, .. }) if *server == format!("smtp://127.0.0.1:{port}")),
         "{error:?}"
     );
     // A bad recipient is refused before connecting.
     let error = mailer
-        .send(&Mail::reset_password("not an address", URL, "t"))
+        .send(&mail(&Message::reset_password("not an address", URL, "t")))
         .await
         .err();
     assert!(matches!(error, Some(MailError::To { .. })), "{error:?}");
@@ -352,10 +358,22 @@ async fn log_mailer_appends_json_lines() {
     let path = dir.path().join("mails.jsonl");
     std::fs::write(&path, "").unwrap_or_else(|e| panic!("{e}"));
     let mails = [
-        Mail::verify_email("ada@example.com", URL, "tok-1"),
-        Mail::reset_password("bob@example.com", "http://x/reset/tok-2", "tok-2"),
-        Mail::change_email_confirmation("c@example.com", "http://x/c?token=\"q\"", "tok-3"),
-        Mail::delete_account("d@example.com", "http://x/delete?token=tok-4", "tok-4"),
+        mail(&Message::verify_email("ada@example.com", URL, "tok-1")),
+        mail(&Message::reset_password(
+            "bob@example.com",
+            "http://x/reset/tok-2",
+            "tok-2",
+        )),
+        mail(&Message::change_email_confirmation(
+            "c@example.com",
+            "http://x/c?token=\"q\"",
+            "tok-3",
+        )),
+        mail(&Message::delete_account(
+            "d@example.com",
+            "http://x/delete?token=tok-4",
+            "tok-4",
+        )),
     ];
     {
         let mailer = LogMailer::to_file(&path).unwrap_or_else(|e| panic!("{e}"));
@@ -409,47 +427,6 @@ async fn log_mailer_appends_json_lines() {
     assert!(matches!(error, Some(MailError::Log { .. })), "{error:?}");
 }
 
-#[test]
-fn kinds_and_bodies() {
-    let cases = [
-        (
-            MailKind::VerifyEmail,
-            "verify-email",
-            Mail::verify_email("a@b.io", "http://l/1", "1"),
-        ),
-        (
-            MailKind::ResetPassword,
-            "reset-password",
-            Mail::reset_password("a@b.io", "http://l/2", "2"),
-        ),
-        (
-            MailKind::ChangeEmailConfirmation,
-            "change-email-confirmation",
-            Mail::change_email_confirmation("a@b.io", "http://l/3", "3"),
-        ),
-        (
-            MailKind::DeleteAccount,
-            "delete-account",
-            Mail::delete_account("a@b.io", "http://l/4", "4"),
-        ),
-    ];
-    let mut subjects = Vec::new();
-    for (kind, name, mail) in cases {
-        assert_eq!(kind.as_str(), name);
-        assert_eq!(kind.to_string(), name);
-        assert_eq!(mail.kind, kind);
-        assert!(mail.text.contains(&mail.url), "{}", mail.text);
-        assert!(!mail.subject.is_empty() && !mail.subject.contains('\n'));
-        let named = mail.clone().with_app_name("Acme");
-        assert!(named.subject.ends_with(" for Acme"), "{}", named.subject);
-        assert!(named.text.contains(&mail.url) && named.text.contains("Acme"));
-        assert_eq!(mail.clone().with_app_name("  "), mail);
-        subjects.push(mail.subject);
-    }
-    subjects.dedup();
-    assert_eq!(subjects.len(), 4);
-}
-
 /// A queue in front of an SMTP mailer for `sink`, retrying after 20, 40, 80 ms.
 fn queue_for(sink: &Sink, capacity: usize, concurrency: usize) -> MailQueue {
     let mailer =
@@ -475,7 +452,7 @@ async fn queue_retries_a_relay_that_fails_twice() {
     let queue = queue_for(&sink, 8, 1);
     let started = Instant::now();
     queue
-        .submit(Mail::reset_password("ada@example.com", URL, "t"))
+        .submit(mail(&Message::reset_password("ada@example.com", URL, "t")))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     // Queued, not sent: the call returns before the relay is even reached.
@@ -499,7 +476,7 @@ async fn queue_retries_a_relay_that_fails_twice() {
     .await;
     let queue = queue_for(&sink, 8, 1);
     queue
-        .submit(Mail::reset_password("ada@example.com", URL, "t"))
+        .submit(mail(&Message::reset_password("ada@example.com", URL, "t")))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let stats = queue.drain(Duration::from_secs(10)).await;
@@ -519,7 +496,7 @@ fn queue_starts_with_the_first_mail() {
     assert_eq!(queue.stats().pending_total(), 0);
     sink_runtime.block_on(async {
         queue
-            .submit(Mail::verify_email("ada@example.com", URL, "t"))
+            .submit(mail(&Message::verify_email("ada@example.com", URL, "t")))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let stats = queue.drain(Duration::from_secs(10)).await;
@@ -539,7 +516,11 @@ async fn queue_refuses_when_full_and_drains_on_shutdown() {
     let mut refused = 0;
     for i in 0..6 {
         match queue
-            .submit(Mail::delete_account(format!("u{i}@example.com"), URL, "t"))
+            .submit(mail(&Message::delete_account(
+                format!("u{i}@example.com"),
+                URL,
+                "t",
+            )))
             .await
         {
             Ok(()) => {}
@@ -554,7 +535,7 @@ async fn queue_refuses_when_full_and_drains_on_shutdown() {
     assert_eq!(stats.sent, 6 - refused, "{stats:?}");
     assert_eq!(sink.accepted().len(), 6 - refused);
     let late = queue
-        .submit(Mail::delete_account("late@example.com", URL, "t"))
+        .submit(mail(&Message::delete_account("late@example.com", URL, "t")))
         .await;
     assert!(matches!(late, Err(MailError::QueueClosed)), "{late:?}");
 
@@ -571,7 +552,7 @@ async fn queue_refuses_when_full_and_drains_on_shutdown() {
         MailKind::VerifyEmail,
     ] {
         queue
-            .submit(Mail::new(kind, "ada@example.com", URL, "t"))
+            .submit(mail(&Message::new(kind, "ada@example.com", URL, "t")))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
@@ -812,4 +793,82 @@ from = "auth@example.com"
             assert_eq!(count(&to, "Verify your email address"), 1, "{to}");
         }
     }
+}
+
+/// `message` in the words of the embedded templates.
+fn words(message: &Message, app_name: Option<&str>) -> Mail {
+    Templates::embedded()
+        .map(|templates| templates.render(message, app_name))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn mail(message: &Message) -> Mail {
+    words(message, None)
+}
+
+/// A server whose auth.toml, in `dir`, has `[mailer] templates = "custom"` (relative to it).
+async fn server_with_templates(dir: &std::path::Path) -> Result<auth_runtime::Auth, String> {
+    let toml = format!(
+        "base-url = \"http://localhost:3000\"\napp-name = \"Acme\"\n\
+         [email-and-password]\nenabled = true\nreset-password = true\n\
+         [rate-limit]\nenabled = false\n\
+         [mailer]\nkind = \"log\"\npath = \"{}\"\ntemplates = \"custom\"\n",
+        dir.join("outbox.jsonl").display()
+    );
+    let config =
+        auth_core::Config::parse(dir.join("auth.toml"), toml).unwrap_or_else(|e| panic!("{e}"));
+    let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
+    let store = auth_runtime::store::Store::create_sqlite(&schema, &dir.join("auth.db"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let secret = auth_runtime::wire::Secret::new("mail-template-secret-0123456789abcdefghij")
+        .unwrap_or_else(|e| panic!("{e}"));
+    auth_runtime::Auth::new(config, store, secret, auth_runtime::AuthOptions::default())
+        .map_err(|e| e.to_string())
+}
+
+/// The project's folder shapes the mails a running server sends; a broken template there stops
+/// the server from starting, naming the file and the line.
+#[tokio::test]
+async fn project_templates_shape_mail_and_a_broken_one_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let custom = dir.path().join("custom/mail");
+    std::fs::create_dir_all(&custom).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        custom.join("reset-password.subject.jinja"),
+        "{{ app_name }}: a new password for {{ to }}",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let auth = server_with_templates(dir.path())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let body = json!({ "name": "A", "email": "ada@example.com", "password": "password123" });
+    let response = auth.handle(request("/sign-up/email", &body, "")).await;
+    assert_eq!(response.status(), http::StatusCode::OK);
+    let body = json!({ "email": "ada@example.com", "redirectTo": "/reset" });
+    let response = auth
+        .handle(request("/request-password-reset", &body, ""))
+        .await;
+    assert_eq!(response.status(), http::StatusCode::OK);
+    let outbox =
+        std::fs::read_to_string(dir.path().join("outbox.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+    let line: Value = serde_json::from_str(outbox.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {outbox}"));
+    assert_eq!(line["kind"], "reset-password");
+    assert_eq!(line["subject"], "Acme: a new password for ada@example.com");
+    drop(auth);
+    std::fs::remove_file(dir.path().join("auth.db")).unwrap_or_else(|e| panic!("{e}"));
+
+    let broken = custom.join("verify-email.html.jinja");
+    std::fs::write(&broken, "<p>\n{% if url %}\n{{ url }}\n").unwrap_or_else(|e| panic!("{e}"));
+    let error = server_with_templates(dir.path())
+        .await
+        .err()
+        .unwrap_or_default();
+    assert!(
+        error.contains(&format!("{}:", broken.display())) && error.contains("syntax error"),
+        "{error}"
+    );
+    assert!(error.starts_with("mail templates: "), "{error}");
 }

@@ -99,6 +99,11 @@ fn start_provider() -> Option<Oidc> {
 }
 
 fn start_provider_for(redirect_uri: &str) -> Option<Oidc> {
+    start_provider_with(redirect_uri, &[])
+}
+
+/// The provider with more of `provider.mjs`'s settings (`PLAIN_OAUTH2`, …) in `env`.
+fn start_provider_with(redirect_uri: &str, env: &[(&str, &str)]) -> Option<Oidc> {
     node_or_skip()?;
     let harness = harness_dir();
     ensure_installed(&harness);
@@ -106,6 +111,7 @@ fn start_provider_for(redirect_uri: &str) -> Option<Oidc> {
         .arg(harness.join("provider.mjs"))
         .current_dir(&harness)
         .env("REDIRECT_URIS", redirect_uri)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -489,14 +495,7 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
 /// single-use and bound to the browser's cookie.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn social_sign_in_through_the_server() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let port = listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
+    let (listener, base) = listen().await;
     let redirect = format!("{base}/api/auth/callback/oidc");
     let Some(oidc) = start_provider_for(&redirect) else {
         return;
@@ -505,52 +504,10 @@ async fn social_sign_in_through_the_server() {
         "[email-and-password]\nenabled = true\n[social-providers.oidc]\nissuer = \"{}\"\n",
         oidc.issuer
     );
-    let config = auth_core::Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
-    let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let store = auth_runtime::store::Store::create_sqlite(&schema, &dir.path().join("auth.db"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (id, secret) = (oidc.client_id.clone(), oidc.client_secret.clone());
-    let options = auth_runtime::AuthOptions {
-        base_url: Some(base.clone()),
-        env: Some(std::sync::Arc::new(move |name: &str| match name {
-            "OIDC_CLIENT_ID" => Some(id.clone()),
-            "OIDC_CLIENT_SECRET" => Some(secret.clone()),
-            _ => None,
-        })),
-        ..Default::default()
-    };
-    let auth = auth_runtime::Auth::new(
-        config,
-        store,
-        auth_runtime::wire::Secret::new("social-test-secret-0123456789abcdefghijkl")
-            .unwrap_or_else(|e| panic!("{e}")),
-        options,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let router = auth.router();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+    let auth = serve(listener, &base, &text, "OIDC", &oidc).await;
     let client = http();
     let api = format!("{base}/api/auth");
-    let started = client
-        .post(format!("{api}/sign-in/social"))
-        .json(&serde_json::json!({ "provider": "oidc", "callbackURL": "/dashboard" }))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(started.status(), 200);
-    let state_cookie =
-        set_cookie(&started, "better-auth.state").unwrap_or_else(|| panic!("no state cookie"));
-    let body: serde_json::Value = started.json().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(body["redirect"], true);
-    let authorization = body["url"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no url: {body}"));
-    assert!(authorization.starts_with(&oidc.issuer), "{authorization}");
-    let back = browserless_login_to(authorization, &redirect);
+    let (state_cookie, _, back) = social_login(&client, &api, "oidc", "/dashboard", &oidc).await;
     assert!(back.as_str().starts_with(&redirect), "{back}");
 
     // Without the browser's state cookie the state is refused.
@@ -651,4 +608,232 @@ async fn social_sign_in_through_the_server() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(users, 1);
+}
+
+/// A server for `auth_toml` on a fresh SQLite file, listening on `listener` as `base`, with the
+/// provider's client id and secret in `<PREFIX>_CLIENT_ID` and `<PREFIX>_CLIENT_SECRET`.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    base: &str,
+    auth_toml: &str,
+    prefix: &str,
+    oidc: &Oidc,
+) -> auth_runtime::Auth {
+    let config = auth_core::Config::parse("auth.toml", auth_toml).unwrap_or_else(|e| panic!("{e}"));
+    auth_core::plugins::check(&config).unwrap_or_else(|e| panic!("{e}"));
+    let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = auth_runtime::store::Store::create_sqlite(&schema, &dir.keep().join("auth.db"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (id, secret) = (oidc.client_id.clone(), oidc.client_secret.clone());
+    let (id_var, secret_var) = (
+        format!("{prefix}_CLIENT_ID"),
+        format!("{prefix}_CLIENT_SECRET"),
+    );
+    let options = auth_runtime::AuthOptions {
+        base_url: Some(base.to_owned()),
+        env: Some(std::sync::Arc::new(move |name: &str| {
+            (name == id_var)
+                .then(|| id.clone())
+                .or_else(|| (name == secret_var).then(|| secret.clone()))
+        })),
+        ..Default::default()
+    };
+    let auth = auth_runtime::Auth::new(
+        config,
+        store,
+        auth_runtime::wire::Secret::new("social-test-secret-0123456789abcdefghijkl")
+            .unwrap_or_else(|e| panic!("{e}")),
+        options,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let router = auth.router();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    auth
+}
+
+/// generic-oauth's provider `id` as the official client uses it: `sign-in/social` → the
+/// provider's login → `/callback/<id>` → a session for `alice`, whose one account is `alice`'s
+/// at `id`. Returns the authorization URL, the session and the stored account row.
+async fn generic_sign_in(
+    auth: &auth_runtime::Auth,
+    base: &str,
+    id: &str,
+    oidc: &Oidc,
+) -> (url::Url, serde_json::Value, auth_runtime::store::Row) {
+    let client = http();
+    let api = format!("{base}/api/auth");
+    let (state_cookie, authorization, back) = social_login(&client, &api, id, "/home", oidc).await;
+    let done = client
+        .get(back.as_str())
+        .header("cookie", &state_cookie)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let location = done.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(location, "/home", "{authorization}");
+    let session = set_cookie(&done, "better-auth.session_token")
+        .unwrap_or_else(|| panic!("no session cookie"));
+    let get = |path: &str| {
+        client
+            .get(format!("{api}{path}"))
+            .header("cookie", &session)
+            .send()
+    };
+    let me: serde_json::Value = get("/get-session")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let accounts: serde_json::Value = get("/list-accounts")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(me["user"]["email"], "alice@example.test", "{me}");
+    assert_eq!(me["user"]["emailVerified"], true, "{me}");
+    assert_eq!(accounts.as_array().map(Vec::len), Some(1), "{accounts}");
+    assert_eq!(accounts[0]["providerId"], id, "{accounts}");
+    assert_eq!(accounts[0]["accountId"], "alice", "{accounts}");
+    let stored = auth
+        .store()
+        .find_one(
+            "account",
+            &[auth_runtime::store::Where::eq("providerId", id)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no account"));
+    assert!(!stored["accessToken"].is_null(), "{stored:?}");
+    (authorization, me, stored)
+}
+
+/// A free port on 127.0.0.1, listened on, and its base URL.
+async fn listen() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let port = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .port();
+    (listener, format!("http://127.0.0.1:{port}"))
+}
+
+/// generic-oauth with a discovery URL: OpenID Connect (`openid` added to the configured
+/// scopes, PKCE, HTTP Basic at the token endpoint, the id token verified), the user from the id
+/// token, the account id its `sub`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_oauth_with_discovery_signs_in_over_oidc() {
+    let (listener, base) = listen().await;
+    let redirect = format!("{base}/api/auth/callback/corp");
+    let Some(oidc) = start_provider_for(&redirect) else {
+        return;
+    };
+    let text = format!(
+        "[plugins.generic-oauth.providers.corp]\n\
+         discovery-url = \"{}/.well-known/openid-configuration\"\n\
+         scopes = [\"email\", \"profile\"]\nauthentication = \"basic\"\n",
+        oidc.issuer
+    );
+    let auth = serve(listener, &base, &text, "CORP", &oidc).await;
+    let (authorization, me, account) = generic_sign_in(&auth, &base, "corp", &oidc).await;
+    assert!(!account["idToken"].is_null(), "{account:?}");
+    assert_eq!(
+        query(&authorization, "scope").as_deref(),
+        Some("openid email profile")
+    );
+    assert_eq!(
+        query(&authorization, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert_eq!(me["user"]["name"], "User alice", "{me}");
+    assert_eq!(
+        me["user"]["image"], "https://example.test/alice.png",
+        "{me}"
+    );
+}
+
+/// generic-oauth against a plain OAuth 2.0 server: explicit URLs, no discovery, no id token
+/// (the provider strips it), the client secret in the form body, the user read from userinfo
+/// through the configured mapping (`sub` as the account id, `name` read from `email`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_oauth_signs_in_against_a_plain_oauth2_server() {
+    let (listener, base) = listen().await;
+    let redirect = format!("{base}/api/auth/callback/plain");
+    let Some(oidc) = start_provider_with(
+        &redirect,
+        &[
+            ("PLAIN_OAUTH2", "1"),
+            ("TOKEN_ENDPOINT_AUTH_METHOD", "client_secret_post"),
+        ],
+    ) else {
+        return;
+    };
+    let issuer = &oidc.issuer;
+    let text = format!(
+        "[plugins.generic-oauth.providers.plain]\n\
+         authorization-url = \"{issuer}/auth\"\ntoken-url = \"{issuer}/token\"\n\
+         user-info-url = \"{issuer}/me\"\n\
+         scopes = [\"openid\", \"email\", \"profile\"]\n\
+         [plugins.generic-oauth.providers.plain.map-profile-to-user]\n\
+         id = \"sub\"\nname = \"email\"\n"
+    );
+    let auth = serve(listener, &base, &text, "PLAIN", &oidc).await;
+    let (authorization, me, account) = generic_sign_in(&auth, &base, "plain", &oidc).await;
+    assert!(
+        account["idToken"].is_null(),
+        "no id token came: {account:?}"
+    );
+    assert_eq!(
+        query(&authorization, "scope").as_deref(),
+        Some("openid email profile")
+    );
+    assert_eq!(
+        query(&authorization, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert_eq!(me["user"]["name"], "alice@example.test", "{me}");
+}
+
+/// `sign-in/social` with `provider` (its answer a redirect to the provider), then the provider's
+/// login: the browser's state cookie, the authorization URL, and where the provider sends the
+/// browser back (`/callback/<provider>` with the code).
+async fn social_login(
+    client: &reqwest::Client,
+    api: &str,
+    provider: &str,
+    callback: &str,
+    oidc: &Oidc,
+) -> (String, url::Url, url::Url) {
+    let started = client
+        .post(format!("{api}/sign-in/social"))
+        .json(&serde_json::json!({ "provider": provider, "callbackURL": callback }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(started.status(), 200);
+    let state_cookie =
+        set_cookie(&started, "better-auth.state").unwrap_or_else(|| panic!("no state cookie"));
+    let body: serde_json::Value = started.json().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(body["redirect"], true);
+    let authorization = url::Url::parse(body["url"].as_str().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert!(
+        authorization.as_str().starts_with(&oidc.issuer),
+        "{authorization}"
+    );
+    let back = browserless_login_to(
+        authorization.as_str(),
+        &format!("{api}/callback/{provider}"),
+    );
+    (state_cookie, authorization, back)
 }

@@ -201,11 +201,16 @@ impl Project {
 
     /// Serves on embedded SQLite in `<project>/data`.
     pub(crate) fn serve_embedded(&self) -> Running {
+        self.serve_embedded_with(&[])
+    }
+
+    /// [`Project::serve_embedded`] with `env` added to the server's environment.
+    pub(crate) fn serve_embedded_with(&self, env: &[(&str, &str)]) -> Running {
         let data = self.path().join("data").display().to_string();
         Running::ours(
             &["--config", &self.config_arg(), "--data-dir", &data],
             self.path(),
-            &[],
+            env,
         )
     }
 

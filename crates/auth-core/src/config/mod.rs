@@ -21,10 +21,11 @@ pub use error::{ConfigError, Invalid, Location};
 pub use network::{IpRange, unmapped};
 pub use ordered::OrderedMap;
 pub use plugins::{NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions};
+pub(crate) use runtime::check_origin_url;
 pub use runtime::{
     AccountOptions, Advanced, BUILT_IN_PROVIDERS, ChangeEmail, CookieCache, CookieCacheStrategy,
     DeleteUser, EmailAndPassword, EmailVerification, Mailer, MailerKind, Session, Sms, SmsKind,
-    SocialProvider, UserOptions,
+    SocialProvider, UserOptions, provider_credentials,
 };
 
 use crate::schema::{FieldType, IdStrategy, Naming, OnDelete};

@@ -111,7 +111,7 @@ plugin_tables! {
     last_login_method: LastLoginMethod => crate::plugins::last_login_method::Options,
     bearer: Bearer => crate::plugins::bearer::Options,
     open_api: OpenApi => NoOptions,
-    generic_oauth: GenericOauth => NoOptions,
+    generic_oauth: GenericOauth => crate::plugins::generic_oauth::Options,
     one_tap: OneTap => NoOptions,
     one_time_token: OneTimeToken => crate::plugins::one_time_token::Options,
     custom_session: CustomSession => NoOptions,
@@ -154,4 +154,5 @@ option_accessors! {
     phone_number_options: phone_number => crate::plugins::phone_number::Options,
     one_time_token_options: one_time_token => crate::plugins::one_time_token::Options,
     passkey_options: passkey => crate::plugins::passkey::Options,
+    generic_oauth_options: generic_oauth => crate::plugins::generic_oauth::Options,
 }

@@ -258,6 +258,9 @@ pub struct Mailer {
     /// Mails waiting for the relay at most (default 1024); one more is refused. `kind = "log"`
     /// writes in the request and queues nothing.
     pub queue_capacity: Option<Spanned<u32>>,
+    /// A folder (relative to auth.toml) whose templates replace the embedded ones of the same
+    /// name, mail and SMS (`mail/verify-email.html.jinja`, `sms/sms-otp.txt.jinja`, …).
+    pub templates: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -323,19 +326,6 @@ pub struct SocialProvider {
 pub const BUILT_IN_PROVIDERS: &[&str] = &["github", "google", "microsoft", "discord", "apple"];
 
 impl SocialProvider {
-    /// The variable names of the client id and secret for provider `id`.
-    pub fn credential_env(&self, id: &str) -> (String, String) {
-        let upper = id.to_ascii_uppercase().replace('-', "_");
-        (
-            self.client_id_env
-                .clone()
-                .unwrap_or_else(|| format!("{upper}_CLIENT_ID")),
-            self.client_secret_env
-                .clone()
-                .unwrap_or_else(|| format!("{upper}_CLIENT_SECRET")),
-        )
-    }
-
     /// The client id and secret of provider `id` read from `env`, or the warning `serve` logs
     /// and `check` prints when one of them is missing.
     pub fn credentials(
@@ -343,13 +333,31 @@ impl SocialProvider {
         id: &str,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(String, String), String> {
-        let (id_var, secret_var) = self.credential_env(id);
-        match (env(&id_var), env(&secret_var)) {
-            (Some(client_id), Some(client_secret)) => Ok((client_id, client_secret)),
-            _ => Err(format!(
-                "{id_var} or {secret_var} is not set: sign-in with {id} is off"
-            )),
-        }
+        provider_credentials(
+            id,
+            self.client_id_env.as_deref(),
+            self.client_secret_env.as_deref(),
+            env,
+        )
+    }
+}
+
+/// A provider's client id and secret from `env`: the variables `id_env` and `secret_env`, by
+/// default `<ID>_CLIENT_ID` and `<ID>_CLIENT_SECRET`; or the warning to log when one is missing.
+pub fn provider_credentials(
+    id: &str,
+    id_env: Option<&str>,
+    secret_env: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, String), String> {
+    let upper = id.to_ascii_uppercase().replace('-', "_");
+    let id_var = id_env.map_or_else(|| format!("{upper}_CLIENT_ID"), str::to_owned);
+    let secret_var = secret_env.map_or_else(|| format!("{upper}_CLIENT_SECRET"), str::to_owned);
+    match (env(&id_var), env(&secret_var)) {
+        (Some(client_id), Some(client_secret)) => Ok((client_id, client_secret)),
+        _ => Err(format!(
+            "{id_var} or {secret_var} is not set: sign-in with {id} is off"
+        )),
     }
 }
 
@@ -760,7 +768,11 @@ impl Config {
     }
 }
 
-fn check_origin_url(config: &Config, url: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_origin_url(
+    config: &Config,
+    url: &Spanned<String>,
+    key: &str,
+) -> Result<(), ConfigError> {
     let value = url.get_ref();
     let rest = value
         .strip_prefix("https://")

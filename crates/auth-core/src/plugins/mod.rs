@@ -11,6 +11,7 @@ pub mod anonymous;
 pub mod api_key;
 pub mod bearer;
 pub mod email_otp;
+pub mod generic_oauth;
 pub mod jwt;
 pub mod last_login_method;
 pub mod magic_link;
@@ -78,6 +79,7 @@ pub const DECLARED: &[Declaration] = &[
     email_otp::DECLARATION,
     last_login_method::DECLARATION,
     bearer::DECLARATION,
+    generic_oauth::DECLARATION,
     one_time_token::DECLARATION,
 ];
 

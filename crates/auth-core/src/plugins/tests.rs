@@ -90,6 +90,64 @@ fn admin_access_control_is_checked_at_load() {
     check(&config).unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// generic-oauth's providers: an id fit for a callback URL and not a social provider's, http(s)
+/// URLs, and a way to the authorization and token endpoints; each refused at its line.
+#[test]
+fn generic_oauth_providers_are_checked_at_load() {
+    let table = "[plugins.generic-oauth.providers";
+    for (text, line, message) in [
+        (
+            format!("{table}.corp]\nauthorization-url = \"https://id.example/authorize\"\n"),
+            1,
+            "provider `corp` has neither discovery-url nor authorization-url and token-url",
+        ),
+        (
+            format!("{table}.corp]\ndiscovery-url = \"ftp://id.example\"\n"),
+            2,
+            "discovery-url `ftp://id.example` is not an http(s) URL",
+        ),
+        (
+            format!("{table}.github]\ndiscovery-url = \"https://id.example\"\n"),
+            1,
+            "provider id `github` is a social provider's",
+        ),
+        (
+            format!("{table}.\"a/b\"]\ndiscovery-url = \"https://id.example\"\n"),
+            1,
+            "provider id `a/b` must be letters, digits, `-` or `_`",
+        ),
+    ] {
+        let config = Config::parse("auth.toml", text.as_str()).unwrap_or_else(|e| panic!("{e}"));
+        let error = check(&config)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"));
+        let shown = error.to_string();
+        assert!(shown.starts_with(&format!("auth.toml:{line}:")), "{shown}");
+        assert!(shown.contains(message), "{shown}");
+    }
+    let text = format!(
+        "{table}.corp]\nauthorization-url = \"https://id.example/authorize\"\n\
+         token-url = \"https://id.example/token\"\nauthentication = \"basic\"\npkce = false\n"
+    );
+    let config = Config::parse("auth.toml", text.as_str()).unwrap_or_else(|e| panic!("{e}"));
+    check(&config).unwrap_or_else(|e| panic!("{e}"));
+    let options = config.plugins.generic_oauth_options();
+    let (_, corp) = options
+        .providers
+        .iter()
+        .next()
+        .unwrap_or_else(|| panic!("no provider"));
+    assert!(!corp.get_ref().pkce);
+    let error = Config::parse(
+        "auth.toml",
+        format!("{table}.corp]\nauthentication = \"jwt\"\n"),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(error.starts_with("auth.toml:2:"), "{error}");
+}
+
 /// better-auth's `hasPermission`: every requested action of every requested resource, by one
 /// of the comma-joined roles; `admin-user-ids` may do everything; nothing requested is refused.
 #[test]

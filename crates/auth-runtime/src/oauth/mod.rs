@@ -10,6 +10,7 @@
 //! fetched on first use and cached; an unknown `kid` refetches the JWKS once (key rotation).
 
 mod error;
+mod generic;
 mod id_token;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use tokio::sync::{OnceCell, RwLock};
 use url::Url;
 
 pub use error::{OAuthError, Operation};
+pub use generic::Generic;
 
 /// GitHub's endpoints (better-auth's `github` provider).
 pub const GITHUB_AUTHORIZATION_ENDPOINT: &str = "https://github.com/login/oauth/authorize";
@@ -80,6 +82,9 @@ pub enum ProviderKind {
         /// The issuer URL, exactly as the provider's `iss` claim spells it.
         issuer: String,
     },
+    /// A generic-oauth provider: any OAuth 2.0 or OpenID Connect provider declared in
+    /// auth.toml ([`ProviderConfig::generic`]).
+    Generic(Box<Generic>),
 }
 
 /// How the client authenticates at the token endpoint.
@@ -268,6 +273,9 @@ struct Endpoints {
     /// Accepted `iss` values of id tokens; empty = unchecked.
     issuers: Vec<String>,
     client_auth: ClientAuth,
+    /// An OpenID Connect provider (`openid` always requested; a generic provider's account
+    /// is the id token's subject).
+    oidc: bool,
 }
 
 #[derive(Debug)]
@@ -361,6 +369,7 @@ impl Provider {
 
     async fn resolve_endpoints(&self, operation: Operation) -> Result<Endpoints, OAuthError> {
         let c = &self.inner.config;
+        let oidc = !matches!(c.kind, ProviderKind::Github | ProviderKind::Discord);
         let (authorization, token, userinfo, jwks, issuers, default_auth) = match &c.kind {
             ProviderKind::Github => (
                 GITHUB_AUTHORIZATION_ENDPOINT.to_owned(),
@@ -415,6 +424,9 @@ impl Provider {
                 vec![APPLE_ISSUER.to_owned()],
                 ClientAuth::SecretPost,
             ),
+            ProviderKind::Generic(generic) => {
+                return self.generic_endpoints(generic, operation).await;
+            }
             ProviderKind::Oidc { issuer } => {
                 let d = self.fetch_discovery(issuer, operation).await?;
                 let methods = d.token_endpoint_auth_methods_supported.unwrap_or_default();
@@ -442,6 +454,7 @@ impl Provider {
             jwks: c.jwks_uri.clone().or(jwks),
             issuers,
             client_auth: c.client_auth.unwrap_or(default_auth),
+            oidc,
         })
     }
 
@@ -492,13 +505,14 @@ impl Provider {
             ProviderKind::Discord => &["identify", "email"],
             ProviderKind::Apple => &["email", "name"],
             ProviderKind::Oidc { .. } => &["openid", "email", "profile"],
+            ProviderKind::Generic(_) => &[],
         };
         let mut scopes: Vec<String> = if c.disable_default_scopes {
             Vec::new()
         } else {
             defaults.iter().map(|s| (*s).to_owned()).collect()
         };
-        if matches!(c.kind, ProviderKind::Discord) {
+        if matches!(c.kind, ProviderKind::Discord | ProviderKind::Generic(_)) {
             scopes.extend(extra.iter().cloned());
             scopes.extend(c.scopes.iter().cloned());
         } else {
@@ -512,13 +526,15 @@ impl Provider {
     }
 
     /// Whether the authorization request carries a PKCE challenge (and the code exchange the
-    /// verifier): all but Discord and Apple, as better-auth.
+    /// verifier): all but Discord and Apple, and a generic provider unless `pkce = false`, as
+    /// better-auth.
     #[must_use]
     pub fn uses_pkce(&self) -> bool {
-        !matches!(
-            self.inner.config.kind,
-            ProviderKind::Discord | ProviderKind::Apple
-        )
+        match &self.inner.config.kind {
+            ProviderKind::Discord | ProviderKind::Apple => false,
+            ProviderKind::Generic(generic) => generic.pkce,
+            _ => true,
+        }
     }
 
     /// The URL to send the browser to, with better-auth's parameters in better-auth's order:
@@ -534,7 +550,13 @@ impl Provider {
         let mut url = Url::parse(&endpoints.authorization).map_err(|e| {
             OAuthError::Config(format!("endpoint `{}`: {e}", endpoints.authorization))
         })?;
-        let scopes = self.requested_scopes(request.scopes);
+        let mut scopes = self.requested_scopes(request.scopes);
+        if endpoints.oidc
+            && matches!(c.kind, ProviderKind::Generic(_))
+            && !scopes.iter().any(|s| s == "openid")
+        {
+            scopes.insert(0, "openid".to_owned());
+        }
         let mut params: Vec<(&str, String)> = Vec::new();
         let response_type = match c.kind {
             ProviderKind::Apple => "code id_token",
@@ -580,7 +602,11 @@ impl Provider {
         // URLSearchParams.set semantics: a later value replaces an earlier one in place.
         let mut merged: Vec<(String, String)> =
             params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        for (key, value) in request.additional_params {
+        let configured = match &c.kind {
+            ProviderKind::Generic(generic) => generic.authorization_params.as_slice(),
+            _ => &[],
+        };
+        for (key, value) in configured.iter().chain(request.additional_params) {
             if let Some(slot) = merged.iter_mut().find(|(k, _)| k == key) {
                 slot.1.clone_from(value);
             } else {
@@ -611,7 +637,12 @@ impl Provider {
         let mut form: Vec<(&str, &str)> =
             vec![("grant_type", "authorization_code"), ("code", code)];
         // Apple gets the verifier although its URL has no challenge, as in better-auth.
-        if !matches!(c.kind, ProviderKind::Discord) && !code_verifier.is_empty() {
+        let sends_verifier = match &c.kind {
+            ProviderKind::Discord => false,
+            ProviderKind::Generic(generic) => generic.pkce,
+            _ => true,
+        };
+        if sends_verifier && !code_verifier.is_empty() {
             form.push(("code_verifier", code_verifier));
         }
         form.push(("redirect_uri", &c.redirect_uri));
@@ -680,6 +711,7 @@ impl Provider {
         match &self.inner.config.kind {
             ProviderKind::Github => self.github_user(&tokens.access_token).await,
             ProviderKind::Discord => self.discord_user(&tokens.access_token).await,
+            ProviderKind::Generic(generic) => self.generic_user(generic, tokens).await,
             ProviderKind::Apple | ProviderKind::Microsoft { .. } => {
                 let id_token = tokens
                     .id_token
@@ -728,9 +760,10 @@ impl Provider {
         nonce: Option<&str>,
     ) -> Result<ProviderUser, OAuthError> {
         let op = Operation::IdToken;
+        // better-auth's generic providers have no `verifyIdToken` either.
         if matches!(
             self.inner.config.kind,
-            ProviderKind::Github | ProviderKind::Discord
+            ProviderKind::Github | ProviderKind::Discord | ProviderKind::Generic(_)
         ) {
             return Err(OAuthError::IdTokenNotSupported);
         }
@@ -759,7 +792,8 @@ impl Provider {
             audiences: &audiences,
             nonce,
             nonce_may_be_hashed: matches!(kind, ProviderKind::Apple),
-            max_age_secs: (!matches!(kind, ProviderKind::Oidc { .. })).then_some(3600),
+            max_age_secs: (!matches!(kind, ProviderKind::Oidc { .. } | ProviderKind::Generic(_)))
+                .then_some(3600),
         };
         // Cached keys first; a missing kid means rotation: refetch, at most once a minute so
         // that tokens with made-up key ids cannot make us hammer the provider.

@@ -20,7 +20,7 @@ use super::otp::{self, OnSuccess, Rules, split_value};
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::{Ctx, Reply};
-use crate::mail::{Mail, MailKind};
+use crate::mail::{MailKind, Message};
 use crate::routes::{is_valid_email, model_input, signed_in};
 use crate::session::SessionCtx;
 use crate::store::{Row, Value, Where, text};
@@ -205,7 +205,7 @@ async fn check_code(
 }
 
 async fn mail_code(auth: &Auth, otp_type: OtpType, to: &str, code: String) -> Result<(), ApiError> {
-    auth.submit_mail(Mail::email_otp(otp_type.mail_kind(), to, code))
+    auth.submit_mail(Message::code(otp_type.mail_kind(), to, code))
         .await
 }
 

@@ -13,7 +13,7 @@ use super::Runtime;
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::{Ctx, Reply};
-use crate::mail::Mail;
+use crate::mail::Message;
 use crate::routes::is_valid_email;
 use crate::store::{Row, Timestamp, text};
 use crate::verification::live;
@@ -119,7 +119,7 @@ async fn sign_in(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
             expires_at,
         )
         .await?;
-    auth.submit_mail(Mail::magic_link(email, url, token))
+    auth.submit_mail(Message::magic_link(email, url, token))
         .await?;
     Ok(Reply::json(json!({ "status": true })))
 }

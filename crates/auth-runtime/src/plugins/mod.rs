@@ -23,6 +23,7 @@ mod api_key;
 mod bearer;
 mod email_otp;
 mod email_proof;
+mod generic_oauth;
 mod jwt;
 mod last_login_method;
 mod magic_link;
@@ -52,6 +53,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::EmailOtp,
     Plugin::LastLoginMethod,
     Plugin::Bearer,
+    Plugin::GenericOauth,
     Plugin::OneTimeToken,
 ];
 
@@ -121,6 +123,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     email_otp::RUNTIME,
     last_login_method::RUNTIME,
     bearer::RUNTIME,
+    generic_oauth::RUNTIME,
     one_time_token::RUNTIME,
 ];
 

@@ -23,7 +23,7 @@ use super::{Runtime, request_user};
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::{Ctx, Reply};
-use crate::mail::{Mail, MailKind};
+use crate::mail::{MailKind, Message};
 use crate::routes::{PasswordSignIn, model_input};
 use crate::session::SessionCtx;
 use crate::store::{Row, Value, Where, text};
@@ -123,10 +123,7 @@ async fn send_sms(auth: &Auth, kind: MailKind, phone: &str, code: String) -> Res
     let Some(queue) = &auth.inner.sms else {
         return Ok(());
     };
-    let mut sms = Mail::sms(kind, phone, code);
-    if let Some(app) = &auth.inner.config.app_name {
-        sms = sms.with_app_name(app);
-    }
+    let sms = auth.render_message(&Message::code(kind, phone, code))?;
     queue
         .submit(sms)
         .await

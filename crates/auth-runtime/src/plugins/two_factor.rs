@@ -20,7 +20,7 @@ use super::Runtime;
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::{Ctx, Reply};
-use crate::mail::Mail;
+use crate::mail::{MailKind, Message};
 use crate::routes::signed_in;
 use crate::session::SessionCtx;
 use crate::store::{Row, Timestamp, Value, Where, text_of as text};
@@ -860,7 +860,8 @@ async fn send_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
         )
         .await?;
     let to = text(caller.user(), user::EMAIL).to_owned();
-    auth.submit_mail(Mail::two_factor_otp(to, code)).await?;
+    auth.submit_mail(Message::code(MailKind::TwoFactorOtp, to, code))
+        .await?;
     Ok(crate::http::status_true())
 }
 

@@ -11,7 +11,7 @@ use super::password::CREDENTIAL;
 use super::{is_valid_email, text};
 use crate::Auth;
 use crate::http::{ApiError, Ctx, Reply, status_true};
-use crate::mail::{Mail, MailKind};
+use crate::mail::{Mail, MailKind, Message};
 use crate::session::SessionCtx;
 use crate::store::{Row, Timestamp, Value, Where};
 use crate::wire::id;
@@ -38,18 +38,29 @@ impl Auth {
         url: String,
         token: String,
     ) -> Result<(), ApiError> {
-        self.submit_mail(Mail::new(kind, to, url, token)).await
+        self.submit_mail(Message::new(kind, to, url, token)).await
     }
 
-    /// Queues `mail` (named after the application): 400 `VERIFICATION_EMAIL_NOT_ENABLED`
-    /// without a mailer, 503 when the queue refuses it.
-    pub(crate) async fn submit_mail(&self, mut mail: Mail) -> Result<(), ApiError> {
+    /// `message` in the words of the project's templates, named after the application. A
+    /// template that fails on this message's data is logged and answered 503.
+    pub(crate) fn render_message(&self, message: &Message) -> Result<Mail, ApiError> {
+        let app_name = self.inner.config.app_name.as_deref();
+        self.inner
+            .templates
+            .render(message, app_name)
+            .map_err(|error| {
+                tracing::error!(kind = message.kind.as_str(), "{error}");
+                ApiError::unavailable("the mail templates")
+            })
+    }
+
+    /// Queues `message` (rendered): 400 `VERIFICATION_EMAIL_NOT_ENABLED` without a mailer, 503
+    /// when the queue refuses it.
+    pub(crate) async fn submit_mail(&self, message: Message) -> Result<(), ApiError> {
         let Some(mailer) = &self.inner.mailer else {
             return Err(ApiError::bad_request(base::VERIFICATION_EMAIL_NOT_ENABLED));
         };
-        if let Some(app) = &self.inner.config.app_name {
-            mail = mail.with_app_name(app);
-        }
+        let mail = self.render_message(&message)?;
         // Queued, not sent: the answer never waits for the relay. The queue logs refusals.
         mailer
             .submit(mail)
