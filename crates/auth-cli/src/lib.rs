@@ -61,6 +61,10 @@ fn stdout_error(source: std::io::Error) -> CliError {
 }
 
 fn run_generate(opt: &GenerateOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
+    // The schema of auth.toml itself: no auth.toml is read.
+    if opt.target == Target::JsonSchema {
+        return write_generated(opt, &auth_core::config::json_schema(), stdout);
+    }
     let config = Config::load(&opt.config)?;
     let schema = Schema::build(&config)?;
     let endpoints = auth_core::endpoints::endpoints(&config);
@@ -86,7 +90,13 @@ fn run_generate(opt: &GenerateOpt, stdout: &mut dyn Write) -> Result<(), CliErro
             serde_json::to_string_pretty(&document).map_err(|e| CliError::Emit(e.to_string()))?
                 + "\n"
         }
+        (Target::JsonSchema, _) => unreachable!("the JSON Schema needs no configuration"),
     };
+    write_generated(opt, &text, stdout)
+}
+
+/// To `--out`, else to standard output.
+fn write_generated(opt: &GenerateOpt, text: &str, stdout: &mut dyn Write) -> Result<(), CliError> {
     match &opt.out {
         Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write {
             path: path.clone(),

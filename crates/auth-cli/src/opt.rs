@@ -120,8 +120,8 @@ pub struct ServeOpt {
 #[derive(Debug, clap::Args)]
 pub struct GenerateOpt {
     /// What to generate: the SQL schema, a TypeScript or Rust module (types and a client), an
-    /// OpenAPI 3.1 document, or a schema for better-auth's Drizzle, Prisma or Kysely adapter (sql,
-    /// drizzle, prisma and kysely need --dialect).
+    /// OpenAPI 3.1 document, a schema for better-auth's Drizzle, Prisma or Kysely adapter (sql,
+    /// drizzle, prisma and kysely need --dialect), or the JSON Schema of auth.toml itself.
     #[arg(long, value_enum, default_value_t = Target::Sql)]
     pub target: Target,
     /// SQL dialect: sqlite, d1, postgres or mysql (for --target sql, drizzle, prisma, kysely).
@@ -153,6 +153,8 @@ pub enum Target {
     Prisma,
     // The Kysely `Database` interface for better-auth's Kysely adapter.
     Kysely,
+    // The JSON Schema of auth.toml itself (for editors; no --config needed).
+    JsonSchema,
 }
 
 #[derive(Debug, Subcommand)]
