@@ -19,7 +19,8 @@ use auth_core::{Config, Schema, sql};
 pub use error::CliError;
 pub use opt::{
     AdminCommand, AdminGrantOpt, CheckOpt, Command, GenerateOpt, LogFormat, MigrateApplyOpt,
-    MigrateBaselineOpt, MigrateCommand, MigrateNewOpt, MigrateStatusOpt, Opt, ServeOpt, Target,
+    MigrateBaselineOpt, MigrateCommand, MigrateLintOpt, MigrateNewOpt, MigrateStatusOpt, Opt,
+    ServeOpt, Target,
 };
 
 /// Runs one command, writing its primary output to `stdout`.
@@ -31,6 +32,7 @@ pub fn run(opt: Opt, stdout: &mut dyn Write) -> Result<(), CliError> {
         Command::Migrate(MigrateCommand::Status(status)) => {
             block_on(apply::status(&status, stdout))
         }
+        Command::Migrate(MigrateCommand::Lint(lint)) => apply::lint(&lint, stdout),
         Command::Migrate(MigrateCommand::Baseline(baseline)) => {
             block_on(baseline::baseline(&baseline, stdout))
         }

@@ -169,6 +169,17 @@ pub enum MigrateCommand {
     /// Adopt a database created by better-auth's own CLI (`auth migrate`): check that it holds
     /// the schema of auth.toml, then write 0001_baseline (no statements) and record it as applied.
     Baseline(MigrateBaselineOpt),
+    /// Read every migration file with the SQL parser of its dialect and refuse what would go
+    /// wrong: BEGIN/COMMIT/SAVEPOINT or PRAGMA foreign_keys in a D1 file, a dropped table or
+    /// column without a `-- auth:destructive` comment (apply runs this first).
+    Lint(MigrateLintOpt),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateLintOpt {
+    /// The migrations folder (holding sqlite/, d1/, postgres/, mysql/).
+    #[arg(long, default_value = "migrations")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
