@@ -142,7 +142,7 @@ pub struct AdminGrantOpt {
 #[derive(Debug, clap::Args)]
 pub struct ServeOpt {
     /// The configuration file (default: auth.toml in this folder or the nearest parent).
-    #[arg(long, default_value = CONFIG_FILE)]
+    #[arg(long, default_value = CONFIG_FILE, hide_default_value = true)]
     pub config: PathBuf,
     /// postgres://…, mysql://… or sqlite:PATH, already migrated (`migrate apply`). Needs
     /// AUTH_SECRET (or BETTER_AUTH_SECRET, or a rotated BETTER_AUTH_SECRETS) in the environment.
@@ -186,7 +186,7 @@ pub struct GenerateOpt {
     #[arg(long, value_parser = parse_dialect)]
     pub dialect: Option<Dialect>,
     /// The configuration file (default: auth.toml in this folder or the nearest parent).
-    #[arg(long, default_value = CONFIG_FILE)]
+    #[arg(long, default_value = CONFIG_FILE, hide_default_value = true)]
     pub config: PathBuf,
     /// Write to this file instead of standard output.
     #[arg(long)]
@@ -248,7 +248,7 @@ pub struct MigrateNewOpt {
     #[arg(long, value_parser = parse_dialect)]
     pub dialect: Dialect,
     /// The configuration file (default: auth.toml in this folder or the nearest parent).
-    #[arg(long, default_value = CONFIG_FILE)]
+    #[arg(long, default_value = CONFIG_FILE, hide_default_value = true)]
     pub config: PathBuf,
     /// The migrations folder; files go to <dir>/<dialect>/.
     #[arg(long, default_value = "migrations")]
@@ -308,7 +308,7 @@ pub struct CheckOpt {
     #[arg(long)]
     pub base_url: Option<String>,
     /// The configuration file (default: auth.toml in this folder or the nearest parent).
-    #[arg(long, default_value = CONFIG_FILE)]
+    #[arg(long, default_value = CONFIG_FILE, hide_default_value = true)]
     pub config: PathBuf,
     /// Print one JSON object instead of text: {"callbacks": [...], "warnings": [...]}, with a
     /// database also "drift", "tables" and "tolerated".

@@ -1251,7 +1251,7 @@ fn secret_and_completions() {
     assert!(value.bytes().all(|b| b.is_ascii_alphanumeric()), "{first}");
     assert_ne!(first, second);
     for (shell, marker) in [
-        ("bash", "_auth-cli()"),
+        ("bash", "COMPREPLY"),
         ("zsh", "#compdef auth-cli"),
         ("fish", "complete -c auth-cli"),
     ] {

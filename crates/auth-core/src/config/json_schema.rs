@@ -34,15 +34,33 @@ pub fn json_schema() -> String {
         );
     }
     drop_null(&mut root);
-    let mut text = serde_json::to_string_pretty(&root).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&sorted(root)).unwrap_or_default();
     text.push('\n');
     text
 }
 
-/// TOML has no null: an optional key is one that may be left out, never one that may be `null`.
+/// Keys in sorted order, whether or not serde_json preserves insertion order (a feature another
+/// crate of the build may turn on), so that the file is the same from every binary.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(object) => {
+            let mut entries: Vec<(String, Value)> = object.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// TOML has no null: an optional key is one that may be left out, never one that may be `null`
+/// (nor default to it).
 fn drop_null(value: &mut Value) {
     match value {
         Value::Object(object) => {
+            if object.get("default").is_some_and(Value::is_null) {
+                object.remove("default");
+            }
             if let Some(Value::Array(types)) = object.get_mut("type") {
                 types.retain(|t| t != "null");
                 if let [only] = types.as_slice() {
