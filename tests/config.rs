@@ -4,6 +4,10 @@
 
 use crate::support;
 
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
 use auth_core::{Config, ConfigError, Schema};
 use proptest::prelude::*;
 
@@ -35,6 +39,98 @@ fn reference_file_parses_and_builds() {
 fn examples_parse_and_build() {
     for path in ["examples/quickstart/auth.toml", "examples/full/auth.toml"] {
         support::schema(path);
+    }
+}
+
+/// Every configuration the repository ships: the reference and each example's.
+fn shipped_configs() -> Vec<PathBuf> {
+    let root = support::root();
+    let mut configs = vec![root.join("templates/auth.reference.toml")];
+    let examples = std::fs::read_dir(root.join("examples")).unwrap_or_else(|e| panic!("{e}"));
+    for example in examples {
+        let config = example
+            .unwrap_or_else(|e| panic!("{e}"))
+            .path()
+            .join("auth.toml");
+        if config.exists() {
+            configs.push(config);
+        }
+    }
+    configs.sort();
+    configs
+}
+
+/// `taplo check` (npm `@taplo/cli`, the TOML language server's checker) on `files`, each
+/// checked against the JSON Schema its `#:schema` line names; its output on failure.
+fn taplo(files: &[PathBuf]) -> Result<(), String> {
+    let js = support::root().join("tests/js");
+    support::d1::ensure_installed(&js).unwrap_or_else(|e| panic!("npm ci in tests/js: {e}"));
+    let mut command = Command::new("node");
+    command
+        .arg(js.join("node_modules/@taplo/cli/dist/cli.js"))
+        .arg("check")
+        .args(files)
+        .env("RUST_LOG", "error");
+    let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let run = support::d1::run(command, scratch.path(), Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("{e}"));
+    if run.success { Ok(()) } else { Err(run.text) }
+}
+
+#[test]
+fn every_shipped_config_names_the_schema_and_passes_taplo() {
+    let configs = shipped_configs();
+    assert!(configs.len() >= 5, "{configs:?}");
+    for config in &configs {
+        let text = std::fs::read_to_string(config).unwrap_or_else(|e| panic!("{e}"));
+        let first = text.lines().next().unwrap_or_default();
+        let named = first
+            .strip_prefix("#:schema ")
+            .map(|path| config.parent().map(|dir| dir.join(path)));
+        let schema = support::root().join("templates/auth.schema.json");
+        assert!(
+            named.flatten().and_then(|p| p.canonicalize().ok()) == schema.canonicalize().ok(),
+            "{}: the first line must be `#:schema <path of templates/auth.schema.json>`, not `{first}`",
+            config.display()
+        );
+    }
+    taplo(&configs).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn taplo_refuses_a_broken_config_naming_the_key() {
+    let schema = support::root().join("templates/auth.schema.json");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cases = [
+        (
+            "unknown key",
+            "[session]\nexpires-in = 3600\nrefresh-age = 60\n",
+            "refresh-age",
+        ),
+        ("unknown plugin", "[plugins.two-factr]\n", "two-factr"),
+        (
+            "wrong type",
+            "[email-and-password]\nenabled = \"yes\"\n",
+            "\"yes\"",
+        ),
+        ("bad value", "[database]\nnaming = \"kebab\"\n", "\"kebab\""),
+        (
+            "plugin option",
+            "[plugins.api-key.rate-limit]\nmax-request = 5\n",
+            "max-request",
+        ),
+    ];
+    for (case, body, named) in cases {
+        let file = dir.path().join(format!("{}.toml", case.replace(' ', "-")));
+        std::fs::write(&file, format!("#:schema {}\n{body}", schema.display()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let error = taplo(std::slice::from_ref(&file))
+            .err()
+            .unwrap_or_else(|| panic!("{case}: taplo passed"));
+        assert!(
+            error.contains(named) && error.contains(&format!("{}:", file.display())),
+            "{case}: taplo's report does not name `{named}` at file:line:\n{error}"
+        );
     }
 }
 

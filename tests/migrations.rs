@@ -9,9 +9,11 @@ use crate::support;
 use std::path::PathBuf;
 
 use auth_core::Dialect;
-use auth_core::migrate::{Plan, plan};
+use auth_core::migrate::split::sql_dialect;
+use auth_core::migrate::{Plan, lint, plan, statements};
 use auth_core::schema::Schema;
 use auth_core::sql::render_schema;
+use sqlparser::parser::Parser;
 use support::rows::{checksum_query, seed_inserts};
 
 struct Case {
@@ -524,33 +526,89 @@ mod property {
 }
 
 /// B2 for migrations: D1 plans carry no transaction statements (D1 rejects them; wrangler wraps
-/// each file in one batch) and never `PRAGMA foreign_keys` (a silent no-op on D1).
+/// each file in one batch) and never `PRAGMA foreign_keys` (a silent no-op on D1); and every
+/// destructive statement is marked. That is, every plan passes `migrate lint`, on every dialect.
 #[test]
-fn d1_plans_have_no_transaction_statements() {
+fn every_plan_passes_migrate_lint() {
     for case in cases() {
-        let sql = migration(&case, Dialect::D1)
-            .render("x")
-            .to_ascii_lowercase();
-        for statement in auth_core::migrate::statements(&sql) {
-            let first = statement
-                .sql
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
+        for dialect in Dialect::ALL {
+            let sql = migration(&case, dialect).render("x");
+            let findings = lint(&sql, dialect).unwrap_or_else(|e| panic!("{}: {e}", case.name));
             assert!(
-                !["begin", "commit", "rollback", "savepoint", "release", "end"]
-                    .contains(&first.as_str()),
-                "{}: {}",
-                case.name,
-                statement.sql
-            );
-            assert!(
-                !statement.sql.contains("pragma foreign_keys"),
-                "{}: {}",
-                case.name,
-                statement.sql
+                findings.is_empty(),
+                "{} ({dialect}): {findings:?}\n{sql}",
+                case.name
             );
         }
     }
+}
+
+/// The generated SQL that tests keep as snapshots (schemas and migration plans), per dialect.
+fn snapshot_sql() -> Vec<(String, Dialect, String)> {
+    let root = support::root();
+    let mut files = Vec::new();
+    for dialect in Dialect::ALL {
+        for case in cases() {
+            files.push(case.dir.join(format!("{dialect}.snap")));
+        }
+        let snapshots = std::fs::read_dir(root.join("tests/snapshots"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                name.starts_with("schema__") && name.ends_with(&format!("__{dialect}.snap"))
+            });
+        files.extend(snapshots);
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            // insta's header: `---`, its fields, `---`.
+            let body = text
+                .splitn(3, "---\n")
+                .nth(2)
+                .unwrap_or_else(|| panic!("{}: no insta header", path.display()));
+            let dialect = Dialect::ALL
+                .into_iter()
+                .find(|d| path.to_string_lossy().ends_with(&format!("{d}.snap")))
+                .unwrap_or_else(|| panic!("{}", path.display()));
+            (path.display().to_string(), dialect, body.to_owned())
+        })
+        .collect()
+}
+
+/// Every statement we generate, in every snapshot, parses with sqlparser in its dialect.
+#[test]
+fn every_generated_statement_parses_in_its_dialect() {
+    let snapshots = snapshot_sql();
+    assert!(snapshots.len() >= 4 * 20, "{}", snapshots.len());
+    let mut failures = Vec::new();
+    let mut parsed = 0;
+    for (path, dialect, sql) in snapshots {
+        let statements = statements(&sql, dialect).unwrap_or_else(|e| panic!("{path}: {e}"));
+        for statement in statements {
+            let sql_dialect = sql_dialect(dialect);
+            match Parser::parse_sql(sql_dialect.as_ref(), &statement.sql) {
+                Ok(_) => parsed += 1,
+                Err(error) => failures.push(format!(
+                    "{path}:{}: {error}\n  {}",
+                    statement.line, statement.sql
+                )),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} statements do not parse:\n{}",
+        failures.len(),
+        parsed + failures.len(),
+        failures.join("\n")
+    );
+    assert!(parsed > 500, "{parsed}");
 }

@@ -125,7 +125,7 @@ fn d1_output_has_no_forbidden_statements() {
     ];
     for (case, schema) in cases() {
         let sql = render_schema(&schema, Dialect::D1);
-        for statement in support::statements(&sql) {
+        for statement in support::statements(&sql, Dialect::D1) {
             let keywords = keywords(&statement);
             for word in FORBIDDEN {
                 assert!(

@@ -48,8 +48,9 @@ pub fn schema(relative: &str) -> Schema {
 }
 
 /// Statements of a generated file, without comments (for engines that take one at a time).
-pub fn statements(sql: &str) -> Vec<String> {
-    auth_core::migrate::statements(sql)
+pub fn statements(sql: &str, dialect: Dialect) -> Vec<String> {
+    auth_core::migrate::statements(sql, dialect)
+        .unwrap_or_else(|e| panic!("{e}"))
         .into_iter()
         .map(|statement| statement.sql)
         .collect()
@@ -211,7 +212,7 @@ impl<DB: Engine> Server<DB> {
 
     /// Runs a generated file statement by statement.
     pub async fn execute(&self, sql: &str) -> Result<(), sqlx::Error> {
-        for statement in statements(sql) {
+        for statement in statements(sql, DB::DIALECT) {
             DB::execute(&self.pool, statement).await?;
         }
         Ok(())

@@ -2,14 +2,41 @@
 
 use std::io::Write;
 
+use auth_core::Dialect;
+use auth_core::migrate::files::{self, FilesError};
 use auth_runtime::migrate::{self, Database, DatabaseUrl, Migrations, State};
 
-use crate::opt::{MigrateApplyOpt, MigrateStatusOpt};
+use crate::opt::{MigrateApplyOpt, MigrateLintOpt, MigrateStatusOpt};
 use crate::{CliError, stdout_error};
+
+/// `migrate lint`: every dialect folder of `--dir`.
+pub(crate) fn lint(opt: &MigrateLintOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
+    let mut refused = Vec::new();
+    let mut read = 0;
+    for dialect in Dialect::ALL {
+        let dir = opt.dir.join(dialect.as_str());
+        read += files::list(&dir)?.len();
+        refused.extend(files::lint_folder(&dir, dialect)?);
+    }
+    if !refused.is_empty() {
+        return Err(FilesError::Refused { refused }.into());
+    }
+    writeln!(
+        stdout,
+        "{read} migration file{} read, nothing refused",
+        if read == 1 { "" } else { "s" }
+    )
+    .map_err(stdout_error)
+}
 
 pub(crate) async fn apply(opt: &MigrateApplyOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
     let url = DatabaseUrl::parse(&opt.database_url)?;
     let migrations = Migrations::load(&opt.dir, url.dialect())?;
+    // Nothing is applied from a folder that holds a refused statement.
+    let refused = files::lint_folder(&migrations.dir, url.dialect())?;
+    if !refused.is_empty() {
+        return Err(FilesError::Refused { refused }.into());
+    }
     let mut database = Database::connect_or_create(&url).await?;
     // Each file is reported as soon as it is done, so a later failure leaves the list on stdout.
     let mut written = Ok(());

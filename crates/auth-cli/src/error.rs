@@ -54,6 +54,12 @@ pub enum CliError {
     /// `admin grant` could not give the role.
     #[error("cannot grant the role: {0}")]
     Grant(String),
+    /// `init` would replace a file.
+    #[error("{} exists; nothing was written: pass --force to replace it", .0.display())]
+    Exists(PathBuf),
+    /// `init` could not read an answer.
+    #[error("cannot read the answer: {0}")]
+    Prompt(std::io::Error),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: std::net::SocketAddr,
@@ -117,7 +123,8 @@ impl CliError {
             }
             Self::Config(ConfigError::Read { path, message }) => miette::Report::msg(format!(
                 "{}: cannot read: {message}\n\
-                 help: name the configuration with --config PATH, or start from an example: \
+                 help: no auth.toml here or in a parent folder: name the configuration with --config PATH, \
+                 write one with `auth-cli init`, or start from an example: \
                  examples/quickstart/auth.toml (email and password, with a server ready to run) \
                  or examples/full/auth.toml (every plugin); templates/auth.reference.toml documents every key",
                 path.display()

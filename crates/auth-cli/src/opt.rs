@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use auth_core::Dialect;
+use auth_core::schema::{Naming, Plugin};
 use clap::{Parser, Subcommand};
 
 /// Authentication for Rust, compatible with better-auth: one auth.toml, every schema derived.
@@ -40,8 +41,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// The configuration's file name, looked for in the current folder and its parents.
+pub const CONFIG_FILE: &str = "auth.toml";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a commented auth.toml (and auth.schema.json beside it, for your editor) for a dialect
+    /// and plugins: asked for in a terminal, taken from the flags otherwise; then print the next
+    /// commands.
+    Init(InitOpt),
     /// Write the SQL schema for a dialect, TypeScript or Rust types with a typed client, an OpenAPI 3.1
     /// document, or a Drizzle, Prisma or Kysely schema (no database connection, no network).
     Generate(GenerateOpt),
@@ -58,6 +66,56 @@ pub enum Command {
     /// The admin plugin: give a user a role (grant), such as the first admin's.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Print a new random secret as an environment line (`AUTH_SECRET=…`), for a .env file.
+    Secret,
+    /// Print the shell completion script: `auth-cli completions bash > ~/.local/share/bash-completion/completions/auth-cli`.
+    Completions(CompletionsOpt),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitOpt {
+    /// sqlite, d1, postgres or mysql (default sqlite).
+    #[arg(long, value_parser = parse_dialect)]
+    pub dialect: Option<Dialect>,
+    /// Plugins to enable, by better-auth's ids (two-factor, admin, …): repeat the flag or
+    /// comma-join them.
+    #[arg(long = "plugin", value_delimiter = ',', value_parser = parse_plugin)]
+    pub plugins: Vec<Plugin>,
+    /// Physical names: camel (better-auth's own, the default) or snake.
+    #[arg(long, value_parser = parse_naming, default_value = "camel")]
+    pub naming: Naming,
+    /// The file to write.
+    #[arg(long, default_value = CONFIG_FILE)]
+    pub config: PathBuf,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsOpt {
+    /// bash, zsh, fish, elvish or powershell.
+    pub shell: clap_complete::Shell,
+}
+
+impl Command {
+    /// The `--config` of a command that reads one.
+    pub fn config_mut(&mut self) -> Option<&mut PathBuf> {
+        match self {
+            Self::Generate(opt) => Some(&mut opt.config),
+            Self::Migrate(MigrateCommand::New(opt)) => Some(&mut opt.config),
+            Self::Migrate(MigrateCommand::Baseline(opt)) => Some(&mut opt.config),
+            Self::Check(opt) => Some(&mut opt.config),
+            Self::Serve(opt) => Some(&mut opt.config),
+            Self::Admin(AdminCommand::Grant(opt)) => Some(&mut opt.config),
+            Self::Migrate(
+                MigrateCommand::Apply(_) | MigrateCommand::Status(_) | MigrateCommand::Lint(_),
+            )
+            | Self::Init(_)
+            | Self::Secret
+            | Self::Completions(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,14 +135,14 @@ pub struct AdminGrantOpt {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
     /// The configuration file (it must enable [plugins.admin]).
-    #[arg(long, default_value = "auth.toml")]
+    #[arg(long, default_value = CONFIG_FILE)]
     pub config: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ServeOpt {
-    /// The configuration file.
-    #[arg(long, default_value = "auth.toml")]
+    /// The configuration file (default: auth.toml in this folder or the nearest parent).
+    #[arg(long, default_value = CONFIG_FILE, hide_default_value = true)]
     pub config: PathBuf,
     /// postgres://…, mysql://… or sqlite:PATH, already migrated (`migrate apply`). Needs
     /// AUTH_SECRET (or BETTER_AUTH_SECRET, or a rotated BETTER_AUTH_SECRETS) in the environment.
@@ -120,15 +178,15 @@ pub struct ServeOpt {
 #[derive(Debug, clap::Args)]
 pub struct GenerateOpt {
     /// What to generate: the SQL schema, a TypeScript or Rust module (types and a client), an
-    /// OpenAPI 3.1 document, or a schema for better-auth's Drizzle, Prisma or Kysely adapter (sql,
-    /// drizzle, prisma and kysely need --dialect).
+    /// OpenAPI 3.1 document, a schema for better-auth's Drizzle, Prisma or Kysely adapter (sql,
+    /// drizzle, prisma and kysely need --dialect), or the JSON Schema of auth.toml itself.
     #[arg(long, value_enum, default_value_t = Target::Sql)]
     pub target: Target,
     /// SQL dialect: sqlite, d1, postgres or mysql (for --target sql, drizzle, prisma, kysely).
     #[arg(long, value_parser = parse_dialect)]
     pub dialect: Option<Dialect>,
-    /// The configuration file.
-    #[arg(long, default_value = "auth.toml")]
+    /// The configuration file (default: auth.toml in this folder or the nearest parent).
+    #[arg(long, default_value = CONFIG_FILE, hide_default_value = true)]
     pub config: PathBuf,
     /// Write to this file instead of standard output.
     #[arg(long)]
@@ -153,6 +211,8 @@ pub enum Target {
     Prisma,
     // The Kysely `Database` interface for better-auth's Kysely adapter.
     Kysely,
+    // The JSON Schema of auth.toml itself (for editors; no --config needed).
+    JsonSchema,
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +227,17 @@ pub enum MigrateCommand {
     /// Adopt a database created by better-auth's own CLI (`auth migrate`): check that it holds
     /// the schema of auth.toml, then write 0001_baseline (no statements) and record it as applied.
     Baseline(MigrateBaselineOpt),
+    /// Read every migration file with the SQL parser of its dialect and refuse what would go
+    /// wrong: BEGIN/COMMIT/SAVEPOINT or PRAGMA foreign_keys in a D1 file, a dropped table or
+    /// column without a `-- auth:destructive` comment (apply runs this first).
+    Lint(MigrateLintOpt),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateLintOpt {
+    /// The migrations folder (holding sqlite/, d1/, postgres/, mysql/).
+    #[arg(long, default_value = "migrations")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,8 +247,8 @@ pub struct MigrateNewOpt {
     /// SQL dialect: sqlite, d1, postgres or mysql.
     #[arg(long, value_parser = parse_dialect)]
     pub dialect: Dialect,
-    /// The configuration file.
-    #[arg(long, default_value = "auth.toml")]
+    /// The configuration file (default: auth.toml in this folder or the nearest parent).
+    #[arg(long, default_value = CONFIG_FILE, hide_default_value = true)]
     pub config: PathBuf,
     /// The migrations folder; files go to <dir>/<dialect>/.
     #[arg(long, default_value = "migrations")]
@@ -214,7 +285,7 @@ pub struct MigrateBaselineOpt {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
     /// The configuration file the database is compared with.
-    #[arg(long, default_value = "auth.toml")]
+    #[arg(long, default_value = CONFIG_FILE)]
     pub config: PathBuf,
     /// The migrations folder; files go to <dir>/<dialect>/, which must hold no migration yet.
     #[arg(long, default_value = "migrations")]
@@ -236,8 +307,8 @@ pub struct CheckOpt {
     /// `serve`'s default http://127.0.0.1:3000).
     #[arg(long)]
     pub base_url: Option<String>,
-    /// The configuration file.
-    #[arg(long, default_value = "auth.toml")]
+    /// The configuration file (default: auth.toml in this folder or the nearest parent).
+    #[arg(long, default_value = CONFIG_FILE, hide_default_value = true)]
     pub config: PathBuf,
     /// Print one JSON object instead of text: {"callbacks": [...], "warnings": [...]}, with a
     /// database also "drift", "tables" and "tolerated".
@@ -245,7 +316,27 @@ pub struct CheckOpt {
     pub json: bool,
 }
 
-fn parse_dialect(value: &str) -> Result<Dialect, String> {
+pub(crate) fn parse_plugin(value: &str) -> Result<Plugin, String> {
+    let value = value.trim();
+    Plugin::ALL
+        .iter()
+        .copied()
+        .find(|plugin| plugin.id() == value)
+        .ok_or_else(|| {
+            let ids: Vec<&str> = Plugin::ALL.iter().map(|p| p.id()).collect();
+            format!("`{value}` is not a plugin id; plugins: {}", ids.join(", "))
+        })
+}
+
+fn parse_naming(value: &str) -> Result<Naming, String> {
+    match value {
+        "camel" => Ok(Naming::Camel),
+        "snake" => Ok(Naming::Snake),
+        other => Err(format!("`{other}` is not a naming: camel or snake")),
+    }
+}
+
+pub(crate) fn parse_dialect(value: &str) -> Result<Dialect, String> {
     value
         .parse()
         .map_err(|e: auth_core::sql::UnknownDialect| e.to_string())

@@ -151,14 +151,18 @@ fn every_config_error_at_once() {
 #[test]
 fn help_pages() {
     let secret = "postgres://admin:hunter2@db.internal/prod";
-    let pages: [&[&str]; 11] = [
+    let pages: [&[&str]; 15] = [
         &[],
+        &["init"],
         &["generate"],
         &["migrate"],
         &["migrate", "new"],
         &["migrate", "apply"],
         &["migrate", "status"],
         &["migrate", "baseline"],
+        &["migrate", "lint"],
+        &["secret"],
+        &["completions"],
         &["check"],
         &["serve"],
         &["admin"],
@@ -1137,4 +1141,132 @@ fn serve_refuses_plugins_it_does_not_enforce() {
     let generated = in_project(dir.path(), &["generate", "--dialect", "d1"]);
     assert!(generated.status.success(), "{}", stderr(&generated));
     assert!(stdout(&generated).contains("\"organization\""));
+}
+
+/// `init` with flags (no terminal): a commented auth.toml that builds, with the chosen plugins,
+/// and its JSON Schema beside it; the next commands; never a silent overwrite.
+#[test]
+fn init_writes_a_config_that_builds_and_prints_the_next_commands() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let output = in_project(
+        dir.path(),
+        &[
+            "init",
+            "--dialect",
+            "postgres",
+            "--plugin",
+            "two-factor,admin",
+            "--plugin",
+            "jwt",
+            "--naming",
+            "snake",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for expected in [
+        "wrote auth.toml and auth.schema.json",
+        "auth-cli migrate new init --dialect postgres",
+        "auth-cli migrate apply --database-url postgres://",
+        "auth-cli serve",
+        "auth-cli secret",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+    let config =
+        auth_core::Config::load(dir.path().join("auth.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        config.plugins.enabled(),
+        [
+            auth_core::schema::Plugin::TwoFactor,
+            auth_core::schema::Plugin::Admin,
+            auth_core::schema::Plugin::Jwt
+        ]
+    );
+    assert_eq!(config.database.naming, auth_core::schema::Naming::Snake);
+    let schema = std::fs::read_to_string(dir.path().join("auth.schema.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(schema, auth_core::config::json_schema());
+    // The next command it names works on what it wrote.
+    let output = in_project(
+        dir.path(),
+        &["migrate", "new", "init", "--dialect", "postgres"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let again = in_project(dir.path(), &["init"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("exists; nothing was written: pass --force"),
+        "{}",
+        stderr(&again)
+    );
+    let forced = in_project(dir.path(), &["init", "--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let bad = in_project(dir.path(), &["init", "--force", "--plugin", "two-factr"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("`two-factr` is not a plugin id"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+/// Config discovery: `auth.toml` in a parent folder is found, as cargo finds `Cargo.toml`.
+#[test]
+fn commands_find_auth_toml_in_a_parent_folder() {
+    let dir = project("[email-and-password]\nenabled = true\n");
+    let nested = dir.path().join("web/src");
+    std::fs::create_dir_all(&nested).unwrap_or_else(|e| panic!("{e}"));
+    let output = in_project(&nested, &["generate", "--dialect", "sqlite"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("create table \"user\""),
+        "{}",
+        stdout(&output)
+    );
+    // An explicit path is taken as given.
+    let output = in_project(
+        &nested,
+        &["generate", "--dialect", "sqlite", "--config", "./auth.toml"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn secret_and_completions() {
+    let first = stdout(&run(auth_cli().arg("secret")));
+    let second = stdout(&run(auth_cli().arg("secret")));
+    let value = first
+        .strip_prefix("AUTH_SECRET=")
+        .and_then(|v| v.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("{first}"));
+    assert_eq!(value.len(), 64, "{first}");
+    assert!(value.bytes().all(|b| b.is_ascii_alphanumeric()), "{first}");
+    assert_ne!(first, second);
+    for (shell, marker) in [
+        ("bash", "COMPREPLY"),
+        ("zsh", "#compdef auth-cli"),
+        ("fish", "complete -c auth-cli"),
+    ] {
+        let output = run(auth_cli().args(["completions", shell]));
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = stdout(&output);
+        assert!(script.contains(marker), "{shell}:\n{script}");
+        assert!(
+            script.contains("migrate") && script.contains("json-schema"),
+            "{shell}"
+        );
+    }
+}
+
+/// `generate --target json-schema` needs no auth.toml and prints the shipped schema.
+#[test]
+fn generate_json_schema_is_the_shipped_file() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let output = in_project(dir.path(), &["generate", "--target", "json-schema"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shipped = std::fs::read_to_string(root().join("templates/auth.schema.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stdout(&output), shipped);
 }

@@ -264,7 +264,10 @@ async fn apply_status_check_and_refuse(project: &Project, db: &Handle<'_>) {
     let output = project.apply();
     expect_code(&output, 0, "first apply");
     let text = stdout(&output);
-    let statements = files::statements(&project.read_migration("0001_init")).len();
+    let statements = files::read_sql(&project.migration_path("0001_init"), project.dialect)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .1
+        .len();
     assert!(
         text.contains(&format!("applied 0001_init ({statements} statements) in ")),
         "{text}"
@@ -611,8 +614,8 @@ async fn mariadb_resumes_a_failed_file_after_its_last_done_statement() {
     let db = Handle::Mysql(&server);
     std::fs::remove_file(project.migration_path("0002_add_plan")).unwrap_or_else(|e| panic!("{e}"));
     let file = "-- statement 3 needs a table that does not exist yet\n\
-                create table `step_one` (`id` integer primary key);\n\
-                insert into `step_one` values (1);\n\
+                create table `step_one` (`id` integer primary key, `note` text);\n\
+                insert into `step_one` values (1, 'one; not two statements');\n\
                 create index `later_id_idx` on `later` (`id`);\n\
                 insert into `later` values (2);\n";
     project.write_migration("0002_resume", file);
@@ -737,6 +740,167 @@ async fn mariadb_resumes_a_failed_file_after_its_last_done_statement() {
     expect_code(&output, 0, "apply of the corrected file");
     assert!(db.table_exists(Dialect::Mysql, "absent").await);
     server.drop().await;
+}
+
+/// Statements the tokenizer must not cut: `;` inside strings, quoted names and comments, and
+/// each engine's own bodies (SQLite's trigger `BEGIN … END`, PostgreSQL's dollar quotes,
+/// MariaDB's compound trigger). Applied by `migrate apply`, then read back.
+fn splitting_case(dialect: Dialect) -> String {
+    let common = "-- a comment; with a semicolon\n\
+                  create table {t} ({x} text);\n\
+                  create table {log} ({x} text);\n\
+                  /* a block; comment */\n";
+    let body = match dialect {
+        Dialect::Postgres => {
+            "create function {f}() returns trigger as $body$\nbegin\n  insert into {log} values (new.{x} || ';');\n  return new;\nend;\n$body$ language plpgsql;\n\
+             create trigger {tr} after insert on {t} for each row execute function {f}();\n\
+             insert into {t} values ('it''s; fine'), ($$dollar; quoted$$);\n"
+        }
+        Dialect::Mysql => {
+            "# a hash comment; too\n\
+             create trigger {tr} after insert on {t} for each row begin\n  insert into {log} values (concat(new.{x}, ';'));\nend;\n\
+             insert into {t} values ('it''s; fine'), ('back\\'slash; quoted');\n"
+        }
+        Dialect::Sqlite | Dialect::D1 => {
+            "create trigger {tr} after insert on {t} begin\n  insert into {log} values (new.{x} || ';');\nend;\n\
+             insert into {t} values ('it''s; fine'), ('two;; semicolons');\n"
+        }
+    };
+    let q = |name: &str| dialect.quote(name);
+    format!("{common}{body}")
+        .replace("{t}", &q("split_t"))
+        .replace("{log}", &q("split_log"))
+        .replace("{x}", &q("x"))
+        .replace("{f}", &q("split_f"))
+        .replace("{tr}", &q("split_tr"))
+}
+
+async fn splitting_cases_apply(project: &Project, db: &Handle<'_>) {
+    project.write_migration("0002_add_plan", &splitting_case(project.dialect));
+    let output = project.apply();
+    expect_code(&output, 0, "apply of the splitting cases");
+    // Two tables, then a function, its trigger and the insert (PostgreSQL), or a trigger and
+    // the insert.
+    let count = if project.dialect == Dialect::Postgres {
+        5
+    } else {
+        4
+    };
+    let applied = format!("applied 0002_add_plan ({count} statements)");
+    assert!(stdout(&output).contains(&applied), "{}", stdout(&output));
+    let q = |name: &str| project.dialect.quote(name);
+    let (t, log, x) = (q("split_t"), q("split_log"), q("x"));
+    let second = match project.dialect {
+        Dialect::Postgres => "dollar; quoted",
+        Dialect::Mysql => "back'slash; quoted",
+        _ => "two;; semicolons",
+    };
+    for value in ["it's; fine", second] {
+        let select = |table: &str, wanted: &str| {
+            format!(
+                "select count(*) from {table} where {x} = '{}'",
+                wanted.replace('\'', "''")
+            )
+        };
+        assert_eq!(db.count(&select(&t, value)).await, 1, "{value}");
+        assert_eq!(
+            db.count(&select(&log, &format!("{value};"))).await,
+            1,
+            "{value};"
+        );
+    }
+}
+
+#[test]
+fn sqlite_splits_on_the_tokenizer() {
+    let project = Project::new(Dialect::Sqlite, |dir| {
+        format!("sqlite:{}", dir.join("app.db").display())
+    });
+    let db = Handle::Sqlite(project.path("app.db"));
+    block_on(splitting_cases_apply(&project, &db));
+}
+
+#[tokio::test]
+async fn postgres_splits_on_the_tokenizer() {
+    let Some(server) = support::Postgres::fresh("migrate_split").await else {
+        return;
+    };
+    let url = postgres_url(&server).await;
+    let project = Project::new(Dialect::Postgres, |_| url.clone());
+    splitting_cases_apply(&project, &Handle::Postgres(&server)).await;
+    server.drop().await;
+}
+
+#[tokio::test]
+async fn mariadb_splits_on_the_tokenizer() {
+    let Some(server) = support::Mysql::fresh("migrate_split").await else {
+        return;
+    };
+    let url = mysql_url(&server).await;
+    let project = Project::new(Dialect::Mysql, |_| url.clone());
+    splitting_cases_apply(&project, &Handle::Mysql(&server)).await;
+    server.drop().await;
+}
+
+/// `migrate apply` runs `migrate lint` first: a refused statement applies nothing, and names its
+/// file and line; `migrate lint` says the same of every dialect folder.
+#[test]
+fn apply_and_lint_refuse_unmarked_drops_and_d1_transactions() {
+    let project = Project::new(Dialect::Sqlite, |dir| {
+        format!("sqlite:{}", dir.join("app.db").display())
+    });
+    project.write_migration(
+        "0003_drop",
+        "create table \"kept\" (\"x\" text);\n\ndrop table \"account\";\n",
+    );
+    let output = project.apply();
+    expect_code(&output, 1, "apply of an unmarked drop");
+    let err = stderr(&output);
+    assert!(
+        err.contains("0003_drop.sql:3: drop table account loses the table"),
+        "{err}"
+    );
+    assert!(
+        !project.path("app.db").exists() || {
+            let db = Handle::Sqlite(project.path("app.db"));
+            !block_on(db.table_exists(Dialect::Sqlite, "kept"))
+        },
+        "a file was applied"
+    );
+    project.write(
+        "migrations/d1/0001_init.sql",
+        "begin;\ncreate table \"a\" (\"x\" text);\npragma foreign_keys = off;\ncommit;\n",
+    );
+    let output = run(auth_cli().current_dir(project.dir.path()).args([
+        "migrate",
+        "lint",
+        "--dir",
+        "migrations",
+    ]));
+    expect_code(&output, 1, "migrate lint");
+    let err = stderr(&output);
+    for expected in [
+        "4 statements refused",
+        "d1/0001_init.sql:1: D1 refuses",
+        "d1/0001_init.sql:3: PRAGMA foreign_keys does nothing on D1",
+        "d1/0001_init.sql:4: D1 refuses",
+        "sqlite/0003_drop.sql:3: drop table account",
+    ] {
+        assert!(err.contains(expected), "{expected}:\n{err}");
+    }
+    std::fs::remove_file(project.migration_path("0003_drop")).unwrap_or_else(|e| panic!("{e}"));
+    project.write(
+        "migrations/d1/0001_init.sql",
+        "-- auth:destructive drops table old\ndrop table \"old\";\n",
+    );
+    let output = run(auth_cli().current_dir(project.dir.path()).args([
+        "migrate",
+        "lint",
+        "--dir",
+        "migrations",
+    ]));
+    expect_code(&output, 0, "migrate lint of clean files");
+    assert_eq!(stdout(&output), "3 migration files read, nothing refused\n");
 }
 
 /// Starts `migrate apply` while the test holds the migration lock, and checks that it is still

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::Dialect;
 use crate::drift::drift;
+use crate::migrate::lint::DESTRUCTIVE_MARK;
 use crate::schema::Schema;
 use crate::sql::{DbSchema, Difference};
 
@@ -91,8 +92,10 @@ impl IssuerLeftover {
                 _ => format!("drop index {};", dialect.quote(index)),
             })
             .collect();
+        // Marked as `migrate new` marks a drop, so that `migrate lint` lets it through.
         out.push(format!(
-            "alter table {table} drop column {};",
+            "-- {DESTRUCTIVE_MARK} drops column {}.{ISSUER_COLUMN}, left over from better-auth 1.7.0-1.7.2\nalter table {table} drop column {};",
+            self.table,
             dialect.quote(ISSUER_COLUMN)
         ));
         out
@@ -475,10 +478,10 @@ mod tests {
             let repair = issuer.repair(dialect).join("\n");
             let expected_repair = match dialect {
                 Dialect::Mysql => {
-                    "drop index `account_issuer_accountId_uidx` on `account`;\nalter table `account` drop column `issuer`;"
+                    "drop index `account_issuer_accountId_uidx` on `account`;\n-- auth:destructive drops column account.issuer, left over from better-auth 1.7.0-1.7.2\nalter table `account` drop column `issuer`;"
                 }
                 _ => {
-                    "drop index \"account_issuer_accountId_uidx\";\nalter table \"account\" drop column \"issuer\";"
+                    "drop index \"account_issuer_accountId_uidx\";\n-- auth:destructive drops column account.issuer, left over from better-auth 1.7.0-1.7.2\nalter table \"account\" drop column \"issuer\";"
                 }
             };
             assert_eq!(repair, expected_repair);

@@ -5,19 +5,23 @@
 //! `templates/auth.reference.toml`.
 
 mod error;
+mod json_schema;
 mod network;
 mod ordered;
 mod plugins;
 mod recover;
 mod runtime;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use toml::Spanned;
 
 pub(crate) use error::closest;
 pub use error::{ConfigError, Invalid, Location};
+pub use json_schema::{SCHEMA_FILE, json_schema};
 pub use network::{IpRange, unmapped};
 pub use ordered::OrderedMap;
 pub use plugins::{NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions};
@@ -62,12 +66,15 @@ pub struct Config {
 }
 
 /// The file as serde sees it; [`Config`] adds the path and the source text.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct File {
+    #[schemars(with = "Option<String>")]
     base_url: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     base_path: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     trusted_origins: Vec<Spanned<String>>,
     app_name: Option<String>,
     #[serde(default)]
@@ -84,23 +91,28 @@ struct File {
     user: UserOptions,
     #[serde(default)]
     account: AccountOptions,
+    #[schemars(with = "Option<Mailer>")]
     mailer: Option<Spanned<Mailer>>,
+    #[schemars(with = "Option<Sms>")]
     sms: Option<Spanned<Sms>>,
     #[serde(default)]
+    #[schemars(with = "OrderedMap<String, SocialProvider>")]
     social_providers: OrderedMap<Spanned<String>, Spanned<SocialProvider>>,
     #[serde(default)]
     advanced: Advanced,
+    #[schemars(with = "Option<SecondaryStorage>")]
     secondary_storage: Option<Spanned<SecondaryStorage>>,
     #[serde(default)]
     rate_limit: RateLimit,
     #[serde(default)]
     plugins: Plugins,
     #[serde(default)]
+    #[schemars(with = "OrderedMap<String, ModelConfig>")]
     models: OrderedMap<Spanned<String>, ModelConfig>,
 }
 
 /// `[database]`: how physical names and ids look.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Database {
     #[serde(default)]
@@ -111,7 +123,7 @@ pub struct Database {
 
 /// `[verification]`: whether rows stay in the database when a secondary storage holds them
 /// (better-auth's `storeInDatabase`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct StorageOptions {
     #[serde(default)]
@@ -120,18 +132,20 @@ pub struct StorageOptions {
 
 /// `[secondary-storage]`: a key-value store for sessions, verification values and rate-limit
 /// counters.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SecondaryStorage {
     pub kind: SecondaryStorageKind,
     /// Connection URL (`redis://127.0.0.1:6379`), for `kind = "redis"`.
+    #[schemars(with = "Option<String>")]
     pub url: Option<Spanned<String>>,
     /// Put before every key, for `kind = "redis"` (none by default, as better-auth's own keys;
     /// `@better-auth/redis-storage` uses `"better-auth:"`).
+    #[schemars(with = "Option<String>")]
     pub key_prefix: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SecondaryStorageKind {
     Memory,
@@ -139,23 +153,27 @@ pub enum SecondaryStorageKind {
 }
 
 /// `[rate-limit]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RateLimit {
     #[serde(default = "yes")]
     pub enabled: bool,
-    #[serde(default = "spanned_default")]
+    #[serde(default = "spanned_default::<RateLimitStorage>")]
+    #[schemars(with = "RateLimitStorage")]
     pub storage: Spanned<RateLimitStorage>,
     /// Window in seconds.
     #[serde(default = "default_window")]
+    #[schemars(with = "u32")]
     pub window: Spanned<u32>,
     /// Requests allowed per window.
     #[serde(default = "default_max")]
+    #[schemars(with = "u32")]
     pub max: Spanned<u32>,
     /// Rules per path (relative to the base path), exact (`"/get-session"`) or a glob
     /// (`"/sign-in/*"`, `"/admin/**"`); the first that matches a path wins over the default and
     /// the built-in rules.
     #[serde(default)]
+    #[schemars(with = "OrderedMap<String, RateLimitRule>")]
     pub rules: OrderedMap<Spanned<String>, Spanned<RateLimitRule>>,
 }
 
@@ -178,6 +196,30 @@ pub enum RateLimitRule {
     Limit { window: u32, max: u32 },
     /// Not rate limited.
     Exempt,
+}
+
+impl JsonSchema for RateLimitRule {
+    fn schema_name() -> Cow<'static, str> {
+        "RateLimitRule".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "`{ window = <seconds>, max = <requests> }`, or `false` to exempt the path.",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "properties": {
+                        "window": { "type": "integer", "minimum": 1 },
+                        "max": { "type": "integer", "minimum": 1 },
+                    },
+                    "required": ["window", "max"],
+                    "additionalProperties": false,
+                },
+                { "const": false },
+            ],
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for RateLimitRule {
@@ -241,7 +283,7 @@ fn default_max() -> Spanned<u32> {
     Spanned::new(0..0, 100)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RateLimitStorage {
     #[default]
@@ -251,29 +293,35 @@ pub enum RateLimitStorage {
 }
 
 /// `[models.<model>]`: renames and additional fields of one model.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ModelConfig {
     /// Physical table name.
+    #[schemars(with = "Option<String>")]
     pub table: Option<Spanned<String>>,
     /// Physical column names for existing fields: `{ email = "email_address" }`.
     #[serde(default)]
+    #[schemars(with = "OrderedMap<String, String>")]
     pub columns: OrderedMap<Spanned<String>, Spanned<String>>,
     /// Additional fields, in declaration order.
     #[serde(default)]
+    #[schemars(with = "OrderedMap<String, FieldConfig>")]
     pub fields: OrderedMap<Spanned<String>, FieldConfig>,
 }
 
 /// `[models.<model>.fields.<name>]`: an additional field.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FieldConfig {
     #[serde(rename = "type")]
+    #[schemars(with = "FieldType")]
     pub ty: Spanned<FieldType>,
     /// NOT NULL. Defaults to false (unlike better-auth's TypeScript API, where it defaults to true).
-    #[serde(default = "spanned_default")]
+    #[serde(default = "spanned_default::<bool>")]
+    #[schemars(with = "bool")]
     pub required: Spanned<bool>,
     /// A static value of the field's type, or `"now"` for dates.
+    #[schemars(with = "Option<serde_json::Value>")]
     pub default: Option<Spanned<toml::Value>>,
     /// May clients set it (sign-up, update-user)? Default true.
     pub input: Option<bool>,
@@ -286,24 +334,31 @@ pub struct FieldConfig {
     #[serde(default)]
     pub sortable: bool,
     /// `bigint` column for a number.
-    #[serde(default = "spanned_default")]
+    #[serde(default = "spanned_default::<bool>")]
+    #[schemars(with = "bool")]
     pub bigint: Spanned<bool>,
     /// Physical column name.
+    #[schemars(with = "Option<String>")]
     pub column: Option<Spanned<String>>,
+    #[schemars(with = "Option<ReferenceConfig>")]
     pub references: Option<Spanned<ReferenceConfig>>,
     /// The field's previous name: `migrate new` renames the column instead of dropping the old
     /// one and adding this one (renames are never guessed).
+    #[schemars(with = "Option<String>")]
     pub renamed_from: Option<Spanned<String>>,
 }
 
 /// `references = { model = "organization", field = "id", on-delete = "set null" }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ReferenceConfig {
+    #[schemars(with = "String")]
     pub model: Spanned<String>,
     #[serde(default = "id_field")]
+    #[schemars(with = "String")]
     pub field: Spanned<String>,
-    #[serde(default = "spanned_default")]
+    #[serde(default = "spanned_default::<OnDelete>")]
+    #[schemars(with = "OnDelete")]
     pub on_delete: Spanned<OnDelete>,
 }
 

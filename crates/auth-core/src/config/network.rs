@@ -4,11 +4,12 @@
 use std::net::IpAddr;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// An address (`10.0.0.1`, `::1`) or a network (`10.0.0.0/8`, `fd00::/8`). An IPv4-mapped IPv6
 /// address is compared as the IPv4 address it carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(try_from = "String")]
 pub struct IpRange {
     network: IpAddr,

@@ -1,6 +1,8 @@
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
 /// A TOML table read in document order: additional fields become columns in the order they are
@@ -45,5 +47,24 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Ordered
         }
 
         deserializer.deserialize_map(OrderedVisitor(PhantomData))
+    }
+}
+
+/// A table whose keys the user names (models, fields, providers, rules): an object whose every
+/// value has `V`'s schema.
+impl<K, V: JsonSchema> JsonSchema for OrderedMap<K, V> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Table_of_{}", V::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "object",
+            "additionalProperties": generator.subschema_for::<V>(),
+        })
+    }
+
+    fn inline_schema() -> bool {
+        true
     }
 }

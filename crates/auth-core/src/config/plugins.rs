@@ -1,18 +1,20 @@
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::schema::Plugin;
 
 /// A plugin table that takes no options yet: any key in it is an error.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoOptions {}
 
 /// `[plugins.organization]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OrganizationOptions {
     /// `team` and `teamMember` tables, `session.activeTeamId`, `invitation.teamId`.
@@ -24,7 +26,7 @@ pub struct OrganizationOptions {
 }
 
 /// `[plugins.stripe]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct StripeOptions {
     /// The `subscription` table.
@@ -36,7 +38,7 @@ pub struct StripeOptions {
 }
 
 /// `[plugins.sso]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SsoOptions {
     /// `ssoProvider.domainVerified`.
@@ -51,6 +53,27 @@ macro_rules! plugin_tables {
         #[serde(deny_unknown_fields, rename_all = "kebab-case")]
         pub struct Plugins {
             $(pub $field: Option<Spanned<$options>>,)+
+        }
+
+        /// `[plugins]` in the JSON Schema: one property per plugin id, its options' schema.
+        impl JsonSchema for Plugins {
+            fn schema_name() -> Cow<'static, str> {
+                "Plugins".into()
+            }
+
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                let mut properties = serde_json::Map::new();
+                $(properties.insert(
+                    Plugin::$variant.id().to_owned(),
+                    generator.subschema_for::<$options>().to_value(),
+                );)+
+                json_schema!({
+                    "description": "`[plugins.<id>]`: one table per plugin, keyed by better-auth's plugin id; an empty table enables a plugin with its defaults.",
+                    "type": "object",
+                    "properties": properties,
+                    "additionalProperties": false,
+                })
+            }
         }
 
         impl Plugins {

@@ -2,13 +2,14 @@
 //! social providers, cookies. Checked at load, so a server never starts on a configuration that
 //! cannot work (a flow that sends mail without a mailer, a provider without an id, …).
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Config, ConfigError, IpRange, RateLimitRule, closest};
 
 /// `[session]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Session {
     /// Keep sessions in the database when a secondary storage holds them.
@@ -16,13 +17,16 @@ pub struct Session {
     pub store_in_database: bool,
     /// Lifetime of a session in seconds (better-auth's `expiresIn`, 7 days).
     #[serde(default = "seven_days")]
+    #[schemars(with = "u32")]
     pub expires_in: Spanned<u32>,
     /// A session is extended on use once it was last extended this many seconds ago (1 day).
     #[serde(default = "one_day")]
+    #[schemars(with = "u32")]
     pub update_age: Spanned<u32>,
     /// A session is fresh for this many seconds after it was created (1 day; 0 = always fresh).
     /// Freshness counts from `createdAt`, never from `updatedAt` (B8).
     #[serde(default = "one_day")]
+    #[schemars(with = "u32")]
     pub fresh_age: Spanned<u32>,
     /// Never extend sessions on use.
     #[serde(default)]
@@ -32,6 +36,7 @@ pub struct Session {
     /// and re-issued when less than 20 % of its lifetime remains. A session cannot be revoked
     /// server-side before its cookie expires.
     #[serde(default = "no")]
+    #[schemars(with = "bool")]
     pub stateless: Spanned<bool>,
     /// `[session.cookie-cache]`: the session and user copied into a `session_data` cookie.
     #[serde(default)]
@@ -41,18 +46,22 @@ pub struct Session {
 /// `[session.cookie-cache]` (better-auth's `session.cookieCache`): get-session answers from a
 /// signed or encrypted copy of the session in the `session_data` cookie while it is younger
 /// than `max-age`, without reading the database.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CookieCache {
     /// Off by default (always on with `stateless = true`).
     #[serde(default = "no")]
+    #[schemars(with = "bool")]
     pub enabled: Spanned<bool>,
     /// Lifetime of the cached copy in seconds (300; `expires-in` when stateless).
+    #[schemars(with = "Option<u32>")]
     pub max_age: Option<Spanned<u32>>,
     /// How the copy is protected (`compact`; `jwe` when stateless).
+    #[schemars(with = "Option<CookieCacheStrategy>")]
     pub strategy: Option<Spanned<CookieCacheStrategy>>,
     /// A cache written with another version is ignored: change it to invalidate every cache.
     #[serde(default = "version_one")]
+    #[schemars(with = "String")]
     pub version: Spanned<String>,
 }
 
@@ -68,7 +77,7 @@ impl Default for CookieCache {
 }
 
 /// The encodings of better-auth's `session_data` cookie.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CookieCacheStrategy {
     /// base64url JSON with an HMAC-SHA256 signature (better-auth's default).
@@ -98,23 +107,27 @@ impl Default for Session {
 }
 
 /// `[email-and-password]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EmailAndPassword {
     #[serde(default)]
     pub enabled: bool,
     /// Sign-in is refused (403 `EMAIL_NOT_VERIFIED`) until the address is verified; needs a mailer.
     #[serde(default = "no")]
+    #[schemars(with = "bool")]
     pub require_email_verification: Spanned<bool>,
     /// Sign the user in right after sign-up (default true).
     #[serde(default = "yes")]
     pub auto_sign_in: bool,
     #[serde(default = "min_password")]
+    #[schemars(with = "u32")]
     pub min_password_length: Spanned<u32>,
     #[serde(default = "max_password")]
+    #[schemars(with = "u32")]
     pub max_password_length: Spanned<u32>,
     /// Password reset by mail (`/request-password-reset`, `/reset-password`); needs a mailer.
     #[serde(default = "no")]
+    #[schemars(with = "bool")]
     pub reset_password: Spanned<bool>,
     /// Lifetime of a reset token in seconds (1 hour).
     #[serde(default = "one_hour")]
@@ -140,10 +153,11 @@ impl Default for EmailAndPassword {
 }
 
 /// `[email-verification]`: verification mails are sent when a `[mailer]` exists.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EmailVerification {
     /// Send a verification mail on sign-up (default: `require-email-verification`).
+    #[schemars(with = "Option<bool>")]
     pub send_on_sign_up: Option<Spanned<bool>>,
     /// Send it again when an unverified user tries to sign in.
     #[serde(default)]
@@ -168,7 +182,7 @@ impl Default for EmailVerification {
 }
 
 /// `[user]`: what users may do to their own account.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct UserOptions {
     #[serde(default)]
@@ -178,10 +192,11 @@ pub struct UserOptions {
 }
 
 /// `[user.change-email]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ChangeEmail {
     #[serde(default = "no")]
+    #[schemars(with = "bool")]
     pub enabled: Spanned<bool>,
     /// An unverified user's address changes at once (a verification mail goes to the new one).
     #[serde(default)]
@@ -192,13 +207,14 @@ pub struct ChangeEmail {
 }
 
 /// `[user.delete-user]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DeleteUser {
     #[serde(default)]
     pub enabled: bool,
     /// Deletion is confirmed by a link sent by mail; needs a mailer.
     #[serde(default = "no")]
+    #[schemars(with = "bool")]
     pub send_delete_account_verification: Spanned<bool>,
     /// Lifetime of the link in seconds (1 day).
     #[serde(default = "one_day_plain")]
@@ -216,7 +232,7 @@ impl Default for DeleteUser {
 }
 
 /// `[account]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AccountOptions {
     /// Let a user unlink their last account.
@@ -245,11 +261,12 @@ impl Default for AccountOptions {
 }
 
 /// `[mailer]`: how mail leaves the server.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Mailer {
     pub kind: MailerKind,
     /// `smtp://host:port`, `smtp://user:pass@host:587?tls=required`, `smtps://host:465`.
+    #[schemars(with = "Option<String>")]
     pub url: Option<Spanned<String>>,
     /// Sender address.
     pub from: Option<String>,
@@ -257,13 +274,14 @@ pub struct Mailer {
     pub path: Option<String>,
     /// Mails waiting for the relay at most (default 1024); one more is refused. `kind = "log"`
     /// writes in the request and queues nothing.
+    #[schemars(with = "Option<u32>")]
     pub queue_capacity: Option<Spanned<u32>>,
     /// A folder (relative to auth.toml) whose templates replace the embedded ones of the same
     /// name, mail and SMS (`mail/verify-email.html.jinja`, `sms/sms-otp.txt.jinja`, …).
     pub templates: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MailerKind {
     /// Real mail through an SMTP relay.
@@ -274,25 +292,29 @@ pub enum MailerKind {
 
 /// `[sms]`: how text messages (the phone-number plugin's codes) leave the server. They go
 /// through the same bounded background queue as mail, with its retries.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Sms {
     pub kind: SmsKind,
     /// `kind = "log"`: also append each message as a JSON line to this file.
     pub path: Option<String>,
     /// `kind = "webhook"`: each message is POSTed to this http(s) URL as JSON.
+    #[schemars(with = "Option<String>")]
     pub url: Option<Spanned<String>>,
     /// `kind = "webhook"`: the environment variable whose value is sent as `Authorization`.
     pub authorization_env: Option<String>,
     /// `kind = "webhook"`: seconds one attempt may take (default 10).
+    #[schemars(with = "Option<u32>")]
     pub timeout: Option<Spanned<u32>>,
     /// Delivery attempts per message, the first included (default 5).
+    #[schemars(with = "Option<u32>")]
     pub attempts: Option<Spanned<u32>>,
     /// Messages waiting for the gateway at most (default 1024); one more is refused.
+    #[schemars(with = "Option<u32>")]
     pub queue_capacity: Option<Spanned<u32>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SmsKind {
     /// Development: log every message instead of sending it.
@@ -302,7 +324,7 @@ pub enum SmsKind {
 }
 
 /// `[social-providers.<id>]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SocialProvider {
     /// The environment variable holding the client id (default `<ID>_CLIENT_ID`).
@@ -317,6 +339,7 @@ pub struct SocialProvider {
     pub disable_default_scopes: bool,
     /// A generic OpenID Connect provider: its issuer (discovery at
     /// `<issuer>/.well-known/openid-configuration`). Required for ids that are not built in.
+    #[schemars(with = "Option<String>")]
     pub issuer: Option<Spanned<String>>,
     /// Microsoft: the tenant (default `common`).
     pub tenant_id: Option<String>,
@@ -362,7 +385,7 @@ pub fn provider_credentials(
 }
 
 /// `[advanced]`: cookies, CSRF and client addresses.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Advanced {
     /// Cookie names are `<prefix>.<cookie>` (default `better-auth`).

@@ -4,6 +4,7 @@
 //! adapters (Drizzle, Prisma, Kysely) from the Schema IR, rendered from minijinja templates.
 
 mod drizzle;
+mod init;
 mod kysely;
 mod openapi;
 mod prisma;
@@ -12,6 +13,7 @@ mod templates;
 mod typescript;
 
 pub use drizzle::drizzle;
+pub use init::init_config;
 pub use kysely::kysely;
 pub use openapi::openapi;
 pub use prisma::prisma;

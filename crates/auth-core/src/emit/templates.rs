@@ -12,6 +12,7 @@ pub(crate) enum Template {
     Drizzle,
     Prisma,
     Kysely,
+    InitConfig,
 }
 
 impl Template {
@@ -21,6 +22,7 @@ impl Template {
             Self::Drizzle => "drizzle.ts.jinja",
             Self::Prisma => "schema.prisma.jinja",
             Self::Kysely => "kysely.ts.jinja",
+            Self::InitConfig => "auth.toml.jinja",
         }
     }
 
@@ -29,6 +31,7 @@ impl Template {
             Self::Drizzle => include_str!("../../../../templates/drizzle.ts.jinja"),
             Self::Prisma => include_str!("../../../../templates/schema.prisma.jinja"),
             Self::Kysely => include_str!("../../../../templates/kysely.ts.jinja"),
+            Self::InitConfig => include_str!("../../../../templates/auth.toml.jinja"),
         }
     }
 }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::lint::Finding;
+use super::split::{self, SplitError, Statement};
 use crate::Dialect;
 use crate::schema::Schema;
 
@@ -66,6 +68,15 @@ pub enum FilesError {
         found: Dialect,
         expected: Dialect,
     },
+    #[error("{}:{}:{}: cannot read the SQL: {}", path.display(), error.line, error.column, error.message)]
+    Sql { path: PathBuf, error: SplitError },
+    /// `migrate lint` (and `migrate apply` before it applies anything) refused statements.
+    #[error(
+        "{} refused in the migration files:\n{}",
+        if refused.len() == 1 { "1 statement".to_owned() } else { format!("{} statements", refused.len()) },
+        refused.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    )]
+    Refused { refused: Vec<Refused> },
     /// [`write_next`] was not allowed a destructive migration.
     #[error(
         "the migration is destructive and was not written:\n{}\nchange auth.toml (a default, a backfill) or re-run with --allow-destructive",
@@ -209,44 +220,54 @@ pub fn write_next(
     }))
 }
 
-/// A statement of a migration file and the line it starts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement {
-    pub line: usize,
-    pub sql: String,
+/// Reads a migration's SQL and splits it into statements for `dialect`.
+pub fn read_sql(path: &Path, dialect: Dialect) -> Result<(String, Vec<Statement>), FilesError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FilesError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let statements = split::statements(&text, dialect).map_err(|error| FilesError::Sql {
+        path: path.to_owned(),
+        error,
+    })?;
+    Ok((text, statements))
 }
 
-/// Splits generated SQL into statements: every statement ends with `;` at the end of a line,
-/// and `--` lines are comments. (The generator never writes a `;` at a line end inside a
-/// statement.)
-pub fn statements(sql: &str) -> Vec<Statement> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut start = 0;
-    for (index, line) in sql.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with("--") {
-            continue;
-        }
-        if current.is_empty() {
-            start = index + 1;
-        } else {
-            current.push('\n');
-        }
-        current.push_str(line);
-        if trimmed.ends_with(';') {
-            let sql = current.trim().trim_end_matches(';').trim_end().to_owned();
-            out.push(Statement { line: start, sql });
-            current.clear();
-        }
+/// What [`lint`](super::lint) refuses in the files of a dialect folder, file by file.
+pub fn lint_folder(dialect_dir: &Path, dialect: Dialect) -> Result<Vec<Refused>, FilesError> {
+    let mut refused = Vec::new();
+    for file in list(dialect_dir)? {
+        let (text, _) = read_sql(&file.sql_path, dialect)?;
+        let findings = super::lint::lint(&text, dialect).map_err(|error| FilesError::Sql {
+            path: file.sql_path.clone(),
+            error,
+        })?;
+        refused.extend(findings.into_iter().map(|finding| Refused {
+            path: file.sql_path.clone(),
+            finding,
+        }));
     }
-    if !current.trim().is_empty() {
-        out.push(Statement {
-            line: start,
-            sql: current.trim().to_owned(),
-        });
+    Ok(refused)
+}
+
+/// A statement of a migration file that [`lint_folder`] refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub path: PathBuf,
+    pub finding: Finding,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}\n  help: {}",
+            self.path.display(),
+            self.finding.line,
+            self.finding.message,
+            self.finding.help
+        )
     }
-    out
 }
 
 /// The checksum recorded for an applied file: SHA-256 of its bytes, lower-case hex.
@@ -261,25 +282,6 @@ pub fn checksum(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statements_split_at_line_ends() {
-        let sql = "-- header\ncreate table \"a\" (\n  \"x\" text default ';'\n);\n\n-- auth:destructive drop\ndrop table \"b\";\n";
-        let parts = statements(sql);
-        assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].line, 2);
-        assert_eq!(
-            parts[0].sql,
-            "create table \"a\" (\n  \"x\" text default ';'\n)"
-        );
-        assert_eq!(
-            parts[1],
-            Statement {
-                line: 7,
-                sql: "drop table \"b\"".to_owned()
-            }
-        );
-    }
 
     #[test]
     fn checksums_differ_for_edits() {

@@ -3,7 +3,11 @@
 
 mod diff;
 pub mod files;
+pub mod lint;
 mod plan;
+pub mod split;
 
-pub use files::{MigrationFile, Snapshot, Statement, checksum, statements};
+pub use files::{MigrationFile, Snapshot, checksum};
+pub use lint::{Finding, lint};
 pub use plan::{Plan, Step, plan};
+pub use split::{SplitError, Statement, statements};

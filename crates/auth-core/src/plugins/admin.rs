@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -22,14 +23,16 @@ pub type Statements = BTreeMap<String, Vec<String>>;
 /// declarative: `[plugins.admin.statements]` adds resources to better-auth's `user` and
 /// `session` statements, `[plugins.admin.roles.<name>]` grants a role actions of them (the
 /// default roles `admin` and `user` stay unless redefined). `bannedUserMessage` is a string.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "AdminOptions")]
 pub struct Options {
     /// The role of every new user, whatever creates them.
     #[serde(default = "user_role")]
     pub default_role: String,
     /// Roles whose holders are admins (impersonating them needs `impersonate-admins`).
     #[serde(default = "admin_roles")]
+    #[schemars(with = "Vec<String>")]
     pub admin_roles: Spanned<Vec<String>>,
     /// Users allowed everything, whatever their role.
     #[serde(default)]
@@ -50,10 +53,12 @@ pub struct Options {
     pub allow_impersonating_admins: bool,
     /// Resources and their actions, besides (or replacing) better-auth's `user` and `session`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
     pub statements: BTreeMap<String, Spanned<Vec<String>>>,
     /// Roles and the actions they grant per resource. Declaring any makes role names checked:
     /// set-role and create-user refuse a role no table declares.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, BTreeMap<String, Vec<String>>>")]
     pub roles: BTreeMap<String, BTreeMap<String, Spanned<Vec<String>>>>,
 }
 

@@ -2,6 +2,7 @@
 //! (`user.isAnonymous`), its deletion, and the link that deletes the anonymous user once the same
 //! browser signs in or up as someone else.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::Declaration;
@@ -11,8 +12,9 @@ use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
 /// `[plugins.anonymous]`: better-auth's `anonymous({…})` options, kebab-case.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "AnonymousOptions")]
 pub struct Options {
     /// Anonymous users get `temp-<id>@<this domain>` instead of
     /// `<id>@anonymous.placeholder.invalid`.

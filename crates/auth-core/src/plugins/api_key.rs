@@ -4,6 +4,7 @@
 //! endpoint when `enable-session-for-api-keys` is on. Verifying a key with permissions is on the
 //! server only (`Auth::verify_api_key`): better-auth routes no `POST /api-key/verify`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
 use super::{Declaration, no_amendment};
@@ -14,11 +15,13 @@ use crate::schema::Plugin;
 
 /// `[plugins.api-key]`: better-auth's `apiKey({…})` options, kebab-case, with its defaults.
 /// Keys are kept in the database (better-auth's `storage: "database"`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "ApiKeyOptions")]
 pub struct Options {
     /// The request headers a key is read from, first one present wins (a name or a list).
     #[serde(default = "x_api_key", deserialize_with = "one_or_many")]
+    #[schemars(with = "OneOrMany")]
     pub api_key_headers: Vec<String>,
     /// Random letters after the prefix (0 means better-auth's 64).
     #[serde(default = "sixty_four")]
@@ -89,7 +92,7 @@ impl Options {
 
 /// `[plugins.api-key.key-expiration]`: bounds of a key's `expiresIn`. better-auth compares the
 /// seconds a client gives with these bounds in **days**.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct KeyExpiration {
     /// Seconds a key lives when `create` gives no `expiresIn` (none: it never expires).
@@ -118,7 +121,7 @@ impl Default for KeyExpiration {
 }
 
 /// `[plugins.api-key.rate-limit]`: each key's own limit, written on the key when it is created.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct KeyRateLimit {
     /// Off: no key is limited, whatever its row says.
@@ -143,7 +146,7 @@ impl Default for KeyRateLimit {
 
 /// `[plugins.api-key.starting-characters-config]`: the key's first characters kept in `start`,
 /// so that a user can tell keys apart.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct StartingCharacters {
     #[serde(default = "yes")]
@@ -165,13 +168,15 @@ fn x_api_key() -> Vec<String> {
     vec!["x-api-key".to_owned()]
 }
 
+/// A header name or a list of them.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
 fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
     let names = match OneOrMany::deserialize(deserializer)? {
         OneOrMany::One(name) => vec![name],
         OneOrMany::Many(names) => names,

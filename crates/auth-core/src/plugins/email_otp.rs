@@ -1,6 +1,7 @@
 //! better-auth's `emailOTP` plugin: one-time codes by mail to sign in (and up), to verify an
 //! address, to reset a password and to change the address.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{
@@ -15,7 +16,7 @@ use crate::schema::Plugin;
 pub use super::two_factor::StoreOtp;
 
 /// What `send-verification-otp` does when a live code exists (better-auth's `resendStrategy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ResendStrategy {
     /// A new code replaces it.
@@ -28,8 +29,9 @@ pub enum ResendStrategy {
 /// `[plugins.email-otp]`: better-auth's `emailOTP({…})` options, kebab-case.
 /// `sendVerificationOTP` is the `[mailer]` (kinds `email-otp-<type>`); `generateOTP` has no
 /// declarative form (`otp-length` digits).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "EmailOtpOptions")]
 pub struct Options {
     /// Digits per code, 1 to 16.
     #[serde(default = "six_digits", deserialize_with = "otp_length")]
@@ -74,7 +76,7 @@ impl Default for Options {
 }
 
 /// `[plugins.email-otp.change-email]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ChangeEmailOptions {
     /// `request-email-change` and `change-email` answer (otherwise 400).

@@ -2,9 +2,11 @@
 //! kept in the `jwks` table, `GET /jwks` publishes the public keys, and `get-session` answers
 //! carry the token in `set-auth-jwt`.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::{Mutex, PoisonError};
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 
 use super::{Declaration, no_amendment};
@@ -14,8 +16,9 @@ use crate::schema::Plugin;
 
 /// `[plugins.jwt]`: better-auth's `jwt({…})` options, kebab-case, with its `jwks` and `jwt`
 /// objects as sub-tables. `definePayload` is the Rust hook `AuthOptions::jwt_payload`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "JwtOptions")]
 pub struct Options {
     #[serde(default)]
     pub jwks: Jwks,
@@ -27,7 +30,7 @@ pub struct Options {
 }
 
 /// `[plugins.jwt.jwks]`: the key pairs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Jwks {
     /// The algorithm (and curve or modulus) of new key pairs.
@@ -60,7 +63,7 @@ impl Default for Jwks {
 }
 
 /// `[plugins.jwt.jwt]`: the tokens.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Jwt {
     /// `iss` (default: the base URL).
@@ -69,6 +72,7 @@ pub struct Jwt {
     pub audience: Option<Audience>,
     /// How long a token lives, as better-auth writes it (`"15m"`, `"1 hour"`, `"7d"`).
     #[serde(default = "fifteen_minutes", deserialize_with = "time_span")]
+    #[schemars(with = "String", default = "fifteen_minutes_text")]
     pub expiration_time: i64,
 }
 
@@ -83,7 +87,7 @@ impl Default for Jwt {
 }
 
 /// `aud`: a string or a list of strings.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Audience {
     One(String),
@@ -92,7 +96,7 @@ pub enum Audience {
 
 /// better-auth's `keyPairConfig`: `{ alg = "EdDSA" }` (the default), `"ES256"`, `"ES512"`,
 /// `"RS256"` or `"PS256"` (RSA with `modulus-length`, default 2048).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(tag = "alg", deny_unknown_fields)]
 pub enum KeyPairConfig {
     EdDSA {
@@ -133,7 +137,7 @@ impl KeyPairConfig {
 }
 
 /// The curve of EdDSA keys (better-auth offers Ed25519 only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 pub enum EdCurve {
     #[default]
     Ed25519,
@@ -146,6 +150,20 @@ pub enum ModulusLength {
     Bits2048,
     Bits3072,
     Bits4096,
+}
+
+impl JsonSchema for ModulusLength {
+    fn schema_name() -> Cow<'static, str> {
+        "ModulusLength".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "RSA key size in bits.",
+            "enum": [2048, 3072, 4096],
+            "default": 2048,
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for ModulusLength {
@@ -167,6 +185,11 @@ fn thirty_days() -> u64 {
 
 fn fifteen_minutes() -> i64 {
     15 * 60
+}
+
+/// [`fifteen_minutes`] as `auth.toml` writes it (the JSON Schema's default).
+fn fifteen_minutes_text() -> &'static str {
+    "15m"
 }
 
 fn default_jwks_path() -> String {
@@ -299,6 +322,11 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_default_expiration_is_the_default() {
+        assert_eq!(seconds(fifteen_minutes_text()), Some(fifteen_minutes()));
+    }
 
     #[test]
     fn spans_read_as_better_auth_reads_them() {

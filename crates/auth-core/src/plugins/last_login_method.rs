@@ -1,14 +1,16 @@
 //! better-auth's `lastLoginMethod` plugin: a readable cookie (and optionally `user.lastLoginMethod`)
 //! remembers how the user last signed in, so a sign-in page can suggest it.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Declaration, no_amendment, no_endpoints};
 use crate::schema::Plugin;
 
 /// `[plugins.last-login-method]`: better-auth's `lastLoginMethod({…})` options, kebab-case.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "LastLoginMethodOptions")]
 pub struct Options {
     /// The cookie's full name (no prefix is added).
     #[serde(default = "default_cookie_name")]

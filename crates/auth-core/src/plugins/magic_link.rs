@@ -1,6 +1,7 @@
 //! better-auth's `magicLink` plugin: a sign-in link by mail, single use, that signs the address
 //! up when it has no user yet.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use super::StoreToken;
@@ -12,8 +13,9 @@ use crate::schema::Plugin;
 
 /// `[plugins.magic-link]`: better-auth's `magicLink({…})` options, kebab-case. `sendMagicLink` is
 /// the `[mailer]` (kind `magic-link`); `generateToken` has no declarative form (32 letters).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "MagicLinkOptions")]
 pub struct Options {
     /// Seconds a link lives (at least 1).
     #[serde(default = "five_minutes", deserialize_with = "at_least_one")]

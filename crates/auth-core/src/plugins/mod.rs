@@ -22,6 +22,7 @@ pub mod phone_number;
 pub mod two_factor;
 pub mod username;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::config::{Config, ConfigError};
@@ -31,7 +32,7 @@ use crate::schema::Plugin;
 
 /// How a plugin keeps its tokens in `verification` (better-auth's `storeToken`, shared by
 /// one-time-token and magic-link).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StoreToken {
     #[default]

@@ -1,6 +1,7 @@
 //! better-auth's `multiSession` plugin: one browser holds several sessions (one per user), each
 //! in its own signed cookie, and switches between them.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Declaration, no_amendment};
@@ -10,8 +11,9 @@ use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
 /// `[plugins.multi-session]`: better-auth's `multiSession({…})` options, kebab-case.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "MultiSessionOptions")]
 pub struct Options {
     /// Sessions one browser may hold; a sign-in beyond it gets no multi-session cookie.
     #[serde(default = "five")]

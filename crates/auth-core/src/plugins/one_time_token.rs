@@ -1,6 +1,7 @@
 //! better-auth's `oneTimeToken` plugin: a signed-in browser asks for a short-lived token that
 //! hands its session to another client (a native app, another domain).
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use super::StoreToken;
@@ -11,8 +12,9 @@ use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endp
 use crate::schema::Plugin;
 
 /// `[plugins.one-time-token]`: better-auth's `oneTimeToken({…})` options, kebab-case.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "OneTimeTokenOptions")]
 pub struct Options {
     /// Minutes a token lives.
     #[serde(default = "three")]

@@ -1,6 +1,7 @@
 //! better-auth's `phoneNumber` plugin: one-time codes by SMS to verify a number (and sign up by
 //! it), sign-in by number and password, and password reset by SMS code.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{
@@ -16,8 +17,9 @@ use crate::schema::Plugin;
 /// `sendPasswordResetOTP` are the `[sms]` sender (kinds `sms-otp`, `sms-reset-password`);
 /// without one, `send-otp` answers 501 `SEND_OTP_NOT_IMPLEMENTED` as better-auth does.
 /// `getTempEmail`/`getTempName` are templates; `phoneNumberValidator` is a choice of rules.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "PhoneNumberOptions")]
 pub struct Options {
     /// Digits per code, 1 to 16.
     #[serde(default = "six_digits", deserialize_with = "otp_length")]
@@ -53,7 +55,7 @@ impl Default for Options {
 }
 
 /// `phone-number-validator`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Validator {
     /// Any number (better-auth without `phoneNumberValidator`); an empty one or one with a
@@ -83,7 +85,7 @@ impl Validator {
 }
 
 /// `[plugins.phone-number.sign-up-on-verification]`: the user a verified unknown number gets.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SignUpOnVerification {
     /// Its email (better-auth's `getTempEmail`), e.g. `"{digits}@phone.example.com"`.
@@ -93,7 +95,7 @@ pub struct SignUpOnVerification {
 }
 
 /// A text with `{digits}` (the number's digits) and `{phone}` (the number as given).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
 pub struct Template(String);
 
 impl Template {

@@ -2,6 +2,7 @@
 //! codes and trusted devices, and the challenge every password sign-in answers while a second
 //! factor is pending.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Declaration, RateRule};
@@ -11,8 +12,9 @@ use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
 /// `[plugins.two-factor]`: better-auth's `twoFactor({…})` options, kebab-case.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "TwoFactorOptions")]
 pub struct Options {
     /// The TOTP URI's issuer (default: `app-name`, else "Better Auth").
     #[serde(default)]
@@ -65,7 +67,7 @@ fn default_cookie_max_age() -> u64 {
 }
 
 /// `[plugins.two-factor.totp]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TotpOptions {
     /// 1 to 8 (RFC 4226's codes).
@@ -122,7 +124,7 @@ fn thirty() -> u64 {
 }
 
 /// How a mailed code is kept in `verification` (better-auth's `storeOTP`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StoreOtp {
     #[default]
@@ -134,7 +136,7 @@ pub enum StoreOtp {
 }
 
 /// `[plugins.two-factor.otp]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OtpOptions {
     /// Minutes a mailed code lives.
@@ -159,7 +161,7 @@ fn five() -> u32 {
 }
 
 /// How backup codes are kept in `twoFactor.backupCodes` (better-auth's `storeBackupCodes`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StoreBackupCodes {
     #[default]
@@ -168,7 +170,7 @@ pub enum StoreBackupCodes {
 }
 
 /// `[plugins.two-factor.backup-codes]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct BackupCodeOptions {
     #[serde(default = "ten")]
@@ -196,7 +198,7 @@ fn ten() -> usize {
 
 /// `[plugins.two-factor.account-lockout]`: failed verifications across challenges lock the
 /// second factor for a while.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LockoutOptions {
     #[serde(default = "yes")]

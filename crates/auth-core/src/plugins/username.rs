@@ -1,6 +1,7 @@
 //! better-auth's `username` plugin: sign-in by username, an availability check, and usernames
 //! on core's sign-up and update-user (validated, lower-cased, unique, with a display form).
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::Declaration;
@@ -12,8 +13,9 @@ use crate::schema::Plugin;
 /// `[plugins.username]`: better-auth's `username({…})` options, kebab-case. Its functions
 /// (`usernameValidator`, `displayUsernameValidator`) have no declarative form here: the
 /// validator is better-auth's default, `[a-zA-Z0-9_.]+`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "UsernameOptions")]
 pub struct Options {
     /// Shorter usernames are `USERNAME_TOO_SHORT` (length in UTF-16 units, as JavaScript counts).
     #[serde(default = "three")]
@@ -60,7 +62,7 @@ fn yes() -> bool {
 }
 
 /// `[plugins.username.validation-order]`.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ValidationOrder {
     #[serde(default)]
@@ -68,7 +70,7 @@ pub struct ValidationOrder {
 }
 
 /// Whether a username is validated as given or after its normalization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Order {
     #[default]

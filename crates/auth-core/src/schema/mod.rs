@@ -10,6 +10,7 @@ mod naming;
 mod plugin;
 mod registry;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use build::LOGICAL_ID;
@@ -17,7 +18,7 @@ pub use naming::{Naming, constraint_name};
 pub use plugin::Plugin;
 
 /// How primary keys are produced (better-auth's `advanced.database.generateId`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum IdStrategy {
     /// 32-character random strings written by the application (better-auth's default).
@@ -30,7 +31,7 @@ pub enum IdStrategy {
 }
 
 /// A field's logical type, as in better-auth's `DBFieldAttribute.type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum FieldType {
     #[serde(rename = "string")]
     String,
@@ -102,7 +103,7 @@ pub enum DefaultValue {
 }
 
 /// What a foreign key does when the referenced row is deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, JsonSchema)]
 pub enum OnDelete {
     #[default]
     #[serde(rename = "cascade")]

@@ -1,8 +1,9 @@
 use heck::ToSnakeCase;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How logical names become physical table and column names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Naming {
     /// better-auth's own names, verbatim: `emailVerified`, `twoFactor`.

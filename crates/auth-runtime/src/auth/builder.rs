@@ -393,7 +393,7 @@ fn env_or_file_secret(
         events.push(Startup::SecretRead(path));
         return Ok(secret);
     }
-    let value = crate::wire::id::generate_with_len(64);
+    let value = Secret::generate();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -26,7 +26,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use auth_core::Dialect;
-use auth_core::migrate::files::{self, FilesError, Statement};
+use auth_core::migrate::Statement;
+use auth_core::migrate::files::{self, FilesError};
 
 pub use auth_core::drift::MIGRATIONS_TABLE;
 pub use database::Database;
@@ -66,17 +67,13 @@ impl Migrations {
         let dialect_dir = dir.join(dialect.as_str());
         let mut out = Vec::new();
         for file in files::list(&dialect_dir)? {
-            let text =
-                std::fs::read_to_string(&file.sql_path).map_err(|source| FilesError::Io {
-                    path: file.sql_path.clone(),
-                    source,
-                })?;
+            let (text, statements) = files::read_sql(&file.sql_path, dialect)?;
             out.push(Migration {
                 version: file.version,
                 name: file.name,
                 path: file.sql_path,
                 checksum: files::checksum(&text),
-                statements: files::statements(&text),
+                statements,
             });
         }
         Ok(Self {

@@ -245,7 +245,8 @@ mod tests {
             path: PathBuf::from(format!("m/{name}.sql")),
             name,
             checksum: files::checksum(text),
-            statements: files::statements(text),
+            statements: auth_core::migrate::statements(text, Dialect::Mysql)
+                .unwrap_or_else(|e| panic!("{e}")),
         }
     }
 

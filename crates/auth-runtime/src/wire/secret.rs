@@ -73,6 +73,12 @@ pub enum SecretError {
 }
 
 impl Secret {
+    /// A new random secret: 64 characters from a cryptographic generator (as `serve` writes
+    /// beside an embedded database and `auth-cli secret` prints).
+    pub fn generate() -> String {
+        super::id::generate_with_len(64)
+    }
+
     /// Validates a secret given directly (better-auth's `secret` option).
     ///
     /// # Errors
