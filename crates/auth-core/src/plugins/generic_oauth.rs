@@ -3,6 +3,7 @@
 //! no endpoints of its own: the client signs in with `signIn.social({ provider: "<id>" })`, the
 //! provider redirects to `/callback/<id>`, and `linkSocial` links it.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -13,17 +14,18 @@ use crate::schema::Plugin;
 
 /// `[plugins.generic-oauth]`: better-auth's `genericOAuth({ config: [...] })`, one table per
 /// provider under `providers`, keyed by its `providerId`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Options {
     #[serde(default)]
+    #[schemars(with = "OrderedMap<String, Provider>")]
     pub providers: OrderedMap<Spanned<String>, Spanned<Provider>>,
 }
 
 /// `[plugins.generic-oauth.providers.<id>]`: better-auth's `GenericOAuthConfig`, kebab-case;
 /// `clientId`/`clientSecret` come from the environment as a social provider's do, and
 /// `mapProfileToUser` is a table naming the profile's fields.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Provider {
     /// The variable holding the client id (default `<ID>_CLIENT_ID`).
@@ -67,7 +69,7 @@ fn yes() -> bool {
 }
 
 /// `authentication`: the client's credentials in the form body or in HTTP Basic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Authentication {
     #[default]
@@ -77,7 +79,7 @@ pub enum Authentication {
 
 /// `map-profile-to-user`: the name of the profile field (id token claims or userinfo answer)
 /// each user field is read from.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ProfileMapping {
     /// The account id (`account.accountId`): default `sub` for an OIDC provider, `id` for a

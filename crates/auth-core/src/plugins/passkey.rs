@@ -1,6 +1,7 @@
 //! better-auth's `passkey` plugin (`@better-auth/passkey`): WebAuthn registration and
 //! authentication ceremonies, credentials in the `passkey` table, and their management.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Declaration, no_amendment, no_check};
@@ -10,7 +11,7 @@ use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
 /// `[plugins.passkey]`: better-auth's `passkey({…})` options, kebab-case.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Options {
     /// The relying party's id, a registrable domain (default: the base URL's host name).
@@ -28,7 +29,7 @@ pub struct Options {
 }
 
 /// One origin or several.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Origins {
     One(String),
@@ -46,7 +47,7 @@ impl Origins {
 }
 
 /// `[plugins.passkey.authenticator-selection]`: WebAuthn's `AuthenticatorSelectionCriteria`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AuthenticatorSelection {
     pub authenticator_attachment: Option<Attachment>,
@@ -56,7 +57,7 @@ pub struct AuthenticatorSelection {
 }
 
 /// `platform` or `cross-platform`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Attachment {
     Platform,
@@ -73,7 +74,7 @@ impl Attachment {
 }
 
 /// `discouraged`, `preferred` or `required`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Requirement {
     Discouraged,
@@ -92,7 +93,7 @@ impl Requirement {
 }
 
 /// `[plugins.passkey.advanced]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Advanced {
     /// The challenge cookie's name, after the cookie prefix.
