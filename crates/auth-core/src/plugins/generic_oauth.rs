@@ -35,13 +35,17 @@ pub struct Provider {
     /// The OpenID Connect discovery document (`…/.well-known/openid-configuration`); it fills
     /// the URLs not given and, when it names signing algorithms, makes the provider OIDC (id
     /// tokens verified against its `jwks_uri`, `openid` always requested).
+    #[schemars(with = "Option<String>")]
     pub discovery_url: Option<Spanned<String>>,
     /// Where the browser is sent to sign in.
+    #[schemars(with = "Option<String>")]
     pub authorization_url: Option<Spanned<String>>,
     /// Where the code is exchanged for tokens.
+    #[schemars(with = "Option<String>")]
     pub token_url: Option<Spanned<String>>,
     /// Where the profile is read with the access token (when there is no id token naming the
     /// e-mail).
+    #[schemars(with = "Option<String>")]
     pub user_info_url: Option<Spanned<String>>,
     /// Scopes requested (better-auth requests no default ones).
     #[serde(default)]

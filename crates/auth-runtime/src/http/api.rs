@@ -14,6 +14,77 @@
 //! let session = auth.api().call::<_, Value>("getSession", &(), &headers).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Typed from `auth.toml`
+//!
+//! `auth_macros::api!` emits this API typed for a project's `auth.toml`: its models with their
+//! additional fields, the request and answer of every endpoint it enables, one method each
+//! (here the config of `examples/axum-app`, whose user has `nickname` and `tags`):
+//!
+//! ```no_run
+//! auth_macros::api!(mod auth_api, config = "../../examples/axum-app/auth.toml");
+//!
+//! # async fn run(auth: auth_runtime::Auth) -> Result<(), auth_runtime::http::api::CallError> {
+//! let body = auth_api::SignUpEmailBody {
+//!     name: "Ada".into(),
+//!     email: "ada@example.com".into(),
+//!     password: "correct horse battery".into(),
+//!     image: None,
+//!     callback_url: None,
+//!     remember_me: None,
+//!     nickname: Some("ada".into()),
+//!     tags: None,
+//! };
+//! let answer = auth_api::Api::new(&auth).sign_up_email(&body, &Default::default()).await?;
+//! let nickname: Option<&str> = answer.body.user.nickname.as_deref();
+//! # Ok(()) }
+//! ```
+//!
+//! What the config does not declare does not compile. A field it does not have (E0560):
+//!
+//! ```compile_fail,E0560
+//! auth_macros::api!(mod auth_api, config = "../../examples/axum-app/auth.toml");
+//!
+//! let body = auth_api::SignUpEmailBody {
+//!     name: "Ada".into(),
+//!     email: "ada@example.com".into(),
+//!     password: "correct horse battery".into(),
+//!     image: None,
+//!     callback_url: None,
+//!     remember_me: None,
+//!     nickname: None,
+//!     tags: None,
+//!     favourite_colour: None,
+//! };
+//! ```
+//!
+//! A value of another type than the field's (E0308):
+//!
+//! ```compile_fail,E0308
+//! auth_macros::api!(mod auth_api, config = "../../examples/axum-app/auth.toml");
+//!
+//! let body = auth_api::SignUpEmailBody {
+//!     name: "Ada".into(),
+//!     email: "ada@example.com".into(),
+//!     password: "correct horse battery".into(),
+//!     image: None,
+//!     callback_url: None,
+//!     remember_me: None,
+//!     nickname: Some(42),
+//!     tags: None,
+//! };
+//! ```
+//!
+//! An endpoint of a plugin the config does not enable (E0599):
+//!
+//! ```compile_fail,E0599
+//! auth_macros::api!(mod auth_api, config = "../../examples/axum-app/auth.toml");
+//!
+//! # async fn run(auth: auth_runtime::Auth) {
+//! let headers = auth_runtime::http::api::HeaderMap::new();
+//! let _ = auth_api::Api::new(&auth).enable_two_factor(&(), &headers).await;
+//! # }
+//! ```
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, StatusCode, header};
