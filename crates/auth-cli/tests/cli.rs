@@ -1131,7 +1131,7 @@ fn serve_believes_forwarded_addresses_only_from_trusted_proxies() {
 #[test]
 fn serve_refuses_plugins_it_does_not_enforce() {
     let dir = project(
-        "[email-and-password]\nenabled = true\n\n# Organizations and passkeys, as in the better-auth app.\n\n\n[plugins.organization]\n\n[plugins.passkey]\n",
+        "[email-and-password]\nenabled = true\n\n# Passkeys, as in the better-auth app.\n\n\n[plugins.passkey]\n",
     );
     let output = in_project(dir.path(), &["serve", "--port", "0"]);
     assert_eq!(output.status.code(), Some(1));
@@ -1142,5 +1142,5 @@ fn serve_refuses_plugins_it_does_not_enforce() {
     );
     let generated = in_project(dir.path(), &["generate", "--dialect", "d1"]);
     assert!(generated.status.success(), "{}", stderr(&generated));
-    assert!(stdout(&generated).contains("\"organization\""));
+    assert!(stdout(&generated).contains("\"passkey\""));
 }

@@ -91,6 +91,8 @@ mod api_key;
 mod browser;
 #[path = "conformance/jwt.rs"]
 mod jwt;
+#[path = "conformance/organization.rs"]
+mod organization;
 #[path = "conformance/phone_number.rs"]
 mod phone_number;
 #[path = "conformance/plugins.rs"]

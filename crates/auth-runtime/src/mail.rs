@@ -57,6 +57,8 @@ pub enum MailKind {
     SmsOtp,
     /// An SMS: phone-number's `sendPasswordResetOTP`.
     SmsResetPassword,
+    /// organization's `sendInvitationEmail`: the token is the invitation's id.
+    Invitation,
 }
 
 impl MailKind {
@@ -77,6 +79,7 @@ impl MailKind {
             Self::EmailOtpChangeEmail => "email-otp-change-email",
             Self::SmsOtp => "sms-otp",
             Self::SmsResetPassword => "sms-reset-password",
+            Self::Invitation => "invitation",
         }
     }
 
@@ -203,6 +206,17 @@ impl Mail {
         Self::new(MailKind::MagicLink, to, url, token)
     }
 
+    /// "You are invited to join an organization": the page accepting the invitation, and its
+    /// id as the token.
+    #[must_use]
+    pub fn invitation(
+        to: impl Into<String>,
+        url: impl Into<String>,
+        id: impl Into<String>,
+    ) -> Self {
+        Self::new(MailKind::Invitation, to, url, id)
+    }
+
     /// An email-otp code of `kind` (one of the `EmailOtp…` kinds), in [`token`](Self::token).
     #[must_use]
     pub fn email_otp(kind: MailKind, to: impl Into<String>, code: impl Into<String>) -> Self {
@@ -294,6 +308,11 @@ fn render(kind: MailKind, app: Option<&str>, url: &str) -> (String, String) {
             "Your email change code",
             "Your code to confirm this address as your new one:",
             "If you did not ask for this change, you can ignore this email.",
+        ),
+        MailKind::Invitation => (
+            "You are invited to join an organization",
+            "Someone invited you to join their organization. To accept, open this link:",
+            "If you did not expect this invitation, you can ignore this email.",
         ),
         MailKind::SmsOtp => return sms_text(app, url, "verification"),
         MailKind::SmsResetPassword => return sms_text(app, url, "password reset"),

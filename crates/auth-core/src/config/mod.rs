@@ -20,7 +20,7 @@ pub(crate) use error::closest;
 pub use error::{ConfigError, Invalid, Location};
 pub use network::{IpRange, unmapped};
 pub use ordered::OrderedMap;
-pub use plugins::{NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions};
+pub use plugins::{NoOptions, Plugins, SsoOptions, StripeOptions};
 pub use runtime::{
     AccountOptions, Advanced, BUILT_IN_PROVIDERS, ChangeEmail, CookieCache, CookieCacheStrategy,
     DeleteUser, EmailAndPassword, EmailVerification, Mailer, MailerKind, Session, Sms, SmsKind,

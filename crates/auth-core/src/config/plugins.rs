@@ -10,18 +10,6 @@ use crate::schema::Plugin;
 #[serde(deny_unknown_fields)]
 pub struct NoOptions {}
 
-/// `[plugins.organization]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct OrganizationOptions {
-    /// `team` and `teamMember` tables, `session.activeTeamId`, `invitation.teamId`.
-    #[serde(default)]
-    pub teams: bool,
-    /// The `organizationRole` table.
-    #[serde(default)]
-    pub dynamic_access_control: bool,
-}
-
 /// `[plugins.stripe]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -91,7 +79,7 @@ macro_rules! plugin_tables {
 
 plugin_tables! {
     two_factor: TwoFactor => crate::plugins::two_factor::Options,
-    organization: Organization => OrganizationOptions,
+    organization: Organization => crate::plugins::organization::Options,
     admin: Admin => crate::plugins::admin::Options,
     username: Username => crate::plugins::username::Options,
     anonymous: Anonymous => crate::plugins::anonymous::Options,
@@ -121,7 +109,7 @@ plugin_tables! {
 
 impl Plugins {
     /// The organization plugin's options (defaults when it is off).
-    pub fn organization_options(&self) -> OrganizationOptions {
+    pub fn organization_options(&self) -> crate::plugins::organization::Options {
         options(self.organization.as_ref())
     }
 

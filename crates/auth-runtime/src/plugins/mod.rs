@@ -25,9 +25,11 @@ mod email_otp;
 mod email_proof;
 mod jwt;
 mod last_login_method;
+mod listing;
 mod magic_link;
 mod multi_session;
 mod one_time_token;
+mod organization;
 mod otp;
 mod phone_number;
 mod two_factor;
@@ -39,6 +41,7 @@ pub use admin::Granted;
 /// the two together).
 pub const SERVED: &[Plugin] = &[
     Plugin::TwoFactor,
+    Plugin::Organization,
     Plugin::Admin,
     Plugin::Username,
     Plugin::Anonymous,
@@ -107,6 +110,7 @@ pub(crate) struct Runtime {
 /// Every plugin runtime, in canonical order.
 pub(crate) const RUNTIMES: &[Runtime] = &[
     two_factor::RUNTIME,
+    organization::RUNTIME,
     admin::RUNTIME,
     username::RUNTIME,
     anonymous::RUNTIME,
