@@ -163,6 +163,7 @@ const SCENARIOS = {
       expectError(out, 403, "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS", "fourth");
     });
     await check("delete", async () => {
+      expectOk(await agent.call((c) => c.organization.setActive({ organizationId: first.id })), "set-active");
       const deleted = expectOk(await agent.call((c) => c.organization.delete({ organizationId: first.id })), "delete");
       exactKeys(deleted, ORG_KEYS, "deleted organization");
       eq(deleted.id, first.id, "id");

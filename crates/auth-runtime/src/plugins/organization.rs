@@ -404,4 +404,6 @@ async fn has_permission(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<R
 }
 
 #[cfg(test)]
+mod invariants;
+#[cfg(test)]
 mod tests;

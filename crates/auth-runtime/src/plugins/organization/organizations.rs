@@ -267,15 +267,13 @@ pub(super) async fn set_active_organization(
     ctx: &mut Ctx,
     caller: &Caller,
 ) -> Result<Reply, ApiError> {
-    let by_id = match ctx.body.get("organizationId") {
-        Some(Json::Null) => {
-            if caller.active().is_some() {
-                set_active(auth, ctx, caller, None).await?;
-            }
-            return Ok(Reply::json(Json::Null));
+    if matches!(ctx.body.get("organizationId"), Some(Json::Null)) {
+        if caller.active().is_some() {
+            set_active(auth, ctx, caller, None).await?;
         }
-        _ => ctx.body.opt_str("organizationId")?.map(str::to_owned),
-    };
+        return Ok(Reply::json(Json::Null));
+    }
+    let by_id = ctx.body.opt_str("organizationId")?.map(str::to_owned);
     let by_slug = ctx.body.opt_str("organizationSlug")?.map(str::to_owned);
     let organization_id = match (by_id.filter(|id| !id.is_empty()), by_slug) {
         (Some(id), _) => id,
@@ -345,18 +343,11 @@ pub(super) async fn get_full(
     ctx: &mut Ctx,
     caller: &Caller,
 ) -> Result<Reply, ApiError> {
-    let members_limit = match query_str(ctx, "membersLimit") {
-        None => None,
-        Some(text) => match text.trim().parse::<f64>() {
-            Ok(n) if n.is_finite() && n >= 1.0 => Some(n.trunc() as u64),
-            Ok(_) => None,
-            Err(_) => {
-                return Err(ApiError::validation(
-                    "[query.membersLimit] Invalid input: expected number",
-                ));
-            }
-        },
-    };
+    // better-auth's `parseInt(text)`: a number that does not parse (NaN) sets no limit.
+    let members_limit = query_str(ctx, "membersLimit")
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .filter(|n| n.is_finite() && *n >= 1.0)
+        .map(|n| n.trunc() as u64);
     let Some((found, held)) = readable(auth, ctx, caller).await? else {
         return Ok(Reply::json(Json::Null));
     };
