@@ -389,7 +389,7 @@ const SCENARIOS = {
       const out = expectOk(await owner.agent.call((c) => c.organization.removeMember({ memberIdOrEmail: plain.email })), "remove");
       exactKeys(out, ["member"], "answer");
       eq(out.member.id, plainMember.id, "the member");
-      const read = await plain.agent.call((c) => c.organization.getFullOrganization());
+      const read = await plain.agent.call((c) => c.organization.getFullOrganization({ query: { organizationId: org.id } }));
       expectError(read, 403, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION", "the removed member's read");
       eq(await activeOrganization(plain.agent), null, "the removed member's active organization");
       const members = await plain.agent.call((c) => c.organization.listMembers({ query: { organizationId: org.id } }));

@@ -13,7 +13,6 @@ use auth_core::plugins::admin::{
     YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD, YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PHONE_NUMBER,
     YOU_ARE_NOT_ALLOWED_TO_UPDATE_USERS, YOU_CANNOT_BAN_YOURSELF, YOU_CANNOT_REMOVE_YOURSELF,
 };
-use auth_core::schema::FieldType;
 use auth_core::schema::names::{session, user};
 use http::StatusCode;
 use serde_json::{Map, Value as Json, json};
@@ -24,7 +23,7 @@ use crate::Auth;
 use crate::error::ApiError;
 use crate::http::{Ctx, Reply, status_true};
 use crate::routes::{credential_account, is_valid_email, model_data};
-use crate::store::{Op, Row, Sort, SortDirection, StoreError, Timestamp, Value, Where};
+use crate::store::{Row, StoreError, Timestamp, Value, Where};
 
 /// The user with `id`, or 404 `USER_NOT_FOUND`.
 async fn existing(auth: &Auth, id: &str) -> Result<Row, ApiError> {
