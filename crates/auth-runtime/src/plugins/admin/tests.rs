@@ -1,6 +1,6 @@
 use super::*;
 use bytes::Bytes;
-use http::{Request, Response, header};
+use http::Response;
 use serde_json::json;
 
 use crate::plugins::tests::{after, call, json_of, set_cookies, sign_up};
