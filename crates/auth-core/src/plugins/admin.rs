@@ -222,7 +222,12 @@ pub const DECLARATION: Declaration = Declaration {
 /// better-auth refuses `adminRoles` it has no role for).
 fn check(config: &Config) -> Result<(), ConfigError> {
     let options = config.plugins.admin_options();
-    access::check_roles(config, "plugins.admin", &options.statements(), &options.roles)?;
+    access::check_roles(
+        config,
+        "plugins.admin",
+        &options.statements(),
+        &options.roles,
+    )?;
     let roles = options.roles();
     let admin_roles = &options.admin_roles;
     if let Some(unknown) = admin_roles

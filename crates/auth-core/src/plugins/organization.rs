@@ -226,7 +226,12 @@ pub const DECLARATION: Declaration = Declaration {
 /// role; teams and dynamic access control are not served yet (their tables would go unguarded).
 fn check(config: &Config) -> Result<(), ConfigError> {
     let options = config.plugins.organization_options();
-    access::check_roles(config, "plugins.organization", &options.statements(), &options.roles)?;
+    access::check_roles(
+        config,
+        "plugins.organization",
+        &options.statements(),
+        &options.roles,
+    )?;
     let span = config.plugins.span(Plugin::Organization).unwrap_or(0..0);
     if !options.is_role(&options.creator_role) {
         return Err(config.error_at(
@@ -247,7 +252,11 @@ fn check(config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
-    super::needs_mailer(config, Plugin::Organization, "organization invitations are sent by mail")
+    super::needs_mailer(
+        config,
+        Plugin::Organization,
+        "organization invitations are sent by mail",
+    )
 }
 
 fn endpoints(_: &Config) -> Vec<Endpoint> {

@@ -156,7 +156,10 @@ fn organization_permissions_are_better_auths() {
     assert!(may("member", "ac", "read"));
     assert!(may("lead", "project", "create"));
     assert!(!may("lead", "project", "share"));
-    assert!(may("member, lead", "member", "create"), "comma-joined roles");
+    assert!(
+        may("member, lead", "member", "create"),
+        "comma-joined roles"
+    );
     assert!(!may("emperor", "ac", "read"));
     let anything = admin::Statements::from([("project".to_owned(), vec!["share".to_owned()])]);
     assert!(options.has_permission("owner", &anything, true));

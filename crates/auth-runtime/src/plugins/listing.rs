@@ -9,7 +9,11 @@ use crate::http::Ctx;
 use crate::store::{Op, Sort, SortDirection, Timestamp, Value, Where};
 
 /// A query parameter that must be one of `allowed` (zod's `z.enum`).
-pub(super) fn choice<'a>(ctx: &'a Ctx, key: &str, allowed: &[&str]) -> Result<Option<&'a str>, ApiError> {
+pub(super) fn choice<'a>(
+    ctx: &'a Ctx,
+    key: &str,
+    allowed: &[&str],
+) -> Result<Option<&'a str>, ApiError> {
     match ctx.query.get(key) {
         Some(value) if !allowed.contains(&value) => Err(ApiError::validation(format!(
             "[query.{key}] Invalid option: expected one of {}",
@@ -81,7 +85,6 @@ pub(super) const OPERATORS: [&str; 11] = [
     "starts_with",
     "ends_with",
 ];
-
 
 /// `sortBy` on a field of `model` in `direction` (`desc`, else ascending); `Err` when the
 /// field is not one of the model's (better-auth then answers no rows).

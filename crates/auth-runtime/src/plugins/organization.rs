@@ -383,7 +383,9 @@ async fn has_permission(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<R
         }
     };
     let wanted = auth_core::plugins::access::from_json(given).ok_or_else(|| {
-        ApiError::validation("[body.permissions] Invalid input: expected record of arrays of strings")
+        ApiError::validation(
+            "[body.permissions] Invalid input: expected record of arrays of strings",
+        )
     })?;
     let given_org = ctx.body.opt_str("organizationId")?;
     let Some(organization_id) = caller.organization_or_active(given_org) else {

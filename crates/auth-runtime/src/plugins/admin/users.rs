@@ -265,7 +265,13 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, admin: &Admin) -> Result<Re
             .get("filterField")
             .filter(|f| !f.is_empty())
             .unwrap_or(user::EMAIL);
-        match condition(auth, user::MODEL, field, filter_operator.unwrap_or("eq"), value) {
+        match condition(
+            auth,
+            user::MODEL,
+            field,
+            filter_operator.unwrap_or("eq"),
+            value,
+        ) {
             Some(c) => conditions.push(c),
             None => return Ok(none()),
         }

@@ -88,7 +88,11 @@ impl World {
             Step::Create(u) => {
                 let slug = format!("org-{}", self.organizations.len());
                 let (status, body) = self
-                    .post(u, "/organization/create", json!({ "name": slug, "slug": slug }))
+                    .post(
+                        u,
+                        "/organization/create",
+                        json!({ "name": slug, "slug": slug }),
+                    )
                     .await;
                 assert_eq!(status, StatusCode::OK, "{body}");
                 let id = body["id"].as_str().unwrap_or_default().to_owned();
@@ -97,8 +101,11 @@ impl World {
                 self.organizations.push(id);
             }
             Step::Invite(u, o, t, r) => {
-                let Some(org) = self.organization(o) else { return };
-                let body = json!({ "email": self.emails[t], "role": ROLES[r], "organizationId": org });
+                let Some(org) = self.organization(o) else {
+                    return;
+                };
+                let body =
+                    json!({ "email": self.emails[t], "role": ROLES[r], "organizationId": org });
                 let (status, answer) = self.post(u, "/organization/invite-member", body).await;
                 if status == StatusCode::OK {
                     let role = self.role(&org, u);
@@ -106,19 +113,33 @@ impl World {
                         matches!(role, Some("owner" | "admin")),
                         "{u} ({role:?}) invited to {org}"
                     );
-                    assert!(ROLES[r] != "owner" || role == Some("owner"), "owner invited by {role:?}");
+                    assert!(
+                        ROLES[r] != "owner" || role == Some("owner"),
+                        "owner invited by {role:?}"
+                    );
                     self.invitations
                         .push(answer["id"].as_str().unwrap_or_default().to_owned());
                 }
             }
             Step::Accept(u, i) => {
-                let Some(id) = self.invitations.get(i).cloned() else { return };
+                let Some(id) = self.invitations.get(i).cloned() else {
+                    return;
+                };
                 let (status, answer) = self
-                    .post(u, "/organization/accept-invitation", json!({ "invitationId": id }))
+                    .post(
+                        u,
+                        "/organization/accept-invitation",
+                        json!({ "invitationId": id }),
+                    )
                     .await;
                 if status == StatusCode::OK {
-                    assert!(self.accepted.insert(id.clone()), "invitation {id} accepted twice");
-                    let org = answer["member"]["organizationId"].as_str().unwrap_or_default();
+                    assert!(
+                        self.accepted.insert(id.clone()),
+                        "invitation {id} accepted twice"
+                    );
+                    let org = answer["member"]["organizationId"]
+                        .as_str()
+                        .unwrap_or_default();
                     let role = answer["member"]["role"].as_str().unwrap_or_default();
                     self.model
                         .entry(org.to_owned())
@@ -128,9 +149,14 @@ impl World {
                 }
             }
             Step::SetRole(u, o, t, r) => {
-                let Some(org) = self.organization(o) else { return };
-                let Some(member_id) = self.member_id(&org, t).await else { return };
-                let body = json!({ "memberId": member_id, "role": ROLES[r], "organizationId": org });
+                let Some(org) = self.organization(o) else {
+                    return;
+                };
+                let Some(member_id) = self.member_id(&org, t).await else {
+                    return;
+                };
+                let body =
+                    json!({ "memberId": member_id, "role": ROLES[r], "organizationId": org });
                 let (status, _) = self.post(u, "/organization/update-member-role", body).await;
                 if status == StatusCode::OK {
                     let role = self.role(&org, u);
@@ -145,7 +171,9 @@ impl World {
                 }
             }
             Step::Remove(u, o, t) => {
-                let Some(org) = self.organization(o) else { return };
+                let Some(org) = self.organization(o) else {
+                    return;
+                };
                 let body = json!({ "memberIdOrEmail": self.emails[t], "organizationId": org });
                 let (status, _) = self.post(u, "/organization/remove-member", body).await;
                 if status == StatusCode::OK {
@@ -158,7 +186,9 @@ impl World {
                 }
             }
             Step::Leave(u, o) => {
-                let Some(org) = self.organization(o) else { return };
+                let Some(org) = self.organization(o) else {
+                    return;
+                };
                 let (status, _) = self
                     .post(u, "/organization/leave", json!({ "organizationId": org }))
                     .await;
@@ -167,7 +197,9 @@ impl World {
                 }
             }
             Step::Delete(u, o) => {
-                let Some(org) = self.organization(o) else { return };
+                let Some(org) = self.organization(o) else {
+                    return;
+                };
                 let (status, _) = self
                     .post(u, "/organization/delete", json!({ "organizationId": org }))
                     .await;
@@ -177,9 +209,15 @@ impl World {
                 }
             }
             Step::SetActive(u, o) => {
-                let Some(org) = self.organization(o) else { return };
+                let Some(org) = self.organization(o) else {
+                    return;
+                };
                 let (status, _) = self
-                    .post(u, "/organization/set-active", json!({ "organizationId": org }))
+                    .post(
+                        u,
+                        "/organization/set-active",
+                        json!({ "organizationId": org }),
+                    )
                     .await;
                 assert_eq!(
                     status == StatusCode::OK,
@@ -188,7 +226,9 @@ impl World {
                 );
             }
             Step::Read(u, o) => {
-                let Some(org) = self.organization(o) else { return };
+                let Some(org) = self.organization(o) else {
+                    return;
+                };
                 if self.role(&org, u).is_some() || !self.model.contains_key(&org) {
                     return;
                 }
@@ -197,10 +237,18 @@ impl World {
                     format!("/organization/list-members?organizationId={org}"),
                     format!("/organization/list-invitations?organizationId={org}"),
                 ] {
-                    assert_eq!(self.get(u, &path).await, StatusCode::FORBIDDEN, "{u}: {path}");
+                    assert_eq!(
+                        self.get(u, &path).await,
+                        StatusCode::FORBIDDEN,
+                        "{u}: {path}"
+                    );
                 }
                 let (status, _) = self
-                    .post(u, "/organization/update", json!({ "organizationId": org, "data": { "name": "x" } }))
+                    .post(
+                        u,
+                        "/organization/update",
+                        json!({ "organizationId": org, "data": { "name": "x" } }),
+                    )
                     .await;
                 assert_eq!(status, StatusCode::BAD_REQUEST, "{u} updated {org}");
             }
@@ -257,8 +305,17 @@ impl World {
             );
         }
         for (user, id) in self.ids.iter().enumerate() {
-            for held in self.auth.sessions().list(id).await.unwrap_or_else(|e| panic!("{e:?}")) {
-                if let Some(active) = held.get(session::ACTIVE_ORGANIZATION_ID).and_then(Value::as_str) {
+            for held in self
+                .auth
+                .sessions()
+                .list(id)
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}"))
+            {
+                if let Some(active) = held
+                    .get(session::ACTIVE_ORGANIZATION_ID)
+                    .and_then(Value::as_str)
+                {
                     assert!(
                         self.role(active, user).is_some(),
                         "user {user} keeps {active} active after {steps:?}"

@@ -19,8 +19,7 @@ use http::StatusCode;
 use serde_json::{Value as Json, json};
 
 use super::{
-    Caller, bad_request, body_roles, forbidden, membership, organization_by, query_str,
-    set_active,
+    Caller, bad_request, body_roles, forbidden, membership, organization_by, query_str, set_active,
 };
 use crate::Auth;
 use crate::error::ApiError;
@@ -226,7 +225,11 @@ async fn set_status(
     let mut changes = Row::new();
     changes.insert(invitation::STATUS.into(), Value::from(status));
     let store = &auth.inner.store;
-    if store.update(invitation::MODEL, &conditions, changes).await? == 0 {
+    if store
+        .update(invitation::MODEL, &conditions, changes)
+        .await?
+        == 0
+    {
         return Ok(None);
     }
     Ok(store
@@ -329,9 +332,13 @@ pub(super) async fn reject(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
             EMAIL_VERIFICATION_REQUIRED_BEFORE_ACCEPTING_OR_REJECTING_INVITATION,
         ));
     }
-    if organization_by(auth, organization::ID, &text(&found, invitation::ORGANIZATION_ID))
-        .await?
-        .is_none()
+    if organization_by(
+        auth,
+        organization::ID,
+        &text(&found, invitation::ORGANIZATION_ID),
+    )
+    .await?
+    .is_none()
     {
         return Err(bad_request(ORGANIZATION_NOT_FOUND));
     }
@@ -366,9 +373,9 @@ pub(super) async fn cancel(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
         return Err(bad_request(ORGANIZATION_NOT_FOUND));
     }
     let canceled = set_status(auth, &id, "canceled", None).await?;
-    Ok(Reply::json(
-        canceled.map_or(Json::Null, |r| auth.output(invitation::MODEL, &r)),
-    ))
+    Ok(Reply::json(canceled.map_or(Json::Null, |r| {
+        auth.output(invitation::MODEL, &r)
+    })))
 }
 
 pub(super) async fn get(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, ApiError> {
@@ -439,7 +446,10 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<
         .store
         .find_many(
             invitation::MODEL,
-            &[Where::eq(invitation::ORGANIZATION_ID, organization_id.as_str())],
+            &[Where::eq(
+                invitation::ORGANIZATION_ID,
+                organization_id.as_str(),
+            )],
             None,
             None,
             None,
@@ -477,9 +487,13 @@ pub(super) async fn list_of_user(
         .await?;
     let mut out = Vec::with_capacity(mine.len());
     for row in &mine {
-        let name = organization_by(auth, organization::ID, &text(row, invitation::ORGANIZATION_ID))
-            .await?
-            .map(|o| text(&o, organization::NAME));
+        let name = organization_by(
+            auth,
+            organization::ID,
+            &text(row, invitation::ORGANIZATION_ID),
+        )
+        .await?
+        .map(|o| text(&o, organization::NAME));
         let mut item = auth.output(invitation::MODEL, row);
         if let (Json::Object(map), Some(name)) = (&mut item, name) {
             map.insert("organizationName".into(), name.into());

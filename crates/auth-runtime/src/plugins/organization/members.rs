@@ -4,8 +4,7 @@
 use auth_core::plugins::organization::{
     MEMBER_NOT_FOUND, NO_ACTIVE_ORGANIZATION, ORGANIZATION_NOT_FOUND, ROLE_NOT_FOUND,
     YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION, YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER,
-    YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER,
-    YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER,
+    YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER, YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER,
     YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER,
 };
 use auth_core::schema::names::{member, organization, user};
@@ -44,11 +43,7 @@ async fn creators(auth: &Auth, caller: &Caller, organization_id: &str) -> Result
 /// The organization a member read names (`organizationSlug`, else `organizationId`, else the
 /// active one); 400 when there is none, 403 when the caller is not a member. Returns it and
 /// the caller's membership.
-async fn member_scope(
-    auth: &Auth,
-    ctx: &Ctx,
-    caller: &Caller,
-) -> Result<(String, Row), ApiError> {
+async fn member_scope(auth: &Auth, ctx: &Ctx, caller: &Caller) -> Result<(String, Row), ApiError> {
     let mut organization_id = caller.organization_or_active(query_str(ctx, "organizationId"));
     if let Some(slug) = query_str(ctx, "organizationSlug").filter(|s| !s.is_empty()) {
         let Some(found) = organization_by(auth, organization::SLUG, slug).await? else {
@@ -72,9 +67,7 @@ pub(super) async fn active(auth: &Auth, _: &mut Ctx, caller: &Caller) -> Result<
     let Some(held) = membership(auth, caller.id(), &organization_id).await? else {
         return Err(bad_request(MEMBER_NOT_FOUND));
     };
-    Ok(Reply::json(
-        with_user(auth, &held, &caller.session.user),
-    ))
+    Ok(Reply::json(with_user(auth, &held, &caller.session.user)))
 }
 
 pub(super) async fn active_role(
@@ -102,7 +95,13 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<
     if let Some(field) = query_str(ctx, "filterField").filter(|f| !f.is_empty()) {
         let value = query_str(ctx, "filterValue").unwrap_or_default();
         // The organization is the caller's: a filter may narrow it, never widen it.
-        match condition(auth, member::MODEL, field, filter_operator.unwrap_or("eq"), value) {
+        match condition(
+            auth,
+            member::MODEL,
+            field,
+            filter_operator.unwrap_or("eq"),
+            value,
+        ) {
             Some(c) => conditions.push(c),
             None => return Ok(none()),
         }
@@ -114,7 +113,13 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<
     let offset = count(ctx, "offset");
     let store = &auth.inner.store;
     let members = store
-        .find_many(member::MODEL, &conditions, order.as_ref(), Some(limit), offset)
+        .find_many(
+            member::MODEL,
+            &conditions,
+            order.as_ref(),
+            Some(limit),
+            offset,
+        )
         .await?;
     let total = store.count(member::MODEL, &conditions).await?;
     let users = store
@@ -153,7 +158,10 @@ pub(super) async fn update_role(
     let roles = body_roles(ctx)?;
     let given = ctx.body.opt_str("organizationId")?;
     if roles.is_empty() {
-        return Err(ApiError::message_only(StatusCode::BAD_REQUEST, "Bad Request"));
+        return Err(ApiError::message_only(
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+        ));
     }
     let Some(organization_id) = caller.organization_or_active(given) else {
         return Err(bad_request(NO_ACTIVE_ORGANIZATION));

@@ -1,9 +1,9 @@
 //! Organizations: create, update, delete, set-active, get, get-full, list, check-slug.
 
 use auth_core::plugins::organization::{
-    ORGANIZATION_ALREADY_EXISTS, ORGANIZATION_DELETION_DISABLED,
-    ORGANIZATION_NOT_FOUND, ORGANIZATION_SLUG_ALREADY_TAKEN,
-    USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION, YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION,
+    ORGANIZATION_ALREADY_EXISTS, ORGANIZATION_DELETION_DISABLED, ORGANIZATION_NOT_FOUND,
+    ORGANIZATION_SLUG_ALREADY_TAKEN, USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION,
     YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION,
     YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION,
     YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS,
@@ -13,8 +13,8 @@ use http::StatusCode;
 use serde_json::{Map, Value as Json, json};
 
 use super::{
-    Caller, bad_request, deactivate_everywhere, forbidden, membership, non_empty,
-    organization_by, query_str, set_active, with_user,
+    Caller, bad_request, deactivate_everywhere, forbidden, membership, non_empty, organization_by,
+    query_str, set_active, with_user,
 };
 use crate::Auth;
 use crate::error::ApiError;
@@ -88,10 +88,15 @@ pub(super) async fn create(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
             .count(member::MODEL, &[Where::eq(member::USER_ID, caller.id())])
             .await?;
         if held >= limit {
-            return Err(forbidden(YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS));
+            return Err(forbidden(
+                YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS,
+            ));
         }
     }
-    if organization_by(auth, organization::SLUG, &slug).await?.is_some() {
+    if organization_by(auth, organization::SLUG, &slug)
+        .await?
+        .is_some()
+    {
         return Err(bad_request(ORGANIZATION_ALREADY_EXISTS));
     }
     let mut row = Row::new();
@@ -176,10 +181,7 @@ pub(super) async fn update(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     let Some(found) = membership(auth, caller.id(), &organization_id).await? else {
         return Err(bad_request(USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION));
     };
-    if !caller.grants(
-        &text(&found, member::ROLE),
-        &[("organization", "update")],
-    ) {
+    if !caller.grants(&text(&found, member::ROLE), &[("organization", "update")]) {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION));
     }
     if let Some(Value::String(slug)) = changes.get(organization::SLUG)
@@ -216,10 +218,7 @@ pub(super) async fn delete(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     let Some(found) = membership(auth, caller.id(), &organization_id).await? else {
         return Err(bad_request(USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION));
     };
-    if !caller.grants(
-        &text(&found, member::ROLE),
-        &[("organization", "delete")],
-    ) {
+    if !caller.grants(&text(&found, member::ROLE), &[("organization", "delete")]) {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION));
     }
     let Some(deleted) = organization_by(auth, organization::ID, &organization_id).await? else {
@@ -244,7 +243,10 @@ pub(super) async fn delete(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     store
         .delete(
             invitation::MODEL,
-            &[Where::eq(invitation::ORGANIZATION_ID, organization_id.as_str())],
+            &[Where::eq(
+                invitation::ORGANIZATION_ID,
+                organization_id.as_str(),
+            )],
         )
         .await?;
     store
@@ -392,7 +394,10 @@ pub(super) async fn get_full(
         let all = store
             .find_many(
                 invitation::MODEL,
-                &[Where::eq(invitation::ORGANIZATION_ID, organization_id.as_str())],
+                &[Where::eq(
+                    invitation::ORGANIZATION_ID,
+                    organization_id.as_str(),
+                )],
                 None,
                 None,
                 None,
@@ -443,13 +448,12 @@ pub(super) async fn list(auth: &Auth, _: &mut Ctx, caller: &Caller) -> Result<Re
     ))
 }
 
-pub(super) async fn check_slug(
-    auth: &Auth,
-    ctx: &mut Ctx,
-    _: &Caller,
-) -> Result<Reply, ApiError> {
+pub(super) async fn check_slug(auth: &Auth, ctx: &mut Ctx, _: &Caller) -> Result<Reply, ApiError> {
     let slug = ctx.body.str("slug")?.to_owned();
-    if organization_by(auth, organization::SLUG, &slug).await?.is_some() {
+    if organization_by(auth, organization::SLUG, &slug)
+        .await?
+        .is_some()
+    {
         return Err(bad_request(ORGANIZATION_SLUG_ALREADY_TAKEN));
     }
     Ok(Reply::json(json!({ "status": true })))

@@ -101,7 +101,12 @@ async fn an_invitation_is_accepted_at_most_once() {
     let (member, _) = sign_up(&auth, "member@example.com").await;
     let body = json!({ "invitationId": invitation });
     let (first, second) = tokio::join!(
-        post(&auth, "/organization/accept-invitation", &member, body.clone()),
+        post(
+            &auth,
+            "/organization/accept-invitation",
+            &member,
+            body.clone()
+        ),
         post(&auth, "/organization/accept-invitation", &member, body),
     );
     let mut statuses = [first.0, second.0];
@@ -180,6 +185,8 @@ async fn an_invitation_is_mailed_with_its_id() {
     assert_eq!(mail["token"], json!(invitation_id));
     assert_eq!(
         mail["url"],
-        json!(format!("http://127.0.0.1:3000/accept-invitation/{invitation_id}"))
+        json!(format!(
+            "http://127.0.0.1:3000/accept-invitation/{invitation_id}"
+        ))
     );
 }
