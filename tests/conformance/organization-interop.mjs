@@ -10,7 +10,7 @@
 // check failed, 2 on a usage error.
 import crypto from "node:crypto";
 import { PASSWORD } from "./lib.mjs";
-import { arg, check, expect, finish, request } from "./interop-lib.mjs";
+import { Browser as ServerBrowser, arg, check, expect, finish, showAnswer } from "./interop-lib.mjs";
 
 const SERVERS = { A: arg("--a")?.replace(/\/+$/, ""), B: arg("--b")?.replace(/\/+$/, "") };
 if (!SERVERS.A || !SERVERS.B) {
@@ -22,25 +22,13 @@ let n = 0;
 const newEmail = (tag) => `ointerop-${RUN}-${++n}-${tag}@example.com`;
 const newSlug = (tag) => `ointerop-${RUN}-${++n}-${tag}`;
 const other = (s) => (s === "A" ? "B" : "A");
-
-class Browser {
+class Browser extends ServerBrowser {
   constructor() {
-    this.jar = new Map();
-  }
-  async call(server, method, path, { body } = {}) {
-    const headers = {};
-    const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
-    if (cookie) headers.cookie = cookie;
-    const r = await request(`${SERVERS[server]}/api/auth${path}`, method, { body, headers });
-    for (const c of r.setCookies) {
-      if (c.value === "" || /;\s*max-age=0\b/i.test(c.raw)) this.jar.delete(c.name);
-      else this.jar.set(c.name, c.value);
-    }
-    return { server, ...r };
+    super(SERVERS);
   }
 }
 
-const show = (r) => `${r.server}: ${r.status} ${r.text.slice(0, 300)}`;
+const show = showAnswer;
 function expectStatus(r, status, what) {
   expect(r.status === status, `${what}: expected ${status}, got ${show(r)}`);
   return r.json;

@@ -195,6 +195,22 @@ impl Caller {
         self.options.has_permission(role, &statements, false)
     }
 
+    /// better-auth's refusal of roles the server does not know: `ROLE_NOT_FOUND: a, b`.
+    fn unknown_roles(&self, roles: &[String]) -> Option<String> {
+        let unknown: Vec<&str> = roles
+            .iter()
+            .filter(|r| !self.options.is_role(r))
+            .map(String::as_str)
+            .collect();
+        (!unknown.is_empty()).then(|| {
+            format!(
+                "{}: {}",
+                auth_core::plugins::organization::ROLE_NOT_FOUND.code,
+                unknown.join(", ")
+            )
+        })
+    }
+
     /// Is `role` (comma-joined) the creator role, or one of them?
     fn is_creator(&self, role: &str) -> bool {
         role_list(role).contains(&self.options.creator_role.as_str())
@@ -264,6 +280,35 @@ fn with_user(auth: &Auth, member_row: &Row, user_row: &Row) -> Json {
         );
     }
     out
+}
+
+/// Members with their users, in their order (one query for the users; a member whose user is
+/// gone is left out).
+async fn with_users(auth: &Auth, members: &[Row]) -> Result<Vec<Json>, ApiError> {
+    let ids = members
+        .iter()
+        .map(|m| Value::String(text(m, member::USER_ID)));
+    let users = auth
+        .inner
+        .store
+        .find_many(
+            user::MODEL,
+            &[Where::is_in(user::ID, ids)],
+            None,
+            None,
+            None,
+        )
+        .await?;
+    Ok(members
+        .iter()
+        .filter_map(|m| {
+            let user_id = text(m, member::USER_ID);
+            users
+                .iter()
+                .find(|u| text(u, user::ID) == user_id)
+                .map(|u| with_user(auth, m, u))
+        })
+        .collect())
 }
 
 /// `member_row` with its user, or `None` when the user is gone.

@@ -30,13 +30,34 @@ use crate::store::{Row, Timestamp, Value, Where, text};
 
 const PENDING: &str = "pending";
 
-/// better-auth's `withoutCreatorRoleInvitations`: a member without the creator role does not
-/// see invitations that grant it.
-pub(super) fn visible(auth: &Auth, caller: &Caller, role: &str, all: &[Row]) -> Vec<Json> {
-    all.iter()
+/// The invitations of `organization_id` a member with `role` sees: none without the right to
+/// invite (an invitation id is a link to join), and, as better-auth's
+/// `withoutCreatorRoleInvitations`, none granting the creator role to one who lacks it.
+pub(super) async fn visible(
+    auth: &Auth,
+    caller: &Caller,
+    role: &str,
+    organization_id: &str,
+) -> Result<Vec<Json>, ApiError> {
+    if !caller.grants(role, &[("invitation", "create")]) {
+        return Ok(Vec::new());
+    }
+    let all = auth
+        .inner
+        .store
+        .find_many(
+            invitation::MODEL,
+            &[Where::eq(invitation::ORGANIZATION_ID, organization_id)],
+            None,
+            None,
+            None,
+        )
+        .await?;
+    Ok(all
+        .iter()
         .filter(|i| caller.is_creator(role) || !caller.is_creator(&text(i, invitation::ROLE)))
         .map(|i| auth.output(invitation::MODEL, i))
-        .collect()
+        .collect())
 }
 
 fn is_live(row: &Row) -> bool {
@@ -134,16 +155,8 @@ pub(super) async fn invite(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     if roles.is_empty() {
         return Err(bad_request(ROLE_NOT_FOUND));
     }
-    let unknown: Vec<&str> = roles
-        .iter()
-        .filter(|r| !caller.options.is_role(r))
-        .map(String::as_str)
-        .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::message_only(
-            StatusCode::BAD_REQUEST,
-            format!("{}: {}", ROLE_NOT_FOUND.code, unknown.join(", ")),
-        ));
+    if let Some(message) = caller.unknown_roles(&roles) {
+        return Err(ApiError::message_only(StatusCode::BAD_REQUEST, message));
     }
     let inviter_is_creator = caller.is_creator(&inviter_role);
     if !inviter_is_creator && roles.contains(&caller.options.creator_role) {
@@ -441,21 +454,8 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<
     if !caller.grants(&role, &[("invitation", "create")]) {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS));
     }
-    let all = auth
-        .inner
-        .store
-        .find_many(
-            invitation::MODEL,
-            &[Where::eq(
-                invitation::ORGANIZATION_ID,
-                organization_id.as_str(),
-            )],
-            None,
-            None,
-            None,
-        )
-        .await?;
-    Ok(Reply::json(visible(auth, caller, &role, &all).into()))
+    let visible = visible(auth, caller, &role, &organization_id).await?;
+    Ok(Reply::json(visible.into()))
 }
 
 pub(super) async fn list_of_user(

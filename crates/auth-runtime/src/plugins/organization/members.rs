@@ -9,12 +9,12 @@ use auth_core::plugins::organization::{
 };
 use auth_core::schema::names::{member, organization, user};
 use http::StatusCode;
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 use super::super::listing::{OPERATORS, choice, condition, count, sort};
 use super::{
     Caller, bad_request, body_roles, deactivate_everywhere, forbidden, member_with_user,
-    membership, organization_by, query_str, set_active, with_user,
+    membership, organization_by, query_str, set_active, with_user, with_users,
 };
 use crate::Auth;
 use crate::error::ApiError;
@@ -122,30 +122,7 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<
         )
         .await?;
     let total = store.count(member::MODEL, &conditions).await?;
-    let users = store
-        .find_many(
-            user::MODEL,
-            &[Where::is_in(
-                user::ID,
-                members
-                    .iter()
-                    .map(|m| Value::String(text(m, member::USER_ID))),
-            )],
-            None,
-            None,
-            None,
-        )
-        .await?;
-    let members: Vec<Json> = members
-        .iter()
-        .filter_map(|m| {
-            let user_id = text(m, member::USER_ID);
-            users
-                .iter()
-                .find(|u| text(u, user::ID) == user_id)
-                .map(|u| with_user(auth, m, u))
-        })
-        .collect();
+    let members = with_users(auth, &members).await?;
     Ok(Reply::json(json!({ "members": members, "total": total })))
 }
 
@@ -204,16 +181,11 @@ pub(super) async fn update_role(
     if !caller.options.has_permission(&updater_role, &wanted, true) {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER));
     }
-    let unknown: Vec<&str> = roles
-        .iter()
-        .filter(|r| !caller.options.is_role(r))
-        .map(String::as_str)
-        .collect();
-    if !unknown.is_empty() {
+    if let Some(message) = caller.unknown_roles(&roles) {
         return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
             ROLE_NOT_FOUND,
-            format!("{}: {}", ROLE_NOT_FOUND.code, unknown.join(", ")),
+            message,
         ));
     }
     let mut changes = Row::new();

@@ -8,13 +8,13 @@ use auth_core::plugins::organization::{
     YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION,
     YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS,
 };
-use auth_core::schema::names::{invitation, member, organization, user};
+use auth_core::schema::names::{invitation, member, organization};
 use http::StatusCode;
 use serde_json::{Map, Value as Json, json};
 
 use super::{
     Caller, bad_request, deactivate_everywhere, forbidden, membership, non_empty, organization_by,
-    query_str, set_active, with_user,
+    query_str, set_active, with_users,
 };
 use crate::Auth;
 use crate::error::ApiError;
@@ -365,48 +365,9 @@ pub(super) async fn get_full(
             None,
         )
         .await?;
-    let users = store
-        .find_many(
-            user::MODEL,
-            &[Where::is_in(
-                user::ID,
-                members
-                    .iter()
-                    .map(|m| Value::String(text(m, member::USER_ID))),
-            )],
-            None,
-            None,
-            None,
-        )
-        .await?;
-    let members: Vec<Json> = members
-        .iter()
-        .filter_map(|m| {
-            let user_id = text(m, member::USER_ID);
-            users
-                .iter()
-                .find(|u| text(u, user::ID) == user_id)
-                .map(|u| with_user(auth, m, u))
-        })
-        .collect();
+    let members = with_users(auth, &members).await?;
     let role = text(&held, member::ROLE);
-    let invitations = if caller.grants(&role, &[("invitation", "create")]) {
-        let all = store
-            .find_many(
-                invitation::MODEL,
-                &[Where::eq(
-                    invitation::ORGANIZATION_ID,
-                    organization_id.as_str(),
-                )],
-                None,
-                None,
-                None,
-            )
-            .await?;
-        super::invitations::visible(auth, caller, &role, &all)
-    } else {
-        Vec::new()
-    };
+    let invitations = super::invitations::visible(auth, caller, &role, &organization_id).await?;
     let mut out = auth.output(organization::MODEL, &found);
     if let Json::Object(map) = &mut out {
         map.insert("invitations".into(), invitations.into());
