@@ -282,6 +282,9 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
         ])
     };
     let roles = || Shape::OneOf(vec![s(), s().array()]);
+    // Create and update answer `metadata` parsed (absent when there is none); the other
+    // answers carry it as stored, JSON text.
+    let parsed_metadata = || Shape::object(&[("metadata?", Shape::Json)]);
     let org_query = || vec![("organizationId?", s()), ("organizationSlug?", s())];
     let mut all = vec![
         endpoint(
@@ -297,6 +300,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
                 ("keepCurrentActiveOrganization?", Shape::Boolean),
             ])),
             Reply::Json(Shape::Merge(vec![
+                parsed_metadata(),
                 organization(),
                 Shape::object(&[("members", member().array())]),
             ])),
@@ -310,7 +314,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
                 ("data", Shape::Json),
                 ("organizationId?", s()),
             ])),
-            Reply::Json(organization()),
+            Reply::Json(Shape::Merge(vec![parsed_metadata(), organization()])),
         ),
         endpoint(
             "deleteOrganization",
