@@ -84,3 +84,14 @@ export class Browser {
 
 // A `Browser` answer in one line, for failure messages.
 export const showAnswer = (r) => `${r.server}: ${r.status} ${r.text.slice(0, 300)}`;
+
+// `r` (a `Browser` answer) has `status`; returns its JSON body.
+export function expectStatus(r, status, what) {
+  expect(r.status === status, `${what}: expected ${status}, got ${showAnswer(r)}`);
+  return r.json;
+}
+// `r` is an error with `status` and `code`.
+export function expectCode(r, status, code, what) {
+  expectStatus(r, status, what);
+  expect(r.json?.code === code, `${what}: expected code ${code}, got ${showAnswer(r)}`);
+}

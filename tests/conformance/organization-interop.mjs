@@ -10,7 +10,7 @@
 // check failed, 2 on a usage error.
 import crypto from "node:crypto";
 import { PASSWORD } from "./lib.mjs";
-import { Browser as ServerBrowser, arg, check, expect, finish, showAnswer } from "./interop-lib.mjs";
+import { Browser as ServerBrowser, arg, check, expect, expectCode, expectStatus, finish, showAnswer } from "./interop-lib.mjs";
 
 const SERVERS = { A: arg("--a")?.replace(/\/+$/, ""), B: arg("--b")?.replace(/\/+$/, "") };
 if (!SERVERS.A || !SERVERS.B) {
@@ -29,14 +29,6 @@ class Browser extends ServerBrowser {
 }
 
 const show = showAnswer;
-function expectStatus(r, status, what) {
-  expect(r.status === status, `${what}: expected ${status}, got ${show(r)}`);
-  return r.json;
-}
-function expectCode(r, status, code, what) {
-  expectStatus(r, status, what);
-  expect(r.json?.code === code, `${what}: expected code ${code}, got ${show(r)}`);
-}
 
 async function signUp(server, tag) {
   const browser = new Browser();
