@@ -20,7 +20,8 @@ const ROLES: [&str; 3] = ["member", "admin", "owner"];
 enum Step {
     Create(usize),
     Invite(usize, usize, usize, usize),
-    Accept(usize, usize),
+    /// The invitation's recipient accepts it (or, when false, another user tries).
+    Accept(usize, bool),
     SetRole(usize, usize, usize, usize),
     Remove(usize, usize, usize),
     Leave(usize, usize),
@@ -34,17 +35,17 @@ fn step() -> impl Strategy<Value = Step> {
     let org = 0usize..3;
     let role = 0..ROLES.len();
     prop_oneof![
-        user.clone().prop_map(Step::Create),
-        (user.clone(), org.clone(), user.clone(), role.clone())
+        2 => user.clone().prop_map(Step::Create),
+        4 => (user.clone(), org.clone(), user.clone(), role.clone())
             .prop_map(|(u, o, t, r)| Step::Invite(u, o, t, r)),
-        (user.clone(), 0usize..6).prop_map(|(u, i)| Step::Accept(u, i)),
-        (user.clone(), org.clone(), user.clone(), role)
+        4 => (0usize..6, proptest::bool::weighted(0.8)).prop_map(|(i, r)| Step::Accept(i, r)),
+        2 => (user.clone(), org.clone(), user.clone(), role)
             .prop_map(|(u, o, t, r)| Step::SetRole(u, o, t, r)),
-        (user.clone(), org.clone(), user.clone()).prop_map(|(u, o, t)| Step::Remove(u, o, t)),
-        (user.clone(), org.clone()).prop_map(|(u, o)| Step::Leave(u, o)),
-        (user.clone(), org.clone()).prop_map(|(u, o)| Step::Delete(u, o)),
-        (user.clone(), org.clone()).prop_map(|(u, o)| Step::SetActive(u, o)),
-        (user, org).prop_map(|(u, o)| Step::Read(u, o)),
+        3 => (user.clone(), org.clone(), user.clone()).prop_map(|(u, o, t)| Step::Remove(u, o, t)),
+        1 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::Leave(u, o)),
+        1 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::Delete(u, o)),
+        1 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::SetActive(u, o)),
+        2 => (user, org).prop_map(|(u, o)| Step::Read(u, o)),
     ]
 }
 
@@ -58,7 +59,8 @@ struct World {
     emails: Vec<String>,
     /// Organizations created, deleted ones included (steps name them by index).
     organizations: Vec<String>,
-    invitations: Vec<String>,
+    /// Invitations made: id and recipient.
+    invitations: Vec<(String, usize)>,
     accepted: BTreeSet<String>,
     model: Model,
 }
@@ -118,12 +120,17 @@ impl World {
                         "owner invited by {role:?}"
                     );
                     self.invitations
-                        .push(answer["id"].as_str().unwrap_or_default().to_owned());
+                        .push((answer["id"].as_str().unwrap_or_default().to_owned(), t));
                 }
             }
-            Step::Accept(u, i) => {
-                let Some(id) = self.invitations.get(i).cloned() else {
+            Step::Accept(i, by_recipient) => {
+                let Some((id, recipient)) = self.invitations.get(i).cloned() else {
                     return;
+                };
+                let u = if by_recipient {
+                    recipient
+                } else {
+                    (recipient + 1) % USERS
                 };
                 let (status, answer) = self
                     .post(
@@ -133,6 +140,7 @@ impl World {
                     )
                     .await;
                 if status == StatusCode::OK {
+                    assert_eq!(u, recipient, "{id} accepted by another user");
                     assert!(
                         self.accepted.insert(id.clone()),
                         "invitation {id} accepted twice"
@@ -326,6 +334,70 @@ impl World {
     }
 }
 
+/// Plays `steps` on a fresh server with four signed-up users, checking after every step.
+async fn play(steps: &[Step]) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let text = "[email-and-password]\nenabled = true\n[plugins.organization]\n[rate-limit]\nenabled = false\n";
+    let auth = crate::plugins::tests::server(dir.path(), text).await;
+    let mut world = World {
+        auth,
+        cookies: Vec::new(),
+        ids: Vec::new(),
+        emails: Vec::new(),
+        organizations: Vec::new(),
+        invitations: Vec::new(),
+        accepted: BTreeSet::new(),
+        model: Model::new(),
+    };
+    for n in 0..USERS {
+        let email = format!("u{n}@example.com");
+        let (cookie, id) = sign_up(&world.auth, &email).await;
+        world.cookies.push(cookie);
+        world.ids.push(id);
+        world.emails.push(email);
+    }
+    for (done, step) in steps.iter().enumerate() {
+        world.run(step).await;
+        world.check(&steps[..=done]).await;
+    }
+}
+
+/// Sequences kept as regression cases: a member removed by another, an owner demoted and
+/// promoted, an organization deleted under its members, an invitation accepted twice.
+#[tokio::test]
+async fn kept_sequences_hold() {
+    use Step::*;
+    for steps in [
+        vec![
+            Create(0),
+            Invite(0, 0, 1, 0),
+            Accept(0, true),
+            Remove(0, 0, 1),
+        ],
+        vec![
+            Create(0),
+            Invite(0, 0, 1, 1),
+            Accept(0, true),
+            SetRole(1, 0, 0, 0),
+            SetRole(0, 0, 1, 2),
+            SetRole(0, 0, 0, 0),
+            Leave(1, 0),
+            Read(1, 0),
+        ],
+        vec![
+            Create(2),
+            Invite(2, 0, 3, 0),
+            Accept(0, false),
+            Accept(0, true),
+            Accept(0, true),
+            Delete(2, 0),
+            SetActive(3, 0),
+        ],
+    ] {
+        play(&steps).await;
+    }
+}
+
 #[test]
 fn organization_invariants_hold_under_random_sequences() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -333,36 +405,11 @@ fn organization_invariants_hold_under_random_sequences() {
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
     let config = ProptestConfig {
-        cases: 16,
+        cases: 48,
         failure_persistence: None,
         ..ProptestConfig::default()
     };
     proptest!(config, |(steps in proptest::collection::vec(step(), 1..24))| {
-        rt.block_on(async {
-            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-            let text = "[email-and-password]\nenabled = true\n[plugins.organization]\n[rate-limit]\nenabled = false\n";
-            let auth = crate::plugins::tests::server(dir.path(), text).await;
-            let mut world = World {
-                auth,
-                cookies: Vec::new(),
-                ids: Vec::new(),
-                emails: Vec::new(),
-                organizations: Vec::new(),
-                invitations: Vec::new(),
-                accepted: BTreeSet::new(),
-                model: Model::new(),
-            };
-            for n in 0..USERS {
-                let email = format!("u{n}@example.com");
-                let (cookie, id) = sign_up(&world.auth, &email).await;
-                world.cookies.push(cookie);
-                world.ids.push(id);
-                world.emails.push(email);
-            }
-            for (done, step) in steps.iter().enumerate() {
-                world.run(step).await;
-                world.check(&steps[..=done]).await;
-            }
-        });
+        rt.block_on(play(&steps));
     });
 }
