@@ -904,6 +904,16 @@ fn arbitrary_phone_numbers() {
     }
 }
 
+/// Makes the user of `cookie` the owner of a new, active organization.
+async fn own_an_organization(auth: &Auth, cookie: &str) {
+    let created = post("/organization/create")
+        .cookie(cookie)
+        .json(&json!({ "name": "Fuzz", "slug": "fuzz" }))
+        .send(auth)
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{:?}", created.json());
+}
+
 /// Random bodies to every POST endpoint of core and every served plugin.
 #[test]
 fn arbitrary_input_to_every_post_endpoint() {
@@ -911,10 +921,12 @@ fn arbitrary_input_to_every_post_endpoint() {
     let (auth, _db, cookie) = rt.block_on(async {
         let (auth, db) = sqlite(&with_every_served_plugin()).await;
         let cookie = sign_up(&auth, "fuzz@prop.test").await.cookie();
-        // An admin, so that the admin endpoints get past their permission checks.
+        // An admin, so that the admin endpoints get past their permission checks, and the
+        // owner of an active organization, so that the organization endpoints read their input.
         auth.grant_role("fuzz@prop.test", "admin")
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
+        own_an_organization(&auth, &cookie).await;
         (auth, db, cookie)
     });
     let paths = post_paths(&auth);
@@ -1018,10 +1030,12 @@ fn arbitrary_queries_to_every_get_endpoint_with_a_query() {
     let (auth, _db, cookie) = rt.block_on(async {
         let (auth, db) = sqlite(&with_every_served_plugin()).await;
         let cookie = sign_up(&auth, "fuzz@prop.test").await.cookie();
-        // An admin, so that list-users and get-user read their queries.
+        // An admin, so that list-users and get-user read their queries, and the owner of an
+        // active organization, so that list-members and its kin read theirs.
         auth.grant_role("fuzz@prop.test", "admin")
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
+        own_an_organization(&auth, &cookie).await;
         (auth, db, cookie)
     });
     let endpoints: Vec<(String, Vec<String>)> = auth
@@ -1041,6 +1055,7 @@ fn arbitrary_queries_to_every_get_endpoint_with_a_query() {
         "/magic-link/verify",
         "/admin/list-users",
         "/passkey/generate-register-options",
+        "/organization/list-members",
     ] {
         assert!(endpoints.iter().any(|(p, _)| p == path), "{endpoints:?}");
     }

@@ -133,7 +133,9 @@ impl Shape {
             Self::Merge(parts) => {
                 let mut properties = Vec::new();
                 for part in parts {
-                    match part.resolve_with(schema, models)? {
+                    // A merge is one object: a model in it is expanded into its fields even
+                    // where model references are kept.
+                    match part.resolve_with(schema, true)? {
                         // A name declared by an earlier part (the endpoint's own `phoneNumber`)
                         // wins over the same name in a later one (the model's input field).
                         Self::Object(more) => {

@@ -6,6 +6,7 @@
 //! To add a plugin: a module here with a [`Declaration`], listed in [`DECLARED`]; its options
 //! type named in `config::plugins`; and its handlers in `auth-runtime`'s `plugins/<id>.rs`.
 
+pub mod access;
 pub mod admin;
 pub mod anonymous;
 pub mod api_key;
@@ -17,6 +18,7 @@ pub mod last_login_method;
 pub mod magic_link;
 pub mod multi_session;
 pub mod one_time_token;
+pub mod organization;
 pub mod passkey;
 pub mod phone_number;
 pub mod two_factor;
@@ -68,6 +70,7 @@ pub struct Declaration {
 /// Every plugin with a declaration, in canonical order.
 pub const DECLARED: &[Declaration] = &[
     two_factor::DECLARATION,
+    organization::DECLARATION,
     admin::DECLARATION,
     username::DECLARATION,
     anonymous::DECLARATION,

@@ -26,9 +26,11 @@ mod email_proof;
 mod generic_oauth;
 mod jwt;
 mod last_login_method;
+mod listing;
 mod magic_link;
 mod multi_session;
 mod one_time_token;
+mod organization;
 mod otp;
 mod passkey;
 mod phone_number;
@@ -41,6 +43,7 @@ pub use admin::Granted;
 /// the two together).
 pub const SERVED: &[Plugin] = &[
     Plugin::TwoFactor,
+    Plugin::Organization,
     Plugin::Admin,
     Plugin::Username,
     Plugin::Anonymous,
@@ -111,6 +114,7 @@ pub(crate) struct Runtime {
 /// Every plugin runtime, in canonical order.
 pub(crate) const RUNTIMES: &[Runtime] = &[
     two_factor::RUNTIME,
+    organization::RUNTIME,
     admin::RUNTIME,
     username::RUNTIME,
     anonymous::RUNTIME,
