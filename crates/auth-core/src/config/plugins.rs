@@ -109,7 +109,7 @@ plugin_tables! {
     siwe: Siwe => NoOptions,
     last_login_method: LastLoginMethod => crate::plugins::last_login_method::Options,
     bearer: Bearer => crate::plugins::bearer::Options,
-    open_api: OpenApi => NoOptions,
+    open_api: OpenApi => crate::plugins::open_api::Options,
     generic_oauth: GenericOauth => NoOptions,
     one_tap: OneTap => NoOptions,
     one_time_token: OneTimeToken => crate::plugins::one_time_token::Options,
@@ -183,6 +183,10 @@ impl Plugins {
 
     pub fn one_time_token_options(&self) -> crate::plugins::one_time_token::Options {
         options(self.one_time_token.as_ref())
+    }
+
+    pub fn open_api_options(&self) -> crate::plugins::open_api::Options {
+        options(self.open_api.as_ref())
     }
 }
 

@@ -8,7 +8,7 @@ use super::{
     six_digits, three_attempts,
 };
 use crate::config::{Config, ConfigError};
-use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
+use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, new_password};
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
@@ -148,7 +148,7 @@ fn check(config: &Config) -> Result<(), ConfigError> {
     )
 }
 
-fn endpoints(_: &Config) -> Vec<Endpoint> {
+fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::{Optional, Public, Sensitive};
     use Method::Post;
     use RequestBody::Json;
@@ -160,7 +160,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[0],
             Post,
             Public,
-            Json(Shape::object(&[("email", s()), ("type", s())])),
+            Json(Shape::object(&[("email", Shape::Email), ("type", s())])),
             success(),
         ),
         endpoint(
@@ -169,7 +169,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Post,
             Public,
             Json(Shape::object(&[
-                ("email", s()),
+                ("email", Shape::Email),
                 ("type", s()),
                 ("otp", s()),
             ])),
@@ -180,7 +180,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[2],
             Post,
             Optional,
-            Json(Shape::object(&[("email", s()), ("otp", s())])),
+            Json(Shape::object(&[("email", Shape::Email), ("otp", s())])),
             Reply::Json(Shape::object(&[
                 ("status", Shape::Boolean),
                 ("token", s().nullable()),
@@ -194,7 +194,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Public,
             Json(Shape::Merge(vec![
                 Shape::object(&[
-                    ("email", s()),
+                    ("email", Shape::Email),
                     ("otp", s()),
                     ("name?", s()),
                     ("image?", s()),
@@ -214,7 +214,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[4],
             Post,
             Public,
-            Json(Shape::object(&[("email", s())])),
+            Json(Shape::object(&[("email", Shape::Email)])),
             success(),
         ),
         endpoint(
@@ -222,7 +222,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[6],
             Post,
             Public,
-            Json(Shape::object(&[("email", s())])),
+            Json(Shape::object(&[("email", Shape::Email)])),
             success(),
         ),
         endpoint(
@@ -231,9 +231,9 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Post,
             Public,
             Json(Shape::object(&[
-                ("email", s()),
+                ("email", Shape::Email),
                 ("otp", s()),
-                ("password", s()),
+                ("password", new_password(config)),
             ])),
             success(),
         ),
@@ -242,7 +242,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[7],
             Post,
             Sensitive,
-            Json(Shape::object(&[("newEmail", s()), ("otp?", s())])),
+            Json(Shape::object(&[("newEmail", Shape::Email), ("otp?", s())])),
             success(),
         ),
         endpoint(
@@ -250,7 +250,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[8],
             Post,
             Sensitive,
-            Json(Shape::object(&[("newEmail", s()), ("otp", s())])),
+            Json(Shape::object(&[("newEmail", Shape::Email), ("otp", s())])),
             success(),
         ),
     ];

@@ -8,7 +8,7 @@ use super::{
     six_digits, three_attempts,
 };
 use crate::config::Config;
-use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
+use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, new_password, password};
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
@@ -153,7 +153,7 @@ pub const DECLARATION: Declaration = Declaration {
     }],
 };
 
-fn endpoints(_: &Config) -> Vec<Endpoint> {
+fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::{Optional, Public};
     use Method::Post;
     use RequestBody::Json;
@@ -168,7 +168,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Public,
             Json(Shape::object(&[
                 ("phoneNumber", s()),
-                ("password", s()),
+                ("password", password(config)),
                 ("rememberMe?", b()),
             ])),
             Reply::Json(Shape::object(&[
@@ -223,7 +223,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Json(Shape::object(&[
                 ("otp", s()),
                 ("phoneNumber", s()),
-                ("newPassword", s()),
+                ("newPassword", new_password(config)),
             ])),
             status(),
         ),

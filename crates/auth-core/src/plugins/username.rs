@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::Declaration;
 use crate::config::Config;
-use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
+use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, password};
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
@@ -97,7 +97,7 @@ pub const DECLARATION: Declaration = Declaration {
     rate_limits: &[],
 };
 
-fn endpoints(_: &Config) -> Vec<Endpoint> {
+fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::Public;
     use Method::Post;
     use RequestBody::Json;
@@ -111,7 +111,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Public,
             Json(Shape::object(&[
                 ("username", s()),
-                ("password", s()),
+                ("password", password(config)),
                 ("rememberMe?", b()),
                 ("callbackURL?", s()),
             ])),

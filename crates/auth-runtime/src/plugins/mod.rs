@@ -28,12 +28,14 @@ mod last_login_method;
 mod magic_link;
 mod multi_session;
 mod one_time_token;
+mod open_api;
 mod otp;
 mod phone_number;
 mod two_factor;
 mod username;
 
 pub use admin::Granted;
+pub use open_api::{SCALAR_SHA256, SCALAR_VERSION};
 
 /// The plugins whose runtime is built: [`RUNTIMES`]' plugins, in canonical order (a test holds
 /// the two together).
@@ -50,6 +52,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::EmailOtp,
     Plugin::LastLoginMethod,
     Plugin::Bearer,
+    Plugin::OpenApi,
     Plugin::OneTimeToken,
 ];
 
@@ -118,6 +121,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     email_otp::RUNTIME,
     last_login_method::RUNTIME,
     bearer::RUNTIME,
+    open_api::RUNTIME,
     one_time_token::RUNTIME,
 ];
 
