@@ -5,6 +5,9 @@
 
 mod support;
 
+#[path = "fuzz.rs"]
+mod fuzz;
+
 use std::collections::BTreeSet;
 
 use auth_core::emit::openapi;
@@ -100,4 +103,64 @@ async fn every_routed_path_is_documented_and_every_documented_path_routed() {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(routing_404(&wrong_method), "{relative}: {wrong_method:?}");
     }
+}
+
+/// The open-api plugin serves the same document `auth-cli generate --target openapi` writes for
+/// the same auth.toml, with every enabled plugin's endpoints; and its reference page and the
+/// page's script (Scalar, compiled in), which load nothing from another host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_document_is_the_generated_one_and_the_page_is_self_contained() {
+    let relative = "tests/fixtures/fuzz/auth.toml";
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (base, auth) = support::server::serve(support::config(relative), dir.path()).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{base}/api/auth{path}")).send();
+    let served: serde_json::Value = get("/open-api/generate-schema")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("openapi.json");
+    let opt = auth_cli::Opt::from(auth_cli::Command::Generate(auth_cli::GenerateOpt {
+        target: auth_cli::Target::Openapi,
+        dialect: None,
+        config: support::root().join(relative),
+        out: Some(out.clone()),
+        templates: None,
+    }));
+    auth_cli::run(opt, &mut Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+    let generated: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(served, generated);
+    let paths = served["paths"].as_object().unwrap_or_else(|| panic!("no paths"));
+    for plugin_path in [
+        "/admin/list-users",
+        "/api-key/create",
+        "/token",
+        "/phone-number/verify",
+        "/two-factor/enable",
+        "/sign-in/username",
+        "/sign-in/anonymous",
+        "/sign-in/magic-link",
+        "/email-otp/send-verification-otp",
+        "/multi-session/list-device-sessions",
+        "/one-time-token/verify",
+        "/open-api/generate-schema",
+    ] {
+        assert!(paths.contains_key(plugin_path), "{plugin_path} is not documented");
+    }
+    assert_eq!(paths.len(), auth.endpoints().iter().map(|e| e.path).collect::<BTreeSet<_>>().len());
+
+    let page = get("/reference").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.headers()["content-type"], "text/html");
+    let page = page.text().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(page.contains(r#"<script src="/api/auth/reference/scalar-api-reference.js"></script>"#), "{page}");
+    assert!(!page.contains("https://") && !page.contains("http://"), "the page names another host");
+    assert_eq!(page.matches("</script>").count(), 3, "the document closed a script element");
+    let script = get("/reference/scalar-api-reference.js").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(script.headers()["content-type"], "text/javascript");
+    let script = script.bytes().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(script.len() > 1_000_000 && script.starts_with(b"(function(){"));
 }

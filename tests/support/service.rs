@@ -38,6 +38,10 @@ pub const CHROMIUM: Service = Service {
     name: "Chromium (/usr/bin/chromium)",
     start: "`apt-get install -y --no-install-recommends chromium` (`.ci/run` does it when missing); CHROMIUM names another binary",
 };
+pub const SCHEMATHESIS: Service = Service {
+    name: "schemathesis 4.32.5 (target/schemathesis/bin/st, or SCHEMATHESIS)",
+    start: "`python3 -m venv target/schemathesis && target/schemathesis/bin/pip install schemathesis==4.32.5` (`.ci/run` does it)",
+};
 pub const NETWORK_NAMESPACES: Service = Service {
     name: "network namespaces (`unshare -n`)",
     start: "run the tests as root (as CI does)",

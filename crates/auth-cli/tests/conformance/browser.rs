@@ -33,6 +33,11 @@ fn chromium() -> Option<PathBuf> {
 
 /// Runs one scenario of `tests/browser` and returns its JSON report (`{checks, failed, ms}`).
 fn scenario(script: &str) -> Option<serde_json::Value> {
+    scenario_with(script, &[])
+}
+
+/// [`scenario`] with more of the script's environment.
+fn scenario_with(script: &str, env: &[(&str, &str)]) -> Option<serde_json::Value> {
     let project = browser_project();
     if !super::node_project_ready(&project) {
         return None;
@@ -48,7 +53,8 @@ fn scenario(script: &str) -> Option<serde_json::Value> {
         .env_remove("AUTH_SECRET")
         .env_remove("BETTER_AUTH_SECRET")
         .env_remove("BETTER_AUTH_SECRETS")
-        .env_remove("DATABASE_URL");
+        .env_remove("DATABASE_URL")
+        .envs(env.iter().copied());
     let finished = support::d1::run(command, scratch.path(), BUDGET)
         .unwrap_or_else(|e| panic!("{script} within {BUDGET:?}: {e}"));
     let report = finished
@@ -68,6 +74,29 @@ fn the_quickstart_signs_in_and_keeps_its_session_in_chromium() {
     assert_eq!(report["failed"], 0, "{report:#}");
     let checks = report["checks"].as_array().map_or(0, Vec::len);
     assert!(checks >= 10, "{report:#}");
+}
+
+/// The open-api plugin's reference page renders offline (every request leaving loopback blocked:
+/// there is none) and lists every operation of the document; the Scalar bundle in the binary is
+/// the pinned npm package's. The screenshot is kept in `target/browser/reference.png`.
+#[test]
+fn the_reference_page_renders_offline_in_chromium() {
+    let screenshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser/reference.png");
+    std::fs::create_dir_all(screenshot.parent().unwrap_or(Path::new("."))).unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_file(&screenshot);
+    let Some(report) = scenario_with(
+        "reference.mjs",
+        &[
+            ("SCALAR_VERSION", auth_runtime::plugins::SCALAR_VERSION),
+            ("SCALAR_SHA256", auth_runtime::plugins::SCALAR_SHA256),
+            ("SCREENSHOT", screenshot.to_str().unwrap_or_default()),
+        ],
+    ) else {
+        return;
+    };
+    assert_eq!(report["failed"], 0, "{report:#}");
+    assert!(report["checks"].as_array().map_or(0, Vec::len) >= 10, "{report:#}");
+    assert!(screenshot.is_file(), "no screenshot at {}", screenshot.display());
 }
 
 /// Without Chromium the test above fails, naming Chromium and how to install it (it does not pass
