@@ -128,6 +128,12 @@ fn operation(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Result<V
             );
         }
     }
+    if endpoint.bare_unauthorized {
+        responses.insert(
+            "401".to_owned(),
+            json!({"description": "No session: an empty body (better-auth's admin middleware)"}),
+        );
+    }
     responses.insert(
         "4XX".to_owned(),
         json!({

@@ -78,6 +78,10 @@ pub struct Endpoint {
     /// Query parameters, as an object shape (strings).
     pub query: Option<Shape>,
     pub reply: Reply,
+    /// Without a session it answers 401 with an empty body (better-auth's admin middleware),
+    /// not the `{code, message}` of other errors.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bare_unauthorized: bool,
 }
 
 impl Endpoint {
@@ -117,6 +121,7 @@ pub(crate) fn endpoint(
         body,
         query: None,
         reply,
+        bare_unauthorized: false,
     }
 }
 

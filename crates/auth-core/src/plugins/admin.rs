@@ -469,6 +469,7 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
     ];
     for endpoint in &mut all {
         endpoint.plugin = Some(Plugin::Admin);
+        endpoint.bare_unauthorized = true;
     }
     all
 }
