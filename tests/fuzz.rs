@@ -117,7 +117,7 @@ fn count(event: &Value, figures: &mut Figures) {
 }
 
 /// Signs a user up (an admin, by the fixture's default role) and makes an API key for them.
-async fn api_key(base: &str) -> String {
+pub(crate) async fn api_key(base: &str) -> String {
     let http = reqwest::Client::new();
     let signed_up = http
         .post(format!("{base}/api/auth/sign-up/email"))
