@@ -16,20 +16,23 @@ use crate::support;
 /// The pinned version (`.ci/run` installs it).
 const VERSION: &str = "4.32.5";
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
-/// Generated cases per operation and run: with ~100 operations and two runs, over 5,000 cases.
-const MAX_EXAMPLES: &str = "30";
+/// At most this many cases per operation and phase: with ~90 operations and two runs, about
+/// 7,000 cases.
+const MAX_EXAMPLES: &str = "20";
 /// Both runs together, as CI requires.
 const BUDGET: Duration = Duration::from_secs(180);
 const MIN_CASES: u64 = 5_000;
 
-/// `SCHEMATHESIS`, else the venv `.ci/run` makes, else `st` on PATH, at the pinned version; or
-/// `None` when missing (the test fails unless `AUTH_TEST_ALLOW_MISSING=1` outside CI).
+/// `SCHEMATHESIS` if set, else the venv `.ci/run` makes, else `st` on PATH, at the pinned
+/// version; `None` when missing (the test fails, unless `AUTH_TEST_ALLOW_MISSING=1` outside CI).
 fn schemathesis() -> Option<PathBuf> {
-    let venv = support::root().join("target/schemathesis/bin/st");
-    let candidates = std::env::var_os("SCHEMATHESIS")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([venv, PathBuf::from("st")]);
+    let candidates = match std::env::var_os("SCHEMATHESIS") {
+        Some(named) => vec![PathBuf::from(named)],
+        None => vec![
+            support::root().join("target/schemathesis/bin/st"),
+            PathBuf::from("st"),
+        ],
+    };
     let mut tried = Vec::new();
     for candidate in candidates {
         match Command::new(&candidate).arg("--version").output() {
@@ -183,4 +186,40 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("\n"));
     assert!(cases >= MIN_CASES, "only {cases} cases");
     assert!(elapsed <= BUDGET, "{elapsed:?}");
+}
+
+/// In CI, a missing schemathesis fails the test above, naming it and how to install it (it does
+/// not pass having done nothing); outside CI, `AUTH_TEST_ALLOW_MISSING=1` makes it a skip.
+#[test]
+fn a_missing_schemathesis_fails_in_ci() {
+    let run = |ci: bool| {
+        let mut command = Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")));
+        command
+            .args([
+                "fuzz::schemathesis_finds_no_server_error_and_no_schema_violation",
+                "--exact",
+                "--nocapture",
+            ])
+            .env("SCHEMATHESIS", "/nonexistent/st")
+            .env(support::service::ALLOW_MISSING, "1");
+        if ci {
+            command.env("CI", "true");
+        } else {
+            command.env_remove("CI");
+        }
+        let output = command.output().unwrap_or_else(|e| panic!("{e}"));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    };
+    let (passed, text) = run(true);
+    assert!(!passed, "{text}");
+    assert!(text.contains("schemathesis 4.32.5") && text.contains("is unavailable"), "{text}");
+    assert!(text.contains("pip install schemathesis==4.32.5"), "{text}");
+    let (passed, text) = run(false);
+    assert!(passed, "{text}");
+    assert!(text.contains("SKIPPED"), "{text}");
 }

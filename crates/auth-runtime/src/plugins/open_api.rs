@@ -60,7 +60,8 @@ fn document(auth: &Auth) -> Result<serde_json::Value, ApiError> {
 }
 
 /// The reference page: the document inline (as better-auth's page has it), Scalar's bundle from
-/// this server, no default fonts and no telemetry (nothing leaves for another host).
+/// this server; no web fonts, telemetry, developer toolbar or AI agent, which would call Scalar's
+/// hosts: nothing leaves for another host.
 fn reference_page(auth: &Auth) -> Result<Reply, ApiError> {
     let options = options(auth);
     // `<`, `>` and `&` only occur inside JSON strings, where their escapes mean the same: the
@@ -93,15 +94,17 @@ fn reference_page(auth: &Auth) -> Result<Reply, ApiError> {
     <title>{title} API Reference</title>
   </head>
   <body>
-    <div id="api-reference"></div>
+    <div id="app"></div>
     <script id="api-reference-document" type="application/json">{document}</script>
     <script src="{script}"{nonce}></script>
     <script{nonce}>
-      Scalar.createApiReference("#api-reference", {{
+      Scalar.createApiReference("#app", {{
         content: JSON.parse(document.getElementById("api-reference-document").textContent),
         theme: "{theme}",
         withDefaultFonts: false,
         telemetry: false,
+        showDeveloperTools: "never",
+        agent: {{ disabled: true }},
         metaData: {{ title: "{title} API", description: "API Reference for your Better Auth Instance" }},
       }});
     </script>
