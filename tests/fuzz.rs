@@ -59,7 +59,14 @@ struct Figures {
 }
 
 /// One schemathesis run against `base` with `headers`; its figures from the ndjson events.
-fn run(st: &Path, base: &str, headers: &[String], scratch: &Path, label: &str, budget: Duration) -> Figures {
+fn run(
+    st: &Path,
+    base: &str,
+    headers: &[String],
+    scratch: &Path,
+    label: &str,
+    budget: Duration,
+) -> Figures {
     let events = scratch.join(format!("{label}.ndjson"));
     let mut command = Command::new(st);
     command
@@ -85,7 +92,8 @@ fn run(st: &Path, base: &str, headers: &[String], scratch: &Path, label: &str, b
     }
     let finished = support::d1::run(command, scratch, budget)
         .unwrap_or_else(|e| panic!("schemathesis ({label}) within {budget:?}: {e}"));
-    let text = std::fs::read_to_string(&events).unwrap_or_else(|e| panic!("{e}\n{}", finished.text));
+    let text =
+        std::fs::read_to_string(&events).unwrap_or_else(|e| panic!("{e}\n{}", finished.text));
     let mut figures = Figures::default();
     for line in text.lines() {
         let Ok(event) = serde_json::from_str::<Value>(line) else {
@@ -94,7 +102,10 @@ fn run(st: &Path, base: &str, headers: &[String], scratch: &Path, label: &str, b
         count(&event, &mut figures);
     }
     if !finished.success && figures.failures.is_empty() {
-        figures.failures.push(format!("schemathesis exited with an error:\n{}", finished.text));
+        figures.failures.push(format!(
+            "schemathesis exited with an error:\n{}",
+            finished.text
+        ));
     }
     figures
 }
@@ -111,7 +122,10 @@ fn count(event: &Value, figures: &mut Figures) {
     };
     figures.cases += recorder["cases"].as_object().map_or(0, |c| c.len() as u64);
     let label = recorder["label"].as_str().unwrap_or("?");
-    let checks = recorder["checks"].as_object().into_iter().flat_map(|c| c.values());
+    let checks = recorder["checks"]
+        .as_object()
+        .into_iter()
+        .flat_map(|c| c.values());
     for check in checks.filter_map(Value::as_array).flatten() {
         if check["status"] != "success" {
             figures.failures.push(format!("{label}: {check}"));
@@ -125,7 +139,9 @@ pub(crate) async fn api_key(base: &str) -> String {
     let signed_up = http
         .post(format!("{base}/api/auth/sign-up/email"))
         .header("origin", base)
-        .json(&json!({"email": "fuzz@example.com", "password": "fuzz-password-123", "name": "Fuzz"}))
+        .json(
+            &json!({"email": "fuzz@example.com", "password": "fuzz-password-123", "name": "Fuzz"}),
+        )
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -168,14 +184,25 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let (anonymous, signed_in) = tokio::task::spawn_blocking(move || {
         let anonymous = run(&st, &base, &[], &scratch, "anonymous", BUDGET);
         let left = BUDGET.saturating_sub(started.elapsed());
-        let signed_in = run(&st, &base, &[format!("x-api-key: {key}")], &scratch, "signed-in", left);
+        let signed_in = run(
+            &st,
+            &base,
+            &[format!("x-api-key: {key}")],
+            &scratch,
+            "signed-in",
+            left,
+        );
         (anonymous, signed_in)
     })
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     let elapsed = started.elapsed();
     let cases = anonymous.cases + signed_in.cases;
-    let failures: Vec<&String> = anonymous.failures.iter().chain(&signed_in.failures).collect();
+    let failures: Vec<&String> = anonymous
+        .failures
+        .iter()
+        .chain(&signed_in.failures)
+        .collect();
     eprintln!(
         "schemathesis {VERSION}: {cases} cases ({} anonymous, {} signed in), {} failures, {:.1} s",
         anonymous.cases,
@@ -183,7 +210,16 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         failures.len(),
         elapsed.as_secs_f64()
     );
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     assert!(cases >= MIN_CASES, "only {cases} cases");
     assert!(elapsed <= BUDGET, "{elapsed:?}");
 }
@@ -217,7 +253,10 @@ fn a_missing_schemathesis_fails_in_ci() {
     };
     let (passed, text) = run(true);
     assert!(!passed, "{text}");
-    assert!(text.contains("schemathesis 4.32.5") && text.contains("is unavailable"), "{text}");
+    assert!(
+        text.contains("schemathesis 4.32.5") && text.contains("is unavailable"),
+        "{text}"
+    );
     assert!(text.contains("pip install schemathesis==4.32.5"), "{text}");
     let (passed, text) = run(false);
     assert!(passed, "{text}");

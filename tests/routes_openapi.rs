@@ -134,7 +134,9 @@ async fn the_served_document_is_the_generated_one_and_the_page_is_self_contained
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("{e}")))
             .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(served, generated);
-    let paths = served["paths"].as_object().unwrap_or_else(|| panic!("no paths"));
+    let paths = served["paths"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no paths"));
     for plugin_path in [
         "/admin/list-users",
         "/api-key/create",
@@ -149,17 +151,39 @@ async fn the_served_document_is_the_generated_one_and_the_page_is_self_contained
         "/one-time-token/verify",
         "/open-api/generate-schema",
     ] {
-        assert!(paths.contains_key(plugin_path), "{plugin_path} is not documented");
+        assert!(
+            paths.contains_key(plugin_path),
+            "{plugin_path} is not documented"
+        );
     }
-    assert_eq!(paths.len(), auth.endpoints().iter().map(|e| e.path).collect::<BTreeSet<_>>().len());
+    assert_eq!(
+        paths.len(),
+        auth.endpoints()
+            .iter()
+            .map(|e| e.path)
+            .collect::<BTreeSet<_>>()
+            .len()
+    );
 
     let page = get("/reference").await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(page.headers()["content-type"], "text/html");
     let page = page.text().await.unwrap_or_else(|e| panic!("{e}"));
-    assert!(page.contains(r#"<script src="/api/auth/reference/scalar-api-reference.js"></script>"#), "{page}");
-    assert!(!page.contains("https://") && !page.contains("http://"), "the page names another host");
-    assert_eq!(page.matches("</script>").count(), 3, "the document closed a script element");
-    let script = get("/reference/scalar-api-reference.js").await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        page.contains(r#"<script src="/api/auth/reference/scalar-api-reference.js"></script>"#),
+        "{page}"
+    );
+    assert!(
+        !page.contains("https://") && !page.contains("http://"),
+        "the page names another host"
+    );
+    assert_eq!(
+        page.matches("</script>").count(),
+        3,
+        "the document closed a script element"
+    );
+    let script = get("/reference/scalar-api-reference.js")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(script.headers()["content-type"], "text/javascript");
     let script = script.bytes().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(script.len() > 1_000_000 && script.starts_with(b"(function(){"));
@@ -187,7 +211,10 @@ async fn fuzz_regression_admin_401_has_no_body_and_the_document_says_so() {
         for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
             let bare = &operation["responses"]["401"];
             if path.starts_with("/admin/") {
-                assert!(bare.is_object() && bare.get("content").is_none(), "{path}: {operation}");
+                assert!(
+                    bare.is_object() && bare.get("content").is_none(),
+                    "{path}: {operation}"
+                );
             } else {
                 assert!(bare.is_null(), "{path}: {operation}");
             }
@@ -214,7 +241,12 @@ async fn fuzz_regression_an_api_key_session_has_every_session_field() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(answer["session"]["impersonatedBy"], serde_json::Value::Null);
-    assert!(answer["session"].as_object().is_some_and(|s| s.contains_key("device")), "{answer}");
+    assert!(
+        answer["session"]
+            .as_object()
+            .is_some_and(|s| s.contains_key("device")),
+        "{answer}"
+    );
     let get_session = auth
         .endpoints()
         .iter()
@@ -223,6 +255,10 @@ async fn fuzz_regression_an_api_key_session_has_every_session_field() {
     let auth_core::endpoints::Reply::Json(shape) = &get_session.reply else {
         panic!("{:?}", get_session.reply);
     };
-    let resolved = shape.resolve(auth.schema()).unwrap_or_else(|e| panic!("{e}"));
-    resolved.check(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    let resolved = shape
+        .resolve(auth.schema())
+        .unwrap_or_else(|e| panic!("{e}"));
+    resolved
+        .check(&answer)
+        .unwrap_or_else(|e| panic!("{e}: {answer}"));
 }

@@ -81,8 +81,10 @@ fn the_quickstart_signs_in_and_keeps_its_session_in_chromium() {
 /// the pinned npm package's. The screenshot is kept in `target/browser/reference.png`.
 #[test]
 fn the_reference_page_renders_offline_in_chromium() {
-    let screenshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser/reference.png");
-    std::fs::create_dir_all(screenshot.parent().unwrap_or(Path::new("."))).unwrap_or_else(|e| panic!("{e}"));
+    let screenshot =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser/reference.png");
+    std::fs::create_dir_all(screenshot.parent().unwrap_or(Path::new(".")))
+        .unwrap_or_else(|e| panic!("{e}"));
     let _ = std::fs::remove_file(&screenshot);
     let Some(report) = scenario_with(
         "reference.mjs",
@@ -95,8 +97,15 @@ fn the_reference_page_renders_offline_in_chromium() {
         return;
     };
     assert_eq!(report["failed"], 0, "{report:#}");
-    assert!(report["checks"].as_array().map_or(0, Vec::len) >= 10, "{report:#}");
-    assert!(screenshot.is_file(), "no screenshot at {}", screenshot.display());
+    assert!(
+        report["checks"].as_array().map_or(0, Vec::len) >= 10,
+        "{report:#}"
+    );
+    assert!(
+        screenshot.is_file(),
+        "no screenshot at {}",
+        screenshot.display()
+    );
 }
 
 /// Without Chromium the test above fails, naming Chromium and how to install it (it does not pass

@@ -1,7 +1,9 @@
 use serde_json::{Map, Value, json};
 
 use super::{operation_name, path_parameters, type_name};
-use crate::endpoints::{Access, EMAIL_PATTERN, Endpoint, MAX_EMAIL_LENGTH, Reply, RequestBody, Shape};
+use crate::endpoints::{
+    Access, EMAIL_PATTERN, Endpoint, MAX_EMAIL_LENGTH, Reply, RequestBody, Shape,
+};
 use crate::schema::Schema;
 
 /// The OpenAPI 3.1 document for these endpoints, served under `base_path`.

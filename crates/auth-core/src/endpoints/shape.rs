@@ -51,8 +51,7 @@ pub enum Shape {
 /// The addresses the server takes (better-auth's zod `email()`, written without lookaheads so
 /// that any JSON Schema implementation reads it): no leading, trailing or doubled dot in the
 /// local part, whose last character is not `'`; a domain of labels and a TLD of 2+ letters.
-pub const EMAIL_PATTERN: &str =
-    "^([A-Za-z0-9_'+-]+\\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9-]*\\.)+[A-Za-z]{2,}$";
+pub const EMAIL_PATTERN: &str = "^([A-Za-z0-9_'+-]+\\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9-]*\\.)+[A-Za-z]{2,}$";
 
 /// The longest address the server takes, in bytes (RFC 5321's path limit less the brackets).
 pub const MAX_EMAIL_LENGTH: usize = 254;

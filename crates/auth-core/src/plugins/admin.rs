@@ -10,7 +10,8 @@ use toml::Spanned;
 use super::{Declaration, at_least_one, no_amendment};
 use crate::config::{Config, ConfigError};
 use crate::endpoints::{
-    Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, new_password, password, query, status,
+    Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, new_password, password, query,
+    status,
 };
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;

@@ -8,7 +8,9 @@ use super::{
     six_digits, three_attempts,
 };
 use crate::config::{Config, ConfigError};
-use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, new_password};
+use crate::endpoints::{
+    Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, new_password,
+};
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 

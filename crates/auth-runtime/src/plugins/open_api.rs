@@ -33,8 +33,10 @@ pub(super) const RUNTIME: Runtime = Runtime {
         ("openAPIReferenceScript", |_, ctx, _| {
             Box::pin(async move {
                 // The bundle changes only with the binary: a day in any cache is safe.
-                ctx.response_headers
-                    .insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+                ctx.response_headers.insert(
+                    CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=86400"),
+                );
                 Ok(Reply::script(SCALAR))
             })
         }),
