@@ -171,6 +171,10 @@ pub(crate) async fn api_key(base: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::print_stderr,
+    reason = "the fuzzer's figures (cases, failures, time) are the run's report"
+)]
 async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let Some(st) = schemathesis() else {
         return;
