@@ -133,6 +133,12 @@ fn count(event: &Value, figures: &mut Figures) {
     }
 }
 
+/// Sends `request` and reads its JSON answer.
+pub(crate) async fn json_answer(request: reqwest::RequestBuilder) -> Value {
+    let answer = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+    answer.json().await.unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Signs a user up (an admin, by the fixture's default role) and makes an API key for them.
 pub(crate) async fn api_key(base: &str) -> String {
     let http = reqwest::Client::new();
@@ -153,17 +159,13 @@ pub(crate) async fn api_key(base: &str) -> String {
         .filter_map(|v| v.to_str().ok())
         .filter_map(|v| v.split(';').next().map(str::to_owned))
         .collect();
-    let created: Value = http
-        .post(format!("{base}/api/auth/api-key/create"))
-        .header("origin", base)
-        .header("cookie", cookie.join("; "))
-        .json(&json!({"name": "fuzz"}))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let created = json_answer(
+        http.post(format!("{base}/api/auth/api-key/create"))
+            .header("origin", base)
+            .header("cookie", cookie.join("; "))
+            .json(&json!({"name": "fuzz"})),
+    )
+    .await;
     created["key"]
         .as_str()
         .unwrap_or_else(|| panic!("no key: {created}"))
@@ -233,27 +235,19 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
 #[test]
 fn a_missing_schemathesis_fails_in_ci() {
     let run = |ci: bool| {
-        let mut command = Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")));
-        command
-            .args([
-                "fuzz::schemathesis_finds_no_server_error_and_no_schema_violation",
-                "--exact",
-                "--nocapture",
-            ])
-            .env("SCHEMATHESIS", "/nonexistent/st")
-            .env(support::service::ALLOW_MISSING, "1");
-        if ci {
-            command.env("CI", "true");
-        } else {
-            command.env_remove("CI");
-        }
-        let output = command.output().unwrap_or_else(|e| panic!("{e}"));
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), text)
+        support::service::run_test_alone(
+            "fuzz::schemathesis_finds_no_server_error_and_no_schema_violation",
+            |command| {
+                command
+                    .env("SCHEMATHESIS", "/nonexistent/st")
+                    .env(support::service::ALLOW_MISSING, "1");
+                if ci {
+                    command.env("CI", "true");
+                } else {
+                    command.env_remove("CI");
+                }
+            },
+        )
     };
     let (passed, text) = run(true);
     assert!(!passed, "{text}");

@@ -231,15 +231,12 @@ async fn fuzz_regression_an_api_key_session_has_every_session_field() {
     let config = support::config("tests/fixtures/fuzz/auth.toml");
     let (base, auth) = support::server::serve(config, dir.path()).await;
     let key = fuzz::api_key(&base).await;
-    let answer: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base}/api/auth/get-session"))
-        .header("x-api-key", key)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let answer = fuzz::json_answer(
+        reqwest::Client::new()
+            .get(format!("{base}/api/auth/get-session"))
+            .header("x-api-key", key),
+    )
+    .await;
     assert_eq!(answer["session"]["impersonatedBy"], serde_json::Value::Null);
     assert!(
         answer["session"]

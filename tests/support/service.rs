@@ -70,3 +70,22 @@ pub fn unavailable(service: &Service, error: &dyn std::fmt::Display) {
         service.name
     );
 }
+
+/// Runs one test of the current test binary alone, its command set up by `configure` (its
+/// environment); whether it passed, and what it printed.
+pub fn run_test_alone(
+    test: &str,
+    configure: impl FnOnce(&mut std::process::Command),
+) -> (bool, String) {
+    let mut command =
+        std::process::Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")));
+    command.args([test, "--exact", "--nocapture"]);
+    configure(&mut command);
+    let output = command.output().unwrap_or_else(|e| panic!("{e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}

@@ -113,26 +113,18 @@ fn the_reference_page_renders_offline_in_chromium() {
 #[test]
 fn a_missing_chromium_fails_the_test_with_its_name() {
     let run = |allow: bool| {
-        let mut command = Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")));
-        command
-            .args([
-                "browser::the_quickstart_signs_in_and_keeps_its_session_in_chromium",
-                "--exact",
-                "--nocapture",
-            ])
-            .env("CHROMIUM", "/nonexistent/chromium")
-            .env_remove("CI")
-            .env_remove(support::service::ALLOW_MISSING);
-        if allow {
-            command.env(support::service::ALLOW_MISSING, "1");
-        }
-        let output = command.output().unwrap_or_else(|e| panic!("{e}"));
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), text)
+        support::service::run_test_alone(
+            "browser::the_quickstart_signs_in_and_keeps_its_session_in_chromium",
+            |command| {
+                command
+                    .env("CHROMIUM", "/nonexistent/chromium")
+                    .env_remove("CI")
+                    .env_remove(support::service::ALLOW_MISSING);
+                if allow {
+                    command.env(support::service::ALLOW_MISSING, "1");
+                }
+            },
+        )
     };
     let (passed, text) = run(false);
     assert!(!passed, "{text}");
