@@ -313,7 +313,12 @@ async fn wrong_types_for_every_field() {
         .json(&json!({}))
         .send(&auth)
         .await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "NO_FIELDS_TO_UPDATE",
+        "empty update",
+    );
     assert_eq!(answer.json()["message"], "No fields to update");
     // Nothing above changed the user.
     let session = get("/get-session").cookie(&cookie).send(&auth).await.json();

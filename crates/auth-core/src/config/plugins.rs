@@ -121,7 +121,7 @@ plugin_tables! {
     siwe: Siwe => NoOptions,
     last_login_method: LastLoginMethod => crate::plugins::last_login_method::Options,
     bearer: Bearer => crate::plugins::bearer::Options,
-    open_api: OpenApi => NoOptions,
+    open_api: OpenApi => crate::plugins::open_api::Options,
     generic_oauth: GenericOauth => crate::plugins::generic_oauth::Options,
     one_tap: OneTap => NoOptions,
     one_time_token: OneTimeToken => crate::plugins::one_time_token::Options,
@@ -166,4 +166,5 @@ option_accessors! {
     one_time_token_options: one_time_token => crate::plugins::one_time_token::Options,
     passkey_options: passkey => crate::plugins::passkey::Options,
     generic_oauth_options: generic_oauth => crate::plugins::generic_oauth::Options,
+    open_api_options: open_api => crate::plugins::open_api::Options,
 }

@@ -13,7 +13,8 @@ use super::access::{self, DeclaredRoles, authorizes, owned};
 use super::{Declaration, at_least_one, no_amendment};
 use crate::config::{Config, ConfigError};
 use crate::endpoints::{
-    Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, query, status,
+    Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, new_password, password, query,
+    status,
 };
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
@@ -252,7 +253,7 @@ fn check(config: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn endpoints(_: &Config) -> Vec<Endpoint> {
+fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::Public;
     use Method::{Get, Post};
     use RequestBody::{Json, None as NoBody};
@@ -290,8 +291,8 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Post,
             Public,
             Json(Shape::object(&[
-                ("email", s()),
-                ("password?", s()),
+                ("email", Shape::Email),
+                ("password?", password(config)),
                 ("name", s()),
                 ("role?", Shape::Json),
                 ("data?", Shape::Json),
@@ -406,7 +407,10 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             "/admin/set-user-password",
             Post,
             Public,
-            Json(Shape::object(&[("newPassword", s()), ("userId", s())])),
+            Json(Shape::object(&[
+                ("newPassword", new_password(config)),
+                ("userId", s()),
+            ])),
             status(),
         ),
         endpoint(
@@ -427,6 +431,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
     ];
     for endpoint in &mut all {
         endpoint.plugin = Some(Plugin::Admin);
+        endpoint.bare_unauthorized = true;
     }
     all
 }

@@ -31,6 +31,7 @@ mod magic_link;
 mod multi_session;
 mod one_time_token;
 mod organization;
+mod open_api;
 mod otp;
 mod passkey;
 mod phone_number;
@@ -38,6 +39,7 @@ mod two_factor;
 mod username;
 
 pub use admin::Granted;
+pub use open_api::{SCALAR_SHA256, SCALAR_VERSION};
 
 /// The plugins whose runtime is built: [`RUNTIMES`]' plugins, in canonical order (a test holds
 /// the two together).
@@ -56,6 +58,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::EmailOtp,
     Plugin::LastLoginMethod,
     Plugin::Bearer,
+    Plugin::OpenApi,
     Plugin::GenericOauth,
     Plugin::OneTimeToken,
 ];
@@ -127,6 +130,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     email_otp::RUNTIME,
     last_login_method::RUNTIME,
     bearer::RUNTIME,
+    open_api::RUNTIME,
     generic_oauth::RUNTIME,
     one_time_token::RUNTIME,
 ];
