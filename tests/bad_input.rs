@@ -313,7 +313,12 @@ async fn wrong_types_for_every_field() {
         .json(&json!({}))
         .send(&auth)
         .await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_error(
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "NO_FIELDS_TO_UPDATE",
+        "empty update",
+    );
     assert_eq!(answer.json()["message"], "No fields to update");
     // Nothing above changed the user.
     let session = get("/get-session").cookie(&cookie).send(&auth).await.json();
@@ -904,6 +909,16 @@ fn arbitrary_phone_numbers() {
     }
 }
 
+/// Makes the user of `cookie` the owner of a new, active organization.
+async fn own_an_organization(auth: &Auth, cookie: &str) {
+    let created = post("/organization/create")
+        .cookie(cookie)
+        .json(&json!({ "name": "Fuzz", "slug": "fuzz" }))
+        .send(auth)
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{:?}", created.json());
+}
+
 /// Random bodies to every POST endpoint of core and every served plugin.
 #[test]
 fn arbitrary_input_to_every_post_endpoint() {
@@ -911,10 +926,12 @@ fn arbitrary_input_to_every_post_endpoint() {
     let (auth, _db, cookie) = rt.block_on(async {
         let (auth, db) = sqlite(&with_every_served_plugin()).await;
         let cookie = sign_up(&auth, "fuzz@prop.test").await.cookie();
-        // An admin, so that the admin endpoints get past their permission checks.
+        // An admin, so that the admin endpoints get past their permission checks, and the
+        // owner of an active organization, so that the organization endpoints read their input.
         auth.grant_role("fuzz@prop.test", "admin")
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
+        own_an_organization(&auth, &cookie).await;
         (auth, db, cookie)
     });
     let paths = post_paths(&auth);
@@ -1018,10 +1035,12 @@ fn arbitrary_queries_to_every_get_endpoint_with_a_query() {
     let (auth, _db, cookie) = rt.block_on(async {
         let (auth, db) = sqlite(&with_every_served_plugin()).await;
         let cookie = sign_up(&auth, "fuzz@prop.test").await.cookie();
-        // An admin, so that list-users and get-user read their queries.
+        // An admin, so that list-users and get-user read their queries, and the owner of an
+        // active organization, so that list-members and its kin read theirs.
         auth.grant_role("fuzz@prop.test", "admin")
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
+        own_an_organization(&auth, &cookie).await;
         (auth, db, cookie)
     });
     let endpoints: Vec<(String, Vec<String>)> = auth
@@ -1041,6 +1060,7 @@ fn arbitrary_queries_to_every_get_endpoint_with_a_query() {
         "/magic-link/verify",
         "/admin/list-users",
         "/passkey/generate-register-options",
+        "/organization/list-members",
     ] {
         assert!(endpoints.iter().any(|(p, _)| p == path), "{endpoints:?}");
     }

@@ -111,7 +111,7 @@ async fn main() -> Result<(), ApiError> {
     assert!(up.token.is_some());
     assert!(client.cookie("better-auth.session_token").is_some());
 
-    let out = client.sign_out(&SignOutBody::default()).await?;
+    let out = client.sign_out().await?;
     assert!(out.success);
     assert_eq!(client.cookie("better-auth.session_token"), None);
     assert_eq!(client.get_session(None).await?, None);
@@ -169,7 +169,7 @@ async fn main() -> Result<(), ApiError> {
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0].token, signed_in.token);
 
-    assert!(client.sign_out(&SignOutBody::default()).await?.success);
+    assert!(client.sign_out().await?.success);
     assert_eq!(client.get_session(None).await?, None);
     println!("round trip ok");
     Ok(())

@@ -61,3 +61,37 @@ export function finish() {
   );
   process.exit(failed.length ? 1 : 0);
 }
+
+// One browser (a cookie jar) talking to any of `servers` (name → base URL): `call` answers
+// `request`'s record with the server's name, after keeping the cookies it set.
+export class Browser {
+  constructor(servers) {
+    this.servers = servers;
+    this.jar = new Map();
+  }
+  async call(server, method, path, { body, headers = {} } = {}) {
+    const h = { ...headers };
+    const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    if (cookie) h.cookie = cookie;
+    const r = await request(`${this.servers[server]}/api/auth${path}`, method, { body, headers: h });
+    for (const c of r.setCookies) {
+      if (c.value === "" || /;\s*max-age=0\b/i.test(c.raw)) this.jar.delete(c.name);
+      else this.jar.set(c.name, c.value);
+    }
+    return { server, ...r };
+  }
+}
+
+// A `Browser` answer in one line, for failure messages.
+export const showAnswer = (r) => `${r.server}: ${r.status} ${r.text.slice(0, 300)}`;
+
+// `r` (a `Browser` answer) has `status`; returns its JSON body.
+export function expectStatus(r, status, what) {
+  expect(r.status === status, `${what}: expected ${status}, got ${showAnswer(r)}`);
+  return r.json;
+}
+// `r` is an error with `status` and `code`.
+export function expectCode(r, status, code, what) {
+  expectStatus(r, status, what);
+  expect(r.json?.code === code, `${what}: expected code ${code}, got ${showAnswer(r)}`);
+}

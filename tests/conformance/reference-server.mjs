@@ -52,6 +52,12 @@
 //                       CORP_CLIENT_SECRET, scopes:["email","profile"], authentication:"basic"}]})
 //                       as crates/auth-cli/tests/conformance/generic_oauth.rs configures us (the
 //                       provider is tests/oidc/provider.mjs). The suite is generic-oauth.mjs.
+//   ORGANIZATION=1      add organization({organizationLimit:3, membershipLimit:3, invitationLimit:4,
+//                       invitationExpiresIn:3600, sendInvitationEmail}) as
+//                       crates/auth-cli/tests/conformance/organization.toml configures us; each
+//                       invitation is one outbox line {"kind":"invitation","to","subject","url",
+//                       "token":<invitation id>,"at"}. MIGRATE=1 then creates its tables. The suite
+//                       for it is organization.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -68,7 +74,7 @@ import { Redis as IORedis } from "ioredis";
 import { redisStorage } from "@better-auth/redis-storage";
 import { apiKey } from "@better-auth/api-key";
 import { passkey } from "@better-auth/passkey";
-import { admin, anonymous, bearer, emailOTP, genericOAuth, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, phoneNumber, twoFactor, username } from "better-auth/plugins";
+import { admin, anonymous, bearer, emailOTP, genericOAuth, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, organization, phoneNumber, twoFactor, username } from "better-auth/plugins";
 import { createAccessControl } from "better-auth/plugins/access";
 import { adminAc, defaultStatements, userAc } from "better-auth/plugins/admin/access";
 
@@ -277,6 +283,29 @@ if (process.env.GENERIC_OAUTH === "1") {
         scopes: ["email", "profile"],
         authentication: "basic",
       }],
+    }),
+  ];
+}
+
+if (process.env.ORGANIZATION === "1") {
+  options.plugins = [
+    ...(options.plugins ?? []),
+    organization({
+      organizationLimit: 3,
+      membershipLimit: 3,
+      invitationLimit: 4,
+      invitationExpiresIn: 3600,
+      // The same line the Rust log mailer writes for an invitation (its link: invitation-url's
+      // default, /accept-invitation/{id} at the server's origin).
+      sendInvitationEmail: async ({ id, email }) =>
+        writeOutbox({
+          kind: "invitation",
+          to: email,
+          subject: "You are invited to join an organization",
+          url: `${BASE_URL}/accept-invitation/${id}`,
+          token: id,
+          at: new Date().toISOString(),
+        }),
     }),
   ];
 }

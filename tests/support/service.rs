@@ -38,6 +38,10 @@ pub const CHROMIUM: Service = Service {
     name: "Chromium (/usr/bin/chromium)",
     start: "`apt-get install -y --no-install-recommends chromium` (`.ci/run` does it when missing); CHROMIUM names another binary",
 };
+pub const SCHEMATHESIS: Service = Service {
+    name: "schemathesis 4.32.5 (target/schemathesis/bin/st, or SCHEMATHESIS)",
+    start: "`python3 -m venv target/schemathesis && target/schemathesis/bin/pip install schemathesis==4.32.5` (`.ci/run` does it)",
+};
 pub const NETWORK_NAMESPACES: Service = Service {
     name: "network namespaces (`unshare -n`)",
     start: "run the tests as root (as CI does)",
@@ -65,4 +69,23 @@ pub fn unavailable(service: &Service, error: &dyn std::fmt::Display) {
         "SKIPPED ({ALLOW_MISSING}=1): {} unavailable: {error}",
         service.name
     );
+}
+
+/// Runs one test of the current test binary alone, its command set up by `configure` (its
+/// environment); whether it passed, and what it printed.
+pub fn run_test_alone(
+    test: &str,
+    configure: impl FnOnce(&mut std::process::Command),
+) -> (bool, String) {
+    let mut command =
+        std::process::Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")));
+    command.args([test, "--exact", "--nocapture"]);
+    configure(&mut command);
+    let output = command.output().unwrap_or_else(|e| panic!("{e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
 }

@@ -1129,7 +1129,7 @@ fn serve_believes_forwarded_addresses_only_from_trusted_proxies() {
 #[test]
 fn serve_refuses_plugins_it_does_not_enforce() {
     let dir = project(
-        "[email-and-password]\nenabled = true\n\n# Organizations and single sign-on, as in the better-auth app.\n\n\n[plugins.organization]\n\n[plugins.sso]\n",
+        "[email-and-password]\nenabled = true\n\n# Single sign-on, as in the better-auth app.\n\n\n[plugins.sso]\n",
     );
     let output = in_project(dir.path(), &["serve", "--port", "0"]);
     assert_eq!(output.status.code(), Some(1));
@@ -1140,7 +1140,7 @@ fn serve_refuses_plugins_it_does_not_enforce() {
     );
     let generated = in_project(dir.path(), &["generate", "--dialect", "d1"]);
     assert!(generated.status.success(), "{}", stderr(&generated));
-    assert!(stdout(&generated).contains("\"organization\""));
+    assert!(stdout(&generated).contains("\"ssoProvider\""));
 }
 
 /// `init` with flags (no terminal): a commented auth.toml that builds, with the chosen plugins,

@@ -94,6 +94,8 @@ mod generic_oauth;
 mod jwt;
 #[path = "conformance/passkey.rs"]
 mod passkey;
+#[path = "conformance/organization.rs"]
+mod organization;
 #[path = "conformance/phone_number.rs"]
 mod phone_number;
 #[path = "conformance/plugins.rs"]

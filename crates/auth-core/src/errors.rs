@@ -90,6 +90,8 @@ pub mod base {
         REQUEST_TIMEOUT => "The request body did not arrive in time",
         SERVICE_UNAVAILABLE => "The service is unavailable; try again",
         NOT_FOUND => "Not found",
+        // better-auth answers this one with a message and no code; clients may branch on ours.
+        NO_FIELDS_TO_UPDATE => "No fields to update",
     });
 }
 

@@ -31,9 +31,13 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
-/// Runs one scenario of `tests/browser` with `args` and returns its JSON report
-/// (`{checks, failed, ms}`).
-pub(super) fn scenario(script: &str, args: &[&str]) -> Option<serde_json::Value> {
+/// Runs one scenario of `tests/browser` with `args` and more of its environment (`env`), and
+/// returns its JSON report (`{checks, failed, ms}`).
+pub(super) fn scenario(
+    script: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Option<serde_json::Value> {
     let project = browser_project();
     if !super::node_project_ready(&project) {
         return None;
@@ -50,7 +54,8 @@ pub(super) fn scenario(script: &str, args: &[&str]) -> Option<serde_json::Value>
         .env_remove("AUTH_SECRET")
         .env_remove("BETTER_AUTH_SECRET")
         .env_remove("BETTER_AUTH_SECRETS")
-        .env_remove("DATABASE_URL");
+        .env_remove("DATABASE_URL")
+        .envs(env.iter().copied());
     let finished = support::d1::run(command, scratch.path(), BUDGET)
         .unwrap_or_else(|e| panic!("{script} within {BUDGET:?}: {e}"));
     let report = finished
@@ -64,7 +69,7 @@ pub(super) fn scenario(script: &str, args: &[&str]) -> Option<serde_json::Value>
 
 #[test]
 fn the_quickstart_signs_in_and_keeps_its_session_in_chromium() {
-    let Some(report) = scenario("quickstart.mjs", &[]) else {
+    let Some(report) = scenario("quickstart.mjs", &[], &[]) else {
         return;
     };
     assert_eq!(report["failed"], 0, "{report:#}");
@@ -72,31 +77,56 @@ fn the_quickstart_signs_in_and_keeps_its_session_in_chromium() {
     assert!(checks >= 10, "{report:#}");
 }
 
+/// The open-api plugin's reference page renders offline (every request leaving loopback blocked:
+/// there is none) and lists every operation of the document; the Scalar bundle in the binary is
+/// the pinned npm package's. The screenshot is kept in `target/browser/reference.png`.
+#[test]
+fn the_reference_page_renders_offline_in_chromium() {
+    let screenshot =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser/reference.png");
+    std::fs::create_dir_all(screenshot.parent().unwrap_or(Path::new(".")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_file(&screenshot);
+    let Some(report) = scenario(
+        "reference.mjs",
+        &[],
+        &[
+            ("SCALAR_VERSION", auth_runtime::plugins::SCALAR_VERSION),
+            ("SCALAR_SHA256", auth_runtime::plugins::SCALAR_SHA256),
+            ("SCREENSHOT", screenshot.to_str().unwrap_or_default()),
+        ],
+    ) else {
+        return;
+    };
+    assert_eq!(report["failed"], 0, "{report:#}");
+    assert!(
+        report["checks"].as_array().map_or(0, Vec::len) >= 10,
+        "{report:#}"
+    );
+    assert!(
+        screenshot.is_file(),
+        "no screenshot at {}",
+        screenshot.display()
+    );
+}
+
 /// Without Chromium the test above fails, naming Chromium and how to install it (it does not pass
 /// having done nothing); `AUTH_TEST_ALLOW_MISSING=1` makes it a skip that says so.
 #[test]
 fn a_missing_chromium_fails_the_test_with_its_name() {
     let run = |allow: bool| {
-        let mut command = Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")));
-        command
-            .args([
-                "browser::the_quickstart_signs_in_and_keeps_its_session_in_chromium",
-                "--exact",
-                "--nocapture",
-            ])
-            .env("CHROMIUM", "/nonexistent/chromium")
-            .env_remove("CI")
-            .env_remove(support::service::ALLOW_MISSING);
-        if allow {
-            command.env(support::service::ALLOW_MISSING, "1");
-        }
-        let output = command.output().unwrap_or_else(|e| panic!("{e}"));
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), text)
+        support::service::run_test_alone(
+            "browser::the_quickstart_signs_in_and_keeps_its_session_in_chromium",
+            |command| {
+                command
+                    .env("CHROMIUM", "/nonexistent/chromium")
+                    .env_remove("CI")
+                    .env_remove(support::service::ALLOW_MISSING);
+                if allow {
+                    command.env(support::service::ALLOW_MISSING, "1");
+                }
+            },
+        )
     };
     let (passed, text) = run(false);
     assert!(!passed, "{text}");

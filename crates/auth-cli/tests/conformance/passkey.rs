@@ -38,7 +38,7 @@ fn in_chromium(a: &Running, b: Option<&Running>, min: usize) {
     if let Some(b) = b {
         args.extend(["--b", b.origin.as_str()]);
     }
-    let Some(report) = browser::scenario("passkey.mjs", &args) else {
+    let Some(report) = browser::scenario("passkey.mjs", &args, &[]) else {
         return;
     };
     let logs = || format!("{}\n{}", a.log(), b.map(Running::log).unwrap_or_default());

@@ -24,7 +24,7 @@ pub use error::{ConfigError, Invalid, Location};
 pub use json_schema::{SCHEMA_FILE, json_schema};
 pub use network::{IpRange, unmapped};
 pub use ordered::OrderedMap;
-pub use plugins::{NoOptions, OrganizationOptions, Plugins, SsoOptions, StripeOptions};
+pub use plugins::{NoOptions, Plugins, SsoOptions, StripeOptions};
 pub(crate) use runtime::check_origin_url;
 pub use runtime::{
     AccountOptions, Advanced, BUILT_IN_PROVIDERS, ChangeEmail, CookieCache, CookieCacheStrategy,

@@ -13,18 +13,6 @@ use crate::schema::Plugin;
 #[serde(deny_unknown_fields)]
 pub struct NoOptions {}
 
-/// `[plugins.organization]`.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct OrganizationOptions {
-    /// `team` and `teamMember` tables, `session.activeTeamId`, `invitation.teamId`.
-    #[serde(default)]
-    pub teams: bool,
-    /// The `organizationRole` table.
-    #[serde(default)]
-    pub dynamic_access_control: bool,
-}
-
 /// `[plugins.stripe]`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -115,7 +103,7 @@ macro_rules! plugin_tables {
 
 plugin_tables! {
     two_factor: TwoFactor => crate::plugins::two_factor::Options,
-    organization: Organization => OrganizationOptions,
+    organization: Organization => crate::plugins::organization::Options,
     admin: Admin => crate::plugins::admin::Options,
     username: Username => crate::plugins::username::Options,
     anonymous: Anonymous => crate::plugins::anonymous::Options,
@@ -133,7 +121,7 @@ plugin_tables! {
     siwe: Siwe => NoOptions,
     last_login_method: LastLoginMethod => crate::plugins::last_login_method::Options,
     bearer: Bearer => crate::plugins::bearer::Options,
-    open_api: OpenApi => NoOptions,
+    open_api: OpenApi => crate::plugins::open_api::Options,
     generic_oauth: GenericOauth => crate::plugins::generic_oauth::Options,
     one_tap: OneTap => NoOptions,
     one_time_token: OneTimeToken => crate::plugins::one_time_token::Options,
@@ -160,7 +148,7 @@ macro_rules! option_accessors {
 }
 
 option_accessors! {
-    organization_options: organization => OrganizationOptions,
+    organization_options: organization => crate::plugins::organization::Options,
     stripe_options: stripe => StripeOptions,
     sso_options: sso => SsoOptions,
     two_factor_options: two_factor => crate::plugins::two_factor::Options,
@@ -178,4 +166,5 @@ option_accessors! {
     one_time_token_options: one_time_token => crate::plugins::one_time_token::Options,
     passkey_options: passkey => crate::plugins::passkey::Options,
     generic_oauth_options: generic_oauth => crate::plugins::generic_oauth::Options,
+    open_api_options: open_api => crate::plugins::open_api::Options,
 }

@@ -1,7 +1,9 @@
 use serde_json::{Map, Value, json};
 
 use super::{operation_name, path_parameters, type_name};
-use crate::endpoints::{Access, Endpoint, Reply, RequestBody, Shape};
+use crate::endpoints::{
+    Access, EMAIL_PATTERN, Endpoint, MAX_EMAIL_LENGTH, Reply, RequestBody, Shape,
+};
 use crate::schema::Schema;
 
 /// The OpenAPI 3.1 document for these endpoints, served under `base_path`.
@@ -91,7 +93,7 @@ fn operation(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Result<V
         }
         operation.insert(
             "requestBody".to_owned(),
-            json!({"required": false, "content": content}),
+            json!({"required": !shape.all_optional(), "content": content}),
         );
     }
     let mut responses = Map::new();
@@ -121,6 +123,18 @@ fn operation(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Result<V
                 json!({"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}),
             );
         }
+        Reply::Script => {
+            responses.insert(
+                "200".to_owned(),
+                json!({"description": "A script", "content": {"text/javascript": {"schema": {"type": "string"}}}}),
+            );
+        }
+    }
+    if endpoint.bare_unauthorized {
+        responses.insert(
+            "401".to_owned(),
+            json!({"description": "No session: an empty body (better-auth's admin middleware)"}),
+        );
     }
     responses.insert(
         "4XX".to_owned(),
@@ -143,6 +157,31 @@ fn operation(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Result<V
 fn json_schema(shape: &Shape) -> Value {
     match shape {
         Shape::String => json!({"type": "string"}),
+        Shape::Email => json!({
+            "type": "string",
+            "format": "email",
+            "pattern": EMAIL_PATTERN,
+            "maxLength": MAX_EMAIL_LENGTH,
+        }),
+        Shape::Password { min, max } => {
+            let mut schema = json!({
+                "type": "string",
+                "maxLength": max,
+                "description": "Length in UTF-16 code units, as the server counts it",
+            });
+            if *min > 0 {
+                schema["minLength"] = json!(min);
+            }
+            schema
+        }
+        Shape::NonEmpty(inner) => {
+            let mut schema = json_schema(inner);
+            if let Value::Object(map) = &mut schema {
+                map.insert("minProperties".to_owned(), json!(1));
+                map.insert("additionalProperties".to_owned(), json!(false));
+            }
+            schema
+        }
         Shape::Boolean => json!({"type": "boolean"}),
         Shape::Number => json!({"type": "number"}),
         Shape::Date => json!({"type": "string", "format": "date-time"}),

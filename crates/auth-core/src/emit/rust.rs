@@ -75,10 +75,10 @@ fn types(schema: &Schema, endpoints: &[Endpoint], side: Side) -> Result<String, 
             (Reply::Redirect, Side::Client) => {
                 let _ = writeln!(defs.text, "pub type {name}Response = Redirected;\n");
             }
-            (Reply::Html, Side::Client) => {
+            (Reply::Html | Reply::Script, Side::Client) => {
                 let _ = writeln!(defs.text, "pub type {name}Response = String;\n");
             }
-            (Reply::Redirect | Reply::Html, Side::Server) => {
+            (Reply::Redirect | Reply::Html | Reply::Script, Side::Server) => {
                 let _ = writeln!(defs.text, "pub type {name}Response = ();\n");
             }
         }
@@ -97,6 +97,7 @@ impl Defs {
     /// A named top-level type: objects and unions take the name, anything else is an alias.
     fn top(&mut self, name: &str, shape: &Shape) -> Result<(), String> {
         match shape {
+            Shape::NonEmpty(inner) => self.top(name, inner),
             Shape::Object(properties) => self.structure(name, properties, false),
             Shape::OneOf(parts) => self.union(name, parts),
             _ => {
@@ -115,7 +116,10 @@ impl Defs {
     /// The Rust type of a resolved shape; anonymous objects and unions are defined as `hint`.
     fn ty(&mut self, shape: &Shape, hint: &str) -> Result<String, String> {
         Ok(match shape {
-            Shape::String | Shape::Date => "String".to_owned(),
+            Shape::String | Shape::Email | Shape::Password { .. } | Shape::Date => {
+                "String".to_owned()
+            }
+            Shape::NonEmpty(inner) => self.ty(inner, hint)?,
             Shape::Boolean => "bool".to_owned(),
             Shape::Number => "f64".to_owned(),
             Shape::Json => "serde_json::Value".to_owned(),
@@ -265,7 +269,7 @@ fn method(
     };
     let finish = match endpoint.reply {
         Reply::Redirect => "redirected",
-        Reply::Html => "text",
+        Reply::Html | Reply::Script => "text",
         Reply::Json(_) | Reply::JsonOrRedirect(_) => "json",
     };
     let access = match endpoint.access {

@@ -54,7 +54,7 @@ pub fn typescript(schema: &Schema, endpoints: &[Endpoint]) -> Result<String, Str
                 ts(&shape.resolve_inputs(schema)?, "string")
             }
             Reply::Redirect => "Redirected".to_owned(),
-            Reply::Html => "string".to_owned(),
+            Reply::Html | Reply::Script => "string".to_owned(),
         };
         let _ = writeln!(out, "export type {name}Response = {reply};");
     }
@@ -160,6 +160,7 @@ fn client_method(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Resu
             // A body whose properties are all optional may be left out.
             let optional = match shape.resolve_inputs(schema)? {
                 Shape::Object(properties) => properties.iter().all(|p| p.optional),
+                Shape::NonEmpty(_) => false,
                 _ => true,
             };
             params.push(if optional {
@@ -193,7 +194,7 @@ fn client_method(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Resu
     let call = format!("request(\"{method}\", `{path}`, {body}, {query})");
     let finish = match endpoint.reply {
         Reply::Redirect => format!("redirected(await {call})"),
-        Reply::Html => format!("(await {call}).text()"),
+        Reply::Html | Reply::Script => format!("(await {call}).text()"),
         _ => format!("json<{type_base}Response>(await {call})"),
     };
     Ok(format!(
@@ -205,7 +206,8 @@ fn client_method(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Resu
 /// The TypeScript type of a shape; `date` is the type dates take (`D` inside model interfaces).
 fn ts(shape: &Shape, date: &str) -> String {
     match shape {
-        Shape::String => "string".to_owned(),
+        Shape::String | Shape::Email | Shape::Password { .. } => "string".to_owned(),
+        Shape::NonEmpty(inner) => ts(inner, date),
         Shape::Boolean => "boolean".to_owned(),
         Shape::Number => "number".to_owned(),
         Shape::Date => date.to_owned(),

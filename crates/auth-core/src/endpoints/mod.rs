@@ -6,5 +6,5 @@ mod registry;
 mod shape;
 
 pub use registry::{Access, Endpoint, Method, Reply, RequestBody, endpoints};
-pub(crate) use registry::{endpoint, query, status};
-pub use shape::{Property, Shape};
+pub(crate) use registry::{endpoint, new_password, password, query, status};
+pub use shape::{EMAIL_PATTERN, MAX_EMAIL_LENGTH, Property, Shape};

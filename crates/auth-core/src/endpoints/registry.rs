@@ -58,6 +58,8 @@ pub enum Reply {
     JsonOrRedirect(Shape),
     /// An HTML page.
     Html,
+    /// A JavaScript file (a page's script, served from the binary).
+    Script,
 }
 
 /// One route under the base path.
@@ -76,6 +78,10 @@ pub struct Endpoint {
     /// Query parameters, as an object shape (strings).
     pub query: Option<Shape>,
     pub reply: Reply,
+    /// Without a session it answers 401 with an empty body (better-auth's admin middleware),
+    /// not the `{code, message}` of other errors.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bare_unauthorized: bool,
 }
 
 impl Endpoint {
@@ -115,12 +121,30 @@ pub(crate) fn endpoint(
         body,
         query: None,
         reply,
+        bare_unauthorized: false,
     }
 }
 
 pub(crate) fn query(mut endpoint: Endpoint, properties: &[(&str, Shape)]) -> Endpoint {
     endpoint.query = Some(Shape::object(properties));
     endpoint
+}
+
+/// A new password (sign-up, change, reset): `min-password-length..=max-password-length`.
+pub(crate) fn new_password(config: &Config) -> Shape {
+    let options = &config.email_and_password;
+    Shape::Password {
+        min: *options.min_password_length.get_ref(),
+        max: *options.max_password_length.get_ref(),
+    }
+}
+
+/// A password compared with a stored one (sign-in, verify): only its maximum is checked.
+pub(crate) fn password(config: &Config) -> Shape {
+    Shape::Password {
+        min: 0,
+        max: *config.email_and_password.max_password_length.get_ref(),
+    }
 }
 
 pub(crate) fn status() -> Reply {
@@ -159,8 +183,8 @@ fn core(config: &Config) -> Vec<Endpoint> {
             JsonOrForm(Shape::Merge(vec![
                 Shape::object(&[
                     ("name", s()),
-                    ("email", s()),
-                    ("password", s()),
+                    ("email", Shape::Email),
+                    ("password", new_password(config)),
                     ("image?", s()),
                     ("callbackURL?", s()),
                     ("rememberMe?", b()),
@@ -181,8 +205,8 @@ fn core(config: &Config) -> Vec<Endpoint> {
             Post,
             Public,
             JsonOrForm(Shape::object(&[
-                ("email", s()),
-                ("password", s()),
+                ("email", Shape::Email),
+                ("password", password(config)),
                 ("callbackURL?", s()),
                 ("rememberMe?", b()),
             ])),
@@ -199,10 +223,9 @@ fn core(config: &Config) -> Vec<Endpoint> {
         "/sign-out",
         Post,
         Optional,
-        Json(Shape::object(&[
-            ("callbackURL?", s()),
-            ("disableRedirect?", b()),
-        ])),
+        // better-auth reads its body only for a provider's RP-initiated logout, which this
+        // server does not do: it takes none.
+        NoBody,
         Reply::Json(Shape::object(&[
             ("success", b()),
             ("url?", s()),
@@ -257,13 +280,13 @@ fn core(config: &Config) -> Vec<Endpoint> {
         "/update-user",
         Post,
         Session,
-        Json(Shape::Merge(vec![
+        Json(Shape::NonEmpty(Box::new(Shape::Merge(vec![
             Shape::object(&[("name?", s()), ("image?", s().nullable())]),
             Shape::ModelInput {
                 model: "user".to_owned(),
                 partial: true,
             },
-        ])),
+        ])))),
         status(),
     ));
     all.push(endpoint(
@@ -271,10 +294,10 @@ fn core(config: &Config) -> Vec<Endpoint> {
         "/update-session",
         Post,
         Session,
-        Json(Shape::ModelInput {
+        Json(Shape::NonEmpty(Box::new(Shape::ModelInput {
             model: "session".to_owned(),
             partial: true,
-        }),
+        }))),
         Reply::Json(Shape::object(&[("session", session())])),
     ));
     if config.email_and_password.enabled {
@@ -284,8 +307,8 @@ fn core(config: &Config) -> Vec<Endpoint> {
             Post,
             Sensitive,
             Json(Shape::object(&[
-                ("currentPassword", s()),
-                ("newPassword", s()),
+                ("currentPassword", password(config)),
+                ("newPassword", new_password(config)),
                 ("revokeOtherSessions?", b()),
             ])),
             Reply::Json(Shape::object(&[
@@ -298,7 +321,7 @@ fn core(config: &Config) -> Vec<Endpoint> {
             "/verify-password",
             Post,
             Sensitive,
-            Json(Shape::object(&[("password", s())])),
+            Json(Shape::object(&[("password", password(config))])),
             status(),
         ));
     }
@@ -307,7 +330,10 @@ fn core(config: &Config) -> Vec<Endpoint> {
         "/change-email",
         Post,
         Sensitive,
-        Json(Shape::object(&[("newEmail", s()), ("callbackURL?", s())])),
+        Json(Shape::object(&[
+            ("newEmail", Shape::Email),
+            ("callbackURL?", s()),
+        ])),
         status(),
     ));
     all.push(endpoint(
@@ -316,7 +342,7 @@ fn core(config: &Config) -> Vec<Endpoint> {
         Post,
         Sensitive,
         Json(Shape::object(&[
-            ("password?", s()),
+            ("password?", password(config)),
             ("token?", s()),
             ("callbackURL?", s()),
         ])),
@@ -339,7 +365,10 @@ fn core(config: &Config) -> Vec<Endpoint> {
             "/request-password-reset",
             Post,
             Public,
-            Json(Shape::object(&[("email", s()), ("redirectTo?", s())])),
+            Json(Shape::object(&[
+                ("email", Shape::Email),
+                ("redirectTo?", s()),
+            ])),
             Reply::Json(Shape::object(&[("status", b()), ("message", s())])),
         ));
         all.push(query(
@@ -359,7 +388,10 @@ fn core(config: &Config) -> Vec<Endpoint> {
                 "/reset-password",
                 Post,
                 Public,
-                Json(Shape::object(&[("newPassword", s()), ("token?", s())])),
+                Json(Shape::object(&[
+                    ("newPassword", new_password(config)),
+                    ("token?", s()),
+                ])),
                 status(),
             ),
             &[("token?", s())],
@@ -370,7 +402,10 @@ fn core(config: &Config) -> Vec<Endpoint> {
         "/send-verification-email",
         Post,
         Optional,
-        Json(Shape::object(&[("email", s()), ("callbackURL?", s())])),
+        Json(Shape::object(&[
+            ("email", Shape::Email),
+            ("callbackURL?", s()),
+        ])),
         status(),
     ));
     all.push(query(

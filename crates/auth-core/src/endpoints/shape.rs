@@ -13,6 +13,14 @@ use crate::schema::{FieldType, Schema};
 #[serde(rename_all = "kebab-case", tag = "kind", content = "of")]
 pub enum Shape {
     String,
+    /// An email address the server accepts: [`EMAIL_PATTERN`], at most [`MAX_EMAIL_LENGTH`].
+    Email,
+    /// A password the server takes: `min..=max` characters (UTF-16 code units, as better-auth
+    /// counts them); `min` 0 where only the maximum is checked (sign-in).
+    Password {
+        min: u32,
+        max: u32,
+    },
     Boolean,
     Number,
     /// An ISO-8601 string in UTC with three fractional digits (`2026-11-28T08:16:29.226Z`).
@@ -35,7 +43,18 @@ pub enum Shape {
     Merge(Vec<Shape>),
     /// One of several shapes (tried in order).
     OneOf(Vec<Shape>),
+    /// An object that must carry at least one of its properties and no other (an update that
+    /// changes nothing is refused).
+    NonEmpty(Box<Shape>),
 }
+
+/// The addresses the server takes (better-auth's zod `email()`, written without lookaheads so
+/// that any JSON Schema implementation reads it): no leading, trailing or doubled dot in the
+/// local part, whose last character is not `'`; a domain of labels and a TLD of 2+ letters.
+pub const EMAIL_PATTERN: &str = "^([A-Za-z0-9_'+-]+\\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9-]*\\.)+[A-Za-z]{2,}$";
+
+/// The longest address the server takes, in bytes (RFC 5321's path limit less the brackets).
+pub const MAX_EMAIL_LENGTH: usize = 254;
 
 /// A property of an object shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,6 +95,7 @@ impl Shape {
     /// May the whole body be absent? True for objects whose properties are all optional.
     pub fn all_optional(&self) -> bool {
         match self {
+            Self::NonEmpty(_) => false,
             Self::Object(properties) => properties.iter().all(|p| p.optional),
             Self::Merge(parts) => parts.iter().all(Self::all_optional),
             Self::ModelInput { partial, .. } => *partial,
@@ -133,7 +153,9 @@ impl Shape {
             Self::Merge(parts) => {
                 let mut properties = Vec::new();
                 for part in parts {
-                    match part.resolve_with(schema, models)? {
+                    // A merge is one object: a model in it is expanded into its fields even
+                    // where model references are kept.
+                    match part.resolve_with(schema, true)? {
                         // A name declared by an earlier part (the endpoint's own `phoneNumber`)
                         // wins over the same name in a later one (the model's input field).
                         Self::Object(more) => {
@@ -173,6 +195,7 @@ impl Shape {
                 )
             }
             Self::Nullable(inner) => inner.resolve_with(schema, models)?.nullable(),
+            Self::NonEmpty(inner) => Self::NonEmpty(Box::new(inner.resolve_with(schema, models)?)),
             Self::Array(inner) => inner.resolve_with(schema, models)?.array(),
             Self::Object(properties) => Self::Object(
                 properties
@@ -206,7 +229,10 @@ impl Shape {
             (Self::Json, _) => Ok(()),
             (Self::Nullable(_), Value::Null) => Ok(()),
             (Self::Nullable(inner), _) => inner.check_at(value, path),
-            (Self::String, Value::String(_)) => Ok(()),
+            (Self::String | Self::Email | Self::Password { .. }, Value::String(_)) => Ok(()),
+            (Self::NonEmpty(inner), Value::Object(map)) if !map.is_empty() => {
+                inner.check_at(value, path)
+            }
             (Self::Boolean, Value::Bool(_)) => Ok(()),
             (Self::Number, Value::Number(_)) => Ok(()),
             (Self::Date, Value::String(s)) if is_iso_millis(s) => Ok(()),
@@ -247,7 +273,8 @@ impl Shape {
                 Err(format!("{path}: unresolved model {model}"))
             }
             (Self::Merge(_), _) => Err(format!("{path}: unresolved merge")),
-            (Self::String, _) => fail("a string"),
+            (Self::String | Self::Email | Self::Password { .. }, _) => fail("a string"),
+            (Self::NonEmpty(_), _) => fail("an object with at least one property"),
             (Self::Boolean, _) => fail("a boolean"),
             (Self::Number, _) => fail("a number"),
             (Self::Date, _) => fail("an ISO date with milliseconds"),

@@ -8,16 +8,16 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use super::access::Statements;
+use super::access::{self, DeclaredRoles, authorizes, owned};
 use super::{Declaration, at_least_one, no_amendment};
 use crate::config::{Config, ConfigError};
 use crate::endpoints::{
-    Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, query, status,
+    Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, new_password, password, query,
+    status,
 };
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
-
-/// Resource → actions (better-auth's `Statements`).
-pub type Statements = BTreeMap<String, Vec<String>>;
 
 /// `[plugins.admin]`: better-auth's `admin({…})` options, kebab-case. `ac` and `roles` are
 /// declarative: `[plugins.admin.statements]` adds resources to better-auth's `user` and
@@ -59,7 +59,7 @@ pub struct Options {
     /// set-role and create-user refuse a role no table declares.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, BTreeMap<String, Vec<String>>>")]
-    pub roles: BTreeMap<String, BTreeMap<String, Spanned<Vec<String>>>>,
+    pub roles: DeclaredRoles,
 }
 
 impl Default for Options {
@@ -142,39 +142,20 @@ const ADMIN_GRANTS: &[(&str, &[&str])] = &[
     ("session", &["list", "revoke", "delete"]),
 ];
 
-fn owned(list: &[(&str, &[&str])]) -> Statements {
-    list.iter()
-        .map(|(resource, actions)| {
-            let actions = actions.iter().map(|a| (*a).to_owned()).collect();
-            ((*resource).to_owned(), actions)
-        })
-        .collect()
-}
-
 impl Options {
     /// Every resource and its actions: better-auth's defaults, then the declared ones.
     pub fn statements(&self) -> Statements {
-        let mut all = owned(DEFAULT_STATEMENTS);
-        for (resource, actions) in &self.statements {
-            all.insert(resource.clone(), actions.get_ref().clone());
-        }
-        all
+        access::statements(DEFAULT_STATEMENTS, &self.statements)
     }
 
     /// Every role and what it grants: `admin` and `user` as better-auth defines them, then the
     /// declared ones (a declared `admin` or `user` replaces the default).
     pub fn roles(&self) -> BTreeMap<String, Statements> {
-        let mut all = BTreeMap::new();
-        all.insert("admin".to_owned(), owned(ADMIN_GRANTS));
-        all.insert("user".to_owned(), owned(&[("user", &[]), ("session", &[])]));
-        for (name, grants) in &self.roles {
-            let grants = grants
-                .iter()
-                .map(|(resource, actions)| (resource.clone(), actions.get_ref().clone()))
-                .collect();
-            all.insert(name.clone(), grants);
-        }
-        all
+        let defaults = BTreeMap::from([
+            ("admin".to_owned(), owned(ADMIN_GRANTS)),
+            ("user".to_owned(), owned(&[("user", &[]), ("session", &[])])),
+        ]);
+        access::roles(defaults, &self.roles)
     }
 
     /// Are role names checked (better-auth's `roles` option given)?
@@ -204,17 +185,6 @@ impl Options {
             .any(|r| admin_roles.iter().any(|a| a.trim() == r))
             || self.admin_user_ids.iter().any(|id| id == user_id)
     }
-}
-
-/// better-auth's `role.authorize` with the `AND` connector: every requested resource granted,
-/// each with all its requested actions (an empty list grants nothing).
-fn authorizes(grants: &Statements, wanted: &Statements) -> bool {
-    !wanted.is_empty()
-        && wanted.iter().all(|(resource, actions)| {
-            grants.get(resource).is_some_and(|allowed| {
-                !actions.is_empty() && actions.iter().all(|a| allowed.contains(a))
-            })
-        })
 }
 
 error_codes!(ERRORS {
@@ -258,25 +228,12 @@ pub const DECLARATION: Declaration = Declaration {
 /// better-auth refuses `adminRoles` it has no role for).
 fn check(config: &Config) -> Result<(), ConfigError> {
     let options = config.plugins.admin_options();
-    let statements = options.statements();
-    for (role, grants) in &options.roles {
-        for (resource, actions) in grants {
-            let Some(declared) = statements.get(resource) else {
-                return Err(config.error_at(
-                    actions.span(),
-                    format!("role `{role}` grants actions on `{resource}`, which no statement declares"),
-                    format!("declare it: [plugins.admin.statements] {resource} = [\"…\"], or use user or session"),
-                ));
-            };
-            if let Some(unknown) = actions.get_ref().iter().find(|a| !declared.contains(a)) {
-                return Err(config.error_at(
-                    actions.span(),
-                    format!("role `{role}` grants `{unknown}` on `{resource}`, an action no statement declares"),
-                    format!("`{resource}` declares: {}", declared.join(", ")),
-                ));
-            }
-        }
-    }
+    access::check_roles(
+        config,
+        "plugins.admin",
+        &options.statements(),
+        &options.roles,
+    )?;
     let roles = options.roles();
     let admin_roles = &options.admin_roles;
     if let Some(unknown) = admin_roles
@@ -296,7 +253,7 @@ fn check(config: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn endpoints(_: &Config) -> Vec<Endpoint> {
+fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::Public;
     use Method::{Get, Post};
     use RequestBody::{Json, None as NoBody};
@@ -334,8 +291,8 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Post,
             Public,
             Json(Shape::object(&[
-                ("email", s()),
-                ("password?", s()),
+                ("email", Shape::Email),
+                ("password?", password(config)),
                 ("name", s()),
                 ("role?", Shape::Json),
                 ("data?", Shape::Json),
@@ -450,7 +407,10 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             "/admin/set-user-password",
             Post,
             Public,
-            Json(Shape::object(&[("newPassword", s()), ("userId", s())])),
+            Json(Shape::object(&[
+                ("newPassword", new_password(config)),
+                ("userId", s()),
+            ])),
             status(),
         ),
         endpoint(
@@ -471,6 +431,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
     ];
     for endpoint in &mut all {
         endpoint.plugin = Some(Plugin::Admin);
+        endpoint.bare_unauthorized = true;
     }
     all
 }

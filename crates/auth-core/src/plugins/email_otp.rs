@@ -9,7 +9,9 @@ use super::{
     six_digits, three_attempts,
 };
 use crate::config::{Config, ConfigError};
-use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
+use crate::endpoints::{
+    Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, new_password,
+};
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
@@ -150,7 +152,7 @@ fn check(config: &Config) -> Result<(), ConfigError> {
     )
 }
 
-fn endpoints(_: &Config) -> Vec<Endpoint> {
+fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::{Optional, Public, Sensitive};
     use Method::Post;
     use RequestBody::Json;
@@ -162,7 +164,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[0],
             Post,
             Public,
-            Json(Shape::object(&[("email", s()), ("type", s())])),
+            Json(Shape::object(&[("email", Shape::Email), ("type", s())])),
             success(),
         ),
         endpoint(
@@ -171,7 +173,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Post,
             Public,
             Json(Shape::object(&[
-                ("email", s()),
+                ("email", Shape::Email),
                 ("type", s()),
                 ("otp", s()),
             ])),
@@ -182,7 +184,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[2],
             Post,
             Optional,
-            Json(Shape::object(&[("email", s()), ("otp", s())])),
+            Json(Shape::object(&[("email", Shape::Email), ("otp", s())])),
             Reply::Json(Shape::object(&[
                 ("status", Shape::Boolean),
                 ("token", s().nullable()),
@@ -196,7 +198,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Public,
             Json(Shape::Merge(vec![
                 Shape::object(&[
-                    ("email", s()),
+                    ("email", Shape::Email),
                     ("otp", s()),
                     ("name?", s()),
                     ("image?", s()),
@@ -216,7 +218,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[4],
             Post,
             Public,
-            Json(Shape::object(&[("email", s())])),
+            Json(Shape::object(&[("email", Shape::Email)])),
             success(),
         ),
         endpoint(
@@ -224,7 +226,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[6],
             Post,
             Public,
-            Json(Shape::object(&[("email", s())])),
+            Json(Shape::object(&[("email", Shape::Email)])),
             success(),
         ),
         endpoint(
@@ -233,9 +235,9 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Post,
             Public,
             Json(Shape::object(&[
-                ("email", s()),
+                ("email", Shape::Email),
                 ("otp", s()),
-                ("password", s()),
+                ("password", new_password(config)),
             ])),
             success(),
         ),
@@ -244,7 +246,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[7],
             Post,
             Sensitive,
-            Json(Shape::object(&[("newEmail", s()), ("otp?", s())])),
+            Json(Shape::object(&[("newEmail", Shape::Email), ("otp?", s())])),
             success(),
         ),
         endpoint(
@@ -252,7 +254,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             PATHS[8],
             Post,
             Sensitive,
-            Json(Shape::object(&[("newEmail", s()), ("otp", s())])),
+            Json(Shape::object(&[("newEmail", Shape::Email), ("otp", s())])),
             success(),
         ),
     ];

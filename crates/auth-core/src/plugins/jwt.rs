@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 
-use super::{Declaration, no_amendment};
+use super::{Declaration, no_amendment, static_path};
 use crate::config::Config;
 use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
 use crate::schema::Plugin;
@@ -204,18 +204,8 @@ fn some_at_least_one<'de, D: serde::Deserializer<'de>>(
     super::at_least_one(deserializer).map(Some)
 }
 
-/// better-auth's rule (`/` first, no `..`), and one plain path: no parameter, query or fragment.
 fn jwks_path<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let path = String::deserialize(deserializer)?;
-    let plain = path
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
-    if path.len() < 2 || !path.starts_with('/') || path.contains("..") || !plain {
-        return Err(serde::de::Error::custom(
-            "jwks-path must start with '/', name a path (letters, digits, '/', '-', '_', '.', '~') and not contain '..'",
-        ));
-    }
-    Ok(path)
+    super::plain_path(deserializer, "jwks-path")
 }
 
 fn time_span<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
@@ -266,21 +256,6 @@ pub const DECLARATION: Declaration = Declaration {
     errors: &[],
     rate_limits: &[],
 };
-
-/// Endpoint paths are `&'static str`: a configured key-set path is kept once per distinct value.
-fn static_path(path: &str) -> &'static str {
-    static PATHS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
-    if path == DEFAULT_JWKS_PATH {
-        return DEFAULT_JWKS_PATH;
-    }
-    let mut paths = PATHS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(kept) = paths.get(path) {
-        return kept;
-    }
-    let kept: &'static str = Box::leak(path.to_owned().into_boxed_str());
-    paths.insert(kept);
-    kept
-}
 
 fn endpoints(config: &Config) -> Vec<Endpoint> {
     let options = config.plugins.jwt_options();

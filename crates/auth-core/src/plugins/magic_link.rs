@@ -75,7 +75,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Method::Post,
             Access::Public,
             RequestBody::Json(Shape::object(&[
-                ("email", s()),
+                ("email", Shape::Email),
                 ("name?", s()),
                 ("callbackURL?", s()),
                 ("newUserCallbackURL?", s()),

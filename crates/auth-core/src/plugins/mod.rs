@@ -6,6 +6,7 @@
 //! To add a plugin: a module here with a [`Declaration`], listed in [`DECLARED`]; its options
 //! type named in `config::plugins`; and its handlers in `auth-runtime`'s `plugins/<id>.rs`.
 
+pub mod access;
 pub mod admin;
 pub mod anonymous;
 pub mod api_key;
@@ -17,12 +18,17 @@ pub mod last_login_method;
 pub mod magic_link;
 pub mod multi_session;
 pub mod one_time_token;
+pub mod organization;
 pub mod passkey;
+pub mod open_api;
 pub mod phone_number;
 pub mod two_factor;
 pub mod username;
 
 use schemars::JsonSchema;
+use std::collections::BTreeSet;
+use std::sync::{Mutex, PoisonError};
+
 use serde::Deserialize;
 
 use crate::config::{Config, ConfigError};
@@ -68,6 +74,7 @@ pub struct Declaration {
 /// Every plugin with a declaration, in canonical order.
 pub const DECLARED: &[Declaration] = &[
     two_factor::DECLARATION,
+    organization::DECLARATION,
     admin::DECLARATION,
     username::DECLARATION,
     anonymous::DECLARATION,
@@ -80,6 +87,7 @@ pub const DECLARED: &[Declaration] = &[
     email_otp::DECLARATION,
     last_login_method::DECLARATION,
     bearer::DECLARATION,
+    open_api::DECLARATION,
     generic_oauth::DECLARATION,
     one_time_token::DECLARATION,
 ];
@@ -107,6 +115,36 @@ fn needs_mailer(config: &Config, plugin: Plugin, what: &str) -> Result<(), Confi
         )),
         _ => Ok(()),
     }
+}
+
+/// A configured endpoint path (jwt's `jwks-path`, open-api's `path`): better-auth's rule (`/`
+/// first, no `..`), and one plain path: no parameter, query or fragment.
+fn plain_path<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    option: &str,
+) -> Result<String, D::Error> {
+    let path = String::deserialize(deserializer)?;
+    let plain = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
+    if path.len() < 2 || !path.starts_with('/') || path.contains("..") || !plain {
+        return Err(serde::de::Error::custom(format!(
+            "{option} must start with '/', name a path (letters, digits, '/', '-', '_', '.', '~') and not contain '..'"
+        )));
+    }
+    Ok(path)
+}
+
+/// Endpoint paths are `&'static str`: a configured path is kept once per distinct value.
+fn static_path(path: &str) -> &'static str {
+    static PATHS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut paths = PATHS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(kept) = paths.get(path) {
+        return kept;
+    }
+    let kept: &'static str = Box::leak(path.to_owned().into_boxed_str());
+    paths.insert(kept);
+    kept
 }
 
 /// A count or a lifetime that must be at least 1 (refused at its line otherwise).

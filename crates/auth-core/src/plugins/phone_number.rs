@@ -9,7 +9,9 @@ use super::{
     six_digits, three_attempts,
 };
 use crate::config::Config;
-use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
+use crate::endpoints::{
+    Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, new_password, password,
+};
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
@@ -155,7 +157,7 @@ pub const DECLARATION: Declaration = Declaration {
     }],
 };
 
-fn endpoints(_: &Config) -> Vec<Endpoint> {
+fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::{Optional, Public};
     use Method::Post;
     use RequestBody::Json;
@@ -170,7 +172,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Public,
             Json(Shape::object(&[
                 ("phoneNumber", s()),
-                ("password", s()),
+                ("password", password(config)),
                 ("rememberMe?", b()),
             ])),
             Reply::Json(Shape::object(&[
@@ -225,7 +227,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Json(Shape::object(&[
                 ("otp", s()),
                 ("phoneNumber", s()),
-                ("newPassword", s()),
+                ("newPassword", new_password(config)),
             ])),
             status(),
         ),

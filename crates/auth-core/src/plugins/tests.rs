@@ -191,3 +191,66 @@ fn admin_permissions_are_better_auths() {
     assert!(options.is_admin("root", None));
     assert!(!options.is_admin("u", Some("support")));
 }
+
+/// Organization roles: better-auth's `owner`, `admin` and `member`, declared roles over
+/// declared statements, the creator role's `allowCreatorAllPermissions`.
+#[test]
+fn organization_permissions_are_better_auths() {
+    let text = "[plugins.organization.statements]\nproject = [\"create\", \"share\"]\n[plugins.organization.roles.lead]\nproject = [\"create\"]\nmember = [\"create\"]\n";
+    let options = Config::parse("auth.toml", text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .plugins
+        .organization_options();
+    let may = |role: &str, resource: &str, action: &str| {
+        let wanted = admin::Statements::from([(resource.to_owned(), vec![action.to_owned()])]);
+        options.has_permission(role, &wanted, false)
+    };
+    assert!(may("owner", "organization", "delete"));
+    assert!(!may("admin", "organization", "delete"));
+    assert!(may("admin", "invitation", "create"));
+    assert!(!may("member", "member", "create"));
+    assert!(may("member", "ac", "read"));
+    assert!(may("lead", "project", "create"));
+    assert!(!may("lead", "project", "share"));
+    assert!(
+        may("member, lead", "member", "create"),
+        "comma-joined roles"
+    );
+    assert!(!may("emperor", "ac", "read"));
+    let anything = admin::Statements::from([("project".to_owned(), vec!["share".to_owned()])]);
+    assert!(options.has_permission("owner", &anything, true));
+    assert!(!options.has_permission("admin", &anything, true));
+    assert!(options.is_role("lead") && options.is_role("owner") && !options.is_role("emperor"));
+}
+
+/// A role granting what no statement declares, a creator role that is no role, and the parts
+/// not served yet are refused at their line.
+#[test]
+fn organization_options_are_checked_at_their_line() {
+    for (text, line, message) in [
+        (
+            "[mailer]\nkind = \"log\"\n[plugins.organization.roles.lead]\nproject = [\"create\"]\n",
+            4,
+            "no statement declares",
+        ),
+        (
+            "[mailer]\nkind = \"log\"\n[plugins.organization]\nteams = true\n",
+            3,
+            "teams are not served",
+        ),
+        (
+            "[mailer]\nkind = \"log\"\n[plugins.organization]\ncreator-role = \"boss\"\n",
+            3,
+            "creator-role `boss` is not a role",
+        ),
+        ("[plugins.organization]\n", 1, "no [mailer]"),
+    ] {
+        let config = Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
+        let error = check(&config)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"));
+        let shown = error.to_string();
+        assert!(shown.starts_with(&format!("auth.toml:{line}:")), "{shown}");
+        assert!(shown.contains(message), "{shown}");
+    }
+}

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::Declaration;
 use crate::config::Config;
-use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
+use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, password};
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
 
@@ -99,7 +99,7 @@ pub const DECLARATION: Declaration = Declaration {
     rate_limits: &[],
 };
 
-fn endpoints(_: &Config) -> Vec<Endpoint> {
+fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::Public;
     use Method::Post;
     use RequestBody::Json;
@@ -113,7 +113,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             Public,
             Json(Shape::object(&[
                 ("username", s()),
-                ("password", s()),
+                ("password", password(config)),
                 ("rememberMe?", b()),
                 ("callbackURL?", s()),
             ])),

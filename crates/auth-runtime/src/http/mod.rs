@@ -296,6 +296,7 @@ impl Auth {
             ReplyBody::JsonText(text) => ("application/json", Bytes::from(text)),
             ReplyBody::Empty => ("application/json", Bytes::new()),
             ReplyBody::Html(page) => ("text/html", Bytes::from(page)),
+            ReplyBody::Script(bytes) => ("text/javascript", Bytes::from_static(bytes)),
         };
         let mut response = Response::new(bytes);
         *response.status_mut() = reply.status;

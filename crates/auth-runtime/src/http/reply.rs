@@ -20,6 +20,8 @@ pub enum ReplyBody {
     /// No body (a redirect, with `content-type: application/json` as better-call sends it).
     Empty,
     Html(String),
+    /// A JavaScript file compiled into the binary.
+    Script(&'static [u8]),
 }
 
 impl Reply {
@@ -58,6 +60,14 @@ impl Reply {
         Self {
             status: StatusCode::OK,
             body: ReplyBody::Html(page),
+            location: None,
+        }
+    }
+
+    pub fn script(bytes: &'static [u8]) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: ReplyBody::Script(bytes),
             location: None,
         }
     }

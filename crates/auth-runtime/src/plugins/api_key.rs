@@ -676,21 +676,20 @@ async fn key_as_session(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Resu
         (session::UPDATED_AT, now.into()),
         (session::EXPIRES_AT, expires_at.into()),
     ];
+    let session: Row = fields
+        .into_iter()
+        .map(|(field, value)| (field.to_owned(), value))
+        .collect();
     if endpoint.path == "/get-session" {
-        let shown: Map<String, Json> = fields
-            .iter()
-            .map(|(field, value)| ((*field).to_owned(), value.to_json()))
-            .collect();
+        // As a stored session reads: every returned field of the model, `null` when the key's
+        // session has none (`impersonatedBy`, additional fields), as the document says.
         ctx.hook_answer = Some(Reply::json(json!({
             "user": auth.output(user::MODEL, &user_row),
-            "session": shown,
+            "session": auth.output(session::MODEL, &session),
         })));
     }
     ctx.plugin_session = Some(SessionCtx {
-        session: fields
-            .into_iter()
-            .map(|(field, value)| (field.to_owned(), value))
-            .collect(),
+        session,
         user: user_row,
         dont_remember: false,
     });

@@ -26,9 +26,12 @@ mod email_proof;
 mod generic_oauth;
 mod jwt;
 mod last_login_method;
+mod listing;
 mod magic_link;
 mod multi_session;
 mod one_time_token;
+mod organization;
+mod open_api;
 mod otp;
 mod passkey;
 mod phone_number;
@@ -36,11 +39,13 @@ mod two_factor;
 mod username;
 
 pub use admin::Granted;
+pub use open_api::{SCALAR_SHA256, SCALAR_VERSION};
 
 /// The plugins whose runtime is built: [`RUNTIMES`]' plugins, in canonical order (a test holds
 /// the two together).
 pub const SERVED: &[Plugin] = &[
     Plugin::TwoFactor,
+    Plugin::Organization,
     Plugin::Admin,
     Plugin::Username,
     Plugin::Anonymous,
@@ -53,6 +58,7 @@ pub const SERVED: &[Plugin] = &[
     Plugin::EmailOtp,
     Plugin::LastLoginMethod,
     Plugin::Bearer,
+    Plugin::OpenApi,
     Plugin::GenericOauth,
     Plugin::OneTimeToken,
 ];
@@ -111,6 +117,7 @@ pub(crate) struct Runtime {
 /// Every plugin runtime, in canonical order.
 pub(crate) const RUNTIMES: &[Runtime] = &[
     two_factor::RUNTIME,
+    organization::RUNTIME,
     admin::RUNTIME,
     username::RUNTIME,
     anonymous::RUNTIME,
@@ -123,6 +130,7 @@ pub(crate) const RUNTIMES: &[Runtime] = &[
     email_otp::RUNTIME,
     last_login_method::RUNTIME,
     bearer::RUNTIME,
+    open_api::RUNTIME,
     generic_oauth::RUNTIME,
     one_time_token::RUNTIME,
 ];

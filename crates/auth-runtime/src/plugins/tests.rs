@@ -1,4 +1,7 @@
 use super::*;
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, header};
+use serde_json::{Value as Json, json};
 
 /// The secret of [`server`].
 pub(super) const SECRET: &str = "a-test-secret-that-is-long-enough-0123456789";
@@ -31,23 +34,97 @@ pub(super) async fn server_with(
     crate::Auth::new(config, store, secret, options).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
-/// A request to [`server`] from its own origin with a JSON body and `cookie`.
+/// One request to `auth` with `cookie`, from [`ORIGIN`], with a JSON body.
+pub(super) async fn call(
+    auth: &crate::Auth,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: Option<Json>,
+) -> Response<Bytes> {
+    let body = body.map(|b| Bytes::from(b.to_string()));
+    send(auth, method, path, cookie, body).await
+}
+
+/// [`call`] with the body as text, sent as it is (JSON or not).
 pub(super) async fn request(
     auth: &crate::Auth,
     method: &str,
     path: &str,
     cookie: &str,
     body: &str,
-) -> http::Response<bytes::Bytes> {
-    let request = http::Request::builder()
+) -> Response<Bytes> {
+    send(auth, method, path, cookie, Some(Bytes::from(body.to_owned()))).await
+}
+
+async fn send(
+    auth: &crate::Auth,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: Option<Bytes>,
+) -> Response<Bytes> {
+    let mut request = Request::builder()
         .method(method)
         .uri(format!("{ORIGIN}/api/auth{path}"))
-        .header(http::header::ORIGIN, ORIGIN)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(http::header::COOKIE, cookie)
-        .body(bytes::Bytes::from(body.to_owned()))
-        .unwrap_or_else(|e| panic!("{e}"));
-    auth.handle(request).await
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, cookie);
+    if body.is_some() {
+        request = request.header(header::CONTENT_TYPE, "application/json");
+    }
+    auth.handle(request.body(body.unwrap_or_default()).unwrap_or_else(|e| panic!("{e}")))
+        .await
+}
+
+pub(super) fn json_of(response: &Response<Bytes>) -> Json {
+    serde_json::from_slice(response.body()).unwrap_or(Json::Null)
+}
+
+/// The `Set-Cookie` lines of an answer, `name=value; attributes`.
+pub(super) fn set_cookies(response: &Response<Bytes>) -> Vec<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}
+
+/// The request cookie header a browser sends after `response` (the last value of each name,
+/// expired ones dropped), on top of `jar`.
+pub(super) fn after(jar: &str, response: &Response<Bytes>) -> String {
+    let mut cookies: Vec<(String, String)> = jar
+        .split("; ")
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    for line in set_cookies(response) {
+        let pair = line.split(';').next().unwrap_or_default();
+        let Some((name, value)) = pair.split_once('=') else {
+            continue;
+        };
+        cookies.retain(|(k, _)| k != name);
+        if !value.is_empty() && !line.contains("Max-Age=0") {
+            cookies.push((name.to_owned(), value.to_owned()));
+        }
+    }
+    cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Signs `email` up; returns its cookies and id.
+pub(super) async fn sign_up(auth: &crate::Auth, email: &str) -> (String, String) {
+    let body = json!({ "email": email, "password": "password1234", "name": "N" });
+    let response = call(auth, "POST", "/sign-up/email", "", Some(body)).await;
+    assert_eq!(response.status(), StatusCode::OK, "{:?}", response.body());
+    let id = json_of(&response)["user"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (after("", &response), id)
 }
 
 #[test]

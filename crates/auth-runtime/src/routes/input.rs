@@ -1,6 +1,7 @@
 //! Request input beyond the fixed properties: the settable fields of a model (additional and
 //! plugin fields, from the Schema IR) and email syntax.
 
+use auth_core::endpoints::MAX_EMAIL_LENGTH;
 use auth_core::errors::base;
 use auth_core::schema::{FieldType, Origin};
 use serde_json::Value as Json;
@@ -8,9 +9,6 @@ use serde_json::Value as Json;
 use crate::Auth;
 use crate::http::{ApiError, Body};
 use crate::store::{Row, Value};
-
-/// The longest address accepted (RFC 5321's 256-octet path less its angle brackets).
-const MAX_EMAIL_LENGTH: usize = 254;
 
 /// zod 4's `z.email()`: `local@domain.tld`, where the local part has no leading dot and no
 /// `..`, the domain is dot-separated labels and the last label has at least two letters; and
@@ -144,7 +142,35 @@ pub(crate) fn model_data(
 
 #[cfg(test)]
 mod tests {
+    use auth_core::endpoints::EMAIL_PATTERN;
+    use proptest::prelude::*;
+
     use super::is_valid_email;
+
+    proptest! {
+        /// The OpenAPI document's pattern describes what this function takes: every address
+        /// the pattern generates is accepted (repetitions bounded, so addresses stay under the
+        /// length limit the document states as `maxLength`).
+        #[test]
+        fn the_documented_pattern_is_accepted(
+            email in proptest::string::string_regex(&bounded(EMAIL_PATTERN))
+                .unwrap_or_else(|e| panic!("{e}"))
+        ) {
+            prop_assert!(is_valid_email(&email), "{}", email);
+        }
+    }
+
+    /// `pattern` without anchors and with its repetitions bounded (at most 80 characters).
+    fn bounded(pattern: &str) -> String {
+        pattern
+            .trim_start_matches('^')
+            .trim_end_matches('$')
+            .replace("]+", "]{1,8}")
+            .replace("]*", "]{0,8}")
+            .replace(")*", "){0,4}")
+            .replace(")+", "){1,4}")
+            .replace("{2,}", "{2,8}")
+    }
 
     #[test]
     fn email_syntax_follows_zod() {

@@ -3,7 +3,8 @@
 use crate::Auth;
 use crate::http::{Ctx, Reply};
 
-fn escape(text: &str) -> String {
+/// `text` safe inside HTML text and quoted attributes.
+pub(crate) fn escape_html(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '<' => "&lt;".to_owned(),
@@ -17,13 +18,13 @@ fn escape(text: &str) -> String {
 }
 
 pub(super) fn error_page(auth: &Auth, ctx: &Ctx) -> Reply {
-    let code = escape(ctx.query.get("error").unwrap_or("UNKNOWN"));
+    let code = escape_html(ctx.query.get("error").unwrap_or("UNKNOWN"));
     let description = ctx
         .query
         .get("error_description")
-        .map(|d| format!("<p>{}</p>", escape(d)))
+        .map(|d| format!("<p>{}</p>", escape_html(d)))
         .unwrap_or_default();
-    let app = escape(
+    let app = escape_html(
         auth.inner
             .config
             .app_name

@@ -16,6 +16,7 @@ use crate::session::SessionCtx;
 use crate::store::text;
 
 pub(crate) use input::{is_valid_email, model_data, model_input};
+pub(crate) use misc::escape_html;
 pub(crate) use password::{PasswordSignIn, credential_account};
 use social::scopes_of;
 

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use auth_core::errors::base;
 use auth_core::schema::names::{session, user};
 
 use super::model_input;
@@ -108,10 +109,7 @@ pub(super) async fn update(
 ) -> Result<Reply, ApiError> {
     let changes = model_input(auth, session::MODEL, &ctx.body, true)?;
     if changes.is_empty() {
-        return Err(ApiError::message_only(
-            http::StatusCode::BAD_REQUEST,
-            "No fields to update",
-        ));
+        return Err(ApiError::bad_request(base::NO_FIELDS_TO_UPDATE));
     }
     let mut row = session.session.clone();
     row.extend(changes.clone());

@@ -39,10 +39,7 @@ pub(super) async fn update(
         }
     }
     if changes.is_empty() {
-        return Err(ApiError::message_only(
-            StatusCode::BAD_REQUEST,
-            "No fields to update",
-        ));
+        return Err(ApiError::bad_request(base::NO_FIELDS_TO_UPDATE));
     }
     auth.update_user(session.user_id(), changes).await?;
     auth.refresh_session_cookies(ctx, session, &session.session)

@@ -1,86 +1,15 @@
 use super::*;
 use bytes::Bytes;
-use http::{Request, Response, header};
+use http::Response;
 use serde_json::json;
 
-use crate::plugins::tests::ORIGIN;
+use crate::plugins::tests::{after, call, json_of, set_cookies, sign_up};
 
 async fn server(dir: &std::path::Path, options: &str) -> Auth {
     let text = format!(
         "[email-and-password]\nenabled = true\n[plugins.anonymous]\n[plugins.admin]\n{options}"
     );
     crate::plugins::tests::server(dir, &text).await
-}
-
-async fn call(
-    auth: &Auth,
-    method: &str,
-    path: &str,
-    cookie: &str,
-    body: Option<Json>,
-) -> Response<Bytes> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(format!("{ORIGIN}/api/auth{path}"))
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::COOKIE, cookie);
-    if body.is_some() {
-        request = request.header(header::CONTENT_TYPE, "application/json");
-    }
-    let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
-    auth.handle(request.body(body).unwrap_or_else(|e| panic!("{e}")))
-        .await
-}
-
-fn json_of(response: &Response<Bytes>) -> Json {
-    serde_json::from_slice(response.body()).unwrap_or(Json::Null)
-}
-
-/// The `Set-Cookie` lines of an answer, `name=value; attributes`.
-fn set_cookies(response: &Response<Bytes>) -> Vec<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok().map(str::to_owned))
-        .collect()
-}
-
-/// The request cookie header a browser sends after `response` (the last value of each name,
-/// expired ones dropped), on top of `jar`.
-fn after(jar: &str, response: &Response<Bytes>) -> String {
-    let mut cookies: Vec<(String, String)> = jar
-        .split("; ")
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    for line in set_cookies(response) {
-        let pair = line.split(';').next().unwrap_or_default();
-        let Some((name, value)) = pair.split_once('=') else {
-            continue;
-        };
-        cookies.retain(|(k, _)| k != name);
-        if !value.is_empty() && !line.contains("Max-Age=0") {
-            cookies.push((name.to_owned(), value.to_owned()));
-        }
-    }
-    cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Signs `email` up; returns its cookies and id.
-async fn sign_up(auth: &Auth, email: &str) -> (String, String) {
-    let body = json!({ "email": email, "password": "password1234", "name": "N" });
-    let response = call(auth, "POST", "/sign-up/email", "", Some(body)).await;
-    assert_eq!(response.status(), StatusCode::OK, "{:?}", response.body());
-    let id = json_of(&response)["user"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    (after("", &response), id)
 }
 
 async fn sign_in(auth: &Auth, email: &str) -> Response<Bytes> {

@@ -13,17 +13,17 @@ use auth_core::plugins::admin::{
     YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD, YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PHONE_NUMBER,
     YOU_ARE_NOT_ALLOWED_TO_UPDATE_USERS, YOU_CANNOT_BAN_YOURSELF, YOU_CANNOT_REMOVE_YOURSELF,
 };
-use auth_core::schema::FieldType;
 use auth_core::schema::names::{session, user};
 use http::StatusCode;
 use serde_json::{Map, Value as Json, json};
 
+use super::super::listing::{self, OPERATORS, choice, condition, count};
 use super::{Admin, coerced, unbanned};
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::{Ctx, Reply, status_true};
 use crate::routes::{credential_account, is_valid_email, model_data};
-use crate::store::{Op, Row, Sort, SortDirection, StoreError, Timestamp, Value, Where};
+use crate::store::{Row, StoreError, Timestamp, Value, Where};
 
 /// The user with `id`, or 404 `USER_NOT_FOUND`.
 async fn existing(auth: &Auth, id: &str) -> Result<Row, ApiError> {
@@ -239,74 +239,6 @@ pub(super) async fn update(auth: &Auth, ctx: &mut Ctx, admin: &Admin) -> Result<
     Ok(Reply::json(auth.output(user::MODEL, &updated)))
 }
 
-/// A query parameter that must be one of `allowed` (zod's `z.enum`).
-fn choice<'a>(ctx: &'a Ctx, key: &str, allowed: &[&str]) -> Result<Option<&'a str>, ApiError> {
-    match ctx.query.get(key) {
-        Some(value) if !allowed.contains(&value) => Err(ApiError::validation(format!(
-            "[query.{key}] Invalid option: expected one of {}",
-            allowed
-                .iter()
-                .map(|a| format!("\"{a}\""))
-                .collect::<Vec<_>>()
-                .join("|")
-        ))),
-        other => Ok(other),
-    }
-}
-
-/// JavaScript's `Number(value) || undefined` for `limit` and `offset`: a positive whole number.
-fn count(ctx: &Ctx, key: &str) -> Option<u64> {
-    let number: f64 = ctx.query.get(key)?.trim().parse().ok()?;
-    (number.is_finite() && number >= 1.0).then(|| number.trunc() as u64)
-}
-
-/// A condition on a user field from query text, or `None` when the field is not one of the
-/// user's scalar fields, the value does not fit it, or a text operator meets a field that is not
-/// text (better-auth then answers no users).
-fn condition(auth: &Auth, field: &str, op: &str, value: &str) -> Option<Where> {
-    let column = auth.inner.models.model(user::MODEL)?.column(field)?;
-    let typed = match column.ty {
-        FieldType::String => Value::String(value.to_owned()),
-        FieldType::Boolean => Value::Boolean(value.parse().ok()?),
-        FieldType::Number => match value.parse::<i64>() {
-            Ok(i) => Value::Integer(i),
-            Err(_) => Value::Float(value.parse().ok().filter(|f: &f64| f.is_finite())?),
-        },
-        FieldType::Date => Value::Date(Timestamp::parse_iso(value)?),
-        _ => return None,
-    };
-    let text = column.ty == FieldType::String;
-    let op = match op {
-        "eq" => Op::Eq(typed),
-        "ne" => Op::Ne(typed),
-        "lt" => Op::Lt(typed),
-        "lte" => Op::Lte(typed),
-        "gt" => Op::Gt(typed),
-        "gte" => Op::Gte(typed),
-        "in" => Op::In(vec![typed]),
-        "not_in" => Op::NotIn(vec![typed]),
-        "contains" if text => Op::Contains(value.to_owned()),
-        "starts_with" if text => Op::StartsWith(value.to_owned()),
-        "ends_with" if text => Op::EndsWith(value.to_owned()),
-        _ => return None,
-    };
-    Some(Where::new(field, op))
-}
-
-const OPERATORS: [&str; 11] = [
-    "eq",
-    "ne",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "in",
-    "not_in",
-    "contains",
-    "starts_with",
-    "ends_with",
-];
-
 pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, admin: &Admin) -> Result<Reply, ApiError> {
     let search_field = choice(ctx, "searchField", &["email", "name"])?;
     let search_operator = choice(
@@ -322,7 +254,7 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, admin: &Admin) -> Result<Re
     if let Some(value) = ctx.query.get("searchValue").filter(|v| !v.is_empty()) {
         let field = search_field.unwrap_or(user::EMAIL);
         let op = search_operator.unwrap_or("contains");
-        match condition(auth, field, op, value) {
+        match condition(auth, user::MODEL, field, op, value) {
             Some(c) => conditions.push(c),
             None => return Ok(none()),
         }
@@ -333,31 +265,19 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, admin: &Admin) -> Result<Re
             .get("filterField")
             .filter(|f| !f.is_empty())
             .unwrap_or(user::EMAIL);
-        match condition(auth, field, filter_operator.unwrap_or("eq"), value) {
+        match condition(
+            auth,
+            user::MODEL,
+            field,
+            filter_operator.unwrap_or("eq"),
+            value,
+        ) {
             Some(c) => conditions.push(c),
             None => return Ok(none()),
         }
     }
-    let sort = match ctx.query.get("sortBy").filter(|s| !s.is_empty()) {
-        Some(field) => {
-            let known = auth
-                .inner
-                .models
-                .model(user::MODEL)
-                .is_some_and(|t| t.column(field).is_some());
-            if !known {
-                return Ok(none());
-            }
-            Some(Sort {
-                field: field.to_owned(),
-                direction: if direction == Some("desc") {
-                    SortDirection::Desc
-                } else {
-                    SortDirection::Asc
-                },
-            })
-        }
-        None => None,
+    let Ok(sort) = listing::sort(auth, user::MODEL, ctx.query.get("sortBy"), direction) else {
+        return Ok(none());
     };
     let (limit, offset) = (count(ctx, "limit"), count(ctx, "offset"));
     let store = &auth.inner.store;

@@ -1,0 +1,49 @@
+//! The organization suite (`tests/conformance/organization.mjs`, better-auth's
+//! `organizationClient`) against our server on SQLite, PostgreSQL and MariaDB and against the
+//! real better-auth; and `organization-interop.mjs` between the two on one database and secret:
+//! organizations, members and invitations made on either are listed and usable on the other,
+//! and a role set by either is enforced by the other.
+
+use super::*;
+
+/// `reference-server.mjs`'s `ORGANIZATION=1`, as auth.toml.
+const ORGANIZATION: &str = include_str!("organization.toml");
+
+/// The organization suite has 39 checks.
+const MIN_ORGANIZATION_CHECKS: u64 = 39;
+
+fn organization_suite(project: &Project, server: &Running) {
+    run_suite(
+        "organization.mjs",
+        MIN_ORGANIZATION_CHECKS,
+        project,
+        server,
+        &[],
+    );
+}
+
+suite_everywhere!(
+    ORGANIZATION,
+    organization_suite,
+    "conformance_organization",
+    &[("ORGANIZATION", "1")]
+);
+
+/// better-auth (which creates the schema) and our server on one SQLite file and secret.
+#[test]
+fn organization_interop_with_better_auth() {
+    if !node_ready() {
+        return;
+    }
+    let project = suite_project(ORGANIZATION);
+    let file = project.path().join("shared.sqlite");
+    let reference = better_auth_on(&project, &file, &[("ORGANIZATION", "1")]);
+    let ours = project.serve_url(&format!("sqlite:{}", file.display()));
+    run_node(
+        "organization-interop.mjs",
+        &["--a", &reference.origin, "--b", &ours.origin],
+        &[&reference, &ours],
+        14,
+        project.path(),
+    );
+}

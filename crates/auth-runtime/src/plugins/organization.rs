@@ -1,0 +1,456 @@
+//! organization at run time, as better-auth 1.7.25's `organization` plugin: organizations
+//! (`organizations`), their members (`members`) and invitations by mail (`invitations`), every
+//! change checked against the caller's role in that organization with better-auth's access
+//! control (`[plugins.organization.roles]`).
+//!
+//! Where better-auth is weak this is stricter: a member removed (or leaving, or whose
+//! organization is deleted) loses it as the active organization of every session they hold,
+//! not only of the session that asked.
+
+mod invitations;
+mod members;
+mod organizations;
+
+use auth_core::errors::ErrorCode;
+use auth_core::plugins::access::Statements;
+use auth_core::plugins::organization::{Options, role_list};
+use auth_core::schema::Plugin;
+use auth_core::schema::names::{member, organization, session, user};
+use futures_util::future::BoxFuture;
+use http::StatusCode;
+use serde_json::{Value as Json, json};
+
+use super::Runtime;
+use crate::Auth;
+use crate::error::ApiError;
+use crate::http::{Ctx, Reply};
+use crate::session::SessionCtx;
+use crate::store::{Row, Value, Where, text};
+
+pub(super) const RUNTIME: Runtime = Runtime {
+    plugin: Plugin::Organization,
+    handlers: &[
+        ("createOrganization", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(organizations::create(a, c, m))
+            }))
+        }),
+        ("updateOrganization", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(organizations::update(a, c, m))
+            }))
+        }),
+        ("deleteOrganization", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(organizations::delete(a, c, m))
+            }))
+        }),
+        ("setActiveOrganization", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(organizations::set_active_organization(a, c, m))
+            }))
+        }),
+        ("getOrganization", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(organizations::get(a, c, m))
+            }))
+        }),
+        ("getFullOrganization", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(organizations::get_full(a, c, m))
+            }))
+        }),
+        ("listOrganizations", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(organizations::list(a, c, m))
+            }))
+        }),
+        ("checkOrganizationSlug", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(organizations::check_slug(a, c, m))
+            }))
+        }),
+        ("createInvitation", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(invitations::invite(a, c, m))
+            }))
+        }),
+        ("cancelInvitation", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(invitations::cancel(a, c, m))
+            }))
+        }),
+        ("acceptInvitation", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(invitations::accept(a, c, m))
+            }))
+        }),
+        ("rejectInvitation", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(invitations::reject(a, c, m))
+            }))
+        }),
+        ("getInvitation", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(invitations::get(a, c, m))
+            }))
+        }),
+        ("listInvitations", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(invitations::list(a, c, m))
+            }))
+        }),
+        ("listUserInvitations", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(invitations::list_of_user(a, c, m))
+            }))
+        }),
+        ("getActiveMember", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(members::active(a, c, m))
+            }))
+        }),
+        ("getActiveMemberRole", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(members::active_role(a, c, m))
+            }))
+        }),
+        ("removeMember", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(members::remove(a, c, m))
+            }))
+        }),
+        ("updateMemberRole", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(members::update_role(a, c, m))
+            }))
+        }),
+        ("leaveOrganization", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(members::leave(a, c, m))
+            }))
+        }),
+        ("listMembers", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(members::list(a, c, m))
+            }))
+        }),
+        ("hasPermission", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(has_permission(a, c, m))
+            }))
+        }),
+    ],
+    sign_in_guard: None,
+    on_request: None,
+    before: None,
+    after: None,
+    session_guard: None,
+    database_hooks: None,
+};
+
+/// The signed-in caller of an organization endpoint and the plugin's options.
+struct Caller {
+    session: SessionCtx,
+    options: Options,
+}
+
+impl Caller {
+    fn id(&self) -> &str {
+        self.session.user_id()
+    }
+
+    fn email(&self) -> String {
+        text(&self.session.user, user::EMAIL)
+    }
+
+    /// The session's active organization, if any.
+    fn active(&self) -> Option<String> {
+        self.session
+            .session
+            .get(session::ACTIVE_ORGANIZATION_ID)
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// `given` when it is a non-empty id (JavaScript's `given || active`), else the active
+    /// organization.
+    fn organization_or_active(&self, given: Option<&str>) -> Option<String> {
+        given
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.active())
+    }
+
+    /// Does a member with `role` hold every action of `wanted`?
+    fn grants(&self, role: &str, wanted: &[(&str, &str)]) -> bool {
+        let mut statements = Statements::new();
+        for (resource, action) in wanted {
+            statements
+                .entry((*resource).to_owned())
+                .or_default()
+                .push((*action).to_owned());
+        }
+        self.options.has_permission(role, &statements, false)
+    }
+
+    /// better-auth's refusal of roles the server does not know: `ROLE_NOT_FOUND: a, b`.
+    fn unknown_roles(&self, roles: &[String]) -> Option<String> {
+        let unknown: Vec<&str> = roles
+            .iter()
+            .filter(|r| !self.options.is_role(r))
+            .map(String::as_str)
+            .collect();
+        (!unknown.is_empty()).then(|| {
+            format!(
+                "{}: {}",
+                auth_core::plugins::organization::ROLE_NOT_FOUND.code,
+                unknown.join(", ")
+            )
+        })
+    }
+
+    /// Is `role` (comma-joined) the creator role, or one of them?
+    fn is_creator(&self, role: &str) -> bool {
+        role_list(role).contains(&self.options.creator_role.as_str())
+    }
+}
+
+type Handler =
+    for<'a> fn(&'a Auth, &'a mut Ctx, &'a Caller) -> BoxFuture<'a, Result<Reply, ApiError>>;
+
+/// better-auth's `orgSessionMiddleware`: a session, or 401; then `handler`.
+async fn signed_in(
+    auth: &Auth,
+    ctx: &mut Ctx,
+    session: Option<SessionCtx>,
+    handler: Handler,
+) -> Result<Reply, ApiError> {
+    let Some(session) = session else {
+        return Err(ApiError::unauthorized());
+    };
+    let caller = Caller {
+        session,
+        options: auth.inner.config.plugins.organization_options(),
+    };
+    handler(auth, ctx, &caller).await
+}
+
+/// The membership of `user_id` in `organization_id`.
+async fn membership(
+    auth: &Auth,
+    user_id: &str,
+    organization_id: &str,
+) -> Result<Option<Row>, ApiError> {
+    Ok(auth
+        .inner
+        .store
+        .find_one(
+            member::MODEL,
+            &[
+                Where::eq(member::USER_ID, user_id),
+                Where::eq(member::ORGANIZATION_ID, organization_id),
+            ],
+        )
+        .await?)
+}
+
+/// The organization with `field` = `value` (its id or slug).
+async fn organization_by(auth: &Auth, field: &str, value: &str) -> Result<Option<Row>, ApiError> {
+    Ok(auth
+        .inner
+        .store
+        .find_one(organization::MODEL, &[Where::eq(field, value)])
+        .await?)
+}
+
+/// A member as better-auth answers it with its user: `{…member, user: {id, name, email, image}}`.
+fn with_user(auth: &Auth, member_row: &Row, user_row: &Row) -> Json {
+    let mut out = auth.output(member::MODEL, member_row);
+    if let Json::Object(map) = &mut out {
+        map.insert(
+            "user".into(),
+            json!({
+                "id": text(user_row, user::ID),
+                "name": text(user_row, user::NAME),
+                "email": text(user_row, user::EMAIL),
+                "image": user_row.get(user::IMAGE).map_or(Json::Null, Value::to_json),
+            }),
+        );
+    }
+    out
+}
+
+/// Members with their users, in their order (one query for the users; a member whose user is
+/// gone is left out).
+async fn with_users(auth: &Auth, members: &[Row]) -> Result<Vec<Json>, ApiError> {
+    let ids = members
+        .iter()
+        .map(|m| Value::String(text(m, member::USER_ID)));
+    let users = auth
+        .inner
+        .store
+        .find_many(
+            user::MODEL,
+            &[Where::is_in(user::ID, ids)],
+            None,
+            None,
+            None,
+        )
+        .await?;
+    Ok(members
+        .iter()
+        .filter_map(|m| {
+            let user_id = text(m, member::USER_ID);
+            users
+                .iter()
+                .find(|u| text(u, user::ID) == user_id)
+                .map(|u| with_user(auth, m, u))
+        })
+        .collect())
+}
+
+/// `member_row` with its user, or `None` when the user is gone.
+async fn member_with_user(auth: &Auth, member_row: &Row) -> Result<Option<Json>, ApiError> {
+    let user_id = text(member_row, member::USER_ID);
+    let found = auth
+        .inner
+        .store
+        .find_one(user::MODEL, &[Where::eq(user::ID, user_id.as_str())])
+        .await?;
+    Ok(found.map(|u| with_user(auth, member_row, &u)))
+}
+
+/// Sets (or, with `None`, clears) the caller's active organization, in the stored session and
+/// in the cookie cache.
+async fn set_active(
+    auth: &Auth,
+    ctx: &mut Ctx,
+    caller: &Caller,
+    organization_id: Option<&str>,
+) -> Result<(), ApiError> {
+    let mut changes = Row::new();
+    changes.insert(
+        session::ACTIVE_ORGANIZATION_ID.into(),
+        organization_id.map_or(Value::Null, Value::from),
+    );
+    auth.sessions()
+        .update(caller.session.token(), changes.clone())
+        .await?;
+    let mut stored = caller.session.session.clone();
+    stored.extend(changes);
+    auth.set_cookie_cache(
+        ctx,
+        &stored,
+        &caller.session.user,
+        caller.session.dont_remember,
+    );
+    Ok(())
+}
+
+/// Clears `organization_id` as the active organization of every session of `user_id` (a
+/// removed member keeps no way into it).
+async fn deactivate_everywhere(
+    auth: &Auth,
+    user_id: &str,
+    organization_id: &str,
+) -> Result<(), ApiError> {
+    for held in auth.sessions().list(user_id).await? {
+        let active = held
+            .get(session::ACTIVE_ORGANIZATION_ID)
+            .and_then(Value::as_str);
+        if active == Some(organization_id) {
+            let mut changes = Row::new();
+            changes.insert(session::ACTIVE_ORGANIZATION_ID.into(), Value::Null);
+            auth.sessions()
+                .update(&text(&held, session::TOKEN), changes)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn bad_request(code: ErrorCode) -> ApiError {
+    ApiError::bad_request(code)
+}
+
+fn forbidden(code: ErrorCode) -> ApiError {
+    ApiError::forbidden(code)
+}
+
+/// An optional string of the query.
+fn query_str<'a>(ctx: &'a Ctx, key: &str) -> Option<&'a str> {
+    ctx.query.get(key)
+}
+
+/// A required string of the body that must not be empty (zod's `z.string().min(1)`).
+fn non_empty<'a>(ctx: &'a Ctx, key: &str) -> Result<&'a str, ApiError> {
+    let value = ctx.body.str(key)?;
+    if value.is_empty() {
+        return Err(ApiError::validation(format!(
+            "[body.{key}] Too small: expected string to have >=1 characters"
+        )));
+    }
+    Ok(value)
+}
+
+/// `role` of a body: a string or an array of strings (better-auth's `string | string[]`), as
+/// the list of its role names.
+fn body_roles(ctx: &Ctx) -> Result<Vec<String>, ApiError> {
+    let invalid =
+        || ApiError::validation("[body.role] Invalid input: expected string or array of strings");
+    let names: Vec<String> = match ctx.body.get("role") {
+        Some(Json::String(role)) => vec![role.clone()],
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|r| r.as_str().map(str::to_owned))
+            .collect::<Option<_>>()
+            .ok_or_else(invalid)?,
+        _ => return Err(invalid()),
+    };
+    Ok(names
+        .iter()
+        .flat_map(|r| role_list(r))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// `POST /organization/has-permission`: may the caller, as a member of the given or active
+/// organization, do all of `permissions` (or the deprecated `permission`)? 200 either way.
+async fn has_permission(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, ApiError> {
+    let given = match (ctx.body.get("permissions"), ctx.body.get("permission")) {
+        (Some(wanted), None) | (None, Some(wanted)) => wanted,
+        _ => {
+            return Err(ApiError::validation(
+                "Invalid input: give exactly one of permissions and permission",
+            ));
+        }
+    };
+    let wanted = auth_core::plugins::access::from_json(given).ok_or_else(|| {
+        ApiError::validation(
+            "[body.permissions] Invalid input: expected record of arrays of strings",
+        )
+    })?;
+    let given_org = ctx.body.opt_str("organizationId")?;
+    let Some(organization_id) = caller.organization_or_active(given_org) else {
+        return Err(bad_request(
+            auth_core::plugins::organization::NO_ACTIVE_ORGANIZATION,
+        ));
+    };
+    let Some(found) = membership(auth, caller.id(), &organization_id).await? else {
+        return Err(ApiError::base(
+            StatusCode::UNAUTHORIZED,
+            auth_core::plugins::organization::USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
+        ));
+    };
+    let success = caller
+        .options
+        .has_permission(&text(&found, member::ROLE), &wanted, false);
+    Ok(Reply::json(json!({ "error": null, "success": success })))
+}
+
+#[cfg(test)]
+mod invariants;
+#[cfg(test)]
+mod tests;
