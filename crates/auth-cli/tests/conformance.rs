@@ -92,10 +92,10 @@ mod browser;
 mod generic_oauth;
 #[path = "conformance/jwt.rs"]
 mod jwt;
-#[path = "conformance/passkey.rs"]
-mod passkey;
 #[path = "conformance/organization.rs"]
 mod organization;
+#[path = "conformance/passkey.rs"]
+mod passkey;
 #[path = "conformance/phone_number.rs"]
 mod phone_number;
 #[path = "conformance/plugins.rs"]

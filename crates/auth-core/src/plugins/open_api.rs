@@ -2,6 +2,7 @@
 //! `auth-cli generate --target openapi` writes) and an interactive reference page over it
 //! (Scalar), whose script the server serves itself: the page works offline, with no CDN.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Declaration, no_amendment, static_path};
@@ -10,7 +11,7 @@ use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endp
 use crate::schema::Plugin;
 
 /// `[plugins.open-api]`: better-auth's `openAPI({…})` options, kebab-case.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Options {
     /// The reference page's path, relative to the base path.
@@ -48,7 +49,7 @@ impl Options {
 pub const SCRIPT_FILE: &str = "scalar-api-reference.js";
 
 /// Scalar's themes, by the names better-auth's `theme` option takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Theme {
     Alternate,

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -19,7 +20,7 @@ use crate::schema::Plugin;
 /// grants a role actions of them (the default roles `owner`, `admin` and `member` stay unless
 /// redefined). `sendInvitationEmail` is the `[mailer]` (kind `invitation`, its token the
 /// invitation id, its link `invitation-url` with `{id}` replaced).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Options {
     /// `team` and `teamMember` tables, `session.activeTeamId`, `invitation.teamId`.
@@ -60,9 +61,11 @@ pub struct Options {
     pub invitation_url: String,
     /// Resources and their actions, besides (or replacing) better-auth's.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
     pub statements: BTreeMap<String, Spanned<Vec<String>>>,
     /// Roles and the actions they grant per resource.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, BTreeMap<String, Vec<String>>>")]
     pub roles: DeclaredRoles,
 }
 

@@ -197,10 +197,8 @@ fn admin_permissions_are_better_auths() {
 #[test]
 fn organization_permissions_are_better_auths() {
     let text = "[plugins.organization.statements]\nproject = [\"create\", \"share\"]\n[plugins.organization.roles.lead]\nproject = [\"create\"]\nmember = [\"create\"]\n";
-    let options = Config::parse("auth.toml", text)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .plugins
-        .organization_options();
+    let config = Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    let options = config.plugins.organization_options();
     let may = |role: &str, resource: &str, action: &str| {
         let wanted = admin::Statements::from([(resource.to_owned(), vec![action.to_owned()])]);
         options.has_permission(role, &wanted, false)

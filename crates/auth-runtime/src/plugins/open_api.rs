@@ -49,7 +49,7 @@ pub(super) const RUNTIME: Runtime = Runtime {
     database_hooks: None,
 };
 
-fn options(auth: &Auth) -> Options {
+fn options(auth: &Auth) -> &Options {
     auth.inner.config.plugins.open_api_options()
 }
 

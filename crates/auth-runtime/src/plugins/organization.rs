@@ -232,7 +232,7 @@ async fn signed_in(
     };
     let caller = Caller {
         session,
-        options: auth.inner.config.plugins.organization_options(),
+        options: auth.inner.config.plugins.organization_options().clone(),
     };
     handler(auth, ctx, &caller).await
 }

@@ -217,7 +217,7 @@ async fn registration_options(
         .map_or_else(|| name.clone(), str::to_owned);
     let exclude = descriptors(auth, &user_id).await?;
     let handle = id::generate_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 32);
-    let selection = authenticator_selection(&options, attachment.as_deref());
+    let selection = authenticator_selection(options, attachment.as_deref());
     let rp_name = options
         .rp_name
         .clone()
@@ -233,14 +233,14 @@ async fn registration_options(
         "context".into(),
         ctx.query.get("context").map_or(Json::Null, Json::from),
     );
-    let challenge = new_challenge(auth, ctx, &options, data).await?;
+    let challenge = new_challenge(auth, ctx, options, data).await?;
     let algorithms: Vec<Json> = webauthn::ALGORITHMS
         .iter()
         .map(|alg| json!({ "alg": alg, "type": "public-key" }))
         .collect();
     Ok(Reply::json(json!({
         "challenge": challenge,
-        "rp": { "name": rp_name, "id": rp_id(auth, &options) },
+        "rp": { "name": rp_name, "id": rp_id(auth, options) },
         "user": {
             "id": URL_SAFE_NO_PAD.encode(handle.as_bytes()),
             "name": user_name,
@@ -296,9 +296,9 @@ async fn authentication_options(
         "userData".into(),
         json!({ "id": user_id.unwrap_or_default() }),
     );
-    let challenge = new_challenge(auth, ctx, &options, data).await?;
+    let challenge = new_challenge(auth, ctx, options, data).await?;
     let mut answer = Map::new();
-    answer.insert("rpId".into(), rp_id(auth, &options).into());
+    answer.insert("rpId".into(), rp_id(auth, options).into());
     answer.insert("challenge".into(), challenge.into());
     if !allow.is_empty() {
         answer.insert("allowCredentials".into(), allow.into());
@@ -354,8 +354,8 @@ async fn verify_registration(
     let name = ctx.body.opt_str("name")?.map(|n| n.trim().to_owned());
     let create_session = ctx.body.opt_bool("createSession")?.unwrap_or(false);
     let failed = || ApiError::bad_request(declared::FAILED_TO_VERIFY_REGISTRATION);
-    let origins = origins(&options, ctx).ok_or_else(failed)?;
-    let data = take_challenge(auth, ctx, &options, "registration").await?;
+    let origins = origins(options, ctx).ok_or_else(failed)?;
+    let data = take_challenge(auth, ctx, options, "registration").await?;
     let owner = data
         .pointer("/userData/id")
         .and_then(Json::as_str)
@@ -369,7 +369,7 @@ async fn verify_registration(
     }
     let response = ctx.body.get("response").cloned().unwrap_or(Json::Null);
     // better-auth answers a refused registration with a 500; a refusal is the client's: 400.
-    let credential = Ceremony::new(auth, &options, &data, origins).check(
+    let credential = Ceremony::new(auth, options, &data, origins).check(
         "registration",
         failed(),
         |expected| webauthn::verify_registration(&response, expected),
@@ -436,9 +436,9 @@ async fn verify_authentication(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiE
             )));
         }
     };
-    let origins = origins(&options, ctx)
+    let origins = origins(options, ctx)
         .ok_or_else(|| ApiError::message_only(StatusCode::BAD_REQUEST, "origin missing"))?;
-    let data = take_challenge(auth, ctx, &options, "authentication").await?;
+    let data = take_challenge(auth, ctx, options, "authentication").await?;
     let credential_id = response
         .get("id")
         .and_then(Json::as_str)
@@ -459,7 +459,7 @@ async fn verify_authentication(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiE
     let public_key =
         webauthn::decode_public_key(text_of(&row, passkey::PUBLIC_KEY)).ok_or_else(failed)?;
     let stored_counter = counter(&row);
-    let new_counter = Ceremony::new(auth, &options, &data, origins).check(
+    let new_counter = Ceremony::new(auth, options, &data, origins).check(
         "authentication",
         failed(),
         |expected| {

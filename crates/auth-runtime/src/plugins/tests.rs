@@ -54,7 +54,14 @@ pub(super) async fn request(
     cookie: &str,
     body: &str,
 ) -> Response<Bytes> {
-    send(auth, method, path, cookie, Some(Bytes::from(body.to_owned()))).await
+    send(
+        auth,
+        method,
+        path,
+        cookie,
+        Some(Bytes::from(body.to_owned())),
+    )
+    .await
 }
 
 async fn send(
@@ -72,8 +79,12 @@ async fn send(
     if body.is_some() {
         request = request.header(header::CONTENT_TYPE, "application/json");
     }
-    auth.handle(request.body(body.unwrap_or_default()).unwrap_or_else(|e| panic!("{e}")))
-        .await
+    auth.handle(
+        request
+            .body(body.unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .await
 }
 
 pub(super) fn json_of(response: &Response<Bytes>) -> Json {

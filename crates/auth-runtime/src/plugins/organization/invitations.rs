@@ -106,15 +106,27 @@ async fn send(auth: &Auth, caller: &Caller, row: &Row) -> Result<(), ApiError> {
     } else {
         page
     };
-    let organization = organization_by(auth, organization::ID, &text(row, invitation::ORGANIZATION_ID)).await?;
+    let organization = organization_by(
+        auth,
+        organization::ID,
+        &text(row, invitation::ORGANIZATION_ID),
+    )
+    .await?;
     let details = Invitation {
-        organization_name: organization.map(|o| text(&o, organization::NAME)).unwrap_or_default(),
+        organization_name: organization
+            .map(|o| text(&o, organization::NAME))
+            .unwrap_or_default(),
         inviter_name: text(&caller.session.user, user::NAME),
         inviter_email: caller.email(),
         role: text(row, invitation::ROLE),
     };
-    auth.submit_mail(Message::invitation(text(row, invitation::EMAIL), url, id, details))
-        .await
+    auth.submit_mail(Message::invitation(
+        text(row, invitation::EMAIL),
+        url,
+        id,
+        details,
+    ))
+    .await
 }
 
 /// The invitation `id`, if it is still pending and unexpired.
