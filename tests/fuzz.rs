@@ -236,7 +236,7 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
 fn a_missing_schemathesis_fails_in_ci() {
     let run = |ci: bool| {
         support::service::run_test_alone(
-            "fuzz::schemathesis_finds_no_server_error_and_no_schema_violation",
+            "routes_openapi::fuzz::schemathesis_finds_no_server_error_and_no_schema_violation",
             |command| {
                 command
                     .env("SCHEMATHESIS", "/nonexistent/st")

@@ -257,7 +257,7 @@ const SCENARIOS = {
       expectOk((await signIn(target.email)).out, "sign-in after the unban");
     });
     await check("default-reason-and-expiry", async () => {
-      const out = await agent.call((c) => c.admin.banUser({ userId: target.id, banExpiresIn: 3 }));
+      const out = await agent.call((c) => c.admin.banUser({ userId: target.id, banExpiresIn: 10 }));
       const user = expectOk(out, "ban").user;
       eq(user.banReason, "Broke the rules", "default reason");
       assert(user.banExpires instanceof Date, `banExpires: ${show(user.banExpires)}`);

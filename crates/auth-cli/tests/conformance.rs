@@ -908,10 +908,11 @@ fn error_codes_are_better_auths() {
         .map(|e| e.code)
         .filter(|code| !theirs.contains_key(*code))
         .collect();
-    // 13 with NOT_FOUND, the base path's own answer (better-auth answers it with an empty 404).
+    // 14 with NOT_FOUND, the base path's own answer (better-auth answers it with an empty 404),
+    // and NO_FIELDS_TO_UPDATE (better-auth's 400 "No fields to update" has no code).
     assert_eq!(
         pipeline.len(),
-        13,
+        14,
         "codes of ours outside better-auth's list: {pipeline:?}"
     );
 }

@@ -116,7 +116,7 @@ fn the_reference_page_renders_offline_in_chromium() {
 fn a_missing_chromium_fails_the_test_with_its_name() {
     let run = |allow: bool| {
         support::service::run_test_alone(
-            "browser::the_quickstart_signs_in_and_keeps_its_session_in_chromium",
+            "conformance::browser::the_quickstart_signs_in_and_keeps_its_session_in_chromium",
             |command| {
                 command
                     .env("CHROMIUM", "/nonexistent/chromium")
