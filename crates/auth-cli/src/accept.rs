@@ -135,15 +135,45 @@ struct Connection {
 impl hyper::service::Service<hyper::Request<Incoming>> for Connection {
     type Response = hyper::Response<axum::body::Body>;
     type Error = Infallible;
-    type Future = axum::routing::future::RouteFuture<Infallible>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
 
     fn call(&self, mut request: hyper::Request<Incoming>) -> Self::Future {
         self.in_request.store(true, Ordering::Relaxed);
+        let started = std::time::Instant::now();
         request.extensions_mut().insert(ConnectInfo(self.peer));
         let deadline = (!request.body().is_end_stream())
             .then(|| Box::pin(tokio::time::sleep(self.body_timeout)));
+        let method = request.method().clone();
+        let uri = request.uri().clone();
         let request = request.map(|body| TimedBody { body, deadline });
-        tower_service::Service::call(&mut self.router.clone(), request)
+        let answer = tower_service::Service::call(&mut self.router.clone(), request);
+        Box::pin(async move {
+            let response = answer.await?;
+            log_answer(&method, uri.path(), &response, started.elapsed());
+            Ok(response)
+        })
+    }
+}
+
+/// One line per answer: the method and path (never the query, which may carry a token), the
+/// status, how long it took and, for an error, its `code` (`INVALID_ORIGIN`), so that a refused
+/// request says why in the log.
+fn log_answer(
+    method: &hyper::Method,
+    path: &str,
+    response: &hyper::Response<axum::body::Body>,
+    latency: Duration,
+) {
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    match response
+        .extensions()
+        .get::<auth_runtime::error::ReasonCode>()
+    {
+        Some(code) => {
+            tracing::info!(%method, path, status, code = %code.0, latency_ms, "answered");
+        }
+        None => tracing::info!(%method, path, status, latency_ms, "answered"),
     }
 }
 

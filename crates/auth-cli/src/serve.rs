@@ -61,11 +61,7 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
             other => writeln!(stdout, "{other}").map_err(stdout_error)?,
         }
     }
-    let router = auth.router().layer(
-        tower_http::trace::TraceLayer::new_for_http()
-            .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
-            .on_response(log_response),
-    );
+    let router = auth.router();
     let stop = shutdown();
     let url = match (&data, &opt.database_url) {
         (Some(dir), _) => DatabaseUrl::Sqlite(dir.join(DATABASE_FILE)),
@@ -97,24 +93,6 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
     // Mail accepted before the stop still leaves; what cannot within the deadline is logged.
     auth.shutdown(MAIL_DRAIN).await;
     writeln!(stdout, "stopped").map_err(stdout_error)
-}
-
-/// One line per answer: its status, how long it took and, for an error, its `code`
-/// (`INVALID_ORIGIN`), so that a refused request says why in the log.
-fn log_response(
-    response: &axum::http::Response<axum::body::Body>,
-    latency: Duration,
-    _span: &tracing::Span,
-) {
-    let status = response.status().as_u16();
-    let latency_ms = latency.as_secs_f64() * 1000.0;
-    match response
-        .extensions()
-        .get::<auth_runtime::error::ReasonCode>()
-    {
-        Some(code) => tracing::info!(status, code = %code.0, latency_ms, "answered"),
-        None => tracing::info!(status, latency_ms, "answered"),
-    }
 }
 
 /// The port of a URL on this machine (`localhost`, `127.0.0.1`, `[::1]`), where a base URL must

@@ -245,7 +245,7 @@ impl Report {
         let _ = writeln!(out, "- {settings}");
         let _ = writeln!(
             out,
-            "- each server in its own process on a fresh SQLite file, rate limiting off, the same user fields: ours is the release `auth-cli serve` (`RUST_LOG=warn`), better-auth is `tests/conformance/reference-server.mjs` (better-sqlite3, `QUIET=1`); one load generator (this benchmark, hyper HTTP/1.1 keep-alive, one connection per client); peak RSS is the server process's `VmHWM`, reset before each measured run; a request counts as an error unless answered 200\n"
+            "- each server in its own process on a fresh SQLite file, rate limiting off, the same user fields: ours is the release `auth-cli serve` with its default logging (an INFO line per request, into a file), better-auth is `tests/conformance/reference-server.mjs` (better-sqlite3, `QUIET=1`); one load generator (this benchmark, hyper HTTP/1.1 keep-alive, one connection per client); peak RSS is the server process's `VmHWM`, reset before each measured run; a request counts as an error unless answered 200\n"
         );
         let _ = writeln!(out, "![requests per second](benchmarks.png)\n");
 
@@ -381,6 +381,58 @@ impl Report {
                 "| {target} | {} | {} |",
                 ratio.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}×")),
                 yes_no(ratio.map(|r| r >= factor))
+            );
+        }
+        for scenario in ["sign-in", "sign-up"] {
+            let ratio = self.row(scenario, 16).and_then(Row::ratio);
+            let _ = writeln!(
+                out,
+                "| {scenario} ≥ 2× better-auth (16 connections) | {} | {} |",
+                ratio.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}×")),
+                yes_no(ratio.map(|r| r >= 2.0))
+            );
+        }
+        let ceiling = self
+            .ceiling
+            .iter()
+            .find(|(clients, _)| *clients == 16)
+            .and_then(|(_, cell)| cell.figures())
+            .map(|f| f.rate);
+        let postgres = self
+            .postgres
+            .as_ref()
+            .ok()
+            .and_then(|rows| rows.first())
+            .map(|(_, figures)| figures.rate);
+        for (target, ours, percent) in [
+            (
+                "get-session from SQLite ≥ 60 % of the machine's ceiling (16 connections)",
+                self.row("get-session", 16)
+                    .and_then(|r| r.ours.figures())
+                    .map(|f| f.rate),
+                60.0,
+            ),
+            (
+                "get-session from the cookie cache ≥ 80 % of the ceiling (16 connections)",
+                self.row("get-session, cookie cache", 16)
+                    .and_then(|r| r.ours.figures())
+                    .map(|f| f.rate),
+                80.0,
+            ),
+            (
+                "get-session from PostgreSQL ≥ 35 % of the ceiling (16 connections, fewest users)",
+                postgres,
+                35.0,
+            ),
+        ] {
+            let share = ours
+                .zip(ceiling)
+                .map(|(ours, ceiling)| ours / ceiling.max(f64::EPSILON) * 100.0);
+            let _ = writeln!(
+                out,
+                "| {target} | {} | {} |",
+                share.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.0} %")),
+                yes_no(share.map(|s| s >= percent))
             );
         }
         let share = sign_in.zip(self.scrypt).map(|(s, raw)| s / raw * 100.0);

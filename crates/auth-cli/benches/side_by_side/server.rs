@@ -46,7 +46,8 @@ impl Server {
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .env("AUTH_SECRET", SECRET)
-            .env("RUST_LOG", "warn");
+            // serve's default logging (a line per request, into a file here), as deployed.
+            .env_remove("RUST_LOG");
         if let Some(url) = database_url {
             command.arg("--database-url").arg(url);
         }

@@ -9,9 +9,12 @@ fn main() -> ExitCode {
         Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
     }));
     let opt = auth_cli::Opt::parse();
-    auth_cli::logging::install(opt.log_format);
+    let log = auth_cli::logging::install(opt.log_format);
     let stdout = std::io::stdout();
-    match auth_cli::run(opt, &mut stdout.lock()) {
+    let result = auth_cli::run(opt, &mut stdout.lock());
+    // The queued log lines go out before an error.
+    drop(log);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             #[expect(clippy::print_stderr, reason = "the binary reports errors on stderr")]

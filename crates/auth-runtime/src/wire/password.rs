@@ -2,29 +2,14 @@
 //! password, stored in `account.password` as `"<salt>:<key>"` in lower-case hex.
 
 use std::fmt::Write as _;
-use std::num::NonZeroU8;
 
-use scrypt_opt::fixed_r::{Block, BufferSet};
-use scrypt_opt::generic_array::typenum::U16;
-use scrypt_opt::memory::Align64;
-use scrypt_opt::pbkdf2_1::Pbkdf2HmacSha256State;
-use sha2::{Digest as _, Sha256};
+pub use auth_scrypt::Blocks;
+use auth_scrypt::KEY_LEN;
 use subtle::ConstantTimeEq;
 use unicode_normalization::UnicodeNormalization;
 
 use super::{id, js};
 
-/// better-auth's scrypt cost: N = 2^14.
-const LOG_N: NonZeroU8 = match NonZeroU8::new(14) {
-    Some(n) => n,
-    None => panic!("14 is not zero"),
-};
-/// better-auth's scrypt block size, r = 16, as the kernel's type parameter (p = 1).
-type R = U16;
-/// better-auth's derived key length in bytes (128 hex digits).
-const KEY_LEN: usize = 64;
-/// HMAC-SHA-256's block size in bytes.
-const HMAC_BLOCK: usize = 64;
 /// Random salt bytes; their 32-character hex string is the scrypt salt.
 const SALT_BYTES: usize = 16;
 
@@ -146,51 +131,10 @@ pub fn check_length(password: &str, min: usize, max: usize) -> Result<(), Passwo
     }
 }
 
-/// The 32 MiB that one scrypt run works in (N = 16384 blocks of 128·r bytes). Allocating and
-/// faulting in a fresh one costs about a third of a hash, so
-/// [`PasswordHasher`](super::PasswordHasher) hands one from hash to hash while sign-ins queue.
-/// A run overwrites every block before it reads one: nothing of an earlier hash is used.
-pub struct Blocks(Box<BufferSet<Vec<Align64<Block<R>>>, R>>);
-
-impl Blocks {
-    /// A fresh buffer.
-    #[must_use]
-    pub fn new() -> Self {
-        Self(BufferSet::new_boxed(LOG_N))
-    }
-}
-
-impl Default for Blocks {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Debug for Blocks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Blocks(32 MiB)")
-    }
-}
-
-/// `scrypt(NFKC(password), salt bytes, N = 16384, r = 16, p = 1, dkLen = 64)`: PBKDF2 scatters
-/// the input into the block buffer, RoMix runs over it, PBKDF2 gathers the key.
+/// `scrypt(NFKC(password), salt bytes, N = 16384, r = 16, p = 1, dkLen = 64)`.
 fn derive_key(blocks: &mut Blocks, password: &str, salt: &str) -> [u8; KEY_LEN] {
     let password: String = password.nfkc().collect();
-    let password = password.as_bytes();
-    // HMAC-SHA-256 replaces a key longer than its 64-byte block by the key's SHA-256 (RFC 2104
-    // §2), so this is the same PBKDF2; done here because scrypt-opt 0.3.2 panics on such keys
-    // (its `Pbkdf2HmacSha256State::new` copies each digest byte into 4 bytes).
-    let pbkdf2 = if password.len() > HMAC_BLOCK {
-        Pbkdf2HmacSha256State::new(&Sha256::digest(password))
-    } else {
-        Pbkdf2HmacSha256State::new(password)
-    };
-    let blocks = &mut blocks.0;
-    blocks.set_input(&pbkdf2, salt.as_bytes());
-    blocks.scrypt_ro_mix();
-    let mut key = [0u8; KEY_LEN];
-    blocks.extract_output(&pbkdf2, &mut key);
-    key
+    auth_scrypt::derive_key(blocks, password.as_bytes(), salt.as_bytes())
 }
 
 fn hex(bytes: &[u8]) -> String {
