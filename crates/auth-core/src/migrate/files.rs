@@ -233,12 +233,14 @@ pub fn read_sql(path: &Path, dialect: Dialect) -> Result<(String, Vec<Statement>
     Ok((text, statements))
 }
 
-/// What [`lint`](super::lint) refuses in the files of a dialect folder, file by file.
+/// What [`lint`](super::lint) refuses in the files of a dialect folder, file by file, each read
+/// after the ones before it.
 pub fn lint_folder(dialect_dir: &Path, dialect: Dialect) -> Result<Vec<Refused>, FilesError> {
     let mut refused = Vec::new();
+    let mut linter = super::lint::Linter::new(dialect);
     for file in list(dialect_dir)? {
         let (text, _) = read_sql(&file.sql_path, dialect)?;
-        let findings = super::lint::lint(&text, dialect).map_err(|error| FilesError::Sql {
+        let findings = linter.file(&text).map_err(|error| FilesError::Sql {
             path: file.sql_path.clone(),
             error,
         })?;

@@ -1,9 +1,12 @@
-//! Checks of hand-edited migration files, read with sqlparser's tokenizer: what D1 cannot run,
-//! and destructive statements that do not say so (`migrate new` marks each one it writes).
+//! Checks of hand-edited migration files, read with sqlparser: what D1 cannot run, and
+//! destructive statements that do not say so (`migrate new` marks each one it writes): a dropped
+//! table or column, and a column narrowed (a narrower type, or NOT NULL without a default) as the
+//! statements of the folder's earlier files declared it.
 
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, Word};
 
+use super::replay::Tables;
 use super::split::{self, SplitError, Statement};
 use crate::sql::Dialect;
 
@@ -19,39 +22,75 @@ pub struct Finding {
     pub help: String,
 }
 
-/// The findings of one file, in file order.
+/// The findings of one file read on its own, in file order.
 pub fn lint(sql: &str, dialect: Dialect) -> Result<Vec<Finding>, SplitError> {
-    let statements = split::statements(sql, dialect)?;
-    let all_words: Vec<Vec<Word>> = statements
-        .iter()
-        .map(|s| words(&s.sql, dialect))
-        .collect::<Result<_, _>>()?;
-    let mut findings = Vec::new();
-    let mut previous_end = 0;
-    for (index, (statement, words)) in statements.iter().zip(&all_words).enumerate() {
-        let marked = sql[previous_end..statement.bytes.start].contains(DESTRUCTIVE_MARK);
-        previous_end = statement.bytes.end;
-        if dialect == Dialect::D1
-            && let Some(finding) = d1_refusal(statement, words)
-        {
-            findings.push(finding);
-        }
-        if marked {
-            continue;
-        }
-        let earlier = &all_words[..index];
-        let later = &all_words[index + 1..];
-        if let Some(message) = destructive(words, earlier, later) {
-            findings.push(Finding {
-                line: statement.line,
-                message,
-                help: format!(
-                    "put `-- {DESTRUCTIVE_MARK} <what is lost>` on the line before it if the loss is meant (as `migrate new --allow-destructive` does)"
-                ),
-            });
+    Linter::new(dialect).file(sql)
+}
+
+/// Lints the files of one dialect folder in order, each read with the tables and columns the
+/// earlier ones declared.
+#[derive(Debug)]
+pub struct Linter {
+    dialect: Dialect,
+    tables: Tables,
+}
+
+impl Linter {
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            tables: Tables::new(dialect),
         }
     }
-    Ok(findings)
+
+    /// The findings of the next file, in file order.
+    pub fn file(&mut self, sql: &str) -> Result<Vec<Finding>, SplitError> {
+        let dialect = self.dialect;
+        let statements = split::statements(sql, dialect)?;
+        let all_words: Vec<Vec<Word>> = statements
+            .iter()
+            .map(|s| words(&s.sql, dialect))
+            .collect::<Result<_, _>>()?;
+        let mut findings = Vec::new();
+        let mut previous_end = 0;
+        for (index, (statement, words)) in statements.iter().zip(&all_words).enumerate() {
+            let marked = sql[previous_end..statement.bytes.start].contains(DESTRUCTIVE_MARK);
+            previous_end = statement.bytes.end;
+            if dialect == Dialect::D1
+                && let Some(finding) = d1_refusal(statement, words)
+            {
+                findings.push(finding);
+            }
+            // Every statement is replayed, marked or not: later ones are read against it.
+            let narrowed = self.tables.apply(&statement.sql);
+            if marked {
+                continue;
+            }
+            let earlier = &all_words[..index];
+            let later = &all_words[index + 1..];
+            let mut reasons: Vec<String> = destructive(words, earlier, later).into_iter().collect();
+            match narrowed {
+                Ok(narrowed) => reasons.extend(narrowed.into_iter().map(|reason| {
+                    format!("{reason}, but no `-- {DESTRUCTIVE_MARK}` comment says so")
+                })),
+                // What cannot be read cannot be shown not to narrow a column.
+                Err(error) if is(words.first(), Keyword::ALTER) => reasons.push(format!(
+                    "this alter statement cannot be read by the SQL parser ({error}), so whether it narrows a column is unknown"
+                )),
+                Err(_) => {}
+            }
+            for message in reasons {
+                findings.push(Finding {
+                    line: statement.line,
+                    message,
+                    help: format!(
+                        "put `-- {DESTRUCTIVE_MARK} <what is lost>` on the line before it if the loss is meant (as `migrate new --allow-destructive` does)"
+                    ),
+                });
+            }
+        }
+        Ok(findings)
+    }
 }
 
 /// The statement's words (keywords and names, quoted or not), comments and literals left out.
