@@ -105,7 +105,8 @@ fn better_auth_drizzle_adapter_runs_on_d1_with_our_schema_and_migrations() {
         "/api/auth/two-factor/verify-totp",
         &json!({ "code": totp_code(&uri) }),
     );
-    assert_eq!(verified["user"]["twoFactorEnabled"], true, "{verified}");
+    // better-auth answers with the user as the session held it; the row is checked below.
+    assert!(verified["token"].is_string(), "{verified}");
     // The next sign-in stops at the second factor: better-auth read `two_factor_enabled`.
     let mut client = Client::new(worker.port);
     let challenged = client.post(
