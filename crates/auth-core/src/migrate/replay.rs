@@ -73,10 +73,11 @@ impl Tables {
                 for constraint in &create.constraints {
                     if let TableConstraint::PrimaryKey(key) = constraint {
                         for part in &key.columns {
-                            let key_column = part.column.expr.to_string();
-                            for column in &mut columns {
-                                if unquoted(&key_column) == column.name {
-                                    column.not_null = true;
+                            if let Expr::Identifier(key_column) = &part.column.expr {
+                                for column in &mut columns {
+                                    if key_column.value == column.name {
+                                        column.not_null = true;
+                                    }
                                 }
                             }
                         }
@@ -317,10 +318,6 @@ fn name_of(name: &ObjectName) -> String {
         .and_then(|part| part.as_ident())
         .map(|ident| ident.value.clone())
         .unwrap_or_default()
-}
-
-fn unquoted(text: &str) -> &str {
-    text.trim_matches(|c| c == '"' || c == '`')
 }
 
 /// A type as the planner spells it: lower case, with the common synonyms of `integer`, `bigint`
