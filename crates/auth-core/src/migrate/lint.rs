@@ -74,7 +74,7 @@ impl Linter {
                     format!("{reason}, but no `-- {DESTRUCTIVE_MARK}` comment says so")
                 })),
                 // What cannot be read cannot be shown not to narrow a column.
-                Err(error) if is(words.first(), Keyword::ALTER) => reasons.push(format!(
+                Err(error) if reasons.is_empty() && is(words.first(), Keyword::ALTER) => reasons.push(format!(
                     "this alter statement cannot be read by the SQL parser ({error}), so whether it narrows a column is unknown"
                 )),
                 Err(_) => {}
