@@ -255,4 +255,37 @@ mod tests {
         let sql = "create table \"_keep\" as select * from \"session\";\ncreate table \"_new_user\" (\"id\" text);\ndrop table \"user\";\nalter table \"_new_user\" rename to \"user\";\ndrop table \"_keep\";\n";
         assert!(messages(sql, Dialect::Sqlite).is_empty());
     }
+
+    #[test]
+    fn narrowing_is_judged_against_the_earlier_files() {
+        let create = "create table \"user\" (\"id\" text not null primary key, \"plan\" text);\n";
+        let narrow = "alter table \"user\" add column \"n\" integer;\n\nalter table \"user\" alter column \"plan\" type varchar(8);\n-- auth:destructive meant\nalter table \"user\" alter column \"n\" type smallint;\nalter table \"user\" alter column \"plan\" set not null;\n";
+        let mut linter = Linter::new(Dialect::Postgres);
+        assert!(linter.file(create).unwrap_or_else(|e| panic!("{e}")).is_empty());
+        let found: Vec<(usize, String)> = linter
+            .file(narrow)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|f| (f.line, f.message))
+            .collect();
+        assert_eq!(
+            found.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+            [3, 6],
+            "{found:?}"
+        );
+        assert!(found[0].1.starts_with("changes user.plan from text to varchar(8)"), "{found:?}");
+        assert!(found[0].1.ends_with("but no `-- auth:destructive` comment says so"), "{found:?}");
+        assert!(found[1].1.starts_with("makes user.plan required"), "{found:?}");
+        // Read alone, the file's table is unknown: nothing to judge it by.
+        assert!(messages(narrow, Dialect::Postgres).is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_alter_is_refused_unless_marked() {
+        let sql = "alter table \"user\" frobnicate \"plan\";\n-- auth:destructive meant\nalter table \"user\" frobnicate \"plan\";\n";
+        let found = messages(sql, Dialect::Postgres);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 1);
+        assert!(found[0].1.contains("cannot be read"), "{found:?}");
+    }
 }
