@@ -933,7 +933,8 @@ fn block_on<T>(future: impl Future<Output = T>) -> T {
 /// `migrate lint` reads each dialect folder's files in order and refuses a column narrowed without
 /// `-- auth:destructive`: PostgreSQL's `alter column … type` to a narrower type and `set not null`
 /// without a default, MySQL's `modify` to a bounded type, a D1 rebuild copying a nullable column
-/// into a NOT NULL one without a default; with the marks (or a default first) it passes.
+/// into a NOT NULL one without a default (judged after a baseline by its snapshot); with the marks
+/// (or a default first) it passes.
 #[test]
 fn lint_refuses_unmarked_narrowing_changes() {
     let project = Project::new(Dialect::Postgres, |_| String::new());
@@ -945,9 +946,12 @@ fn lint_refuses_unmarked_narrowing_changes() {
                     alter table \"user\" alter column \"email\" type text;\n\
                     alter table \"user\" alter column \"image\" set not null;\n";
     project.write_migration("0003_narrow", postgres);
+    // An adopted database: the baseline holds no statement, its snapshot the tables.
+    project.write("migrations/mysql/0001_baseline.sql", "-- adopted\n");
+    let snapshot = files::Snapshot::new(Dialect::Mysql, schema(BASE));
     project.write(
-        "migrations/mysql/0001_init.sql",
-        &sql::render_schema(&schema(BASE), Dialect::Mysql),
+        "migrations/mysql/0001_baseline.json",
+        &serde_json::to_string(&snapshot).unwrap_or_else(|e| panic!("{e}")),
     );
     project.write(
         "migrations/mysql/0002_narrow.sql",

@@ -43,6 +43,15 @@ impl Linter {
         }
     }
 
+    /// Takes the tables and columns `ddl` declares (our own DDL, such as a baseline snapshot's
+    /// schema) as the state the next files are read against.
+    pub fn declare(&mut self, ddl: &str) {
+        for statement in split::statements(ddl, self.dialect).unwrap_or_default() {
+            // Our DDL parses (a test reads every statement we generate); nothing to refuse here.
+            let _ = self.tables.apply(&statement.sql);
+        }
+    }
+
     /// The findings of the next file, in file order.
     pub fn file(&mut self, sql: &str) -> Result<Vec<Finding>, SplitError> {
         let dialect = self.dialect;
