@@ -253,4 +253,3 @@ fn literal(value: rusqlite::types::ValueRef<'_>) -> String {
 fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
-

@@ -99,7 +99,10 @@ fn better_auth_drizzle_adapter_runs_on_d1_with_our_schema_and_migrations() {
     assert_eq!(session["user"]["twoFactorEnabled"], false, "{session}");
 
     // The plugin's table: enable writes the secret, verify reads it back and marks the user.
-    let enabled = client.post("/api/auth/two-factor/enable", &json!({ "password": PASSWORD }));
+    let enabled = client.post(
+        "/api/auth/two-factor/enable",
+        &json!({ "password": PASSWORD }),
+    );
     let uri = text(&enabled["totpURI"]);
     let verified = client.post(
         "/api/auth/two-factor/verify-totp",
@@ -135,14 +138,19 @@ fn better_auth_drizzle_adapter_runs_on_d1_with_our_schema_and_migrations() {
         connection
             .query_row(sql, [&user_id], |row| {
                 (0..row.as_ref().column_count())
-                    .map(|i| row.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                    .map(|i| {
+                        row.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| format!("{v:?}"))
+                    })
                     .collect()
             })
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     };
     assert_eq!(
-        row("select email, username, display_username, email_verified, two_factor_enabled \
-             from user where id = ?1"),
+        row(
+            "select email, username, display_username, email_verified, two_factor_enabled \
+             from user where id = ?1"
+        ),
         [
             format!("Text({EMAIL:?})"),
             format!("Text({USERNAME:?})"),
@@ -157,16 +165,21 @@ fn better_auth_drizzle_adapter_runs_on_d1_with_our_schema_and_migrations() {
         ["Integer(1)", "Integer(1)", "Integer(1)", "Integer(1)"]
     );
     assert_eq!(
-        row("select count(*) from account where user_id = ?1 and provider_id = 'credential' \
-             and password is not null"),
+        row(
+            "select count(*) from account where user_id = ?1 and provider_id = 'credential' \
+             and password is not null"
+        ),
         ["Integer(1)"]
     );
     // Dates as better-auth writes them on SQLite: ISO-8601 text with milliseconds and `Z`.
-    let created = row("select created_at, typeof(created_at) from session where user_id = ?1 \
-                       order by created_at limit 1");
+    let created = row(
+        "select created_at, typeof(created_at) from session where user_id = ?1 \
+                       order by created_at limit 1",
+    );
     assert_eq!(created[1], r#"Text("text")"#, "{created:?}");
     assert!(
-        created[0].len() == r#"Text("2026-01-01T00:00:00.000Z")"#.len() && created[0].ends_with(r#"Z")"#),
+        created[0].len() == r#"Text("2026-01-01T00:00:00.000Z")"#.len()
+            && created[0].ends_with(r#"Z")"#),
         "{created:?}"
     );
     budget.check("rows read back");

@@ -578,7 +578,8 @@ fn marked_statements(sql: &str, dialect: Dialect) -> Vec<(usize, bool)> {
         let before = &sql[previous_end..statement.bytes.start];
         previous_end = statement.bytes.end;
         if let Some((_, reason)) = before.split_once("-- auth:destructive") {
-            let narrowing = (reason.contains(" changes ") || reason.trim_start().starts_with("changes "))
+            let narrowing = (reason.contains(" changes ")
+                || reason.trim_start().starts_with("changes "))
                 || reason.contains("required without a default");
             marked.push((statement.line, narrowing));
         }
@@ -593,8 +594,10 @@ fn marked_statements(sql: &str, dialect: Dialect) -> Vec<(usize, bool)> {
 /// found on its line.
 #[test]
 fn migrate_lint_refuses_what_migrate_new_marks() {
-    let mut pairs: Vec<(String, Schema, Schema)> =
-        cases().into_iter().map(|c| (c.name, c.from, c.to)).collect();
+    let mut pairs: Vec<(String, Schema, Schema)> = cases()
+        .into_iter()
+        .map(|c| (c.name, c.from, c.to))
+        .collect();
     for (name, from, to) in NARROWING {
         pairs.push((name.to_owned(), schema_of(from), schema_of(to)));
     }

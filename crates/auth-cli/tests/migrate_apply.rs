@@ -967,9 +967,12 @@ fn lint_refuses_unmarked_narrowing_changes() {
                    alter table \"_new_user\" rename to \"user\";\n";
     project.write("migrations/d1/0002_rebuild.sql", rebuild);
     let lint = || {
-        run(auth_cli()
-            .current_dir(project.dir.path())
-            .args(["migrate", "lint", "--dir", "migrations"]))
+        run(auth_cli().current_dir(project.dir.path()).args([
+            "migrate",
+            "lint",
+            "--dir",
+            "migrations",
+        ]))
     };
     let output = lint();
     expect_code(&output, 1, "migrate lint of narrowing changes");

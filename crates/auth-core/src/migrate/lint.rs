@@ -270,7 +270,12 @@ mod tests {
         let create = "create table \"user\" (\"id\" text not null primary key, \"plan\" text);\n";
         let narrow = "alter table \"user\" add column \"n\" integer;\n\nalter table \"user\" alter column \"plan\" type varchar(8);\n-- auth:destructive meant\nalter table \"user\" alter column \"n\" type smallint;\nalter table \"user\" alter column \"plan\" set not null;\n";
         let mut linter = Linter::new(Dialect::Postgres);
-        assert!(linter.file(create).unwrap_or_else(|e| panic!("{e}")).is_empty());
+        assert!(
+            linter
+                .file(create)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .is_empty()
+        );
         let found: Vec<(usize, String)> = linter
             .file(narrow)
             .unwrap_or_else(|e| panic!("{e}"))
@@ -282,9 +287,22 @@ mod tests {
             [3, 6],
             "{found:?}"
         );
-        assert!(found[0].1.starts_with("changes user.plan from text to varchar(8)"), "{found:?}");
-        assert!(found[0].1.ends_with("but no `-- auth:destructive` comment says so"), "{found:?}");
-        assert!(found[1].1.starts_with("makes user.plan required"), "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .starts_with("changes user.plan from text to varchar(8)"),
+            "{found:?}"
+        );
+        assert!(
+            found[0]
+                .1
+                .ends_with("but no `-- auth:destructive` comment says so"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].1.starts_with("makes user.plan required"),
+            "{found:?}"
+        );
         // Read alone, the file's table is unknown: nothing to judge it by.
         assert!(messages(narrow, Dialect::Postgres).is_empty());
     }

@@ -493,20 +493,26 @@ impl Planner {
             }
         }
         if before.default != after.default && after.default.is_none() {
-            self.push(format!("alter table {table} alter column {name} drop default;"));
+            self.push(format!(
+                "alter table {table} alter column {name} drop default;"
+            ));
         }
         if let Some(default) = after
             .default
             .as_ref()
             .filter(|d| before.default.as_ref() != Some(d))
         {
-            self.push(format!("alter table {table} alter column {name} set default {default};"));
+            self.push(format!(
+                "alter table {table} alter column {name} set default {default};"
+            ));
         }
         if before.required != after.required {
             if after.required {
                 if let Some(default) = &after.default {
                     // Rows holding NULL take the default instead of failing the migration.
-                    self.push(format!("update {table} set {name} = {default} where {name} is null;"));
+                    self.push(format!(
+                        "update {table} set {name} = {default} where {name} is null;"
+                    ));
                 }
                 let sql = format!("alter table {table} alter column {name} set not null;");
                 match required {
@@ -514,7 +520,9 @@ impl Planner {
                     None => self.push(sql),
                 }
             } else {
-                self.push(format!("alter table {table} alter column {name} drop not null;"));
+                self.push(format!(
+                    "alter table {table} alter column {name} drop not null;"
+                ));
             }
         }
     }

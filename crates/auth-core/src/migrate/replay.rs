@@ -67,7 +67,13 @@ impl Tables {
                 let mut columns: Vec<Column> = create
                     .columns
                     .iter()
-                    .map(|c| column(&c.name.value, &c.data_type, c.options.iter().map(|o| &o.option)))
+                    .map(|c| {
+                        column(
+                            &c.name.value,
+                            &c.data_type,
+                            c.options.iter().map(|o| &o.option),
+                        )
+                    })
                     .collect();
                 // A table-level primary key makes its columns NOT NULL.
                 for constraint in &create.constraints {
@@ -112,7 +118,12 @@ impl Tables {
             .find(|c| c.name == column)
     }
 
-    fn alter(&mut self, table: &mut String, operation: &AlterTableOperation, reasons: &mut Vec<String>) {
+    fn alter(
+        &mut self,
+        table: &mut String,
+        operation: &AlterTableOperation,
+        reasons: &mut Vec<String>,
+    ) {
         match operation {
             AlterTableOperation::AddColumn { column_def, .. } => {
                 let column = column(
@@ -168,7 +179,12 @@ impl Tables {
                     AlterColumnOperation::SetDataType { data_type, .. } => {
                         let new = type_name(data_type);
                         if narrows(dialect, &column.ty, &new) {
-                            reasons.push(describe_type_change(table, &column.name, &column.ty, &new));
+                            reasons.push(describe_type_change(
+                                table,
+                                &column.name,
+                                &column.ty,
+                                &new,
+                            ));
                         }
                         column.ty = new;
                     }
@@ -180,14 +196,28 @@ impl Tables {
                 data_type,
                 options,
                 ..
-            } => self.redefine(table, &col_name.value, &col_name.value, data_type, options, reasons),
+            } => self.redefine(
+                table,
+                &col_name.value,
+                &col_name.value,
+                data_type,
+                options,
+                reasons,
+            ),
             AlterTableOperation::ChangeColumn {
                 old_name,
                 new_name,
                 data_type,
                 options,
                 ..
-            } => self.redefine(table, &old_name.value, &new_name.value, data_type, options, reasons),
+            } => self.redefine(
+                table,
+                &old_name.value,
+                &new_name.value,
+                data_type,
+                options,
+                reasons,
+            ),
             _ => {}
         }
     }
@@ -238,10 +268,9 @@ impl Tables {
             return;
         };
         let source = name_of(source);
-        let (Some(targets), Some(sources)) = (
-            self.tables.get(&name_of(target)),
-            self.tables.get(&source),
-        ) else {
+        let (Some(targets), Some(sources)) =
+            (self.tables.get(&name_of(target)), self.tables.get(&source))
+        else {
             return;
         };
         if !from.joins.is_empty() {
@@ -305,7 +334,11 @@ fn narrows(dialect: Dialect, old: &str, new: &str) -> bool {
         // SQLite keeps any value in any column, but a column of numeric affinity converts the
         // text it is given (`'007'` becomes 7) and a REAL one rounds large integers.
         let (before, after) = (Affinity::of(old), Affinity::of(new));
-        before != after && matches!(after, Affinity::Integer | Affinity::Real | Affinity::Numeric)
+        before != after
+            && matches!(
+                after,
+                Affinity::Integer | Affinity::Real | Affinity::Numeric
+            )
     } else {
         !widens(old, new)
     }
@@ -346,11 +379,17 @@ impl Affinity {
         let declared = declared.to_uppercase();
         if declared.contains("INT") {
             Self::Integer
-        } else if ["CHAR", "CLOB", "TEXT"].iter().any(|t| declared.contains(t)) {
+        } else if ["CHAR", "CLOB", "TEXT"]
+            .iter()
+            .any(|t| declared.contains(t))
+        {
             Self::Text
         } else if declared.contains("BLOB") || declared.is_empty() {
             Self::Blob
-        } else if ["REAL", "FLOA", "DOUB"].iter().any(|t| declared.contains(t)) {
+        } else if ["REAL", "FLOA", "DOUB"]
+            .iter()
+            .any(|t| declared.contains(t))
+        {
             Self::Real
         } else {
             Self::Numeric
@@ -399,10 +438,22 @@ mod tests {
             ],
         );
         assert_eq!(found.len(), 4, "{found:?}");
-        assert!(found[0].contains("user.name from varchar(64) to varchar(10)"), "{found:?}");
-        assert!(found[1].contains("user.n from integer to text"), "{found:?}");
-        assert!(found[2].starts_with("makes user.name required"), "{found:?}");
-        assert!(found[3].starts_with("makes user.plan required"), "{found:?}");
+        assert!(
+            found[0].contains("user.name from varchar(64) to varchar(10)"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("user.n from integer to text"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].starts_with("makes user.name required"),
+            "{found:?}"
+        );
+        assert!(
+            found[3].starts_with("makes user.plan required"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -419,9 +470,18 @@ mod tests {
             ],
         );
         assert_eq!(found.len(), 3, "{found:?}");
-        assert!(found[0].contains("user.name from text to varchar(255)"), "{found:?}");
-        assert!(found[1].contains("user.n from bigint to integer"), "{found:?}");
-        assert!(found[2].starts_with("makes user.count required"), "{found:?}");
+        assert!(
+            found[0].contains("user.name from text to varchar(255)"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("user.n from bigint to integer"),
+            "{found:?}"
+        );
+        assert!(
+            found[2].starts_with("makes user.count required"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -442,7 +502,10 @@ mod tests {
             // bigint to integer keeps every value on SQLite (one affinity); text to integer does not.
             assert_eq!(found.len(), 2, "{found:?}");
             assert!(found[0].starts_with("makes user.n required"), "{found:?}");
-            assert!(found[1].contains("user.tag from text to integer"), "{found:?}");
+            assert!(
+                found[1].contains("user.tag from text to integer"),
+                "{found:?}"
+            );
         }
     }
 
