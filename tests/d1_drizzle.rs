@@ -29,9 +29,12 @@ const USERNAME: &str = "ada_lovelace";
 const PASSWORD: &str = "correct horse battery staple";
 
 /// Fails when the run so far has taken longer than [`BUDGET`].
+#[derive(Debug)]
 struct Budget(Instant);
 
 impl Budget {
+    /// Prints the time spent so far (`--nocapture` shows where a slow run spends it).
+    #[expect(clippy::print_stderr, reason = "the figures of a slow run")]
     fn check(&self, step: &str) {
         let spent = self.0.elapsed();
         eprintln!("d1_drizzle: {step} done after {spent:.1?}");

@@ -92,6 +92,7 @@ pub fn persisted_database(state: &Path) -> PathBuf {
 // The worker
 
 /// `wrangler dev --local` serving the copy on a free port; stopped (with workerd) on drop.
+#[derive(Debug)]
 pub struct Worker {
     child: Child,
     pub port: u16,
@@ -207,6 +208,7 @@ fn free_port() -> u16 {
 // ---------------------------------------------------------------------------------------------
 // A tiny HTTP/1.1 client with a cookie jar
 
+#[derive(Debug)]
 pub struct Client {
     port: u16,
     /// name → value
