@@ -9,6 +9,7 @@ mod baseline;
 mod clients;
 mod config;
 mod d1_better_auth;
+mod d1_drizzle;
 mod documented_bugs;
 mod emit;
 mod endpoints;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use auth_core::Dialect;
 use auth_core::migrate::split::sql_dialect;
-use auth_core::migrate::{Plan, lint, plan, statements};
+use auth_core::migrate::{Linter, Plan, lint, plan, statements};
 use auth_core::schema::Schema;
 use auth_core::sql::render_schema;
 use sqlparser::parser::Parser;
@@ -541,6 +541,108 @@ fn every_plan_passes_migrate_lint() {
             );
         }
     }
+}
+
+/// Narrowing changes as `auth.toml` pairs (name, from, to): a string becoming a number, a bigint
+/// a plain number, an optional field required without a default, a string made unique (on MySQL
+/// `text` becomes a bounded `varchar`).
+const NARROWING: [(&str, &str, &str); 4] = [
+    (
+        "string_to_number",
+        "[models.user.fields.tag]\ntype = \"string\"\n",
+        "[models.user.fields.tag]\ntype = \"number\"\n",
+    ),
+    (
+        "bigint_to_number",
+        "[models.user.fields.visits]\ntype = \"number\"\nbigint = true\n",
+        "[models.user.fields.visits]\ntype = \"number\"\n",
+    ),
+    (
+        "required_without_default",
+        "[models.user.fields.plan]\ntype = \"string\"\n",
+        "[models.user.fields.plan]\ntype = \"string\"\nrequired = true\n",
+    ),
+    (
+        "string_made_unique",
+        "[models.user.fields.handle]\ntype = \"string\"\n",
+        "[models.user.fields.handle]\ntype = \"string\"\nunique = true\n",
+    ),
+];
+
+/// The statements of a rendered plan that carry `-- auth:destructive`: line, and whether the
+/// reason is a narrowing (a type change, or required without a default).
+fn marked_statements(sql: &str, dialect: Dialect) -> Vec<(usize, bool)> {
+    let mut previous_end = 0;
+    let mut marked = Vec::new();
+    for statement in statements(sql, dialect).unwrap_or_else(|e| panic!("{e}")) {
+        let before = &sql[previous_end..statement.bytes.start];
+        previous_end = statement.bytes.end;
+        if let Some((_, reason)) = before.split_once("-- auth:destructive") {
+            let narrowing = (reason.contains(" changes ")
+                || reason.trim_start().starts_with("changes "))
+                || reason.contains("required without a default");
+            marked.push((statement.line, narrowing));
+        }
+    }
+    marked
+}
+
+/// `migrate lint` refuses what `migrate new` marks. Linted as a folder (the `from` schema's DDL,
+/// then the plan), every plan of every case and narrowing passes as written, on every dialect;
+/// with its `-- auth:destructive` marks taken away, every finding is on a statement the planner
+/// marked, and every narrowing the planner marked (a type change, NOT NULL without a default) is
+/// found on its line.
+#[test]
+fn migrate_lint_refuses_what_migrate_new_marks() {
+    let mut pairs: Vec<(String, Schema, Schema)> = cases()
+        .into_iter()
+        .map(|c| (c.name, c.from, c.to))
+        .collect();
+    for (name, from, to) in NARROWING {
+        pairs.push((name.to_owned(), schema_of(from), schema_of(to)));
+    }
+    let mut narrowings = 0;
+    for (name, from, to) in &pairs {
+        for dialect in Dialect::ALL {
+            let after_create = |sql: &str| {
+                let mut linter = Linter::new(dialect);
+                let created = linter
+                    .file(&render_schema(from, dialect))
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert!(created.is_empty(), "{name} ({dialect}) create: {created:?}");
+                linter.file(sql).unwrap_or_else(|e| panic!("{name}: {e}"))
+            };
+            let sql = plan(Some(from), to, dialect).render("0002");
+            let as_planned = after_create(&sql);
+            assert!(
+                as_planned.is_empty(),
+                "{name} ({dialect}): {as_planned:?}\n{sql}"
+            );
+            let marked = marked_statements(&sql, dialect);
+            let unmarked = sql.replace("-- auth:destructive", "-- (no mark)");
+            let findings = after_create(&unmarked);
+            for finding in &findings {
+                assert!(
+                    marked.iter().any(|(line, _)| *line == finding.line),
+                    "{name} ({dialect}): line {} is refused but not marked by the planner: {}\n{sql}",
+                    finding.line,
+                    finding.message
+                );
+            }
+            for (line, narrowing) in &marked {
+                if *narrowing {
+                    narrowings += 1;
+                    assert!(
+                        findings.iter().any(|f| f.line == *line),
+                        "{name} ({dialect}): the narrowing marked on line {line} is not found: {findings:?}\n{sql}"
+                    );
+                }
+            }
+        }
+    }
+    // string_to_number (4 dialects), bigint_to_number (PostgreSQL, MySQL),
+    // required_without_default (4), string_made_unique (MySQL), at least.
+    assert!(narrowings >= 11, "{narrowings}");
 }
 
 /// The generated SQL that tests keep as snapshots (schemas and migration plans), per dialect.

@@ -14,6 +14,7 @@ pub mod d1;
 pub mod rows;
 pub mod server;
 pub mod service;
+pub mod worker;
 
 pub use service::{Service, unavailable};
 

@@ -228,8 +228,10 @@ pub enum MigrateCommand {
     /// the schema of auth.toml, then write 0001_baseline (no statements) and record it as applied.
     Baseline(MigrateBaselineOpt),
     /// Read every migration file with the SQL parser of its dialect and refuse what would go
-    /// wrong: BEGIN/COMMIT/SAVEPOINT or PRAGMA foreign_keys in a D1 file, a dropped table or
-    /// column without a `-- auth:destructive` comment (apply runs this first).
+    /// wrong: BEGIN/COMMIT/SAVEPOINT or PRAGMA foreign_keys in a D1 file; without a
+    /// `-- auth:destructive` comment, a dropped table or column, or a column narrowed (a narrower
+    /// type, NOT NULL without a default) from what the earlier files declared (apply runs this
+    /// first).
     Lint(MigrateLintOpt),
 }
 

@@ -929,3 +929,76 @@ fn block_on<T>(future: impl Future<Output = T>) -> T {
         .unwrap_or_else(|e| panic!("{e}"))
         .block_on(future)
 }
+
+/// `migrate lint` reads each dialect folder's files in order and refuses a column narrowed without
+/// `-- auth:destructive`: PostgreSQL's `alter column … type` to a narrower type and `set not null`
+/// without a default, MySQL's `modify` to a bounded type, a D1 rebuild copying a nullable column
+/// into a NOT NULL one without a default (judged after a baseline by its snapshot); with the marks
+/// (or a default first) it passes.
+#[test]
+fn lint_refuses_unmarked_narrowing_changes() {
+    let project = Project::new(Dialect::Postgres, |_| String::new());
+    let postgres = "alter table \"user\" alter column \"plan\" type varchar(8);\n\
+                    -- auth:destructive names longer than 64 characters are refused\n\
+                    alter table \"user\" alter column \"name\" type varchar(64);\n\
+                    alter table \"user\" alter column \"plan\" set default 'free';\n\
+                    alter table \"user\" alter column \"plan\" set not null;\n\
+                    alter table \"user\" alter column \"email\" type text;\n\
+                    alter table \"user\" alter column \"image\" set not null;\n";
+    project.write_migration("0003_narrow", postgres);
+    // An adopted database: the baseline holds no statement, its snapshot the tables.
+    project.write("migrations/mysql/0001_baseline.sql", "-- adopted\n");
+    let snapshot = files::Snapshot::new(Dialect::Mysql, schema(BASE));
+    project.write(
+        "migrations/mysql/0001_baseline.json",
+        &serde_json::to_string(&snapshot).unwrap_or_else(|e| panic!("{e}")),
+    );
+    project.write(
+        "migrations/mysql/0002_narrow.sql",
+        "alter table `user` modify column `image` varchar(10) null;\n",
+    );
+    project.write(
+        "migrations/d1/0001_init.sql",
+        &sql::render_schema(&schema(BASE), Dialect::D1),
+    );
+    let rebuild = "create table \"_new_user\" (\"id\" text not null primary key, \"image\" text not null);\n\
+                   insert into \"_new_user\" (\"id\", \"image\") select \"id\", \"image\" from \"user\";\n\
+                   drop table \"user\";\n\
+                   alter table \"_new_user\" rename to \"user\";\n";
+    project.write("migrations/d1/0002_rebuild.sql", rebuild);
+    let lint = || {
+        run(auth_cli().current_dir(project.dir.path()).args([
+            "migrate",
+            "lint",
+            "--dir",
+            "migrations",
+        ]))
+    };
+    let output = lint();
+    expect_code(&output, 1, "migrate lint of narrowing changes");
+    let err = stderr(&output);
+    for expected in [
+        "4 statements refused",
+        "postgres/0003_narrow.sql:1: changes user.plan from text to varchar(8)",
+        "postgres/0003_narrow.sql:7: makes user.image required without a default",
+        "mysql/0002_narrow.sql:1: changes user.image from text to varchar(10)",
+        "d1/0002_rebuild.sql:2: makes user.image required without a default",
+    ] {
+        assert!(err.contains(expected), "{expected}:\n{err}");
+    }
+
+    let marked = |sql: &str, line: usize| {
+        let mut lines: Vec<&str> = sql.lines().collect();
+        lines.insert(line - 1, "-- auth:destructive meant");
+        lines.join("\n") + "\n"
+    };
+    project.write_migration("0003_narrow", &marked(&marked(postgres, 7), 1));
+    project.write(
+        "migrations/mysql/0002_narrow.sql",
+        "-- auth:destructive image is cut to 10 characters\nalter table `user` modify column `image` varchar(10) null;\n",
+    );
+    project.write("migrations/d1/0002_rebuild.sql", &marked(rebuild, 2));
+    let output = lint();
+    expect_code(&output, 0, "migrate lint of marked narrowing changes");
+    assert_eq!(stdout(&output), "7 migration files read, nothing refused\n");
+}

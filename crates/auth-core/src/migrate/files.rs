@@ -233,12 +233,20 @@ pub fn read_sql(path: &Path, dialect: Dialect) -> Result<(String, Vec<Statement>
     Ok((text, statements))
 }
 
-/// What [`lint`](super::lint) refuses in the files of a dialect folder, file by file.
+/// What [`lint`](super::lint) refuses in the files of a dialect folder, file by file, each read
+/// after the ones before it.
 pub fn lint_folder(dialect_dir: &Path, dialect: Dialect) -> Result<Vec<Refused>, FilesError> {
     let mut refused = Vec::new();
+    let mut linter = super::lint::Linter::new(dialect);
     for file in list(dialect_dir)? {
-        let (text, _) = read_sql(&file.sql_path, dialect)?;
-        let findings = super::lint::lint(&text, dialect).map_err(|error| FilesError::Sql {
+        let (text, statements) = read_sql(&file.sql_path, dialect)?;
+        if statements.is_empty() && file.snapshot_path.exists() {
+            // A baseline holds no statement: the tables it adopted are its snapshot's.
+            let snapshot = read_snapshot(&file)?;
+            linter.declare(&crate::sql::render_schema(&snapshot.schema, dialect));
+            continue;
+        }
+        let findings = linter.file(&text).map_err(|error| FilesError::Sql {
             path: file.sql_path.clone(),
             error,
         })?;

@@ -1,9 +1,12 @@
-//! Checks of hand-edited migration files, read with sqlparser's tokenizer: what D1 cannot run,
-//! and destructive statements that do not say so (`migrate new` marks each one it writes).
+//! Checks of hand-edited migration files, read with sqlparser: what D1 cannot run, and
+//! destructive statements that do not say so (`migrate new` marks each one it writes): a dropped
+//! table or column, and a column narrowed (a narrower type, or NOT NULL without a default) as the
+//! statements of the folder's earlier files declared it.
 
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, Word};
 
+use super::replay::Tables;
 use super::split::{self, SplitError, Statement};
 use crate::sql::Dialect;
 
@@ -19,39 +22,84 @@ pub struct Finding {
     pub help: String,
 }
 
-/// The findings of one file, in file order.
+/// The findings of one file read on its own, in file order.
 pub fn lint(sql: &str, dialect: Dialect) -> Result<Vec<Finding>, SplitError> {
-    let statements = split::statements(sql, dialect)?;
-    let all_words: Vec<Vec<Word>> = statements
-        .iter()
-        .map(|s| words(&s.sql, dialect))
-        .collect::<Result<_, _>>()?;
-    let mut findings = Vec::new();
-    let mut previous_end = 0;
-    for (index, (statement, words)) in statements.iter().zip(&all_words).enumerate() {
-        let marked = sql[previous_end..statement.bytes.start].contains(DESTRUCTIVE_MARK);
-        previous_end = statement.bytes.end;
-        if dialect == Dialect::D1
-            && let Some(finding) = d1_refusal(statement, words)
-        {
-            findings.push(finding);
-        }
-        if marked {
-            continue;
-        }
-        let earlier = &all_words[..index];
-        let later = &all_words[index + 1..];
-        if let Some(message) = destructive(words, earlier, later) {
-            findings.push(Finding {
-                line: statement.line,
-                message,
-                help: format!(
-                    "put `-- {DESTRUCTIVE_MARK} <what is lost>` on the line before it if the loss is meant (as `migrate new --allow-destructive` does)"
-                ),
-            });
+    Linter::new(dialect).file(sql)
+}
+
+/// Lints the files of one dialect folder in order, each read with the tables and columns the
+/// earlier ones declared.
+#[derive(Debug)]
+pub struct Linter {
+    dialect: Dialect,
+    tables: Tables,
+}
+
+impl Linter {
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            tables: Tables::new(dialect),
         }
     }
-    Ok(findings)
+
+    /// Takes the tables and columns `ddl` declares (our own DDL, such as a baseline snapshot's
+    /// schema) as the state the next files are read against.
+    pub fn declare(&mut self, ddl: &str) {
+        for statement in split::statements(ddl, self.dialect).unwrap_or_default() {
+            // Our DDL parses (a test reads every statement we generate); nothing to refuse here.
+            let _ = self.tables.apply(&statement.sql);
+        }
+    }
+
+    /// The findings of the next file, in file order.
+    pub fn file(&mut self, sql: &str) -> Result<Vec<Finding>, SplitError> {
+        let dialect = self.dialect;
+        let statements = split::statements(sql, dialect)?;
+        let all_words: Vec<Vec<Word>> = statements
+            .iter()
+            .map(|s| words(&s.sql, dialect))
+            .collect::<Result<_, _>>()?;
+        let mut findings = Vec::new();
+        let mut previous_end = 0;
+        for (index, (statement, words)) in statements.iter().zip(&all_words).enumerate() {
+            let marked = sql[previous_end..statement.bytes.start].contains(DESTRUCTIVE_MARK);
+            previous_end = statement.bytes.end;
+            if dialect == Dialect::D1
+                && let Some(finding) = d1_refusal(statement, words)
+            {
+                findings.push(finding);
+            }
+            // Every statement is replayed, marked or not: later ones are read against it.
+            let narrowed = self.tables.apply(&statement.sql);
+            if marked {
+                continue;
+            }
+            let earlier = &all_words[..index];
+            let later = &all_words[index + 1..];
+            let mut reasons: Vec<String> = destructive(words, earlier, later).into_iter().collect();
+            match narrowed {
+                Ok(narrowed) => reasons.extend(narrowed.into_iter().map(|reason| {
+                    format!("{reason}, but no `-- {DESTRUCTIVE_MARK}` comment says so")
+                })),
+                // What cannot be read cannot be shown not to narrow a column.
+                Err(error) if reasons.is_empty() && is(words.first(), Keyword::ALTER) => reasons.push(format!(
+                    "this alter statement cannot be read by the SQL parser ({error}), so whether it narrows a column is unknown"
+                )),
+                Err(_) => {}
+            }
+            for message in reasons {
+                findings.push(Finding {
+                    line: statement.line,
+                    message,
+                    help: format!(
+                        "put `-- {DESTRUCTIVE_MARK} <what is lost>` on the line before it if the loss is meant (as `migrate new --allow-destructive` does)"
+                    ),
+                });
+            }
+        }
+        Ok(findings)
+    }
 }
 
 /// The statement's words (keywords and names, quoted or not), comments and literals left out.
@@ -215,5 +263,56 @@ mod tests {
     fn a_rebuild_drops_nothing() {
         let sql = "create table \"_keep\" as select * from \"session\";\ncreate table \"_new_user\" (\"id\" text);\ndrop table \"user\";\nalter table \"_new_user\" rename to \"user\";\ndrop table \"_keep\";\n";
         assert!(messages(sql, Dialect::Sqlite).is_empty());
+    }
+
+    #[test]
+    fn narrowing_is_judged_against_the_earlier_files() {
+        let create = "create table \"user\" (\"id\" text not null primary key, \"plan\" text);\n";
+        let narrow = "alter table \"user\" add column \"n\" integer;\n\nalter table \"user\" alter column \"plan\" type varchar(8);\n-- auth:destructive meant\nalter table \"user\" alter column \"n\" type smallint;\nalter table \"user\" alter column \"plan\" set not null;\n";
+        let mut linter = Linter::new(Dialect::Postgres);
+        assert!(
+            linter
+                .file(create)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .is_empty()
+        );
+        let found: Vec<(usize, String)> = linter
+            .file(narrow)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|f| (f.line, f.message))
+            .collect();
+        assert_eq!(
+            found.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+            [3, 6],
+            "{found:?}"
+        );
+        assert!(
+            found[0]
+                .1
+                .starts_with("changes user.plan from text to varchar(8)"),
+            "{found:?}"
+        );
+        assert!(
+            found[0]
+                .1
+                .ends_with("but no `-- auth:destructive` comment says so"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].1.starts_with("makes user.plan required"),
+            "{found:?}"
+        );
+        // Read alone, the file's table is unknown: nothing to judge it by.
+        assert!(messages(narrow, Dialect::Postgres).is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_alter_is_refused_unless_marked() {
+        let sql = "alter table \"user\" frobnicate \"plan\";\n-- auth:destructive meant\nalter table \"user\" frobnicate \"plan\";\n";
+        let found = messages(sql, Dialect::Postgres);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 1);
+        assert!(found[0].1.contains("cannot be read"), "{found:?}");
     }
 }

@@ -5,9 +5,10 @@ mod diff;
 pub mod files;
 pub mod lint;
 mod plan;
+mod replay;
 pub mod split;
 
 pub use files::{MigrationFile, Snapshot, checksum};
-pub use lint::{Finding, lint};
+pub use lint::{Finding, Linter, lint};
 pub use plan::{Plan, Step, plan};
 pub use split::{SplitError, Statement, statements};

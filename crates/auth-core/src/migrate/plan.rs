@@ -146,7 +146,7 @@ fn unique_name(table: &Table, column: &Column, dialect: Dialect) -> Option<Strin
 }
 
 /// Does `new` hold every value `old` can (so that the change loses nothing)?
-fn widens(old: &str, new: &str) -> bool {
+pub(super) fn widens(old: &str, new: &str) -> bool {
     let varchar = |t: &str| {
         t.strip_prefix("varchar(")
             .and_then(|r| r.strip_suffix(')'))
@@ -162,10 +162,14 @@ fn becomes_unique(table: &str, column: &str) -> String {
     format!("makes {table}.{column} unique: fails if two rows share a value")
 }
 
-fn describe_type_change(table: &str, column: &str, old: &str, new: &str) -> String {
+pub(super) fn describe_type_change(table: &str, column: &str, old: &str, new: &str) -> String {
     format!(
         "changes {table}.{column} from {old} to {new}: values that do not fit make the migration fail or are cut"
     )
+}
+
+pub(super) fn becomes_required(table: &str, column: &str) -> String {
+    format!("makes {table}.{column} required without a default: fails if a row holds NULL")
 }
 
 impl Planner {
@@ -460,83 +464,65 @@ impl Planner {
     ) {
         let table = self.q(&pair.new.name);
         let name = self.q(&column.name);
-        let mut reasons = Vec::new();
-        if !widens(&before.ty, &after.ty) {
-            reasons.push(describe_type_change(
-                &pair.new.name,
-                &column.name,
-                &before.ty,
-                &after.ty,
-            ));
-        }
-        if after.required && !before.required && after.default.is_none() {
-            reasons.push(format!(
-                "makes {}.{} required without a default: fails if a row holds NULL",
-                pair.new.name, column.name
-            ));
-        }
-        let reason = (!reasons.is_empty()).then(|| reasons.join("; "));
+        // Each reason goes on the statement that can lose the data, where `migrate lint` looks.
+        let narrowed = (!widens(&before.ty, &after.ty))
+            .then(|| describe_type_change(&pair.new.name, &column.name, &before.ty, &after.ty));
+        let required = (after.required && !before.required && after.default.is_none())
+            .then(|| becomes_required(&pair.new.name, &column.name));
         if self.dialect == Dialect::Mysql {
             let sql = format!(
                 "alter table {table} modify column {};",
                 column_body(to, pair.new, column, self.dialect)
             );
+            let reasons: Vec<String> = narrowed.into_iter().chain(required).collect();
             self.steps.push(Step {
                 sql,
-                destructive: reason,
+                destructive: (!reasons.is_empty()).then(|| reasons.join("; ")),
                 note: None,
             });
             return;
         }
-        let mut first = reason;
-        let mut push = |planner: &mut Self, sql: String| {
-            planner.steps.push(Step {
-                sql,
-                destructive: first.take(),
-                note: None,
-            });
-        };
         if before.ty != after.ty {
             let sql = format!(
                 "alter table {table} alter column {name} type {ty} using {name}::{ty};",
                 ty = after.ty
             );
-            push(self, sql);
+            match narrowed {
+                Some(reason) => self.push_destructive(sql, reason),
+                None => self.push(sql),
+            }
         }
         if before.default != after.default && after.default.is_none() {
-            push(
-                self,
-                format!("alter table {table} alter column {name} drop default;"),
-            );
+            self.push(format!(
+                "alter table {table} alter column {name} drop default;"
+            ));
         }
         if let Some(default) = after
             .default
             .as_ref()
             .filter(|d| before.default.as_ref() != Some(d))
         {
-            push(
-                self,
-                format!("alter table {table} alter column {name} set default {default};"),
-            );
+            self.push(format!(
+                "alter table {table} alter column {name} set default {default};"
+            ));
         }
         if before.required != after.required {
             if after.required {
                 if let Some(default) = &after.default {
                     // Rows holding NULL take the default instead of failing the migration.
-                    push(
-                        self,
-                        format!("update {table} set {name} = {default} where {name} is null;"),
-                    );
+                    self.push(format!(
+                        "update {table} set {name} = {default} where {name} is null;"
+                    ));
                 }
-                push(
-                    self,
-                    format!("alter table {table} alter column {name} set not null;"),
-                );
+                let sql = format!("alter table {table} alter column {name} set not null;");
+                match required {
+                    Some(reason) => self.push_destructive(sql, reason),
+                    None => self.push(sql),
+                }
             } else {
-                push(
-                    self,
-                    format!("alter table {table} alter column {name} drop not null;"),
-                );
+                self.push(format!(
+                    "alter table {table} alter column {name} drop not null;"
+                ));
             }
         }
     }
@@ -672,10 +658,7 @@ impl Planner {
                         destructive.push(describe_type_change(name, &column.name, &before, &after));
                     }
                     if became_required && column.default.is_none() {
-                        destructive.push(format!(
-                            "makes {name}.{} required without a default: fails if a row holds NULL",
-                            column.name
-                        ));
+                        destructive.push(becomes_required(name, &column.name));
                     }
                     if column.unique && !old.unique {
                         destructive.push(becomes_unique(name, &column.name));
