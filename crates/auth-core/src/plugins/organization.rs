@@ -320,7 +320,12 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
     ];
     if teams_on {
         invite_body.push(("teamId?", Shape::OneOf(vec![s(), s().array()])));
-        full_parts.push(Shape::object(&[("teams", Shape::model("team").array())]));
+        // better-auth's join leaves the seat counter in.
+        let counted = Shape::Merge(vec![
+            Shape::model("team"),
+            Shape::object(&[("memberCount", Shape::Number)]),
+        ]);
+        full_parts.push(Shape::object(&[("teams", counted.array())]));
     }
     let mut all = vec![
         endpoint(

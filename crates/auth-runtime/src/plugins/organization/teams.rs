@@ -72,9 +72,22 @@ async fn teams_of(auth: &Auth, organization_id: &str) -> Result<Vec<Row>, ApiErr
         .await?)
 }
 
-/// The teams of `organization_id` as better-auth answers them (get-full-organization's).
+/// The teams of `organization_id` as get-full-organization answers them: better-auth's join
+/// there leaves `memberCount` in, which its other team answers leave out.
 pub(super) async fn listed(auth: &Auth, organization_id: &str) -> Result<Json, ApiError> {
-    Ok(outputs(auth, &teams_of(auth, organization_id).await?))
+    let teams = teams_of(auth, organization_id).await?;
+    Ok(teams
+        .iter()
+        .map(|t| {
+            let mut out = auth.output(team::MODEL, t);
+            if let Json::Object(map) = &mut out {
+                let count = t.get(team::MEMBER_COUNT).map_or(Json::Null, Value::to_json);
+                map.insert(team::MEMBER_COUNT.into(), count);
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .into())
 }
 
 fn outputs(auth: &Auth, teams: &[Row]) -> Json {
@@ -140,6 +153,28 @@ async fn release(auth: &Auth, team_row: &Row, count: u64) -> Result<(), ApiError
     Ok(())
 }
 
+/// The membership with `key`, else of `user_id` in `team_id` (better-auth's
+/// `findTeamMemberByKeyOrPair`: rows written without a key are found too).
+async fn existing(
+    auth: &Auth,
+    key: &str,
+    team_id: &str,
+    user_id: &str,
+) -> Result<Option<Row>, ApiError> {
+    let by_key = auth
+        .inner
+        .store
+        .find_one(
+            team_member::MODEL,
+            &[Where::eq(team_member::MEMBERSHIP_KEY, key)],
+        )
+        .await?;
+    match by_key {
+        Some(found) => Ok(Some(found)),
+        None => team_membership(auth, team_id, user_id).await,
+    }
+}
+
 /// Puts `user_id` in `team_row` (or finds them there): better-auth's `findOrCreateTeamMember`,
 /// or with `limit` its `addTeamMemberWithLimit` (`None`: the team is full).
 async fn join(
@@ -151,19 +186,7 @@ async fn join(
     let store = &auth.inner.store;
     let team_id = text(team_row, team::ID);
     let key = membership_key(&team_id, user_id);
-    let existing = || async {
-        let by_key = store
-            .find_one(
-                team_member::MODEL,
-                &[Where::eq(team_member::MEMBERSHIP_KEY, key.as_str())],
-            )
-            .await?;
-        match by_key {
-            Some(found) => Ok::<_, ApiError>(Some(found)),
-            None => team_membership(auth, &team_id, user_id).await,
-        }
-    };
-    if let Some(found) = existing().await? {
+    if let Some(found) = existing(auth, &key, &team_id, user_id).await? {
         return Ok(Some(found));
     }
     // Rows written by a server that kept no count: the counter catches up first.
@@ -218,7 +241,7 @@ async fn join(
         // Joined meanwhile by another request: that membership, and the seat back.
         Err(StoreError::UniqueViolation { .. }) => {
             release(auth, team_row, 1).await?;
-            existing().await
+            existing(auth, &key, &team_id, user_id).await
         }
         Err(error) => {
             release(auth, team_row, 1).await?;
