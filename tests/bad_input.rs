@@ -926,9 +926,8 @@ async fn own_an_organization(auth: &Auth, cookie: &str) {
 /// dropped, by the owner of an organization with teams: 400, never a 5xx.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_team_field_wrong() {
-    let toml = format!(
-        "{CONFIG}\n[plugins.organization]\nteams = true\n\n[mailer]\nkind = \"log\"\n"
-    );
+    let toml =
+        format!("{CONFIG}\n[plugins.organization]\nteams = true\n\n[mailer]\nkind = \"log\"\n");
     let (auth, _db) = sqlite(&toml).await;
     let signed = sign_up(&auth, "teams@prop.test").await;
     let cookie = signed.cookie();
@@ -938,21 +937,42 @@ async fn every_team_field_wrong() {
     let user = session["user"]["id"].clone();
     assert!(team.is_string() && user.is_string(), "{session}");
     for (path, valid) in [
-        ("/organization/create-team", json!({ "name": "Ops", "organizationId": "x" })),
-        ("/organization/remove-team", json!({ "teamId": team, "organizationId": "x" })),
-        ("/organization/add-team-member", json!({ "teamId": team, "userId": user, "organizationId": "x" })),
-        ("/organization/remove-team-member", json!({ "teamId": team, "userId": user, "organizationId": "x" })),
+        (
+            "/organization/create-team",
+            json!({ "name": "Ops", "organizationId": "x" }),
+        ),
+        (
+            "/organization/remove-team",
+            json!({ "teamId": team, "organizationId": "x" }),
+        ),
+        (
+            "/organization/add-team-member",
+            json!({ "teamId": team, "userId": user, "organizationId": "x" }),
+        ),
+        (
+            "/organization/remove-team-member",
+            json!({ "teamId": team, "userId": user, "organizationId": "x" }),
+        ),
         ("/organization/update-team", json!({ "teamId": team })),
     ] {
         every_field_wrong(&auth, path, &valid, Some(&cookie)).await;
     }
-    for data in [json!({ "name": 42 }), json!({ "name": "" }), json!({ "organizationId": [] })] {
+    for data in [
+        json!({ "name": 42 }),
+        json!({ "name": "" }),
+        json!({ "organizationId": [] }),
+    ] {
         let answer = post("/organization/update-team")
             .cookie(&cookie)
             .json(&json!({ "teamId": team, "data": data }))
             .send(&auth)
             .await;
-        assert_error(&answer, StatusCode::BAD_REQUEST, "VALIDATION_ERROR", &format!("data {data}"));
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            &format!("data {data}"),
+        );
     }
     for team_id in [json!(42), json!({}), json!([1])] {
         let answer = post("/organization/set-active-team")
@@ -960,7 +980,12 @@ async fn every_team_field_wrong() {
             .json(&json!({ "teamId": team_id }))
             .send(&auth)
             .await;
-        assert_error(&answer, StatusCode::BAD_REQUEST, "VALIDATION_ERROR", &format!("teamId {team_id}"));
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            &format!("teamId {team_id}"),
+        );
     }
 }
 

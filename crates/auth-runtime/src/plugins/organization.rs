@@ -140,32 +140,51 @@ pub(super) const RUNTIME: Runtime = Runtime {
             Box::pin(signed_in(auth, ctx, s, |a, c, m| {
                 Box::pin(has_permission(a, c, m))
             }))
-        }),        ("createTeam", |auth, ctx, s| {
-            Box::pin(signed_in(auth, ctx, s, |a, c, m| Box::pin(teams::create(a, c, m))))
+        }),
+        ("createTeam", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::create(a, c, m))
+            }))
         }),
         ("listOrganizationTeams", |auth, ctx, s| {
-            Box::pin(signed_in(auth, ctx, s, |a, c, m| Box::pin(teams::list(a, c, m))))
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::list(a, c, m))
+            }))
         }),
         ("removeTeam", |auth, ctx, s| {
-            Box::pin(signed_in(auth, ctx, s, |a, c, m| Box::pin(teams::remove(a, c, m))))
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::remove(a, c, m))
+            }))
         }),
         ("updateTeam", |auth, ctx, s| {
-            Box::pin(signed_in(auth, ctx, s, |a, c, m| Box::pin(teams::update(a, c, m))))
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::update(a, c, m))
+            }))
         }),
         ("setActiveTeam", |auth, ctx, s| {
-            Box::pin(signed_in(auth, ctx, s, |a, c, m| Box::pin(teams::set_active(a, c, m))))
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::set_active(a, c, m))
+            }))
         }),
         ("listUserTeams", |auth, ctx, s| {
-            Box::pin(signed_in(auth, ctx, s, |a, c, m| Box::pin(teams::list_of_user(a, c, m))))
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::list_of_user(a, c, m))
+            }))
         }),
         ("listTeamMembers", |auth, ctx, s| {
-            Box::pin(signed_in(auth, ctx, s, |a, c, m| Box::pin(teams::list_members(a, c, m))))
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::list_members(a, c, m))
+            }))
         }),
         ("addTeamMember", |auth, ctx, s| {
-            Box::pin(signed_in(auth, ctx, s, |a, c, m| Box::pin(teams::add_member(a, c, m))))
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::add_member(a, c, m))
+            }))
         }),
         ("removeTeamMember", |auth, ctx, s| {
-            Box::pin(signed_in(auth, ctx, s, |a, c, m| Box::pin(teams::remove_member(a, c, m))))
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::remove_member(a, c, m))
+            }))
         }),
     ],
     sign_in_guard: None,

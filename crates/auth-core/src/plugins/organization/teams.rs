@@ -108,7 +108,8 @@ impl<'de> Deserialize<'de> for Teams {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Teams, A::Error> {
-                TeamOptions::deserialize(de::value::MapAccessDeserializer::new(map)).map(Teams::from)
+                TeamOptions::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(Teams::from)
             }
         }
         deserializer.deserialize_any(Either)

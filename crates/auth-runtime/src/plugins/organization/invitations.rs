@@ -18,9 +18,7 @@ use auth_core::schema::names::{invitation, member, organization, session, user};
 use http::StatusCode;
 use serde_json::{Value as Json, json};
 
-use super::{
-    Caller, bad_request, body_roles, forbidden, membership, organization_by, query_str,
-};
+use super::{Caller, bad_request, body_roles, forbidden, membership, organization_by, query_str};
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::{Ctx, Reply};

@@ -15,7 +15,8 @@ use auth_core::plugins::organization::{
     YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION,
     YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM_MEMBER,
     YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION,
-    YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION, YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM,
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION,
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM,
     YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION,
     YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER, YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER,
     YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM, YOU_DO_NOT_HAVE_AN_ACTIVE_TEAM,
@@ -128,7 +129,10 @@ fn counter_only(team_row: &Row) -> Row {
     let mut keep = Row::new();
     keep.insert(
         team::UPDATED_AT.into(),
-        team_row.get(team::UPDATED_AT).cloned().unwrap_or(Value::Null),
+        team_row
+            .get(team::UPDATED_AT)
+            .cloned()
+            .unwrap_or(Value::Null),
     );
     keep
 }
@@ -231,7 +235,10 @@ async fn join(
     let mut row = Row::new();
     row.insert(team_member::TEAM_ID.into(), Value::String(team_id.clone()));
     row.insert(team_member::USER_ID.into(), Value::from(user_id));
-    row.insert(team_member::MEMBERSHIP_KEY.into(), Value::String(key.clone()));
+    row.insert(
+        team_member::MEMBERSHIP_KEY.into(),
+        Value::String(key.clone()),
+    );
     row.insert(
         team_member::CREATED_AT.into(),
         Value::Date(Timestamp::now()),
@@ -392,11 +399,8 @@ pub(super) async fn invited_to(
     if !caller.options.teams.enabled {
         return Ok(None);
     }
-    let invalid = || {
-        ApiError::validation(
-            "[body.teamId] Invalid input: expected string or array of strings",
-        )
-    };
+    let invalid =
+        || ApiError::validation("[body.teamId] Invalid input: expected string or array of strings");
     let ids: Vec<String> = match ctx.body.get("teamId") {
         // JavaScript's `if (body.teamId)`: absent, null and "" name no team.
         None | Some(Json::Null) => return Ok(None),
@@ -426,7 +430,10 @@ pub(super) async fn invited_to(
                 .store
                 .count(
                     team_member::MODEL,
-                    &[Where::eq(team_member::TEAM_ID, text(row, team::ID).as_str())],
+                    &[Where::eq(
+                        team_member::TEAM_ID,
+                        text(row, team::ID).as_str(),
+                    )],
                 )
                 .await?;
             if members >= limit {
@@ -549,7 +556,9 @@ pub(super) async fn remove(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     }
     delete_team(auth, &team_id).await?;
     forget_in_invitations(auth, &organization_id, &team_id).await?;
-    Ok(Reply::json(json!({ "message": "Team removed successfully." })))
+    Ok(Reply::json(
+        json!({ "message": "Team removed successfully." }),
+    ))
 }
 
 /// Pending invitations of `organization_id` no longer name the removed team `team_id`.
@@ -792,10 +801,7 @@ pub(super) async fn list_of_user(
         ) {
             return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER));
         }
-        if membership(auth, &target, &organization_id)
-            .await?
-            .is_none()
-        {
+        if membership(auth, &target, &organization_id).await?.is_none() {
             return Err(bad_request(USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION));
         }
         let teams = in_organization(teams_of_user(auth, &target).await?, &organization_id);

@@ -301,7 +301,10 @@ async fn team_limits_are_kept() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(refused["code"], "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS");
+    assert_eq!(
+        refused["code"],
+        "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS"
+    );
     // The default team holds its creator: full.
     let (_, teams) = get(&auth, "/organization/list-teams", &owner).await;
     let default = teams
@@ -371,7 +374,11 @@ async fn concurrent_joins_keep_the_member_limit() {
     let (a, b) = tokio::join!(add(&member_id), add(&owner_id));
     let mut statuses = [a.0, b.0];
     statuses.sort();
-    assert_eq!(statuses, [StatusCode::OK, StatusCode::FORBIDDEN], "{a:?} {b:?}");
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::FORBIDDEN],
+        "{a:?} {b:?}"
+    );
     let stored = auth
         .inner
         .store
