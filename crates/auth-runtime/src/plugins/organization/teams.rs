@@ -679,7 +679,10 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<
     {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION));
     }
-    Ok(Reply::json(listed(auth, &organization_id).await?))
+    Ok(Reply::json(outputs(
+        auth,
+        &teams_of(auth, &organization_id).await?,
+    )))
 }
 
 pub(super) async fn set_active(
@@ -687,14 +690,15 @@ pub(super) async fn set_active(
     ctx: &mut Ctx,
     caller: &Caller,
 ) -> Result<Reply, ApiError> {
-    let team_id = match ctx.body.get("teamId") {
+    let given = ctx.body.get("teamId").cloned();
+    let team_id = match given {
         Some(Json::Null) => {
             if caller.active_team().is_some() {
                 set_active_team(auth, ctx, caller, None).await?;
             }
             return Ok(Reply::json(Json::Null));
         }
-        Some(Json::String(id)) if !id.is_empty() => id.clone(),
+        Some(Json::String(id)) if !id.is_empty() => id,
         None | Some(Json::String(_)) => match caller.active_team() {
             Some(active) => active,
             None => return Ok(Reply::json(Json::Null)),
