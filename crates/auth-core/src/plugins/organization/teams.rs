@@ -96,7 +96,7 @@ impl<'de> Deserialize<'de> for Teams {
         impl<'de> Visitor<'de> for Either {
             type Value = Teams;
 
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("true, false or a table of team options")
             }
 
