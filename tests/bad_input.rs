@@ -837,6 +837,9 @@ fn with_every_served_plugin() -> String {
         if *plugin == auth_core::schema::Plugin::TwoFactor {
             text.push_str("[plugins.two-factor.otp]\n");
         }
+        if *plugin == auth_core::schema::Plugin::Organization {
+            text.push_str("teams = true\n");
+        }
     }
     text.push_str("\n[mailer]\nkind = \"log\"\n\n[sms]\nkind = \"log\"\n");
     text
@@ -919,6 +922,73 @@ async fn own_an_organization(auth: &Auth, cookie: &str) {
     assert_eq!(created.status, StatusCode::OK, "{:?}", created.json());
 }
 
+/// Every field of the organization's team endpoints replaced by every wrong type, `null`, and
+/// dropped, by the owner of an organization with teams: 400, never a 5xx.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_team_field_wrong() {
+    let toml =
+        format!("{CONFIG}\n[plugins.organization]\nteams = true\n\n[mailer]\nkind = \"log\"\n");
+    let (auth, _db) = sqlite(&toml).await;
+    let signed = sign_up(&auth, "teams@prop.test").await;
+    let cookie = signed.cookie();
+    own_an_organization(&auth, &cookie).await;
+    let session = get("/get-session").cookie(&cookie).send(&auth).await.json();
+    let team = session["session"]["activeTeamId"].clone();
+    let user = session["user"]["id"].clone();
+    assert!(team.is_string() && user.is_string(), "{session}");
+    for (path, valid) in [
+        (
+            "/organization/create-team",
+            json!({ "name": "Ops", "organizationId": "x" }),
+        ),
+        (
+            "/organization/remove-team",
+            json!({ "teamId": team, "organizationId": "x" }),
+        ),
+        (
+            "/organization/add-team-member",
+            json!({ "teamId": team, "userId": user, "organizationId": "x" }),
+        ),
+        (
+            "/organization/remove-team-member",
+            json!({ "teamId": team, "userId": user, "organizationId": "x" }),
+        ),
+        ("/organization/update-team", json!({ "teamId": team })),
+    ] {
+        every_field_wrong(&auth, path, &valid, Some(&cookie)).await;
+    }
+    for data in [
+        json!({ "name": 42 }),
+        json!({ "name": "" }),
+        json!({ "organizationId": [] }),
+    ] {
+        let answer = post("/organization/update-team")
+            .cookie(&cookie)
+            .json(&json!({ "teamId": team, "data": data }))
+            .send(&auth)
+            .await;
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            &format!("data {data}"),
+        );
+    }
+    for team_id in [json!(42), json!({}), json!([1])] {
+        let answer = post("/organization/set-active-team")
+            .cookie(&cookie)
+            .json(&json!({ "teamId": team_id }))
+            .send(&auth)
+            .await;
+        assert_error(
+            &answer,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            &format!("teamId {team_id}"),
+        );
+    }
+}
+
 /// Random bodies to every POST endpoint of core and every served plugin.
 #[test]
 fn arbitrary_input_to_every_post_endpoint() {
@@ -936,6 +1006,9 @@ fn arbitrary_input_to_every_post_endpoint() {
     });
     let paths = post_paths(&auth);
     assert!(paths.len() >= 10, "{paths:?}");
+    for team_path in ["/organization/create-team", "/organization/add-team-member"] {
+        assert!(paths.iter().any(|p| p == team_path), "{paths:?}");
+    }
     // Every served plugin that declares endpoints (bearer and last-login-method only hook into
     // others') has them in the fuzzed set.
     let config = auth_core::Config::parse("auth.toml", with_every_served_plugin())
@@ -1061,6 +1134,9 @@ fn arbitrary_queries_to_every_get_endpoint_with_a_query() {
         "/admin/list-users",
         "/passkey/generate-register-options",
         "/organization/list-members",
+        "/organization/list-teams",
+        "/organization/list-user-teams",
+        "/organization/list-team-members",
     ] {
         assert!(endpoints.iter().any(|(p, _)| p == path), "{endpoints:?}");
     }

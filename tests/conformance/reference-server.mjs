@@ -58,6 +58,9 @@
 //                       invitation is one outbox line {"kind":"invitation","to","subject","url",
 //                       "token":<invitation id>,"at"}. MIGRATE=1 then creates its tables. The suite
 //                       for it is organization.mjs.
+//   ORGANIZATION_TEAMS=1 with ORGANIZATION=1: teams:{enabled:true, maximumTeams:3,
+//                       maximumMembersPerTeam:2}, as crates/auth-cli/tests/conformance/
+//                       organization-teams.toml configures us. The suite is organization-teams.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -295,6 +298,9 @@ if (process.env.ORGANIZATION === "1") {
       membershipLimit: 3,
       invitationLimit: 4,
       invitationExpiresIn: 3600,
+      ...(process.env.ORGANIZATION_TEAMS === "1"
+        ? { teams: { enabled: true, maximumTeams: 3, maximumMembersPerTeam: 2 } }
+        : {}),
       // The same line the Rust log mailer writes for an invitation (its link: invitation-url's
       // default, /accept-invitation/{id} at the server's origin).
       sendInvitationEmail: async ({ id, email }) =>

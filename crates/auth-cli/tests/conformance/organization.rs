@@ -47,3 +47,50 @@ fn organization_interop_with_better_auth() {
         project.path(),
     );
 }
+
+/// The teams suite (`tests/conformance/organization-teams.mjs`, `organizationClient({ teams:
+/// { enabled: true } })`) on SQLite, PostgreSQL and MariaDB and against the real better-auth;
+/// and `organization-teams-interop.mjs`: a team made on either server is listed and usable on
+/// the other.
+mod teams {
+    use super::*;
+
+    /// `reference-server.mjs`'s `ORGANIZATION=1 ORGANIZATION_TEAMS=1`, as auth.toml.
+    const TEAMS: &str = include_str!("organization-teams.toml");
+
+    const ENV: &[(&str, &str)] = &[("ORGANIZATION", "1"), ("ORGANIZATION_TEAMS", "1")];
+
+    /// The teams suite has 21 checks.
+    const MIN_TEAMS_CHECKS: u64 = 21;
+
+    fn teams_suite(project: &Project, server: &Running) {
+        run_suite(
+            "organization-teams.mjs",
+            MIN_TEAMS_CHECKS,
+            project,
+            server,
+            &[],
+        );
+    }
+
+    suite_everywhere!(TEAMS, teams_suite, "conformance_organization_teams", ENV);
+
+    /// better-auth (which creates the schema) and our server on one SQLite file and secret.
+    #[test]
+    fn teams_interop_with_better_auth() {
+        if !node_ready() {
+            return;
+        }
+        let project = suite_project(TEAMS);
+        let file = project.path().join("shared.sqlite");
+        let reference = better_auth_on(&project, &file, ENV);
+        let ours = project.serve_url(&format!("sqlite:{}", file.display()));
+        run_node(
+            "organization-teams-interop.mjs",
+            &["--a", &reference.origin, "--b", &ours.origin],
+            &[&reference, &ours],
+            8,
+            project.path(),
+        );
+    }
+}

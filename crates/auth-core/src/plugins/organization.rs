@@ -1,6 +1,8 @@
 //! better-auth's `organization` plugin: organizations, their members (with roles of
 //! better-auth's access-control model) and invitations by mail.
 
+mod teams;
+
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
@@ -13,6 +15,7 @@ use crate::config::{Config, ConfigError};
 use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, query};
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
+pub use teams::{DefaultTeam, Teams};
 
 /// `[plugins.organization]`: better-auth's `organization({…})` options, kebab-case. `ac` and
 /// `roles` are declarative as admin's: `[plugins.organization.statements]` adds resources to
@@ -23,9 +26,9 @@ use crate::schema::Plugin;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Options {
-    /// `team` and `teamMember` tables, `session.activeTeamId`, `invitation.teamId`.
+    /// Teams: `team` and `teamMember` tables, `session.activeTeamId`, `invitation.teamId`.
     #[serde(default)]
-    pub teams: bool,
+    pub teams: Teams,
     /// The `organizationRole` table.
     #[serde(default)]
     pub dynamic_access_control: bool,
@@ -72,7 +75,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            teams: false,
+            teams: Teams::default(),
             dynamic_access_control: false,
             allow_user_to_create_organization: true,
             organization_limit: None,
@@ -214,6 +217,20 @@ error_codes!(ERRORS {
     INVITATION_LIMIT_REACHED => "Invitation limit reached",
     YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION => "You are not a member of this organization",
     ORGANIZATION_DELETION_DISABLED => "Organization deletion is disabled",
+    TEAM_NOT_FOUND => "Team not found",
+    YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS => "You have reached the maximum number of teams",
+    UNABLE_TO_REMOVE_LAST_TEAM => "Unable to remove last team",
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION => "You are not allowed to create teams in this organization",
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION => "You are not allowed to delete teams in this organization",
+    YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM => "You are not allowed to update this team",
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM => "You are not allowed to delete this team",
+    TEAM_MEMBER_LIMIT_REACHED => "Team member limit reached",
+    USER_IS_NOT_A_MEMBER_OF_THE_TEAM => "User is not a member of the team",
+    YOU_DO_NOT_HAVE_AN_ACTIVE_TEAM => "You do not have an active team",
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM_MEMBER => "You are not allowed to create a new member",
+    YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER => "You are not allowed to remove a team member",
+    YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION => "You are not allowed to access this organization as an owner",
+    INVALID_TEAM_ID => "Team id contains a reserved character",
 });
 
 pub const DECLARATION: Declaration = Declaration {
@@ -226,7 +243,7 @@ pub const DECLARATION: Declaration = Declaration {
 };
 
 /// Declared roles grant declared actions; invitations need a `[mailer]`; the creator role is a
-/// role; teams and dynamic access control are not served yet (their tables would go unguarded).
+/// role; dynamic access control is not served yet (its table would go unguarded).
 fn check(config: &Config) -> Result<(), ConfigError> {
     let options = config.plugins.organization_options();
     access::check_roles(
@@ -243,10 +260,7 @@ fn check(config: &Config) -> Result<(), ConfigError> {
             "use owner, admin or member, or declare it as [plugins.organization.roles.<name>]",
         ));
     }
-    for (on, what) in [
-        (options.teams, "teams"),
-        (options.dynamic_access_control, "dynamic-access-control"),
-    ] {
+    for (on, what) in [(options.dynamic_access_control, "dynamic-access-control")] {
         if on {
             return Err(config.error_at(
                 span,
@@ -262,7 +276,7 @@ fn check(config: &Config) -> Result<(), ConfigError> {
     )
 }
 
-fn endpoints(_: &Config) -> Vec<Endpoint> {
+fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::Session;
     use Method::{Get, Post};
     use RequestBody::{Json, None as NoBody};
@@ -289,6 +303,30 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
     // answers carry it as stored, JSON text.
     let parsed_metadata = || Shape::object(&[("metadata?", Shape::Json)]);
     let org_query = || vec![("organizationId?", s()), ("organizationSlug?", s())];
+    let teams_on = config.plugins.organization_options().teams.enabled;
+    // get-full-organization's teams, when teams are on.
+    let mut full_parts = vec![
+        organization(),
+        Shape::object(&[
+            ("members", member_user().array()),
+            ("invitations", invitation().array()),
+        ]),
+    ];
+    let mut invite_body = vec![
+        ("email", s()),
+        ("role", roles()),
+        ("organizationId?", s()),
+        ("resend?", Shape::Boolean),
+    ];
+    if teams_on {
+        invite_body.push(("teamId?", Shape::OneOf(vec![s(), s().array()])));
+        // better-auth's join leaves the seat counter in.
+        let counted = Shape::Merge(vec![
+            Shape::model("team"),
+            Shape::object(&[("memberCount", Shape::Number)]),
+        ]);
+        full_parts.push(Shape::object(&[("teams", counted.array())]));
+    }
     let mut all = vec![
         endpoint(
             "createOrganization",
@@ -356,16 +394,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
                 Get,
                 Session,
                 NoBody,
-                Reply::Json(
-                    Shape::Merge(vec![
-                        organization(),
-                        Shape::object(&[
-                            ("members", member_user().array()),
-                            ("invitations", invitation().array()),
-                        ]),
-                    ])
-                    .nullable(),
-                ),
+                Reply::Json(Shape::Merge(full_parts).nullable()),
             ),
             &[
                 ("organizationId?", s()),
@@ -394,12 +423,7 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             "/organization/invite-member",
             Post,
             Session,
-            Json(Shape::object(&[
-                ("email", s()),
-                ("role", roles()),
-                ("organizationId?", s()),
-                ("resend?", Shape::Boolean),
-            ])),
+            Json(Shape::object(&invite_body)),
             Reply::Json(invitation()),
         ),
         endpoint(
@@ -568,6 +592,9 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             ])),
         ),
     ];
+    if teams_on {
+        all.extend(teams::endpoints());
+    }
     for endpoint in &mut all {
         endpoint.plugin = Some(Plugin::Organization);
     }

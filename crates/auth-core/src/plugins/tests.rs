@@ -221,7 +221,7 @@ fn organization_permissions_are_better_auths() {
     assert!(options.is_role("lead") && options.is_role("owner") && !options.is_role("emperor"));
 }
 
-/// A role granting what no statement declares, a creator role that is no role, and the parts
+/// A role granting what no statement declares, a creator role that is no role, and the part
 /// not served yet are refused at their line.
 #[test]
 fn organization_options_are_checked_at_their_line() {
@@ -232,9 +232,9 @@ fn organization_options_are_checked_at_their_line() {
             "no statement declares",
         ),
         (
-            "[mailer]\nkind = \"log\"\n[plugins.organization]\nteams = true\n",
+            "[mailer]\nkind = \"log\"\n[plugins.organization]\ndynamic-access-control = true\n",
             3,
-            "teams are not served",
+            "dynamic-access-control are not served",
         ),
         (
             "[mailer]\nkind = \"log\"\n[plugins.organization]\ncreator-role = \"boss\"\n",
@@ -251,4 +251,39 @@ fn organization_options_are_checked_at_their_line() {
         assert!(shown.starts_with(&format!("auth.toml:{line}:")), "{shown}");
         assert!(shown.contains(message), "{shown}");
     }
+}
+
+/// `teams = true` and `[plugins.organization.teams]` (better-auth's `teams: {…}`) both turn
+/// teams on; the table's options are read, a misspelt one is refused at its line.
+#[test]
+fn organization_teams_are_a_switch_or_a_table() {
+    let options = |text: &str| {
+        let config = Config::parse("auth.toml", &format!("[mailer]\nkind = \"log\"\n{text}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        check(&config).unwrap_or_else(|e| panic!("{e}"));
+        config.plugins.organization_options().teams.clone()
+    };
+    let off = options("[plugins.organization]\n");
+    assert!(!off.enabled && off.default_team.enabled);
+    let on = options("[plugins.organization]\nteams = true\n");
+    assert!(on.enabled && on.maximum_teams.is_none() && !on.allow_removing_all_teams);
+    let table = options(
+        "[plugins.organization.teams]\nenabled = true\nmaximum-teams = 3\n\
+         maximum-members-per-team = 2\nallow-removing-all-teams = true\n\
+         default-team = { enabled = false }\n",
+    );
+    assert!(table.enabled && table.allow_removing_all_teams && !table.default_team.enabled);
+    assert_eq!(
+        (table.maximum_teams, table.maximum_members_per_team),
+        (Some(3), Some(2))
+    );
+    let error = Config::parse(
+        "auth.toml",
+        "[plugins.organization.teams]\nenabled = true\nmaximum-team = 3\n",
+    )
+    .err()
+    .unwrap_or_else(|| panic!("a misspelt option was accepted"))
+    .to_string();
+    assert!(error.contains("maximum-team"), "{error}");
+    assert!(error.starts_with("auth.toml:"), "{error}");
 }

@@ -10,6 +10,7 @@
 mod invitations;
 mod members;
 mod organizations;
+mod teams;
 
 use auth_core::errors::ErrorCode;
 use auth_core::plugins::access::Statements;
@@ -138,6 +139,51 @@ pub(super) const RUNTIME: Runtime = Runtime {
         ("hasPermission", |auth, ctx, s| {
             Box::pin(signed_in(auth, ctx, s, |a, c, m| {
                 Box::pin(has_permission(a, c, m))
+            }))
+        }),
+        ("createTeam", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::create(a, c, m))
+            }))
+        }),
+        ("listOrganizationTeams", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::list(a, c, m))
+            }))
+        }),
+        ("removeTeam", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::remove(a, c, m))
+            }))
+        }),
+        ("updateTeam", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::update(a, c, m))
+            }))
+        }),
+        ("setActiveTeam", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::set_active(a, c, m))
+            }))
+        }),
+        ("listUserTeams", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::list_of_user(a, c, m))
+            }))
+        }),
+        ("listTeamMembers", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::list_members(a, c, m))
+            }))
+        }),
+        ("addTeamMember", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::add_member(a, c, m))
+            }))
+        }),
+        ("removeTeamMember", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(teams::remove_member(a, c, m))
             }))
         }),
     ],
@@ -335,6 +381,16 @@ async fn set_active(
         session::ACTIVE_ORGANIZATION_ID.into(),
         organization_id.map_or(Value::Null, Value::from),
     );
+    update_session(auth, ctx, caller, changes).await
+}
+
+/// Writes `changes` to the caller's session, stored and in the cookie cache.
+async fn update_session(
+    auth: &Auth,
+    ctx: &mut Ctx,
+    caller: &Caller,
+    changes: Row,
+) -> Result<(), ApiError> {
     auth.sessions()
         .update(caller.session.token(), changes.clone())
         .await?;
@@ -350,7 +406,7 @@ async fn set_active(
 }
 
 /// Clears `organization_id` as the active organization of every session of `user_id` (a
-/// removed member keeps no way into it).
+/// removed member keeps no way into it; their teams they left with it).
 async fn deactivate_everywhere(
     auth: &Auth,
     user_id: &str,
@@ -369,6 +425,22 @@ async fn deactivate_everywhere(
         }
     }
     Ok(())
+}
+
+/// What the caller's own session loses when they leave `organization_id` (whose teams are
+/// `teams`): the organization and the team, where active. Empty when neither is.
+fn leaving(caller: &Caller, organization_id: &str, teams: &[String]) -> Row {
+    let mut changes = Row::new();
+    if caller.active().as_deref() == Some(organization_id) {
+        changes.insert(session::ACTIVE_ORGANIZATION_ID.into(), Value::Null);
+    }
+    if caller
+        .active_team()
+        .is_some_and(|active| teams.contains(&active))
+    {
+        changes.insert(session::ACTIVE_TEAM_ID.into(), Value::Null);
+    }
+    changes
 }
 
 fn bad_request(code: ErrorCode) -> ApiError {

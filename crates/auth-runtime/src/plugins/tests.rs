@@ -159,6 +159,9 @@ fn every_plugin_endpoint_has_a_handler() {
     let mut text = String::from("[email-and-password]\nenabled = true\n");
     for plugin in SERVED {
         text.push_str(&format!("[plugins.{plugin}]\n"));
+        if *plugin == Plugin::Organization {
+            text.push_str("teams = true\n");
+        }
     }
     let config = auth_core::Config::parse("auth.toml", &text).unwrap_or_else(|e| panic!("{e}"));
     let endpoints = auth_core::endpoints::endpoints(&config);

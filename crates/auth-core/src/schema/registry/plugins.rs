@@ -78,7 +78,7 @@ pub(super) fn contribute(plugin: Plugin, config: &Config, out: &mut Contribution
         Plugin::Organization => {
             let options = config.plugins.organization_options();
             let mut session = vec![string("activeOrganizationId").optional().no_input()];
-            if options.teams {
+            if options.teams.enabled {
                 session.push(string("activeTeamId").optional().no_input());
             }
             if config.session_in_database() {
@@ -110,7 +110,7 @@ pub(super) fn contribute(plugin: Plugin, config: &Config, out: &mut Contribution
                     ],
                 ));
             }
-            if options.teams {
+            if options.teams.enabled {
                 tables.push(ModelDef::new(
                     "team",
                     origin,
@@ -158,7 +158,7 @@ pub(super) fn contribute(plugin: Plugin, config: &Config, out: &mut Contribution
                 string("email").sortable().index(),
                 string("role").optional().sortable(),
             ];
-            if options.teams {
+            if options.teams.enabled {
                 // Not a foreign key: it may hold several comma-joined team ids.
                 invitation.push(string("teamId").optional().sortable());
             }

@@ -3,10 +3,16 @@
 //! the stored memberships are exactly those the successful calls made (nobody gains a role
 //! nobody allowed to grant it gave them, and a plain member's role changes are refused);
 //! a non-member can neither read nor change an organization; no session keeps as active an
-//! organization its user is not a member of; an invitation is accepted at most once.
+//! organization its user is not a member of; an invitation is accepted at most once. With
+//! teams: the stored team memberships are exactly those the successful calls made (a removed
+//! member has left the organization's teams, a deleted organization's teams are gone), every
+//! team member is a member of its organization, no session keeps as active a team its user is
+//! not in, each team's `memberCount` is its number of members, and a non-member can neither
+//! read nor change an organization's teams.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use auth_core::schema::names::{team, team_member};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -28,12 +34,20 @@ enum Step {
     Delete(usize, usize),
     SetActive(usize, usize),
     Read(usize, usize),
+    CreateTeam(usize, usize),
+    /// User adds a user to a team (teams by creation index).
+    AddToTeam(usize, usize, usize),
+    RemoveFromTeam(usize, usize, usize),
+    RemoveTeam(usize, usize),
+    SetActiveTeam(usize, usize),
+    ReadTeam(usize, usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
     let user = 0..USERS;
     let org = 0usize..3;
     let role = 0..ROLES.len();
+    let team = 0usize..5;
     prop_oneof![
         2 => user.clone().prop_map(Step::Create),
         4 => (user.clone(), org.clone(), user.clone(), role.clone())
@@ -45,12 +59,23 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::Leave(u, o)),
         1 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::Delete(u, o)),
         1 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::SetActive(u, o)),
-        2 => (user, org).prop_map(|(u, o)| Step::Read(u, o)),
+        2 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::Read(u, o)),
+        2 => (user.clone(), org).prop_map(|(u, o)| Step::CreateTeam(u, o)),
+        3 => (user.clone(), team.clone(), user.clone())
+            .prop_map(|(u, t, v)| Step::AddToTeam(u, t, v)),
+        2 => (user.clone(), team.clone(), user.clone())
+            .prop_map(|(u, t, v)| Step::RemoveFromTeam(u, t, v)),
+        1 => (user.clone(), team.clone()).prop_map(|(u, t)| Step::RemoveTeam(u, t)),
+        2 => (user.clone(), team.clone()).prop_map(|(u, t)| Step::SetActiveTeam(u, t)),
+        2 => (user, team).prop_map(|(u, t)| Step::ReadTeam(u, t)),
     ]
 }
 
 /// What the successful calls made: organization → user → role.
 type Model = BTreeMap<String, BTreeMap<usize, String>>;
+
+/// Team → its organization and members.
+type Teams = BTreeMap<String, (String, BTreeSet<usize>)>;
 
 struct World {
     auth: Auth,
@@ -63,6 +88,9 @@ struct World {
     invitations: Vec<(String, usize)>,
     accepted: BTreeSet<String>,
     model: Model,
+    /// Teams created, removed ones included (steps name them by index).
+    team_ids: Vec<String>,
+    teams: Teams,
 }
 
 impl World {
@@ -100,6 +128,15 @@ impl World {
                 let id = body["id"].as_str().unwrap_or_default().to_owned();
                 self.model
                     .insert(id.clone(), BTreeMap::from([(u, "owner".to_owned())]));
+                // Its default team, with its creator in it.
+                for row in self.stored(team::MODEL).await {
+                    if text(&row, team::ORGANIZATION_ID) == id {
+                        let team_id = text(&row, team::ID);
+                        self.teams
+                            .insert(team_id.clone(), (id.clone(), BTreeSet::from([u])));
+                        self.team_ids.push(team_id);
+                    }
+                }
                 self.organizations.push(id);
             }
             Step::Invite(u, o, t, r) => {
@@ -190,6 +227,7 @@ impl World {
                         matches!(role, Some("owner" | "admin")),
                         "{u} ({role:?}) removed a member of {org}"
                     );
+                    self.leave_teams(&org, t);
                     self.model.entry(org).or_default().remove(&t);
                 }
             }
@@ -201,6 +239,7 @@ impl World {
                     .post(u, "/organization/leave", json!({ "organizationId": org }))
                     .await;
                 if status == StatusCode::OK {
+                    self.leave_teams(&org, u);
                     self.model.entry(org).or_default().remove(&u);
                 }
             }
@@ -213,6 +252,7 @@ impl World {
                     .await;
                 if status == StatusCode::OK {
                     assert_eq!(self.role(&org, u), Some("owner"), "{u} deleted {org}");
+                    self.teams.retain(|_, (of, _)| *of != org);
                     self.model.remove(&org);
                 }
             }
@@ -260,6 +300,193 @@ impl World {
                     .await;
                 assert_eq!(status, StatusCode::BAD_REQUEST, "{u} updated {org}");
             }
+            Step::CreateTeam(u, o) => {
+                let Some(org) = self.organization(o) else {
+                    return;
+                };
+                let body = json!({ "name": "t", "organizationId": org });
+                let (status, answer) = self.post(u, "/organization/create-team", body).await;
+                if status == StatusCode::OK {
+                    let role = self.role(&org, u);
+                    assert!(
+                        matches!(role, Some("owner" | "admin")),
+                        "{u} ({role:?}) created a team in {org}"
+                    );
+                    let id = answer["id"].as_str().unwrap_or_default().to_owned();
+                    self.teams.insert(id.clone(), (org, BTreeSet::new()));
+                    self.team_ids.push(id);
+                }
+            }
+            Step::AddToTeam(u, t, v) | Step::RemoveFromTeam(u, t, v) => {
+                let Some((team_id, org)) = self.team(t) else {
+                    return;
+                };
+                let adding = matches!(step, Step::AddToTeam(..));
+                let path = if adding {
+                    "/organization/add-team-member"
+                } else {
+                    "/organization/remove-team-member"
+                };
+                let body =
+                    json!({ "teamId": team_id, "userId": self.ids[v], "organizationId": org });
+                let (status, _) = self.post(u, path, body).await;
+                if status == StatusCode::OK {
+                    let role = self.role(&org, u);
+                    assert!(
+                        matches!(role, Some("owner" | "admin")),
+                        "{u} ({role:?}) changed team {team_id}"
+                    );
+                    assert!(self.role(&org, v).is_some(), "{v} put in {team_id}");
+                    if let Some((_, members)) = self.teams.get_mut(&team_id) {
+                        if adding {
+                            members.insert(v);
+                        } else {
+                            members.remove(&v);
+                        }
+                    }
+                }
+            }
+            Step::RemoveTeam(u, t) => {
+                let Some((team_id, org)) = self.team(t) else {
+                    return;
+                };
+                let body = json!({ "teamId": team_id, "organizationId": org });
+                let (status, _) = self.post(u, "/organization/remove-team", body).await;
+                if status == StatusCode::OK {
+                    let role = self.role(&org, u);
+                    assert!(
+                        matches!(role, Some("owner" | "admin")),
+                        "{u} ({role:?}) removed team {team_id}"
+                    );
+                    self.teams.remove(&team_id);
+                }
+            }
+            Step::SetActiveTeam(u, t) => {
+                let Some((team_id, _)) = self.team(t) else {
+                    return;
+                };
+                let body = json!({ "teamId": team_id });
+                let (status, _) = self.post(u, "/organization/set-active-team", body).await;
+                if status == StatusCode::OK {
+                    assert!(self.in_team(&team_id, u), "{u} made {team_id} active");
+                }
+            }
+            Step::ReadTeam(u, t) => {
+                let Some((team_id, org)) = self.team(t) else {
+                    return;
+                };
+                if self.role(&org, u).is_some() {
+                    return;
+                }
+                for (path, refused) in [
+                    (
+                        format!("/organization/list-team-members?teamId={team_id}"),
+                        StatusCode::BAD_REQUEST,
+                    ),
+                    (
+                        format!("/organization/list-teams?organizationId={org}"),
+                        StatusCode::FORBIDDEN,
+                    ),
+                    (
+                        format!("/organization/list-user-teams?organizationId={org}"),
+                        StatusCode::FORBIDDEN,
+                    ),
+                ] {
+                    assert_eq!(self.get(u, &path).await, refused, "{u}: {path}");
+                }
+                for (path, body) in [
+                    (
+                        "/organization/update-team",
+                        json!({ "teamId": team_id, "data": { "name": "x", "organizationId": org } }),
+                    ),
+                    (
+                        "/organization/add-team-member",
+                        json!({ "teamId": team_id, "userId": self.ids[u], "organizationId": org }),
+                    ),
+                    (
+                        "/organization/remove-team",
+                        json!({ "teamId": team_id, "organizationId": org }),
+                    ),
+                ] {
+                    let (status, _) = self.post(u, path, body).await;
+                    assert!(status.is_client_error(), "{u}: {path} answered {status}");
+                }
+            }
+        }
+    }
+
+    /// A live team by creation index, and its organization.
+    fn team(&self, index: usize) -> Option<(String, String)> {
+        let id = self.team_ids.get(index)?;
+        let (org, _) = self.teams.get(id)?;
+        Some((id.clone(), org.clone()))
+    }
+
+    fn in_team(&self, team_id: &str, user: usize) -> bool {
+        self.teams
+            .get(team_id)
+            .is_some_and(|(_, members)| members.contains(&user))
+    }
+
+    /// `user` leaves every team of `org`.
+    fn leave_teams(&mut self, org: &str, user: usize) {
+        for (of, members) in self.teams.values_mut() {
+            if of == org {
+                members.remove(&user);
+            }
+        }
+    }
+
+    async fn stored(&self, model: &str) -> Vec<Row> {
+        self.auth
+            .inner
+            .store
+            .find_many(model, &[], None, None, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn user_of(&self, id: &str) -> usize {
+        self.ids.iter().position(|u| u == id).unwrap_or(usize::MAX)
+    }
+
+    /// The stored teams and their members are the model's; each team's `memberCount` counts
+    /// its members; every team member is a member of the team's organization.
+    async fn check_teams(&self, steps: &[Step]) {
+        let mut stored = Teams::new();
+        for row in self.stored(team::MODEL).await {
+            stored.insert(
+                text(&row, team::ID),
+                (text(&row, team::ORGANIZATION_ID), BTreeSet::new()),
+            );
+            let count = row.get(team::MEMBER_COUNT).and_then(Value::as_i64);
+            let members = self
+                .stored(team_member::MODEL)
+                .await
+                .iter()
+                .filter(|m| text(m, team_member::TEAM_ID) == text(&row, team::ID))
+                .count();
+            assert_eq!(
+                count,
+                i64::try_from(members).ok(),
+                "memberCount of {} after {steps:?}",
+                text(&row, team::ID)
+            );
+        }
+        for row in self.stored(team_member::MODEL).await {
+            let user = self.user_of(&text(&row, team_member::USER_ID));
+            if let Some((_, members)) = stored.get_mut(&text(&row, team_member::TEAM_ID)) {
+                members.insert(user);
+            }
+        }
+        assert_eq!(stored, self.teams, "teams after {steps:?}");
+        for (team_id, (org, members)) in &stored {
+            for user in members {
+                assert!(
+                    self.role(org, *user).is_some(),
+                    "{user} in {team_id} outside {org} after {steps:?}"
+                );
+            }
         }
     }
 
@@ -282,6 +509,7 @@ impl World {
     /// The stored memberships are the model's; every organization has an owner; no session
     /// has an organization of which its user is not a member as the active one.
     async fn check(&self, steps: &[Step]) {
+        self.check_teams(steps).await;
         let store = &self.auth.inner.store;
         let rows = store
             .find_many(member::MODEL, &[], None, None, None)
@@ -329,6 +557,12 @@ impl World {
                         "user {user} keeps {active} active after {steps:?}"
                     );
                 }
+                if let Some(active) = held.get(session::ACTIVE_TEAM_ID).and_then(Value::as_str) {
+                    assert!(
+                        self.in_team(active, user),
+                        "user {user} keeps team {active} active after {steps:?}"
+                    );
+                }
             }
         }
     }
@@ -337,7 +571,8 @@ impl World {
 /// Plays `steps` on a fresh server with four signed-up users, checking after every step.
 async fn play(steps: &[Step]) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let text = "[email-and-password]\nenabled = true\n[plugins.organization]\n[rate-limit]\nenabled = false\n";
+    let text = "[email-and-password]\nenabled = true\n[plugins.organization]\nteams = true\n\
+                [rate-limit]\nenabled = false\n";
     let auth = crate::plugins::tests::server(dir.path(), text).await;
     let mut world = World {
         auth,
@@ -348,6 +583,8 @@ async fn play(steps: &[Step]) {
         invitations: Vec::new(),
         accepted: BTreeSet::new(),
         model: Model::new(),
+        team_ids: Vec::new(),
+        teams: Teams::new(),
     };
     for n in 0..USERS {
         let email = format!("u{n}@example.com");
@@ -392,6 +629,18 @@ async fn kept_sequences_hold() {
             Accept(0, true),
             Delete(2, 0),
             SetActive(3, 0),
+        ],
+        vec![
+            Create(0),
+            Invite(0, 0, 1, 0),
+            Accept(0, true),
+            CreateTeam(0, 0),
+            AddToTeam(0, 1, 1),
+            SetActiveTeam(1, 1),
+            ReadTeam(2, 1),
+            Remove(0, 0, 1),
+            SetActiveTeam(1, 1),
+            Delete(0, 0),
         ],
     ] {
         play(&steps).await;

@@ -14,13 +14,11 @@ use auth_core::plugins::organization::{
     YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS, YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION,
     role_list,
 };
-use auth_core::schema::names::{invitation, member, organization, user};
+use auth_core::schema::names::{invitation, member, organization, session, user};
 use http::StatusCode;
 use serde_json::{Value as Json, json};
 
-use super::{
-    Caller, bad_request, body_roles, forbidden, membership, organization_by, query_str, set_active,
-};
+use super::{Caller, bad_request, body_roles, forbidden, membership, organization_by, query_str};
 use crate::Auth;
 use crate::error::ApiError;
 use crate::http::{Ctx, Reply};
@@ -227,6 +225,7 @@ pub(super) async fn invite(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     if open.len() as u64 >= caller.options.invitation_limit {
         return Err(forbidden(INVITATION_LIMIT_REACHED));
     }
+    let teams = super::teams::invited_to(auth, ctx, caller, &organization_id).await?;
     let mut row = Row::new();
     row.insert(invitation::STATUS.into(), Value::from(PENDING));
     row.insert(invitation::EXPIRES_AT.into(), Value::Date(expiry(caller)));
@@ -238,6 +237,12 @@ pub(super) async fn invite(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
         invitation::ORGANIZATION_ID.into(),
         Value::String(organization_id),
     );
+    if caller.options.teams.enabled {
+        row.insert(
+            invitation::TEAM_ID.into(),
+            teams.map_or(Value::Null, Value::String),
+        );
+    }
     let created = store.insert(invitation::MODEL, row).await?;
     send(auth, caller, &created).await?;
     Ok(Reply::json(auth.output(invitation::MODEL, &created)))
@@ -310,6 +315,13 @@ pub(super) async fn accept(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     let Some(accepted) = set_status(auth, &id, "accepted", Some(PENDING)).await? else {
         return Err(bad_request(INVITATION_NOT_FOUND));
     };
+    let active_team = match super::teams::accept_into(auth, caller, &accepted).await {
+        Ok(team) => team,
+        Err(error) => {
+            set_status(auth, &id, PENDING, Some("accepted")).await?;
+            return Err(error);
+        }
+    };
     let joined = match membership(auth, caller.id(), &organization_id).await? {
         // Already a member (added meanwhile): the invitation joins nobody twice.
         Some(held) => held,
@@ -335,7 +347,15 @@ pub(super) async fn accept(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
             }
         }
     };
-    set_active(auth, ctx, caller, Some(&organization_id)).await?;
+    let mut changes = Row::new();
+    changes.insert(
+        session::ACTIVE_ORGANIZATION_ID.into(),
+        Value::String(organization_id),
+    );
+    if let Some(team_id) = active_team {
+        changes.insert(session::ACTIVE_TEAM_ID.into(), Value::String(team_id));
+    }
+    super::update_session(auth, ctx, caller, changes).await?;
     Ok(Reply::json(json!({
         "invitation": auth.output(invitation::MODEL, &accepted),
         "member": auth.output(member::MODEL, &joined),

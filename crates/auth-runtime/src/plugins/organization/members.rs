@@ -14,7 +14,7 @@ use serde_json::json;
 use super::super::listing::{OPERATORS, choice, condition, count, sort};
 use super::{
     Caller, bad_request, body_roles, deactivate_everywhere, forbidden, member_with_user,
-    membership, organization_by, query_str, set_active, with_user, with_users,
+    membership, organization_by, query_str, with_user, with_users,
 };
 use crate::Auth;
 use crate::error::ApiError;
@@ -198,8 +198,9 @@ pub(super) async fn update_role(
     Ok(Reply::json(auth.output(member::MODEL, &updated)))
 }
 
-/// Deletes the membership `held` and clears its organization as the active one of every
-/// session of its user (and the caller's cookie cache when it is the caller's).
+/// Deletes the membership `held` and its user's memberships of the organization's teams, and
+/// clears the organization and its teams as the active ones of every session of its user (and
+/// the caller's cookie cache when it is the caller's).
 async fn delete_member(
     auth: &Auth,
     ctx: &mut Ctx,
@@ -215,9 +216,11 @@ async fn delete_member(
             &[Where::eq(member::ID, text(held, member::ID).as_str())],
         )
         .await?;
+    let teams = super::teams::leave_all(auth, caller, &user_id, &organization_id).await?;
     deactivate_everywhere(auth, &user_id, &organization_id).await?;
-    if user_id == caller.id() && caller.active().as_deref() == Some(organization_id.as_str()) {
-        set_active(auth, ctx, caller, None).await?;
+    let changes = super::leaving(caller, &organization_id, &teams);
+    if user_id == caller.id() && !changes.is_empty() {
+        super::update_session(auth, ctx, caller, changes).await?;
     }
     Ok(())
 }

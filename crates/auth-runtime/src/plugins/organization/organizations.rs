@@ -8,7 +8,7 @@ use auth_core::plugins::organization::{
     YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION,
     YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS,
 };
-use auth_core::schema::names::{invitation, member, organization};
+use auth_core::schema::names::{invitation, member, organization, session};
 use http::StatusCode;
 use serde_json::{Map, Value as Json, json};
 
@@ -132,8 +132,17 @@ pub(super) async fn create(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     );
     owner.insert(member::CREATED_AT.into(), Value::Date(Timestamp::now()));
     let owner = store.insert(member::MODEL, owner).await?;
+    let default_team = super::teams::create_default(auth, caller, &created).await?;
     if !keep_active {
-        set_active(auth, ctx, caller, Some(&organization_id)).await?;
+        let mut changes = Row::new();
+        changes.insert(
+            session::ACTIVE_ORGANIZATION_ID.into(),
+            Value::String(organization_id.clone()),
+        );
+        if let Some(team_id) = default_team {
+            changes.insert(session::ACTIVE_TEAM_ID.into(), Value::String(team_id));
+        }
+        super::update_session(auth, ctx, caller, changes).await?;
     }
     let mut out = written(auth, &created);
     if let Json::Object(map) = &mut out {
@@ -249,6 +258,7 @@ pub(super) async fn delete(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
             )],
         )
         .await?;
+    let teams = super::teams::delete_all(auth, caller, &organization_id).await?;
     store
         .delete(
             organization::MODEL,
@@ -258,8 +268,9 @@ pub(super) async fn delete(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     for held in &members {
         deactivate_everywhere(auth, &text(held, member::USER_ID), &organization_id).await?;
     }
-    if caller.active().as_deref() == Some(organization_id.as_str()) {
-        set_active(auth, ctx, caller, None).await?;
+    let changes = super::leaving(caller, &organization_id, &teams);
+    if !changes.is_empty() {
+        super::update_session(auth, ctx, caller, changes).await?;
     }
     Ok(Reply::json(auth.output(organization::MODEL, &deleted)))
 }
@@ -369,9 +380,17 @@ pub(super) async fn get_full(
     let role = text(&held, member::ROLE);
     let invitations = super::invitations::visible(auth, caller, &role, &organization_id).await?;
     let mut out = auth.output(organization::MODEL, &found);
+    let teams = if caller.options.teams.enabled {
+        Some(super::teams::listed(auth, &organization_id).await?)
+    } else {
+        None
+    };
     if let Json::Object(map) = &mut out {
         map.insert("invitations".into(), invitations.into());
         map.insert("members".into(), members.into());
+        if let Some(teams) = teams {
+            map.insert("teams".into(), teams);
+        }
     }
     Ok(Reply::json(out))
 }
