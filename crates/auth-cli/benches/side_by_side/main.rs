@@ -246,9 +246,14 @@ async fn run(settings: &Settings) -> Report {
     }
     {
         // The same get-session, authenticated by an API key instead of the cookie.
-        let ours_keys = api_key_on(seeded(Server::ours(&format!("{CONFIG}{API_KEY}"), None)).await).await;
+        let ours_keys =
+            api_key_on(seeded(Server::ours(&format!("{CONFIG}{API_KEY}"), None)).await).await;
         let theirs_keys = api_key_on(
-            seeded(Server::better_auth(&[("API_KEY", "1"), ("API_KEY_RATE_LIMIT", "0")])).await,
+            seeded(Server::better_auth(&[
+                ("API_KEY", "1"),
+                ("API_KEY_RATE_LIMIT", "0"),
+            ]))
+            .await,
         )
         .await;
         for &clients in &settings.connections {
@@ -268,7 +273,8 @@ async fn run(settings: &Settings) -> Report {
         // decrypts the secret and checks a code.
         let ours_plugins =
             two_factor_on(seeded(Server::ours(&format!("{CONFIG}{PLUGINS}"), None)).await).await;
-        let theirs_plugins = two_factor_on(seeded(Server::better_auth(&[("PLUGINS", "1")])).await).await;
+        let theirs_plugins =
+            two_factor_on(seeded(Server::better_auth(&[("PLUGINS", "1")])).await).await;
         for &clients in &settings.connections {
             row(
                 &mut report,

@@ -87,12 +87,7 @@ async fn lists_in(url: &str, settings: &Settings) -> Scaled {
     let mut db = sqlx::PgConnection::connect(url)
         .await
         .map_err(|e| e.to_string())?;
-    execute(
-        &mut db,
-        "schema",
-        render_schema(&schema, Dialect::Postgres),
-    )
-    .await?;
+    execute(&mut db, "schema", render_schema(&schema, Dialect::Postgres)).await?;
     let server = Server::ours(&config_text, Some(url))?;
     let cookie = seed(&server).await?;
     execute(
@@ -112,13 +107,16 @@ async fn lists_in(url: &str, settings: &Settings) -> Scaled {
         ),
     )
     .await?;
-    let organization: serde_json::Value = serde_json::from_slice(&created.body)
-        .map_err(|e| format!("organization/create: {e}"))?;
+    let organization: serde_json::Value =
+        serde_json::from_slice(&created.body).map_err(|e| format!("organization/create: {e}"))?;
     let organization = organization["id"]
         .as_str()
         .ok_or_else(|| format!("organization/create answered {organization}"))?
         .to_owned();
-    let (users, members) = (settings.scale_users, settings.scale_members.min(settings.scale_users));
+    let (users, members) = (
+        settings.scale_users,
+        settings.scale_members.min(settings.scale_users),
+    );
     eprintln!("PostgreSQL lists: seeding {users} users, {members} members");
     // One creation time per user, a second apart, so that the sort has work to do.
     execute(
@@ -147,7 +145,8 @@ analyze;"#,
         users_figures,
     ));
     eprintln!("PostgreSQL lists: list-members");
-    let path = format!("/api/auth/organization/list-members?organizationId={organization}&limit=100");
+    let path =
+        format!("/api/auth/organization/list-members?organizationId={organization}&limit=100");
     let members_figures = list(&server, settings, &cookie, path, "members").await?;
     figures.push((
         format!("organization list-members, first 100 of {members}"),

@@ -48,10 +48,12 @@ async fn concurrent_uses(pair: &Pair, key: &str) -> usize {
                 .await
                 .map_err(|e| format!("{origin}: {e:?}"))?;
             let status = answer.status().as_u16();
-            let body: serde_json::Value = answer
-                .json()
+            let text = answer
+                .text()
                 .await
                 .map_err(|e| format!("{origin}: {status}: {e:?}"))?;
+            let body: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{origin}: {status} not JSON ({e}): {text}"))?;
             Ok::<_, String>((status, body))
         });
     }

@@ -26,7 +26,9 @@ use crate::wire::key_hash::key_hash;
 pub(super) const RUNTIME: Runtime = Runtime {
     plugin: Plugin::ApiKey,
     handlers: &[
-        ("createApiKey", |auth, ctx, _| Box::pin(create::create(auth, ctx))),
+        ("createApiKey", |auth, ctx, _| {
+            Box::pin(create::create(auth, ctx))
+        }),
         ("getApiKey", |auth, ctx, session| {
             Box::pin(async move { get(auth, ctx, &signed_in(session)?).await })
         }),

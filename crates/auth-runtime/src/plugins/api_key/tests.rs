@@ -576,7 +576,10 @@ async fn keys_are_created_on_the_server_with_server_only_fields() {
     let auth = server(dir.path(), SESSIONS).await;
     let cookie = sign_up(&auth, "server@example.com").await;
     let owner = get_with(&auth, "/get-session", &[("cookie", &cookie)]).await;
-    let user_id = owner.body["user"]["id"].as_str().unwrap_or_default().to_owned();
+    let user_id = owner.body["user"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let permissions = BTreeMap::from([("files".to_owned(), vec!["read".to_owned()])]);
     let created = auth
         .create_api_key(
@@ -681,7 +684,9 @@ async fn keys_are_created_on_the_server_with_server_only_fields() {
     for (key, code) in cases {
         assert_eq!(refused(key.clone()).await, Err(Some(code)), "{key:?}");
     }
-    let nobody = auth.create_api_key("no-such-user", NewApiKey::default()).await;
+    let nobody = auth
+        .create_api_key("no-such-user", NewApiKey::default())
+        .await;
     assert_eq!(
         nobody.map_err(|e| (e.status, e.code)),
         Err((StatusCode::NOT_FOUND, Some("USER_NOT_FOUND")))
