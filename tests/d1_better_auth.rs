@@ -1,7 +1,8 @@
 //! The real better-auth 1.7.25 in a Cloudflare Worker on D1 (`examples/d1`, run by `wrangler dev
 //! --local`), on migrations that `auth-cli migrate new` writes and `wrangler d1 migrations apply` applies:
 //! sign-up, sign-in and get-session work; a second migration (admin plugin, an additional field)
-//! keeps every existing row and better-auth then serves the new fields.
+//! keeps every existing row and better-auth then serves the new fields; a third (api-key) gives
+//! better-auth the generated `apikey` table, where a key stands for a session and spends its quota.
 //!
 //! Needs Node 20 and npm (the test runs `npm ci` in `examples/d1` itself). Without them it fails
 //! under `CI=true` and is skipped, loudly, elsewhere.
@@ -13,7 +14,8 @@ use std::fs;
 use std::path::Path;
 
 use auth_core::Dialect;
-use serde_json::json;
+use auth_core::schema::names::apikey;
+use serde_json::{Value, json};
 use support::d1;
 use support::worker::{Client, Worker, apply, copy_project, migrate_new, persisted_database};
 
@@ -26,6 +28,12 @@ const SECOND_CONFIG: &str = r#"
 type = "string"
 default = "free"
 "#;
+
+/// The third migration: API keys that stand for their owner's session (`AUTH_EXTRAS=apikey`).
+const THIRD_CONFIG: &str = "
+[plugins.api-key]
+enable-session-for-api-keys = true
+";
 
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -190,6 +198,98 @@ fn better_auth_runs_on_d1_through_two_migrations() {
     assert_eq!(session["user"]["email"], "grace@example.com", "{session}");
     assert_eq!(session["user"]["role"], "user", "{session}");
     assert_eq!(session["user"]["plan"], "free", "{session}");
+    drop(worker);
+
+    api_keys_on_d1(&example, &project, &state, scratch.path(), &database);
+}
+
+/// 5. The third migration, `[plugins.api-key]`: better-auth reads and writes the generated
+///    `apikey` table on D1. A key made over HTTP, its quota (server-only) set on the stored row,
+///    stands for its owner's session until the quota is spent, each use taking one.
+fn api_keys_on_d1(example: &Path, project: &Path, state: &Path, scratch: &Path, database: &Path) {
+    let config = project.join("auth.toml");
+    write(&config, &format!("{}{THIRD_CONFIG}", read(&config)));
+    migrate_new(project, "add_api_key");
+    apply(example, project, state, scratch);
+    let schema = schema_of(&config);
+    let connection =
+        rusqlite::Connection::open(database).unwrap_or_else(|e| panic!("open D1 file: {e}"));
+    support::assert_matches_ir(
+        &schema,
+        Dialect::D1,
+        &support::introspect_sqlite(&connection),
+        "examples/d1 after 0003",
+    );
+    drop(connection);
+
+    const EXTRAS: &str = "admin,plan,apikey";
+    let (key_id, key) = {
+        let worker = Worker::start(example, project, state, scratch, EXTRAS);
+        let mut client = Client::new(worker.port);
+        client.post(
+            "/api/auth/sign-in/email",
+            &json!({ "email": EMAIL, "password": PASSWORD }),
+        );
+        let created = client.post("/api/auth/api-key/create", &json!({ "name": "on d1" }));
+        assert_eq!(created["name"], "on d1", "{created}");
+        assert!(created["remaining"].is_null(), "{created}");
+        let listed = client.get("/api/auth/api-key/list");
+        assert_eq!(listed["total"], 1, "{listed}");
+        let id = created["id"].as_str().unwrap_or_default().to_owned();
+        let key = created["key"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(key.len(), 64, "{created}");
+        (id, key)
+    };
+
+    // The quota, as better-auth's server API (`auth.api.updateApiKey`) would set it.
+    let table = schema
+        .model(apikey::MODEL)
+        .unwrap_or_else(|| panic!("no apikey model"));
+    let column = |field: &str| {
+        table
+            .columns
+            .iter()
+            .find(|c| c.field == field)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| panic!("no {field} column"))
+    };
+    let connection =
+        rusqlite::Connection::open(database).unwrap_or_else(|e| panic!("open D1 file: {e}"));
+    let set_quota = format!(
+        r#"update "{}" set "{}" = 2 where "{}" = ?1"#,
+        table.name,
+        column(apikey::REMAINING),
+        column(apikey::ID)
+    );
+    let updated = connection
+        .execute(&set_quota, [&key_id])
+        .unwrap_or_else(|e| panic!("{set_quota}: {e}"));
+    assert_eq!(updated, 1);
+    drop(connection);
+
+    let worker = Worker::start(example, project, state, scratch, EXTRAS);
+    let origin = format!("http://127.0.0.1:{}", worker.port);
+    let with_key = [("origin", origin.as_str()), ("x-api-key", key.as_str())];
+    let mut owner = Client::new(worker.port);
+    owner.post(
+        "/api/auth/sign-in/email",
+        &json!({ "email": EMAIL, "password": PASSWORD }),
+    );
+    for left in [1, 0] {
+        let used = request(worker.port, "GET", "/api/auth/get-session", &with_key, None)
+            .unwrap_or_else(|e| panic!("get-session with the key: {e}"));
+        assert_eq!(used.status, 200, "{}", used.body);
+        let session: Value = serde_json::from_str(&used.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", used.body));
+        assert_eq!(session["user"]["email"], EMAIL, "{session}");
+        let stored = owner.get(&format!("/api/auth/api-key/get?id={key_id}"));
+        assert_eq!(stored["remaining"], left, "{stored}");
+        assert!(stored.get("key").is_none(), "{stored}");
+    }
+    let spent = request(worker.port, "GET", "/api/auth/get-session", &with_key, None)
+        .unwrap_or_else(|e| panic!("get-session with the spent key: {e}"));
+    assert_eq!(spent.status, 429, "{}", spent.body);
+    assert!(spent.body.contains("USAGE_EXCEEDED"), "{}", spent.body);
     drop(worker);
 }
 

@@ -27,6 +27,7 @@
 //   API_KEY=1           add (after PLUGINS=1's, when both are set) apiKey({enableSessionForAPIKeys:
 //                       true, keyExpiration:{minExpiresIn:0}}) from @better-auth/api-key 1.7.5;
 //                       MIGRATE=1 then creates its apikey table. The suite is api-key.mjs.
+//   API_KEY_RATE_LIMIT  with API_KEY=1, "0": apiKey's rateLimit {enabled: false} (the benchmark)
 //   JWT=1               add jwt({jwt:{expirationTime:"1h"}}) (after PLUGINS=1's, if set); MIGRATE=1
 //                       creates its jwks table. The suite for it is jwt.mjs (jwt.toml is our side).
 //   JWT_ALG             with JWT=1: jwks.keyPairConfig {alg: JWT_ALG} (ES256, ES512, RS256, PS256)
@@ -221,7 +222,12 @@ if (API_KEY) {
   // any number of seconds (minExpiresIn is in days), the rest better-auth's defaults.
   options.plugins = [
     ...(options.plugins ?? []),
-    apiKey({ enableSessionForAPIKeys: true, keyExpiration: { minExpiresIn: 0 } }),
+    apiKey({
+      enableSessionForAPIKeys: true,
+      keyExpiration: { minExpiresIn: 0 },
+      // API_KEY_RATE_LIMIT=0 (the side-by-side benchmark): keys are not rate limited.
+      ...(process.env.API_KEY_RATE_LIMIT === "0" ? { rateLimit: { enabled: false } } : {}),
+    }),
   ];
 }
 if (JWT) {

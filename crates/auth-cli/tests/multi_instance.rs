@@ -919,3 +919,5 @@ async fn redis_restarted_under_load_sessions_in_database() {
 async fn redis_restarted_under_load_sessions_only_in_redis() {
     redis_restarted_under_load(false).await;
 }
+
+mod api_key;

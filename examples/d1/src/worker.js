@@ -2,6 +2,7 @@
 // it comes from auth-cli's migrations in migrations/d1, applied with `wrangler d1 migrations apply`.
 import { betterAuth } from "better-auth";
 import { admin } from "better-auth/plugins";
+import { apiKey } from "@better-auth/api-key";
 
 /** One better-auth instance per isolate (env is fixed for a deployment). */
 let auth;
@@ -15,8 +16,11 @@ function createAuth(env) {
     database: env.DB,
     telemetry: { enabled: false },
     emailAndPassword: { enabled: true },
-    // Must match auth.toml: [plugins.admin] and [models.user.fields.plan].
-    plugins: extras.has("admin") ? [admin()] : [],
+    // Must match auth.toml: [plugins.admin], [plugins.api-key] and [models.user.fields.plan].
+    plugins: [
+      ...(extras.has("admin") ? [admin()] : []),
+      ...(extras.has("apikey") ? [apiKey({ enableSessionForAPIKeys: true })] : []),
+    ],
     user: extras.has("plan")
       ? { additionalFields: { plan: { type: "string", required: false, defaultValue: "free", input: false } } }
       : {},

@@ -177,6 +177,16 @@ pub(crate) fn get(path: &str, cookie: &str) -> Request<Full<Bytes>> {
     request
 }
 
+/// `GET path` with an API key in `x-api-key` (no cookie).
+pub(crate) fn get_with_api_key(path: &str, key: &str) -> Request<Full<Bytes>> {
+    let mut request = Request::new(Full::new(Bytes::new()));
+    *request.uri_mut() = path.parse().unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(key) {
+        request.headers_mut().insert("x-api-key", value);
+    }
+    request
+}
+
 /// [`post_json`] with a `Cookie` header.
 pub(crate) fn post_json_with_cookie(
     path: &str,

@@ -4,7 +4,9 @@
 //! with the cookie cache), sign-in and sign-up (unique emails) at 2 and 16 connections with each
 //! server's peak RSS, get-session while sign-ins saturate hashing, raw scrypt in this process,
 //! get-session on PostgreSQL with 1,000 and 1,000,000 users, get-session and two-factor
-//! verify-totp with the seven sign-in plugins on, the machine's ceiling for get-session (a bare
+//! verify-totp with the seven sign-in plugins on, get-session authenticated by an API key
+//! (`x-api-key`), admin's list-users and organization's list-members on PostgreSQL with
+//! 1,000,000 users and 100,000 members, the machine's ceiling for get-session (a bare
 //! axum server answering the same bytes), and `generate` for the full plugin set. Prints the tables and writes `docs/benchmarks.md` and `docs/benchmarks.png`.
 //!
 //! cargo bench -p auth-cli --bench side_by_side
@@ -18,6 +20,8 @@
 //! - `AUTH_BENCH_CONNECTIONS` (default `2,16`)
 //! - `AUTH_BENCH_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`): a database whose
 //!   server the benchmark may create a database on; `AUTH_BENCH_PG_USERS` (default 1000000)
+//! - `AUTH_BENCH_SCALE_USERS` (default 1000000) and `AUTH_BENCH_SCALE_MEMBERS` (default 100000):
+//!   the users and the one organization's members of the list rows (quick: 10,000 and 1,000)
 //! - `AUTH_BENCH_OUT`: the folder for benchmarks.md and benchmarks.png
 
 #![allow(
@@ -29,6 +33,7 @@
 mod ceiling;
 mod load;
 mod report;
+mod scale;
 mod server;
 
 use std::path::PathBuf;
@@ -72,6 +77,11 @@ required = false
 /// conformance suite configures it.
 const PLUGINS: &str = include_str!("../../tests/conformance/plugins.toml");
 
+/// Appended to [`CONFIG`] for the API-key row: reference-server.mjs's `API_KEY=1` with
+/// `API_KEY_RATE_LIMIT=0` (a key's own limit, 10 a day by default, would end the run at once).
+const API_KEY: &str = "\n[plugins.api-key]\nenable-session-for-api-keys = true\n\n\
+    [plugins.api-key.rate-limit]\nenabled = false\n";
+
 /// Appended to [`CONFIG`] for the cookie-cache rows.
 const COOKIE_CACHE: &str = "\n[session.cookie-cache]\nenabled = true\nmax-age = 300\n";
 
@@ -87,6 +97,8 @@ struct Settings {
     connections: Vec<usize>,
     pg_url: String,
     pg_users: u64,
+    scale_users: u64,
+    scale_members: u64,
     out: PathBuf,
 }
 
@@ -102,10 +114,17 @@ fn seconds(name: &str, default: f64) -> Duration {
 impl Settings {
     fn from_env() -> Self {
         let quick = std::env::var("AUTH_BENCH_QUICK").is_ok_and(|v| v == "1" || v == "true");
-        let (get, hash, warm, users) = if quick {
-            (1.0, 2.0, 0.3, 10_000)
+        let (get, hash, warm, users, members) = if quick {
+            (1.0, 2.0, 0.3, 10_000, 1_000)
         } else {
-            (5.0, 10.0, 1.0, 1_000_000)
+            (5.0, 10.0, 1.0, 1_000_000, 100_000)
+        };
+        let count = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+                .max(1_000)
         };
         let root = server::repo_root();
         let default_out = if quick {
@@ -130,11 +149,9 @@ impl Settings {
                 .unwrap_or_else(|| vec![2, 16]),
             pg_url: std::env::var("AUTH_BENCH_PG_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
-            pg_users: std::env::var("AUTH_BENCH_PG_USERS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(users)
-                .max(1_000),
+            pg_users: count("AUTH_BENCH_PG_USERS", users),
+            scale_users: count("AUTH_BENCH_SCALE_USERS", users),
+            scale_members: count("AUTH_BENCH_SCALE_MEMBERS", members),
             out: std::env::var_os("AUTH_BENCH_OUT").map_or(default_out, PathBuf::from),
         }
     }
@@ -190,7 +207,7 @@ async fn run(settings: &Settings) -> Report {
     // Each kind of server once without and once with the cookie cache.
     let cached_config = format!("{CONFIG}{COOKIE_CACHE}");
     let ours = Server::ours(CONFIG, None);
-    let theirs = Server::better_auth(false, false);
+    let theirs = Server::better_auth(&[]);
     let ours = seeded(ours).await;
     let theirs = seeded(theirs).await;
     let ceiling = seeded_ceiling(&ours).await;
@@ -213,7 +230,8 @@ async fn run(settings: &Settings) -> Report {
                 .map_err(|e| format!("this build rejects [session.cookie-cache]: {e}")),
         )
         .await;
-        let theirs_cached = seeded(Server::better_auth(true, false)).await;
+        // better-auth's default strategy, as ours: compact.
+        let theirs_cached = seeded(Server::better_auth(&[("COOKIE_CACHE", "compact")])).await;
         for &clients in &settings.connections {
             row(
                 &mut report,
@@ -227,11 +245,36 @@ async fn run(settings: &Settings) -> Report {
         }
     }
     {
+        // The same get-session, authenticated by an API key instead of the cookie.
+        let ours_keys =
+            api_key_on(seeded(Server::ours(&format!("{CONFIG}{API_KEY}"), None)).await).await;
+        let theirs_keys = api_key_on(
+            seeded(Server::better_auth(&[
+                ("API_KEY", "1"),
+                ("API_KEY_RATE_LIMIT", "0"),
+            ]))
+            .await,
+        )
+        .await;
+        for &clients in &settings.connections {
+            row(
+                &mut report,
+                report::API_KEY_SESSION,
+                clients,
+                &ours_keys,
+                &theirs_keys,
+                |s| api_key_session(s, settings, clients),
+            )
+            .await;
+        }
+    }
+    {
         // Bearer and multi-session act on every request and answer; two-factor's verify-totp
         // decrypts the secret and checks a code.
         let ours_plugins =
             two_factor_on(seeded(Server::ours(&format!("{CONFIG}{PLUGINS}"), None)).await).await;
-        let theirs_plugins = two_factor_on(seeded(Server::better_auth(false, true)).await).await;
+        let theirs_plugins =
+            two_factor_on(seeded(Server::better_auth(&[("PLUGINS", "1")])).await).await;
         for &clients in &settings.connections {
             row(
                 &mut report,
@@ -296,6 +339,8 @@ async fn run(settings: &Settings) -> Report {
     report.generate = generate(if settings.quick { 1 } else { 5 });
     eprintln!("PostgreSQL");
     report.postgres = postgres(settings).await;
+    eprintln!("PostgreSQL lists");
+    report.scale = scale::lists(settings).await;
     report.load_after = load_average();
     report
 }
@@ -303,16 +348,25 @@ async fn run(settings: &Settings) -> Report {
 /// A started server with the benchmark user signed up and signed in.
 type Seeded = Result<(Server, Seed), String>;
 
-/// The benchmark user's session cookies, and its TOTP key once two-factor is on.
+/// The benchmark user's session cookies, its TOTP key once two-factor is on, and its API key
+/// once one was created.
 struct Seed {
     cookie: String,
     totp: Option<Vec<u8>>,
+    api_key: Option<String>,
 }
 
 async fn seeded(server: Result<Server, String>) -> Seeded {
     let server = server?;
     let cookie = seed(&server).await?;
-    Ok((server, Seed { cookie, totp: None }))
+    Ok((
+        server,
+        Seed {
+            cookie,
+            totp: None,
+            api_key: None,
+        },
+    ))
 }
 
 /// The ceiling server answering with the bytes of our get-session answer to the benchmark user.
@@ -325,6 +379,7 @@ async fn seeded_ceiling(ours: &Seeded) -> Seeded {
         Seed {
             cookie: seed.cookie.clone(),
             totp: None,
+            api_key: None,
         },
     ))
 }
@@ -422,8 +477,54 @@ async fn two_factor_on(seeded: Seeded) -> Seeded {
         Seed {
             cookie,
             totp: Some(key),
+            api_key: None,
         },
     ))
+}
+
+/// Creates an API key for the seeded user (`/api-key/create` with the session cookie) and
+/// checks that get-session answers the user with it in `x-api-key`.
+async fn api_key_on(seeded: Seeded) -> Seeded {
+    let (server, Seed { cookie, totp, .. }) = seeded?;
+    let body = serde_json::json!({ "name": "bench" }).to_string();
+    let created = load::once(
+        server.address,
+        load::post_json_with_cookie("/api/auth/api-key/create", &server.origin, &cookie, body),
+    )
+    .await?;
+    let answer: serde_json::Value =
+        serde_json::from_slice(&created.body).map_err(|e| format!("api-key/create: {e}"))?;
+    let key = answer["key"]
+        .as_str()
+        .ok_or_else(|| format!("api-key/create answered {} {answer}", created.status))?
+        .to_owned();
+    let check = load::once(server.address, load::get_with_api_key(GET_SESSION, &key)).await?;
+    if !String::from_utf8_lossy(&check.body).contains(EMAIL) {
+        return Err(format!(
+            "get-session with x-api-key answered {} without the user",
+            check.status
+        ));
+    }
+    Ok((
+        server,
+        Seed {
+            cookie,
+            totp,
+            api_key: Some(key),
+        },
+    ))
+}
+
+/// get-session authenticated by the seeded API key in `x-api-key`: the key looked up by its
+/// hash, its use counted on its row, its owner read.
+fn api_key_session(
+    seeded: &(Server, Seed),
+    settings: &Settings,
+    clients: usize,
+) -> impl Future<Output = Cell> {
+    let key = seeded.1.api_key.clone().unwrap_or_default();
+    let make: MakeRequest = Arc::new(move || load::get_with_api_key(GET_SESSION, &key));
+    measure(&seeded.0, make, clients, settings.get, settings.warm)
 }
 
 /// verify-totp with a session (the code checked, no session created), the code of the moment.

@@ -16,6 +16,9 @@ const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 const OURS_COLOR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 const THEIRS_COLOR: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
 
+/// The scenario of get-session authenticated by an API key in `x-api-key`.
+pub(crate) const API_KEY_SESSION: &str = "get-session, x-api-key";
+
 /// One measured run.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Figures {
@@ -111,6 +114,8 @@ pub(crate) struct Report {
     /// `generate`: ours, better-auth's.
     pub(crate) generate: [Result<Duration, String>; 2],
     pub(crate) postgres: Result<Vec<(u64, Figures)>, String>,
+    /// admin's list-users and organization's list-members at scale on PostgreSQL.
+    pub(crate) scale: crate::scale::Scaled,
 }
 
 fn rate(value: f64) -> String {
@@ -180,6 +185,7 @@ impl Report {
             scrypt: None,
             generate: [Err(String::new()), Err(String::new())],
             postgres: Err(String::new()),
+            scale: Err(String::new()),
         }
     }
 
@@ -339,6 +345,27 @@ impl Report {
 
         let _ = writeln!(
             out,
+            "\n## Lists at scale on PostgreSQL (ours, 16 connections)\n"
+        );
+        let _ = writeln!(
+            out,
+            "Seeded by `insert … select generate_series` into a database of its own, on the schema `render_schema` generates for admin and organization (its indexes, nothing added); each answer carries its `total`.\n"
+        );
+        match &self.scale {
+            Ok(rows) => {
+                let _ = writeln!(out, "| list | req/s | p50 ms | p99 ms | peak RSS |");
+                let _ = writeln!(out, "|---|--:|--:|--:|--:|");
+                for (list, figures) in rows {
+                    let _ = writeln!(out, "| {list} | {} |", figures.cells());
+                }
+            }
+            Err(why) => {
+                let _ = writeln!(out, "n/a: {why}");
+            }
+        }
+
+        let _ = writeln!(
+            out,
             "\n## generate, full plugin set (wall time of the process, median)\n"
         );
         let _ = writeln!(out, "| command | time |");
@@ -435,6 +462,20 @@ impl Report {
                 yes_no(share.map(|s| s >= percent))
             );
         }
+        let rate_of = |scenario: &str| {
+            self.row(scenario, 16)
+                .and_then(|r| r.ours.figures())
+                .map(|f| f.rate)
+        };
+        let key_share = rate_of(API_KEY_SESSION)
+            .zip(rate_of("get-session"))
+            .map(|(key, cookie)| key / cookie.max(f64::EPSILON) * 100.0);
+        let _ = writeln!(
+            out,
+            "| get-session with x-api-key ≥ 50 % of cookie get-session (ours, 16 connections, same run) | {} | {} |",
+            key_share.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.0} %")),
+            yes_no(key_share.map(|s| s >= 50.0))
+        );
         let share = sign_in.zip(self.scrypt).map(|(s, raw)| s / raw * 100.0);
         let _ = writeln!(
             out,
@@ -454,6 +495,14 @@ impl Report {
             mixed_p99.map_or_else(|| "n/a".to_owned(), |p| format!("{p:.2} ms")),
             yes_no(mixed_p99.map(|p| p <= 5.0))
         );
+        for (list, figures) in self.scale.iter().flatten() {
+            let _ = writeln!(
+                out,
+                "| {list}: p99 < 50 ms at 16 connections | {:.2} ms | {} |",
+                figures.p99,
+                yes_no(Some(figures.p99 < 50.0))
+            );
+        }
         for (target, scenario, limit) in [
             (
                 "peak RSS ≤ 30 MB, get-session at 16 connections",

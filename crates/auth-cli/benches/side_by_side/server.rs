@@ -65,10 +65,11 @@ impl Server {
     }
 
     /// better-auth 1.7.25 (better-sqlite3, rate limit off) on a fresh SQLite file, migrated by
-    /// better-auth itself; `cookie_cache` turns on `session.cookieCache`, `plugins` the seven
-    /// sign-in plugins (`PLUGINS=1`: two-factor, username, anonymous, bearer, multi-session,
-    /// one-time-token, last-login-method).
-    pub(crate) fn better_auth(cookie_cache: bool, plugins: bool) -> Result<Self, String> {
+    /// better-auth itself, with reference-server.mjs's `flags` in its environment:
+    /// `COOKIE_CACHE=compact` for `session.cookieCache`, `PLUGINS=1` for the seven sign-in plugins
+    /// (two-factor, username, anonymous, bearer, multi-session, one-time-token,
+    /// last-login-method), `API_KEY=1` for `apiKey` (`API_KEY_RATE_LIMIT=0`: keys unlimited).
+    pub(crate) fn better_auth(flags: &[(&str, &str)]) -> Result<Self, String> {
         let conformance = repo_root().join("tests/conformance");
         ensure_npm(&conformance)?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -80,14 +81,8 @@ impl Server {
             .env("DB_FILE", dir.path().join("reference.sqlite"))
             .env("MIGRATE", "1")
             .env("QUIET", "1")
-            .env("PORT", "0");
-        if cookie_cache {
-            // better-auth's default strategy, as ours: compact.
-            command.env("COOKIE_CACHE", "compact");
-        }
-        if plugins {
-            command.env("PLUGINS", "1");
-        }
+            .env("PORT", "0")
+            .envs(flags.iter().copied());
         Self::start(command, dir)
     }
 

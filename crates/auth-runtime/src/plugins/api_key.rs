@@ -21,13 +21,14 @@ use crate::http::{Body, Ctx, Reply};
 use crate::routes::signed_in;
 use crate::session::SessionCtx;
 use crate::store::{Row, Sort, SortDirection, Timestamp, Value, Where, text, text_of};
-use crate::wire::id;
 use crate::wire::key_hash::key_hash;
 
 pub(super) const RUNTIME: Runtime = Runtime {
     plugin: Plugin::ApiKey,
     handlers: &[
-        ("createApiKey", |auth, ctx, _| Box::pin(create(auth, ctx))),
+        ("createApiKey", |auth, ctx, _| {
+            Box::pin(create::create(auth, ctx))
+        }),
         ("getApiKey", |auth, ctx, session| {
             Box::pin(async move { get(auth, ctx, &signed_in(session)?).await })
         }),
@@ -232,144 +233,6 @@ fn stored_key(options: &Options, key: &str) -> String {
     } else {
         key_hash(key)
     }
-}
-
-async fn create(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
-    let options = options(auth);
-    let body = &ctx.body;
-    body.opt_str("configId")?;
-    let name = body.opt_str("name")?.map(str::to_owned);
-    let expires_in = body_number(body, "expiresIn", true, Some(1.0))?;
-    let prefix = body.opt_str("prefix")?.map(str::to_owned);
-    // zod's `/^[a-zA-Z0-9_-]+$/`: at least one character.
-    if let Some(prefix) = &prefix
-        && (prefix.is_empty()
-            || !prefix
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-    {
-        return Err(ApiError::validation(
-            "[body.prefix] Invalid prefix format, must be alphanumeric and contain only underscores and hyphens.",
-        ));
-    }
-    let remaining = body_number(body, "remaining", true, Some(0.0))?;
-    body_number(body, "refillAmount", false, Some(1.0))?;
-    for key in ["refillInterval", "rateLimitTimeWindow", "rateLimitMax"] {
-        body_number(body, key, false, None)?;
-    }
-    body.opt_bool("rateLimitEnabled")?;
-    check_permissions(body, false)?;
-    // Every HTTP request is a client request: the server-only fields are refused, whoever asks.
-    let server_only = [
-        "refillAmount",
-        "refillInterval",
-        "rateLimitMax",
-        "rateLimitTimeWindow",
-        "rateLimitEnabled",
-        "permissions",
-    ];
-    if server_only.iter().any(|k| body.has(k)) || remaining.is_some() {
-        return Err(ApiError::bad_request(codes::SERVER_ONLY_PROPERTY));
-    }
-    // `userId` is zod's `z.coerce.string()`: any value counts.
-    if body.has("userId") {
-        return Err(error(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED_SESSION));
-    }
-    let metadata = body.get("metadata").cloned();
-    let session = auth
-        .authoritative_session(ctx)
-        .await?
-        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED_SESSION))?;
-    if truthy(metadata.as_ref()) {
-        if !options.enable_metadata {
-            return Err(ApiError::bad_request(codes::METADATA_DISABLED));
-        }
-        if !matches!(metadata, Some(Json::Object(_) | Json::Array(_))) {
-            return Err(ApiError::bad_request(codes::INVALID_METADATA_TYPE));
-        }
-    }
-    if let Some(seconds) = expires_in {
-        check_expires_in(options, seconds)?;
-    }
-    if let Some(prefix) = prefix.as_deref() {
-        let length = prefix.len();
-        if !(options.minimum_prefix_length..=options.maximum_prefix_length).contains(&length) {
-            return Err(ApiError::bad_request(codes::INVALID_PREFIX_LENGTH));
-        }
-    }
-    match name.as_deref().filter(|n| !n.is_empty()) {
-        Some(name) => check_name(options, name)?,
-        None if options.require_name => return Err(ApiError::bad_request(codes::NAME_REQUIRED)),
-        None => {}
-    }
-    delete_expired_now_and_then(auth).await;
-    let key_prefix = prefix
-        .as_deref()
-        .or(options.default_prefix.as_deref())
-        .unwrap_or_default();
-    let key = format!("{key_prefix}{}", id::generate_letters(options.key_length()));
-    let starting = &options.starting_characters_config;
-    let start = starting.should_store.then(|| {
-        key.chars()
-            .take(starting.characters_length)
-            .collect::<String>()
-    });
-    let now = Timestamp::now();
-    let expires_at = match expires_in {
-        Some(seconds) => Some(in_seconds(now, seconds)),
-        None => options
-            .key_expiration
-            .default_expires_in
-            .map(|seconds| in_seconds(now, seconds as f64)),
-    };
-    let stored_metadata = metadata.clone().filter(|m| truthy(Some(m)));
-    let rate_limit = &options.rate_limit;
-    let mut row = Row::new();
-    let mut set = |field: &str, value: Value| {
-        row.insert(field.to_owned(), value);
-    };
-    set(apikey::CONFIG_ID, DEFAULT_CONFIG.into());
-    set(apikey::CREATED_AT, now.into());
-    set(apikey::UPDATED_AT, now.into());
-    set(apikey::NAME, name.into());
-    set(
-        apikey::PREFIX,
-        prefix.or_else(|| options.default_prefix.clone()).into(),
-    );
-    set(apikey::START, start.into());
-    set(apikey::KEY, stored_key(options, &key).into());
-    set(apikey::ENABLED, true.into());
-    set(apikey::EXPIRES_AT, expires_at.into());
-    set(apikey::REFERENCE_ID, session.user_id().into());
-    set(apikey::LAST_REFILL_AT, Value::Null);
-    set(apikey::LAST_REQUEST, Value::Null);
-    // better-auth stores the metadata JSON-encoded, `null` included.
-    set(
-        apikey::METADATA,
-        stored_metadata.unwrap_or(Json::Null).to_string().into(),
-    );
-    set(
-        apikey::RATE_LIMIT_MAX,
-        i64::try_from(rate_limit.max_requests)
-            .unwrap_or(i64::MAX)
-            .into(),
-    );
-    set(
-        apikey::RATE_LIMIT_TIME_WINDOW,
-        i64::try_from(rate_limit.time_window)
-            .unwrap_or(i64::MAX)
-            .into(),
-    );
-    set(apikey::REMAINING, Value::Null);
-    set(apikey::REFILL_AMOUNT, Value::Null);
-    set(apikey::REFILL_INTERVAL, Value::Null);
-    set(apikey::RATE_LIMIT_ENABLED, rate_limit.enabled.into());
-    set(apikey::REQUEST_COUNT, 0i64.into());
-    set(apikey::PERMISSIONS, Value::Null);
-    let row = auth.inner.store.insert(apikey::MODEL, row).await?;
-    let mut out = answer(auth, &row, Some(&key));
-    out["metadata"] = metadata.unwrap_or(Json::Null);
-    Ok(Reply::json(out))
 }
 
 /// The key `id` of the default configuration owned by `owner`, or 404 `KEY_NOT_FOUND` (also for
@@ -696,7 +559,10 @@ async fn key_as_session(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Resu
     Ok(())
 }
 
+mod create;
 mod usage;
+
+pub use create::NewApiKey;
 
 #[cfg(test)]
 mod tests;

@@ -568,6 +568,134 @@ async fn keys_are_verified_on_the_server_with_permissions() {
     );
 }
 
+/// `Auth::create_api_key`: the server-only fields HTTP refuses (quota, refill, rate limit,
+/// permissions) are stored and enforced; better-auth's refusals hold on the server too.
+#[tokio::test]
+async fn keys_are_created_on_the_server_with_server_only_fields() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e:?}"));
+    let auth = server(dir.path(), SESSIONS).await;
+    let cookie = sign_up(&auth, "server@example.com").await;
+    let owner = get_with(&auth, "/get-session", &[("cookie", &cookie)]).await;
+    let user_id = owner.body["user"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let permissions = BTreeMap::from([("files".to_owned(), vec!["read".to_owned()])]);
+    let created = auth
+        .create_api_key(
+            &user_id,
+            NewApiKey {
+                name: Some("server".into()),
+                prefix: Some("srv_".into()),
+                remaining: Some(3),
+                refill_amount: Some(3),
+                refill_interval: Some(3_600_000),
+                rate_limit_max: Some(2),
+                rate_limit_time_window: Some(60_000),
+                permissions: Some(permissions.clone()),
+                ..NewApiKey::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let key = plaintext(&created);
+    assert!(key.starts_with("srv_") && key.len() == 4 + 64, "{key}");
+    assert_eq!(created["referenceId"], json!(user_id));
+    assert_eq!(created["permissions"], json!({ "files": ["read"] }));
+    let (remaining, refill, interval, max, window, limited) = (
+        &created["remaining"],
+        &created["refillAmount"],
+        &created["refillInterval"],
+        &created["rateLimitMax"],
+        &created["rateLimitTimeWindow"],
+        &created["rateLimitEnabled"],
+    );
+    assert_eq!(
+        [remaining, refill, interval, max, window, limited],
+        [
+            &json!(3),
+            &json!(3),
+            &json!(3_600_000),
+            &json!(2),
+            &json!(60_000),
+            &json!(true)
+        ]
+    );
+    // The key is the user's session, its permissions verified, its rate limit of 2 enforced.
+    assert_eq!(session_of(&auth, &key).await.status, StatusCode::OK);
+    let verified = auth.verify_api_key(&key, Some(&permissions)).await;
+    assert_eq!(verified.map(|k| k["remaining"].clone()), Ok(json!(1)));
+    let limited = session_of(&auth, &key).await;
+    assert_eq!(
+        (limited.status, limited.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+    );
+
+    let refused = |key: NewApiKey| {
+        let auth = auth.clone();
+        let user_id = user_id.clone();
+        async move { auth.create_api_key(&user_id, key).await.map_err(|e| e.code) }
+    };
+    let cases = [
+        (
+            NewApiKey {
+                refill_amount: Some(5),
+                ..NewApiKey::default()
+            },
+            "REFILL_AMOUNT_AND_INTERVAL_REQUIRED",
+        ),
+        (
+            NewApiKey {
+                refill_interval: Some(1000),
+                ..NewApiKey::default()
+            },
+            "REFILL_INTERVAL_AND_AMOUNT_REQUIRED",
+        ),
+        (
+            NewApiKey {
+                refill_amount: Some(0),
+                refill_interval: Some(1000),
+                ..NewApiKey::default()
+            },
+            "VALIDATION_ERROR",
+        ),
+        (
+            NewApiKey {
+                prefix: Some("no spaces".into()),
+                ..NewApiKey::default()
+            },
+            "VALIDATION_ERROR",
+        ),
+        (
+            NewApiKey {
+                expires_in: Some(std::time::Duration::from_secs(60)),
+                ..NewApiKey::default()
+            },
+            "EXPIRES_IN_IS_TOO_SMALL",
+        ),
+        (
+            NewApiKey {
+                metadata: Some(json!({ "plan": "pro" })),
+                ..NewApiKey::default()
+            },
+            "METADATA_DISABLED",
+        ),
+    ];
+    for (key, code) in cases {
+        assert_eq!(refused(key.clone()).await, Err(Some(code)), "{key:?}");
+    }
+    let nobody = auth
+        .create_api_key("no-such-user", NewApiKey::default())
+        .await;
+    assert_eq!(
+        nobody.map_err(|e| (e.status, e.code)),
+        Err((StatusCode::NOT_FOUND, Some("USER_NOT_FOUND")))
+    );
+    // Over HTTP the same fields stay refused.
+    let client = post(&auth, "/api-key/create", json!({ "remaining": 3 }), &cookie).await;
+    assert_eq!(client.code(), "SERVER_ONLY_PROPERTY");
+}
+
 /// Expired keys are deleted by `Auth::delete_expired_api_keys`; others stay.
 #[tokio::test]
 async fn expired_keys_are_deleted() {

@@ -76,7 +76,7 @@ impl Auth {
             .await?)
     }
 
-    fn api_key_options(&self) -> Result<&Options, ApiError> {
+    pub(super) fn api_key_options(&self) -> Result<&Options, ApiError> {
         if self.inner.config.plugins.api_key.is_none() {
             return Err(ApiError::coded(
                 StatusCode::NOT_FOUND,
