@@ -9,7 +9,6 @@ pub mod builder;
 mod cookie_cache;
 mod request_session;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::router::{MissingHandler, Router};
@@ -353,12 +352,7 @@ impl Auth {
                     .map(|sender| MailQueue::new(sender, QueuePolicy::from_sms(sms)))
             })
             .transpose()?;
-        let templates_dir = config
-            .mailer
-            .as_ref()
-            .and_then(|m| m.get_ref().templates.as_deref())
-            .map(|dir| config.path.parent().unwrap_or(Path::new("")).join(dir));
-        let templates = Templates::load(templates_dir.as_deref())?;
+        let templates = Templates::for_config(&config)?;
         let session_cookie = cookies.name(SESSION_TOKEN);
         let dont_remember_cookie = cookies.name(DONT_REMEMBER);
         let session_data_cookie = cookies.name(SESSION_DATA);
