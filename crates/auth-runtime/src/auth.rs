@@ -158,10 +158,14 @@ fn providers(
     let generic = config.plugins.generic_oauth_options();
     for (id, provider) in generic.providers.iter() {
         let (id, provider) = (id.get_ref(), provider.get_ref());
+        // With private_key_jwt the private JWK stands where the secret would.
+        let key_env = provider.private_key_jwk_env(id);
         let credentials = match auth_core::config::provider_credentials(
             id,
             provider.client_id_env.as_deref(),
-            provider.client_secret_env.as_deref(),
+            key_env
+                .as_deref()
+                .or(provider.client_secret_env.as_deref()),
             env,
         ) {
             Ok(credentials) => credentials,
@@ -171,7 +175,7 @@ fn providers(
             }
         };
         let settings =
-            ProviderConfig::generic(id, provider, credentials, callback_url(api_url, id));
+            ProviderConfig::generic(id, provider, credentials, callback_url(api_url, id))?;
         out.push(Provider::new(settings, http.clone())?);
     }
     Ok(out)

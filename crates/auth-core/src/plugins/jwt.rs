@@ -487,14 +487,6 @@ mod tests {
             ("[plugins.jwt.jwt]\nexpiration-time = \"soon\"\n", "soon"),
             ("[plugins.jwt.jwks]\nrotation-interval = 0\n", "at least 1"),
             ("disable-setting-jwt-headers = true\n", "unknown key"),
-            (
-                "[plugins.jwt.jwks]\nremote-url = \"https://keys.example.com/jwks\"\n",
-                "remote-url needs key-pair-config",
-            ),
-            (
-                "[plugins.jwt.jwks]\nremote-url = \"keys\"\nkey-pair-config = { alg = \"EdDSA\" }\n",
-                "not an http(s) URL",
-            ),
             ("[plugins.jwt.jwt]\nget-subject = \"{email}\"\n", "placeholders"),
             ("[plugins.jwt.jwt]\nget-subject = \"{user.}\"\n", "placeholders"),
             ("[plugins.jwt.jwt]\nget-subject = \"{user.id\"\n", "unbalanced"),
@@ -505,6 +497,36 @@ mod tests {
                 .err()
                 .unwrap_or_else(|| panic!("accepted {bad}"));
             assert!(error.contains(says), "{bad}: {error}");
+        }
+    }
+
+    /// As better-auth: `remote-url` needs an explicit `key-pair-config`, and is an http(s) URL.
+    #[test]
+    fn a_remote_key_set_is_checked() {
+        for (text, says) in [
+            (
+                "[plugins.jwt.jwks]\nremote-url = \"https://keys.example.com/jwks\"\n",
+                Some("remote-url needs key-pair-config"),
+            ),
+            (
+                "[plugins.jwt.jwks]\nremote-url = \"keys\"\nkey-pair-config = { alg = \"EdDSA\" }\n",
+                Some("not an http(s) URL"),
+            ),
+            (
+                "[plugins.jwt.jwks]\nremote-url = \"https://keys.example.com/jwks\"\n\
+                 key-pair-config = { alg = \"EdDSA\" }\n",
+                None,
+            ),
+        ] {
+            let config = Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
+            let error = check(&config).err().map(|e| e.to_string());
+            match says {
+                Some(says) => assert!(
+                    error.as_deref().is_some_and(|e| e.contains(says)),
+                    "{text}: {error:?}"
+                ),
+                None => assert_eq!(error, None, "{text}"),
+            }
         }
     }
 

@@ -171,8 +171,22 @@ pub fn sign(
     kid: &str,
     claims: &Map<String, Value>,
 ) -> Result<String, JwsError> {
-    let header = json!({ "alg": alg.name(), "kid": kid }).to_string();
-    // A map of JSON values always serialises.
+    sign_with_header(alg, private, &object(json!({ "alg": alg.name(), "kid": kid })), claims)
+}
+
+/// Signs `claims` with the private JWK `private` under `header` (which names `alg`): a
+/// compact JWS.
+///
+/// # Errors
+/// As [`sign`].
+pub fn sign_with_header(
+    alg: Algorithm,
+    private: &Map<String, Value>,
+    header: &Map<String, Value>,
+    claims: &Map<String, Value>,
+) -> Result<String, JwsError> {
+    // Maps of JSON values always serialise.
+    let header = serde_json::to_vec(header).unwrap_or_default();
     let payload = serde_json::to_vec(claims).unwrap_or_default();
     let input = format!(
         "{}.{}",
