@@ -461,7 +461,10 @@ fn check_reports_a_broken_template_with_its_file_and_line() {
     assert!(output.status.success(), "{}", stderr(&output));
     let placement = "custom/mail/verify-email.txt.jinja:3:";
     for (broken, what) in [
-        ("Hello {{ to }},\n\n{% if url %}open {{ url }}\n", "unclosed block"),
+        (
+            "Hello {{ to }},\n\n{% if url %}open {{ url }}\n",
+            "unclosed block",
+        ),
         ("Hello {{ to }},\n\nopen {{ link }}\n", "unknown variable"),
     ] {
         std::fs::write(&file, broken).unwrap_or_else(|e| panic!("{e}"));
@@ -474,10 +477,15 @@ fn check_reports_a_broken_template_with_its_file_and_line() {
         );
         let served = in_project(dir.path(), &["serve", "--port", "0"]);
         assert_eq!(served.status.code(), Some(1), "{what}");
-        assert!(stderr(&served).contains(placement), "{what}: {}", stderr(&served));
+        assert!(
+            stderr(&served).contains(placement),
+            "{what}: {}",
+            stderr(&served)
+        );
     }
     std::fs::remove_file(&file).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(mail.join("verify-mail.txt.jinja"), "{{ to }}").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(mail.join("verify-mail.txt.jinja"), "{{ to }}")
+        .unwrap_or_else(|e| panic!("{e}"));
     let checked = in_project(dir.path(), &["check"]);
     assert_eq!(checked.status.code(), Some(1));
     assert!(

@@ -163,9 +163,7 @@ fn providers(
         let credentials = match auth_core::config::provider_credentials(
             id,
             provider.client_id_env.as_deref(),
-            key_env
-                .as_deref()
-                .or(provider.client_secret_env.as_deref()),
+            key_env.as_deref().or(provider.client_secret_env.as_deref()),
             env,
         ) {
             Ok(credentials) => credentials,

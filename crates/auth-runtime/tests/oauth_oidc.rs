@@ -621,7 +621,10 @@ async fn serve(
 ) -> auth_runtime::Auth {
     let env = vec![
         (format!("{prefix}_CLIENT_ID"), oidc.client_id.clone()),
-        (format!("{prefix}_CLIENT_SECRET"), oidc.client_secret.clone()),
+        (
+            format!("{prefix}_CLIENT_SECRET"),
+            oidc.client_secret.clone(),
+        ),
     ];
     serve_with_env(listener, base, auth_toml, env).await
 }
@@ -864,15 +867,33 @@ async fn generic_oauth_authenticates_with_private_key_jwt() {
         ]
     };
     let es_toml = toml("algorithm = \"ES256\"\nkid = \"client-es256\"\n");
-    let auth = serve_with_env(listener, &base, &es_toml, env(serde_json::Value::Object(es256.private.clone()))).await;
+    let auth = serve_with_env(
+        listener,
+        &base,
+        &es_toml,
+        env(serde_json::Value::Object(es256.private.clone())),
+    )
+    .await;
     let (_, me, account) = generic_sign_in(&auth, &base, "corp", &oidc).await;
     assert!(!account["idToken"].is_null(), "{account:?}");
     assert_eq!(me["user"]["name"], "User alice", "{me}");
-    let rs = serve_with_env(rs_listener, &rs_base, &toml(""), env(with_kid(&rs256.private, "client-rs256"))).await;
+    let rs = serve_with_env(
+        rs_listener,
+        &rs_base,
+        &toml(""),
+        env(with_kid(&rs256.private, "client-rs256")),
+    )
+    .await;
     generic_sign_in(&rs, &rs_base, "corp", &oidc).await;
     // Another ES256 key under the registered kid: the provider refuses the assertion.
     let stranger = generate(KeyPairConfig::ES256 {}).unwrap_or_else(|e| panic!("{e}"));
-    let refused = serve_with_env(other_listener, &other_base, &es_toml, env(serde_json::Value::Object(stranger.private))).await;
+    let refused = serve_with_env(
+        other_listener,
+        &other_base,
+        &es_toml,
+        env(serde_json::Value::Object(stranger.private)),
+    )
+    .await;
     let client = http();
     let api = format!("{other_base}/api/auth");
     let (state_cookie, _, back) = social_login(&client, &api, "corp", "/home", &oidc).await;
@@ -882,7 +903,10 @@ async fn generic_oauth_authenticates_with_private_key_jwt() {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let location = done.headers()["location"].to_str().unwrap_or_default().to_owned();
+    let location = done.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(location.contains("error="), "{location}");
     assert!(set_cookie(&done, "better-auth.session_token").is_none());
     drop(refused);

@@ -113,10 +113,7 @@ impl Shape {
                     .iter()
                     .position(|p| matches!(p, Self::ModelInput { .. }))
                     .unwrap_or(parts.len());
-                parts.insert(
-                    before_inputs,
-                    Self::object(&[(&format!("{name}?"), shape)]),
-                );
+                parts.insert(before_inputs, Self::object(&[(&format!("{name}?"), shape)]));
             }
             Self::Object(properties) => {
                 properties.retain(|p| p.name != name);
@@ -139,7 +136,9 @@ impl Shape {
         match self {
             Self::ModelInput { model: m, .. } => m == model,
             Self::NonEmpty(inner) | Self::Nullable(inner) => inner.takes_input_of(model),
-            Self::Merge(parts) | Self::OneOf(parts) => parts.iter().any(|p| p.takes_input_of(model)),
+            Self::Merge(parts) | Self::OneOf(parts) => {
+                parts.iter().any(|p| p.takes_input_of(model))
+            }
             _ => false,
         }
     }

@@ -165,7 +165,10 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
             PATHS[0],
             Post,
             Public,
-            Json(Shape::object(&[("email", Shape::Email), ("type", otp_type())])),
+            Json(Shape::object(&[
+                ("email", Shape::Email),
+                ("type", otp_type()),
+            ])),
             success(),
         ),
         endpoint(

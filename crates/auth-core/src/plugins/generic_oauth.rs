@@ -144,9 +144,15 @@ impl AssertionAlgorithm {
     /// The algorithm named `name`, if served.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::RS256, Self::PS256, Self::ES256, Self::ES512, Self::EdDSA]
-            .into_iter()
-            .find(|a| a.name() == name)
+        [
+            Self::RS256,
+            Self::PS256,
+            Self::ES256,
+            Self::ES512,
+            Self::EdDSA,
+        ]
+        .into_iter()
+        .find(|a| a.name() == name)
     }
 }
 
@@ -159,7 +165,10 @@ impl Provider {
                 private_key_jwk_env,
                 ..
             }) => Some(private_key_jwk_env.clone().unwrap_or_else(|| {
-                format!("{}_PRIVATE_KEY_JWK", id.to_ascii_uppercase().replace('-', "_"))
+                format!(
+                    "{}_PRIVATE_KEY_JWK",
+                    id.to_ascii_uppercase().replace('-', "_")
+                )
             })),
             _ => None,
         }

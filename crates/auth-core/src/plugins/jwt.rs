@@ -105,9 +105,22 @@ impl Default for Jwt {
 }
 
 /// `get-subject`: text with `{user.<field>}` and `{session.<field>}` placeholders.
-#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
-#[schemars(with = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject(Vec<SubjectPart>);
+
+impl JsonSchema for Subject {
+    fn schema_name() -> Cow<'static, str> {
+        "Subject".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Text with {user.<field>} and {session.<field>} placeholders.",
+            "type": "string",
+            "minLength": 1,
+        })
+    }
+}
 
 /// A piece of a [`Subject`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -487,10 +500,22 @@ mod tests {
             ("[plugins.jwt.jwt]\nexpiration-time = \"soon\"\n", "soon"),
             ("[plugins.jwt.jwks]\nrotation-interval = 0\n", "at least 1"),
             ("disable-setting-jwt-headers = true\n", "unknown key"),
-            ("[plugins.jwt.jwt]\nget-subject = \"{email}\"\n", "placeholders"),
-            ("[plugins.jwt.jwt]\nget-subject = \"{user.}\"\n", "placeholders"),
-            ("[plugins.jwt.jwt]\nget-subject = \"{user.id\"\n", "unbalanced"),
-            ("[plugins.jwt.jwt]\nget-subject = \"user.id}\"\n", "unbalanced"),
+            (
+                "[plugins.jwt.jwt]\nget-subject = \"{email}\"\n",
+                "placeholders",
+            ),
+            (
+                "[plugins.jwt.jwt]\nget-subject = \"{user.}\"\n",
+                "placeholders",
+            ),
+            (
+                "[plugins.jwt.jwt]\nget-subject = \"{user.id\"\n",
+                "unbalanced",
+            ),
+            (
+                "[plugins.jwt.jwt]\nget-subject = \"user.id}\"\n",
+                "unbalanced",
+            ),
             ("[plugins.jwt.jwt]\nget-subject = \"\"\n", "empty"),
         ] {
             let error = options(bad)
@@ -544,10 +569,7 @@ mod tests {
             SubjectPart::Session(f) if f == "id" => Some("s1".to_owned()),
             _ => None,
         };
-        assert_eq!(
-            subject.render(field).as_deref(),
-            Some("s1:jo@example.com!")
-        );
+        assert_eq!(subject.render(field).as_deref(), Some("s1:jo@example.com!"));
         assert_eq!(subject.render(|_| None), None);
     }
 

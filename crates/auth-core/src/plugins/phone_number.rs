@@ -192,7 +192,13 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
     let checked = || Shape::Text {
         min: 1,
         max: None,
-        pattern: Some(config.plugins.phone_number_options().phone_number_validator.pattern()),
+        pattern: Some(
+            config
+                .plugins
+                .phone_number_options()
+                .phone_number_validator
+                .pattern(),
+        ),
     };
     let mut all = vec![
         endpoint(

@@ -9,8 +9,8 @@ use auth_core::plugins::generic_oauth::{
 use serde_json::{Map, Value};
 
 use super::{
-    ClientAssertion, ClientAuth, Endpoints, OAuthError, Operation, Provider, ProviderConfig, ProviderKind,
-    ProviderUser, Tokens, bad, bool_claim, id_token, id_value, send, string_claim,
+    ClientAssertion, ClientAuth, Endpoints, OAuthError, Operation, Provider, ProviderConfig,
+    ProviderKind, ProviderUser, Tokens, bad, bool_claim, id_token, id_value, send, string_claim,
 };
 
 /// What a generic provider adds to a [`ProviderConfig`].
@@ -77,14 +77,15 @@ impl ProviderConfig {
             url(declared.authorization_url.as_ref().map(|u| u.get_ref()));
         config.token_endpoint = url(declared.token_url.as_ref().map(|u| u.get_ref()));
         config.userinfo_endpoint = url(declared.user_info_url.as_ref().map(|u| u.get_ref()));
-        config.client_auth = Some(match (&declared.token_endpoint_auth, declared.authentication) {
-            (Some(TokenEndpointAuth::PrivateKeyJwt { .. }), _) => ClientAuth::PrivateKeyJwt,
-            (Some(TokenEndpointAuth::ClientSecretBasic {}), _)
-            | (None, Authentication::Basic) => ClientAuth::SecretBasic,
-            (Some(TokenEndpointAuth::ClientSecretPost {}), _) | (None, Authentication::Post) => {
-                ClientAuth::SecretPost
-            }
-        });
+        config.client_auth = Some(
+            match (&declared.token_endpoint_auth, declared.authentication) {
+                (Some(TokenEndpointAuth::PrivateKeyJwt { .. }), _) => ClientAuth::PrivateKeyJwt,
+                (Some(TokenEndpointAuth::ClientSecretBasic {}), _)
+                | (None, Authentication::Basic) => ClientAuth::SecretBasic,
+                (Some(TokenEndpointAuth::ClientSecretPost {}), _)
+                | (None, Authentication::Post) => ClientAuth::SecretPost,
+            },
+        );
         config.client_assertion = assertion;
         config.prompt.clone_from(&declared.prompt);
         config.access_type.clone_from(&declared.access_type);
@@ -102,9 +103,12 @@ fn client_assertion(
     kid: Option<String>,
     expires_in: u64,
 ) -> Result<ClientAssertion, OAuthError> {
-    let refuse = |why: String| OAuthError::Config(format!("provider `{id}`: private_key_jwt: {why}"));
+    let refuse =
+        |why: String| OAuthError::Config(format!("provider `{id}`: private_key_jwt: {why}"));
     let Ok(Value::Object(private_jwk)) = serde_json::from_str::<Value>(jwk) else {
-        return Err(refuse("the private key is not a JWK (a JSON object)".to_owned()));
+        return Err(refuse(
+            "the private key is not a JWK (a JSON object)".to_owned(),
+        ));
     };
     if !private_jwk.contains_key("d") {
         return Err(refuse("the JWK has no private part (`d`)".to_owned()));
@@ -126,7 +130,10 @@ fn client_assertion(
             configured.name()
         )));
     }
-    let name = algorithm.or(jwk_alg).unwrap_or(AssertionAlgorithm::RS256).name();
+    let name = algorithm
+        .or(jwk_alg)
+        .unwrap_or(AssertionAlgorithm::RS256)
+        .name();
     let algorithm = crate::wire::jws::Algorithm::from_name(name)
         .ok_or_else(|| refuse(format!("`{name}` cannot sign here")))?;
     let kid = kid.or_else(|| {
@@ -306,8 +313,7 @@ mod tests {
              token-url = \"https://id.example.com/token\"\n\
              [plugins.generic-oauth.providers.corp.token-endpoint-auth]\n{auth}"
         );
-        let config =
-            auth_core::Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
+        let config = auth_core::Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
         let options = config.plugins.generic_oauth_options();
         let (_, provider) = options
             .providers
@@ -331,8 +337,8 @@ mod tests {
     /// refused when the server is built; the secret methods keep the secret.
     #[test]
     fn private_key_jwt_keys_are_resolved_and_checked() {
-        let pair = crate::wire::jws::generate(KeyPairConfig::ES256 {})
-            .unwrap_or_else(|e| panic!("{e}"));
+        let pair =
+            crate::wire::jws::generate(KeyPairConfig::ES256 {}).unwrap_or_else(|e| panic!("{e}"));
         let mut private = pair.private.clone();
         private.insert("kid".into(), "k1".into());
         private.insert("alg".into(), "ES256".into());
@@ -346,7 +352,11 @@ mod tests {
             .clone()
             .unwrap_or_else(|| panic!("no assertion key"));
         assert_eq!(
-            (assertion.algorithm.name(), assertion.kid.as_deref(), assertion.expires_in),
+            (
+                assertion.algorithm.name(),
+                assertion.kid.as_deref(),
+                assertion.expires_in
+            ),
             ("ES256", Some("k1"), 120)
         );
         let signed = assertion
@@ -356,9 +366,16 @@ mod tests {
             .unwrap_or_else(|| panic!("the assertion does not verify"));
         assert_eq!(
             (&claims["iss"], &claims["sub"], &claims["aud"]),
-            (&"client".into(), &"client".into(), &"https://id.example.com/token".into())
+            (
+                &"client".into(),
+                &"client".into(),
+                &"https://id.example.com/token".into()
+            )
         );
-        let lifetime = claims["exp"].as_i64().zip(claims["iat"].as_i64()).map(|(e, i)| e - i);
+        let lifetime = claims["exp"]
+            .as_i64()
+            .zip(claims["iat"].as_i64())
+            .map(|(e, i)| e - i);
         assert_eq!(lifetime, Some(120));
         assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
         let header = signed.split('.').next().unwrap_or_default();
@@ -367,11 +384,26 @@ mod tests {
                 .unwrap_or_default(),
         )
         .unwrap_or_default();
-        assert_eq!(header, serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": "k1"}));
+        assert_eq!(
+            header,
+            serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": "k1"})
+        );
         for (auth, key, says) in [
-            (method.to_owned(), Value::String("not a jwk".into()), "not a JWK"),
-            (method.to_owned(), Value::Object(pair.public.clone()), "no private part"),
-            (format!("{method}algorithm = \"RS256\"\n"), key.clone(), "not the configured"),
+            (
+                method.to_owned(),
+                Value::String("not a jwk".into()),
+                "not a JWK",
+            ),
+            (
+                method.to_owned(),
+                Value::Object(pair.public.clone()),
+                "no private part",
+            ),
+            (
+                format!("{method}algorithm = \"RS256\"\n"),
+                key.clone(),
+                "not the configured",
+            ),
             (
                 method.to_owned(),
                 {
@@ -382,11 +414,16 @@ mod tests {
                 "HS256",
             ),
         ] {
-            let error = configure(&auth, &key).err().unwrap_or_else(|| panic!("accepted {auth}"));
+            let error = configure(&auth, &key)
+                .err()
+                .unwrap_or_else(|| panic!("accepted {auth}"));
             assert!(error.contains(says), "{auth}: {error}");
         }
-        let basic = configure("method = \"client_secret_basic\"\n", &Value::String("s".into()))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let basic = configure(
+            "method = \"client_secret_basic\"\n",
+            &Value::String("s".into()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (basic.client_auth, basic.client_secret.as_str()),
             (Some(ClientAuth::SecretBasic), "\"s\"")

@@ -318,8 +318,13 @@ impl Auth {
             Some(Audience::Many(many)) => many.iter().map(String::as_str).collect(),
             None => vec![self.inner.base_origin.as_str()],
         };
-        Ok(claims_hold(&claims, issuer, &audiences, Timestamp::now().millis() / 1000)
-            .then_some(claims))
+        Ok(claims_hold(
+            &claims,
+            issuer,
+            &audiences,
+            Timestamp::now().millis() / 1000,
+        )
+        .then_some(claims))
     }
 
     fn jwt_options(&self) -> Result<&Options, ApiError> {

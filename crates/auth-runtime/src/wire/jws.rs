@@ -11,10 +11,9 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPairComponents, KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P521_SHA512_FIXED,
-    ECDSA_P521_SHA512_FIXED_SIGNING, ED25519, EcdsaKeyPair, EcdsaSigningAlgorithm,
-    Ed25519KeyPair, KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
-    RSA_PSS_2048_8192_SHA256, RSA_PSS_SHA256, RsaEncoding, RsaKeyPair, RsaPublicKeyComponents,
-    UnparsedPublicKey,
+    ECDSA_P521_SHA512_FIXED_SIGNING, ED25519, EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair,
+    KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RSA_PSS_2048_8192_SHA256,
+    RSA_PSS_SHA256, RsaEncoding, RsaKeyPair, RsaPublicKeyComponents, UnparsedPublicKey,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -171,7 +170,12 @@ pub fn sign(
     kid: &str,
     claims: &Map<String, Value>,
 ) -> Result<String, JwsError> {
-    sign_with_header(alg, private, &object(json!({ "alg": alg.name(), "kid": kid })), claims)
+    sign_with_header(
+        alg,
+        private,
+        &object(json!({ "alg": alg.name(), "kid": kid })),
+        claims,
+    )
 }
 
 /// Signs `claims` with the private JWK `private` under `header` (which names `alg`): a
@@ -272,7 +276,11 @@ fn signature(
 /// The claims of the compact JWS `token` when its header names `alg` and its signature
 /// verifies with the public JWK `public` (as `jose`'s `jwtVerify` with `algorithms: [alg]`);
 /// `None` for anything else. The claims are not checked here.
-pub fn verify(alg: Algorithm, public: &Map<String, Value>, token: &str) -> Option<Map<String, Value>> {
+pub fn verify(
+    alg: Algorithm,
+    public: &Map<String, Value>,
+    token: &str,
+) -> Option<Map<String, Value>> {
     let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).ok();
     let (input, signature) = token.rsplit_once('.')?;
     let (header, payload) = input.split_once('.')?;
@@ -484,18 +492,30 @@ mod tests {
                 sign(alg, &pair.private, "kid-1", &claims()).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(verify(alg, &pair.public, &token), Some(claims()), "{alg:?}");
             let other = generate(config).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(verify(alg, &other.public, &token), None, "{alg:?} other key");
+            assert_eq!(
+                verify(alg, &other.public, &token),
+                None,
+                "{alg:?} other key"
+            );
             let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
             let mut changed = claims();
             changed.insert("sub".into(), "user-2".into());
             parts[1] = URL_SAFE_NO_PAD.encode(Value::Object(changed).to_string());
-            assert_eq!(verify(alg, &pair.public, &parts.join(".")), None, "{alg:?} tampered");
+            assert_eq!(
+                verify(alg, &pair.public, &parts.join(".")),
+                None,
+                "{alg:?} tampered"
+            );
             let wrong_alg = if alg == Algorithm::EdDsa {
                 Algorithm::Es256
             } else {
                 Algorithm::EdDsa
             };
-            assert_eq!(verify(wrong_alg, &pair.public, &token), None, "{alg:?} as {wrong_alg:?}");
+            assert_eq!(
+                verify(wrong_alg, &pair.public, &token),
+                None,
+                "{alg:?} as {wrong_alg:?}"
+            );
         }
         assert_eq!(verify(Algorithm::EdDsa, &Map::new(), "a.b"), None);
         assert_eq!(verify(Algorithm::EdDsa, &Map::new(), "not a token"), None);

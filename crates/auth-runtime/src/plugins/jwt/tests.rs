@@ -1,8 +1,6 @@
 use super::*;
 use crate::plugins::tests::{ORIGIN, SECRET, request};
 use crate::store::Where;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use http::{Request, Response, header};
 use jsonwebtoken::{DecodingKey, Validation, jwk::Jwk};
@@ -438,15 +436,28 @@ async fn the_server_signs_and_verifies_tokens() {
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let claims = verify(&signed, &keys(&auth, "/jwks").await, ORIGIN);
-    assert_eq!((claims["iss"].as_str(), claims["aud"].as_str()), (Some(ORIGIN), Some(ORIGIN)));
+    assert_eq!(
+        (claims["iss"].as_str(), claims["aud"].as_str()),
+        (Some(ORIGIN), Some(ORIGIN))
+    );
     let now = Timestamp::now().millis() / 1000;
-    assert!(claims["exp"].as_i64().is_some_and(|exp| (now + 890..=now + 910).contains(&exp)));
-    let verified = auth.verify_jwt(&signed, None).await.unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        claims["exp"]
+            .as_i64()
+            .is_some_and(|exp| (now + 890..=now + 910).contains(&exp))
+    );
+    let verified = auth
+        .verify_jwt(&signed, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(verified, Some(claims.clone()));
     // A session's token verifies too.
     let (cookie, user) = sign_up(&auth).await;
     let session_token = token(&auth, &cookie).await;
-    let verified = auth.verify_jwt(&session_token, None).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let verified = auth
+        .verify_jwt(&session_token, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(verified.map(|c| c["sub"].clone()), Some(user["id"].clone()));
     let refused = |token: String, issuer: Option<&'static str>| {
         let auth = auth.clone();
@@ -462,16 +473,26 @@ async fn the_server_signs_and_verifies_tokens() {
     refused(parts.join("."), None).await;
     let sign = |value: Value| {
         let auth = auth.clone();
-        async move { auth.sign_jwt(payload(value)).await.unwrap_or_else(|e| panic!("{e:?}")) }
+        async move {
+            auth.sign_jwt(payload(value))
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}"))
+        }
     };
     refused(sign(json!({"sub": "u", "exp": now - 1})).await, None).await;
     refused(sign(json!({"sub": "u", "nbf": now + 60})).await, None).await;
     refused(sign(json!({"role": "no subject"})).await, None).await;
-    refused(sign(json!({"sub": "u", "aud": "https://other.example"})).await, None).await;
+    refused(
+        sign(json!({"sub": "u", "aud": "https://other.example"})).await,
+        None,
+    )
+    .await;
     refused(signed.clone(), Some("https://other.example")).await;
     let other_issuer = sign(json!({"sub": "u", "iss": "https://other.example"})).await;
     refused(other_issuer.clone(), None).await;
-    let verified = auth.verify_jwt(&other_issuer, Some("https://other.example")).await;
+    let verified = auth
+        .verify_jwt(&other_issuer, Some("https://other.example"))
+        .await;
     assert!(matches!(verified, Ok(Some(_))), "{verified:?}");
     let unknown_kid = format!(
         "{}.{}.{}",
@@ -479,16 +500,29 @@ async fn the_server_signs_and_verifies_tokens() {
         parts[1],
         parts[2]
     );
-    for garbage in ["", "a.b.c", "....", "e30.e30.e30", "not a token", &unknown_kid] {
+    for garbage in [
+        "",
+        "a.b.c",
+        "....",
+        "e30.e30.e30",
+        "not a token",
+        &unknown_kid,
+    ] {
         refused(garbage.to_owned(), None).await;
     }
     // Without the plugin both are 404 NOT_FOUND.
     let plain_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let plain = crate::plugins::tests::server(plain_dir.path(), "").await;
     let error = plain.sign_jwt(Map::new()).await.err();
-    assert_eq!(error.map(|e| (e.status, e.code)), Some((http::StatusCode::NOT_FOUND, Some("NOT_FOUND"))));
+    assert_eq!(
+        error.map(|e| (e.status, e.code)),
+        Some((http::StatusCode::NOT_FOUND, Some("NOT_FOUND")))
+    );
     let error = plain.verify_jwt(&signed, None).await.err();
-    assert_eq!(error.map(|e| (e.status, e.code)), Some((http::StatusCode::NOT_FOUND, Some("NOT_FOUND"))));
+    assert_eq!(
+        error.map(|e| (e.status, e.code)),
+        Some((http::StatusCode::NOT_FOUND, Some("NOT_FOUND")))
+    );
 }
 
 /// `remote-url`: the key set is published elsewhere, so `/jwks` is 404 `NOT_FOUND` (as
@@ -508,7 +542,10 @@ async fn a_remote_key_set_hides_the_local_one() {
     let (cookie, user) = sign_up(&auth).await;
     let token = token(&auth, &cookie).await;
     assert_eq!(part(&token, 0)["alg"], "ES256");
-    let claims = auth.verify_jwt(&token, None).await.unwrap_or_else(|e| panic!("{e:?}"));
+    let claims = auth
+        .verify_jwt(&token, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(claims.map(|c| c["sub"].clone()), Some(user["id"].clone()));
 }
 
@@ -516,15 +553,26 @@ async fn a_remote_key_set_hides_the_local_one() {
 /// without a value gives the user's id, as `getSubject` returning nothing does.
 #[tokio::test]
 async fn the_subject_template_names_the_subject() {
-    for (template, want) in [
-        ("{user.email}|{session.userId}", |user: &Value| {
-            format!("{}|{}", user["email"].as_str().unwrap_or_default(), user["id"].as_str().unwrap_or_default())
-        }),
-        ("{user.image}", |user: &Value| user["id"].as_str().unwrap_or_default().to_owned()),
-        ("{user.nothing}", |user: &Value| user["id"].as_str().unwrap_or_default().to_owned()),
-    ] {
+    let id = |user: &Value| user["id"].as_str().unwrap_or_default().to_owned();
+    let email_and_id = |user: &Value| {
+        format!(
+            "{}|{}",
+            user["email"].as_str().unwrap_or_default(),
+            id(user)
+        )
+    };
+    let cases: [(&str, &dyn Fn(&Value) -> String); 3] = [
+        ("{user.email}|{session.userId}", &email_and_id),
+        ("{user.image}", &id),
+        ("{user.nothing}", &id),
+    ];
+    for (template, want) in cases {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let auth = server(dir.path(), &format!("[plugins.jwt.jwt]\nget-subject = \"{template}\"\n")).await;
+        let auth = server(
+            dir.path(),
+            &format!("[plugins.jwt.jwt]\nget-subject = \"{template}\"\n"),
+        )
+        .await;
         let (cookie, user) = sign_up(&auth).await;
         let token = token(&auth, &cookie).await;
         let claims = verify(&token, &keys(&auth, "/jwks").await, ORIGIN);
@@ -551,5 +599,8 @@ async fn the_default_issuer_is_the_base_url_s_origin() {
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let claims = part(&signed, 1);
-    assert_eq!((claims["iss"].as_str(), claims["aud"].as_str()), (Some(ORIGIN), Some(ORIGIN)));
+    assert_eq!(
+        (claims["iss"].as_str(), claims["aud"].as_str()),
+        (Some(ORIGIN), Some(ORIGIN))
+    );
 }
