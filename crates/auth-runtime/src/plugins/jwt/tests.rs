@@ -561,7 +561,8 @@ async fn the_subject_template_names_the_subject() {
             id(user)
         )
     };
-    let cases: [(&str, &dyn Fn(&Value) -> String); 3] = [
+    type Want<'a> = &'a dyn Fn(&Value) -> String;
+    let cases: [(&str, Want<'_>); 3] = [
         ("{user.email}|{session.userId}", &email_and_id),
         ("{user.image}", &id),
         ("{user.nothing}", &id),
