@@ -1,12 +1,14 @@
 // A real OpenID Connect provider (panva/oidc-provider) for the Rust OAuth client tests.
 //
 //   CLIENT_ID=… CLIENT_SECRET=… REDIRECT_URIS=uri1,uri2|* [PORT=0]
-//   [TOKEN_ENDPOINT_AUTH_METHOD=client_secret_basic|client_secret_post] [PLAIN_OAUTH2=1]
+//   [TOKEN_ENDPOINT_AUTH_METHOD=client_secret_basic|client_secret_post|private_key_jwt]
+//   [CLIENT_JWKS='{"keys":[…]}'] [PLAIN_OAUTH2=1]
 //   node provider.mjs
 //
 // Listens on 127.0.0.1 (PORT 0 = a free port), registers one confidential client
 // (client_secret_basic unless told otherwise, authorization_code + refresh_token, PKCE required)
-// and signs id tokens with a fresh RS256 key. With PLAIN_OAUTH2=1 it plays a plain OAuth 2.0
+// and signs id tokens with a fresh RS256 key. With private_key_jwt the client has no secret:
+// it authenticates with assertions signed by the private half of a key in CLIENT_JWKS. With PLAIN_OAUTH2=1 it plays a plain OAuth 2.0
 // server: token answers carry no id_token, so a client reads the user from userinfo (`/me`). The built-in development login and consent pages accept any login.
 // The first line on stdout is {"issuer","client_id","client_secret"}; the process runs until it
 // is killed or its stdin closes (so a crashed test run does not leave it behind).
@@ -35,10 +37,11 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 const { privateKey } = await generateKeyPair('RS256', { extractable: true });
 const signingKey = { ...(await exportJWK(privateKey)), kid: 'rust-tests-rs256', alg: 'RS256', use: 'sig' };
 
+const privateKeyJwt = tokenEndpointAuthMethod === 'private_key_jwt';
 const provider = new Provider(issuer, {
   clients: [{
     client_id: clientId,
-    client_secret: clientSecret,
+    ...(privateKeyJwt ? { jwks: JSON.parse(process.env.CLIENT_JWKS || '{"keys":[]}') } : { client_secret: clientSecret }),
     redirect_uris: redirectUris,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],

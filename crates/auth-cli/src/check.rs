@@ -1,4 +1,5 @@
-//! `check`: `auth.toml` alone (callback URLs, warnings), and a live database against it.
+//! `check`: `auth.toml` alone (callback URLs, warnings, the mail and SMS templates), and a live
+//! database against it.
 
 use std::io::Write;
 
@@ -76,6 +77,8 @@ struct JsonReport<'a> {
 pub(crate) async fn check(opt: &CheckOpt, stdout: &mut dyn Write) -> Result<(), CliError> {
     let config = Config::load(&opt.config)?;
     let schema = Schema::build(&config)?;
+    // The project's templates are parsed and rendered as `serve` does before it starts.
+    auth_runtime::mail::Templates::for_config(&config)?;
     let (callbacks, warnings) = config_findings(&config, opt.base_url.as_deref());
     let findings = match &opt.database_url {
         Some(url) => {

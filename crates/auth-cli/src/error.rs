@@ -60,6 +60,9 @@ pub enum CliError {
     /// `init` could not read an answer.
     #[error("cannot read the answer: {0}")]
     Prompt(std::io::Error),
+    /// A mail or SMS template does not parse or render (`check`, as `serve` at start-up).
+    #[error("mail templates: {0}")]
+    Templates(#[from] auth_runtime::mail::TemplateError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: std::net::SocketAddr,

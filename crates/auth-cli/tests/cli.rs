@@ -444,6 +444,57 @@ fn b6_callback_url() {
     );
 }
 
+/// `check` parses and renders the project's mail and SMS templates as `serve` does before it
+/// starts: a good override passes, a broken one fails both with its file and line, a file that
+/// replaces no template fails both.
+#[test]
+fn check_reports_a_broken_template_with_its_file_and_line() {
+    let dir = project(
+        "[email-and-password]\nenabled = true\n\
+         [mailer]\nkind = \"log\"\npath = \"outbox.jsonl\"\ntemplates = \"custom\"\n",
+    );
+    let mail = dir.path().join("custom/mail");
+    std::fs::create_dir_all(&mail).unwrap_or_else(|e| panic!("{e}"));
+    let file = mail.join("verify-email.txt.jinja");
+    std::fs::write(&file, "Hello {{ to }},\n\nopen {{ url }}\n").unwrap_or_else(|e| panic!("{e}"));
+    let output = in_project(dir.path(), &["check"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let placement = "custom/mail/verify-email.txt.jinja:3:";
+    for (broken, what) in [
+        (
+            "Hello {{ to }},\n\n{% if url %}open {{ url }}\n",
+            "unclosed block",
+        ),
+        ("Hello {{ to }},\n\nopen {{ link }}\n", "unknown variable"),
+    ] {
+        std::fs::write(&file, broken).unwrap_or_else(|e| panic!("{e}"));
+        let checked = in_project(dir.path(), &["check"]);
+        assert_eq!(checked.status.code(), Some(1), "{what}");
+        let message = stderr(&checked);
+        assert!(
+            message.contains("mail templates: ") && message.contains(placement),
+            "{what}: {message}"
+        );
+        let served = in_project(dir.path(), &["serve", "--port", "0"]);
+        assert_eq!(served.status.code(), Some(1), "{what}");
+        assert!(
+            stderr(&served).contains(placement),
+            "{what}: {}",
+            stderr(&served)
+        );
+    }
+    std::fs::remove_file(&file).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(mail.join("verify-mail.txt.jinja"), "{{ to }}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let checked = in_project(dir.path(), &["check"]);
+    assert_eq!(checked.status.code(), Some(1));
+    assert!(
+        stderr(&checked).contains("verify-mail.txt.jinja: no embedded template has this name"),
+        "{}",
+        stderr(&checked)
+    );
+}
+
 /// Starts `serve` in `dir` and returns its stdout up to the line it serves on; the server is
 /// stopped (SIGTERM, graceful) before returning, and must say so.
 fn serve_once(dir: &Path, secret: Option<&str>) -> String {

@@ -9,7 +9,6 @@ pub mod builder;
 mod cookie_cache;
 mod request_session;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::router::{MissingHandler, Router};
@@ -159,10 +158,12 @@ fn providers(
     let generic = config.plugins.generic_oauth_options();
     for (id, provider) in generic.providers.iter() {
         let (id, provider) = (id.get_ref(), provider.get_ref());
+        // With private_key_jwt the private JWK stands where the secret would.
+        let key_env = provider.private_key_jwk_env(id);
         let credentials = match auth_core::config::provider_credentials(
             id,
             provider.client_id_env.as_deref(),
-            provider.client_secret_env.as_deref(),
+            key_env.as_deref().or(provider.client_secret_env.as_deref()),
             env,
         ) {
             Ok(credentials) => credentials,
@@ -172,7 +173,7 @@ fn providers(
             }
         };
         let settings =
-            ProviderConfig::generic(id, provider, credentials, callback_url(api_url, id));
+            ProviderConfig::generic(id, provider, credentials, callback_url(api_url, id))?;
         out.push(Provider::new(settings, http.clone())?);
     }
     Ok(out)
@@ -353,12 +354,7 @@ impl Auth {
                     .map(|sender| MailQueue::new(sender, QueuePolicy::from_sms(sms)))
             })
             .transpose()?;
-        let templates_dir = config
-            .mailer
-            .as_ref()
-            .and_then(|m| m.get_ref().templates.as_deref())
-            .map(|dir| config.path.parent().unwrap_or(Path::new("")).join(dir));
-        let templates = Templates::load(templates_dir.as_deref())?;
+        let templates = Templates::for_config(&config)?;
         let session_cookie = cookies.name(SESSION_TOKEN);
         let dont_remember_cookie = cookies.name(DONT_REMEMBER);
         let session_data_cookie = cookies.name(SESSION_DATA);

@@ -619,6 +619,23 @@ async fn serve(
     prefix: &str,
     oidc: &Oidc,
 ) -> auth_runtime::Auth {
+    let env = vec![
+        (format!("{prefix}_CLIENT_ID"), oidc.client_id.clone()),
+        (
+            format!("{prefix}_CLIENT_SECRET"),
+            oidc.client_secret.clone(),
+        ),
+    ];
+    serve_with_env(listener, base, auth_toml, env).await
+}
+
+/// [`serve`] with exactly the variables `env`.
+async fn serve_with_env(
+    listener: tokio::net::TcpListener,
+    base: &str,
+    auth_toml: &str,
+    env: Vec<(String, String)>,
+) -> auth_runtime::Auth {
     let config = auth_core::Config::parse("auth.toml", auth_toml).unwrap_or_else(|e| panic!("{e}"));
     auth_core::plugins::check(&config).unwrap_or_else(|e| panic!("{e}"));
     let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
@@ -626,17 +643,10 @@ async fn serve(
     let store = auth_runtime::store::Store::create_sqlite(&schema, &dir.keep().join("auth.db"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let (id, secret) = (oidc.client_id.clone(), oidc.client_secret.clone());
-    let (id_var, secret_var) = (
-        format!("{prefix}_CLIENT_ID"),
-        format!("{prefix}_CLIENT_SECRET"),
-    );
     let options = auth_runtime::AuthOptions {
         base_url: Some(base.to_owned()),
         env: Some(std::sync::Arc::new(move |name: &str| {
-            (name == id_var)
-                .then(|| id.clone())
-                .or_else(|| (name == secret_var).then(|| secret.clone()))
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         })),
         ..Default::default()
     };
@@ -802,6 +812,104 @@ async fn generic_oauth_signs_in_against_a_plain_oauth2_server() {
         Some("S256")
     );
     assert_eq!(me["user"]["name"], "alice@example.test", "{me}");
+}
+
+/// generic-oauth with `token-endpoint-auth = { method = "private_key_jwt" }` against a provider
+/// that knows the client by its public key alone (no secret): the token request carries an
+/// RFC 7523 assertion the provider verifies — ES256 with the `kid` configured, and RS256 (the
+/// default) taking the JWK's own `kid`. A key the provider does not know fails the sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_oauth_authenticates_with_private_key_jwt() {
+    use auth_core::plugins::jwt::{KeyPairConfig, ModulusLength};
+    use auth_runtime::wire::jws::generate;
+    let es256 = generate(KeyPairConfig::ES256 {}).unwrap_or_else(|e| panic!("{e}"));
+    let rs256 = generate(KeyPairConfig::RS256 {
+        modulus_length: ModulusLength::Bits2048,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let with_kid = |key: &serde_json::Map<String, serde_json::Value>, kid: &str| {
+        let mut key = key.clone();
+        key.insert("kid".into(), kid.into());
+        serde_json::Value::Object(key)
+    };
+    let jwks = serde_json::json!({
+        "keys": [with_kid(&es256.public, "client-es256"), with_kid(&rs256.public, "client-rs256")],
+    });
+    let (listener, base) = listen().await;
+    let (other_listener, other_base) = listen().await;
+    let (rs_listener, rs_base) = listen().await;
+    let redirects = [&base, &other_base, &rs_base]
+        .map(|b| format!("{b}/api/auth/callback/corp"))
+        .join(",");
+    let Some(oidc) = start_provider_with(
+        &redirects,
+        &[
+            ("TOKEN_ENDPOINT_AUTH_METHOD", "private_key_jwt"),
+            ("CLIENT_JWKS", &jwks.to_string()),
+        ],
+    ) else {
+        return;
+    };
+    let toml = |extra: &str| {
+        format!(
+            "[plugins.generic-oauth.providers.corp]\n\
+             discovery-url = \"{}/.well-known/openid-configuration\"\n\
+             scopes = [\"email\", \"profile\"]\n\
+             [plugins.generic-oauth.providers.corp.token-endpoint-auth]\n\
+             method = \"private_key_jwt\"\n{extra}",
+            oidc.issuer
+        )
+    };
+    let env = |key: serde_json::Value| {
+        vec![
+            ("CORP_CLIENT_ID".to_owned(), oidc.client_id.clone()),
+            ("CORP_PRIVATE_KEY_JWK".to_owned(), key.to_string()),
+        ]
+    };
+    let es_toml = toml("algorithm = \"ES256\"\nkid = \"client-es256\"\n");
+    let auth = serve_with_env(
+        listener,
+        &base,
+        &es_toml,
+        env(serde_json::Value::Object(es256.private.clone())),
+    )
+    .await;
+    let (_, me, account) = generic_sign_in(&auth, &base, "corp", &oidc).await;
+    assert!(!account["idToken"].is_null(), "{account:?}");
+    assert_eq!(me["user"]["name"], "User alice", "{me}");
+    let rs = serve_with_env(
+        rs_listener,
+        &rs_base,
+        &toml(""),
+        env(with_kid(&rs256.private, "client-rs256")),
+    )
+    .await;
+    generic_sign_in(&rs, &rs_base, "corp", &oidc).await;
+    // Another ES256 key under the registered kid: the provider refuses the assertion.
+    let stranger = generate(KeyPairConfig::ES256 {}).unwrap_or_else(|e| panic!("{e}"));
+    let refused = serve_with_env(
+        other_listener,
+        &other_base,
+        &es_toml,
+        env(serde_json::Value::Object(stranger.private)),
+    )
+    .await;
+    let client = http();
+    let api = format!("{other_base}/api/auth");
+    let (state_cookie, _, back) = social_login(&client, &api, "corp", "/home", &oidc).await;
+    let done = client
+        .get(back.as_str())
+        .header("cookie", &state_cookie)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let location = done.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(location.contains("error="), "{location}");
+    assert!(set_cookie(&done, "better-auth.session_token").is_none());
+    drop(refused);
 }
 
 /// `sign-in/social` with `provider` (its answer a redirect to the provider), then the provider's

@@ -174,6 +174,21 @@ fn json_schema(shape: &Shape) -> Value {
             }
             schema
         }
+        Shape::Text { min, max, pattern } => {
+            let mut schema = json!({"type": "string"});
+            if *min > 0 {
+                schema["minLength"] = json!(min);
+            }
+            if let Some(max) = max {
+                schema["maxLength"] = json!(max);
+            }
+            if let Some(pattern) = pattern {
+                schema["pattern"] = json!(pattern);
+            }
+            schema
+        }
+        Shape::Choice(choices) => json!({"type": "string", "enum": choices}),
+        Shape::Null => json!({"type": "null"}),
         Shape::NonEmpty(inner) => {
             let mut schema = json_schema(inner);
             if let Value::Object(map) = &mut schema {

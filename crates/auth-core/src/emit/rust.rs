@@ -116,9 +116,13 @@ impl Defs {
     /// The Rust type of a resolved shape; anonymous objects and unions are defined as `hint`.
     fn ty(&mut self, shape: &Shape, hint: &str) -> Result<String, String> {
         Ok(match shape {
-            Shape::String | Shape::Email | Shape::Password { .. } | Shape::Date => {
-                "String".to_owned()
-            }
+            Shape::String
+            | Shape::Email
+            | Shape::Password { .. }
+            | Shape::Text { .. }
+            | Shape::Choice(_)
+            | Shape::Date => "String".to_owned(),
+            Shape::Null => "Option<()>".to_owned(),
             Shape::NonEmpty(inner) => self.ty(inner, hint)?,
             Shape::Boolean => "bool".to_owned(),
             Shape::Number => "f64".to_owned(),

@@ -206,7 +206,15 @@ fn client_method(schema: &Schema, endpoint: &Endpoint, all: &[Endpoint]) -> Resu
 /// The TypeScript type of a shape; `date` is the type dates take (`D` inside model interfaces).
 fn ts(shape: &Shape, date: &str) -> String {
     match shape {
-        Shape::String | Shape::Email | Shape::Password { .. } => "string".to_owned(),
+        Shape::String | Shape::Email | Shape::Password { .. } | Shape::Text { .. } => {
+            "string".to_owned()
+        }
+        Shape::Choice(choices) => choices
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        Shape::Null => "null".to_owned(),
         Shape::NonEmpty(inner) => ts(inner, date),
         Shape::Boolean => "boolean".to_owned(),
         Shape::Number => "number".to_owned(),

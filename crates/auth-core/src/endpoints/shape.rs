@@ -46,6 +46,17 @@ pub enum Shape {
     /// An object that must carry at least one of its properties and no other (an update that
     /// changes nothing is refused).
     NonEmpty(Box<Shape>),
+    /// A string the server checks further: `min..=max` characters (UTF-16 code units) and a
+    /// regular expression (ECMA-262, as JSON Schema's `pattern`) it matches.
+    Text {
+        min: u32,
+        max: Option<u32>,
+        pattern: Option<&'static str>,
+    },
+    /// One of these strings (zod's `z.enum`).
+    Choice(Vec<&'static str>),
+    /// JSON `null` alone: a field clients may only clear.
+    Null,
 }
 
 /// The addresses the server takes (better-auth's zod `email()`, written without lookaheads so
@@ -90,6 +101,46 @@ impl Shape {
                 })
                 .collect(),
         )
+    }
+
+    /// Declares `name` as an optional property of `shape` in this body, before (so over) the
+    /// model's input field of the same name: for a merge of parts, or a non-empty one.
+    pub fn override_property(&mut self, name: &str, shape: Shape) {
+        match self {
+            Self::NonEmpty(inner) => inner.override_property(name, shape),
+            Self::Merge(parts) => {
+                let before_inputs = parts
+                    .iter()
+                    .position(|p| matches!(p, Self::ModelInput { .. }))
+                    .unwrap_or(parts.len());
+                parts.insert(before_inputs, Self::object(&[(&format!("{name}?"), shape)]));
+            }
+            Self::Object(properties) => {
+                properties.retain(|p| p.name != name);
+                properties.insert(
+                    0,
+                    Property {
+                        name: name.to_owned(),
+                        shape,
+                        optional: true,
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// Does this body carry the input fields of `model` (before resolution)?
+    #[must_use]
+    pub fn takes_input_of(&self, model: &str) -> bool {
+        match self {
+            Self::ModelInput { model: m, .. } => m == model,
+            Self::NonEmpty(inner) | Self::Nullable(inner) => inner.takes_input_of(model),
+            Self::Merge(parts) | Self::OneOf(parts) => {
+                parts.iter().any(|p| p.takes_input_of(model))
+            }
+            _ => false,
+        }
     }
 
     /// May the whole body be absent? True for objects whose properties are all optional.
@@ -229,7 +280,12 @@ impl Shape {
             (Self::Json, _) => Ok(()),
             (Self::Nullable(_), Value::Null) => Ok(()),
             (Self::Nullable(inner), _) => inner.check_at(value, path),
-            (Self::String | Self::Email | Self::Password { .. }, Value::String(_)) => Ok(()),
+            (
+                Self::String | Self::Email | Self::Password { .. } | Self::Text { .. },
+                Value::String(_),
+            ) => Ok(()),
+            (Self::Choice(choices), Value::String(s)) if choices.contains(&s.as_str()) => Ok(()),
+            (Self::Null, Value::Null) => Ok(()),
             (Self::NonEmpty(inner), Value::Object(map)) if !map.is_empty() => {
                 inner.check_at(value, path)
             }
@@ -273,7 +329,11 @@ impl Shape {
                 Err(format!("{path}: unresolved model {model}"))
             }
             (Self::Merge(_), _) => Err(format!("{path}: unresolved merge")),
-            (Self::String | Self::Email | Self::Password { .. }, _) => fail("a string"),
+            (Self::String | Self::Email | Self::Password { .. } | Self::Text { .. }, _) => {
+                fail("a string")
+            }
+            (Self::Choice(choices), _) => fail(&format!("one of {choices:?}")),
+            (Self::Null, _) => fail("null"),
             (Self::NonEmpty(_), _) => fail("an object with at least one property"),
             (Self::Boolean, _) => fail("a boolean"),
             (Self::Number, _) => fail("a number"),

@@ -158,13 +158,17 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
     use RequestBody::Json;
     let s = || Shape::String;
     let success = || Reply::Json(Shape::object(&[("success", Shape::Boolean)]));
+    let otp_type = || Shape::Choice(OTP_TYPES.to_vec());
     let mut all = vec![
         endpoint(
             "sendVerificationOTP",
             PATHS[0],
             Post,
             Public,
-            Json(Shape::object(&[("email", Shape::Email), ("type", s())])),
+            Json(Shape::object(&[
+                ("email", Shape::Email),
+                ("type", otp_type()),
+            ])),
             success(),
         ),
         endpoint(
@@ -174,7 +178,7 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
             Public,
             Json(Shape::object(&[
                 ("email", Shape::Email),
-                ("type", s()),
+                ("type", otp_type()),
                 ("otp", s()),
             ])),
             success(),

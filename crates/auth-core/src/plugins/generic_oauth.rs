@@ -56,6 +56,10 @@ pub struct Provider {
     /// How the client authenticates at the token endpoint (default `post`).
     #[serde(default)]
     pub authentication: Authentication,
+    /// better-auth's `tokenEndpointAuth`, which wins over `authentication`: `{ method =
+    /// "client_secret_basic" }`, `"client_secret_post"`, or `"private_key_jwt"` (an RFC 7523
+    /// assertion signed with the client's private key instead of a secret).
+    pub token_endpoint_auth: Option<TokenEndpointAuth>,
     /// `prompt` in the authorization URL.
     pub prompt: Option<String>,
     /// `access_type` in the authorization URL.
@@ -79,6 +83,96 @@ pub enum Authentication {
     #[default]
     Post,
     Basic,
+}
+
+/// `token-endpoint-auth`: the client authentication of better-auth's `tokenEndpointAuth`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(tag = "method", deny_unknown_fields)]
+pub enum TokenEndpointAuth {
+    /// The id and secret in HTTP Basic.
+    #[serde(rename = "client_secret_basic")]
+    ClientSecretBasic {},
+    /// The id and secret in the form body.
+    #[serde(rename = "client_secret_post")]
+    ClientSecretPost {},
+    /// `client_assertion`: a JWT (`iss` = `sub` = the client id, `aud` = the token URL, `jti`,
+    /// `iat`, `exp`) signed with the private key, as better-auth's
+    /// `createPrivateKeyJwtClientAssertionGetter`; no client secret.
+    #[serde(rename = "private_key_jwt", rename_all = "kebab-case")]
+    PrivateKeyJwt {
+        /// The variable holding the private key as a JWK in JSON (default
+        /// `<ID>_PRIVATE_KEY_JWK`).
+        private_key_jwk_env: Option<String>,
+        /// The signing algorithm (default: the JWK's `alg`, else `RS256`).
+        algorithm: Option<AssertionAlgorithm>,
+        /// The `kid` header (default: the JWK's `kid`).
+        kid: Option<String>,
+        /// Seconds the assertion is valid (default 120).
+        #[serde(default = "two_minutes", deserialize_with = "super::at_least_one")]
+        expires_in: u64,
+    },
+}
+
+fn two_minutes() -> u64 {
+    120
+}
+
+/// The `private_key_jwt` algorithms served (better-auth's list less RS384/RS512/PS384/PS512/
+/// ES384, which the signer here does not make).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum AssertionAlgorithm {
+    RS256,
+    PS256,
+    ES256,
+    ES512,
+    EdDSA,
+}
+
+impl AssertionAlgorithm {
+    /// The JWS `alg`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::PS256 => "PS256",
+            Self::ES256 => "ES256",
+            Self::ES512 => "ES512",
+            Self::EdDSA => "EdDSA",
+        }
+    }
+
+    /// The algorithm named `name`, if served.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::RS256,
+            Self::PS256,
+            Self::ES256,
+            Self::ES512,
+            Self::EdDSA,
+        ]
+        .into_iter()
+        .find(|a| a.name() == name)
+    }
+}
+
+impl Provider {
+    /// The variable holding `private_key_jwt`'s private JWK, when the provider uses it.
+    #[must_use]
+    pub fn private_key_jwk_env(&self, id: &str) -> Option<String> {
+        match &self.token_endpoint_auth {
+            Some(TokenEndpointAuth::PrivateKeyJwt {
+                private_key_jwk_env,
+                ..
+            }) => Some(private_key_jwk_env.clone().unwrap_or_else(|| {
+                format!(
+                    "{}_PRIVATE_KEY_JWK",
+                    id.to_ascii_uppercase().replace('-', "_")
+                )
+            })),
+            _ => None,
+        }
+    }
 }
 
 /// `map-profile-to-user`: the name of the profile field (id token claims or userinfo answer)

@@ -6,9 +6,10 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
+use toml::Spanned;
 
 use super::{Declaration, no_amendment, static_path};
-use crate::config::Config;
+use crate::config::{Config, ConfigError, check_origin_url};
 use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint};
 use crate::schema::Plugin;
 
@@ -31,9 +32,9 @@ pub struct Options {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Jwks {
-    /// The algorithm (and curve or modulus) of new key pairs.
-    #[serde(default)]
-    pub key_pair_config: KeyPairConfig,
+    /// The algorithm (and curve or modulus) of new key pairs (default EdDSA; required with
+    /// `remote-url`, as better-auth requires it).
+    pub key_pair_config: Option<KeyPairConfig>,
     /// The private key is stored as plain JWK JSON instead of encrypted under the secret.
     #[serde(default)]
     pub disable_private_key_encryption: bool,
@@ -46,16 +47,29 @@ pub struct Jwks {
     /// The path of the key set, relative to the base path.
     #[serde(default = "default_jwks_path", deserialize_with = "jwks_path")]
     pub jwks_path: String,
+    /// Where the keys are published instead (better-auth's `remoteUrl`): `GET /jwks` answers
+    /// 404 and the key set is served elsewhere; tokens are still signed with the stored keys.
+    #[schemars(with = "Option<String>")]
+    pub remote_url: Option<Spanned<String>>,
+}
+
+impl Jwks {
+    /// The configured key pairs, or better-auth's default (EdDSA on Ed25519).
+    #[must_use]
+    pub fn key_pair_config(&self) -> KeyPairConfig {
+        self.key_pair_config.unwrap_or_default()
+    }
 }
 
 impl Default for Jwks {
     fn default() -> Self {
         Self {
-            key_pair_config: KeyPairConfig::default(),
+            key_pair_config: None,
             disable_private_key_encryption: false,
             rotation_interval: None,
             grace_period: thirty_days(),
             jwks_path: default_jwks_path(),
+            remote_url: None,
         }
     }
 }
@@ -64,14 +78,19 @@ impl Default for Jwks {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Jwt {
-    /// `iss` (default: the base URL).
+    /// `iss` (default: the base URL's origin, as better-auth, whose `options.baseURL` holds
+    /// the origin once the context is made).
     pub issuer: Option<String>,
-    /// `aud`, one or several (default: the base URL).
+    /// `aud`, one or several (default: the base URL's origin).
     pub audience: Option<Audience>,
     /// How long a token lives, as better-auth writes it (`"15m"`, `"1 hour"`, `"7d"`).
     #[serde(default = "fifteen_minutes", deserialize_with = "time_span")]
     #[schemars(with = "String", default = "fifteen_minutes_text")]
     pub expiration_time: i64,
+    /// `sub` (better-auth's `getSubject`): a template of the session's fields, such as
+    /// `"{user.email}"` or `"{session.id}:{user.id}"`; where a field it names is missing or
+    /// null, `sub` is the user's id (as when `getSubject` returns nothing).
+    pub get_subject: Option<Subject>,
 }
 
 impl Default for Jwt {
@@ -80,7 +99,94 @@ impl Default for Jwt {
             issuer: None,
             audience: None,
             expiration_time: fifteen_minutes(),
+            get_subject: None,
         }
+    }
+}
+
+/// `get-subject`: text with `{user.<field>}` and `{session.<field>}` placeholders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject(Vec<SubjectPart>);
+
+impl JsonSchema for Subject {
+    fn schema_name() -> Cow<'static, str> {
+        "Subject".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Text with {user.<field>} and {session.<field>} placeholders.",
+            "type": "string",
+            "minLength": 1,
+        })
+    }
+}
+
+/// A piece of a [`Subject`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectPart {
+    Text(String),
+    User(String),
+    Session(String),
+}
+
+impl Subject {
+    /// The subject for a session whose fields `field(part)` reads (`User`/`Session` parts);
+    /// `None` when one of them has no value.
+    pub fn render(&self, field: impl Fn(&SubjectPart) -> Option<String>) -> Option<String> {
+        self.0.iter().try_fold(String::new(), |mut out, part| {
+            match part {
+                SubjectPart::Text(text) => out.push_str(text),
+                placeholder => out.push_str(&field(placeholder)?),
+            }
+            Some(out)
+        })
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find(['{', '}']) {
+            let (before, after) = rest.split_at(open);
+            if !before.is_empty() {
+                parts.push(SubjectPart::Text(before.to_owned()));
+            }
+            let close = after
+                .find('}')
+                .filter(|_| after.starts_with('{'))
+                .ok_or_else(|| format!("`{text}` has an unbalanced brace"))?;
+            let name = &after[1..close];
+            let field = |prefix: &str| {
+                name.strip_prefix(prefix).filter(|field| {
+                    !field.is_empty()
+                        && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+            };
+            parts.push(match (field("user."), field("session.")) {
+                (Some(f), _) => SubjectPart::User(f.to_owned()),
+                (_, Some(f)) => SubjectPart::Session(f.to_owned()),
+                _ => {
+                    return Err(format!(
+                        "`{{{name}}}` in `{text}`: the placeholders are {{user.<field>}} and \
+                         {{session.<field>}}"
+                    ));
+                }
+            });
+            rest = &after[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(SubjectPart::Text(rest.to_owned()));
+        }
+        if parts.is_empty() {
+            return Err("get-subject cannot be empty".to_owned());
+        }
+        Ok(Self(parts))
+    }
+}
+
+impl<'de> Deserialize<'de> for Subject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
@@ -250,10 +356,28 @@ pub const DECLARATION: Declaration = Declaration {
     plugin: Plugin::Jwt,
     endpoints,
     amend: no_amendment,
-    check: super::no_check,
+    check,
     errors: &[],
     rate_limits: &[],
 };
+
+/// better-auth refuses `remoteUrl` without an explicit `keyPairConfig.alg` (the published
+/// keys' algorithm cannot be read from the database then).
+fn check(config: &Config) -> Result<(), ConfigError> {
+    let jwks = &config.plugins.jwt_options().jwks;
+    let Some(url) = &jwks.remote_url else {
+        return Ok(());
+    };
+    check_origin_url(config, url, "remote-url")?;
+    if jwks.key_pair_config.is_none() {
+        return Err(config.error_at(
+            url.span(),
+            "remote-url needs key-pair-config",
+            "name the published keys' algorithm: key-pair-config = { alg = \"EdDSA\" }",
+        ));
+    }
+    Ok(())
+}
 
 fn endpoints(config: &Config) -> Vec<Endpoint> {
     let options = config.plugins.jwt_options();
@@ -335,7 +459,7 @@ mod tests {
     #[test]
     fn options_parse_with_better_auths_defaults() {
         let defaults = options("").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(defaults.jwks.key_pair_config.alg(), "EdDSA");
+        assert_eq!(defaults.jwks.key_pair_config().alg(), "EdDSA");
         assert_eq!(defaults.jwt.expiration_time, 900);
         assert_eq!(defaults.jwks.grace_period, 2_592_000);
         assert_eq!(defaults.jwks.jwks_path, "/jwks");
@@ -347,9 +471,9 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             set.jwks.key_pair_config,
-            KeyPairConfig::RS256 {
+            Some(KeyPairConfig::RS256 {
                 modulus_length: ModulusLength::Bits3072
-            }
+            })
         );
         assert_eq!(set.jwks.rotation_interval, Some(60));
         assert_eq!(set.jwt.expiration_time, 3600);
@@ -376,12 +500,77 @@ mod tests {
             ("[plugins.jwt.jwt]\nexpiration-time = \"soon\"\n", "soon"),
             ("[plugins.jwt.jwks]\nrotation-interval = 0\n", "at least 1"),
             ("disable-setting-jwt-headers = true\n", "unknown key"),
+            (
+                "[plugins.jwt.jwt]\nget-subject = \"{email}\"\n",
+                "placeholders",
+            ),
+            (
+                "[plugins.jwt.jwt]\nget-subject = \"{user.}\"\n",
+                "placeholders",
+            ),
+            (
+                "[plugins.jwt.jwt]\nget-subject = \"{user.id\"\n",
+                "unbalanced",
+            ),
+            (
+                "[plugins.jwt.jwt]\nget-subject = \"user.id}\"\n",
+                "unbalanced",
+            ),
+            ("[plugins.jwt.jwt]\nget-subject = \"\"\n", "empty"),
         ] {
             let error = options(bad)
                 .err()
                 .unwrap_or_else(|| panic!("accepted {bad}"));
             assert!(error.contains(says), "{bad}: {error}");
         }
+    }
+
+    /// As better-auth: `remote-url` needs an explicit `key-pair-config`, and is an http(s) URL.
+    #[test]
+    fn a_remote_key_set_is_checked() {
+        for (text, says) in [
+            (
+                "[plugins.jwt.jwks]\nremote-url = \"https://keys.example.com/jwks\"\n",
+                Some("remote-url needs key-pair-config"),
+            ),
+            (
+                "[plugins.jwt.jwks]\nremote-url = \"keys\"\nkey-pair-config = { alg = \"EdDSA\" }\n",
+                Some("not an http(s) URL"),
+            ),
+            (
+                "[plugins.jwt.jwks]\nremote-url = \"https://keys.example.com/jwks\"\n\
+                 key-pair-config = { alg = \"EdDSA\" }\n",
+                None,
+            ),
+        ] {
+            let config = Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
+            let error = check(&config).err().map(|e| e.to_string());
+            match says {
+                Some(says) => assert!(
+                    error.as_deref().is_some_and(|e| e.contains(says)),
+                    "{text}: {error:?}"
+                ),
+                None => assert_eq!(error, None, "{text}"),
+            }
+        }
+    }
+
+    #[test]
+    fn subjects_fill_the_session_s_fields_or_give_way() {
+        let set = options(
+            "[plugins.jwt.jwks]\nremote-url = \"https://keys.example.com/jwks\"\n\
+             key-pair-config = { alg = \"ES256\" }\n\
+             [plugins.jwt.jwt]\nget-subject = \"{session.id}:{user.email}!\"\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let subject = set.jwt.get_subject.unwrap_or_else(|| panic!("no subject"));
+        let field = |part: &SubjectPart| match part {
+            SubjectPart::User(f) if f == "email" => Some("jo@example.com".to_owned()),
+            SubjectPart::Session(f) if f == "id" => Some("s1".to_owned()),
+            _ => None,
+        };
+        assert_eq!(subject.render(field).as_deref(), Some("s1:jo@example.com!"));
+        assert_eq!(subject.render(|_| None), None);
     }
 
     #[test]

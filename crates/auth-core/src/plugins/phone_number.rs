@@ -5,8 +5,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{
-    Declaration, RateRule, at_least_one, five_minutes, no_amendment, no_check, otp_length,
-    six_digits, three_attempts,
+    Declaration, RateRule, at_least_one, five_minutes, no_check, otp_length, six_digits,
+    three_attempts,
 };
 use crate::config::Config;
 use crate::endpoints::{
@@ -69,6 +69,15 @@ pub enum Validator {
 }
 
 impl Validator {
+    /// [`Validator::accepts`] as a JSON Schema `pattern` (ECMA-262), for the API document.
+    #[must_use]
+    pub fn pattern(self) -> &'static str {
+        match self {
+            Self::Any => "^[^\\u0000-\\u001F\\u007F-\\u009F]+$",
+            Self::E164 => "^\\+[1-9][0-9]{1,14}$",
+        }
+    }
+
     /// Does `number` pass (400 `INVALID_PHONE_NUMBER` otherwise)?
     #[must_use]
     pub fn accepts(self, number: &str) -> bool {
@@ -147,7 +156,7 @@ error_codes!(ERRORS {
 pub const DECLARATION: Declaration = Declaration {
     plugin: Plugin::PhoneNumber,
     endpoints,
-    amend: no_amendment,
+    amend,
     check: no_check,
     errors: ERRORS,
     rate_limits: &[RateRule {
@@ -157,6 +166,22 @@ pub const DECLARATION: Declaration = Declaration {
     }],
 };
 
+/// The server refuses a number in a body outside the plugin (sign-up, update-user: every body
+/// with the user's input fields) unless it is falsy; update-user takes `null` to clear it. The
+/// document offers `null` alone.
+fn amend(_: &Config, endpoints: &mut [Endpoint]) {
+    for endpoint in endpoints
+        .iter_mut()
+        .filter(|e| e.plugin != Some(Plugin::PhoneNumber))
+    {
+        if let RequestBody::Json(body) | RequestBody::JsonOrForm(body) = &mut endpoint.body
+            && body.takes_input_of("user")
+        {
+            body.override_property("phoneNumber", Shape::Null);
+        }
+    }
+}
+
 fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::{Optional, Public};
     use Method::Post;
@@ -164,6 +189,17 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
     let s = || Shape::String;
     let b = || Shape::Boolean;
     let status = || Reply::Json(Shape::object(&[("status", b())]));
+    let checked = || Shape::Text {
+        min: 1,
+        max: None,
+        pattern: Some(
+            config
+                .plugins
+                .phone_number_options()
+                .phone_number_validator
+                .pattern(),
+        ),
+    };
     let mut all = vec![
         endpoint(
             "signInPhoneNumber",
@@ -171,7 +207,7 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
             Post,
             Public,
             Json(Shape::object(&[
-                ("phoneNumber", s()),
+                ("phoneNumber", checked()),
                 ("password", password(config)),
                 ("rememberMe?", b()),
             ])),
@@ -185,7 +221,7 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
             "/phone-number/send-otp",
             Post,
             Public,
-            Json(Shape::object(&[("phoneNumber", s())])),
+            Json(Shape::object(&[("phoneNumber", checked())])),
             Reply::Json(Shape::object(&[("message", s())])),
         ),
         endpoint(

@@ -93,11 +93,35 @@ error_codes!(ERRORS {
 pub const DECLARATION: Declaration = Declaration {
     plugin: Plugin::Username,
     endpoints,
-    amend: |_, _| {},
+    amend,
     check: super::no_check,
     errors: ERRORS,
     rate_limits: &[],
 };
+
+/// The usernames the server takes: the configured length and better-auth's default validator
+/// (`^[a-zA-Z0-9_.]+$`, ASCII, so characters and UTF-16 units count alike).
+fn username(config: &Config) -> Shape {
+    let options = config.plugins.username_options();
+    let bound = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Shape::Text {
+        min: bound(options.min_username_length),
+        max: Some(bound(options.max_username_length)),
+        pattern: Some("^[a-zA-Z0-9_.]+$"),
+    }
+}
+
+/// Sign-up and update-user validate a `username` string as the plugin's endpoints do.
+fn amend(config: &Config, endpoints: &mut [Endpoint]) {
+    for endpoint in endpoints
+        .iter_mut()
+        .filter(|e| ["/sign-up/email", "/update-user"].contains(&e.path))
+    {
+        if let RequestBody::Json(body) | RequestBody::JsonOrForm(body) = &mut endpoint.body {
+            body.override_property("username", username(config).nullable());
+        }
+    }
+}
 
 fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::Public;
@@ -112,7 +136,7 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
             Post,
             Public,
             Json(Shape::object(&[
-                ("username", s()),
+                ("username", username(config)),
                 ("password", password(config)),
                 ("rememberMe?", b()),
                 ("callbackURL?", s()),
@@ -129,7 +153,7 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
             "/is-username-available",
             Post,
             Public,
-            Json(Shape::object(&[("username", s())])),
+            Json(Shape::object(&[("username", username(config))])),
             Reply::Json(Shape::object(&[("available", b())])),
         ),
     ];

@@ -124,6 +124,20 @@ impl Templates {
         Self::load(None)
     }
 
+    /// The templates of a project: `[mailer] templates`'s folder (relative to `auth.toml`) over
+    /// the embedded ones, as `serve` loads them at start-up and `check` checks them.
+    ///
+    /// # Errors
+    /// As [`Templates::load`].
+    pub fn for_config(config: &auth_core::Config) -> Result<Self, TemplateError> {
+        let dir = config
+            .mailer
+            .as_ref()
+            .and_then(|m| m.get_ref().templates.as_deref())
+            .map(|dir| config.path.parent().unwrap_or(Path::new("")).join(dir));
+        Self::load(dir.as_deref())
+    }
+
     /// The embedded templates, replaced by the `.jinja` files of `dir` (searched recursively,
     /// names relative to `dir`) where it has them; each is parsed and rendered with sample
     /// data.

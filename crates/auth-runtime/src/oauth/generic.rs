@@ -3,12 +3,14 @@
 //! `genericOAuth` reads it — from the id token when it names the subject and the e-mail,
 //! otherwise from the userinfo endpoint — through the project's field mapping.
 
-use auth_core::plugins::generic_oauth::{Authentication, ProfileMapping, Provider as Declared};
+use auth_core::plugins::generic_oauth::{
+    AssertionAlgorithm, Authentication, ProfileMapping, Provider as Declared, TokenEndpointAuth,
+};
 use serde_json::{Map, Value};
 
 use super::{
-    ClientAuth, Endpoints, OAuthError, Operation, Provider, ProviderConfig, ProviderKind,
-    ProviderUser, Tokens, bad, bool_claim, id_token, id_value, send, string_claim,
+    ClientAssertion, ClientAuth, Endpoints, OAuthError, Operation, Provider, ProviderConfig,
+    ProviderKind, ProviderUser, Tokens, bad, bool_claim, id_token, id_value, send, string_claim,
 };
 
 /// What a generic provider adds to a [`ProviderConfig`].
@@ -26,14 +28,18 @@ pub struct Generic {
 
 impl ProviderConfig {
     /// The configuration of generic-oauth's provider `id` as auth.toml declares it, with its
-    /// client credentials and its redirect URI.
-    #[must_use]
+    /// client credentials (the id, and the secret or, for `private_key_jwt`, the private JWK's
+    /// JSON) and its redirect URI.
+    ///
+    /// # Errors
+    /// [`OAuthError::Config`] when `private_key_jwt`'s key is not a private JWK of a served
+    /// algorithm, or names another algorithm than the configured one.
     pub fn generic(
         id: &str,
         declared: &Declared,
-        (client_id, client_secret): (String, String),
+        (client_id, secret_or_key): (String, String),
         redirect_uri: String,
-    ) -> Self {
+    ) -> Result<Self, OAuthError> {
         let url = |u: Option<&String>| u.cloned();
         let kind = ProviderKind::Generic(Box::new(Generic {
             discovery_url: url(declared.discovery_url.as_ref().map(|u| u.get_ref())),
@@ -45,20 +51,103 @@ impl ProviderConfig {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         }));
+        let assertion = match &declared.token_endpoint_auth {
+            Some(TokenEndpointAuth::PrivateKeyJwt {
+                algorithm,
+                kid,
+                expires_in,
+                ..
+            }) => Some(client_assertion(
+                id,
+                &secret_or_key,
+                *algorithm,
+                kid.clone(),
+                *expires_in,
+            )?),
+            _ => None,
+        };
+        let client_secret = if assertion.is_some() {
+            String::new()
+        } else {
+            secret_or_key
+        };
         let mut config = Self::new(id, kind, client_id, client_secret, redirect_uri);
         config.scopes.clone_from(&declared.scopes);
         config.authorization_endpoint =
             url(declared.authorization_url.as_ref().map(|u| u.get_ref()));
         config.token_endpoint = url(declared.token_url.as_ref().map(|u| u.get_ref()));
         config.userinfo_endpoint = url(declared.user_info_url.as_ref().map(|u| u.get_ref()));
-        config.client_auth = Some(match declared.authentication {
-            Authentication::Post => ClientAuth::SecretPost,
-            Authentication::Basic => ClientAuth::SecretBasic,
-        });
+        config.client_auth = Some(
+            match (&declared.token_endpoint_auth, declared.authentication) {
+                (Some(TokenEndpointAuth::PrivateKeyJwt { .. }), _) => ClientAuth::PrivateKeyJwt,
+                (Some(TokenEndpointAuth::ClientSecretBasic {}), _)
+                | (None, Authentication::Basic) => ClientAuth::SecretBasic,
+                (Some(TokenEndpointAuth::ClientSecretPost {}), _)
+                | (None, Authentication::Post) => ClientAuth::SecretPost,
+            },
+        );
+        config.client_assertion = assertion;
         config.prompt.clone_from(&declared.prompt);
         config.access_type.clone_from(&declared.access_type);
-        config
+        Ok(config)
     }
+}
+
+/// `private_key_jwt`'s key, checked as better-auth's `resolveValidPrivateKeyJwtOptions`: a
+/// private JWK; the algorithm configured, else the JWK's `alg`, else RS256; the two agree when
+/// both are given; `kid` configured, else the JWK's.
+fn client_assertion(
+    id: &str,
+    jwk: &str,
+    algorithm: Option<AssertionAlgorithm>,
+    kid: Option<String>,
+    expires_in: u64,
+) -> Result<ClientAssertion, OAuthError> {
+    let refuse =
+        |why: String| OAuthError::Config(format!("provider `{id}`: private_key_jwt: {why}"));
+    let Ok(Value::Object(private_jwk)) = serde_json::from_str::<Value>(jwk) else {
+        return Err(refuse(
+            "the private key is not a JWK (a JSON object)".to_owned(),
+        ));
+    };
+    if !private_jwk.contains_key("d") {
+        return Err(refuse("the JWK has no private part (`d`)".to_owned()));
+    }
+    let jwk_alg = match private_jwk.get("alg").and_then(Value::as_str) {
+        Some(name) => Some(AssertionAlgorithm::from_name(name).ok_or_else(|| {
+            refuse(format!(
+                "the JWK's alg `{name}` is not one of RS256, PS256, ES256, ES512, EdDSA"
+            ))
+        })?),
+        None => None,
+    };
+    if let (Some(configured), Some(of_key)) = (algorithm, jwk_alg)
+        && configured != of_key
+    {
+        return Err(refuse(format!(
+            "the JWK's alg `{}` is not the configured algorithm `{}`",
+            of_key.name(),
+            configured.name()
+        )));
+    }
+    let name = algorithm
+        .or(jwk_alg)
+        .unwrap_or(AssertionAlgorithm::RS256)
+        .name();
+    let algorithm = crate::wire::jws::Algorithm::from_name(name)
+        .ok_or_else(|| refuse(format!("`{name}` cannot sign here")))?;
+    let kid = kid.or_else(|| {
+        private_jwk
+            .get("kid")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    Ok(ClientAssertion {
+        algorithm,
+        private_jwk,
+        kid,
+        expires_in: i64::try_from(expires_in).unwrap_or(i64::MAX),
+    })
 }
 
 /// The parts of a discovery document a generic provider reads; all optional, since the
@@ -210,4 +299,134 @@ fn map_profile(
         name: string_claim(profile, &mapping.name).unwrap_or_default(),
         image: string_claim(profile, &mapping.image),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auth_core::plugins::jwt::KeyPairConfig;
+
+    fn declared(auth: &str) -> Declared {
+        let text = format!(
+            "[plugins.generic-oauth.providers.corp]\n\
+             authorization-url = \"https://id.example.com/auth\"\n\
+             token-url = \"https://id.example.com/token\"\n\
+             [plugins.generic-oauth.providers.corp.token-endpoint-auth]\n{auth}"
+        );
+        let config = auth_core::Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e}"));
+        let options = config.plugins.generic_oauth_options();
+        let (_, provider) = options
+            .providers
+            .iter()
+            .next()
+            .unwrap_or_else(|| panic!("no provider"));
+        provider.get_ref().clone()
+    }
+
+    fn configure(auth: &str, key: &Value) -> Result<ProviderConfig, String> {
+        ProviderConfig::generic(
+            "corp",
+            &declared(auth),
+            ("client".to_owned(), key.to_string()),
+            "https://app.example.com/api/auth/callback/corp".to_owned(),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// The key's algorithm and `kid` as better-auth resolves them; keys it would refuse are
+    /// refused when the server is built; the secret methods keep the secret.
+    #[test]
+    fn private_key_jwt_keys_are_resolved_and_checked() {
+        let pair =
+            crate::wire::jws::generate(KeyPairConfig::ES256 {}).unwrap_or_else(|e| panic!("{e}"));
+        let mut private = pair.private.clone();
+        private.insert("kid".into(), "k1".into());
+        private.insert("alg".into(), "ES256".into());
+        let key = Value::Object(private.clone());
+        let method = "method = \"private_key_jwt\"\n";
+        let config = configure(method, &key).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.client_auth, Some(ClientAuth::PrivateKeyJwt));
+        assert!(config.client_secret.is_empty());
+        let assertion = config
+            .client_assertion
+            .clone()
+            .unwrap_or_else(|| panic!("no assertion key"));
+        assert_eq!(
+            (
+                assertion.algorithm.name(),
+                assertion.kid.as_deref(),
+                assertion.expires_in
+            ),
+            ("ES256", Some("k1"), 120)
+        );
+        let signed = assertion
+            .sign("client", "https://id.example.com/token")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let claims = crate::wire::jws::verify(assertion.algorithm, &pair.public, &signed)
+            .unwrap_or_else(|| panic!("the assertion does not verify"));
+        assert_eq!(
+            (&claims["iss"], &claims["sub"], &claims["aud"]),
+            (
+                &"client".into(),
+                &"client".into(),
+                &"https://id.example.com/token".into()
+            )
+        );
+        let lifetime = claims["exp"]
+            .as_i64()
+            .zip(claims["iat"].as_i64())
+            .map(|(e, i)| e - i);
+        assert_eq!(lifetime, Some(120));
+        assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
+        let header = signed.split('.').next().unwrap_or_default();
+        let header: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            header,
+            serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": "k1"})
+        );
+        for (auth, key, says) in [
+            (
+                method.to_owned(),
+                Value::String("not a jwk".into()),
+                "not a JWK",
+            ),
+            (
+                method.to_owned(),
+                Value::Object(pair.public.clone()),
+                "no private part",
+            ),
+            (
+                format!("{method}algorithm = \"RS256\"\n"),
+                key.clone(),
+                "not the configured",
+            ),
+            (
+                method.to_owned(),
+                {
+                    let mut odd = private.clone();
+                    odd.insert("alg".into(), "HS256".into());
+                    Value::Object(odd)
+                },
+                "HS256",
+            ),
+        ] {
+            let error = configure(&auth, &key)
+                .err()
+                .unwrap_or_else(|| panic!("accepted {auth}"));
+            assert!(error.contains(says), "{auth}: {error}");
+        }
+        let basic = configure(
+            "method = \"client_secret_basic\"\n",
+            &Value::String("s".into()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (basic.client_auth, basic.client_secret.as_str()),
+            (Some(ClientAuth::SecretBasic), "\"s\"")
+        );
+    }
 }

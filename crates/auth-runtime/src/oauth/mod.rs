@@ -94,7 +94,60 @@ pub enum ClientAuth {
     SecretPost,
     /// HTTP Basic with the form-urlencoded id and secret (RFC 6749 §2.3.1).
     SecretBasic,
+    /// `client_id` and an RFC 7523 `client_assertion` signed with
+    /// [`ProviderConfig::client_assertion`]'s key; no secret.
+    PrivateKeyJwt,
 }
+
+/// The key and settings of `private_key_jwt` client authentication.
+#[derive(Clone)]
+pub struct ClientAssertion {
+    /// The signing algorithm.
+    pub algorithm: crate::wire::jws::Algorithm,
+    /// The private JWK.
+    pub private_jwk: Map<String, Value>,
+    /// The `kid` header, if any.
+    pub kid: Option<String>,
+    /// Seconds an assertion is valid.
+    pub expires_in: i64,
+}
+
+impl std::fmt::Debug for ClientAssertion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientAssertion")
+            .field("algorithm", &self.algorithm)
+            .field("private_jwk", &"<redacted>")
+            .field("kid", &self.kid)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+impl ClientAssertion {
+    /// better-auth's `signPrivateKeyJwtClientAssertion`: header `{alg, typ: "JWT", kid?}`,
+    /// claims `iss` = `sub` = the client id, `aud` = the token endpoint, `iat`, `exp`, `jti`.
+    fn sign(&self, client_id: &str, token_endpoint: &str) -> Result<String, OAuthError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut header = Map::new();
+        header.insert("alg".into(), self.algorithm.name().into());
+        header.insert("typ".into(), "JWT".into());
+        if let Some(kid) = &self.kid {
+            header.insert("kid".into(), kid.as_str().into());
+        }
+        let mut claims = Map::new();
+        claims.insert("iss".into(), client_id.into());
+        claims.insert("sub".into(), client_id.into());
+        claims.insert("aud".into(), token_endpoint.into());
+        claims.insert("iat".into(), now.into());
+        claims.insert("exp".into(), now.saturating_add(self.expires_in).into());
+        claims.insert("jti".into(), crate::wire::id::generate().into());
+        crate::wire::jws::sign_with_header(self.algorithm, &self.private_jwk, &header, &claims)
+            .map_err(|e| OAuthError::Config(format!("private_key_jwt: {e}")))
+    }
+}
+
+/// RFC 7523's `client_assertion_type` for a JWT.
+const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// One configured social provider.
 #[derive(Debug, Clone)]
@@ -126,6 +179,8 @@ pub struct ProviderConfig {
     /// for [`ProviderKind::Oidc`] whose discovery does not list it (then `client_secret_basic`,
     /// the OIDC default).
     pub client_auth: Option<ClientAuth>,
+    /// The key of [`ClientAuth::PrivateKeyJwt`].
+    pub client_assertion: Option<ClientAssertion>,
     /// better-auth's `prompt` option (Discord defaults to `none`).
     pub prompt: Option<String>,
     /// Google's `accessType` option (`offline` for a refresh token).
@@ -155,6 +210,7 @@ impl ProviderConfig {
             userinfo_endpoint: None,
             jwks_uri: None,
             client_auth: None,
+            client_assertion: None,
             prompt: None,
             access_type: None,
         }
@@ -303,7 +359,15 @@ impl Provider {
                 config.id
             )));
         }
-        let needs_secret = !matches!(config.kind, ProviderKind::Microsoft { .. });
+        let private_key_jwt = config.client_auth == Some(ClientAuth::PrivateKeyJwt);
+        if private_key_jwt && config.client_assertion.is_none() {
+            return Err(OAuthError::Config(format!(
+                "provider `{}` authenticates with private_key_jwt but has no private key",
+                config.id
+            )));
+        }
+        let needs_secret =
+            !matches!(config.kind, ProviderKind::Microsoft { .. }) && !private_key_jwt;
         if needs_secret && config.client_secret.is_empty() {
             return Err(OAuthError::Config(format!(
                 "provider `{}` has no client secret",
@@ -678,7 +742,17 @@ impl Provider {
             .http
             .post(url)
             .header(reqwest::header::ACCEPT, "application/json");
+        let assertion;
         match endpoints.client_auth {
+            ClientAuth::PrivateKeyJwt => {
+                let key = c.client_assertion.as_ref().ok_or_else(|| {
+                    OAuthError::Config(format!("provider `{}` has no private key", c.id))
+                })?;
+                assertion = key.sign(&c.client_id, url)?;
+                form.push(("client_id", &c.client_id));
+                form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
+                form.push(("client_assertion", &assertion));
+            }
             ClientAuth::SecretPost => {
                 form.push(("client_id", &c.client_id));
                 if !c.client_secret.is_empty() {

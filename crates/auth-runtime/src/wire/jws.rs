@@ -10,9 +10,10 @@ use aws_lc_rs::encoding::{AsBigEndian as _, AsDer as _};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPairComponents, KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P521_SHA512_FIXED_SIGNING, EcdsaKeyPair,
-    EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair as _, RSA_PKCS1_SHA256, RSA_PSS_SHA256,
-    RsaEncoding, RsaKeyPair,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P521_SHA512_FIXED,
+    ECDSA_P521_SHA512_FIXED_SIGNING, ED25519, EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair,
+    KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RSA_PSS_2048_8192_SHA256,
+    RSA_PSS_SHA256, RsaEncoding, RsaKeyPair, RsaPublicKeyComponents, UnparsedPublicKey,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -169,8 +170,27 @@ pub fn sign(
     kid: &str,
     claims: &Map<String, Value>,
 ) -> Result<String, JwsError> {
-    let header = json!({ "alg": alg.name(), "kid": kid }).to_string();
-    // A map of JSON values always serialises.
+    sign_with_header(
+        alg,
+        private,
+        &object(json!({ "alg": alg.name(), "kid": kid })),
+        claims,
+    )
+}
+
+/// Signs `claims` with the private JWK `private` under `header` (which names `alg`): a
+/// compact JWS.
+///
+/// # Errors
+/// As [`sign`].
+pub fn sign_with_header(
+    alg: Algorithm,
+    private: &Map<String, Value>,
+    header: &Map<String, Value>,
+    claims: &Map<String, Value>,
+) -> Result<String, JwsError> {
+    // Maps of JSON values always serialise.
+    let header = serde_json::to_vec(header).unwrap_or_default();
     let payload = serde_json::to_vec(claims).unwrap_or_default();
     let input = format!(
         "{}.{}",
@@ -251,6 +271,66 @@ fn signature(
             Ok(signature)
         }
     }
+}
+
+/// The claims of the compact JWS `token` when its header names `alg` and its signature
+/// verifies with the public JWK `public` (as `jose`'s `jwtVerify` with `algorithms: [alg]`);
+/// `None` for anything else. The claims are not checked here.
+pub fn verify(
+    alg: Algorithm,
+    public: &Map<String, Value>,
+    token: &str,
+) -> Option<Map<String, Value>> {
+    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).ok();
+    let (input, signature) = token.rsplit_once('.')?;
+    let (header, payload) = input.split_once('.')?;
+    let header: Map<String, Value> = serde_json::from_slice(&decode(header)?).ok()?;
+    if header.get("alg").and_then(Value::as_str) != Some(alg.name()) {
+        return None;
+    }
+    let signature = decode(signature)?;
+    let member = |key: &str| public.get(key).and_then(Value::as_str).and_then(decode);
+    let kty = public.get("kty").and_then(Value::as_str);
+    let crv = public.get("crv").and_then(Value::as_str);
+    let message = input.as_bytes();
+    let verified = match alg {
+        Algorithm::EdDsa => {
+            (kty, crv) == (Some("OKP"), Some("Ed25519"))
+                && UnparsedPublicKey::new(&ED25519, member("x")?)
+                    .verify(message, &signature)
+                    .is_ok()
+        }
+        Algorithm::Es256 | Algorithm::Es512 => {
+            let (verifying, name) = if alg == Algorithm::Es512 {
+                (&ECDSA_P521_SHA512_FIXED, "P-521")
+            } else {
+                (&ECDSA_P256_SHA256_FIXED, "P-256")
+            };
+            let mut point = vec![4];
+            point.extend(member("x")?);
+            point.extend(member("y")?);
+            (kty, crv) == (Some("EC"), Some(name))
+                && UnparsedPublicKey::new(verifying, point)
+                    .verify(message, &signature)
+                    .is_ok()
+        }
+        Algorithm::Rs256 | Algorithm::Ps256 => {
+            let padding = if alg == Algorithm::Rs256 {
+                &RSA_PKCS1_2048_8192_SHA256
+            } else {
+                &RSA_PSS_2048_8192_SHA256
+            };
+            let key = RsaPublicKeyComponents {
+                n: member("n")?,
+                e: member("e")?,
+            };
+            kty == Some("RSA") && key.verify(padding, message, &signature).is_ok()
+        }
+    };
+    if !verified {
+        return None;
+    }
+    serde_json::from_slice(&decode(payload)?).ok()
 }
 
 /// Just enough DER to read the RSA components out of the PKCS#8 document aws-lc writes.
@@ -399,6 +479,46 @@ mod tests {
                 alg.name()
             );
         }
+    }
+
+    /// Every algorithm's own tokens verify (ES512 included); another key's, a tampered payload,
+    /// another `alg` in the header or a key of another type do not.
+    #[test]
+    fn verify_accepts_only_the_key_s_own_signature() {
+        for config in CONFIGS {
+            let alg = Algorithm::of(config);
+            let pair = generate(config).unwrap_or_else(|e| panic!("{e}"));
+            let token =
+                sign(alg, &pair.private, "kid-1", &claims()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(verify(alg, &pair.public, &token), Some(claims()), "{alg:?}");
+            let other = generate(config).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                verify(alg, &other.public, &token),
+                None,
+                "{alg:?} other key"
+            );
+            let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+            let mut changed = claims();
+            changed.insert("sub".into(), "user-2".into());
+            parts[1] = URL_SAFE_NO_PAD.encode(Value::Object(changed).to_string());
+            assert_eq!(
+                verify(alg, &pair.public, &parts.join(".")),
+                None,
+                "{alg:?} tampered"
+            );
+            let wrong_alg = if alg == Algorithm::EdDsa {
+                Algorithm::Es256
+            } else {
+                Algorithm::EdDsa
+            };
+            assert_eq!(
+                verify(wrong_alg, &pair.public, &token),
+                None,
+                "{alg:?} as {wrong_alg:?}"
+            );
+        }
+        assert_eq!(verify(Algorithm::EdDsa, &Map::new(), "a.b"), None);
+        assert_eq!(verify(Algorithm::EdDsa, &Map::new(), "not a token"), None);
     }
 
     /// A key of another type, a missing member or halves that disagree are refused, not used.

@@ -1,8 +1,6 @@
 use super::*;
 use crate::plugins::tests::{ORIGIN, SECRET, request};
 use crate::store::Where;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use http::{Request, Response, header};
 use jsonwebtoken::{DecodingKey, Validation, jwk::Jwk};
@@ -420,4 +418,190 @@ fn bad_input_never_breaks_the_endpoints() {
             prop_assert!(body["code"].is_string() && body["message"].is_string(), "{path}: {body}");
         }
     });
+}
+
+/// `Auth::sign_jwt` and `Auth::verify_jwt`, better-auth's server-only `signJWT`/`verifyJWT`:
+/// a signed payload gets `exp`, `iss` and `aud`, verifies on the server and with `/jwks`;
+/// a tampered, expired, subject-less or other-issuer token gives `None`, garbage too.
+#[tokio::test]
+async fn the_server_signs_and_verifies_tokens() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let auth = server(dir.path(), "").await;
+    let payload = |value: Value| match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let signed = auth
+        .sign_jwt(payload(json!({"sub": "user-1", "role": "tester"})))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let claims = verify(&signed, &keys(&auth, "/jwks").await, ORIGIN);
+    assert_eq!(
+        (claims["iss"].as_str(), claims["aud"].as_str()),
+        (Some(ORIGIN), Some(ORIGIN))
+    );
+    let now = Timestamp::now().millis() / 1000;
+    assert!(
+        claims["exp"]
+            .as_i64()
+            .is_some_and(|exp| (now + 890..=now + 910).contains(&exp))
+    );
+    let verified = auth
+        .verify_jwt(&signed, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(verified, Some(claims.clone()));
+    // A session's token verifies too.
+    let (cookie, user) = sign_up(&auth).await;
+    let session_token = token(&auth, &cookie).await;
+    let verified = auth
+        .verify_jwt(&session_token, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(verified.map(|c| c["sub"].clone()), Some(user["id"].clone()));
+    let refused = |token: String, issuer: Option<&'static str>| {
+        let auth = auth.clone();
+        async move {
+            let answer = auth.verify_jwt(&token, issuer).await;
+            assert_eq!(answer, Ok(None), "{token} accepted");
+        }
+    };
+    let mut parts: Vec<String> = signed.split('.').map(str::to_owned).collect();
+    let mut forged = claims.clone();
+    forged.insert("sub".into(), "user-2".into());
+    parts[1] = URL_SAFE_NO_PAD.encode(Value::Object(forged).to_string());
+    refused(parts.join("."), None).await;
+    let sign = |value: Value| {
+        let auth = auth.clone();
+        async move {
+            auth.sign_jwt(payload(value))
+                .await
+                .unwrap_or_else(|e| panic!("{e:?}"))
+        }
+    };
+    refused(sign(json!({"sub": "u", "exp": now - 1})).await, None).await;
+    refused(sign(json!({"sub": "u", "nbf": now + 60})).await, None).await;
+    refused(sign(json!({"role": "no subject"})).await, None).await;
+    refused(
+        sign(json!({"sub": "u", "aud": "https://other.example"})).await,
+        None,
+    )
+    .await;
+    refused(signed.clone(), Some("https://other.example")).await;
+    let other_issuer = sign(json!({"sub": "u", "iss": "https://other.example"})).await;
+    refused(other_issuer.clone(), None).await;
+    let verified = auth
+        .verify_jwt(&other_issuer, Some("https://other.example"))
+        .await;
+    assert!(matches!(verified, Ok(Some(_))), "{verified:?}");
+    let unknown_kid = format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"EdDSA","kid":"nope"}"#),
+        parts[1],
+        parts[2]
+    );
+    for garbage in [
+        "",
+        "a.b.c",
+        "....",
+        "e30.e30.e30",
+        "not a token",
+        &unknown_kid,
+    ] {
+        refused(garbage.to_owned(), None).await;
+    }
+    // Without the plugin both are 404 NOT_FOUND.
+    let plain_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let plain = crate::plugins::tests::server(plain_dir.path(), "").await;
+    let error = plain.sign_jwt(Map::new()).await.err();
+    assert_eq!(
+        error.map(|e| (e.status, e.code)),
+        Some((http::StatusCode::NOT_FOUND, Some("NOT_FOUND")))
+    );
+    let error = plain.verify_jwt(&signed, None).await.err();
+    assert_eq!(
+        error.map(|e| (e.status, e.code)),
+        Some((http::StatusCode::NOT_FOUND, Some("NOT_FOUND")))
+    );
+}
+
+/// `remote-url`: the key set is published elsewhere, so `/jwks` is 404 `NOT_FOUND` (as
+/// better-auth); tokens are still signed with the stored keys and verify on the server.
+#[tokio::test]
+async fn a_remote_key_set_hides_the_local_one() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let auth = server(
+        dir.path(),
+        "[plugins.jwt.jwks]\nremote-url = \"https://keys.example.com/jwks.json\"\n\
+         key-pair-config = { alg = \"ES256\" }\n",
+    )
+    .await;
+    let answer = request(&auth, "GET", "/jwks", "", "").await;
+    assert_eq!(answer.status(), 404);
+    assert_eq!(json(&answer)["code"], "NOT_FOUND");
+    let (cookie, user) = sign_up(&auth).await;
+    let token = token(&auth, &cookie).await;
+    assert_eq!(part(&token, 0)["alg"], "ES256");
+    let claims = auth
+        .verify_jwt(&token, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(claims.map(|c| c["sub"].clone()), Some(user["id"].clone()));
+}
+
+/// `get-subject` (better-auth's `getSubject`) fills `sub` from the session's fields; a field
+/// without a value gives the user's id, as `getSubject` returning nothing does.
+#[tokio::test]
+async fn the_subject_template_names_the_subject() {
+    let id = |user: &Value| user["id"].as_str().unwrap_or_default().to_owned();
+    let email_and_id = |user: &Value| {
+        format!(
+            "{}|{}",
+            user["email"].as_str().unwrap_or_default(),
+            id(user)
+        )
+    };
+    type Want<'a> = &'a dyn Fn(&Value) -> String;
+    let cases: [(&str, Want<'_>); 3] = [
+        ("{user.email}|{session.userId}", &email_and_id),
+        ("{user.image}", &id),
+        ("{user.nothing}", &id),
+    ];
+    for (template, want) in cases {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let auth = server(
+            dir.path(),
+            &format!("[plugins.jwt.jwt]\nget-subject = \"{template}\"\n"),
+        )
+        .await;
+        let (cookie, user) = sign_up(&auth).await;
+        let token = token(&auth, &cookie).await;
+        let claims = verify(&token, &keys(&auth, "/jwks").await, ORIGIN);
+        assert_eq!(claims["sub"], want(&user), "{template}");
+    }
+}
+
+/// better-auth's default `iss` and `aud` are `ctx.context.options.baseURL`, which its context
+/// sets to the base URL's origin: a base URL with a path gives the origin, not the URL.
+#[tokio::test]
+async fn the_default_issuer_is_the_base_url_s_origin() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let text = "base-url = \"http://127.0.0.1:3000/app/\"\n[email-and-password]\nenabled = true\n[plugins.jwt]\n";
+    let config = auth_core::Config::parse("auth.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
+    let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e:?}"));
+    let store = crate::store::Store::create_sqlite(&schema, &dir.path().join("auth.db"))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let secret = crate::wire::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e:?}"));
+    let auth = Auth::new(config, store, secret, crate::AuthOptions::default())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let signed = auth
+        .sign_jwt(Map::from_iter([("sub".to_owned(), Value::from("u"))]))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let claims = part(&signed, 1);
+    assert_eq!(
+        (claims["iss"].as_str(), claims["aud"].as_str()),
+        (Some(ORIGIN), Some(ORIGIN))
+    );
 }
