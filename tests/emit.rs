@@ -25,7 +25,8 @@ fn js() -> PathBuf {
 fn generated(config: &str) -> (String, serde_json::Value) {
     let schema = support::schema(config);
     let registry = endpoints(&support::config(config));
-    let ts = typescript(&schema, &registry, &Templates::embedded()).unwrap_or_else(|e| panic!("{e}"));
+    let ts =
+        typescript(&schema, &registry, &Templates::embedded()).unwrap_or_else(|e| panic!("{e}"));
     let doc = openapi(&schema, &registry, "/api/auth").unwrap_or_else(|e| panic!("{e}"));
     (ts, doc)
 }
@@ -45,7 +46,7 @@ fn snapshots() {
             &endpoints(&support::config(config)),
             &Templates::embedded(),
         )
-            .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"));
         insta::assert_snapshot!(format!("{case}__rust"), module);
     }
 }
@@ -207,7 +208,8 @@ fn b13_b14_field_flags_in_generated_types() {
     std::fs::write(&path, &config).unwrap_or_else(|e| panic!("{e}"));
     let parsed = auth_core::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let schema = auth_core::Schema::build(&parsed).unwrap_or_else(|e| panic!("{e}"));
-    let module = typescript(&schema, &endpoints(&parsed), &Templates::embedded()).unwrap_or_else(|e| panic!("{e}"));
+    let module = typescript(&schema, &endpoints(&parsed), &Templates::embedded())
+        .unwrap_or_else(|e| panic!("{e}"));
     tsc(&module, &checks).unwrap_or_else(|e| panic!("{e}"));
 }
 
@@ -293,7 +295,10 @@ fn fixed_client_parts_compile_and_lint_as_themselves() {
         .unwrap_or_else(|e| panic!("{e}"));
     tsc(&runtime_ts, "export {};\n").unwrap_or_else(|e| panic!("client-runtime.ts: {e}"));
     let broken = runtime_ts.replacen("status: number;", "status: numbr;", 1);
-    assert!(tsc(&broken, "export {};\n").is_err(), "tsc accepted a broken runtime");
+    assert!(
+        tsc(&broken, "export {};\n").is_err(),
+        "tsc accepted a broken runtime"
+    );
 
     let rustfmt = |path: &Path| {
         Command::new("rustfmt")
@@ -314,12 +319,19 @@ fn fixed_client_parts_compile_and_lint_as_themselves() {
     let unformatted = dir.path().join("client-runtime.rs");
     std::fs::write(&unformatted, text.replacen("        Self {\n            status: 0,\n            code: None,\n            message,\n        }", "        Self { status: 0, code: None, message }", 1))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(!rustfmt(&unformatted).status.success(), "rustfmt accepted a change");
+    assert!(
+        !rustfmt(&unformatted).status.success(),
+        "rustfmt accepted a change"
+    );
 
     let schema = support::schema("examples/quickstart/auth.toml");
     let registry = endpoints(&support::config("examples/quickstart/auth.toml"));
-    let ts = typescript(&schema, &registry, &Templates::embedded()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(ts.contains(&runtime_ts), "the TypeScript client lacks its runtime");
+    let ts =
+        typescript(&schema, &registry, &Templates::embedded()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        ts.contains(&runtime_ts),
+        "the TypeScript client lacks its runtime"
+    );
     let rs = auth_core::emit::rust(&schema, &registry, &Templates::embedded())
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(rs.contains(&text), "the Rust client lacks its runtime");
@@ -354,11 +366,15 @@ fn client_templates_can_be_overridden() {
     };
     let schema = support::schema("examples/quickstart/auth.toml");
     let registry = endpoints(&support::config("examples/quickstart/auth.toml"));
-    let ts = typescript(&schema, &registry, &Templates::embedded()).unwrap_or_else(|e| panic!("{e}"));
+    let ts =
+        typescript(&schema, &registry, &Templates::embedded()).unwrap_or_else(|e| panic!("{e}"));
     let rs = auth_core::emit::rust(&schema, &registry, &Templates::embedded())
         .unwrap_or_else(|e| panic!("{e}"));
     // Nothing overridden yet: the embedded templates are the repository's files.
-    assert_eq!(generate(auth_cli::Target::Typescript).as_deref(), Ok(ts.as_str()));
+    assert_eq!(
+        generate(auth_cli::Target::Typescript).as_deref(),
+        Ok(ts.as_str())
+    );
     assert_eq!(generate(auth_cli::Target::Rust).as_deref(), Ok(rs.as_str()));
 
     let write = |name: &str, text: &str| {

@@ -44,9 +44,10 @@ pub fn typescript(
             RequestBody::None => None,
         };
         let response = match &endpoint.reply {
-            Reply::Json(shape) | Reply::JsonOrRedirect(shape) => {
-                ts(&shape.resolve_inputs(schema).map_err(EmitError::Shape)?, "string")
-            }
+            Reply::Json(shape) | Reply::JsonOrRedirect(shape) => ts(
+                &shape.resolve_inputs(schema).map_err(EmitError::Shape)?,
+                "string",
+            ),
             Reply::Redirect => "Redirected".to_owned(),
             Reply::Html | Reply::Script => "string".to_owned(),
         };
