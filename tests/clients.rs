@@ -10,7 +10,7 @@ use crate::support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use auth_core::emit::{operation_name_of, rust, typescript};
+use auth_core::emit::{Templates, operation_name_of, rust, typescript};
 use auth_core::endpoints::{Method, endpoints};
 use heck::ToUpperCamelCase;
 
@@ -48,8 +48,8 @@ fn module(config: &str, target: &str) -> String {
     let schema = auth_core::Schema::build(&config).unwrap_or_else(|e| panic!("{e}"));
     let registry = endpoints(&config);
     match target {
-        "rust" => rust(&schema, &registry),
-        _ => typescript(&schema, &registry),
+        "rust" => rust(&schema, &registry, &Templates::embedded()),
+        _ => typescript(&schema, &registry, &Templates::embedded()),
     }
     .unwrap_or_else(|e| panic!("{e}"))
 }

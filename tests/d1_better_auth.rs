@@ -17,7 +17,9 @@ use auth_core::Dialect;
 use auth_core::schema::names::apikey;
 use serde_json::{Value, json};
 use support::d1;
-use support::worker::{Client, Worker, apply, copy_project, migrate_new, persisted_database};
+use support::worker::{
+    Client, Worker, apply, copy_project, migrate_new, persisted_database, request,
+};
 
 /// What the copy's `auth.toml` gains for the second migration (the worker switches on the same
 /// with `AUTH_EXTRAS=admin,plan`).

@@ -2,7 +2,9 @@
 //! the generated clients); the TypeScript type-checks with
 //! `tsc --strict` against response bodies a real better-auth 1.7.25 server sent, and rejects the
 //! wrong shapes (B12 double nesting, B13 stringified arrays, B14 input × returned × required);
-//! the OpenAPI document passes a real OpenAPI 3.1 validator and lists exactly the registry.
+//! the OpenAPI document passes a real OpenAPI 3.1 validator and lists exactly the registry. The
+//! clients' templates: their fixed parts check as sources of their own, and `--templates DIR`
+//! overrides any of the clients' files.
 
 use crate::support;
 
@@ -10,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use auth_core::emit::{openapi, typescript};
+use auth_core::emit::{Templates, openapi, typescript};
 use auth_core::endpoints::{Method, Reply, endpoints};
 use heck::ToUpperCamelCase;
 
@@ -23,7 +25,8 @@ fn js() -> PathBuf {
 fn generated(config: &str) -> (String, serde_json::Value) {
     let schema = support::schema(config);
     let registry = endpoints(&support::config(config));
-    let ts = typescript(&schema, &registry).unwrap_or_else(|e| panic!("{e}"));
+    let ts =
+        typescript(&schema, &registry, &Templates::embedded()).unwrap_or_else(|e| panic!("{e}"));
     let doc = openapi(&schema, &registry, "/api/auth").unwrap_or_else(|e| panic!("{e}"));
     (ts, doc)
 }
@@ -38,8 +41,12 @@ fn snapshots() {
         insta::assert_snapshot!(format!("{case}__typescript"), ts);
         insta::assert_json_snapshot!(format!("{case}__openapi"), doc);
         let schema = support::schema(config);
-        let module = auth_core::emit::rust(&schema, &endpoints(&support::config(config)))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let module = auth_core::emit::rust(
+            &schema,
+            &endpoints(&support::config(config)),
+            &Templates::embedded(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         insta::assert_snapshot!(format!("{case}__rust"), module);
     }
 }
@@ -201,7 +208,8 @@ fn b13_b14_field_flags_in_generated_types() {
     std::fs::write(&path, &config).unwrap_or_else(|e| panic!("{e}"));
     let parsed = auth_core::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let schema = auth_core::Schema::build(&parsed).unwrap_or_else(|e| panic!("{e}"));
-    let module = typescript(&schema, &endpoints(&parsed)).unwrap_or_else(|e| panic!("{e}"));
+    let module = typescript(&schema, &endpoints(&parsed), &Templates::embedded())
+        .unwrap_or_else(|e| panic!("{e}"));
     tsc(&module, &checks).unwrap_or_else(|e| panic!("{e}"));
 }
 
@@ -273,5 +281,152 @@ fn openapi_is_valid_3_1_and_lists_exactly_the_registry() {
     assert!(
         validate(&js, &broken).is_err(),
         "the validator accepted a broken document"
+    );
+}
+
+/// The fixed parts of the clients are sources of their own: `client-runtime.ts` type-checks
+/// alone under `tsc --strict`, `client-runtime.rs` is as rustfmt writes it (it is also compiled
+/// and linted with the workspace, as `it::client_runtime`); and both reach the rendered modules
+/// verbatim.
+#[test]
+fn fixed_client_parts_compile_and_lint_as_themselves() {
+    let templates = support::root().join("templates");
+    let runtime_ts = std::fs::read_to_string(templates.join("client-runtime.ts"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    tsc(&runtime_ts, "export {};\n").unwrap_or_else(|e| panic!("client-runtime.ts: {e}"));
+    let broken = runtime_ts.replacen("status: number;", "status: numbr;", 1);
+    assert!(
+        tsc(&broken, "export {};\n").is_err(),
+        "tsc accepted a broken runtime"
+    );
+
+    let rustfmt = |path: &Path| {
+        Command::new("rustfmt")
+            .args(["--check", "--edition", "2024"])
+            .arg(path)
+            .output()
+            .unwrap_or_else(|e| panic!("rustfmt: {e}"))
+    };
+    let runtime_rs = templates.join("client-runtime.rs");
+    let checked = rustfmt(&runtime_rs);
+    assert!(
+        checked.status.success(),
+        "client-runtime.rs is not rustfmt-clean:\n{}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+    let text = std::fs::read_to_string(&runtime_rs).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let unformatted = dir.path().join("client-runtime.rs");
+    std::fs::write(&unformatted, text.replacen("        Self {\n            status: 0,\n            code: None,\n            message,\n        }", "        Self { status: 0, code: None, message }", 1))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !rustfmt(&unformatted).status.success(),
+        "rustfmt accepted a change"
+    );
+
+    let schema = support::schema("examples/quickstart/auth.toml");
+    let registry = endpoints(&support::config("examples/quickstart/auth.toml"));
+    let ts =
+        typescript(&schema, &registry, &Templates::embedded()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        ts.contains(&runtime_ts),
+        "the TypeScript client lacks its runtime"
+    );
+    let rs = auth_core::emit::rust(&schema, &registry, &Templates::embedded())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(rs.contains(&text), "the Rust client lacks its runtime");
+}
+
+/// `--templates DIR` overrides the clients' templates as the ORM ones: a copy of
+/// `client.ts.jinja` changed, the fixed `client-runtime.rs` changed, and `rust-type.rs.jinja`
+/// (included by `client.rs.jinja`) changed each show in what `generate` writes; the others stay
+/// built in; a broken template is a typed error naming it.
+#[test]
+fn client_templates_can_be_overridden() {
+    let config = support::root().join("examples/quickstart/auth.toml");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let generate = |target| {
+        let mut out = Vec::new();
+        auth_cli::run(
+            auth_cli::Opt::from(auth_cli::Command::Generate(auth_cli::GenerateOpt {
+                target,
+                dialect: None,
+                config: config.clone(),
+                out: None,
+                templates: Some(dir.path().to_owned()),
+            })),
+            &mut out,
+        )
+        .map(|()| String::from_utf8_lossy(&out).into_owned())
+        .map_err(|e| e.to_string())
+    };
+    let built_in = |name: &str| {
+        std::fs::read_to_string(support::root().join("templates").join(name))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let schema = support::schema("examples/quickstart/auth.toml");
+    let registry = endpoints(&support::config("examples/quickstart/auth.toml"));
+    let ts =
+        typescript(&schema, &registry, &Templates::embedded()).unwrap_or_else(|e| panic!("{e}"));
+    let rs = auth_core::emit::rust(&schema, &registry, &Templates::embedded())
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Nothing overridden yet: the embedded templates are the repository's files.
+    assert_eq!(
+        generate(auth_cli::Target::Typescript).as_deref(),
+        Ok(ts.as_str())
+    );
+    assert_eq!(generate(auth_cli::Target::Rust).as_deref(), Ok(rs.as_str()));
+
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write(
+        "client.ts.jinja",
+        &built_in("client.ts.jinja").replace(
+            "export interface {{ model.name }}<D = string> {",
+            "export interface {{ model.name }}<D = Date> {",
+        ),
+    );
+    let changed = generate(auth_cli::Target::Typescript).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(changed, ts.replace("<D = string> {", "<D = Date> {"));
+    assert_ne!(changed, ts);
+
+    write(
+        "client-runtime.rs",
+        &built_in("client-runtime.rs").replace(
+            "base_path: \"/api/auth\".to_owned(),",
+            "base_path: \"/auth\".to_owned(),",
+        ),
+    );
+    write(
+        "rust-type.rs.jinja",
+        &built_in("rust-type.rs.jinja").replace(
+            "pub type {{ type.name }} = {{ type.type }};",
+            "pub type {{ type.name }} = {{ type.type }}; // overridden",
+        ),
+    );
+    let changed = generate(auth_cli::Target::Rust).unwrap_or_else(|e| panic!("{e}"));
+    let expected: String = rs
+        .replace(
+            "base_path: \"/api/auth\".to_owned(),",
+            "base_path: \"/auth\".to_owned(),",
+        )
+        .lines()
+        .map(|line| {
+            if line.starts_with("pub type ") {
+                format!("{line} // overridden\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    assert_ne!(changed, rs);
+    assert_eq!(changed, expected);
+
+    write("client.rs.jinja", "{% for type in models %}");
+    let error = generate(auth_cli::Target::Rust).err().unwrap_or_default();
+    assert!(
+        error.starts_with("template client.rs.jinja: "),
+        "a broken template: {error:?}"
     );
 }

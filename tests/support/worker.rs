@@ -284,7 +284,7 @@ pub struct Response {
 }
 
 /// One request on its own connection (`Connection: close`).
-fn request(
+pub fn request(
     port: u16,
     method: &str,
     path: &str,

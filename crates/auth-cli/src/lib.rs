@@ -115,10 +115,8 @@ fn run_generate(opt: &GenerateOpt, stdout: &mut dyn Write) -> Result<(), CliErro
         (Target::Sql | Target::Drizzle | Target::Prisma | Target::Kysely, None) => {
             return Err(CliError::MissingDialect(opt.target));
         }
-        (Target::Typescript, _) => {
-            auth_core::emit::typescript(&schema, &endpoints).map_err(CliError::Emit)?
-        }
-        (Target::Rust, _) => auth_core::emit::rust(&schema, &endpoints).map_err(CliError::Emit)?,
+        (Target::Typescript, _) => auth_core::emit::typescript(&schema, &endpoints, &templates)?,
+        (Target::Rust, _) => auth_core::emit::rust(&schema, &endpoints, &templates)?,
         (Target::Openapi, _) => {
             let document = auth_core::emit::openapi(&schema, &endpoints, "/api/auth")
                 .map_err(CliError::Emit)?;

@@ -192,7 +192,8 @@ pub struct GenerateOpt {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// A folder of minijinja templates replacing the built-in ones of the same name
-    /// (drizzle.ts.jinja, schema.prisma.jinja, kysely.ts.jinja).
+    /// (drizzle.ts.jinja, schema.prisma.jinja, kysely.ts.jinja, client.ts.jinja, client.rs.jinja,
+    /// rust-type.rs.jinja) and of the clients' fixed parts (client-runtime.ts, client-runtime.rs).
     #[arg(long)]
     pub templates: Option<PathBuf>,
 }

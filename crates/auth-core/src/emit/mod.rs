@@ -1,7 +1,9 @@
 //! Generated artifacts besides SQL: an OpenAPI 3.1 document, a TypeScript module and a Rust module
 //! (types for every model and endpoint, and a small typed client), all from the Schema IR and the endpoint
 //! registry — the same list the runtime routes from; and schemas for better-auth's own ORM
-//! adapters (Drizzle, Prisma, Kysely) from the Schema IR, rendered from minijinja templates.
+//! adapters (Drizzle, Prisma, Kysely) from the Schema IR. All but OpenAPI are rendered from
+//! minijinja templates (`templates/`, overridable); the clients' fixed parts are sources of their
+//! own that the templates take in verbatim.
 
 mod drizzle;
 mod init;

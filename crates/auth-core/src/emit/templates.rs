@@ -1,19 +1,45 @@
-//! The minijinja templates the ORM schemas are rendered from: embedded from the repository's
-//! `templates/`, each overridable by a file of the same name in a folder
-//! (`generate --templates DIR`).
+//! The minijinja templates the ORM schemas and the clients are rendered from, and the fixed
+//! source files the clients take in verbatim: embedded from the repository's `templates/`, each
+//! overridable by a file of the same name in a folder (`generate --templates DIR`).
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-/// A template, by the artifact it renders.
+/// A file of `templates/`: a template, by the artifact it renders, or a fixed part of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Template {
     Drizzle,
     Prisma,
     Kysely,
     InitConfig,
+    /// The TypeScript module (`generate --target typescript`).
+    TypeScript,
+    /// Its fixed part, a TypeScript source of its own, taken in verbatim.
+    TypeScriptRuntime,
+    /// The Rust client module (`generate --target rust`).
+    Rust,
+    /// Its fixed part, a Rust source of its own, taken in verbatim.
+    RustRuntime,
+    /// One model, request or response type of the Rust modules, included by both.
+    RustType,
+    /// The module `auth_macros::api!` expands to.
+    RustApi,
 }
+
+/// Every file, to find one by name when a template includes it.
+const ALL: [Template; 10] = [
+    Template::Drizzle,
+    Template::Prisma,
+    Template::Kysely,
+    Template::InitConfig,
+    Template::TypeScript,
+    Template::TypeScriptRuntime,
+    Template::Rust,
+    Template::RustRuntime,
+    Template::RustType,
+    Template::RustApi,
+];
 
 impl Template {
     /// Its file name, in `templates/` and in a `--templates` folder.
@@ -23,6 +49,12 @@ impl Template {
             Self::Prisma => "schema.prisma.jinja",
             Self::Kysely => "kysely.ts.jinja",
             Self::InitConfig => "auth.toml.jinja",
+            Self::TypeScript => "client.ts.jinja",
+            Self::TypeScriptRuntime => "client-runtime.ts",
+            Self::Rust => "client.rs.jinja",
+            Self::RustRuntime => "client-runtime.rs",
+            Self::RustType => "rust-type.rs.jinja",
+            Self::RustApi => "api.rs.jinja",
         }
     }
 
@@ -32,6 +64,12 @@ impl Template {
             Self::Prisma => include_str!("../../../../templates/schema.prisma.jinja"),
             Self::Kysely => include_str!("../../../../templates/kysely.ts.jinja"),
             Self::InitConfig => include_str!("../../../../templates/auth.toml.jinja"),
+            Self::TypeScript => include_str!("../../../../templates/client.ts.jinja"),
+            Self::TypeScriptRuntime => include_str!("../../../../templates/client-runtime.ts"),
+            Self::Rust => include_str!("../../../../templates/client.rs.jinja"),
+            Self::RustRuntime => include_str!("../../../../templates/client-runtime.rs"),
+            Self::RustType => include_str!("../../../../templates/rust-type.rs.jinja"),
+            Self::RustApi => include_str!("../../../../templates/api.rs.jinja"),
         }
     }
 }
@@ -56,6 +94,9 @@ pub enum EmitError {
         name: String,
         source: minijinja::Error,
     },
+    /// An endpoint's shape the generator cannot name (a bug of the registry, not of the input).
+    #[error("cannot type an endpoint: {0}")]
+    Shape(String),
 }
 
 impl Templates {
@@ -71,33 +112,51 @@ impl Templates {
         }
     }
 
-    /// Renders `template` with `context`.
+    /// The text of `file`: the folder's, or the embedded one.
+    pub(crate) fn source(&self, file: Template) -> Result<String, EmitError> {
+        source(self.dir.as_deref(), file)
+    }
+
+    /// Renders `template` with `context`; what it includes (`{% include "rust-type.rs.jinja" %}`)
+    /// is looked up by file name in the same way.
     pub(crate) fn render(
         &self,
         template: Template,
         context: impl Serialize,
     ) -> Result<String, EmitError> {
         let name = template.file_name();
-        let overriding = self
-            .dir
-            .as_ref()
-            .map(|dir| dir.join(name))
-            .filter(|path| path.is_file());
-        let source = match overriding {
-            Some(path) => {
-                std::fs::read_to_string(&path).map_err(|source| EmitError::Read { path, source })?
-            }
-            None => template.embedded().to_owned(),
-        };
+        let text = self.source(template)?;
         let mut environment = minijinja::Environment::new();
         environment.set_trim_blocks(true);
         environment.set_lstrip_blocks(true);
         environment.set_keep_trailing_newline(true);
+        let dir = self.dir.clone();
+        environment.set_loader(move |included| {
+            let Some(file) = ALL.into_iter().find(|t| t.file_name() == included) else {
+                return Ok(None);
+            };
+            source(dir.as_deref(), file).map(Some).map_err(|error| {
+                minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, error.to_string())
+            })
+        });
         environment
-            .render_named_str(name, &source, context)
+            .render_named_str(name, &text, context)
             .map_err(|source| EmitError::Render {
                 name: name.to_owned(),
                 source,
             })
+    }
+}
+
+/// `file` from `dir` where it has one, embedded otherwise.
+fn source(dir: Option<&Path>, file: Template) -> Result<String, EmitError> {
+    let overriding = dir
+        .map(|dir| dir.join(file.file_name()))
+        .filter(|path| path.is_file());
+    match overriding {
+        Some(path) => {
+            std::fs::read_to_string(&path).map_err(|source| EmitError::Read { path, source })
+        }
+        None => Ok(file.embedded().to_owned()),
     }
 }
