@@ -224,7 +224,7 @@ fn api_keys_on_d1(example: &Path, project: &Path, state: &Path, scratch: &Path, 
     );
     drop(connection);
 
-    const EXTRAS: &str = "admin,plan,apikey";
+    const EXTRAS: &[(&str, &str)] = &[("AUTH_EXTRAS", "admin,plan,apikey")];
     let (key_id, key) = {
         let worker = Worker::start(example, project, state, scratch, EXTRAS);
         let mut client = Client::new(worker.port);

@@ -238,5 +238,5 @@ fn totp_code(uri: &str) -> String {
         .with_secret(key)
         .build_noncompliant()
         .generate_current()
-        .unwrap_or_else(|e| panic!("clock: {e}"))
+        .to_string()
 }
