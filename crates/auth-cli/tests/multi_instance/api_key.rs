@@ -26,6 +26,8 @@ async fn application(config: &Path, url: &str) -> Auth {
         .config(config)
         .database(url)
         .secret(secret)
+        // Only makes keys: no URL of its own is ever used.
+        .base_url("http://localhost")
         .build()
         .await
         .unwrap_or_else(|e| panic!("{e}"))
