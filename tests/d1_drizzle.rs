@@ -127,7 +127,7 @@ fn better_auth_drizzle_adapter_runs_on_d1_with_our_schema_and_migrations() {
     let database = persisted_database(&state);
     let connection =
         rusqlite::Connection::open(&database).unwrap_or_else(|e| panic!("open D1 file: {e}"));
-    let schema = auth_core::Config::load(&project.join("auth.toml"))
+    let schema = auth_core::Config::load(project.join("auth.toml"))
         .map_err(|e| e.to_string())
         .and_then(|config| auth_core::Schema::build(&config).map_err(|e| e.to_string()))
         .unwrap_or_else(|e| panic!("auth.toml: {e}"));

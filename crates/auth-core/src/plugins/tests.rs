@@ -258,7 +258,7 @@ fn organization_options_are_checked_at_their_line() {
 #[test]
 fn organization_teams_are_a_switch_or_a_table() {
     let options = |text: &str| {
-        let config = Config::parse("auth.toml", &format!("[mailer]\nkind = \"log\"\n{text}"))
+        let config = Config::parse("auth.toml", format!("[mailer]\nkind = \"log\"\n{text}"))
             .unwrap_or_else(|e| panic!("{e}"));
         check(&config).unwrap_or_else(|e| panic!("{e}"));
         config.plugins.organization_options().teams.clone()
