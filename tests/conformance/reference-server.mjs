@@ -58,6 +58,12 @@
 //                       invitation is one outbox line {"kind":"invitation","to","subject","url",
 //                       "token":<invitation id>,"at"}. MIGRATE=1 then creates its tables. The suite
 //                       for it is organization.mjs.
+//   DYNAMIC_ACCESS_CONTROL=1  with ORGANIZATION=1: ac = better-auth's statements plus project:
+//                       ["read","write","delete"], roles {owner: everything, admin, member} and
+//                       dynamicAccessControl: {enabled: true, maximumRolesPerOrganization: 3}, as
+//                       crates/auth-cli/tests/conformance/organization-roles.toml configures us;
+//                       MIGRATE=1 creates the organizationRole table. The suite is
+//                       organization-roles.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -77,6 +83,7 @@ import { passkey } from "@better-auth/passkey";
 import { admin, anonymous, bearer, emailOTP, genericOAuth, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, organization, phoneNumber, twoFactor, username } from "better-auth/plugins";
 import { createAccessControl } from "better-auth/plugins/access";
 import { adminAc, defaultStatements, userAc } from "better-auth/plugins/admin/access";
+import { adminAc as orgAdminAc, defaultStatements as orgStatements, memberAc, ownerAc } from "better-auth/plugins/organization/access";
 
 const log = (...args) => console.error("[reference-server]", ...args);
 const fail = (message) => {
@@ -287,6 +294,21 @@ if (process.env.GENERIC_OAUTH === "1") {
   ];
 }
 
+// DYNAMIC_ACCESS_CONTROL=1's options of organization().
+function dynamicAccessControl() {
+  if (process.env.DYNAMIC_ACCESS_CONTROL !== "1") return {};
+  const ac = createAccessControl({ ...orgStatements, project: ["read", "write", "delete"] });
+  return {
+    ac,
+    roles: {
+      owner: ac.newRole({ ...ownerAc.statements, project: ["read", "write", "delete"] }),
+      admin: orgAdminAc,
+      member: memberAc,
+    },
+    dynamicAccessControl: { enabled: true, maximumRolesPerOrganization: 3 },
+  };
+}
+
 if (process.env.ORGANIZATION === "1") {
   options.plugins = [
     ...(options.plugins ?? []),
@@ -295,6 +317,7 @@ if (process.env.ORGANIZATION === "1") {
       membershipLimit: 3,
       invitationLimit: 4,
       invitationExpiresIn: 3600,
+      ...dynamicAccessControl(),
       // The same line the Rust log mailer writes for an invitation (its link: invitation-url's
       // default, /accept-invitation/{id} at the server's origin).
       sendInvitationEmail: async ({ id, email }) =>

@@ -1,5 +1,8 @@
 //! better-auth's `organization` plugin: organizations, their members (with roles of
-//! better-auth's access-control model) and invitations by mail.
+//! better-auth's access-control model) and invitations by mail; with dynamic access control,
+//! roles created per organization (`roles`).
+
+mod roles;
 
 use std::collections::BTreeMap;
 
@@ -8,6 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::access::{self, DeclaredRoles, Statements, authorizes, owned};
+pub use roles::DynamicAccessControl;
 use super::{Declaration, no_amendment};
 use crate::config::{Config, ConfigError};
 use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, query};
@@ -26,9 +30,10 @@ pub struct Options {
     /// `team` and `teamMember` tables, `session.activeTeamId`, `invitation.teamId`.
     #[serde(default)]
     pub teams: bool,
-    /// The `organizationRole` table.
+    /// Roles created per organization at run time (the `organizationRole` table):
+    /// `dynamic-access-control = true`, or a table with better-auth's options.
     #[serde(default)]
-    pub dynamic_access_control: bool,
+    pub dynamic_access_control: DynamicAccessControl,
     /// May users create organizations?
     #[serde(default = "yes")]
     pub allow_user_to_create_organization: bool,
@@ -73,7 +78,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             teams: false,
-            dynamic_access_control: false,
+            dynamic_access_control: DynamicAccessControl::default(),
             allow_user_to_create_organization: true,
             organization_limit: None,
             creator_role: owner(),
@@ -158,11 +163,22 @@ impl Options {
     /// roles grants every requested action. With `creator_may_all`, the creator role may
     /// everything (update-member-role's `allowCreatorAllPermissions`).
     pub fn has_permission(&self, role: &str, wanted: &Statements, creator_may_all: bool) -> bool {
+        self.has_permission_among(&self.roles(), role, wanted, creator_may_all)
+    }
+
+    /// [`Self::has_permission`] with `roles` (the organization's, dynamic ones merged in by
+    /// [`access::merge_roles`]) instead of the declared ones.
+    pub fn has_permission_among(
+        &self,
+        roles: &BTreeMap<String, Statements>,
+        role: &str,
+        wanted: &Statements,
+        creator_may_all: bool,
+    ) -> bool {
         let held = role_list(role);
         if creator_may_all && held.iter().any(|r| *r == self.creator_role) {
             return true;
         }
-        let roles = self.roles();
         held.iter()
             .filter_map(|name| roles.get(*name))
             .any(|grants| authorizes(grants, wanted))
@@ -214,6 +230,17 @@ error_codes!(ERRORS {
     INVITATION_LIMIT_REACHED => "Invitation limit reached",
     YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION => "You are not a member of this organization",
     ORGANIZATION_DELETION_DISABLED => "Organization deletion is disabled",
+    YOU_MUST_BE_IN_AN_ORGANIZATION_TO_CREATE_A_ROLE => "You must be in an organization to create a role",
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE => "You are not allowed to create a role",
+    YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE => "You are not allowed to update a role",
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_A_ROLE => "You are not allowed to delete a role",
+    YOU_ARE_NOT_ALLOWED_TO_READ_A_ROLE => "You are not allowed to read a role",
+    YOU_ARE_NOT_ALLOWED_TO_LIST_A_ROLE => "You are not allowed to list a role",
+    TOO_MANY_ROLES => "This organization has too many roles",
+    INVALID_RESOURCE => "The provided permission includes an invalid resource",
+    ROLE_NAME_IS_ALREADY_TAKEN => "That role name is already taken",
+    CANNOT_DELETE_A_PRE_DEFINED_ROLE => "Cannot delete a pre-defined role",
+    ROLE_IS_ASSIGNED_TO_MEMBERS => "Cannot delete a role that is assigned to members. Please reassign the members to a different role first",
 });
 
 pub const DECLARATION: Declaration = Declaration {
@@ -226,7 +253,7 @@ pub const DECLARATION: Declaration = Declaration {
 };
 
 /// Declared roles grant declared actions; invitations need a `[mailer]`; the creator role is a
-/// role; teams and dynamic access control are not served yet (their tables would go unguarded).
+/// role; teams are not served yet (their tables would go unguarded).
 fn check(config: &Config) -> Result<(), ConfigError> {
     let options = config.plugins.organization_options();
     access::check_roles(
@@ -243,10 +270,7 @@ fn check(config: &Config) -> Result<(), ConfigError> {
             "use owner, admin or member, or declare it as [plugins.organization.roles.<name>]",
         ));
     }
-    for (on, what) in [
-        (options.teams, "teams"),
-        (options.dynamic_access_control, "dynamic-access-control"),
-    ] {
+    for (on, what) in [(options.teams, "teams")] {
         if on {
             return Err(config.error_at(
                 span,
@@ -262,7 +286,7 @@ fn check(config: &Config) -> Result<(), ConfigError> {
     )
 }
 
-fn endpoints(_: &Config) -> Vec<Endpoint> {
+fn endpoints(config: &Config) -> Vec<Endpoint> {
     use Access::Session;
     use Method::{Get, Post};
     use RequestBody::{Json, None as NoBody};
@@ -568,6 +592,14 @@ fn endpoints(_: &Config) -> Vec<Endpoint> {
             ])),
         ),
     ];
+    if config
+        .plugins
+        .organization_options()
+        .dynamic_access_control
+        .enabled()
+    {
+        all.extend(roles::endpoints());
+    }
     for endpoint in &mut all {
         endpoint.plugin = Some(Plugin::Organization);
     }

@@ -39,6 +39,7 @@ mod two_factor;
 mod username;
 
 pub use admin::Granted;
+pub(crate) use organization::member_may;
 pub use open_api::{SCALAR_SHA256, SCALAR_VERSION};
 
 /// The plugins whose runtime is built: [`RUNTIMES`]' plugins, in canonical order (a test holds
