@@ -289,7 +289,9 @@ pub(super) async fn create(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
             "[body.permission] Invalid input: expected record, received undefined",
         ));
     };
-    let extra = additional_fields(auth, ctx.body.get("additionalFields"), false)?;
+    // Partial: the plugin's own required fields are not in `additionalFields` (the server sets
+    // them); a required additional field without default is not enforced here yet.
+    let extra = additional_fields(auth, ctx.body.get("additionalFields"), true)?;
     let organization_id = organization_of(
         caller,
         given,
