@@ -34,6 +34,13 @@ impl Server {
     pub(crate) fn ours(config: &str, database_url: Option<&str>) -> Result<Self, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let config_path = dir.path().join("auth.toml");
+        // The plugin and scale rows enable plugins that send mail (OTPs, invitations), which
+        // serve refuses to start without a mailer: a log mailer in the server's folder.
+        let outbox = dir.path().join("outbox.jsonl");
+        let config = format!(
+            "{config}\n[mailer]\nkind = \"log\"\npath = \"{}\"\n",
+            outbox.display()
+        );
         std::fs::write(&config_path, config).map_err(|e| e.to_string())?;
         let port = free_port()?;
         let mut command = Command::new(env!("CARGO_BIN_EXE_auth-cli"));
