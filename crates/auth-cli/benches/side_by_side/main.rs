@@ -676,8 +676,21 @@ fn generate(runs: usize) -> [Result<Duration, String>; 2] {
 /// get-session (16 connections) on PostgreSQL with 1,000 users and sessions, then with
 /// `pg_users`, in a database of its own that is dropped afterwards.
 async fn postgres(settings: &Settings) -> Result<Vec<(u64, Figures)>, String> {
+    in_scratch_database(settings, "bench_side_by_side", async |url| {
+        postgres_in(url, settings).await
+    })
+    .await
+}
+
+/// Runs `body` on the URL of a database of its own on `settings.pg_url`'s server, dropped
+/// afterwards whatever `body` answered.
+pub(crate) async fn in_scratch_database<T>(
+    settings: &Settings,
+    prefix: &str,
+    body: impl AsyncFnOnce(&str) -> Result<T, String>,
+) -> Result<T, String> {
     use sqlx::Connection;
-    let name = format!("bench_side_by_side_{}", std::process::id());
+    let name = format!("{prefix}_{}", std::process::id());
     let (base, _) = settings
         .pg_url
         .rsplit_once('/')
@@ -690,7 +703,7 @@ async fn postgres(settings: &Settings) -> Result<Vec<(u64, Figures)>, String> {
         .execute(&mut admin)
         .await
         .map_err(|e| e.to_string())?;
-    let result = postgres_in(&url, settings).await;
+    let result = body(&url).await;
     let _ = sqlx::raw_sql(AssertSqlSafe(format!(
         "drop database if exists {name} with (force)"
     )))

@@ -13,7 +13,7 @@ use sqlx::{AssertSqlSafe, Connection as _};
 use crate::load::{self, MakeRequest};
 use crate::report::{Cell, Figures};
 use crate::server::Server;
-use crate::{CONFIG, EMAIL, Settings, measure, seed};
+use crate::{CONFIG, EMAIL, Settings, in_scratch_database, measure, seed};
 
 /// Appended to [`CONFIG`]: the two plugins whose lists are measured.
 const PLUGINS: &str = "\n[plugins.admin]\n\n[plugins.organization]\n";
@@ -23,26 +23,10 @@ pub(crate) type Scaled = Result<Vec<(String, Figures)>, String>;
 
 /// Both lists in a database of their own on `settings.pg_url`'s server, dropped afterwards.
 pub(crate) async fn lists(settings: &Settings) -> Scaled {
-    let name = format!("bench_scale_{}", std::process::id());
-    let (base, _) = settings
-        .pg_url
-        .rsplit_once('/')
-        .ok_or("AUTH_BENCH_PG_URL has no database name")?;
-    let url = format!("{base}/{name}");
-    let mut admin = sqlx::PgConnection::connect(&settings.pg_url)
-        .await
-        .map_err(|e| format!("PostgreSQL not reachable at {}: {e}", settings.pg_url))?;
-    sqlx::raw_sql(AssertSqlSafe(format!("create database {name}")))
-        .execute(&mut admin)
-        .await
-        .map_err(|e| e.to_string())?;
-    let result = lists_in(&url, settings).await;
-    let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-        "drop database if exists {name} with (force)"
-    )))
-    .execute(&mut admin)
-    .await;
-    result
+    in_scratch_database(settings, "bench_scale", async |url| {
+        lists_in(url, settings).await
+    })
+    .await
 }
 
 /// Runs `sql` on `db`, naming `what` on failure.
