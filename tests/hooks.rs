@@ -215,7 +215,7 @@ async fn hooks_on_an_unknown_model_are_refused() {
     let config = server::parse(CONFIG);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let url = format!("sqlite:{}", dir.path().join("auth.db").display());
-    let secret = auth_runtime::wire::Secret::new(server::SECRET).unwrap_or_else(|e| panic!("{e}"));
+    let secret = auth_runtime::Secret::new(server::SECRET).unwrap_or_else(|e| panic!("{e}"));
     let error =
         auth_runtime::Auth::connect(config, auth_core::Dialect::Sqlite, &url, secret, options)
             .await

@@ -11,7 +11,7 @@ use crate::support;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use auth_runtime::wire::Secret;
+use auth_runtime::Secret;
 use auth_runtime::wire::jwt::{JwtError, sign_hs256, verify_hs256};
 use serde_json::{Map, Value, json};
 

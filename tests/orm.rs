@@ -643,7 +643,7 @@ async fn better_auth_drizzle_adapter_works_on_our_sqlite_schema() {
     let auth = auth_runtime::Auth::new(
         config,
         store,
-        auth_runtime::wire::Secret::new("orm-test-secret-0123456789abcdefghijklmnop")
+        auth_runtime::Secret::new("orm-test-secret-0123456789abcdefghijklmnop")
             .unwrap_or_else(|e| panic!("{e}")),
         auth_runtime::AuthOptions {
             base_url: Some("http://127.0.0.1:3000".into()),

@@ -9,8 +9,8 @@
 
 use auth_core::sql::render_schema;
 use auth_core::{Config, Dialect, Schema};
+use auth_runtime::Secret;
 use auth_runtime::secondary::SecondaryStorage;
-use auth_runtime::wire::Secret;
 use auth_runtime::{Auth, AuthOptions};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode};

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use auth_runtime::Auth;
-use auth_runtime::wire::Secret;
+use auth_runtime::Secret;
 use auth_runtime::wire::jwt::{sign_hs256, verify_hs256};
 use http::StatusCode;
 use serde_json::{Map, Value, json};

@@ -25,7 +25,7 @@ pub async fn serve(mut config: auth_core::Config, dir: &Path) -> (String, auth_r
     let auth = auth_runtime::Auth::new(
         config,
         store,
-        auth_runtime::wire::Secret::new("served-test-secret-0123456789abcdefghijklm")
+        auth_runtime::Secret::new("served-test-secret-0123456789abcdefghijklm")
             .unwrap_or_else(|e| panic!("{e}")),
         auth_runtime::AuthOptions {
             base_url: Some(base.clone()),

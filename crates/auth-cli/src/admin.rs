@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use auth_core::Config;
+use auth_runtime::Secret;
 use auth_runtime::migrate::DatabaseUrl;
-use auth_runtime::wire::Secret;
 use auth_runtime::{Auth, AuthOptions};
 
 use crate::opt::AdminGrantOpt;
@@ -22,8 +22,7 @@ pub(crate) async fn grant(opt: &AdminGrantOpt, stdout: &mut dyn Write) -> Result
     let url = DatabaseUrl::parse(&opt.database_url)?;
     // The server is built to write through its own code; it signs nothing and serves nothing,
     // so a secret of its own and a placeholder URL do.
-    let secret =
-        Secret::new(auth_runtime::wire::id::generate_with_len(64)).map_err(CliError::Secret)?;
+    let secret = Secret::new(Secret::generate()).map_err(CliError::Secret)?;
     let options = AuthOptions {
         base_url: Some("http://127.0.0.1".to_owned()),
         ..AuthOptions::default()

@@ -48,7 +48,7 @@ pub enum CliError {
     #[error("{0}")]
     NotRecognised(String),
     #[error(transparent)]
-    Secret(auth_runtime::wire::SecretError),
+    Secret(auth_runtime::SecretError),
     #[error("cannot serve: {0}")]
     NotServable(String),
     /// `admin grant` could not give the role.

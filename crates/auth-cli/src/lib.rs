@@ -44,12 +44,8 @@ pub fn run(mut opt: Opt, stdout: &mut dyn Write) -> Result<(), CliError> {
         }
         Command::Check(check) => block_on(check::check(&check, stdout)),
         Command::Admin(AdminCommand::Grant(grant)) => block_on(admin::grant(&grant, stdout)),
-        Command::Secret => writeln!(
-            stdout,
-            "AUTH_SECRET={}",
-            auth_runtime::wire::Secret::generate()
-        )
-        .map_err(stdout_error),
+        Command::Secret => writeln!(stdout, "AUTH_SECRET={}", auth_runtime::Secret::generate())
+            .map_err(stdout_error),
         Command::Completions(completions) => {
             let mut command = <Opt as clap::CommandFactory>::command();
             clap_complete::generate(completions.shell, &mut command, "auth-cli", stdout);

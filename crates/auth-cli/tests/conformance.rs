@@ -849,8 +849,7 @@ async fn refuses_guarded(project: &Project, url: &str, dialect: Dialect) -> Stri
     }
 
     let config = auth_core::Config::load(project.config()).unwrap_or_else(|e| panic!("{e}"));
-    let secret =
-        auth_runtime::wire::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e}"));
+    let secret = auth_runtime::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e}"));
     let options = auth_runtime::AuthOptions {
         base_url: Some("http://127.0.0.1:3000".to_owned()),
         ..auth_runtime::AuthOptions::default()

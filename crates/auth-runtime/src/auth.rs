@@ -73,23 +73,31 @@ pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 /// Why a server cannot be built.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    /// The configuration does not validate.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// No base URL is configured or given.
     #[error("no base URL: set `base-url` in auth.toml (for example \"https://auth.example.com\")")]
     NoBaseUrl,
+    /// The base URL is not an http(s) URL.
     #[error("base URL `{0}` is not an http(s) URL")]
     BadBaseUrl(String),
+    /// The database could not be opened or read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The mailer could not be set up (an SMTP URL that does not parse, say).
     #[error("mailer: {0}")]
     Mailer(#[from] MailError),
     /// A mail or SMS template does not parse or render.
     #[error("mail templates: {0}")]
     Templates(#[from] TemplateError),
+    /// A social provider's configuration is incomplete or its discovery failed.
     #[error("social provider: {0}")]
     Provider(#[from] OAuthError),
+    /// The secondary storage (Redis) could not be reached.
     #[error(transparent)]
     SecondaryStorage(#[from] crate::secondary::StorageError),
+    /// The rate limiter's configuration cannot be served.
     #[error(transparent)]
     RateLimit(#[from] RateLimitError),
     /// The database holds the data of plugins that guard sign-in, and auth.toml leaves them out.

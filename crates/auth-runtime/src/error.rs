@@ -9,8 +9,11 @@ use http::StatusCode;
 /// better-auth's errors carry only a message (`"No fields to update"`), so it is optional.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// better-auth's error code (`USER_NOT_FOUND`), what clients branch on.
     pub code: Option<&'static str>,
+    /// The human-readable message.
     pub message: String,
     /// More about the error, sent as `details` (api-key's rate limit: `{"tryAgainIn": ms}`).
     pub details: Option<serde_json::Value>,
@@ -47,14 +50,17 @@ impl ApiError {
         }
     }
 
+    /// 400 with `code`.
     pub fn bad_request(code: ErrorCode) -> Self {
         Self::base(StatusCode::BAD_REQUEST, code)
     }
 
+    /// 401 `UNAUTHORIZED`.
     pub fn unauthorized() -> Self {
         Self::base(StatusCode::UNAUTHORIZED, base::UNAUTHORIZED)
     }
 
+    /// 403 with `code`.
     pub fn forbidden(code: ErrorCode) -> Self {
         Self::base(StatusCode::FORBIDDEN, code)
     }

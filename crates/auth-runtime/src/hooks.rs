@@ -214,6 +214,7 @@ impl fmt::Debug for JwtPayload {
 }
 
 impl JwtPayload {
+    /// A hook that adds claims to (or changes) the payload of every JWT the jwt plugin signs.
     pub fn new<F, Fut>(hook: F) -> Self
     where
         F: Fn(serde_json::Value, serde_json::Value) -> Fut + Send + Sync + 'static,

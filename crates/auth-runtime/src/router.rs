@@ -25,8 +25,11 @@ pub(crate) type Handlers = &'static [(&'static str, Handler)];
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("endpoint {id} ({method} {path}) has no handler")]
 pub struct MissingHandler {
+    /// The endpoint's id (`signUpEmail`).
     pub id: &'static str,
+    /// Its method.
     pub method: &'static str,
+    /// Its path.
     pub path: &'static str,
 }
 

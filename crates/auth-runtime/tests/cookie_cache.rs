@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use auth_runtime::wire::Secret;
+use auth_runtime::Secret;
 use auth_runtime::wire::cookie_cache::{self, Strategy};
 use bytes::Bytes;
 use http::{Request, Response};

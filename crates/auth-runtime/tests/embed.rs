@@ -37,8 +37,8 @@ fn config_file(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-fn secret() -> auth_runtime::wire::Secret {
-    auth_runtime::wire::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e}"))
+fn secret() -> auth_runtime::Secret {
+    auth_runtime::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 struct Answer {

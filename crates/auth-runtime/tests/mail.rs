@@ -645,7 +645,7 @@ from = "auth@example.com"
     let store = auth_runtime::store::Store::create_sqlite(&schema, &dir.path().join("auth.db"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let secret = auth_runtime::wire::Secret::new("mail-timing-secret-0123456789abcdefghijkl")
+    let secret = auth_runtime::Secret::new("mail-timing-secret-0123456789abcdefghijkl")
         .unwrap_or_else(|e| panic!("{e}"));
     let auth = auth_runtime::Auth::new(config, store, secret, auth_runtime::AuthOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
@@ -822,7 +822,7 @@ async fn server_with_templates(dir: &std::path::Path) -> Result<auth_runtime::Au
     let store = auth_runtime::store::Store::create_sqlite(&schema, &dir.join("auth.db"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let secret = auth_runtime::wire::Secret::new("mail-template-secret-0123456789abcdefghij")
+    let secret = auth_runtime::Secret::new("mail-template-secret-0123456789abcdefghij")
         .unwrap_or_else(|e| panic!("{e}"));
     auth_runtime::Auth::new(config, store, secret, auth_runtime::AuthOptions::default())
         .map_err(|e| e.to_string())

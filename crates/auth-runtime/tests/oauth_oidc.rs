@@ -653,7 +653,7 @@ async fn serve_with_env(
     let auth = auth_runtime::Auth::new(
         config,
         store,
-        auth_runtime::wire::Secret::new("social-test-secret-0123456789abcdefghijkl")
+        auth_runtime::Secret::new("social-test-secret-0123456789abcdefghijkl")
             .unwrap_or_else(|e| panic!("{e}")),
         options,
     )

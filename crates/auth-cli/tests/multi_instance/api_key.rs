@@ -7,8 +7,8 @@ use std::path::Path;
 
 use auth_core::Dialect;
 use auth_runtime::Auth;
+use auth_runtime::Secret;
 use auth_runtime::plugins::NewApiKey;
-use auth_runtime::wire::Secret;
 
 use super::{Client, Jar, Pair, Project, common, support};
 

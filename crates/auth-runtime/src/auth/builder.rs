@@ -56,6 +56,7 @@ pub fn default_data_dir(config: &Path) -> PathBuf {
 /// better-auth.
 #[derive(Debug)]
 pub struct Findings {
+    /// The differences between the schema and the database.
     pub drift: drift::Drift,
     /// On a database adopted from better-auth: its shapes that are not drift.
     pub tolerated: Option<Vec<adopt::Tolerated>>,
@@ -116,7 +117,12 @@ pub enum Startup {
     /// A migration was applied to the embedded database (its summary line).
     MigrationApplied(String),
     /// The external database has better-auth's own schema, with this many tolerated differences.
-    BetterAuthSchema { url: String, tolerated: usize },
+    BetterAuthSchema {
+        /// The database's URL.
+        url: String,
+        /// How many of its shapes differ from ours in ways that are not drift.
+        tolerated: usize,
+    },
 }
 
 impl fmt::Display for Startup {
@@ -146,17 +152,24 @@ pub enum BuildError {
     /// No [`AuthBuilder::config`] was given.
     #[error("no configuration: call `.config(\"auth.toml\")` (or `.with_config(config)`)")]
     NoConfig,
+    /// The configuration does not load or validate.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The secret is missing, too short or better-auth's built-in default.
     #[error(transparent)]
     Secret(#[from] SecretError),
+    /// The embedded database's migrations folder cannot be read.
     #[error(transparent)]
     Files(#[from] FilesError),
+    /// Migrating the embedded database failed.
     #[error(transparent)]
     Migrate(#[from] MigrateError),
+    /// A file of the data folder (the generated secret) cannot be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
+        /// The file.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// The external database does not hold the schema of `auth.toml`.
@@ -166,13 +179,17 @@ pub enum BuildError {
         differences.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n")
     )]
     Drift {
+        /// The database's URL.
         url: String,
+        /// The configuration file.
         config: PathBuf,
+        /// Each difference, one line each.
         differences: Vec<String>,
     },
     /// A struct given to [`AuthBuilder::check_model`] does not fit the schema of `auth.toml`.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// The server cannot be built from the loaded configuration.
     #[error(transparent)]
     Auth(#[from] AuthError),
 }

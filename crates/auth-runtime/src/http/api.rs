@@ -107,8 +107,11 @@ pub struct Api<'a> {
 /// `set-auth-token`…).
 #[derive(Debug, Clone)]
 pub struct Answer<T> {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// The answer's body.
     pub body: T,
+    /// The answer's headers (`Set-Cookie` among them).
     pub headers: HeaderMap,
 }
 
@@ -140,8 +143,11 @@ pub enum CallError {
     /// The endpoint answered an error, as it would over HTTP.
     #[error("{status}: {message}")]
     Api {
+        /// The HTTP status.
         status: StatusCode,
+        /// better-auth's error code, when the error has one.
         code: Option<String>,
+        /// The human-readable message.
         message: String,
     },
 }

@@ -88,13 +88,21 @@ impl Auth {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct User<F = ()> {
+    /// The user's id.
     pub id: String,
+    /// `name`.
     pub name: String,
+    /// `email`, lower-cased as stored.
     pub email: String,
+    /// `emailVerified`.
     pub email_verified: bool,
+    /// `image`.
     pub image: Option<String>,
+    /// `createdAt`.
     pub created_at: SystemTime,
+    /// `updatedAt`.
     pub updated_at: SystemTime,
+    /// The additional fields, as the derived struct.
     pub fields: F,
     /// Every field, keyed by its logical name, in better-auth's wire form.
     pub values: Map<String, serde_json::Value>,
@@ -105,16 +113,25 @@ pub struct User<F = ()> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Session<S = ()> {
+    /// The session's id.
     pub id: String,
     /// The session token (what the signed cookie carries).
     pub token: String,
+    /// `userId`.
     pub user_id: String,
+    /// `expiresAt`.
     pub expires_at: SystemTime,
+    /// `ipAddress`.
     pub ip_address: Option<String>,
+    /// `userAgent`.
     pub user_agent: Option<String>,
+    /// `createdAt`.
     pub created_at: SystemTime,
+    /// `updatedAt`.
     pub updated_at: SystemTime,
+    /// The additional fields, as the derived struct.
     pub fields: S,
+    /// Every field, keyed by its logical name, in better-auth's wire form.
     pub values: Map<String, serde_json::Value>,
 }
 
@@ -129,7 +146,9 @@ pub struct MaybeUser<F = ()>(pub Option<User<F>>);
 /// The signed-in user and their session; 401 without a session.
 #[derive(Debug, Clone)]
 pub struct CurrentSession<F = (), S = ()> {
+    /// The user.
     pub user: User<F>,
+    /// Their session.
     pub session: Session<S>,
 }
 

@@ -6,25 +6,31 @@ use serde_json::Value;
 /// A successful answer (errors are [`super::ApiError`]).
 #[derive(Debug)]
 pub struct Reply {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// The body.
     pub body: ReplyBody,
     /// `Location` (a 302, or a 200 that also names where to go, as better-auth does).
     pub location: Option<String>,
 }
 
+/// The body of a [`Reply`].
 #[derive(Debug)]
 pub enum ReplyBody {
+    /// A JSON value.
     Json(Value),
     /// JSON already written (see [`Reply::json_of`]).
     JsonText(Vec<u8>),
     /// No body (a redirect, with `content-type: application/json` as better-call sends it).
     Empty,
+    /// An HTML page.
     Html(String),
     /// A JavaScript file compiled into the binary.
     Script(&'static [u8]),
 }
 
 impl Reply {
+    /// 200 with a JSON body.
     pub fn json(value: Value) -> Self {
         Self {
             status: StatusCode::OK,
@@ -48,6 +54,7 @@ impl Reply {
         }
     }
 
+    /// 302 to `location`, no body.
     pub fn redirect(location: impl Into<String>) -> Self {
         Self {
             status: StatusCode::FOUND,
@@ -56,6 +63,7 @@ impl Reply {
         }
     }
 
+    /// 200 with an HTML page.
     pub fn html(page: String) -> Self {
         Self {
             status: StatusCode::OK,
@@ -64,6 +72,7 @@ impl Reply {
         }
     }
 
+    /// 200 with a JavaScript file.
     pub fn script(bytes: &'static [u8]) -> Self {
         Self {
             status: StatusCode::OK,
@@ -72,6 +81,7 @@ impl Reply {
         }
     }
 
+    /// The same answer, also naming where to go.
     #[must_use]
     pub fn with_location(mut self, location: impl Into<String>) -> Self {
         self.location = Some(location.into());

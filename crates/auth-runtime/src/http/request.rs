@@ -17,16 +17,21 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// A request routed to an endpoint.
 #[derive(Debug)]
 pub struct Ctx {
+    /// The request's method.
     pub method: Method,
     /// The full request path (with the base path).
     pub path: String,
     /// The value of the endpoint's `:param` segment, if it has one.
     pub param: Option<String>,
+    /// The query string, parsed.
     pub query: Query,
+    /// The request's headers.
     pub headers: HeaderMap,
+    /// The request's cookies, parsed.
     pub cookies: RequestCookies,
     /// The client's address (`[advanced] ip-address-headers`, else the TCP peer), normalized.
     pub client_ip: Option<String>,
+    /// The body, parsed as JSON (or a form).
     pub body: Body,
     /// Cookies to set on the answer, success or error.
     pub set_cookies: Vec<crate::wire::cookie::SetCookie>,
@@ -86,6 +91,7 @@ impl Ctx {
 pub struct Query(BTreeMap<String, String>);
 
 impl Query {
+    /// Parses a query string; of a repeated key, the first value counts.
     pub fn parse(query: Option<&str>) -> Self {
         let mut map = BTreeMap::new();
         for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -94,6 +100,7 @@ impl Query {
         Self(map)
     }
 
+    /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)
     }
@@ -136,10 +143,12 @@ fn expected(key: &str, want: &str, got: Option<&Value>) -> ApiError {
 }
 
 impl Body {
+    /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
     }
 
+    /// Whether the body has `key` (even as `null`).
     pub fn has(&self, key: &str) -> bool {
         self.0.contains_key(key)
     }

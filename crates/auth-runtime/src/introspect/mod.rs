@@ -27,6 +27,7 @@ pub enum IntrospectError {
     Sqlite {
         /// What was being read.
         context: String,
+        /// SQLite's error.
         source: rusqlite::Error,
     },
     /// PostgreSQL or MySQL refused a query, or a row did not decode.
@@ -36,6 +37,7 @@ pub enum IntrospectError {
         database: &'static str,
         /// What was being read.
         context: String,
+        /// The driver's error.
         source: sqlx::Error,
     },
 }

@@ -30,12 +30,18 @@ pub(super) trait Engine {
 pub enum Database {
     /// Foreign keys enforced (`PRAGMA foreign_keys = ON`).
     Sqlite(SqliteConnection),
+    /// PostgreSQL.
     Postgres {
+        /// The connection.
         connection: PgConnection,
+        /// Its URL.
         url: DatabaseUrl,
     },
+    /// MySQL or MariaDB.
     Mysql {
+        /// The connection.
         connection: MySqlConnection,
+        /// Its URL.
         url: DatabaseUrl,
     },
 }
@@ -83,6 +89,7 @@ impl Database {
         }
     }
 
+    /// The connected database's dialect.
     pub fn dialect(&self) -> Dialect {
         match self {
             Self::Sqlite(_) => Dialect::Sqlite,

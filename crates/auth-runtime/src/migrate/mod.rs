@@ -43,21 +43,26 @@ use crate::introspect::IntrospectError;
 /// One `.sql` file of a dialect folder, read and split.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migration {
+    /// The number the file name starts with.
     pub version: u32,
     /// The file name without `.sql` (`0002_add_admin`).
     pub name: String,
+    /// The file.
     pub path: PathBuf,
     /// [`files::checksum`] of the whole text.
     pub checksum: String,
+    /// Its statements, split as the database will run them.
     pub statements: Vec<Statement>,
 }
 
 /// The migrations of one dialect folder (`<dir>/<dialect>`), in version order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migrations {
+    /// The dialect the folder is for.
     pub dialect: Dialect,
     /// The dialect folder.
     pub dir: PathBuf,
+    /// The files, by version.
     pub files: Vec<Migration>,
 }
 
@@ -87,8 +92,11 @@ impl Migrations {
 /// A row of [`MIGRATIONS_TABLE`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
+    /// The file's version.
     pub version: u32,
+    /// The file's name without `.sql`.
     pub name: String,
+    /// The checksum of the file as applied.
     pub checksum: String,
     /// UTC, ISO-8601 with milliseconds (`2025-01-31T12:00:00.000Z`): when the file completed, or
     /// when a partial one started.
@@ -102,11 +110,13 @@ pub struct Record {
 /// A file that [`Database::apply`] finished.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
+    /// The file's name without `.sql`.
     pub name: String,
     /// Statements run now.
     pub statements: usize,
     /// Set when the file resumed after this many statements done by an earlier run (MySQL).
     pub resumed_after: Option<usize>,
+    /// How long it took.
     pub elapsed: Duration,
 }
 
@@ -139,6 +149,7 @@ pub struct Summary {
     pub applied: Vec<Applied>,
     /// Files that were applied already.
     pub up_to_date: usize,
+    /// How long the run took.
     pub elapsed: Duration,
 }
 
@@ -177,7 +188,10 @@ pub enum Aftermath {
     RolledBack,
     /// MySQL: this many statements are applied and recorded; the next run resumes after them.
     /// (With none done, the bookkeeping row is removed again.)
-    Partial { done: usize },
+    Partial {
+        /// Statements applied and recorded.
+        done: usize,
+    },
 }
 
 /// Why migrations could not be read, checked or applied.
@@ -195,18 +209,25 @@ pub enum MigrateError {
         .0.display()
     )]
     NoSqliteFile(PathBuf),
+    /// The migrations folder cannot be read.
     #[error(transparent)]
     Files(#[from] FilesError),
     /// The migrations were loaded for another dialect than the database's.
     #[error("{} holds {found} migrations, but the database is {database}", dir.display())]
     DialectMismatch {
+        /// The dialect folder.
         dir: PathBuf,
+        /// The dialect its files were written for.
         found: Dialect,
+        /// The database's dialect.
         database: Dialect,
     },
     /// The folder and the database disagree; nothing was applied.
     #[error("{}", refused(problems))]
-    Refused { problems: Vec<Problem> },
+    Refused {
+        /// Each disagreement.
+        problems: Vec<Problem>,
+    },
     /// A statement of a migration failed.
     #[error(
         "{}:{line}: statement {number} of {total} failed: {message}\n{}",
@@ -214,15 +235,19 @@ pub enum MigrateError {
         aftermath_text(name, aftermath, *number)
     )]
     Statement {
+        /// The file's name without `.sql`.
         name: String,
+        /// The file.
         path: PathBuf,
         /// The line the statement starts on.
         line: usize,
         /// 1-based.
         number: usize,
+        /// The file's statement count.
         total: usize,
         /// The database's message.
         message: String,
+        /// What became of the file.
         aftermath: Aftermath,
     },
     /// SQLite: the file left rows whose foreign keys point nowhere.
@@ -233,8 +258,11 @@ pub enum MigrateError {
         violations.iter().map(|v| format!("  - {v}")).collect::<Vec<_>>().join("\n")
     )]
     ForeignKeys {
+        /// The file's name without `.sql`.
         name: String,
+        /// The file.
         path: PathBuf,
+        /// Each violation, one line each.
         violations: Vec<String>,
     },
     /// Another run holds the migration lock.
@@ -242,17 +270,24 @@ pub enum MigrateError {
     Locked(String),
     /// Another process recorded a file while this run was applying it.
     #[error("{name} was applied by another process meanwhile; run `auth-cli migrate apply` again")]
-    Concurrent { name: String },
+    Concurrent {
+        /// The file's name without `.sql`.
+        name: String,
+    },
     /// Connecting, locking or bookkeeping failed on PostgreSQL or MySQL.
     #[error("{context}: {}", database_message(source))]
     Database {
+        /// What was being done.
         context: String,
+        /// The driver's error.
         source: sqlx::Error,
     },
     /// Opening SQLite or bookkeeping there failed.
     #[error("{context}: {source}")]
     Sqlite {
+        /// What was being done.
         context: String,
+        /// SQLite's error.
         source: rusqlite::Error,
     },
     /// `migrate baseline` on a database that has recorded migrations already.
@@ -260,10 +295,14 @@ pub enum MigrateError {
         "{MIGRATIONS_TABLE} already records {}: `auth-cli migrate baseline` adopts only a database that auth-cli has never migrated (use `auth-cli migrate apply`)",
         applied.join(", ")
     )]
-    AlreadyManaged { applied: Vec<String> },
+    AlreadyManaged {
+        /// The names of the recorded files.
+        applied: Vec<String>,
+    },
     /// A bookkeeping row holds a value that no run of ours writes.
     #[error("{MIGRATIONS_TABLE} holds an invalid row: {0}")]
     BadRecord(String),
+    /// The database's schema could not be read.
     #[error(transparent)]
     Introspect(#[from] IntrospectError),
 }

@@ -8,6 +8,7 @@ use super::{MigrateError, Migration, Migrations, Record};
 /// A file to run: all of it, or (MySQL) the statements after those an earlier run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step<'a> {
+    /// The file.
     pub migration: &'a Migration,
     /// `Some(n)`: a bookkeeping row exists and `n` statements are done.
     pub resume_after: Option<usize>,
@@ -17,15 +18,26 @@ pub struct Step<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     /// An applied file whose text changed since.
-    Edited { path: PathBuf, applied_at: String },
+    Edited {
+        /// The file.
+        path: PathBuf,
+        /// When it was applied.
+        applied_at: String,
+    },
     /// An applied version with no file.
     Missing {
         /// Where the file would be (`<dir>/<name>.sql`, with the name recorded when applied).
         path: PathBuf,
+        /// When it was applied.
         applied_at: String,
     },
     /// A pending file numbered below an applied one.
-    OutOfOrder { path: PathBuf, applied: String },
+    OutOfOrder {
+        /// The pending file.
+        path: PathBuf,
+        /// The name of the applied file numbered above it.
+        applied: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -110,34 +122,46 @@ pub fn plan<'a>(
 /// One line of `migrate status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The file's version.
     pub version: u32,
+    /// The file's name without `.sql`.
     pub name: String,
+    /// Where it stands.
     pub state: State,
 }
 
 /// Where a file stands in a database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
+    /// Applied completely.
     Applied {
+        /// When.
         applied_at: String,
     },
+    /// Not applied yet.
     Pending,
     /// Pending, but numbered below `applied`: `apply` refuses it.
     OutOfOrder {
+        /// The name of the applied file numbered above it.
         applied: String,
     },
     /// MySQL: `done` of `total` statements ran; `apply` resumes it.
     Partial {
+        /// Statements done.
         done: usize,
+        /// Statements in the file.
         total: usize,
+        /// When the first statement ran.
         started_at: String,
     },
     /// Applied, then edited: `apply` refuses.
     Edited {
+        /// When it was applied.
         applied_at: String,
     },
     /// Applied, and the file is gone: `apply` refuses.
     Missing {
+        /// When it was applied.
         applied_at: String,
     },
 }

@@ -21,6 +21,7 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
+    /// Tells the database apart by its URL: `sqlite:PATH` (or a path ending in `.db`, `.sqlite`, `.sqlite3`), `postgres://`, `postgresql://`, `mysql://`, `mariadb://`.
     pub fn parse(url: &str) -> Result<Self, MigrateError> {
         let url = url.trim();
         let lower = url.to_ascii_lowercase();

@@ -215,7 +215,9 @@ fn default_role(config: &Config, hooks: DatabaseHooks) -> DatabaseHooks {
 /// The user a role was granted to (`auth-cli admin grant`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Granted {
+    /// The user's id.
     pub id: String,
+    /// Their email.
     pub email: String,
 }
 

@@ -19,6 +19,7 @@ use crate::routes::escape_html;
 const SCALAR: &[u8] = include_bytes!("../../vendor/scalar/standalone.js");
 /// The npm version the bundle comes from, and its SHA-256 (`vendor/scalar/README.md`).
 pub const SCALAR_VERSION: &str = "1.76.4";
+/// The SHA-256 of the bundled file, checked by a test against the npm package.
 pub const SCALAR_SHA256: &str = "93951f1794b0463b87ab58d0557a6610075af79a9f94c2a3f261c993bc7f3913";
 
 pub(super) const RUNTIME: Runtime = Runtime {

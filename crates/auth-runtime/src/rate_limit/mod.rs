@@ -57,6 +57,7 @@ pub(crate) enum Decision {
 /// Why the limiter `[rate-limit]` describes cannot be built.
 #[derive(Debug, thiserror::Error)]
 pub enum RateLimitError {
+    /// `storage = "secondary-storage"` with no secondary storage given.
     #[error(
         "[rate-limit] storage = \"secondary-storage\", but the server was given no secondary storage"
     )]

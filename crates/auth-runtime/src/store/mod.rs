@@ -46,39 +46,74 @@ use crate::migrate::DatabaseUrl;
 /// What can go wrong reading or writing rows. Nothing a database holds makes the store panic.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The schema has no such model.
     #[error("unknown model `{0}`: not a table of this schema")]
+    /// The model's name.
     UnknownModel(String),
+    /// The model has no such field.
     #[error("model `{model}` has no field `{field}`")]
-    UnknownField { model: String, field: String },
+    UnknownField {
+        /// The model.
+        model: String,
+        /// The field.
+        field: String,
+    },
+    /// A value of the wrong type for its field.
     #[error("{model}.{field} takes {expected}, not {got}")]
     Type {
+        /// The model.
         model: String,
+        /// The field.
         field: String,
+        /// The field's type.
         expected: &'static str,
+        /// The value's type.
         got: &'static str,
     },
+    /// A stored value that does not decode as its field's type.
     #[error("{model}.{field}: cannot read the stored value {found}")]
     Decode {
+        /// The model.
         model: String,
+        /// The field.
         field: String,
+        /// The value, as the database returned it.
         found: String,
     },
     /// A unique index or primary key refused the row: the value is taken (for example a second
     /// sign-up with the same email, however concurrent).
     #[error("{model}: a unique value is already taken ({message})")]
-    UniqueViolation { model: String, message: String },
+    UniqueViolation {
+        /// The model.
+        model: String,
+        /// The database's message.
+        message: String,
+    },
     #[error("{model}: the row refers to a row that does not exist ({message})")]
-    ForeignKeyViolation { model: String, message: String },
+    /// A foreign key refused the row.
+    ForeignKeyViolation {
+        /// The model.
+        model: String,
+        /// The database's message.
+        message: String,
+    },
+    /// The URL names another kind of database than the schema's dialect.
     #[error("{url} is a {actual} database, not {dialect}")]
     DialectMismatch {
+        /// The URL.
         url: String,
+        /// What the URL names.
         actual: Dialect,
+        /// The dialect asked for.
         dialect: Dialect,
     },
+    /// The database URL does not parse.
     #[error("{0}")]
     Url(String),
+    /// SQLite refused a statement.
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL or MySQL refused a statement, or the connection failed.
     #[error("database: {0}")]
     Sqlx(#[from] sqlx::Error),
     /// A database hook refused the write; the request answers this error.
@@ -178,6 +213,7 @@ impl Store {
         Self::connect_with(schema, dialect, url, StoreOptions::default()).await
     }
 
+    /// [`Store::connect`] with options (pool size, database hooks, id generation).
     pub async fn connect_with(
         schema: &Schema,
         dialect: Dialect,

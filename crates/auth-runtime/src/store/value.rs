@@ -23,12 +23,19 @@ pub(crate) fn text(row: &Row, field: &str) -> String {
 /// decoded JSON ([`Value::Json`]); how each dialect stores them is the codec's business alone.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// SQL `NULL`.
     Null,
+    /// Text.
     String(String),
+    /// A whole number.
     Integer(i64),
+    /// A floating-point number.
     Float(f64),
+    /// A boolean (0/1 on SQLite and MySQL).
     Boolean(bool),
+    /// A date.
     Date(Timestamp),
+    /// A JSON value (`json`, `string[]`, `number[]` fields).
     Json(serde_json::Value),
 }
 
@@ -50,10 +57,12 @@ impl serde::Serialize for Value {
 }
 
 impl Value {
+    /// Whether it is `NULL`.
     pub fn is_null(&self) -> bool {
         matches!(self, Self::Null)
     }
 
+    /// The text, if it is text.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Self::String(s) => Some(s),
@@ -61,6 +70,7 @@ impl Value {
         }
     }
 
+    /// The boolean, if it is one.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Self::Boolean(b) => Some(*b),
@@ -68,6 +78,7 @@ impl Value {
         }
     }
 
+    /// The date, if it is one.
     pub fn as_date(&self) -> Option<Timestamp> {
         match self {
             Self::Date(t) => Some(*t),
@@ -75,6 +86,7 @@ impl Value {
         }
     }
 
+    /// The integer, if it is one.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Self::Integer(n) => Some(*n),
@@ -194,6 +206,7 @@ impl Timestamp {
             .then_some(Self { millis })
     }
 
+    /// Milliseconds since the Unix epoch.
     pub fn millis(self) -> i64 {
         self.millis
     }

@@ -6,6 +6,10 @@
 //! way round. The ground truth is `research/better-auth-wire.md` and the transcripts under
 //! `research/captures/`; the tests carry the values recorded there. Nothing here depends on an
 //! HTTP library: the endpoints translate to and from these strings.
+//!
+//! Not public API: the module is public only for this workspace's cross-implementation tests
+//! (against `jose`, Node's `crypto.scrypt`) and may change in any release. An embedder uses
+//! [`Secret`] and [`PasswordHasher`], re-exported at the crate root.
 
 pub mod cookie;
 pub mod cookie_cache;

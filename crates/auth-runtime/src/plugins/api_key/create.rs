@@ -27,6 +27,7 @@ use crate::wire::id;
 /// `refill_interval` and `rate_limit_time_window` milliseconds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewApiKey {
+    /// The key's name (`require-name` makes it mandatory).
     pub name: Option<String>,
     /// From now; at least 1 s, within `key-expiration`. `None`: `default-expires-in`.
     pub expires_in: Option<Duration>,
@@ -38,6 +39,7 @@ pub struct NewApiKey {
     pub remaining: Option<u64>,
     /// Given together with `refill_interval`: `remaining` is set back to this once per interval.
     pub refill_amount: Option<u64>,
+    /// Milliseconds between refills, given together with `refill_amount`.
     pub refill_interval: Option<u64>,
     /// `None`: `[plugins.api-key.rate-limit] enabled`.
     pub rate_limit_enabled: Option<bool>,
