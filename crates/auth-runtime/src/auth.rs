@@ -235,6 +235,8 @@ pub(crate) struct Inner {
     /// `None` when `[rate-limit]` is off.
     pub(crate) rate_limiter: Option<RateLimiter>,
     pub(crate) jwt_payload: Option<JwtPayload>,
+    /// `session_data` values verified already, with what they hold.
+    pub(crate) verified_caches: cookie_cache::VerifiedCaches,
 }
 
 impl Auth {
@@ -394,6 +396,7 @@ impl Auth {
                 verifications,
                 rate_limiter,
                 jwt_payload: options.jwt_payload,
+                verified_caches: cookie_cache::VerifiedCaches::default(),
                 config,
             }),
         })

@@ -194,6 +194,26 @@ async fn a_valid_cache_answers_without_the_session_row() {
     );
 }
 
+/// A value the server has verified once (and remembers) is judged again on every use: once
+/// the cache has expired it no longer answers, and the database decides.
+#[tokio::test]
+async fn a_remembered_cache_still_expires() {
+    let server = server("[session.cookie-cache]\nenabled = true\nmax-age = 1\n").await;
+    let signed = sign_up(&server, "Brief", true).await;
+    let token = signed.value(TOKEN).unwrap_or_default().to_owned();
+    let data = signed.value(DATA).unwrap_or_default().to_owned();
+    let cookies = [(TOKEN, token.as_str()), (DATA, data.as_str())];
+    delete_sessions(&server);
+    for _ in 0..2 {
+        let cached = call(&server, "GET", "/get-session", None, &cookies).await;
+        assert_eq!(cached.json["user"]["name"], "Brief", "{}", cached.json);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let expired = call(&server, "GET", "/get-session", None, &cookies).await;
+    assert_eq!(expired.json, Value::Null);
+    assert_eq!(expired.value(DATA), Some(""));
+}
+
 #[tokio::test]
 async fn dont_remember_writes_a_session_cookie_cache_of_sixty_seconds() {
     let server = server("[session.cookie-cache]\nenabled = true\n").await;

@@ -4,6 +4,9 @@
 //!
 //! Layer: `Auth`, since it reads and sets the cookies of a request ([`Ctx`]).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use serde_json::Value as Json;
 
 use auth_core::schema::names::{session, user};
@@ -17,6 +20,56 @@ use crate::wire::cookie_cache;
 
 /// better-auth's per-cookie byte ceiling before `session_data` is split into `.0`, `.1`, …
 const MAX_COOKIE_SIZE: usize = 4050;
+
+/// How many verified `session_data` values a server remembers (about 2 KB each).
+const VERIFIED_CAPACITY: usize = 1024;
+
+/// What a genuine `session_data` value holds, kept so that the next request sending the same
+/// value (every request of a signed-in client until the cache is re-issued) skips the HMAC (or
+/// the decryption), both JSON reads and building the rows: on a cookie-cache hit those were most
+/// of get-session's work. Keyed by the value's exact text, which carries its own signature, so
+/// only a client presenting those very bytes gets the entry — as without the memo.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    /// The embedded session's token: it must equal the session cookie's.
+    token: String,
+    /// The embedded session's `expiresAt`, epoch milliseconds.
+    session_expires_at: i64,
+    /// The cache's own expiry, epoch milliseconds.
+    expires_at: i64,
+    session: Row,
+    user: Row,
+}
+
+impl Verified {
+    /// As better-auth's `getSession` accepts a cache: for the request's session token, neither
+    /// the cache nor the session in it expired.
+    fn usable(&self, token: &str, now: i64) -> bool {
+        self.token == token && self.expires_at >= now && self.session_expires_at >= now
+    }
+}
+
+/// The verified values, bounded: when full it starts again from empty (a miss costs one
+/// verification, never a wrong answer).
+#[derive(Debug, Default)]
+pub(crate) struct VerifiedCaches(Mutex<HashMap<String, Arc<Verified>>>);
+
+impl VerifiedCaches {
+    fn get(&self, value: &str) -> Option<Arc<Verified>> {
+        self.0.lock().ok()?.get(value).cloned()
+    }
+
+    fn insert(&self, value: String, verified: Verified) -> Arc<Verified> {
+        let verified = Arc::new(verified);
+        if let Ok(mut entries) = self.0.lock() {
+            if entries.len() >= VERIFIED_CAPACITY {
+                entries.clear();
+            }
+            entries.insert(value, Arc::clone(&verified));
+        }
+        verified
+    }
+}
 
 impl Auth {
     /// The session from a usable `session_data` cookie for `token`, as better-auth's
@@ -33,45 +86,61 @@ impl Auth {
         let inner = &self.inner;
         let value = self.session_data_value(ctx)?;
         let now = Timestamp::now().millis();
-        let config = &inner.config;
-        let usable =
-            cookie_cache::decode(config.cookie_cache_strategy(), &value, &inner.secret, now)
-                .filter(|cache| {
-                    let session = cache.session();
-                    let embedded_expiry = session
-                        .and_then(|s| s.get(session::EXPIRES_AT))
-                        .and_then(Json::as_str)
-                        .and_then(Timestamp::parse_iso);
-                    session
-                        .and_then(|s| s.get(session::TOKEN))
-                        .and_then(Json::as_str)
-                        == Some(token)
-                        && cache.version() == config.session.cookie_cache.version.get_ref()
-                        && cache.expires_at >= now
-                        && embedded_expiry.is_some_and(|at| at.millis() >= now)
-                });
-        let Some(cache) = usable else {
+        let verified = inner
+            .verified_caches
+            .get(&value)
+            .or_else(|| self.verify_cache(value));
+        let Some(verified) = verified.filter(|v| v.usable(token, now)) else {
             ctx.set_cookies.push(SetCookie::expired(
                 inner.session_data_cookie.clone(),
                 inner.cookies.attributes(),
             ));
             return None;
         };
-        let (session, user) = (cache.session()?, cache.user()?);
         let found = SessionCtx {
-            session: inner
-                .models
-                .row_of(session::MODEL, |field| session.get(field)),
-            user: inner.models.row_of(user::MODEL, |field| user.get(field)),
+            session: verified.session.clone(),
+            user: verified.user.clone(),
             dont_remember,
         };
         // better-auth: `Math.floor(maxAge * 0.2)` seconds.
+        let config = &inner.config;
         let refresh_window = i64::from(config.cookie_cache_max_age() / 5) * 1000;
-        if *config.session.stateless.get_ref() && cache.expires_at - now < refresh_window {
+        if *config.session.stateless.get_ref() && verified.expires_at - now < refresh_window {
             self.set_cookie_cache(ctx, &found.session, &found.user, false);
             self.refresh_session_cookie(ctx, &found);
         }
         Some(found)
+    }
+
+    /// Verifies (or decrypts) a `session_data` value not seen before and, when it is genuine,
+    /// of this configuration's version and whole, keeps what it holds for the next request
+    /// that sends it. Expiry is not judged here: [`Verified::usable`] does, on every use.
+    fn verify_cache(&self, value: String) -> Option<Arc<Verified>> {
+        let inner = &self.inner;
+        let config = &inner.config;
+        let cache = cookie_cache::decode(
+            config.cookie_cache_strategy(),
+            &value,
+            &inner.secret,
+            Timestamp::now().millis(),
+        )?;
+        if cache.version() != config.session.cookie_cache.version.get_ref() {
+            return None;
+        }
+        let (session, user) = (cache.session()?, cache.user()?);
+        let text = |field| session.get(field).and_then(Json::as_str);
+        let verified = Verified {
+            token: text(session::TOKEN)?.to_owned(),
+            session_expires_at: text(session::EXPIRES_AT)
+                .and_then(Timestamp::parse_iso)?
+                .millis(),
+            expires_at: cache.expires_at,
+            session: inner
+                .models
+                .row_of(session::MODEL, |field| session.get(field)),
+            user: inner.models.row_of(user::MODEL, |field| user.get(field)),
+        };
+        Some(inner.verified_caches.insert(value, verified))
     }
 
     /// The request's `session_data` value, joined from its chunks when it was split.
