@@ -173,15 +173,62 @@ fn suite_project(extra: &str) -> Project {
     Project::new(&format!("{CONFIG}{extra}"))
 }
 
-/// Where the `log` mailer of the suite's configuration writes.
 /// better-auth 1.7.25 on the SQLite `file` (it creates the schema), started with `env` (the
 /// plugins of `reference-server.mjs`), its mail in the project's outbox.
 fn better_auth_on(project: &Project, file: &Path, env: &[(&str, &str)]) -> Running {
     Running::better_auth(file, &outbox(project), true, project.path(), env)
 }
 
+/// Where the `log` mailer of the suite's configuration writes.
 fn outbox(project: &Project) -> PathBuf {
     project.path().join("outbox.jsonl")
+}
+
+/// better-auth (which creates the schema, started with `env`) and our server (the suite's
+/// configuration plus `extra`) on one SQLite file and secret: a plugin's interop scenario.
+struct Shared {
+    project: Project,
+    file: PathBuf,
+    reference: Running,
+    ours: Running,
+}
+
+impl Shared {
+    fn start(extra: &str, env: &[(&str, &str)]) -> Self {
+        let project = suite_project(extra);
+        let file = project.path().join("shared.sqlite");
+        let reference = better_auth_on(&project, &file, env);
+        let ours = project.serve_url(&format!("sqlite:{}", file.display()));
+        Self {
+            project,
+            file,
+            reference,
+            ours,
+        }
+    }
+
+    /// Runs `script` between the two: `--a` better-auth, `--b` ours, then `args`.
+    fn run(&self, script: &str, args: &[&str], min_checks: u64) {
+        let mut all = vec!["--a", &self.reference.origin, "--b", &self.ours.origin];
+        all.extend_from_slice(args);
+        run_node(
+            script,
+            &all,
+            &[&self.reference, &self.ours],
+            min_checks,
+            self.project.path(),
+        );
+    }
+
+    /// The shared file's path, for scripts that read it (`--db`).
+    fn db(&self) -> String {
+        self.file.display().to_string()
+    }
+
+    /// The outbox both servers' mail lands in, for scripts that read codes (`--outbox`).
+    fn outbox(&self) -> String {
+        outbox(&self.project).display().to_string()
+    }
 }
 
 /// Runs a Node program of `tests/conformance` and asserts that its summary (last stdout line)

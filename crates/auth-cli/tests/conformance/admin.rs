@@ -135,24 +135,11 @@ fn admin_interop_with_better_auth() {
     if !node_ready() {
         return;
     }
-    let project = suite_project(ADMIN);
-    let file = project.path().join("shared.sqlite");
-    let reference = better_auth_on(&project, &file, &[("ADMIN", "1")]);
-    let url = format!("sqlite:{}", file.display());
-    let ours = project.serve_url(&url);
-    first_admin(&project, &reference, &url);
-    let mut args = vec![
-        "--a",
-        reference.origin.as_str(),
-        "--b",
-        ours.origin.as_str(),
-    ];
-    args.extend_from_slice(&ADMIN_ARGS);
-    run_node(
-        "admin-interop.mjs",
-        &args,
-        &[&reference, &ours],
-        8,
-        project.path(),
+    let shared = Shared::start(ADMIN, &[("ADMIN", "1")]);
+    first_admin(
+        &shared.project,
+        &shared.reference,
+        &format!("sqlite:{}", shared.db()),
     );
+    shared.run("admin-interop.mjs", &ADMIN_ARGS, 8);
 }

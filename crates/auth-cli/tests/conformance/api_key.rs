@@ -30,16 +30,6 @@ fn api_key_interop_with_better_auth() {
     if !node_ready() {
         return;
     }
-    let project = suite_project(API_KEY);
-    let file = project.path().join("shared.sqlite");
-    let reference = better_auth_on(&project, &file, &[("API_KEY", "1")]);
-    let ours = project.serve_url(&format!("sqlite:{}", file.display()));
-    let db = file.display().to_string();
-    run_node(
-        "api-key-interop.mjs",
-        &["--a", &reference.origin, "--b", &ours.origin, "--db", &db],
-        &[&reference, &ours],
-        10,
-        project.path(),
-    );
+    let shared = Shared::start(API_KEY, &[("API_KEY", "1")]);
+    shared.run("api-key-interop.mjs", &["--db", &shared.db()], 10);
 }

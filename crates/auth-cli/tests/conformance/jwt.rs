@@ -24,29 +24,9 @@ fn interop(alg: &str) {
     if !node_ready() {
         return;
     }
-    let project = suite_project(&format!(
-        "{JWT}\n[plugins.jwt.jwks]\nkey-pair-config = {{ alg = \"{alg}\" }}\n"
-    ));
-    let file = project.path().join("shared.sqlite");
-    let env = [("JWT", "1"), ("JWT_ALG", alg)];
-    let reference = better_auth_on(&project, &file, &env);
-    let ours = project.serve_url(&format!("sqlite:{}", file.display()));
-    run_node(
-        "jwt-interop.mjs",
-        &[
-            "--a",
-            &reference.origin,
-            "--b",
-            &ours.origin,
-            "--db",
-            &file.display().to_string(),
-            "--alg",
-            alg,
-        ],
-        &[&reference, &ours],
-        12,
-        project.path(),
-    );
+    let config = format!("{JWT}\n[plugins.jwt.jwks]\nkey-pair-config = {{ alg = \"{alg}\" }}\n");
+    let shared = Shared::start(&config, &[("JWT", "1"), ("JWT_ALG", alg)]);
+    shared.run("jwt-interop.mjs", &["--db", &shared.db(), "--alg", alg], 12);
 }
 
 #[test]

@@ -35,17 +35,7 @@ fn organization_interop_with_better_auth() {
     if !node_ready() {
         return;
     }
-    let project = suite_project(ORGANIZATION);
-    let file = project.path().join("shared.sqlite");
-    let reference = better_auth_on(&project, &file, &[("ORGANIZATION", "1")]);
-    let ours = project.serve_url(&format!("sqlite:{}", file.display()));
-    run_node(
-        "organization-interop.mjs",
-        &["--a", &reference.origin, "--b", &ours.origin],
-        &[&reference, &ours],
-        14,
-        project.path(),
-    );
+    Shared::start(ORGANIZATION, &[("ORGANIZATION", "1")]).run("organization-interop.mjs", &[], 14);
 }
 
 /// The teams suite (`tests/conformance/organization-teams.mjs`, `organizationClient({ teams:
@@ -81,16 +71,6 @@ mod teams {
         if !node_ready() {
             return;
         }
-        let project = suite_project(TEAMS);
-        let file = project.path().join("shared.sqlite");
-        let reference = better_auth_on(&project, &file, ENV);
-        let ours = project.serve_url(&format!("sqlite:{}", file.display()));
-        run_node(
-            "organization-teams-interop.mjs",
-            &["--a", &reference.origin, "--b", &ours.origin],
-            &[&reference, &ours],
-            8,
-            project.path(),
-        );
+        Shared::start(TEAMS, ENV).run("organization-teams-interop.mjs", &[], 8);
     }
 }

@@ -24,24 +24,10 @@ fn phone_number_interop_with_better_auth() {
     if !node_ready() {
         return;
     }
-    let project = suite_project(PHONE);
-    let file = project.path().join("shared.sqlite");
-    let outbox = outbox(&project);
-    let reference = better_auth_on(&project, &file, &[("PHONE", "1")]);
-    let ours = project.serve_url(&format!("sqlite:{}", file.display()));
-    let outbox = outbox.display().to_string();
-    run_node(
+    let shared = Shared::start(PHONE, &[("PHONE", "1")]);
+    shared.run(
         "phone-number-interop.mjs",
-        &[
-            "--a",
-            &reference.origin,
-            "--b",
-            &ours.origin,
-            "--outbox",
-            &outbox,
-        ],
-        &[&reference, &ours],
+        &["--outbox", &shared.outbox()],
         10,
-        project.path(),
     );
 }

@@ -31,24 +31,6 @@ fn plugins_interop_with_better_auth() {
     if !node_ready() {
         return;
     }
-    let project = suite_project(PLUGINS);
-    let file = project.path().join("shared.sqlite");
-    let outbox = outbox(&project);
-    let reference = better_auth_on(&project, &file, &[("PLUGINS", "1")]);
-    let ours = project.serve_url(&format!("sqlite:{}", file.display()));
-    let outbox = outbox.display().to_string();
-    run_node(
-        "plugins-interop.mjs",
-        &[
-            "--a",
-            &reference.origin,
-            "--b",
-            &ours.origin,
-            "--outbox",
-            &outbox,
-        ],
-        &[&reference, &ours],
-        30,
-        project.path(),
-    );
+    let shared = Shared::start(PLUGINS, &[("PLUGINS", "1")]);
+    shared.run("plugins-interop.mjs", &["--outbox", &shared.outbox()], 30);
 }
