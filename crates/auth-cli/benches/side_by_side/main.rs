@@ -361,7 +361,11 @@ async fn run(settings: &Settings) -> Report {
             }
         }
     }
-    for &clients in settings.connections.iter().filter(|_| settings.wants(&["sign-in"])) {
+    for &clients in settings
+        .connections
+        .iter()
+        .filter(|_| settings.wants(&["sign-in"]))
+    {
         row(&mut report, "sign-in", clients, &ours, &theirs, |s| {
             let body = serde_json::json!({ "email": EMAIL, "password": PASSWORD }).to_string();
             let origin = s.0.origin.clone();
@@ -371,7 +375,11 @@ async fn run(settings: &Settings) -> Report {
         })
         .await;
     }
-    for &clients in settings.connections.iter().filter(|_| settings.wants(&["sign-up"])) {
+    for &clients in settings
+        .connections
+        .iter()
+        .filter(|_| settings.wants(&["sign-up"]))
+    {
         row(&mut report, "sign-up", clients, &ours, &theirs, |s| {
             let origin = s.0.origin.clone();
             let counter = Arc::new(AtomicU64::new(0));

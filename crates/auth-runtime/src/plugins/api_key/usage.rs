@@ -23,6 +23,61 @@ use crate::store::{Row, Timestamp, Value, Where, text};
 /// is wrong, and the key is not used).
 const RATE_LIMIT_ROUNDS: usize = 100;
 
+/// How long a use may leave `lastRequest` and `updatedAt` as they are, when nothing enforces
+/// access with them (no quota, no rate limit): a use less than this after the last one they
+/// record writes nothing, so a busy key costs a write per second, not one per request.
+const TIMESTAMP_PRECISION_MS: i64 = 1_000;
+
+/// How better-auth's `evaluateRateLimit` treats a key, before looking at its window.
+#[derive(Debug, Clone, Copy)]
+enum RateLimit {
+    /// Off (for every key, or for this one): a use only moves `lastRequest`.
+    Off,
+    /// On, but the key has no window or no maximum: a use writes nothing for it.
+    Unset,
+    /// A window of `window` ms allowing `max` requests.
+    Window { window: i64, max: i64 },
+}
+
+impl RateLimit {
+    fn of(options: &Options, row: &Row) -> Self {
+        if !options.rate_limit.enabled {
+            Self::Off
+        } else {
+            Self::of_window(row)
+        }
+    }
+
+    /// [`RateLimit::of`] with rate limiting on for every key.
+    fn of_window(row: &Row) -> Self {
+        if row.get(apikey::RATE_LIMIT_ENABLED) == Some(&Value::Boolean(false)) {
+            return Self::Off;
+        }
+        match (
+            number(row, apikey::RATE_LIMIT_TIME_WINDOW),
+            number(row, apikey::RATE_LIMIT_MAX),
+        ) {
+            (Some(window), Some(max)) => Self::Window { window, max },
+            _ => Self::Unset,
+        }
+    }
+
+    /// Whether a use without quota would only move timestamps already less than
+    /// [`TIMESTAMP_PRECISION_MS`] old: `updatedAt`, and `lastRequest` when rate limiting is off.
+    fn timestamps_are_recent(self, row: &Row) -> bool {
+        let now = Timestamp::now().millis();
+        let recent = |field: &str| {
+            date(row, field)
+                .is_some_and(|at| (0..TIMESTAMP_PRECISION_MS).contains(&(now - at.millis())))
+        };
+        match self {
+            Self::Off => recent(apikey::UPDATED_AT) && recent(apikey::LAST_REQUEST),
+            Self::Unset => recent(apikey::UPDATED_AT),
+            Self::Window { .. } => false,
+        }
+    }
+}
+
 /// Does a key's `permissions` (JSON `{resource: [action, …]}`) grant every action asked for?
 /// (better-auth's `role(permissions).authorize(asked)`.)
 fn grants(stored: &Json, asked: &BTreeMap<String, Vec<String>>) -> bool {
@@ -130,6 +185,12 @@ impl Auth {
             return Err(exhausted());
         }
         let id = text(&row, apikey::ID);
+        let rate_limit = RateLimit::of(options, &row);
+        if number(&row, apikey::REMAINING).is_none() && rate_limit.timestamps_are_recent(&row) {
+            // Neither quota nor rate limit applies: the use would only move timestamps that a
+            // use (here or on another server) moved less than a second ago.
+            return Ok(row);
+        }
         // Each write of this use is one conditional statement that answers the row as it left
         // it, and moves `updatedAt` (an `on_update_now` field) as better-auth's final update does.
         // A use whose quota was claimed stands even if a concurrent request that found the quota
@@ -141,7 +202,7 @@ impl Auth {
         } else {
             None
         };
-        let limited = self.take_rate_limit_slot(options, row, &id).await?;
+        let limited = self.take_rate_limit_slot(rate_limit, row, &id).await?;
         match limited.or(spent) {
             Some(used) => Ok(used),
             None => store
@@ -199,7 +260,7 @@ impl Auth {
     /// window is full.
     async fn take_rate_limit_slot(
         &self,
-        options: &Options,
+        mut rate_limit: RateLimit,
         mut row: Row,
         id: &str,
     ) -> Result<Option<Row>, ApiError> {
@@ -208,24 +269,18 @@ impl Auth {
             let now = Timestamp::now();
             let mut changes = Row::new();
             changes.insert(apikey::LAST_REQUEST.into(), now.into());
-            let skip = !options.rate_limit.enabled
-                || row.get(apikey::RATE_LIMIT_ENABLED) == Some(&Value::Boolean(false));
-            let (window, max) = (
-                number(&row, apikey::RATE_LIMIT_TIME_WINDOW),
-                number(&row, apikey::RATE_LIMIT_MAX),
-            );
-            let taken = match (skip, window, max) {
+            let taken = match rate_limit {
                 // Rate limiting off: only `lastRequest` moves, whoever else uses the key.
-                (true, _, _) => {
+                RateLimit::Off => {
                     return Ok(store
                         .update_by_id(apikey::MODEL, id, &[], None, changes)
                         .await?);
                 }
-                (false, Some(window), Some(max)) => {
+                RateLimit::Unset => return Ok(None),
+                RateLimit::Window { window, max } => {
                     self.rate_limit_step(&row, id, now, window, max, changes)
                         .await?
                 }
-                (false, _, _) => return Ok(None),
             };
             if let Some(taken) = taken {
                 return Ok(Some(taken));
@@ -234,6 +289,7 @@ impl Auth {
                 .find_one(apikey::MODEL, &[Where::eq(apikey::ID, id)])
                 .await?
                 .ok_or_else(|| error(StatusCode::UNAUTHORIZED, codes::INVALID_API_KEY))?;
+            rate_limit = RateLimit::of_window(&row);
         }
         Err(ApiError::unavailable("the API key's rate limit"))
     }
