@@ -473,7 +473,8 @@ impl Store {
     /// holds, adding `delta` to the number field of `increment` in the same statement: the row as
     /// this statement left it, or `None` when no row matched (a guard failed or the row is
     /// gone). One statement on SQLite and PostgreSQL (`returning`); MySQL, which has no
-    /// `update … returning`, reads the row back by its key. Runs the model's update hooks.
+    /// `update … returning`, reads the row back by its key in the update's transaction. Runs the
+    /// model's update hooks.
     pub async fn update_by_id(
         &self,
         model: &str,
@@ -497,29 +498,27 @@ impl Store {
             .map_err(StoreError::Rejected)?;
         let conditions: Vec<Where> = by_id.iter().chain(guards).cloned().collect();
         let returning = !matches!(self.inner.backend, Backend::Mysql(_));
-        let updated = match self.update_statement(table, &conditions, increment, row, returning)? {
-            None => self.find_one(model, &conditions).await?,
-            Some(statement) if returning => {
-                let rows = match &self.inner.backend {
-                    Backend::Sqlite(db) => db
-                        .write_returning(&statement)
-                        .await
-                        .map_err(|e| sqlite_error(model, e))?,
-                    _ => self.read(table, &statement).await?,
-                };
-                rows.into_iter()
-                    .next()
-                    .map(|raw| decode_row(table, raw))
-                    .transpose()?
-            }
-            Some(statement) => {
-                if self.write(table, &statement, false).await?.affected == 0 {
-                    None
-                } else {
-                    self.find_one(model, &by_id).await?
-                }
+        let Some(statement) =
+            self.update_statement(table, &conditions, increment, row, returning)?
+        else {
+            return self.find_one(model, &conditions).await;
+        };
+        let raw = match &self.inner.backend {
+            Backend::Sqlite(db) => db
+                .write_returning(&statement)
+                .await
+                .map_err(|e| sqlite_error(model, e))?
+                .into_iter()
+                .next(),
+            Backend::Postgres(_) => self.read(table, &statement).await?.into_iter().next(),
+            Backend::Mysql(pool) => {
+                let select = plan::select(self.inner.dialect, table, &by_id, None, Some(1), None)?;
+                network::my_update_returning(pool, &statement, &select, &table.storages())
+                    .await
+                    .map_err(|e| sqlx_error(model, e))?
             }
         };
+        let updated = raw.map(|raw| decode_row(table, raw)).transpose()?;
         if let Some(row) = &updated {
             self.hooks.after(model, Event::Update, row).await;
         }
