@@ -7,7 +7,9 @@
 //! - B13: `string[]`, `number[]`, `json`, booleans and millisecond dates round-trip, and a legacy
 //!   double-encoded row (and, on SQLite, epoch-millisecond dates) reads back correctly;
 //! - a taken unique value is `StoreError::UniqueViolation`, and 50 concurrent inserts of one
-//!   email leave exactly one row.
+//!   email leave exactly one row;
+//! - `update_by_id` answers the row as its one guarded statement left it, `None` (and nothing
+//!   written) when a guard fails, and 50 concurrent guarded decrements of 20 leave 0 after 20.
 
 use crate::support;
 
@@ -620,6 +622,96 @@ async fn unique_violation(backend: Backend) {
     db.finish().await;
 }
 
+/// `update_by_id`: a guarded counter answers the row as written, with `updatedAt` moved and the
+/// other fields as stored; a failed guard or an unknown id answers `None` and writes nothing; 50
+/// concurrent guarded decrements of 20 succeed exactly 20 times.
+async fn update_by_id_answers_the_row(backend: Backend) {
+    let Some(db) = Db::new(backend, "examples/full/auth.toml", "store_update_by_id").await else {
+        return;
+    };
+    let user = db
+        .store
+        .insert(
+            "user",
+            Row::from([
+                ("name".to_owned(), Value::from("Ada")),
+                ("email".to_owned(), Value::from("ada@x.test")),
+                ("emailVerified".to_owned(), Value::from(false)),
+            ]),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let old = at("2020-01-01T00:00:00.000Z");
+    let key = db
+        .store
+        .insert(
+            "apikey",
+            Row::from([
+                ("configId".to_owned(), Value::from("default")),
+                ("key".to_owned(), Value::from("hash")),
+                ("referenceId".to_owned(), user["id"].clone()),
+                ("remaining".to_owned(), Value::Integer(20)),
+                ("updatedAt".to_owned(), Value::Date(old)),
+            ]),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let id = match &key["id"] {
+        Value::String(id) => id.clone(),
+        other => panic!("{backend:?}: id {other:?}"),
+    };
+    let spend = |guard: i64| {
+        let (store, id) = (db.store.clone(), id.clone());
+        async move {
+            store
+                .update_by_id(
+                    "apikey",
+                    &id,
+                    &[Where::gt("remaining", guard)],
+                    Some(("remaining", -1)),
+                    Row::new(),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    let spent = spend(0)
+        .await
+        .unwrap_or_else(|| panic!("{backend:?}: no row"));
+    assert_eq!(spent["remaining"], Value::Integer(19), "{backend:?}");
+    assert_eq!(spent["key"], Value::from("hash"), "{backend:?}");
+    assert_ne!(spent["updatedAt"], Value::Date(old), "{backend:?}");
+    let stored = db
+        .store
+        .find_one("apikey", &[Where::eq("id", id.as_str())])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored.as_ref(), Some(&spent), "{backend:?}");
+    assert_eq!(spend(19).await, None, "{backend:?}: the guard holds");
+    let missing = db
+        .store
+        .update_by_id("apikey", "no-such-id", &[], None, Row::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(missing, None, "{backend:?}");
+    let tasks: Vec<_> = (0..50).map(|_| tokio::spawn(spend(0))).collect();
+    let mut passed = 0;
+    for task in tasks {
+        if task.await.unwrap_or_else(|e| panic!("{e}")).is_some() {
+            passed += 1;
+        }
+    }
+    assert_eq!(passed, 19, "{backend:?}: the 19 left");
+    let left = db
+        .store
+        .find_one("apikey", &[Where::eq("id", id.as_str())])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .map(|row| row["remaining"].clone());
+    assert_eq!(left, Some(Value::Integer(0)), "{backend:?}");
+    db.finish().await;
+}
+
 macro_rules! on_every_backend {
     ($($scenario:ident),* $(,)?) => {
         $(
@@ -653,4 +745,5 @@ on_every_backend!(
     b3_session_with_user,
     b13_round_trips,
     unique_violation,
+    update_by_id_answers_the_row,
 );

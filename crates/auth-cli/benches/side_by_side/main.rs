@@ -22,6 +22,11 @@
 //!   server the benchmark may create a database on; `AUTH_BENCH_PG_USERS` (default 1000000)
 //! - `AUTH_BENCH_SCALE_USERS` (default 1000000) and `AUTH_BENCH_SCALE_MEMBERS` (default 100000):
 //!   the users and the one organization's members of the list rows (quick: 10,000 and 1,000)
+//! - `AUTH_BENCH_ROWS`: only these parts, `;`-separated, each exactly as the report names it:
+//!   the HTTP scenarios (`get-session` (with the ceiling), `get-session, cookie cache`,
+//!   `get-session, x-api-key`, `get-session, sign-in plugins`, `two-factor verify-totp`,
+//!   `sign-in`, `sign-up`) and `mixed`, `scrypt`, `generate`, `postgres`, `lists`; a filtered run
+//!   is written to `target/side-by-side/` unless `AUTH_BENCH_OUT` says otherwise (default: all)
 //! - `AUTH_BENCH_OUT`: the folder for benchmarks.md and benchmarks.png
 
 #![allow(
@@ -99,7 +104,18 @@ struct Settings {
     pg_users: u64,
     scale_users: u64,
     scale_members: u64,
+    /// `AUTH_BENCH_ROWS`: the parts to run, or every part.
+    rows: Option<Vec<String>>,
     out: PathBuf,
+}
+
+impl Settings {
+    /// Whether any of `parts` is to run.
+    fn wants(&self, parts: &[&str]) -> bool {
+        self.rows
+            .as_ref()
+            .is_none_or(|rows| parts.iter().any(|part| rows.iter().any(|r| r == part)))
+    }
 }
 
 fn seconds(name: &str, default: f64) -> Duration {
@@ -126,8 +142,14 @@ impl Settings {
                 .unwrap_or(default)
                 .max(1_000)
         };
+        let rows = std::env::var("AUTH_BENCH_ROWS").ok().map(|v| {
+            v.split(';')
+                .map(|part| part.trim().to_owned())
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<String>>()
+        });
         let root = server::repo_root();
-        let default_out = if quick {
+        let default_out = if quick || rows.is_some() {
             root.join("target/side-by-side")
         } else {
             root.join("docs")
@@ -152,6 +174,7 @@ impl Settings {
             pg_users: count("AUTH_BENCH_PG_USERS", users),
             scale_users: count("AUTH_BENCH_SCALE_USERS", users),
             scale_members: count("AUTH_BENCH_SCALE_MEMBERS", members),
+            rows,
             out: std::env::var_os("AUTH_BENCH_OUT").map_or(default_out, PathBuf::from),
         }
     }
@@ -162,6 +185,18 @@ fn main() {
         return;
     }
     let settings = Settings::from_env();
+    if let Some(unknown) = settings
+        .rows
+        .iter()
+        .flatten()
+        .find(|row| !PARTS.contains(&row.as_str()))
+    {
+        eprintln!(
+            "AUTH_BENCH_ROWS names `{unknown}`, which is none of: {}",
+            PARTS.join("; ")
+        );
+        std::process::exit(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -200,31 +235,55 @@ fn load_average() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// The parts `AUTH_BENCH_ROWS` may name, in the order a run measures them.
+const PARTS: [&str; 12] = [
+    "get-session",
+    "get-session, cookie cache",
+    report::API_KEY_SESSION,
+    "get-session, sign-in plugins",
+    "two-factor verify-totp",
+    "sign-in",
+    "sign-up",
+    "mixed",
+    "scrypt",
+    "generate",
+    "postgres",
+    "lists",
+];
+
+/// Why a part was not measured.
+const NOT_SELECTED: &str = "not in AUTH_BENCH_ROWS";
+
 async fn run(settings: &Settings) -> Report {
     let mut report = Report::new(load_average());
     eprintln!("side by side: {}", settings_line(settings));
 
     // Each kind of server once without and once with the cookie cache.
     let cached_config = format!("{CONFIG}{COOKIE_CACHE}");
-    let ours = Server::ours(CONFIG, None);
-    let theirs = Server::better_auth(&[]);
-    let ours = seeded(ours).await;
-    let theirs = seeded(theirs).await;
-    let ceiling = seeded_ceiling(&ours).await;
-    for &clients in &settings.connections {
-        row(&mut report, "get-session", clients, &ours, &theirs, |s| {
-            get_session(s, settings, clients)
-        })
-        .await;
-        // Right after ours, so that both see the same machine.
-        let cell = match &ceiling {
-            Ok(seeded) => get_session(seeded, settings, clients).await,
-            Err(why) => Cell::Missing(why.clone()),
-        };
-        report.ceiling.push((clients, cell));
+    let (ours, theirs) = if settings.wants(&["get-session", "sign-in", "sign-up", "mixed"]) {
+        (
+            seeded(Server::ours(CONFIG, None)).await,
+            seeded(Server::better_auth(&[])).await,
+        )
+    } else {
+        (Err(NOT_SELECTED.to_owned()), Err(NOT_SELECTED.to_owned()))
+    };
+    if settings.wants(&["get-session"]) {
+        let ceiling = seeded_ceiling(&ours).await;
+        for &clients in &settings.connections {
+            row(&mut report, "get-session", clients, &ours, &theirs, |s| {
+                get_session(s, settings, clients)
+            })
+            .await;
+            // Right after ours, so that both see the same machine.
+            let cell = match &ceiling {
+                Ok(seeded) => get_session(seeded, settings, clients).await,
+                Err(why) => Cell::Missing(why.clone()),
+            };
+            report.ceiling.push((clients, cell));
+        }
     }
-    drop(ceiling);
-    {
+    if settings.wants(&["get-session, cookie cache"]) {
         let ours_cached = seeded(
             Server::ours(&cached_config, None)
                 .map_err(|e| format!("this build rejects [session.cookie-cache]: {e}")),
@@ -244,7 +303,7 @@ async fn run(settings: &Settings) -> Report {
             .await;
         }
     }
-    {
+    if settings.wants(&[report::API_KEY_SESSION]) {
         // The same get-session, authenticated by an API key instead of the cookie.
         let ours_keys =
             api_key_on(seeded(Server::ours(&format!("{CONFIG}{API_KEY}"), None)).await).await;
@@ -268,37 +327,45 @@ async fn run(settings: &Settings) -> Report {
             .await;
         }
     }
-    {
+    if settings.wants(&["get-session, sign-in plugins", "two-factor verify-totp"]) {
         // Bearer and multi-session act on every request and answer; two-factor's verify-totp
         // decrypts the secret and checks a code.
         let ours_plugins =
             two_factor_on(seeded(Server::ours(&format!("{CONFIG}{PLUGINS}"), None)).await).await;
         let theirs_plugins =
             two_factor_on(seeded(Server::better_auth(&[("PLUGINS", "1")])).await).await;
-        for &clients in &settings.connections {
-            row(
-                &mut report,
-                "get-session, sign-in plugins",
-                clients,
-                &ours_plugins,
-                &theirs_plugins,
-                |s| get_session(s, settings, clients),
-            )
-            .await;
+        if settings.wants(&["get-session, sign-in plugins"]) {
+            for &clients in &settings.connections {
+                row(
+                    &mut report,
+                    "get-session, sign-in plugins",
+                    clients,
+                    &ours_plugins,
+                    &theirs_plugins,
+                    |s| get_session(s, settings, clients),
+                )
+                .await;
+            }
         }
-        for &clients in &settings.connections {
-            row(
-                &mut report,
-                "two-factor verify-totp",
-                clients,
-                &ours_plugins,
-                &theirs_plugins,
-                |s| verify_totp(s, settings, clients),
-            )
-            .await;
+        if settings.wants(&["two-factor verify-totp"]) {
+            for &clients in &settings.connections {
+                row(
+                    &mut report,
+                    "two-factor verify-totp",
+                    clients,
+                    &ours_plugins,
+                    &theirs_plugins,
+                    |s| verify_totp(s, settings, clients),
+                )
+                .await;
+            }
         }
     }
-    for &clients in &settings.connections {
+    for &clients in settings
+        .connections
+        .iter()
+        .filter(|_| settings.wants(&["sign-in"]))
+    {
         row(&mut report, "sign-in", clients, &ours, &theirs, |s| {
             let body = serde_json::json!({ "email": EMAIL, "password": PASSWORD }).to_string();
             let origin = s.0.origin.clone();
@@ -308,7 +375,11 @@ async fn run(settings: &Settings) -> Report {
         })
         .await;
     }
-    for &clients in &settings.connections {
+    for &clients in settings
+        .connections
+        .iter()
+        .filter(|_| settings.wants(&["sign-up"]))
+    {
         row(&mut report, "sign-up", clients, &ours, &theirs, |s| {
             let origin = s.0.origin.clone();
             let counter = Arc::new(AtomicU64::new(0));
@@ -325,22 +396,32 @@ async fn run(settings: &Settings) -> Report {
         })
         .await;
     }
-    eprintln!("mixed load");
-    report.mixed = vec![
-        ("ours", mixed(&ours, settings).await),
-        ("better-auth", mixed(&theirs, settings).await),
-    ];
+    if settings.wants(&["mixed"]) {
+        eprintln!("mixed load");
+        report.mixed = vec![
+            ("ours", mixed(&ours, settings).await),
+            ("better-auth", mixed(&theirs, settings).await),
+        ];
+    }
     drop(ours);
     drop(theirs);
 
-    eprintln!("raw scrypt");
-    report.scrypt = Some(raw_scrypt(settings.hash));
-    eprintln!("generate");
-    report.generate = generate(if settings.quick { 1 } else { 5 });
-    eprintln!("PostgreSQL");
-    report.postgres = postgres(settings).await;
-    eprintln!("PostgreSQL lists");
-    report.scale = scale::lists(settings).await;
+    if settings.wants(&["scrypt"]) {
+        eprintln!("raw scrypt");
+        report.scrypt = Some(raw_scrypt(settings.hash));
+    }
+    if settings.wants(&["generate"]) {
+        eprintln!("generate");
+        report.generate = generate(if settings.quick { 1 } else { 5 });
+    }
+    if settings.wants(&["postgres"]) {
+        eprintln!("PostgreSQL");
+        report.postgres = postgres(settings).await;
+    }
+    if settings.wants(&["lists"]) {
+        eprintln!("PostgreSQL lists");
+        report.scale = scale::lists(settings).await;
+    }
     report.load_after = load_average();
     report
 }

@@ -3,7 +3,8 @@
 //! them; with `enable-session-for-api-keys`, a key in `x-api-key` stands for its owner's session
 //! on every endpoint. Each use spends the key's quota (`remaining`, refilled on an interval) and
 //! a slot of its rate limit with conditional updates, so that neither is exceeded however many
-//! requests use one key at once, on however many servers.
+//! requests use one key at once, on however many servers; a key with neither has its use
+//! timestamps written at most once a second.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 

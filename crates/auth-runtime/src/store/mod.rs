@@ -505,14 +505,86 @@ impl Store {
             .await
     }
 
+    /// [`Store::update`] of the row whose primary key is `id`, only while every one of `guards`
+    /// holds, adding `delta` to the number field of `increment` in the same statement: the row as
+    /// this statement left it, or `None` when no row matched (a guard failed or the row is
+    /// gone). One statement on SQLite and PostgreSQL (`returning`); MySQL, which has no
+    /// `update … returning`, reads the row back by its key in the update's transaction. Runs the
+    /// model's update hooks.
+    pub async fn update_by_id(
+        &self,
+        model: &str,
+        id: &str,
+        guards: &[Where],
+        increment: Option<(&str, i64)>,
+        row: Row,
+    ) -> Result<Option<Row>, StoreError> {
+        let table = self.table(model)?;
+        let key = table
+            .primary_key()
+            .ok_or_else(|| StoreError::UnknownField {
+                model: table.model.clone(),
+                field: auth_core::schema::LOGICAL_ID.to_owned(),
+            })?;
+        let by_id = [Where::eq(key.field.clone(), id)];
+        let row = self
+            .hooks
+            .before(model, Event::Update, row)
+            .await
+            .map_err(StoreError::Rejected)?;
+        let conditions: Vec<Where> = by_id.iter().chain(guards).cloned().collect();
+        let returning = !matches!(self.inner.backend, Backend::Mysql(_));
+        let Some(statement) =
+            self.update_statement(table, &conditions, increment, row, returning)?
+        else {
+            return self.find_one(model, &conditions).await;
+        };
+        let raw = match &self.inner.backend {
+            Backend::Sqlite(db) => db
+                .write_returning(&statement)
+                .await
+                .map_err(|e| sqlite_error(model, e))?
+                .into_iter()
+                .next(),
+            Backend::Postgres(_) => self.read(table, &statement).await?.into_iter().next(),
+            Backend::Mysql(pool) => {
+                let select = plan::select(self.inner.dialect, table, &by_id, None, Some(1), None)?;
+                network::my_update_returning(pool, &statement, &select, &table.storages())
+                    .await
+                    .map_err(|e| sqlx_error(model, e))?
+            }
+        };
+        let updated = raw.map(|raw| decode_row(table, raw)).transpose()?;
+        if let Some(row) = &updated {
+            self.hooks.after(model, Event::Update, row).await;
+        }
+        Ok(updated)
+    }
+
     async fn update_with(
         &self,
         model: &str,
         conditions: &[Where],
         increment: Option<(&str, i64)>,
-        mut row: Row,
+        row: Row,
     ) -> Result<u64, StoreError> {
         let table = self.table(model)?;
+        match self.update_statement(table, conditions, increment, row, false)? {
+            Some(statement) => Ok(self.write(table, &statement, false).await?.affected),
+            None => Ok(0),
+        }
+    }
+
+    /// The `update` setting `row`'s fields, `on_update_now` fields not given and `increment`,
+    /// `returning` every column; `None` when it would set nothing.
+    fn update_statement(
+        &self,
+        table: &TablePlan,
+        conditions: &[Where],
+        increment: Option<(&str, i64)>,
+        mut row: Row,
+        returning: bool,
+    ) -> Result<Option<Statement>, StoreError> {
         let increment = match increment {
             Some((field, delta)) => {
                 let (index, column) = table.column(field)?;
@@ -539,10 +611,17 @@ impl Store {
             }
         }
         if values.is_empty() && increment.is_none() {
-            return Ok(0);
+            return Ok(None);
         }
-        let statement = plan::update(self.inner.dialect, table, increment, &values, conditions)?;
-        Ok(self.write(table, &statement, false).await?.affected)
+        plan::update(
+            self.inner.dialect,
+            table,
+            increment,
+            &values,
+            conditions,
+            returning,
+        )
+        .map(Some)
     }
 
     /// Deletes every row matching the conditions; returns how many.

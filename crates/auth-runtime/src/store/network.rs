@@ -92,6 +92,30 @@ pub(crate) async fn my_execute(
     Ok((done.rows_affected(), done.last_insert_id()))
 }
 
+/// `update`, then `select` of the row it changed, in one transaction: the update's row lock keeps
+/// any other writer (a delete) off the row until it is read. `None` when the update matched no
+/// row.
+pub(crate) async fn my_update_returning(
+    pool: &MySqlPool,
+    update: &Statement,
+    select: &Statement,
+    storages: &[Storage],
+) -> Result<Option<Vec<Raw>>, sqlx::Error> {
+    let mut transaction = pool.begin().await?;
+    if my_query(update)
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected()
+        == 0
+    {
+        transaction.rollback().await?;
+        return Ok(None);
+    }
+    let row = my_query(select).fetch_optional(&mut *transaction).await?;
+    transaction.commit().await?;
+    row.map(|row| my_row(&row, storages)).transpose()
+}
+
 /// Tries `$ty` at column `$i`: `Some(raw)` if the column holds that type.
 macro_rules! attempt {
     ($row:expr, $i:expr, $ty:ty, $map:expr) => {

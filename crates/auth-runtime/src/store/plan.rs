@@ -352,14 +352,16 @@ pub(crate) fn insert(
     Ok(b.finish())
 }
 
-/// `update t set [c = c + n, ]… where …`: `increment` is the index of a column and what to add
-/// to it (negative: take away), in the same statement (atomic on every engine).
+/// `update t set [c = c + n, ]… where … [returning …]`: `increment` is the index of a column and
+/// what to add to it (negative: take away), in the same statement (atomic on every engine);
+/// `returning` every column (SQLite and PostgreSQL; MySQL has no `update … returning`).
 pub(crate) fn update(
     dialect: Dialect,
     table: &TablePlan,
     increment: Option<(usize, i64)>,
     values: &[(usize, Value)],
     conditions: &[Where],
+    returning: bool,
 ) -> Result<Statement, StoreError> {
     let mut b = Builder::new(dialect);
     b.push("update ").push(&table.quoted).push(" set ");
@@ -382,6 +384,9 @@ pub(crate) fn update(
         }
     }
     b.conditions(table, conditions)?;
+    if returning {
+        b.push(" returning ").push(&table.select_list);
+    }
     Ok(b.finish())
 }
 

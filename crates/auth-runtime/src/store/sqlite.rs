@@ -90,6 +90,14 @@ impl Sqlite {
         query(&connection, statement)
     }
 
+    /// Runs a write that returns rows (`update … returning`), on the writer.
+    pub(crate) async fn write_returning(
+        &self,
+        statement: &Statement,
+    ) -> Result<Vec<Vec<Raw>>, rusqlite::Error> {
+        query(&*self.writer.lock().await, statement)
+    }
+
     /// Runs a write.
     pub(crate) async fn write(&self, statement: &Statement) -> Result<Written, rusqlite::Error> {
         let connection = self.writer.lock().await;

@@ -527,6 +527,50 @@ async fn concurrent_uses_are_counted_exactly() {
     }
 }
 
+/// With neither quota nor rate limit, a use moves `lastRequest` and `updatedAt` only when they
+/// are a second old or more: a second use at once writes nothing, while a key with a quota is
+/// written (spent) by every use.
+#[tokio::test]
+async fn uses_without_quota_or_rate_limit_write_timestamps_once_a_second() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e:?}"));
+    let options = format!("{SESSIONS}[plugins.api-key.rate-limit]\nenabled = false\n");
+    let auth = server(dir.path(), &options).await;
+    let cookie = sign_up(&auth, "precision@example.com").await;
+    let created = create(&auth, &cookie, json!({})).await;
+    let (id, key) = (id_of(&created), plaintext(&created));
+    let old =
+        Value::Date(Timestamp::parse_iso("2020-01-01T00:00:00.000Z").unwrap_or_else(|| panic!()));
+    set(
+        &auth,
+        &id,
+        &[
+            (apikey::LAST_REQUEST, old.clone()),
+            (apikey::UPDATED_AT, old.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(session_of(&auth, &key).await.status, StatusCode::OK);
+    let first = row(&auth, &id).await.unwrap_or_else(|| panic!("no key"));
+    for field in [apikey::LAST_REQUEST, apikey::UPDATED_AT] {
+        assert!(
+            date(&first, field).is_some_and(|at| at.millis() > Timestamp::now().millis() - 60_000),
+            "{field} moved: {first:?}"
+        );
+    }
+    assert_eq!(session_of(&auth, &key).await.status, StatusCode::OK);
+    assert_eq!(
+        row(&auth, &id).await.as_ref(),
+        Some(&first),
+        "nothing written"
+    );
+    set(&auth, &id, &[(apikey::REMAINING, Value::from(5i64))]).await;
+    for left in [4, 3] {
+        assert_eq!(session_of(&auth, &key).await.status, StatusCode::OK);
+        let stored = row(&auth, &id).await.unwrap_or_else(|| panic!("no key"));
+        assert_eq!(number(&stored, apikey::REMAINING), Some(left));
+    }
+}
+
 /// `Auth::verify_api_key`: better-auth's server-only verification, permissions included.
 #[tokio::test]
 async fn keys_are_verified_on_the_server_with_permissions() {

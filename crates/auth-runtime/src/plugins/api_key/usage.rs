@@ -23,6 +23,61 @@ use crate::store::{Row, Timestamp, Value, Where, text};
 /// is wrong, and the key is not used).
 const RATE_LIMIT_ROUNDS: usize = 100;
 
+/// How long a use may leave `lastRequest` and `updatedAt` as they are, when nothing enforces
+/// access with them (no quota, no rate limit): a use less than this after the last one they
+/// record writes nothing, so a busy key costs a write per second, not one per request.
+const TIMESTAMP_PRECISION_MS: i64 = 1_000;
+
+/// How better-auth's `evaluateRateLimit` treats a key, before looking at its window.
+#[derive(Debug, Clone, Copy)]
+enum RateLimit {
+    /// Off (for every key, or for this one): a use only moves `lastRequest`.
+    Off,
+    /// On, but the key has no window or no maximum: a use writes nothing for it.
+    Unset,
+    /// A window of `window` ms allowing `max` requests.
+    Window { window: i64, max: i64 },
+}
+
+impl RateLimit {
+    fn of(options: &Options, row: &Row) -> Self {
+        if !options.rate_limit.enabled {
+            Self::Off
+        } else {
+            Self::of_window(row)
+        }
+    }
+
+    /// [`RateLimit::of`] with rate limiting on for every key.
+    fn of_window(row: &Row) -> Self {
+        if row.get(apikey::RATE_LIMIT_ENABLED) == Some(&Value::Boolean(false)) {
+            return Self::Off;
+        }
+        match (
+            number(row, apikey::RATE_LIMIT_TIME_WINDOW),
+            number(row, apikey::RATE_LIMIT_MAX),
+        ) {
+            (Some(window), Some(max)) => Self::Window { window, max },
+            _ => Self::Unset,
+        }
+    }
+
+    /// Whether a use without quota would only move timestamps already less than
+    /// [`TIMESTAMP_PRECISION_MS`] old: `updatedAt`, and `lastRequest` when rate limiting is off.
+    fn timestamps_are_recent(self, row: &Row) -> bool {
+        let now = Timestamp::now().millis();
+        let recent = |field: &str| {
+            date(row, field)
+                .is_some_and(|at| (0..TIMESTAMP_PRECISION_MS).contains(&(now - at.millis())))
+        };
+        match self {
+            Self::Off => recent(apikey::UPDATED_AT) && recent(apikey::LAST_REQUEST),
+            Self::Unset => recent(apikey::UPDATED_AT),
+            Self::Window { .. } => false,
+        }
+    }
+}
+
 /// Does a key's `permissions` (JSON `{resource: [action, …]}`) grant every action asked for?
 /// (better-auth's `role(permissions).authorize(asked)`.)
 fn grants(stored: &Json, asked: &BTreeMap<String, Vec<String>>) -> bool {
@@ -129,24 +184,38 @@ impl Auth {
             store.delete(apikey::MODEL, &by_id).await?;
             return Err(exhausted());
         }
-        if number(&row, apikey::REMAINING).is_some() && !self.spend_quota(&row, &by_id).await? {
-            return Err(exhausted());
+        let id = text(&row, apikey::ID);
+        let rate_limit = RateLimit::of(options, &row);
+        if number(&row, apikey::REMAINING).is_none() && rate_limit.timestamps_are_recent(&row) {
+            // Neither quota nor rate limit applies: the use would only move timestamps that a
+            // use (here or on another server) moved less than a second ago.
+            return Ok(row);
         }
-        self.take_rate_limit_slot(options, row.clone(), &by_id)
-            .await?;
-        let mut touched = Row::new();
-        touched.insert(apikey::UPDATED_AT.into(), Timestamp::now().into());
-        store.update(apikey::MODEL, &by_id, touched).await?;
-        // This use is claimed. A concurrent request that found the quota spent may have deleted
-        // the row since (better-auth then refuses this use too, so that fewer uses than the
-        // quota pass): the use stands, with the key as it was read.
-        Ok(store.find_one(apikey::MODEL, &by_id).await?.unwrap_or(row))
+        // Each write of this use is one conditional statement that answers the row as it left
+        // it, and moves `updatedAt` (an `on_update_now` field) as better-auth's final update does.
+        // A use whose quota was claimed stands even if a concurrent request that found the quota
+        // spent has deleted the row since (better-auth refuses it, so that fewer uses than the
+        // quota pass); with neither quota nor rate limit, a key deleted since it was read is
+        // refused.
+        let spent = if number(&row, apikey::REMAINING).is_some() {
+            Some(self.spend_quota(&row, &id).await?.ok_or_else(exhausted)?)
+        } else {
+            None
+        };
+        let limited = self.take_rate_limit_slot(rate_limit, row, &id).await?;
+        match limited.or(spent) {
+            Some(used) => Ok(used),
+            None => store
+                .update_by_id(apikey::MODEL, &id, &[], None, Row::new())
+                .await?
+                .ok_or_else(invalid),
+        }
     }
 
     /// Takes one from `remaining`, refilling it first when `refillInterval` has passed since the
     /// last refill (one request wins the refill: it is conditional on the `lastRefillAt` read).
-    /// `false` when nothing is left.
-    async fn spend_quota(&self, row: &Row, by_id: &[Where]) -> Result<bool, ApiError> {
+    /// The row as spent, or `None` when nothing is left.
+    async fn spend_quota(&self, row: &Row, id: &str) -> Result<Option<Row>, ApiError> {
         let store = &self.inner.store;
         let now = Timestamp::now();
         let refill = (
@@ -159,88 +228,117 @@ impl Auth {
                 .or_else(|| date(row, apikey::CREATED_AT))
                 .map_or(i64::MAX, |at| now.millis() - at.millis());
             if since > interval {
-                let mut observed = by_id.to_vec();
-                observed.push(Where::eq(apikey::LAST_REFILL_AT, last_refill));
+                let observed = [Where::eq(apikey::LAST_REFILL_AT, last_refill)];
                 let mut refilled = Row::new();
                 refilled.insert(apikey::REMAINING.into(), (amount - 1).into());
                 refilled.insert(apikey::LAST_REFILL_AT.into(), now.into());
-                if store.update(apikey::MODEL, &observed, refilled).await? > 0 {
-                    return Ok(true);
+                let won = store
+                    .update_by_id(apikey::MODEL, id, &observed, None, refilled)
+                    .await?;
+                if won.is_some() {
+                    return Ok(won);
                 }
             }
         }
-        let mut left = by_id.to_vec();
-        left.push(Where::gt(apikey::REMAINING, 0i64));
+        let left = [Where::gt(apikey::REMAINING, 0i64)];
         Ok(store
-            .decrement(apikey::MODEL, &left, apikey::REMAINING, Row::new())
-            .await?
-            > 0)
+            .update_by_id(
+                apikey::MODEL,
+                id,
+                &left,
+                Some((apikey::REMAINING, -1)),
+                Row::new(),
+            )
+            .await?)
     }
 
     /// Takes a slot of the key's rate limit (better-auth's `consumeRateLimit`): each step is a
     /// conditional update on what was read (the window's start, `requestCount < max`), re-read
-    /// and retried when another request changed the row first. 429 `RATE_LIMITED` with
-    /// `details.tryAgainIn` (ms) when the window is full.
+    /// and retried when another request changed the row first. The row as updated (`None` when
+    /// the key has no window or no maximum, so nothing is written, or when rate limiting is off
+    /// and the row is gone), or 429 `RATE_LIMITED` with `details.tryAgainIn` (ms) when the
+    /// window is full.
     async fn take_rate_limit_slot(
         &self,
-        options: &Options,
+        mut rate_limit: RateLimit,
         mut row: Row,
-        by_id: &[Where],
-    ) -> Result<(), ApiError> {
+        id: &str,
+    ) -> Result<Option<Row>, ApiError> {
         let store = &self.inner.store;
         for _ in 0..RATE_LIMIT_ROUNDS {
             let now = Timestamp::now();
             let mut changes = Row::new();
             changes.insert(apikey::LAST_REQUEST.into(), now.into());
-            if !options.rate_limit.enabled
-                || row.get(apikey::RATE_LIMIT_ENABLED) == Some(&Value::Boolean(false))
-            {
-                store.update(apikey::MODEL, by_id, changes).await?;
-                return Ok(());
-            }
-            let (Some(window), Some(max)) = (
-                number(&row, apikey::RATE_LIMIT_TIME_WINDOW),
-                number(&row, apikey::RATE_LIMIT_MAX),
-            ) else {
-                return Ok(());
-            };
-            let window_start = now.plus_millis(-window);
-            let mut guarded = by_id.to_vec();
-            let taken = match date(&row, apikey::LAST_REQUEST) {
-                None => {
-                    guarded.push(Where::eq(apikey::LAST_REQUEST, Value::Null));
-                    changes.insert(apikey::REQUEST_COUNT.into(), 1i64.into());
-                    store.update(apikey::MODEL, &guarded, changes).await?
+            let taken = match rate_limit {
+                // Rate limiting off: only `lastRequest` moves, whoever else uses the key.
+                RateLimit::Off => {
+                    return Ok(store
+                        .update_by_id(apikey::MODEL, id, &[], None, changes)
+                        .await?);
                 }
-                Some(last) if now.millis() - last.millis() > window => {
-                    guarded.push(Where::lte(apikey::LAST_REQUEST, window_start));
-                    changes.insert(apikey::REQUEST_COUNT.into(), 1i64.into());
-                    store.update(apikey::MODEL, &guarded, changes).await?
-                }
-                Some(last) => {
-                    if number(&row, apikey::REQUEST_COUNT).unwrap_or(0) >= max {
-                        let try_again_in = window - (now.millis() - last.millis());
-                        return Err(ApiError::base(
-                            StatusCode::TOO_MANY_REQUESTS,
-                            codes::RATE_LIMITED,
-                        )
-                        .with_details(json!({ "tryAgainIn": try_again_in })));
-                    }
-                    guarded.push(Where::gt(apikey::LAST_REQUEST, window_start));
-                    guarded.push(Where::lt(apikey::REQUEST_COUNT, max));
-                    store
-                        .increment(apikey::MODEL, &guarded, apikey::REQUEST_COUNT, changes)
+                RateLimit::Unset => return Ok(None),
+                RateLimit::Window { window, max } => {
+                    self.rate_limit_step(&row, id, now, window, max, changes)
                         .await?
                 }
             };
-            if taken > 0 {
-                return Ok(());
+            if let Some(taken) = taken {
+                return Ok(Some(taken));
             }
             row = store
-                .find_one(apikey::MODEL, by_id)
+                .find_one(apikey::MODEL, &[Where::eq(apikey::ID, id)])
                 .await?
                 .ok_or_else(|| error(StatusCode::UNAUTHORIZED, codes::INVALID_API_KEY))?;
+            rate_limit = RateLimit::of_window(&row);
         }
         Err(ApiError::unavailable("the API key's rate limit"))
+    }
+
+    /// One conditional step of the rate limit on the row as read: a new window, or one more
+    /// request in the current one. The row as updated, `None` when another request changed the
+    /// row first, 429 `RATE_LIMITED` when the window is full.
+    async fn rate_limit_step(
+        &self,
+        row: &Row,
+        id: &str,
+        now: Timestamp,
+        window: i64,
+        max: i64,
+        mut changes: Row,
+    ) -> Result<Option<Row>, ApiError> {
+        let store = &self.inner.store;
+        let window_start = now.plus_millis(-window);
+        let guard = match date(row, apikey::LAST_REQUEST) {
+            None => Where::eq(apikey::LAST_REQUEST, Value::Null),
+            Some(last) if now.millis() - last.millis() > window => {
+                Where::lte(apikey::LAST_REQUEST, window_start)
+            }
+            Some(last) => {
+                if number(row, apikey::REQUEST_COUNT).unwrap_or(0) >= max {
+                    let try_again_in = window - (now.millis() - last.millis());
+                    return Err(
+                        ApiError::base(StatusCode::TOO_MANY_REQUESTS, codes::RATE_LIMITED)
+                            .with_details(json!({ "tryAgainIn": try_again_in })),
+                    );
+                }
+                let guards = [
+                    Where::gt(apikey::LAST_REQUEST, window_start),
+                    Where::lt(apikey::REQUEST_COUNT, max),
+                ];
+                return Ok(store
+                    .update_by_id(
+                        apikey::MODEL,
+                        id,
+                        &guards,
+                        Some((apikey::REQUEST_COUNT, 1)),
+                        changes,
+                    )
+                    .await?);
+            }
+        };
+        changes.insert(apikey::REQUEST_COUNT.into(), 1i64.into());
+        Ok(store
+            .update_by_id(apikey::MODEL, id, &[guard], None, changes)
+            .await?)
     }
 }
