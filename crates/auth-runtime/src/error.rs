@@ -14,6 +14,8 @@ pub struct ApiError {
     pub message: String,
     /// More about the error, sent as `details` (api-key's rate limit: `{"tryAgainIn": ms}`).
     pub details: Option<serde_json::Value>,
+    /// More keys of the body beside `message` and `code` (organization's `missingPermissions`).
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             code: Some(code),
             message: message.into(),
             details: None,
+            fields: serde_json::Map::new(),
         }
     }
 
@@ -44,6 +47,7 @@ impl ApiError {
             code: None,
             message: message.into(),
             details: None,
+            fields: serde_json::Map::new(),
         }
     }
 
@@ -83,6 +87,13 @@ impl ApiError {
         }
     }
 
+    /// This error with `key` beside `message` and `code` in its body.
+    #[must_use]
+    pub fn with_field(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.fields.insert(key.to_owned(), value);
+        self
+    }
+
     /// The JSON body: `{"message": …, "code": …, "details": …}` (message first, as better-call
     /// writes it; `details` only when there are some).
     pub fn body(&self) -> serde_json::Value {
@@ -93,6 +104,9 @@ impl ApiError {
         }
         if let Some(details) = &self.details {
             body.insert("details".into(), details.clone());
+        }
+        for (key, value) in &self.fields {
+            body.insert(key.clone(), value.clone());
         }
         serde_json::Value::Object(body)
     }
