@@ -238,8 +238,10 @@ async fn refuse_taken(
 }
 
 /// The additional fields of `organizationRole` in `given` (an object), as `model_input` reads
-/// a body: only the fields auth.toml declares, never the plugin's own.
-fn additional_fields(auth: &Auth, given: Option<&Json>, partial: bool) -> Result<Row, ApiError> {
+/// a body: only the fields auth.toml declares; the plugin's own (`permission`, `role`, …) are
+/// the endpoint's to read. `creating`: a required one without default must be given (400
+/// `MISSING_FIELD`, where better-auth's database would refuse the row).
+fn additional_fields(auth: &Auth, given: Option<&Json>, creating: bool) -> Result<Row, ApiError> {
     let given = match given {
         None => Map::new(),
         Some(Json::Object(map)) => map.clone(),
@@ -249,15 +251,33 @@ fn additional_fields(auth: &Auth, given: Option<&Json>, partial: bool) -> Result
             ));
         }
     };
-    let mut row = model_input(auth, organization_role::MODEL, &Body(given), partial)?;
-    let declared = |field: &str| {
-        auth.inner
-            .models
-            .model(organization_role::MODEL)
-            .and_then(|t| t.column(field))
-            .is_some_and(|c| c.origin == Origin::Config)
-    };
-    row.retain(|field, _| declared(field));
+    let declared: Vec<_> = auth
+        .inner
+        .models
+        .model(organization_role::MODEL)
+        .map(|t| {
+            t.columns
+                .iter()
+                .filter(|c| c.origin == Origin::Config)
+                .collect()
+        })
+        .unwrap_or_default();
+    let only_declared = given
+        .into_iter()
+        .filter(|(k, _)| declared.iter().any(|c| c.field == *k))
+        .collect();
+    // Partial: the plugin's own required fields are set by the server, not read here.
+    let row = model_input(auth, organization_role::MODEL, &Body(only_declared), true)?;
+    let missing = declared.iter().find(|c| {
+        creating && c.input && c.required && c.default.is_none() && !row.contains_key(&c.field)
+    });
+    if let Some(column) = missing {
+        return Err(ApiError::coded(
+            http::StatusCode::BAD_REQUEST,
+            auth_core::errors::base::MISSING_FIELD,
+            format!("{} is required", column.field),
+        ));
+    }
     Ok(row)
 }
 
@@ -294,8 +314,6 @@ pub(super) async fn create(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
             "[body.permission] Invalid input: expected record, received undefined",
         ));
     };
-    // Partial: the plugin's own required fields are not in `additionalFields` (the server sets
-    // them); a required additional field without default is not enforced here yet.
     let extra = additional_fields(auth, ctx.body.get("additionalFields"), true)?;
     let organization_id = organization_of(
         caller,
@@ -356,6 +374,8 @@ pub(super) async fn create(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
         organization_role::CREATED_AT.into(),
         Value::Date(Timestamp::now()),
     );
+    // better-auth's adapter sets `updatedAt` on update only (it has no default).
+    row.insert(organization_role::UPDATED_AT.into(), Value::Null);
     let created = auth
         .inner
         .store
@@ -398,7 +418,7 @@ pub(super) async fn update(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
             ));
         }
     };
-    let extra = additional_fields(auth, Some(&Json::Object(data.clone())), true)?;
+    let extra = additional_fields(auth, Some(&Json::Object(data.clone())), false)?;
     let organization_id = organization_of(caller, given, NO_ACTIVE_ORGANIZATION)?;
     let (role, roles) = role_manager(
         auth,
