@@ -221,8 +221,8 @@ fn organization_permissions_are_better_auths() {
     assert!(options.is_role("lead") && options.is_role("owner") && !options.is_role("emperor"));
 }
 
-/// A role granting what no statement declares, a creator role that is no role, and the part
-/// not served yet are refused at their line.
+/// A role granting what no statement declares, a creator role that is no role, and
+/// invitations without a mailer are refused at their line.
 #[test]
 fn organization_options_are_checked_at_their_line() {
     for (text, line, message) in [
@@ -230,11 +230,6 @@ fn organization_options_are_checked_at_their_line() {
             "[mailer]\nkind = \"log\"\n[plugins.organization.roles.lead]\nproject = [\"create\"]\n",
             4,
             "no statement declares",
-        ),
-        (
-            "[mailer]\nkind = \"log\"\n[plugins.organization]\ndynamic-access-control = true\n",
-            3,
-            "dynamic-access-control are not served",
         ),
         (
             "[mailer]\nkind = \"log\"\n[plugins.organization]\ncreator-role = \"boss\"\n",
