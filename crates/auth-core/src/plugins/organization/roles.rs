@@ -11,7 +11,9 @@ use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endp
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum DynamicAccessControl {
+    /// `dynamic-access-control = true`: on, without a limit.
     Switch(bool),
+    /// The table form, with better-auth's options.
     Options(DynamicAccessControlOptions),
 }
 
@@ -32,6 +34,7 @@ pub struct DynamicAccessControlOptions {
 }
 
 impl DynamicAccessControl {
+    /// Are roles created per organization (the `organizationRole` table, the role endpoints)?
     pub fn enabled(&self) -> bool {
         match self {
             Self::Switch(on) => *on,
