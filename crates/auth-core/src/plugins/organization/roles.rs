@@ -11,9 +11,7 @@ use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endp
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum DynamicAccessControl {
-    /// `dynamic-access-control = true`: on, without a limit.
     Switch(bool),
-    /// The table form, with better-auth's options.
     Options(DynamicAccessControlOptions),
 }
 
