@@ -2,10 +2,12 @@
 //! bearer token or API key), 403 with better-auth's code when `P` is not granted; admin's
 //! roles from auth.toml (a granted role takes effect at once), and the caller's role in the
 //! active organization, stored roles (dynamic access control) included and re-read on every
-//! request.
+//! request. The session is resolved once per request, whatever extractors share it, and from
+//! the cookie cache when there is one.
 
 use auth_runtime::{Auth, CurrentUser, RequirePermission, permission};
 use axum::Router;
+use axum::extract::FromRequestParts;
 use axum::routing::get;
 use http::{Request, StatusCode};
 use serde_json::{Value, json};
@@ -126,9 +128,11 @@ async fn call(
     }
 }
 
-/// A signed-up user: the session cookie (`name=value`), the bearer token, the user id.
+/// A signed-up user: the session cookie (`name=value`), the cookie cache's (when on), the
+/// bearer token, the user id.
 struct Someone {
     cookie: String,
+    cache: Option<String>,
     bearer: String,
     id: String,
 }
@@ -137,15 +141,18 @@ async fn sign_up(app: &mut Router, email: &str) -> Someone {
     let body = json!({ "name": "Tester", "email": email, "password": "correct horse battery" });
     let answer = call(app, "POST", "/api/auth/sign-up/email", &[], Some(body)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
-    let cookie = answer
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .find(|c| c.starts_with("better-auth.session_token="))
-        .unwrap_or_else(|| panic!("no session cookie"))
-        .to_owned();
+    let cookie = |name: &str| {
+        answer
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    };
+    let cache = cookie("better-auth.session_data");
+    let cookie = cookie("better-auth.session_token").unwrap_or_else(|| panic!("no session cookie"));
     let token = answer
         .headers
         .get("set-auth-token")
@@ -153,6 +160,7 @@ async fn sign_up(app: &mut Router, email: &str) -> Someone {
         .unwrap_or_else(|| panic!("no set-auth-token"));
     Someone {
         cookie,
+        cache,
         bearer: format!("Bearer {token}"),
         id: answer.json["user"]["id"]
             .as_str()
@@ -162,9 +170,14 @@ async fn sign_up(app: &mut Router, email: &str) -> Someone {
 }
 
 async fn server() -> (tempfile::TempDir, Auth, Router) {
+    server_with("").await
+}
+
+/// [`server`] with `more` after [`CONFIG`].
+async fn server_with(more: &str) -> (tempfile::TempDir, Auth, Router) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let config = dir.path().join("auth.toml");
-    let text = CONFIG.replace("{dir}", &dir.path().display().to_string());
+    let text = format!("{CONFIG}{more}").replace("{dir}", &dir.path().display().to_string());
     std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
     let auth = Auth::builder()
         .config(&config)
@@ -439,4 +452,87 @@ async fn organization_permissions_guard_routes_with_stored_roles() {
     .await;
     refused(&answer, StatusCode::FORBIDDEN, "NO_ACTIVE_ORGANIZATION");
     assert!(!owner.id.is_empty());
+}
+
+/// One request resolves its session once: a guard after `CurrentUser` reads the session the
+/// first extractor found, even when it is signed out in between; a new request finds none.
+#[tokio::test]
+async fn a_request_resolves_its_session_once() {
+    let (_dir, auth, mut app) = server().await;
+    let user = sign_up(&mut app, "once@example.com").await;
+    auth.grant_role("once@example.com", "admin")
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let parts = || {
+        let request = Request::builder()
+            .uri(format!("{BASE}/ban"))
+            .header("cookie", &user.cookie)
+            .body(())
+            .unwrap_or_else(|e| panic!("{e}"));
+        request.into_parts().0
+    };
+    let mut first = parts();
+    let CurrentUser(seen) = CurrentUser::<()>::from_request_parts(&mut first, &auth)
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.body()));
+    let signed_out = call(
+        &mut app,
+        "POST",
+        "/api/auth/sign-out",
+        &[("cookie", &user.cookie)],
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(signed_out.status, StatusCode::OK, "{}", signed_out.json);
+    let guard = RequirePermission::<BanUsers>::from_request_parts(&mut first, &auth)
+        .await
+        .unwrap_or_else(|e| panic!("the request's session was looked up again: {}", e.body()));
+    assert_eq!(guard.user, seen);
+    let refused = RequirePermission::<BanUsers>::from_request_parts(&mut parts(), &auth)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a signed-out session passed"));
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+}
+
+/// With the cookie cache on, the guard reads the session from it as get-session does: a
+/// session deleted from the database still signs in by its cache until it expires, with the
+/// user (and role) cached; without the cache cookie, the deleted session is none.
+#[tokio::test]
+async fn the_guard_reads_the_cookie_cache() {
+    let (_dir, auth, mut app) =
+        server_with("\n[session.cookie-cache]\nenabled = true\nmax-age = 300\n").await;
+    let user = sign_up(&mut app, "cached@example.com").await;
+    let cache = user
+        .cache
+        .clone()
+        .unwrap_or_else(|| panic!("no cookie cache cookie"));
+    let both = format!("{}; {cache}", user.cookie);
+    let answer = call(&mut app, "GET", "/ban", &[("cookie", &both)], None).await;
+    refused(
+        &answer,
+        StatusCode::FORBIDDEN,
+        "YOU_ARE_NOT_ALLOWED_TO_BAN_USERS",
+    );
+    let signed_out = call(
+        &mut app,
+        "POST",
+        "/api/auth/sign-out",
+        &[("cookie", &user.cookie)],
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(signed_out.status, StatusCode::OK, "{}", signed_out.json);
+    auth.grant_role("cached@example.com", "admin")
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // Still signed in by the cache, as the role it cached.
+    let answer = call(&mut app, "GET", "/ban", &[("cookie", &both)], None).await;
+    refused(
+        &answer,
+        StatusCode::FORBIDDEN,
+        "YOU_ARE_NOT_ALLOWED_TO_BAN_USERS",
+    );
+    let answer = call(&mut app, "GET", "/ban", &[("cookie", &user.cookie)], None).await;
+    refused(&answer, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
 }

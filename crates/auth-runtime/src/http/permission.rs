@@ -113,6 +113,7 @@ pub mod codes {
 /// The signed-in user, whom `P` allows; 401 without a session, 403 with `P`'s code otherwise.
 #[derive(Debug, Clone)]
 pub struct RequirePermission<P, F = ()> {
+    /// The signed-in user `P` allowed.
     pub user: User<F>,
     /// The organization `P` was checked in (its scope `organization`: the active one).
     pub organization_id: Option<String>,
