@@ -289,7 +289,7 @@ fn organization_teams_are_a_switch_or_a_table() {
 #[test]
 fn dynamic_access_control_options_and_merged_roles() {
     let parse = |text: &str| {
-        Config::parse("auth.toml", &format!("[mailer]\nkind = \"log\"\n{text}"))
+        Config::parse("auth.toml", format!("[mailer]\nkind = \"log\"\n{text}"))
             .unwrap_or_else(|e| panic!("{e}"))
     };
     let off = parse("[plugins.organization]\n");
