@@ -838,7 +838,7 @@ fn with_every_served_plugin() -> String {
             text.push_str("[plugins.two-factor.otp]\n");
         }
         if *plugin == auth_core::schema::Plugin::Organization {
-            text.push_str("teams = true\n");
+            text.push_str("teams = true\ndynamic-access-control = true\n");
         }
     }
     text.push_str("\n[mailer]\nkind = \"log\"\n\n[sms]\nkind = \"log\"\n");
@@ -987,6 +987,78 @@ async fn every_team_field_wrong() {
             &format!("teamId {team_id}"),
         );
     }
+}
+
+/// Arbitrary role names and permission records (any resources and actions, any JSON in their
+/// place) into create-role, update-role, delete-role and has-permission, as the owner of the
+/// active organization: never a 5xx, every refusal `{code, message}`, and a role is stored
+/// only when every resource it grants is declared.
+#[test]
+fn arbitrary_roles_and_permissions() {
+    let rt = runtime();
+    let (auth, _db, cookie) = rt.block_on(async {
+        let (auth, db) = sqlite(&with_every_served_plugin()).await;
+        let cookie = sign_up(&auth, "roles@prop.test").await.cookie();
+        own_an_organization(&auth, &cookie).await;
+        (auth, db, cookie)
+    });
+    let declared = ["organization", "member", "invitation", "team", "ac"];
+    let name = prop_oneof![
+        "\\PC{0,12}",
+        Just("owner".to_owned()),
+        Just("Editor".to_owned())
+    ];
+    let word = prop_oneof![
+        "[a-z]{1,8}",
+        Just("member".to_owned()),
+        Just("create".to_owned()),
+        Just("read".to_owned())
+    ];
+    let record = prop::collection::btree_map(word.clone(), prop::collection::vec(word, 0..4), 0..4)
+        .prop_map(|m| json!(m));
+    let permission = prop_oneof![3 => record, 1 => json_value()];
+    let config = ProptestConfig {
+        cases: 192,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let paths = [
+        "/organization/create-role",
+        "/organization/update-role",
+        "/organization/delete-role",
+        "/organization/has-permission",
+    ];
+    proptest!(config, |(index in 0..paths.len(), role in name, permission in permission, by_id in any::<bool>())| {
+        let path = paths[index];
+        let body = json!({
+            "role": role,
+            "permission": permission,
+            "permissions": permission,
+            "roleName": if by_id { Value::Null } else { json!(role) },
+            "roleId": if by_id { json!(role) } else { Value::Null },
+            "data": { "permission": permission, "roleName": role },
+        });
+        let body = match body {
+            Value::Object(map) => Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+            other => other,
+        };
+        let answer = rt.block_on(post(path).cookie(&cookie).json(&body).send(&auth));
+        prop_assert!(answer.status.as_u16() < 500, "{path} {body}: {} {:?}", answer.status, answer.json());
+        if answer.status.is_client_error() {
+            prop_assert!(answer.json()["code"].is_string() && answer.json()["message"].is_string(), "{path}: {:?}", answer.json());
+        }
+        if answer.status == StatusCode::OK && path != "/organization/has-permission" && path != "/organization/delete-role" {
+            let granted = &answer.json()["roleData"]["permission"];
+            let resources: Vec<String> = granted.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            prop_assert!(resources.iter().all(|r| declared.contains(&r.as_str())), "{path} stored {granted}");
+        }
+    });
+    let listed = rt.block_on(
+        get("/api/auth/organization/list-roles")
+            .cookie(&cookie)
+            .send(&auth),
+    );
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.json());
 }
 
 /// Random bodies to every POST endpoint of core and every served plugin.

@@ -35,11 +35,6 @@ async fn every_routed_path_is_documented_and_every_documented_path_routed() {
         config
             .plugins
             .retain(|plugin| auth_runtime::plugins::SERVED.contains(&plugin));
-        // Nor the organization's dynamic access control.
-        if let Some(organization) = config.plugins.organization.as_mut() {
-            let options = organization.get_mut();
-            options.dynamic_access_control = false;
-        }
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let (base, auth) = support::server::serve(config, dir.path()).await;
         let document = openapi(auth.schema(), auth.endpoints(), auth.base_path())

@@ -62,6 +62,12 @@
 //   ORGANIZATION_TEAMS=1 with ORGANIZATION=1: teams:{enabled:true, maximumTeams:3,
 //                       maximumMembersPerTeam:2}, as crates/auth-cli/tests/conformance/
 //                       organization-teams.toml configures us. The suite is organization-teams.mjs.
+//   DYNAMIC_ACCESS_CONTROL=1  with ORGANIZATION=1: ac = better-auth's statements plus project:
+//                       ["read","write","delete"], roles {owner: everything, admin, member} and
+//                       dynamicAccessControl: {enabled: true, maximumRolesPerOrganization: 3}, as
+//                       crates/auth-cli/tests/conformance/organization-roles.toml configures us;
+//                       MIGRATE=1 creates the organizationRole table. The suite is
+//                       organization-roles.mjs.
 //
 // Stdout: the first line is `{"url":"http://127.0.0.1:<port>"}`, printed once the schema is in
 // place and requests are served. Everything else goes to stderr. SIGINT/SIGTERM close cleanly.
@@ -81,6 +87,7 @@ import { passkey } from "@better-auth/passkey";
 import { admin, anonymous, bearer, emailOTP, genericOAuth, jwt, lastLoginMethod, magicLink, multiSession, oneTimeToken, organization, phoneNumber, twoFactor, username } from "better-auth/plugins";
 import { createAccessControl } from "better-auth/plugins/access";
 import { adminAc, defaultStatements, userAc } from "better-auth/plugins/admin/access";
+import { adminAc as orgAdminAc, defaultStatements as orgStatements, memberAc, ownerAc } from "better-auth/plugins/organization/access";
 
 const log = (...args) => console.error("[reference-server]", ...args);
 const fail = (message) => {
@@ -296,6 +303,21 @@ if (process.env.GENERIC_OAUTH === "1") {
   ];
 }
 
+// DYNAMIC_ACCESS_CONTROL=1's options of organization().
+function dynamicAccessControl() {
+  if (process.env.DYNAMIC_ACCESS_CONTROL !== "1") return {};
+  const ac = createAccessControl({ ...orgStatements, project: ["read", "write", "delete"] });
+  return {
+    ac,
+    roles: {
+      owner: ac.newRole({ ...ownerAc.statements, project: ["read", "write", "delete"] }),
+      admin: orgAdminAc,
+      member: memberAc,
+    },
+    dynamicAccessControl: { enabled: true, maximumRolesPerOrganization: 3 },
+  };
+}
+
 if (process.env.ORGANIZATION === "1") {
   options.plugins = [
     ...(options.plugins ?? []),
@@ -307,6 +329,7 @@ if (process.env.ORGANIZATION === "1") {
       ...(process.env.ORGANIZATION_TEAMS === "1"
         ? { teams: { enabled: true, maximumTeams: 3, maximumMembersPerTeam: 2 } }
         : {}),
+      ...dynamicAccessControl(),
       // The same line the Rust log mailer writes for an invitation (its link: invitation-url's
       // default, /accept-invitation/{id} at the server's origin).
       sendInvitationEmail: async ({ id, email }) =>

@@ -94,6 +94,8 @@ mod generic_oauth;
 mod jwt;
 #[path = "conformance/organization.rs"]
 mod organization;
+#[path = "conformance/organization_roles.rs"]
+mod organization_roles;
 #[path = "conformance/passkey.rs"]
 mod passkey;
 #[path = "conformance/phone_number.rs"]

@@ -15,8 +15,10 @@ pub struct ApiError {
     pub code: Option<&'static str>,
     /// The human-readable message.
     pub message: String,
-    /// More about the error, sent as `details` (api-key's rate limit: `{"tryAgainIn": ms}`).
-    pub details: Option<serde_json::Value>,
+    /// More keys of the body after `message` and `code`: `details` (api-key's rate limit:
+    /// `{"tryAgainIn": ms}`), organization's `missingPermissions`. Boxed: few errors have any,
+    /// and every `Result` carries the size of its error.
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
@@ -26,7 +28,7 @@ impl ApiError {
             status,
             code: Some(code),
             message: message.into(),
-            details: None,
+            extra: None,
         }
     }
 
@@ -46,7 +48,7 @@ impl ApiError {
             status,
             code: None,
             message: message.into(),
-            details: None,
+            extra: None,
         }
     }
 
@@ -83,22 +85,28 @@ impl ApiError {
     /// This error with `details`.
     #[must_use]
     pub fn with_details(self, details: serde_json::Value) -> Self {
-        Self {
-            details: Some(details),
-            ..self
-        }
+        self.with_field("details", details)
+    }
+
+    /// This error with `key` beside `message` and `code` in its body.
+    #[must_use]
+    pub fn with_field(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.extra
+            .get_or_insert_default()
+            .insert(key.to_owned(), value);
+        self
     }
 
     /// The JSON body: `{"message": …, "code": …, "details": …}` (message first, as better-call
-    /// writes it; `details` only when there are some).
+    /// writes it; `details` and other extra keys only when there are some).
     pub fn body(&self) -> serde_json::Value {
         let mut body = serde_json::Map::new();
         body.insert("message".into(), self.message.clone().into());
         if let Some(code) = self.code {
             body.insert("code".into(), code.into());
         }
-        if let Some(details) = &self.details {
-            body.insert("details".into(), details.clone());
+        for (key, value) in self.extra.iter().flat_map(|f| f.iter()) {
+            body.insert(key.clone(), value.clone());
         }
         serde_json::Value::Object(body)
     }

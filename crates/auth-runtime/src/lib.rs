@@ -31,6 +31,7 @@ pub mod wire;
 pub use auth::builder::{self, AuthBuilder, BuildError, Startup};
 pub use auth::{Auth, AuthError, AuthOptions, EnvLookup, callback_url};
 pub use http::extract::{CurrentSession, CurrentUser, MaybeUser};
+pub use http::permission::{Permission, PermissionScope, RequirePermission};
 pub use rate_limit::RateLimitError;
 pub use router::MissingHandler;
 pub use wire::{PasswordHasher, Secret, SecretError};

@@ -4,3 +4,4 @@ mod cookie_cache;
 mod embed;
 mod mail;
 mod oauth_oidc;
+mod permission;

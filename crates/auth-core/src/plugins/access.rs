@@ -52,6 +52,34 @@ pub fn roles(
     all
 }
 
+/// `roles` with `extra` grants merged in: an extra role of a known name adds its actions to
+/// that role's (better-auth's `hasPermission` with dynamic access control), a new name is added.
+pub fn merge_roles(
+    roles: &mut BTreeMap<String, Statements>,
+    extra: impl IntoIterator<Item = (String, Statements)>,
+) {
+    for (name, grants) in extra {
+        let merged = roles.entry(name).or_default();
+        for (resource, actions) in grants {
+            let held = merged.entry(resource).or_default();
+            for action in actions {
+                if !held.contains(&action) {
+                    held.push(action);
+                }
+            }
+        }
+    }
+}
+
+/// The resources of `wanted` that no statement declares (better-auth's `INVALID_RESOURCE`).
+pub fn unknown_resources<'a>(statements: &Statements, wanted: &'a Statements) -> Vec<&'a str> {
+    wanted
+        .keys()
+        .filter(|resource| !statements.contains_key(*resource))
+        .map(String::as_str)
+        .collect()
+}
+
 /// better-auth's `role.authorize` with the `AND` connector: every requested resource granted,
 /// each with all its requested actions (an empty list grants nothing).
 pub fn authorizes(grants: &Statements, wanted: &Statements) -> bool {

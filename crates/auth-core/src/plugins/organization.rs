@@ -1,6 +1,8 @@
 //! better-auth's `organization` plugin: organizations, their members (with roles of
-//! better-auth's access-control model) and invitations by mail.
+//! better-auth's access-control model) and invitations by mail; with dynamic access control,
+//! roles created per organization (`roles`).
 
+mod roles;
 mod teams;
 
 use std::collections::BTreeMap;
@@ -15,6 +17,7 @@ use crate::config::{Config, ConfigError};
 use crate::endpoints::{Access, Endpoint, Method, Reply, RequestBody, Shape, endpoint, query};
 use crate::errors::{ErrorCode, error_codes};
 use crate::schema::Plugin;
+pub use roles::DynamicAccessControl;
 pub use teams::{DefaultTeam, Teams};
 
 /// `[plugins.organization]`: better-auth's `organization({…})` options, kebab-case. `ac` and
@@ -29,9 +32,10 @@ pub struct Options {
     /// Teams: `team` and `teamMember` tables, `session.activeTeamId`, `invitation.teamId`.
     #[serde(default)]
     pub teams: Teams,
-    /// The `organizationRole` table.
+    /// Roles created per organization at run time (the `organizationRole` table):
+    /// `dynamic-access-control = true`, or a table with better-auth's options.
     #[serde(default)]
-    pub dynamic_access_control: bool,
+    pub dynamic_access_control: DynamicAccessControl,
     /// May users create organizations?
     #[serde(default = "yes")]
     pub allow_user_to_create_organization: bool,
@@ -76,7 +80,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             teams: Teams::default(),
-            dynamic_access_control: false,
+            dynamic_access_control: DynamicAccessControl::default(),
             allow_user_to_create_organization: true,
             organization_limit: None,
             creator_role: owner(),
@@ -161,11 +165,22 @@ impl Options {
     /// roles grants every requested action. With `creator_may_all`, the creator role may
     /// everything (update-member-role's `allowCreatorAllPermissions`).
     pub fn has_permission(&self, role: &str, wanted: &Statements, creator_may_all: bool) -> bool {
+        self.has_permission_among(&self.roles(), role, wanted, creator_may_all)
+    }
+
+    /// [`Self::has_permission`] with `roles` (the organization's, dynamic ones merged in by
+    /// [`access::merge_roles`]) instead of the declared ones.
+    pub fn has_permission_among(
+        &self,
+        roles: &BTreeMap<String, Statements>,
+        role: &str,
+        wanted: &Statements,
+        creator_may_all: bool,
+    ) -> bool {
         let held = role_list(role);
         if creator_may_all && held.iter().any(|r| *r == self.creator_role) {
             return true;
         }
-        let roles = self.roles();
         held.iter()
             .filter_map(|name| roles.get(*name))
             .any(|grants| authorizes(grants, wanted))
@@ -231,6 +246,17 @@ error_codes!(ERRORS {
     YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER => "You are not allowed to remove a team member",
     YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION => "You are not allowed to access this organization as an owner",
     INVALID_TEAM_ID => "Team id contains a reserved character",
+    YOU_MUST_BE_IN_AN_ORGANIZATION_TO_CREATE_A_ROLE => "You must be in an organization to create a role",
+    YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE => "You are not allowed to create a role",
+    YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE => "You are not allowed to update a role",
+    YOU_ARE_NOT_ALLOWED_TO_DELETE_A_ROLE => "You are not allowed to delete a role",
+    YOU_ARE_NOT_ALLOWED_TO_READ_A_ROLE => "You are not allowed to read a role",
+    YOU_ARE_NOT_ALLOWED_TO_LIST_A_ROLE => "You are not allowed to list a role",
+    TOO_MANY_ROLES => "This organization has too many roles",
+    INVALID_RESOURCE => "The provided permission includes an invalid resource",
+    ROLE_NAME_IS_ALREADY_TAKEN => "That role name is already taken",
+    CANNOT_DELETE_A_PRE_DEFINED_ROLE => "Cannot delete a pre-defined role",
+    ROLE_IS_ASSIGNED_TO_MEMBERS => "Cannot delete a role that is assigned to members. Please reassign the members to a different role first",
 });
 
 pub const DECLARATION: Declaration = Declaration {
@@ -243,7 +269,7 @@ pub const DECLARATION: Declaration = Declaration {
 };
 
 /// Declared roles grant declared actions; invitations need a `[mailer]`; the creator role is a
-/// role; dynamic access control is not served yet (its table would go unguarded).
+/// role.
 fn check(config: &Config) -> Result<(), ConfigError> {
     let options = config.plugins.organization_options();
     access::check_roles(
@@ -259,15 +285,6 @@ fn check(config: &Config) -> Result<(), ConfigError> {
             format!("creator-role `{}` is not a role", options.creator_role),
             "use owner, admin or member, or declare it as [plugins.organization.roles.<name>]",
         ));
-    }
-    for (on, what) in [(options.dynamic_access_control, "dynamic-access-control")] {
-        if on {
-            return Err(config.error_at(
-                span,
-                format!("the organization plugin's {what} are not served by this version"),
-                format!("remove {what} = true (generate/migrate still accept it)"),
-            ));
-        }
     }
     super::needs_mailer(
         config,
@@ -594,6 +611,14 @@ fn endpoints(config: &Config) -> Vec<Endpoint> {
     ];
     if teams_on {
         all.extend(teams::endpoints());
+    }
+    if config
+        .plugins
+        .organization_options()
+        .dynamic_access_control
+        .enabled()
+    {
+        all.extend(roles::endpoints());
     }
     for endpoint in &mut all {
         endpoint.plugin = Some(Plugin::Organization);

@@ -221,8 +221,8 @@ fn organization_permissions_are_better_auths() {
     assert!(options.is_role("lead") && options.is_role("owner") && !options.is_role("emperor"));
 }
 
-/// A role granting what no statement declares, a creator role that is no role, and the part
-/// not served yet are refused at their line.
+/// A role granting what no statement declares, a creator role that is no role, and
+/// invitations without a mailer are refused at their line.
 #[test]
 fn organization_options_are_checked_at_their_line() {
     for (text, line, message) in [
@@ -230,11 +230,6 @@ fn organization_options_are_checked_at_their_line() {
             "[mailer]\nkind = \"log\"\n[plugins.organization.roles.lead]\nproject = [\"create\"]\n",
             4,
             "no statement declares",
-        ),
-        (
-            "[mailer]\nkind = \"log\"\n[plugins.organization]\ndynamic-access-control = true\n",
-            3,
-            "dynamic-access-control are not served",
         ),
         (
             "[mailer]\nkind = \"log\"\n[plugins.organization]\ncreator-role = \"boss\"\n",
@@ -286,4 +281,70 @@ fn organization_teams_are_a_switch_or_a_table() {
     .to_string();
     assert!(error.contains("maximum-team"), "{error}");
     assert!(error.starts_with("auth.toml:"), "{error}");
+}
+
+/// Dynamic access control: `true` or a table with better-auth's options; its endpoints only when
+/// on; stored roles merged into the declared ones (a stored role of a declared name adds to
+/// it), resources no statement declares found.
+#[test]
+fn dynamic_access_control_options_and_merged_roles() {
+    let parse = |text: &str| {
+        Config::parse("auth.toml", format!("[mailer]\nkind = \"log\"\n{text}"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let off = parse("[plugins.organization]\n");
+    let on = parse("[plugins.organization]\ndynamic-access-control = true\n");
+    let table = parse(
+        "[plugins.organization.dynamic-access-control]\nenabled = true\nmaximum-roles-per-organization = 4\n",
+    );
+    for (config, enabled, maximum) in [
+        (&off, false, None),
+        (&on, true, None),
+        (&table, true, Some(4)),
+    ] {
+        let dac = &config.plugins.organization_options().dynamic_access_control;
+        assert_eq!(
+            (dac.enabled(), dac.maximum_roles_per_organization()),
+            (enabled, maximum)
+        );
+        assert!(check(config).is_ok());
+        let routes = (organization::DECLARATION.endpoints)(config);
+        assert_eq!(
+            routes.iter().any(|e| e.path == "/organization/create-role"),
+            enabled
+        );
+    }
+    let wrong = "[mailer]\nkind = \"log\"\n[plugins.organization.dynamic-access-control]\nenabled = true\nmaximum = 4\n";
+    assert!(Config::parse("auth.toml", wrong).is_err(), "unknown key");
+
+    let options = on.plugins.organization_options();
+    let mut roles = options.roles();
+    let stored = |pairs: &[(&str, &[&str])]| access::owned(pairs);
+    access::merge_roles(
+        &mut roles,
+        [
+            (
+                "member".to_owned(),
+                stored(&[("invitation", &["create"]), ("ac", &["read"])]),
+            ),
+            ("editor".to_owned(), stored(&[("member", &["create"])])),
+        ],
+    );
+    let wanted = |resource: &str, action: &str| {
+        admin::Statements::from([(resource.to_owned(), vec![action.to_owned()])])
+    };
+    assert!(options.has_permission_among(&roles, "member", &wanted("invitation", "create"), false));
+    assert!(!options.has_permission("member", &wanted("invitation", "create"), false));
+    assert_eq!(
+        roles["member"]["ac"],
+        vec!["read".to_owned()],
+        "no duplicate action"
+    );
+    assert!(options.has_permission_among(&roles, "editor", &wanted("member", "create"), false));
+    assert!(!options.has_permission_among(&roles, "editor", &wanted("member", "delete"), false));
+    let asked = stored(&[("project", &["read"]), ("member", &["create"])]);
+    assert_eq!(
+        access::unknown_resources(&options.statements(), &asked),
+        vec!["project"]
+    );
 }

@@ -156,7 +156,10 @@ pub struct CurrentSession<F = (), S = ()> {
 #[derive(Clone)]
 struct Resolved(Arc<Option<(Row, Row)>>);
 
-async fn resolved(parts: &mut Parts, auth: &Auth) -> Result<Arc<Option<(Row, Row)>>, ApiError> {
+pub(super) async fn resolved(
+    parts: &mut Parts,
+    auth: &Auth,
+) -> Result<Arc<Option<(Row, Row)>>, ApiError> {
     if let Some(Resolved(found)) = parts.extensions.get::<Resolved>() {
         return Ok(found.clone());
     }
@@ -222,7 +225,7 @@ fn fields<F: AuthModel>(row: &Row) -> Result<(F, Map<String, serde_json::Value>)
 }
 
 impl<F: AuthModel> User<F> {
-    fn from_row(row: &Row) -> Result<Self, ApiError> {
+    pub(super) fn from_row(row: &Row) -> Result<Self, ApiError> {
         const {
             assert!(
                 F::MODEL.is_empty() || same(F::MODEL, user::MODEL),

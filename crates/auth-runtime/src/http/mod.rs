@@ -6,6 +6,7 @@
 pub mod api;
 mod client_ip;
 pub mod extract;
+pub mod permission;
 
 mod origin;
 mod reply;

@@ -41,6 +41,7 @@ mod username;
 pub use admin::Granted;
 pub use api_key::NewApiKey;
 pub use open_api::{SCALAR_SHA256, SCALAR_VERSION};
+pub(crate) use organization::member_may;
 
 /// The plugins whose runtime is built: [`RUNTIMES`]' plugins, in canonical order (a test holds
 /// the two together).

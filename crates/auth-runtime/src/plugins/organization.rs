@@ -10,7 +10,10 @@
 mod invitations;
 mod members;
 mod organizations;
+mod roles;
 mod teams;
+
+pub(crate) use roles::member_may;
 
 use auth_core::errors::ErrorCode;
 use auth_core::plugins::access::Statements;
@@ -186,6 +189,31 @@ pub(super) const RUNTIME: Runtime = Runtime {
                 Box::pin(teams::remove_member(a, c, m))
             }))
         }),
+        ("createOrgRole", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(roles::create(a, c, m))
+            }))
+        }),
+        ("updateOrgRole", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(roles::update(a, c, m))
+            }))
+        }),
+        ("deleteOrgRole", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(roles::delete(a, c, m))
+            }))
+        }),
+        ("listOrgRoles", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(roles::list(a, c, m))
+            }))
+        }),
+        ("getOrgRole", |auth, ctx, s| {
+            Box::pin(signed_in(auth, ctx, s, |a, c, m| {
+                Box::pin(roles::get(a, c, m))
+            }))
+        }),
     ],
     sign_in_guard: None,
     on_request: None,
@@ -229,8 +257,17 @@ impl Caller {
             .or_else(|| self.active())
     }
 
-    /// Does a member with `role` hold every action of `wanted`?
-    fn grants(&self, role: &str, wanted: &[(&str, &str)]) -> bool {
+    /// Does a member of `organization_id` with `role` hold every action of `wanted`? With
+    /// `creator_may_all`, the creator role may everything. The organization's stored roles
+    /// count (dynamic access control).
+    async fn grants(
+        &self,
+        auth: &Auth,
+        organization_id: &str,
+        role: &str,
+        wanted: &[(&str, &str)],
+        creator_may_all: bool,
+    ) -> Result<bool, ApiError> {
         let mut statements = Statements::new();
         for (resource, action) in wanted {
             statements
@@ -238,23 +275,36 @@ impl Caller {
                 .or_default()
                 .push((*action).to_owned());
         }
-        self.options.has_permission(role, &statements, false)
+        let roles = roles::of_organization(auth, &self.options, organization_id).await?;
+        Ok(self
+            .options
+            .has_permission_among(&roles, role, &statements, creator_may_all))
     }
 
-    /// better-auth's refusal of roles the server does not know: `ROLE_NOT_FOUND: a, b`.
-    fn unknown_roles(&self, roles: &[String]) -> Option<String> {
-        let unknown: Vec<&str> = roles
+    /// better-auth's refusal of roles neither declared nor stored for `organization_id`:
+    /// `ROLE_NOT_FOUND: a, b`.
+    async fn unknown_roles(
+        &self,
+        auth: &Auth,
+        organization_id: &str,
+        roles: &[String],
+    ) -> Result<Option<String>, ApiError> {
+        let mut unknown: Vec<&str> = roles
             .iter()
             .filter(|r| !self.options.is_role(r))
             .map(String::as_str)
             .collect();
-        (!unknown.is_empty()).then(|| {
+        if !unknown.is_empty() && self.options.dynamic_access_control.enabled() {
+            let stored = roles::stored_names(auth, organization_id, &unknown).await?;
+            unknown.retain(|r| !stored.iter().any(|s| s == r));
+        }
+        Ok((!unknown.is_empty()).then(|| {
             format!(
                 "{}: {}",
                 auth_core::plugins::organization::ROLE_NOT_FOUND.code,
                 unknown.join(", ")
             )
-        })
+        }))
     }
 
     /// Is `role` (comma-joined) the creator role, or one of them?
@@ -516,9 +566,11 @@ async fn has_permission(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<R
             auth_core::plugins::organization::USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION,
         ));
     };
-    let success = caller
-        .options
-        .has_permission(&text(&found, member::ROLE), &wanted, false);
+    let roles = roles::of_organization(auth, &caller.options, &organization_id).await?;
+    let success =
+        caller
+            .options
+            .has_permission_among(&roles, &text(&found, member::ROLE), &wanted, false);
     Ok(Reply::json(json!({ "error": null, "success": success })))
 }
 

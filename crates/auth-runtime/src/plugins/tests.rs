@@ -160,7 +160,7 @@ fn every_plugin_endpoint_has_a_handler() {
     for plugin in SERVED {
         text.push_str(&format!("[plugins.{plugin}]\n"));
         if *plugin == Plugin::Organization {
-            text.push_str("teams = true\n");
+            text.push_str("teams = true\ndynamic-access-control = true\n");
         }
     }
     let config = auth_core::Config::parse("auth.toml", &text).unwrap_or_else(|e| panic!("{e}"));

@@ -95,7 +95,7 @@ pub(super) fn contribute(plugin: Plugin, config: &Config, out: &mut Contribution
                     string("metadata").optional(),
                 ],
             ));
-            if options.dynamic_access_control {
+            if options.dynamic_access_control.enabled() {
                 tables.push(ModelDef::new(
                     "organizationRole",
                     origin,

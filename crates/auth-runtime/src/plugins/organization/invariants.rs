@@ -8,11 +8,16 @@
 //! member has left the organization's teams, a deleted organization's teams are gone), every
 //! team member is a member of its organization, no session keeps as active a team its user is
 //! not in, each team's `memberCount` is its number of members, and a non-member can neither
-//! read nor change an organization's teams.
+//! read nor change an organization's teams. With dynamic access control: the stored roles are
+//! exactly those the successful calls created, each created by a member who held every action
+//! it grants (and `ac:create`), given only in its own organization; and every member holds, as
+//! has-permission answers, exactly what their role grants — nobody gains a permission they
+//! were not granted by someone allowed to grant it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use auth_core::schema::names::{team, team_member};
+use auth_core::plugins::access;
+use auth_core::schema::names::{organization_role, team, team_member};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -21,6 +26,18 @@ use crate::plugins::tests::{call, json_of, sign_up};
 
 const USERS: usize = 4;
 const ROLES: [&str; 3] = ["member", "admin", "owner"];
+/// What created roles grant: some within an admin's reach, some only an owner's.
+const GRANTS: [&[(&str, &[&str])]; 6] = [
+    &[("invitation", &["create"])],
+    &[("member", &["update"])],
+    &[
+        ("member", &["create", "update", "delete"]),
+        ("invitation", &["create", "cancel"]),
+    ],
+    &[("ac", &["create", "read"])],
+    &[("organization", &["update", "delete"])],
+    &[("team", &["create"]), ("member", &["update"])],
+];
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -41,6 +58,12 @@ enum Step {
     RemoveTeam(usize, usize),
     SetActiveTeam(usize, usize),
     ReadTeam(usize, usize),
+    /// User creates in an organization the role `r<n>` granting `GRANTS[g]`.
+    CreateRole(usize, usize, usize, usize),
+    /// User gives a member of an organization a created role (by creation index).
+    AssignRole(usize, usize, usize, usize),
+    /// User invites a user to an organization as a created role (by creation index).
+    InviteAsRole(usize, usize, usize, usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -60,14 +83,20 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::Delete(u, o)),
         1 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::SetActive(u, o)),
         2 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::Read(u, o)),
-        2 => (user.clone(), org).prop_map(|(u, o)| Step::CreateTeam(u, o)),
+        2 => (user.clone(), org.clone()).prop_map(|(u, o)| Step::CreateTeam(u, o)),
         3 => (user.clone(), team.clone(), user.clone())
             .prop_map(|(u, t, v)| Step::AddToTeam(u, t, v)),
         2 => (user.clone(), team.clone(), user.clone())
             .prop_map(|(u, t, v)| Step::RemoveFromTeam(u, t, v)),
         1 => (user.clone(), team.clone()).prop_map(|(u, t)| Step::RemoveTeam(u, t)),
         2 => (user.clone(), team.clone()).prop_map(|(u, t)| Step::SetActiveTeam(u, t)),
-        2 => (user, team).prop_map(|(u, t)| Step::ReadTeam(u, t)),
+        2 => (user.clone(), team).prop_map(|(u, t)| Step::ReadTeam(u, t)),
+        3 => (user.clone(), org.clone(), 0usize..3, 0..GRANTS.len())
+            .prop_map(|(u, o, n, g)| Step::CreateRole(u, o, n, g)),
+        2 => (user.clone(), org.clone(), user.clone(), 0usize..6)
+            .prop_map(|(u, o, t, k)| Step::AssignRole(u, o, t, k)),
+        2 => (user.clone(), org.clone(), user, 0usize..6)
+            .prop_map(|(u, o, t, k)| Step::InviteAsRole(u, o, t, k)),
     ]
 }
 
@@ -76,6 +105,9 @@ type Model = BTreeMap<String, BTreeMap<usize, String>>;
 
 /// Team → its organization and members.
 type Teams = BTreeMap<String, (String, BTreeSet<usize>)>;
+
+/// Created roles: organization → role name → what it grants.
+type CreatedRoles = BTreeMap<String, BTreeMap<String, Statements>>;
 
 struct World {
     auth: Auth,
@@ -91,6 +123,9 @@ struct World {
     /// Teams created, removed ones included (steps name them by index).
     team_ids: Vec<String>,
     teams: Teams,
+    created_roles: CreatedRoles,
+    /// Roles created, by creation index: organization and name.
+    role_names: Vec<(String, String)>,
 }
 
 impl World {
@@ -149,7 +184,7 @@ impl World {
                 if status == StatusCode::OK {
                     let role = self.role(&org, u);
                     assert!(
-                        matches!(role, Some("owner" | "admin")),
+                        self.may(&org, u, "invitation", "create"),
                         "{u} ({role:?}) invited to {org}"
                     );
                     assert!(
@@ -206,7 +241,7 @@ impl World {
                 if status == StatusCode::OK {
                     let role = self.role(&org, u);
                     assert!(
-                        matches!(role, Some("owner" | "admin")),
+                        self.may(&org, u, "member", "update"),
                         "{u} ({role:?}) changed a role in {org}"
                     );
                     self.model
@@ -224,7 +259,7 @@ impl World {
                 if status == StatusCode::OK {
                     let role = self.role(&org, u);
                     assert!(
-                        matches!(role, Some("owner" | "admin")),
+                        self.may(&org, u, "member", "delete"),
                         "{u} ({role:?}) removed a member of {org}"
                     );
                     self.leave_teams(&org, t);
@@ -251,8 +286,13 @@ impl World {
                     .post(u, "/organization/delete", json!({ "organizationId": org }))
                     .await;
                 if status == StatusCode::OK {
-                    assert_eq!(self.role(&org, u), Some("owner"), "{u} deleted {org}");
+                    let role = self.role(&org, u);
+                    assert!(
+                        self.may(&org, u, "organization", "delete"),
+                        "{u} ({role:?}) deleted {org}"
+                    );
                     self.teams.retain(|_, (of, _)| *of != org);
+                    self.created_roles.remove(&org);
                     self.model.remove(&org);
                 }
             }
@@ -309,7 +349,7 @@ impl World {
                 if status == StatusCode::OK {
                     let role = self.role(&org, u);
                     assert!(
-                        matches!(role, Some("owner" | "admin")),
+                        self.may(&org, u, "team", "create"),
                         "{u} ({role:?}) created a team in {org}"
                     );
                     let id = answer["id"].as_str().unwrap_or_default().to_owned();
@@ -332,8 +372,9 @@ impl World {
                 let (status, _) = self.post(u, path, body).await;
                 if status == StatusCode::OK {
                     let role = self.role(&org, u);
+                    let action = if adding { "update" } else { "delete" };
                     assert!(
-                        matches!(role, Some("owner" | "admin")),
+                        self.may(&org, u, "member", action),
                         "{u} ({role:?}) changed team {team_id}"
                     );
                     assert!(self.role(&org, v).is_some(), "{v} put in {team_id}");
@@ -355,7 +396,7 @@ impl World {
                 if status == StatusCode::OK {
                     let role = self.role(&org, u);
                     assert!(
-                        matches!(role, Some("owner" | "admin")),
+                        self.may(&org, u, "team", "delete"),
                         "{u} ({role:?}) removed team {team_id}"
                     );
                     self.teams.remove(&team_id);
@@ -410,6 +451,165 @@ impl World {
                 ] {
                     let (status, _) = self.post(u, path, body).await;
                     assert!(status.is_client_error(), "{u}: {path} answered {status}");
+                }
+            }
+            Step::CreateRole(u, o, n, g) => self.create_role(u, o, n, g).await,
+            Step::AssignRole(u, o, t, k) | Step::InviteAsRole(u, o, t, k) => {
+                let assigning = matches!(step, Step::AssignRole(..));
+                self.give_role(u, o, t, k, assigning).await;
+            }
+        }
+    }
+
+    /// Does `user`'s role in `org` grant `action` on `resource`, as the model knows the
+    /// declared roles and the roles created there?
+    fn may(&self, org: &str, user: usize, resource: &str, action: &str) -> bool {
+        let Some(role) = self.role(org, user) else {
+            return false;
+        };
+        let options = self.auth.inner.config.plugins.organization_options();
+        let mut roles = options.roles();
+        roles.extend(self.created_roles.get(org).cloned().unwrap_or_default());
+        let wanted = Statements::from([(resource.to_owned(), vec![action.to_owned()])]);
+        options.has_permission_among(&roles, role, &wanted, false)
+    }
+
+    async fn create_role(&mut self, u: usize, o: usize, n: usize, g: usize) {
+        let Some(org) = self.organization(o) else {
+            return;
+        };
+        let name = format!("r{n}");
+        let grants = access::owned(GRANTS[g]);
+        let body = json!({ "role": name, "permission": grants, "organizationId": org });
+        let (status, answer) = self.post(u, "/organization/create-role", body).await;
+        assert!(!status.is_server_error(), "create-role: {answer}");
+        if status != StatusCode::OK {
+            return;
+        }
+        let role = self.role(&org, u).map(str::to_owned);
+        assert!(
+            self.may(&org, u, "ac", "create"),
+            "{u} ({role:?}) created a role in {org}"
+        );
+        for (resource, actions) in &grants {
+            for action in actions {
+                assert!(
+                    self.may(&org, u, resource, action),
+                    "{u} ({role:?}) granted {resource}:{action}, which they lack, in {org}"
+                );
+            }
+        }
+        let roles = self.created_roles.entry(org.clone()).or_default();
+        assert!(
+            roles.insert(name.clone(), grants).is_none(),
+            "{name} created twice in {org}"
+        );
+        self.role_names.push((org, name));
+    }
+
+    /// `u` gives `t` the created role `k` in organization `o`: by update-member-role when
+    /// `assigning`, else by invitation.
+    async fn give_role(&mut self, u: usize, o: usize, t: usize, k: usize, assigning: bool) {
+        let (Some(org), Some((_, name))) = (self.organization(o), self.role_names.get(k).cloned())
+        else {
+            return;
+        };
+        let (status, answer) = if assigning {
+            let Some(member_id) = self.member_id(&org, t).await else {
+                return;
+            };
+            let body = json!({ "memberId": member_id, "role": name, "organizationId": org });
+            self.post(u, "/organization/update-member-role", body).await
+        } else {
+            let body = json!({ "email": self.emails[t], "role": name, "organizationId": org });
+            self.post(u, "/organization/invite-member", body).await
+        };
+        assert!(!status.is_server_error(), "{answer}");
+        if status != StatusCode::OK {
+            return;
+        }
+        let role = self.role(&org, u).map(str::to_owned);
+        let (resource, action) = if assigning {
+            ("member", "update")
+        } else {
+            ("invitation", "create")
+        };
+        assert!(
+            self.may(&org, u, resource, action),
+            "{u} ({role:?}) gave {name} in {org}"
+        );
+        assert!(
+            self.created_roles
+                .get(&org)
+                .is_some_and(|roles| roles.contains_key(&name)),
+            "{name}, no role of {org}, given there"
+        );
+        if assigning {
+            self.model.entry(org).or_default().insert(t, name);
+        } else {
+            let id = answer["id"].as_str().unwrap_or_default().to_owned();
+            self.invitations.push((id, t));
+        }
+    }
+
+    /// The stored roles are the model's; every member holds, as has-permission answers, what
+    /// their role grants in the model, and not one action more.
+    async fn check_roles(&self, steps: &[Step]) {
+        let mut stored = CreatedRoles::new();
+        for row in self.stored(organization_role::MODEL).await {
+            let permission = row
+                .get(organization_role::PERMISSION)
+                .and_then(Value::as_str)
+                .and_then(|p| serde_json::from_str(p).ok())
+                .and_then(|p| access::from_json(&p));
+            stored
+                .entry(text(&row, organization_role::ORGANIZATION_ID))
+                .or_default()
+                .insert(
+                    text(&row, organization_role::ROLE),
+                    permission.unwrap_or_default(),
+                );
+        }
+        assert_eq!(stored, self.created_roles, "roles after {steps:?}");
+        let statements = self
+            .auth
+            .inner
+            .config
+            .plugins
+            .organization_options()
+            .statements();
+        let every: Vec<(&String, &String)> = statements
+            .iter()
+            .flat_map(|(resource, actions)| actions.iter().map(move |a| (resource, a)))
+            .collect();
+        for (org, members) in &self.model {
+            for &user in members.keys() {
+                let (held, lacked): (Vec<_>, Vec<_>) = every
+                    .iter()
+                    .partition(|(resource, action)| self.may(org, user, resource, action));
+                let mut granted = Statements::new();
+                for (resource, action) in held {
+                    granted
+                        .entry((*resource).clone())
+                        .or_default()
+                        .push((*action).clone());
+                }
+                let lacked = lacked.first().map(|(resource, action)| {
+                    Statements::from([((*resource).clone(), vec![(*action).clone()])])
+                });
+                for (permissions, expected) in [(Some(granted), true), (lacked, false)] {
+                    let Some(permissions) = permissions.filter(|p| !p.is_empty()) else {
+                        continue;
+                    };
+                    let body = json!({ "permissions": permissions, "organizationId": org });
+                    let (status, answer) =
+                        self.post(user, "/organization/has-permission", body).await;
+                    assert_eq!(status, StatusCode::OK, "{answer}");
+                    assert_eq!(
+                        answer["success"],
+                        json!(expected),
+                        "{user} in {org} asking {permissions:?} after {steps:?}"
+                    );
                 }
             }
         }
@@ -510,6 +710,7 @@ impl World {
     /// has an organization of which its user is not a member as the active one.
     async fn check(&self, steps: &[Step]) {
         self.check_teams(steps).await;
+        self.check_roles(steps).await;
         let store = &self.auth.inner.store;
         let rows = store
             .find_many(member::MODEL, &[], None, None, None)
@@ -572,7 +773,7 @@ impl World {
 async fn play(steps: &[Step]) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let text = "[email-and-password]\nenabled = true\n[plugins.organization]\nteams = true\n\
-                [rate-limit]\nenabled = false\n";
+                dynamic-access-control = true\n[rate-limit]\nenabled = false\n";
     let auth = crate::plugins::tests::server(dir.path(), text).await;
     let mut world = World {
         auth,
@@ -585,6 +786,8 @@ async fn play(steps: &[Step]) {
         model: Model::new(),
         team_ids: Vec::new(),
         teams: Teams::new(),
+        created_roles: CreatedRoles::new(),
+        role_names: Vec::new(),
     };
     for n in 0..USERS {
         let email = format!("u{n}@example.com");
@@ -600,7 +803,9 @@ async fn play(steps: &[Step]) {
 }
 
 /// Sequences kept as regression cases: a member removed by another, an owner demoted and
-/// promoted, an organization deleted under its members, an invitation accepted twice.
+/// promoted, an organization deleted under its members, an invitation accepted twice; an
+/// admin refused a role granting what they lack, a member given a role that lets them create
+/// roles, a role given in another organization, and roles deleted with their organization.
 #[tokio::test]
 async fn kept_sequences_hold() {
     use Step::*;
@@ -640,6 +845,23 @@ async fn kept_sequences_hold() {
             ReadTeam(2, 1),
             Remove(0, 0, 1),
             SetActiveTeam(1, 1),
+            Delete(0, 0),
+        ],
+        vec![
+            Create(0),
+            Invite(0, 0, 1, 1),
+            Accept(0, true),
+            Invite(0, 0, 2, 0),
+            Accept(1, true),
+            CreateRole(1, 0, 0, 4),
+            CreateRole(1, 0, 0, 3),
+            AssignRole(1, 0, 2, 0),
+            CreateRole(2, 0, 1, 3),
+            CreateRole(2, 0, 2, 0),
+            Create(3),
+            InviteAsRole(3, 1, 2, 0),
+            InviteAsRole(1, 0, 3, 1),
+            Accept(2, true),
             Delete(0, 0),
         ],
     ] {

@@ -37,7 +37,16 @@ pub(super) async fn visible(
     role: &str,
     organization_id: &str,
 ) -> Result<Vec<Json>, ApiError> {
-    if !caller.grants(role, &[("invitation", "create")]) {
+    if !caller
+        .grants(
+            auth,
+            organization_id,
+            role,
+            &[("invitation", "create")],
+            false,
+        )
+        .await?
+    {
         return Ok(Vec::new());
     }
     let all = auth
@@ -165,7 +174,16 @@ pub(super) async fn invite(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
         return Err(bad_request(MEMBER_NOT_FOUND));
     };
     let inviter_role = text(&inviter, member::ROLE);
-    if !caller.grants(&inviter_role, &[("invitation", "create")]) {
+    if !caller
+        .grants(
+            auth,
+            &organization_id,
+            &inviter_role,
+            &[("invitation", "create")],
+            false,
+        )
+        .await?
+    {
         return Err(forbidden(
             YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION,
         ));
@@ -173,7 +191,7 @@ pub(super) async fn invite(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     if roles.is_empty() {
         return Err(bad_request(ROLE_NOT_FOUND));
     }
-    if let Some(message) = caller.unknown_roles(&roles) {
+    if let Some(message) = caller.unknown_roles(auth, &organization_id, &roles).await? {
         return Err(ApiError::message_only(StatusCode::BAD_REQUEST, message));
     }
     let inviter_is_creator = caller.is_creator(&inviter_role);
@@ -416,7 +434,17 @@ pub(super) async fn cancel(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     let Some(held) = membership(auth, caller.id(), &organization_id).await? else {
         return Err(bad_request(MEMBER_NOT_FOUND));
     };
-    if !caller.grants(&text(&held, member::ROLE), &[("invitation", "cancel")]) {
+    let role = text(&held, member::ROLE);
+    if !caller
+        .grants(
+            auth,
+            &organization_id,
+            &role,
+            &[("invitation", "cancel")],
+            false,
+        )
+        .await?
+    {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_CANCEL_THIS_INVITATION));
     }
     if organization_by(auth, organization::ID, &organization_id)
@@ -491,7 +519,16 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<
         ));
     };
     let role = text(&held, member::ROLE);
-    if !caller.grants(&role, &[("invitation", "create")]) {
+    if !caller
+        .grants(
+            auth,
+            &organization_id,
+            &role,
+            &[("invitation", "create")],
+            false,
+        )
+        .await?
+    {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS));
     }
     let visible = visible(auth, caller, &role, &organization_id).await?;

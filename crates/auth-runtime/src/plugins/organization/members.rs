@@ -176,12 +176,19 @@ pub(super) async fn update_role(
             YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER,
         ));
     }
-    let mut wanted = auth_core::plugins::access::Statements::new();
-    wanted.insert("member".into(), vec!["update".into()]);
-    if !caller.options.has_permission(&updater_role, &wanted, true) {
+    if !caller
+        .grants(
+            auth,
+            &organization_id,
+            &updater_role,
+            &[("member", "update")],
+            true,
+        )
+        .await?
+    {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER));
     }
-    if let Some(message) = caller.unknown_roles(&roles) {
+    if let Some(message) = caller.unknown_roles(auth, &organization_id, &roles).await? {
         return Err(ApiError::coded(
             StatusCode::BAD_REQUEST,
             ROLE_NOT_FOUND,
@@ -256,7 +263,17 @@ pub(super) async fn remove(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
             YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER,
         ));
     }
-    if !caller.grants(&text(&remover, member::ROLE), &[("member", "delete")]) {
+    let remover_role = text(&remover, member::ROLE);
+    if !caller
+        .grants(
+            auth,
+            &organization_id,
+            &remover_role,
+            &[("member", "delete")],
+            false,
+        )
+        .await?
+    {
         return Err(ApiError::base(
             StatusCode::UNAUTHORIZED,
             YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER,

@@ -190,7 +190,17 @@ pub(super) async fn update(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     let Some(found) = membership(auth, caller.id(), &organization_id).await? else {
         return Err(bad_request(USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION));
     };
-    if !caller.grants(&text(&found, member::ROLE), &[("organization", "update")]) {
+    let role = text(&found, member::ROLE);
+    if !caller
+        .grants(
+            auth,
+            &organization_id,
+            &role,
+            &[("organization", "update")],
+            false,
+        )
+        .await?
+    {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION));
     }
     if let Some(Value::String(slug)) = changes.get(organization::SLUG)
@@ -227,7 +237,17 @@ pub(super) async fn delete(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     let Some(found) = membership(auth, caller.id(), &organization_id).await? else {
         return Err(bad_request(USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION));
     };
-    if !caller.grants(&text(&found, member::ROLE), &[("organization", "delete")]) {
+    let role = text(&found, member::ROLE);
+    if !caller
+        .grants(
+            auth,
+            &organization_id,
+            &role,
+            &[("organization", "delete")],
+            false,
+        )
+        .await?
+    {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION));
     }
     let Some(deleted) = organization_by(auth, organization::ID, &organization_id).await? else {

@@ -484,10 +484,16 @@ pub(super) async fn create(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
             YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION,
         ));
     };
-    if !caller.grants(
-        &text(&held, auth_core::schema::names::member::ROLE),
-        &[("team", "create")],
-    ) {
+    if !caller
+        .grants(
+            auth,
+            &organization_id,
+            &text(&held, auth_core::schema::names::member::ROLE),
+            &[("team", "create")],
+            false,
+        )
+        .await?
+    {
         return Err(forbidden(
             YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION,
         ));
@@ -529,10 +535,16 @@ pub(super) async fn remove(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     else {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM));
     };
-    if !caller.grants(
-        &text(&held, auth_core::schema::names::member::ROLE),
-        &[("team", "delete")],
-    ) {
+    if !caller
+        .grants(
+            auth,
+            &organization_id,
+            &text(&held, auth_core::schema::names::member::ROLE),
+            &[("team", "delete")],
+            false,
+        )
+        .await?
+    {
         return Err(forbidden(
             YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION,
         ));
@@ -637,12 +649,20 @@ pub(super) async fn update(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Resul
     };
     let organization_id = scope(caller, given.as_deref())?;
     let held = membership(auth, caller.id(), &organization_id).await?;
-    let allowed = held.is_some_and(|m| {
-        caller.grants(
-            &text(&m, auth_core::schema::names::member::ROLE),
-            &[("team", "update")],
-        )
-    });
+    let allowed = match held {
+        Some(m) => {
+            caller
+                .grants(
+                    auth,
+                    &organization_id,
+                    &text(&m, auth_core::schema::names::member::ROLE),
+                    &[("team", "update")],
+                    false,
+                )
+                .await?
+        }
+        None => false,
+    };
     if !allowed {
         return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM));
     }
@@ -799,10 +819,16 @@ pub(super) async fn list_of_user(
         let Some(held) = membership(auth, caller.id(), &organization_id).await? else {
             return Err(forbidden(YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION));
         };
-        if !caller.grants(
-            &text(&held, auth_core::schema::names::member::ROLE),
-            &[("member", "update")],
-        ) {
+        if !caller
+            .grants(
+                auth,
+                &organization_id,
+                &text(&held, auth_core::schema::names::member::ROLE),
+                &[("member", "update")],
+                false,
+            )
+            .await?
+        {
             return Err(forbidden(YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER));
         }
         if membership(auth, &target, &organization_id).await?.is_none() {
@@ -907,10 +933,16 @@ async fn team_change(
     let Some(held) = membership(auth, caller.id(), &organization_id).await? else {
         return Err(bad_request(USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION));
     };
-    if !caller.grants(
-        &text(&held, auth_core::schema::names::member::ROLE),
-        &[("member", action)],
-    ) {
+    if !caller
+        .grants(
+            auth,
+            &organization_id,
+            &text(&held, auth_core::schema::names::member::ROLE),
+            &[("member", action)],
+            false,
+        )
+        .await?
+    {
         return Err(forbidden(refusal));
     }
     if membership(auth, &user_id, &organization_id)
