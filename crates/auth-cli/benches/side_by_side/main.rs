@@ -23,6 +23,8 @@
 //! - `AUTH_BENCH_SCALE_USERS` (default 1000000) and `AUTH_BENCH_SCALE_MEMBERS` (default 100000):
 //!   the users and the one organization's members of the list rows (quick: 10,000 and 1,000)
 //! - `AUTH_BENCH_OUT`: the folder for benchmarks.md and benchmarks.png
+//! - `AUTH_BENCH_LISTS_ONLY=1`: only the lists at scale, printed with the load average before and
+//!   after; no report is written
 
 #![allow(
     clippy::print_stdout,
@@ -172,6 +174,27 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if std::env::var("AUTH_BENCH_LISTS_ONLY").is_ok_and(|v| v == "1") {
+        let before = load_average();
+        let lists = runtime.block_on(scale::lists(&settings));
+        println!(
+            "load average (1 min): {before:.2} before, {:.2} after",
+            load_average()
+        );
+        match lists {
+            Ok(rows) => {
+                println!("| list | req/s | p50 ms | p99 ms | peak RSS |");
+                for (list, figures) in rows {
+                    println!("| {list} | {} |", figures.cells());
+                }
+            }
+            Err(why) => {
+                eprintln!("lists at scale: {why}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     let report = runtime.block_on(run(&settings));
     let text = report.markdown(&settings_line(&settings));
     println!("{text}");
