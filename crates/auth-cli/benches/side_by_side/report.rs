@@ -40,7 +40,7 @@ impl Figures {
         }
     }
 
-    fn cells(&self) -> String {
+    pub(crate) fn cells(&self) -> String {
         let errors = if self.errors > 0 {
             format!(" ({} errors)", self.errors)
         } else {
