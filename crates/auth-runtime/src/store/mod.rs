@@ -429,7 +429,7 @@ impl Store {
         let total = self.run_count(table, statement).await?;
         self.inner
             .totals
-            .counted(key, total, started, generation, started.elapsed());
+            .counted(key, total, Instant::now(), generation, started.elapsed());
         Ok(total)
     }
 

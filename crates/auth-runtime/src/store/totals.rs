@@ -10,7 +10,7 @@
 //!   deletes its members), drops the shared totals of that model at once: a server's own writes
 //!   are always in the totals it answers next;
 //! - writes made by another server on the same database (or by hand) show in a shared total
-//!   within [`MAX_AGE`].
+//!   within [`MAX_AGE`] plus the time one count takes.
 //!
 //! Only list pages read totals from here; limits and checks (members of an organization against
 //! its membership limit, the last owner) always count exactly with [`super::Store::count`].
@@ -24,7 +24,7 @@ use auth_core::Schema;
 
 /// A count at least this slow is shared; a faster one is made for every request.
 pub const SLOW_COUNT: Duration = Duration::from_millis(20);
-/// A shared total is answered for at most this long after its count started.
+/// A shared total is answered for at most this long after its count finished.
 pub const MAX_AGE: Duration = Duration::from_secs(2);
 /// A shared total this old is recounted in the background while it is still answered.
 pub const REFRESH_AFTER: Duration = Duration::from_secs(1);
@@ -35,7 +35,8 @@ const CAPACITY: usize = 1024;
 #[derive(Debug, Clone, Copy)]
 struct Shared {
     total: u64,
-    /// When its count started.
+    /// When its count finished (timed from the end, so that counts slowed down by a burst of
+    /// requests are not already expired when they are shared).
     counted: Instant,
     /// The model's write generation when its count started.
     generation: u64,
@@ -132,12 +133,13 @@ impl Totals {
         }
     }
 
-    /// A count of `model` for `key` that started at `started`, at `generation`, took `took`.
+    /// A count of `model` for `key` that finished at `finished`, started at `generation`, took
+    /// `took`.
     pub(super) fn counted(
         &self,
         key: &str,
         total: u64,
-        started: Instant,
+        finished: Instant,
         generation: u64,
         took: Duration,
     ) {
@@ -159,7 +161,7 @@ impl Totals {
             key.to_owned(),
             Shared {
                 total,
-                counted: started,
+                counted: finished,
                 generation,
                 refreshing: false,
             },
