@@ -366,16 +366,42 @@ fn adopts_a_core_database_and_migrates_it_further() {
         );
         assert!(!other.exists(), "{dialect}: a refused baseline wrote files");
 
+        // better-auth has no index on user.createdAt: baseline wrote the migration that adds it.
+        assert!(
+            out.contains("0002_toolkit_indexes.sql (1 statements)"),
+            "{dialect}: {out}"
+        );
+        let sql = target.migration_text("0002_toolkit_indexes");
+        let statements = auth_core::migrate::statements(&sql, dialect)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|s| s.sql)
+            .collect::<Vec<_>>();
+        assert_eq!(statements.len(), 1, "{dialect}: {sql}");
+        assert!(statements[0].contains("user_createdAt_idx"), "{sql}");
+        let applied = target
+            .apply()
+            .unwrap_or_else(|e| panic!("{dialect}: applying 0002_toolkit_indexes: {e}"));
+        assert!(applied.contains("0002_toolkit_indexes"), "{applied}");
+        assert!(
+            target.introspect().tables["user"]
+                .indexes
+                .iter()
+                .any(|i| i.name.as_deref() == Some("user_createdAt_idx")),
+            "{dialect}: user_createdAt_idx was not created"
+        );
+        assert_eq!(target.contents(), rows, "{dialect}: rows changed");
+
         // (b) admin's columns and an additional field.
         let admin = target.write_config("admin.toml", WITH_ADMIN);
         target.new_migration("admin", &admin, false);
         let applied = target.apply().unwrap_or_else(|e| {
             panic!(
-                "{dialect}: applying 0002_admin to the adopted database:\n{e}\n{}",
-                target.migration_text("0002_admin")
+                "{dialect}: applying 0003_admin to the adopted database:\n{e}\n{}",
+                target.migration_text("0003_admin")
             )
         });
-        assert!(applied.contains("0002_admin"), "{applied}");
+        assert!(applied.contains("0003_admin"), "{applied}");
         let after = target.introspect();
         for column in ["role", "banned", "banReason", "banExpires", "plan"] {
             assert!(
@@ -390,18 +416,18 @@ fn adopts_a_core_database_and_migrates_it_further() {
         target.seed(2);
         let check = target
             .check(&admin)
-            .unwrap_or_else(|e| panic!("{dialect}: check after 0002_admin: {e}"));
+            .unwrap_or_else(|e| panic!("{dialect}: check after 0003_admin: {e}"));
         assert!(check.starts_with("no drift"), "{dialect}: {check}");
 
         // A plugin table referencing better-auth's `user`.
         let two_factor = target.write_config("two-factor.toml", WITH_TWO_FACTOR);
         target.new_migration("two_factor", &two_factor, false);
         let applied = target.apply();
-        applied.unwrap_or_else(|e| panic!("{dialect}: applying 0003_two_factor: {e}"));
+        applied.unwrap_or_else(|e| panic!("{dialect}: applying 0004_two_factor: {e}"));
         assert!(target.introspect().tables.contains_key("twoFactor"));
         let check = target
             .check(&two_factor)
-            .unwrap_or_else(|e| panic!("{dialect}: check after 0003_two_factor: {e}"));
+            .unwrap_or_else(|e| panic!("{dialect}: check after 0004_two_factor: {e}"));
         assert!(check.starts_with("no drift"), "{dialect}: {check}");
         let current = two_factor;
         assert!(current.exists());

@@ -8,14 +8,17 @@
 //! - MySQL foreign-key columns have the type of the column they reference (`varchar(36)` could
 //!   not hold an `oauthClient.clientId` of `varchar(255)`);
 //! - MySQL dates are `datetime(3)`, not `timestamp(3)` (which ends in 2038);
-//! - static defaults and creation/update timestamps are SQL defaults (B11).
+//! - static defaults and creation/update timestamps are SQL defaults (B11);
+//! - indexes our own queries need at scale (`IndexKind::Toolkit`: `user_createdAt_idx`,
+//!   `member_organizationId_createdAt_idx`) are added; nothing of better-auth's is removed.
 
 use crate::support;
 
 use std::collections::BTreeSet;
 
 use auth_core::Dialect;
-use auth_core::sql::{DbSchema, render_schema};
+use auth_core::schema::IndexKind;
+use auth_core::sql::{DbSchema, DbTable, render_schema};
 
 fn better_auth_sql(dialect: Dialect) -> String {
     let path = support::root().join(format!("tests/fixtures/better-auth-1.7/{dialect}.sql"));
@@ -24,6 +27,20 @@ fn better_auth_sql(dialect: Dialect) -> String {
 
 fn ours(dialect: Dialect) -> String {
     render_schema(&support::schema("examples/full/auth.toml"), dialect)
+}
+
+/// The indexes we add beyond better-auth's schema, as (table, index name).
+fn toolkit_indexes() -> BTreeSet<(String, String)> {
+    support::schema("examples/full/auth.toml")
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.indexes
+                .iter()
+                .filter(|i| i.kind == IndexKind::Toolkit)
+                .map(|i| (t.name.clone(), i.name.clone()))
+        })
+        .collect()
 }
 
 /// The class of a normalised SQL type: what better-auth's own type check accepts as the same.
@@ -81,9 +98,23 @@ fn compare(dialect: Dialect, theirs: &DbSchema, ours: &DbSchema) -> String {
                 deliberate.push(format!("default {at}"));
             }
         }
-        let shape = |t: &auth_core::sql::DbTable, drop_fk_indexes: bool| {
+        let toolkit = toolkit_indexes();
+        let ours_only = |i: &auth_core::sql::DbIndex| {
+            i.name
+                .as_ref()
+                .is_some_and(|n| toolkit.contains(&(table.clone(), n.clone())))
+        };
+        for index in our_table.indexes.iter().filter(|i| ours_only(i)) {
+            deliberate.push(format!(
+                "index {table}.{} ({}): ours only",
+                index.name.as_deref().unwrap_or_default(),
+                index.columns.join(", ")
+            ));
+        }
+        let shape = |t: &DbTable, drop_fk_indexes: bool| {
             t.indexes
                 .iter()
+                .filter(|i| !ours_only(i))
                 .filter(|i| {
                     // InnoDB adds an index for every foreign key that has none; better-auth's
                     // inline references get one named after the column.
@@ -102,9 +133,10 @@ fn compare(dialect: Dialect, theirs: &DbSchema, ours: &DbSchema) -> String {
             shape(our_table, false),
             "{dialect}: indexes of {table}"
         );
-        let named = |t: &auth_core::sql::DbTable| {
+        let named = |t: &DbTable| {
             t.indexes
                 .iter()
+                .filter(|i| !ours_only(i))
                 .filter_map(|i| i.name.clone())
                 .filter(|n| n.ends_with("_idx") || n.ends_with("_uidx"))
                 .collect::<BTreeSet<_>>()

@@ -1,7 +1,9 @@
 //! `auth-cli migrate baseline`: adopts a database that better-auth's own CLI created. The live
 //! schema must be that of `auth.toml` up to the shapes better-auth writes differently
-//! ([`auth_core::adopt`]); then `0001_baseline.sql` (comments only) and its snapshot are written,
-//! and version 1 is recorded as applied. Nothing else in the database changes.
+//! ([`auth_core::adopt`]); then `0001_baseline.sql` (comments only) and its snapshot (the schema
+//! as the database holds it) are written, and version 1 is recorded as applied. Nothing else in
+//! the database changes. The indexes the toolkit adds beyond better-auth's schema are left to the
+//! next migration, written alongside for `auth-cli migrate apply`.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -19,6 +21,9 @@ use crate::opt::MigrateBaselineOpt;
 use crate::{CliError, stdout_error};
 
 const REPAIR_ISSUER: &str = "0002_repair_issuer";
+
+/// The slug of the migration that creates the toolkit's own indexes a better-auth database lacks.
+const TOOLKIT_INDEXES: &str = "toolkit_indexes";
 
 pub(crate) async fn baseline(
     opt: &MigrateBaselineOpt,
@@ -69,26 +74,36 @@ async fn adopt_database(
         path: folder.clone(),
         source,
     })?;
-    let snapshot =
-        serde_json::to_string_pretty(&Snapshot::new(dialect, schema.clone())).map_err(|error| {
-            CliError::Write {
-                path: folder.join(format!("{BASELINE}.json")),
-                source: std::io::Error::other(error),
-            }
-        })? + "\n";
+    let snapshot = serde_json::to_string_pretty(&Snapshot::new(dialect, adoption.as_found(schema)))
+        .map_err(|error| CliError::Write {
+            path: folder.join(format!("{BASELINE}.json")),
+            source: std::io::Error::other(error),
+        })?
+        + "\n";
     let mut written = Vec::new();
-    let result = write_files(opt, dialect, &adoption, &snapshot, &folder, &mut written);
+    let result =
+        write_files(opt, dialect, &adoption, &snapshot, &folder, &mut written).and_then(|()| {
+            let next = files::write_next(schema, dialect, &opt.dir, TOOLKIT_INDEXES, false)?;
+            if let Some(next) = &next {
+                written.push(next.sql_path.clone());
+                written.push(next.sql_path.with_extension("json"));
+            }
+            Ok(next)
+        });
     let result = match result {
-        Ok(()) => record(opt, dialect, database).await,
+        Ok(next) => record(opt, dialect, database).await.map(|()| next),
         Err(error) => Err(error),
     };
-    if let Err(error) = result {
-        // Nothing is left behind: the folder is as it was.
-        for path in written {
-            let _ = std::fs::remove_file(path);
+    let next = match result {
+        Ok(next) => next,
+        Err(error) => {
+            // Nothing is left behind: the folder is as it was.
+            for path in written {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(error);
         }
-        return Err(error);
-    }
+    };
 
     let mut out = format!(
         "adopted {url}: its {} tables are the schema of {}",
@@ -116,6 +131,14 @@ async fn adopt_database(
             issuer.repair(dialect).len(),
             issuer.table,
             auth_core::adopt::ISSUER_COLUMN
+        );
+    }
+    if let Some(next) = next {
+        let _ = writeln!(
+            out,
+            "wrote {} ({} statements): run `auth-cli migrate apply` to create the indexes auth-cli adds beyond better-auth's schema",
+            next.sql_path.display(),
+            next.statements
         );
     }
     Ok(out)

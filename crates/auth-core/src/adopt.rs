@@ -7,7 +7,10 @@
 //! - MySQL `timestamp(3)` where we write `datetime(3)`;
 //! - a missing SQL default (better-auth's CREATE path emits only `CURRENT_TIMESTAMP`);
 //! - MariaDB's index for an inline reference, named after its column (and the `<t>_ibfk_<n>`
-//!   constraint names, which introspection does not compare).
+//!   constraint names, which introspection does not compare);
+//! - a missing index that this toolkit adds beyond better-auth's schema
+//!   ([`IndexKind::Toolkit`]): [`Adoption::as_found`] leaves it out of the baseline snapshot, so
+//!   the next migration creates it.
 //!
 //! Inline `unique` versus a separate `<t>_<c>_uidx` index (CREATE versus ALTER path) and
 //! 1.4.22's duplicate `organization_slug_uidx` are no difference at all: an inline unique is
@@ -21,8 +24,8 @@ use serde::Serialize;
 use crate::Dialect;
 use crate::drift::drift;
 use crate::migrate::lint::DESTRUCTIVE_MARK;
-use crate::schema::Schema;
-use crate::sql::{DbSchema, Difference};
+use crate::schema::{IndexKind, Schema};
+use crate::sql::{DbIndex, DbSchema, Difference};
 
 /// The column better-auth 1.7.0–1.7.2 added to `account` (and 1.7.3 removed).
 pub const ISSUER_COLUMN: &str = "issuer";
@@ -39,6 +42,8 @@ pub enum Tolerance {
     MissingDefault,
     /// MariaDB's index for an inline reference, named after its column.
     ForeignKeyIndex,
+    /// An index the toolkit adds beyond better-auth's schema, not created yet.
+    ToolkitIndex,
 }
 
 impl fmt::Display for Tolerance {
@@ -48,6 +53,9 @@ impl fmt::Display for Tolerance {
             Self::Timestamp => "better-auth's MySQL timestamp(3)",
             Self::MissingDefault => "better-auth writes no SQL default here",
             Self::ForeignKeyIndex => "MariaDB's index for better-auth's inline reference",
+            Self::ToolkitIndex => {
+                "an index auth-cli adds beyond better-auth's schema; the next migration creates it"
+            }
         })
     }
 }
@@ -137,6 +145,22 @@ impl Adoption {
     /// The database is `schema` as better-auth's CLI creates it.
     pub fn is_recognised(&self) -> bool {
         self.mismatches.is_empty() && self.issuer.is_none()
+    }
+
+    /// `schema` as the database holds it: without the toolkit indexes it lacks
+    /// ([`Tolerance::ToolkitIndex`]). The baseline's snapshot, so that planning from it to
+    /// `schema` creates them.
+    pub fn as_found(&self, schema: &Schema) -> Schema {
+        let mut found = schema.clone();
+        for tolerated in &self.tolerated {
+            if let Difference::MissingIndex { table, index } = &tolerated.difference
+                && tolerated.tolerance == Tolerance::ToolkitIndex
+                && let Some(table) = found.tables.iter_mut().find(|t| &t.name == table)
+            {
+                table.indexes.retain(|i| !is_toolkit_index(i, index));
+            }
+        }
+        found
     }
 
     /// Everything that is not tolerated: the mismatches, then the issuer leftover's differences.
@@ -259,6 +283,10 @@ fn tolerance(
                 .is_some_and(|c| c.primary_key);
             (!primary).then_some(Tolerance::MissingDefault)
         }
+        Difference::MissingIndex { table, index } => schema
+            .table(table)
+            .is_some_and(|t| t.indexes.iter().any(|i| is_toolkit_index(i, index)))
+            .then_some(Tolerance::ToolkitIndex),
         Difference::ExtraIndex { table, index } if dialect == Dialect::Mysql => {
             let referenced = actual
                 .tables
@@ -271,6 +299,13 @@ fn tolerance(
         }
         _ => None,
     }
+}
+
+/// `wanted` is the toolkit's own index that `missing` stands for.
+fn is_toolkit_index(wanted: &crate::schema::Index, missing: &DbIndex) -> bool {
+    wanted.kind == IndexKind::Toolkit
+        && missing.name.as_deref() == Some(wanted.name.as_str())
+        && missing.columns == wanted.columns
 }
 
 /// `text` or a `varchar` at least as wide as better-auth's narrowest (`varchar(36)`).
@@ -368,6 +403,70 @@ mod tests {
         assert!(kinds(Tolerance::MissingDefault) > 0);
         assert_eq!(kinds(Tolerance::ForeignKeyIndex), 1);
         assert!(adoption.remaining().is_empty());
+    }
+
+    /// better-auth's CLI never creates `user_createdAt_idx` (nor organization's
+    /// `member_organizationId_createdAt_idx`): adoption accepts the database without them, and
+    /// the next migration planned from the adopted snapshot creates exactly those, on every
+    /// dialect.
+    #[test]
+    fn a_missing_toolkit_index_is_tolerated_and_the_next_migration_creates_it() {
+        let schema = schema("[email-and-password]\nenabled = true\n[plugins.organization]\n");
+        let toolkit: Vec<(String, String)> = schema
+            .tables
+            .iter()
+            .flat_map(|t| {
+                t.indexes
+                    .iter()
+                    .filter(|i| i.kind == IndexKind::Toolkit)
+                    .map(|i| (t.name.clone(), i.name.clone()))
+            })
+            .collect();
+        assert_eq!(
+            toolkit,
+            [
+                ("user".to_owned(), "user_createdAt_idx".to_owned()),
+                (
+                    "member".to_owned(),
+                    "member_organizationId_createdAt_idx".to_owned()
+                )
+            ]
+        );
+        for dialect in Dialect::ALL {
+            let mut db = expected(&schema, dialect);
+            for (t, name) in &toolkit {
+                table(&mut db, t)
+                    .indexes
+                    .retain(|i| i.name.as_deref() != Some(name.as_str()));
+            }
+            let adoption = adopt(&schema, dialect, &db);
+            assert!(adoption.is_recognised(), "{dialect}: {adoption:?}");
+            assert_eq!(adoption.tolerated.len(), 2, "{dialect}: {adoption:?}");
+            assert!(
+                adoption
+                    .tolerated
+                    .iter()
+                    .all(|t| t.tolerance == Tolerance::ToolkitIndex)
+            );
+            let found = adoption.as_found(&schema);
+            assert!(drift(&found, dialect, &db).is_clean(), "{dialect}");
+            let next = crate::migrate::plan(Some(&found), &schema, dialect);
+            let sql: Vec<&str> = next.steps.iter().map(|s| s.sql.as_str()).collect();
+            assert_eq!(sql.len(), 2, "{dialect}: {sql:?}");
+            for ((_, name), statement) in toolkit.iter().zip(&sql) {
+                assert!(
+                    statement.starts_with("create index") && statement.contains(name.as_str()),
+                    "{dialect}: {statement}"
+                );
+            }
+            assert!(next.destructive().is_empty());
+        }
+        // Any other missing index is still a mismatch.
+        let mut db = expected(&schema, Dialect::Postgres);
+        table(&mut db, "member")
+            .indexes
+            .retain(|i| i.name.as_deref() != Some("member_userId_idx"));
+        assert_eq!(adopt(&schema, Dialect::Postgres, &db).mismatches.len(), 1);
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Lists at scale on PostgreSQL (ours, 16 connections): admin's `list-users` (the first page of
 //! 100, newest first by `createdAt`) among `users` users, and organization's `list-members` (the
-//! first page of 100) of an organization of `members` members, each answer with its `total`. The
-//! rows are seeded by `insert … select generate_series` in a database of its own, dropped
-//! afterwards; the schema is the one `render_schema` generates, indexes included, nothing added.
+//! first page of 100, unsorted and newest first) of an organization of `members` members, each
+//! answer with its `total` (shared between requests while counting is slow:
+//! `auth_runtime::store::totals`). The rows are seeded by `insert … select generate_series` in a
+//! database of its own, dropped afterwards; the schema is the one `render_schema` generates,
+//! indexes included (better-auth's and the toolkit's own, `IndexKind::Toolkit`), nothing added by
+//! hand.
 
 use std::sync::Arc;
 
@@ -135,6 +138,15 @@ analyze;"#,
     figures.push((
         format!("organization list-members, first 100 of {members}"),
         members_figures,
+    ));
+    eprintln!("PostgreSQL lists: list-members by createdAt");
+    let path = format!(
+        "/api/auth/organization/list-members?organizationId={organization}&limit=100&sortBy=createdAt&sortDirection=desc"
+    );
+    let sorted_figures = list(&server, settings, &cookie, path, "members").await?;
+    figures.push((
+        format!("organization list-members, first 100 of {members} by createdAt"),
+        sorted_figures,
     ));
     drop(server);
     let _ = db.close().await;

@@ -45,7 +45,8 @@ struct PendingModel {
     origin: Origin,
     table: Option<Spanned<String>>,
     fields: Vec<Pending>,
-    indexes: Vec<(Vec<String>, bool)>,
+    /// Table-level indexes: logical field keys, unique, and who asked for it.
+    indexes: Vec<(Vec<String>, bool, IndexKind)>,
 }
 
 impl Schema {
@@ -163,7 +164,10 @@ fn collect_models(
                     .collect(),
                 indexes: indexes
                     .into_iter()
-                    .map(|i| (i.fields.iter().map(|f| (*f).to_owned()).collect(), i.unique))
+                    .map(|i| {
+                        let fields = i.fields.iter().map(|f| (*f).to_owned()).collect();
+                        (fields, i.unique, i.kind)
+                    })
                     .collect(),
             },
         )
@@ -751,14 +755,14 @@ fn indexes(table: &str, model: &PendingModel, columns: &[Column]) -> Vec<Index> 
             }
         })
         .collect();
-    for (fields, unique) in &model.indexes {
+    for (fields, unique, kind) in &model.indexes {
         let cols: Vec<String> = fields.iter().map(|f| physical(f)).collect();
         let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
         indexes.push(Index {
             name: constraint_name(table, &refs, if *unique { "uidx" } else { "idx" }),
             columns: cols,
             unique: *unique,
-            kind: IndexKind::Table,
+            kind: *kind,
         });
     }
     indexes

@@ -185,12 +185,22 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// Whether an index was declared on one field (`index = true`) or on the table.
+/// Whether an index was declared on one field (`index = true`) or on the table, or is one this
+/// toolkit adds beyond better-auth's schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IndexKind {
+    /// better-auth's field-level `index: true`.
     Field,
+    /// better-auth's table-level `indexes` entry.
     Table,
+    /// Not in better-auth's schema: an index the toolkit's own queries need at scale (admin's
+    /// list-users sorted by `user.createdAt`, organization's list-members of one organization
+    /// sorted by `member.createdAt`). Generated like any other index (DDL, migrations, ORM
+    /// schemas); parity with better-auth's CLI, `adopt` and `check` accept its absence from a
+    /// database better-auth created, and `migrate baseline` writes the migration that adds it.
+    /// Only over columns that are indexable as typed on every dialect, so it changes no column type.
+    Toolkit,
 }
 
 /// A named index over physical columns.
@@ -226,11 +236,11 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// Indexes that cover exactly this one column.
+    /// better-auth's indexes that cover exactly this one column.
     pub fn has_single_column_index(&self, column: &str) -> bool {
         self.indexes
             .iter()
-            .any(|i| i.columns.len() == 1 && i.columns[0] == column)
+            .any(|i| i.kind != IndexKind::Toolkit && i.columns.len() == 1 && i.columns[0] == column)
     }
 }
 

@@ -126,9 +126,12 @@ pub(super) fn after(jar: &str, response: &Response<Bytes>) -> String {
         .join("; ")
 }
 
+/// The password [`sign_up`] gives every user.
+pub(super) const PASSWORD: &str = "password1234";
+
 /// Signs `email` up; returns its cookies and id.
 pub(super) async fn sign_up(auth: &crate::Auth, email: &str) -> (String, String) {
-    let body = json!({ "email": email, "password": "password1234", "name": "N" });
+    let body = json!({ "email": email, "password": PASSWORD, "name": "N" });
     let response = call(auth, "POST", "/sign-up/email", "", Some(body)).await;
     assert_eq!(response.status(), StatusCode::OK, "{:?}", response.body());
     let id = json_of(&response)["user"]["id"]

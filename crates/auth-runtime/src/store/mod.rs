@@ -18,11 +18,13 @@ mod network;
 mod plan;
 mod query;
 mod sqlite;
+pub mod totals;
 mod value;
 
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use auth_core::schema::IdStrategy;
 use auth_core::schema::names::{session, user};
@@ -32,6 +34,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use codec::{Raw, Storage};
 use plan::{SessionJoin, Statement, TablePlan};
+use totals::{Lookup, Totals};
 
 pub use id::{IdGenerator, RandomId};
 pub(crate) use models::{Models, Output};
@@ -168,6 +171,7 @@ struct Inner {
     session_join: Option<SessionJoin>,
     ids: Arc<dyn IdGenerator>,
     backend: Backend,
+    totals: Totals,
 }
 
 enum Backend {
@@ -299,6 +303,7 @@ impl Store {
                 session_join,
                 ids,
                 backend,
+                totals: Totals::new(schema),
             }),
             hooks: Arc::default(),
         })
@@ -421,12 +426,56 @@ impl Store {
     pub async fn count(&self, model: &str, conditions: &[Where]) -> Result<u64, StoreError> {
         let table = self.table(model)?;
         let statement = plan::count(self.inner.dialect, table, conditions)?;
+        self.run_count(table, &statement).await
+    }
+
+    /// The `total` of a list page: [`Store::count`], shared between requests with the same
+    /// conditions for a moment when counting is slow ([`totals`] says what it may miss).
+    pub async fn list_total(&self, model: &str, conditions: &[Where]) -> Result<u64, StoreError> {
+        let table = self.table(model)?;
+        let statement = plan::count(self.inner.dialect, table, conditions)?;
+        let key = format!("{}\0{:?}", statement.sql, statement.params);
+        match self.inner.totals.lookup(model, &key, Instant::now()) {
+            Lookup::Shared { total, refresh } => {
+                if refresh {
+                    let store = self.clone();
+                    let model = model.to_owned();
+                    tokio::spawn(async move {
+                        if store.share_count(&model, &key, &statement).await.is_err() {
+                            store.inner.totals.refresh_failed(&key);
+                        }
+                    });
+                }
+                Ok(total)
+            }
+            Lookup::Count => self.share_count(model, &key, &statement).await,
+        }
+    }
+
+    /// Counts, and offers the total to [`Totals`] under `key`.
+    async fn share_count(
+        &self,
+        model: &str,
+        key: &str,
+        statement: &Statement,
+    ) -> Result<u64, StoreError> {
+        let table = self.table(model)?;
+        let generation = self.inner.totals.generation(model);
+        let started = Instant::now();
+        let total = self.run_count(table, statement).await?;
+        self.inner
+            .totals
+            .counted(key, total, Instant::now(), generation, started.elapsed());
+        Ok(total)
+    }
+
+    async fn run_count(&self, table: &TablePlan, statement: &Statement) -> Result<u64, StoreError> {
         let number = Storage {
             ty: auth_core::schema::FieldType::Number,
             integer_id: false,
             uuid: false,
         };
-        let rows = self.fetch(table, &statement, &[number]).await?;
+        let rows = self.fetch(table, statement, &[number]).await?;
         match rows.first().and_then(|r| r.first()) {
             Some(Raw::Int(n)) => Ok(u64::try_from(*n).unwrap_or(0)),
             other => Err(StoreError::Decode {
@@ -699,8 +748,20 @@ impl Store {
         }
     }
 
-    /// Runs a write; `returns_key` for an insert whose key the database generates.
+    /// Runs a write; `returns_key` for an insert whose key the database generates. Shared list
+    /// totals it may change are dropped once it is done, whether it succeeded or not.
     async fn write(
+        &self,
+        table: &TablePlan,
+        statement: &Statement,
+        returns_key: bool,
+    ) -> Result<Written, StoreError> {
+        let written = self.write_statement(table, statement, returns_key).await;
+        self.inner.totals.written(&table.model);
+        written
+    }
+
+    async fn write_statement(
         &self,
         table: &TablePlan,
         statement: &Statement,

@@ -10,6 +10,8 @@ create table "user" (
   "updatedAt" date not null default (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
+create index "user_createdAt_idx" on "user" ("createdAt");
+
 create table "session" (
   "id" text not null primary key,
   "expiresAt" date not null,

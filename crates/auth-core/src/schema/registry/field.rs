@@ -1,6 +1,6 @@
 //! Logical field and model definitions, before physical names are resolved.
 
-use crate::schema::{DefaultValue, FieldType, OnDelete, Origin};
+use crate::schema::{DefaultValue, FieldType, IndexKind, OnDelete, Origin};
 
 /// A field as better-auth declares it (`DBFieldAttribute`), with logical names only.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +157,7 @@ pub(crate) fn timestamp(name: &str) -> FieldDef {
 pub(crate) struct IndexDef {
     pub(crate) fields: Vec<&'static str>,
     pub(crate) unique: bool,
+    pub(crate) kind: IndexKind,
 }
 
 /// A table a plugin or the core owns.
@@ -182,6 +183,18 @@ impl ModelDef {
         self.indexes.push(IndexDef {
             fields: fields.to_vec(),
             unique: true,
+            kind: IndexKind::Table,
+        });
+        self
+    }
+
+    /// An index beyond better-auth's schema that the toolkit's own queries need at scale
+    /// ([`IndexKind::Toolkit`]).
+    pub(crate) fn toolkit_index(mut self, fields: &[&'static str]) -> Self {
+        self.indexes.push(IndexDef {
+            fields: fields.to_vec(),
+            unique: false,
+            kind: IndexKind::Toolkit,
         });
         self
     }

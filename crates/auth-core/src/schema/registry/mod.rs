@@ -2,8 +2,9 @@
 //! (`getAuthTables` of better-auth 1.7.7/1.7.25 with `@better-auth/*` 1.7.5–1.7.6 plugin packages).
 //!
 //! Differences from better-auth are deliberate and few: required creation/update timestamps
-//! default to the current time in SQL ([`field::timestamp`]), and static defaults are SQL defaults
-//! too. Everything else — names, types, nullability, uniqueness, indexes, references — is
+//! default to the current time in SQL ([`field::timestamp`]), static defaults are SQL defaults
+//! too, and a few indexes our own queries need at scale are added ([`crate::schema::IndexKind::Toolkit`]).
+//! Everything else — names, types, nullability, uniqueness, indexes, references — is
 //! better-auth's.
 
 pub(crate) mod field;
@@ -40,18 +41,22 @@ impl Contributions {
 }
 
 fn core_models(config: &Config) -> Vec<ModelDef> {
-    let mut models = vec![ModelDef::new(
-        "user",
-        Origin::Core,
-        vec![
-            string("name").sortable(),
-            string("email").unique().sortable(),
-            boolean("emailVerified").default(json!(false)).no_input(),
-            string("image").optional(),
-            date("createdAt").now(),
-            date("updatedAt").now().on_update(),
-        ],
-    )];
+    let mut models = vec![
+        ModelDef::new(
+            "user",
+            Origin::Core,
+            vec![
+                string("name").sortable(),
+                string("email").unique().sortable(),
+                boolean("emailVerified").default(json!(false)).no_input(),
+                string("image").optional(),
+                date("createdAt").now(),
+                date("updatedAt").now().on_update(),
+            ],
+        )
+        // admin's list-users, newest or oldest first.
+        .toolkit_index(&["createdAt"]),
+    ];
     if config.session_in_database() {
         models.push(ModelDef::new(
             "session",

@@ -139,18 +139,22 @@ pub(super) fn contribute(plugin: Plugin, config: &Config, out: &mut Contribution
                     ],
                 ));
             }
-            tables.push(ModelDef::new(
-                "member",
-                origin,
-                vec![
-                    string("organizationId")
-                        .references("organization", "id")
-                        .index(),
-                    string("userId").references("user", "id").index(),
-                    string("role").sortable().default(json!("member")),
-                    timestamp("createdAt"),
-                ],
-            ));
+            tables.push(
+                ModelDef::new(
+                    "member",
+                    origin,
+                    vec![
+                        string("organizationId")
+                            .references("organization", "id")
+                            .index(),
+                        string("userId").references("user", "id").index(),
+                        string("role").sortable().default(json!("member")),
+                        timestamp("createdAt"),
+                    ],
+                )
+                // list-members of one organization, sorted by creation and paged.
+                .toolkit_index(&["organizationId", "createdAt"]),
+            );
             let mut invitation = vec![
                 string("organizationId")
                     .references("organization", "id")

@@ -284,7 +284,7 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, admin: &Admin) -> Result<Re
     let users = store
         .find_many(user::MODEL, &conditions, sort.as_ref(), limit, offset)
         .await?;
-    let total = store.count(user::MODEL, &conditions).await?;
+    let total = store.list_total(user::MODEL, &conditions).await?;
     let mut answer = Map::new();
     answer.insert(
         "users".into(),

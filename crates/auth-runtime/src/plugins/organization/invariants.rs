@@ -12,17 +12,20 @@
 //! exactly those the successful calls created, each created by a member who held every action
 //! it grants (and `ac:create`), given only in its own organization; and every member holds, as
 //! has-permission answers, exactly what their role grants — nobody gains a permission they
-//! were not granted by someone allowed to grant it.
+//! were not granted by someone allowed to grant it. With admin (user 0 has the `admin` role):
+//! only the admin bans, unbans and impersonates; a banned user has no live session (an
+//! impersonation session of them included) and cannot sign in; an impersonation session is the
+//! target's, made by the admin; stopping it deletes it and restores the admin's own session.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use auth_core::plugins::access;
-use auth_core::schema::names::{organization_role, team, team_member};
+use auth_core::schema::names::{organization_role, team, team_member, user};
 use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
-use crate::plugins::tests::{call, json_of, sign_up};
+use crate::plugins::tests::{PASSWORD, after, call, json_of, sign_up};
 
 const USERS: usize = 4;
 const ROLES: [&str; 3] = ["member", "admin", "owner"];
@@ -64,7 +67,19 @@ enum Step {
     AssignRole(usize, usize, usize, usize),
     /// User invites a user to an organization as a created role (by creation index).
     InviteAsRole(usize, usize, usize, usize),
+    /// User bans a user (admin plugin).
+    Ban(usize, usize),
+    Unban(usize, usize),
+    /// A user signs in with their password (refused while banned).
+    SignIn(usize),
+    /// User impersonates a user, from their own session.
+    Impersonate(usize, usize),
+    /// User stops the impersonation they started last.
+    StopImpersonating(usize),
 }
+
+/// The user with the `admin` role.
+const ADMIN: usize = 0;
 
 fn step() -> impl Strategy<Value = Step> {
     let user = 0..USERS;
@@ -95,9 +110,19 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(u, o, n, g)| Step::CreateRole(u, o, n, g)),
         2 => (user.clone(), org.clone(), user.clone(), 0usize..6)
             .prop_map(|(u, o, t, k)| Step::AssignRole(u, o, t, k)),
-        2 => (user.clone(), org.clone(), user, 0usize..6)
+        2 => (user.clone(), org.clone(), user.clone(), 0usize..6)
             .prop_map(|(u, o, t, k)| Step::InviteAsRole(u, o, t, k)),
+        2 => (admin_mostly(), user.clone()).prop_map(|(u, t)| Step::Ban(u, t)),
+        1 => (admin_mostly(), user.clone()).prop_map(|(u, t)| Step::Unban(u, t)),
+        1 => user.clone().prop_map(Step::SignIn),
+        2 => (admin_mostly(), user).prop_map(|(u, t)| Step::Impersonate(u, t)),
+        2 => admin_mostly().prop_map(Step::StopImpersonating),
     ]
+}
+
+/// A user who is the admin three times out of four.
+fn admin_mostly() -> impl Strategy<Value = usize> {
+    prop_oneof![3 => Just(ADMIN), 1 => 0..USERS]
 }
 
 /// What the successful calls made: organization → user → role.
@@ -126,6 +151,12 @@ struct World {
     created_roles: CreatedRoles,
     /// Roles created, by creation index: organization and name.
     role_names: Vec<(String, String)>,
+    /// Users banned by the successful calls.
+    banned: BTreeSet<usize>,
+    /// Users signed out by a ban and not signed in since (their cookies are dead).
+    signed_out: BTreeSet<usize>,
+    /// Impersonations started and not stopped: the admin → the target and the browser's cookies.
+    impersonating: BTreeMap<usize, (usize, String)>,
 }
 
 impl World {
@@ -151,6 +182,9 @@ impl World {
     async fn run(&mut self, step: &Step) {
         match *step {
             Step::Create(u) => {
+                if self.signed_out.contains(&u) {
+                    return;
+                }
                 let slug = format!("org-{}", self.organizations.len());
                 let (status, body) = self
                     .post(
@@ -309,7 +343,7 @@ impl World {
                     .await;
                 assert_eq!(
                     status == StatusCode::OK,
-                    self.role(&org, u).is_some(),
+                    self.role(&org, u).is_some() && !self.signed_out.contains(&u),
                     "set-active of {u} in {org}: {status}"
                 );
             }
@@ -317,7 +351,10 @@ impl World {
                 let Some(org) = self.organization(o) else {
                     return;
                 };
-                if self.role(&org, u).is_some() || !self.model.contains_key(&org) {
+                if self.role(&org, u).is_some()
+                    || !self.model.contains_key(&org)
+                    || self.signed_out.contains(&u)
+                {
                     return;
                 }
                 for path in [
@@ -416,7 +453,7 @@ impl World {
                 let Some((team_id, org)) = self.team(t) else {
                     return;
                 };
-                if self.role(&org, u).is_some() {
+                if self.role(&org, u).is_some() || self.signed_out.contains(&u) {
                     return;
                 }
                 for (path, refused) in [
@@ -583,7 +620,8 @@ impl World {
             .flat_map(|(resource, actions)| actions.iter().map(move |a| (resource, a)))
             .collect();
         for (org, members) in &self.model {
-            for &user in members.keys() {
+            // A banned (signed-out) user has no session to ask with.
+            for &user in members.keys().filter(|u| !self.signed_out.contains(u)) {
                 let (held, lacked): (Vec<_>, Vec<_>) = every
                     .iter()
                     .partition(|(resource, action)| self.may(org, user, resource, action));
@@ -612,6 +650,156 @@ impl World {
                     );
                 }
             }
+            Step::Ban(u, t) | Step::Unban(u, t) => {
+                let banning = matches!(step, Step::Ban(..));
+                let path = if banning {
+                    "/admin/ban-user"
+                } else {
+                    "/admin/unban-user"
+                };
+                let (status, body) = self.post(u, path, json!({ "userId": self.ids[t] })).await;
+                if status != StatusCode::OK {
+                    return;
+                }
+                assert_eq!(u, ADMIN, "{u} {path} {t}: {body}");
+                if banning {
+                    assert_ne!(u, t, "the admin banned themself");
+                    self.banned.insert(t);
+                    self.signed_out.insert(t);
+                    self.impersonating.retain(|_, (target, _)| *target != t);
+                } else {
+                    self.banned.remove(&t);
+                }
+            }
+            Step::SignIn(t) => {
+                let body = json!({ "email": self.emails[t], "password": PASSWORD });
+                let response = call(&self.auth, "POST", "/sign-in/email", "", Some(body)).await;
+                let banned = self.banned.contains(&t);
+                if banned {
+                    assert_eq!(
+                        response.status(),
+                        StatusCode::FORBIDDEN,
+                        "banned {t} signed in"
+                    );
+                    assert_eq!(json_of(&response)["code"], "BANNED_USER");
+                } else {
+                    assert_eq!(response.status(), StatusCode::OK, "{t} could not sign in");
+                    self.cookies[t] = after("", &response);
+                    self.signed_out.remove(&t);
+                }
+            }
+            Step::Impersonate(u, t) => {
+                let body = json!({ "userId": self.ids[t] });
+                let response = call(
+                    &self.auth,
+                    "POST",
+                    "/admin/impersonate-user",
+                    &self.cookies[u],
+                    Some(body),
+                )
+                .await;
+                if response.status() != StatusCode::OK {
+                    return;
+                }
+                assert_eq!(u, ADMIN, "{u} impersonated {t}");
+                assert_ne!(t, ADMIN, "the admin impersonated an admin");
+                assert!(!self.banned.contains(&t), "{t} impersonated while banned");
+                let jar = after(&self.cookies[u], &response);
+                let (acting, by) = self.whoami(&jar).await;
+                assert_eq!(acting.as_deref(), Some(self.ids[t].as_str()));
+                assert_eq!(by.as_deref(), Some(self.ids[u].as_str()));
+                self.impersonating.insert(u, (t, jar));
+            }
+            Step::StopImpersonating(u) => {
+                let Some((t, jar)) = self.impersonating.remove(&u) else {
+                    return;
+                };
+                let own = self.session_id(&self.cookies[u]).await;
+                let impersonation = self.session_id(&jar).await;
+                let response =
+                    call(&self.auth, "POST", "/admin/stop-impersonating", &jar, None).await;
+                assert_eq!(
+                    response.status(),
+                    StatusCode::OK,
+                    "stopping {u}'s impersonation of {t}: {}",
+                    json_of(&response)
+                );
+                let restored = after(&jar, &response);
+                assert_eq!(
+                    self.whoami(&restored).await,
+                    (Some(self.ids[u].clone()), None)
+                );
+                assert_eq!(
+                    self.session_id(&restored).await,
+                    own,
+                    "not the admin's own session"
+                );
+                assert!(impersonation.is_some());
+                assert_eq!(
+                    self.session_id(&jar).await,
+                    None,
+                    "the impersonation lives on"
+                );
+            }
+        }
+    }
+
+    /// get-session with `jar`: its user, and who impersonates them.
+    async fn whoami(&self, jar: &str) -> (Option<String>, Option<String>) {
+        let answer = json_of(&call(&self.auth, "GET", "/get-session", jar, None).await);
+        let text = |v: &Json| v.as_str().map(str::to_owned);
+        (
+            text(&answer["user"]["id"]),
+            text(&answer["session"]["impersonatedBy"]),
+        )
+    }
+
+    /// get-session with `jar`: its session's id.
+    async fn session_id(&self, jar: &str) -> Option<String> {
+        let answer = json_of(&call(&self.auth, "GET", "/get-session", jar, None).await);
+        answer["session"]["id"].as_str().map(str::to_owned)
+    }
+
+    /// A banned user has no live session, an impersonation session included, and is stored as
+    /// banned; every impersonation in progress is a live session of its target, by the admin.
+    async fn check_admin(&self, steps: &[Step]) {
+        for (u, id) in self.ids.iter().enumerate() {
+            let stored = self
+                .auth
+                .inner
+                .store
+                .find_one(user::MODEL, &[Where::eq(user::ID, id.as_str())])
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .and_then(|row| row.get(user::BANNED).and_then(Value::as_bool));
+            assert_eq!(
+                stored.unwrap_or(false),
+                self.banned.contains(&u),
+                "banned flag of {u} after {steps:?}"
+            );
+            if self.banned.contains(&u) {
+                let sessions = self
+                    .auth
+                    .sessions()
+                    .list(id)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e:?}"));
+                assert!(
+                    sessions.is_empty(),
+                    "banned user {u} has {} live sessions after {steps:?}",
+                    sessions.len()
+                );
+            }
+        }
+        for (admin, (target, jar)) in &self.impersonating {
+            assert_eq!(
+                self.whoami(jar).await,
+                (
+                    Some(self.ids[*target].clone()),
+                    Some(self.ids[*admin].clone())
+                ),
+                "impersonation of {target} by {admin} after {steps:?}"
+            );
         }
     }
 
@@ -711,6 +899,7 @@ impl World {
     async fn check(&self, steps: &[Step]) {
         self.check_teams(steps).await;
         self.check_roles(steps).await;
+        self.check_admin(steps).await;
         let store = &self.auth.inner.store;
         let rows = store
             .find_many(member::MODEL, &[], None, None, None)
@@ -773,7 +962,7 @@ impl World {
 async fn play(steps: &[Step]) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let text = "[email-and-password]\nenabled = true\n[plugins.organization]\nteams = true\n\
-                dynamic-access-control = true\n[rate-limit]\nenabled = false\n";
+                dynamic-access-control = true\n[plugins.admin]\n[rate-limit]\nenabled = false\n";
     let auth = crate::plugins::tests::server(dir.path(), text).await;
     let mut world = World {
         auth,
@@ -788,6 +977,9 @@ async fn play(steps: &[Step]) {
         teams: Teams::new(),
         created_roles: CreatedRoles::new(),
         role_names: Vec::new(),
+        banned: BTreeSet::new(),
+        signed_out: BTreeSet::new(),
+        impersonating: BTreeMap::new(),
     };
     for n in 0..USERS {
         let email = format!("u{n}@example.com");
@@ -796,6 +988,19 @@ async fn play(steps: &[Step]) {
         world.ids.push(id);
         world.emails.push(email);
     }
+    let mut role = Row::new();
+    role.insert(user::ROLE.into(), Value::String("admin".to_owned()));
+    world
+        .auth
+        .inner
+        .store
+        .update(
+            user::MODEL,
+            &[Where::eq(user::ID, world.ids[ADMIN].as_str())],
+            role,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     for (done, step) in steps.iter().enumerate() {
         world.run(step).await;
         world.check(&steps[..=done]).await;
@@ -863,6 +1068,22 @@ async fn kept_sequences_hold() {
             InviteAsRole(1, 0, 3, 1),
             Accept(2, true),
             Delete(0, 0),
+        ],
+        vec![
+            Create(1),
+            Impersonate(0, 1),
+            Ban(0, 1),
+            StopImpersonating(0),
+            SignIn(1),
+            SetActive(1, 0),
+            Impersonate(0, 1),
+            Unban(0, 1),
+            Ban(1, 2),
+            Impersonate(0, 1),
+            SignIn(1),
+            Impersonate(0, 2),
+            StopImpersonating(0),
+            Read(1, 0),
         ],
     ] {
         play(&steps).await;

@@ -121,7 +121,7 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<
             offset,
         )
         .await?;
-    let total = store.count(member::MODEL, &conditions).await?;
+    let total = store.list_total(member::MODEL, &conditions).await?;
     let members = with_users(auth, &members).await?;
     Ok(Reply::json(json!({ "members": members, "total": total })))
 }
