@@ -495,6 +495,97 @@ impl World {
                 let assigning = matches!(step, Step::AssignRole(..));
                 self.give_role(u, o, t, k, assigning).await;
             }
+            Step::Ban(u, t) | Step::Unban(u, t) => {
+                let banning = matches!(step, Step::Ban(..));
+                let path = if banning {
+                    "/admin/ban-user"
+                } else {
+                    "/admin/unban-user"
+                };
+                let (status, body) = self.post(u, path, json!({ "userId": self.ids[t] })).await;
+                if status != StatusCode::OK {
+                    return;
+                }
+                assert_eq!(u, ADMIN, "{u} {path} {t}: {body}");
+                if banning {
+                    assert_ne!(u, t, "the admin banned themself");
+                    self.banned.insert(t);
+                    self.signed_out.insert(t);
+                    self.impersonating.retain(|_, (target, _)| *target != t);
+                } else {
+                    self.banned.remove(&t);
+                }
+            }
+            Step::SignIn(t) => {
+                let body = json!({ "email": self.emails[t], "password": PASSWORD });
+                let response = call(&self.auth, "POST", "/sign-in/email", "", Some(body)).await;
+                let banned = self.banned.contains(&t);
+                if banned {
+                    assert_eq!(
+                        response.status(),
+                        StatusCode::FORBIDDEN,
+                        "banned {t} signed in"
+                    );
+                    assert_eq!(json_of(&response)["code"], "BANNED_USER");
+                } else {
+                    assert_eq!(response.status(), StatusCode::OK, "{t} could not sign in");
+                    self.cookies[t] = after("", &response);
+                    self.signed_out.remove(&t);
+                }
+            }
+            Step::Impersonate(u, t) => {
+                let body = json!({ "userId": self.ids[t] });
+                let response = call(
+                    &self.auth,
+                    "POST",
+                    "/admin/impersonate-user",
+                    &self.cookies[u],
+                    Some(body),
+                )
+                .await;
+                if response.status() != StatusCode::OK {
+                    return;
+                }
+                assert_eq!(u, ADMIN, "{u} impersonated {t}");
+                assert_ne!(t, ADMIN, "the admin impersonated an admin");
+                assert!(!self.banned.contains(&t), "{t} impersonated while banned");
+                let jar = after(&self.cookies[u], &response);
+                let (acting, by) = self.whoami(&jar).await;
+                assert_eq!(acting.as_deref(), Some(self.ids[t].as_str()));
+                assert_eq!(by.as_deref(), Some(self.ids[u].as_str()));
+                self.impersonating.insert(u, (t, jar));
+            }
+            Step::StopImpersonating(u) => {
+                let Some((t, jar)) = self.impersonating.remove(&u) else {
+                    return;
+                };
+                let own = self.session_id(&self.cookies[u]).await;
+                let impersonation = self.session_id(&jar).await;
+                let response =
+                    call(&self.auth, "POST", "/admin/stop-impersonating", &jar, None).await;
+                assert_eq!(
+                    response.status(),
+                    StatusCode::OK,
+                    "stopping {u}'s impersonation of {t}: {}",
+                    json_of(&response)
+                );
+                let restored = after(&jar, &response);
+                assert_eq!(
+                    self.whoami(&restored).await,
+                    (Some(self.ids[u].clone()), None)
+                );
+                assert_eq!(
+                    self.session_id(&restored).await,
+                    own,
+                    "not the admin's own session"
+                );
+                assert!(impersonation.is_some());
+                assert_eq!(
+                    self.session_id(&jar).await,
+                    None,
+                    "the impersonation lives on"
+                );
+            }
         }
     }
 
@@ -649,97 +740,6 @@ impl World {
                         "{user} in {org} asking {permissions:?} after {steps:?}"
                     );
                 }
-            }
-            Step::Ban(u, t) | Step::Unban(u, t) => {
-                let banning = matches!(step, Step::Ban(..));
-                let path = if banning {
-                    "/admin/ban-user"
-                } else {
-                    "/admin/unban-user"
-                };
-                let (status, body) = self.post(u, path, json!({ "userId": self.ids[t] })).await;
-                if status != StatusCode::OK {
-                    return;
-                }
-                assert_eq!(u, ADMIN, "{u} {path} {t}: {body}");
-                if banning {
-                    assert_ne!(u, t, "the admin banned themself");
-                    self.banned.insert(t);
-                    self.signed_out.insert(t);
-                    self.impersonating.retain(|_, (target, _)| *target != t);
-                } else {
-                    self.banned.remove(&t);
-                }
-            }
-            Step::SignIn(t) => {
-                let body = json!({ "email": self.emails[t], "password": PASSWORD });
-                let response = call(&self.auth, "POST", "/sign-in/email", "", Some(body)).await;
-                let banned = self.banned.contains(&t);
-                if banned {
-                    assert_eq!(
-                        response.status(),
-                        StatusCode::FORBIDDEN,
-                        "banned {t} signed in"
-                    );
-                    assert_eq!(json_of(&response)["code"], "BANNED_USER");
-                } else {
-                    assert_eq!(response.status(), StatusCode::OK, "{t} could not sign in");
-                    self.cookies[t] = after("", &response);
-                    self.signed_out.remove(&t);
-                }
-            }
-            Step::Impersonate(u, t) => {
-                let body = json!({ "userId": self.ids[t] });
-                let response = call(
-                    &self.auth,
-                    "POST",
-                    "/admin/impersonate-user",
-                    &self.cookies[u],
-                    Some(body),
-                )
-                .await;
-                if response.status() != StatusCode::OK {
-                    return;
-                }
-                assert_eq!(u, ADMIN, "{u} impersonated {t}");
-                assert_ne!(t, ADMIN, "the admin impersonated an admin");
-                assert!(!self.banned.contains(&t), "{t} impersonated while banned");
-                let jar = after(&self.cookies[u], &response);
-                let (acting, by) = self.whoami(&jar).await;
-                assert_eq!(acting.as_deref(), Some(self.ids[t].as_str()));
-                assert_eq!(by.as_deref(), Some(self.ids[u].as_str()));
-                self.impersonating.insert(u, (t, jar));
-            }
-            Step::StopImpersonating(u) => {
-                let Some((t, jar)) = self.impersonating.remove(&u) else {
-                    return;
-                };
-                let own = self.session_id(&self.cookies[u]).await;
-                let impersonation = self.session_id(&jar).await;
-                let response =
-                    call(&self.auth, "POST", "/admin/stop-impersonating", &jar, None).await;
-                assert_eq!(
-                    response.status(),
-                    StatusCode::OK,
-                    "stopping {u}'s impersonation of {t}: {}",
-                    json_of(&response)
-                );
-                let restored = after(&jar, &response);
-                assert_eq!(
-                    self.whoami(&restored).await,
-                    (Some(self.ids[u].clone()), None)
-                );
-                assert_eq!(
-                    self.session_id(&restored).await,
-                    own,
-                    "not the admin's own session"
-                );
-                assert!(impersonation.is_some());
-                assert_eq!(
-                    self.session_id(&jar).await,
-                    None,
-                    "the impersonation lives on"
-                );
             }
         }
     }
