@@ -17,7 +17,6 @@ use crate::support;
 use std::collections::BTreeSet;
 
 use auth_core::Dialect;
-use auth_core::schema::IndexKind;
 use auth_core::sql::{DbSchema, DbTable, render_schema};
 
 fn better_auth_sql(dialect: Dialect) -> String {
@@ -32,14 +31,8 @@ fn ours(dialect: Dialect) -> String {
 /// The indexes we add beyond better-auth's schema, as (table, index name).
 fn toolkit_indexes() -> BTreeSet<(String, String)> {
     support::schema("examples/full/auth.toml")
-        .tables
-        .iter()
-        .flat_map(|t| {
-            t.indexes
-                .iter()
-                .filter(|i| i.kind == IndexKind::Toolkit)
-                .map(|i| (t.name.clone(), i.name.clone()))
-        })
+        .toolkit_indexes()
+        .map(|(table, index)| (table.to_owned(), index.to_owned()))
         .collect()
 }
 

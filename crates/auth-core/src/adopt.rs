@@ -413,14 +413,8 @@ mod tests {
     fn a_missing_toolkit_index_is_tolerated_and_the_next_migration_creates_it() {
         let schema = schema("[email-and-password]\nenabled = true\n[plugins.organization]\n");
         let toolkit: Vec<(String, String)> = schema
-            .tables
-            .iter()
-            .flat_map(|t| {
-                t.indexes
-                    .iter()
-                    .filter(|i| i.kind == IndexKind::Toolkit)
-                    .map(|i| (t.name.clone(), i.name.clone()))
-            })
+            .toolkit_indexes()
+            .map(|(table, index)| (table.to_owned(), index.to_owned()))
             .collect();
         assert_eq!(
             toolkit,

@@ -266,6 +266,17 @@ impl Schema {
         self.tables.iter().find(|t| t.name == name)
     }
 
+    /// The indexes we add beyond better-auth's schema ([`IndexKind::Toolkit`]), as (table name,
+    /// index name).
+    pub fn toolkit_indexes(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.tables.iter().flat_map(|t| {
+            t.indexes
+                .iter()
+                .filter(|i| i.kind == IndexKind::Toolkit)
+                .map(|i| (t.name.as_str(), i.name.as_str()))
+        })
+    }
+
     /// Foreign keys that point at a table created later (only possible along a cycle of
     /// references). Dialects that check references at CREATE time add these afterwards.
     pub fn deferred_references(&self) -> Vec<(&Table, &Column)> {
