@@ -41,13 +41,16 @@ fn secret() -> auth_runtime::Secret {
     auth_runtime::Secret::new(SECRET.to_owned()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: http::HeaderMap,
-    json: Value,
+/// An answer of the router: status, headers and JSON body (`null` when none).
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) json: Value,
 }
 
-async fn call(
+/// `method path` through `app` in process, with `headers` and a JSON `body` (sent with our
+/// origin).
+pub(crate) async fn call(
     app: &mut Router,
     method: &str,
     path: &str,

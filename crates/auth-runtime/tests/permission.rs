@@ -11,7 +11,8 @@ use axum::extract::FromRequestParts;
 use axum::routing::get;
 use http::{Request, StatusCode};
 use serde_json::{Value, json};
-use tower::Service as _;
+
+use crate::embed::{Answer, call};
 
 const BASE: &str = "http://127.0.0.1:3000";
 const SECRET: &str = "permission-test-secret-0123456789abcdefghij";
@@ -83,49 +84,6 @@ async fn write(
         "same": user == guard.user,
         "organizationId": guard.organization_id,
     }))
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: http::HeaderMap,
-    json: Value,
-}
-
-async fn call(
-    app: &mut Router,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<Value>,
-) -> Answer {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(format!("{BASE}{path}"));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let body = match body {
-        Some(json) => {
-            request = request
-                .header("content-type", "application/json")
-                .header("origin", BASE);
-            axum::body::Body::from(json.to_string())
-        }
-        None => axum::body::Body::empty(),
-    };
-    let request = request.body(body).unwrap_or_else(|e| panic!("{e}"));
-    let response = app.call(request).await.unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        json,
-    }
 }
 
 /// A signed-up user: the session cookie (`name=value`), the cookie cache's (when on), the
