@@ -15,6 +15,8 @@ mod teams;
 
 pub(crate) use roles::member_may;
 
+use std::collections::HashMap;
+
 use auth_core::errors::ErrorCode;
 use auth_core::plugins::access::Statements;
 use auth_core::plugins::organization::{Options, role_list};
@@ -395,14 +397,15 @@ async fn with_users(auth: &Auth, members: &[Row]) -> Result<Vec<Json>, ApiError>
             None,
         )
         .await?;
+    let by_id: HashMap<&str, &Row> = users
+        .iter()
+        .filter_map(|u| Some((u.get(user::ID)?.as_str()?, u)))
+        .collect();
     Ok(members
         .iter()
         .filter_map(|m| {
-            let user_id = text(m, member::USER_ID);
-            users
-                .iter()
-                .find(|u| text(u, user::ID) == user_id)
-                .map(|u| with_user(auth, m, u))
+            let user = by_id.get(m.get(member::USER_ID)?.as_str()?)?;
+            Some(with_user(auth, m, user))
         })
         .collect())
 }
