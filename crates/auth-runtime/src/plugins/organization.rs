@@ -31,7 +31,7 @@ use crate::Auth;
 use crate::error::ApiError;
 use crate::http::{Ctx, Reply};
 use crate::session::SessionCtx;
-use crate::store::{Row, Value, Where, text};
+use crate::store::{Output, Row, Value, Where, text, text_of};
 
 pub(super) const RUNTIME: Runtime = Runtime {
     plugin: Plugin::Organization,
@@ -363,30 +363,52 @@ async fn organization_by(auth: &Auth, field: &str, value: &str) -> Result<Option
         .await?)
 }
 
-/// A member as better-auth answers it with its user: `{…member, user: {id, name, email, image}}`.
-fn with_user(auth: &Auth, member_row: &Row, user_row: &Row) -> Json {
-    let mut out = auth.output(member::MODEL, member_row);
-    if let Json::Object(map) = &mut out {
-        map.insert(
-            "user".into(),
-            json!({
-                "id": text(user_row, user::ID),
-                "name": text(user_row, user::NAME),
-                "email": text(user_row, user::EMAIL),
-                "image": user_row.get(user::IMAGE).map_or(Json::Null, Value::to_json),
-            }),
-        );
-    }
-    out
+/// A member as better-auth answers it: its fields, then `user` (the user's id, name, email and
+/// image), serialised straight into the answer.
+struct MemberWithUser<'a> {
+    member: Output<'a>,
+    user: &'a Row,
 }
 
-/// Members with their users, in their order (one query for the users; a member whose user is
-/// gone is left out).
-async fn with_users(auth: &Auth, members: &[Row]) -> Result<Vec<Json>, ApiError> {
+impl serde::Serialize for MemberWithUser<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        self.member.entries(&mut map)?;
+        map.serialize_entry("user", &UserOfMember(self.user))?;
+        map.end()
+    }
+}
+
+/// The part of a user a member carries.
+struct UserOfMember<'a>(&'a Row);
+
+impl serde::Serialize for UserOfMember<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let row = self.0;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("id", text_of(row, user::ID))?;
+        map.serialize_entry("name", text_of(row, user::NAME))?;
+        map.serialize_entry("email", text_of(row, user::EMAIL))?;
+        map.serialize_entry("image", &row.get(user::IMAGE))?;
+        map.end()
+    }
+}
+
+fn with_user<'a>(auth: &'a Auth, member_row: &'a Row, user_row: &'a Row) -> MemberWithUser<'a> {
+    MemberWithUser {
+        member: auth.output_of(member::MODEL, member_row),
+        user: user_row,
+    }
+}
+
+/// The users of `members`, in one query (for [`with_users`]).
+async fn users_of(auth: &Auth, members: &[Row]) -> Result<Vec<Row>, ApiError> {
     let ids = members
         .iter()
         .map(|m| Value::String(text(m, member::USER_ID)));
-    let users = auth
+    Ok(auth
         .inner
         .store
         .find_many(
@@ -396,18 +418,23 @@ async fn with_users(auth: &Auth, members: &[Row]) -> Result<Vec<Json>, ApiError>
             None,
             None,
         )
-        .await?;
+        .await?)
+}
+
+/// Members with their users (from [`users_of`]), in their order; a member whose user is gone is
+/// left out.
+fn with_users<'a>(auth: &'a Auth, members: &'a [Row], users: &'a [Row]) -> Vec<MemberWithUser<'a>> {
     let by_id: HashMap<&str, &Row> = users
         .iter()
         .filter_map(|u| Some((u.get(user::ID)?.as_str()?, u)))
         .collect();
-    Ok(members
+    members
         .iter()
         .filter_map(|m| {
             let user = by_id.get(m.get(member::USER_ID)?.as_str()?)?;
             Some(with_user(auth, m, user))
         })
-        .collect())
+        .collect()
 }
 
 /// `member_row` with its user, or `None` when the user is gone.
@@ -418,7 +445,7 @@ async fn member_with_user(auth: &Auth, member_row: &Row) -> Result<Option<Json>,
         .store
         .find_one(user::MODEL, &[Where::eq(user::ID, user_id.as_str())])
         .await?;
-    Ok(found.map(|u| with_user(auth, member_row, &u)))
+    Ok(found.and_then(|u| serde_json::to_value(with_user(auth, member_row, &u)).ok()))
 }
 
 /// Sets (or, with `None`, clears) the caller's active organization, in the stored session and

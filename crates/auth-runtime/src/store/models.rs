@@ -88,10 +88,9 @@ pub(crate) struct Output<'a> {
     row: &'a Row,
 }
 
-impl serde::Serialize for Output<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut map = serializer.serialize_map(None)?;
+impl Output<'_> {
+    /// The row's entries, into a map being serialised (an answer that adds entries after them).
+    pub(crate) fn entries<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         if let Some(table) = self.table {
             let fields = table
                 .columns
@@ -102,6 +101,15 @@ impl serde::Serialize for Output<'_> {
                 map.serialize_entry(&column.field, &self.row.get(&column.field))?;
             }
         }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Output<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        self.entries(&mut map)?;
         map.end()
     }
 }

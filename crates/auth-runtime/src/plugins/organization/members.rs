@@ -14,7 +14,7 @@ use serde_json::json;
 use super::super::listing::{OPERATORS, choice, condition, count, sort};
 use super::{
     Caller, bad_request, body_roles, deactivate_everywhere, forbidden, member_with_user,
-    membership, organization_by, query_str, with_user, with_users,
+    membership, organization_by, query_str, users_of, with_user, with_users,
 };
 use crate::Auth;
 use crate::error::ApiError;
@@ -67,7 +67,11 @@ pub(super) async fn active(auth: &Auth, _: &mut Ctx, caller: &Caller) -> Result<
     let Some(held) = membership(auth, caller.id(), &organization_id).await? else {
         return Err(bad_request(MEMBER_NOT_FOUND));
     };
-    Ok(Reply::json(with_user(auth, &held, &caller.session.user)))
+    Ok(Reply::json_of(&with_user(
+        auth,
+        &held,
+        &caller.session.user,
+    )))
 }
 
 pub(super) async fn active_role(
@@ -84,6 +88,13 @@ pub(super) async fn active_role(
         },
     };
     Ok(Reply::json(json!({ "role": role })))
+}
+
+/// list-members' answer.
+#[derive(serde::Serialize)]
+struct Page<T> {
+    members: Vec<T>,
+    total: u64,
 }
 
 pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, ApiError> {
@@ -122,8 +133,11 @@ pub(super) async fn list(auth: &Auth, ctx: &mut Ctx, caller: &Caller) -> Result<
         )
         .await?;
     let total = store.list_total(member::MODEL, &conditions).await?;
-    let members = with_users(auth, &members).await?;
-    Ok(Reply::json(json!({ "members": members, "total": total })))
+    let users = users_of(auth, &members).await?;
+    Ok(Reply::json_of(&Page {
+        members: with_users(auth, &members, &users),
+        total,
+    }))
 }
 
 pub(super) async fn update_role(

@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::{
     Caller, bad_request, deactivate_everywhere, forbidden, membership, non_empty, organization_by,
-    query_str, set_active, with_users,
+    query_str, set_active, users_of, with_users,
 };
 use crate::Auth;
 use crate::error::ApiError;
@@ -396,7 +396,9 @@ pub(super) async fn get_full(
             None,
         )
         .await?;
-    let members = with_users(auth, &members).await?;
+    let users = users_of(auth, &members).await?;
+    // Only a map with non-string keys fails to convert.
+    let members = serde_json::to_value(with_users(auth, &members, &users)).unwrap_or_default();
     let role = text(&held, member::ROLE);
     let invitations = super::invitations::visible(auth, caller, &role, &organization_id).await?;
     let mut out = auth.output(organization::MODEL, &found);
@@ -407,7 +409,7 @@ pub(super) async fn get_full(
     };
     if let Json::Object(map) = &mut out {
         map.insert("invitations".into(), invitations.into());
-        map.insert("members".into(), members.into());
+        map.insert("members".into(), members);
         if let Some(teams) = teams {
             map.insert("teams".into(), teams);
         }
