@@ -4,6 +4,7 @@
 //!
 //! Layer: `Auth`, since it reads and sets the cookies of a request ([`Ctx`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -50,9 +51,13 @@ impl Verified {
 }
 
 /// The verified values, bounded: when full it starts again from empty (a miss costs one
-/// verification, never a wrong answer).
+/// verification, never a wrong answer). Keys are hashed with foldhash rather than SipHash: a key
+/// is ~1.5 KB, hashed on every cached get-session, and only values the server itself signed get
+/// in, so nobody can choose keys to collide.
 #[derive(Debug, Default)]
-pub(crate) struct VerifiedCaches(Mutex<HashMap<String, Arc<Verified>>>);
+pub(crate) struct VerifiedCaches(
+    Mutex<HashMap<String, Arc<Verified>, foldhash::fast::RandomState>>,
+);
 
 impl VerifiedCaches {
     fn get(&self, value: &str) -> Option<Arc<Verified>> {
@@ -89,7 +94,7 @@ impl Auth {
         let verified = inner
             .verified_caches
             .get(&value)
-            .or_else(|| self.verify_cache(value));
+            .or_else(|| self.verify_cache(value.into_owned()));
         let Some(verified) = verified.filter(|v| v.usable(token, now)) else {
             ctx.set_cookies.push(SetCookie::expired(
                 inner.session_data_cookie.clone(),
@@ -144,10 +149,10 @@ impl Auth {
     }
 
     /// The request's `session_data` value, joined from its chunks when it was split.
-    fn session_data_value(&self, ctx: &Ctx) -> Option<String> {
+    fn session_data_value<'c>(&self, ctx: &'c Ctx) -> Option<Cow<'c, str>> {
         let name = &self.inner.session_data_cookie;
         if let Some(value) = ctx.cookies.get(name) {
-            return Some(value.to_owned());
+            return Some(Cow::Borrowed(value));
         }
         let mut chunks: Vec<(usize, &str)> = ctx
             .cookies
@@ -158,7 +163,9 @@ impl Auth {
             return None;
         }
         chunks.sort_by_key(|(index, _)| *index);
-        Some(chunks.into_iter().map(|(_, value)| value).collect())
+        Some(Cow::Owned(
+            chunks.into_iter().map(|(_, value)| value).collect(),
+        ))
     }
 
     /// better-auth's `setCookieCache`: when the cache is on, writes `session_data` for this
