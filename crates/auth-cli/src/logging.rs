@@ -120,6 +120,12 @@ impl Queue {
         self.out.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Writes what is pending, on the caller's thread, while `pending` is held.
+    fn write_pending(&self, pending: &mut Pending) {
+        write_out(&mut self.out(), &pending.bytes);
+        pending.bytes.clear();
+    }
+
     /// Queues one formatted line (or writes it, with all before it, when the queue is full or
     /// nobody writes batches).
     fn push(&self, line: &[u8]) {
@@ -128,8 +134,7 @@ impl Queue {
         pending.bytes.extend_from_slice(line);
         if pending.closed || pending.bytes.len() >= MAX_PENDING {
             // After the batch the writer may be writing.
-            write_out(&mut self.out(), &pending.bytes);
-            pending.bytes.clear();
+            self.write_pending(&mut pending);
         } else if first {
             drop(pending);
             self.ready.notify_one();
@@ -149,8 +154,7 @@ impl Queue {
                     .unwrap_or_else(PoisonError::into_inner);
             }
             if pending.closed {
-                write_out(&mut self.out(), &pending.bytes);
-                pending.bytes.clear();
+                self.write_pending(&mut pending);
                 return;
             }
             drop(pending);
@@ -176,19 +180,17 @@ fn write_out(out: &mut Box<dyn Write + Send>, bytes: &[u8]) {
 struct Lines(Arc<Queue>);
 
 impl<'a> MakeWriter<'a> for Lines {
-    type Writer = Line<'a>;
+    type Writer = &'a Queue;
 
     fn make_writer(&'a self) -> Self::Writer {
-        Line(&self.0)
+        &self.0
     }
 }
 
 /// One line's writer: the subscriber hands it the whole formatted line at once.
-struct Line<'a>(&'a Queue);
-
-impl Write for Line<'_> {
+impl Write for &Queue {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.push(buf);
+        self.push(buf);
         Ok(buf.len())
     }
 

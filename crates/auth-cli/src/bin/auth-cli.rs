@@ -2,8 +2,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc rather than glibc's malloc: the many small, short-lived allocations of a request (rows,
-/// JSON values, log lines) cost less CPU (a list request ~30 % less, `docs/benchmarks.md`).
+/// mimalloc rather than glibc's malloc, which took about 30 % of the server's CPU on list requests
+/// (many small rows and JSON values); README, "Benchmarks". scrypt's buffers bypass it
+/// (auth-scrypt's `Blocks`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

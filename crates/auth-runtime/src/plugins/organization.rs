@@ -388,10 +388,10 @@ impl serde::Serialize for UserOfMember<'_> {
         use serde::ser::SerializeMap as _;
         let row = self.0;
         let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("id", text_of(row, user::ID))?;
-        map.serialize_entry("name", text_of(row, user::NAME))?;
-        map.serialize_entry("email", text_of(row, user::EMAIL))?;
-        map.serialize_entry("image", &row.get(user::IMAGE))?;
+        for field in [user::ID, user::NAME, user::EMAIL] {
+            map.serialize_entry(field, text_of(row, field))?;
+        }
+        map.serialize_entry(user::IMAGE, &row.get(user::IMAGE))?;
         map.end()
     }
 }
