@@ -216,27 +216,27 @@ fn d1_case(case: &Case) {
         .into_iter()
         .map(|s| s + ";\n")
         .collect::<String>();
-    let mut files = vec![
+    let files = [
         (
             "0001_create.sql".to_owned(),
             render_schema(&case.from, Dialect::D1),
         ),
         ("0002_seed.sql".to_owned(), seed),
     ];
-    let seeded = support::d1::apply_d1_migrations(&files)
+    let database = support::d1::apply_d1_migrations(&files)
         .unwrap_or_else(|e| panic!("{}: seeding D1 failed:\n{e}", case.name));
     let before = {
         let connection =
-            rusqlite::Connection::open(seeded.path()).unwrap_or_else(|e| panic!("{e}"));
+            rusqlite::Connection::open(database.path()).unwrap_or_else(|e| panic!("{e}"));
         sqlite_checksums(&connection, case, Dialect::D1, false)
     };
-    files.push((
-        "0003_migrate.sql".to_owned(),
-        migration(case, Dialect::D1).render("0003_migrate"),
-    ));
-    let migrated = support::d1::apply_d1_migrations(&files)
+    database
+        .apply_next(
+            "0003_migrate.sql",
+            &migration(case, Dialect::D1).render("0003_migrate"),
+        )
         .unwrap_or_else(|e| panic!("{}: wrangler d1 migrations apply failed:\n{e}", case.name));
-    let connection = rusqlite::Connection::open(migrated.path()).unwrap_or_else(|e| panic!("{e}"));
+    let connection = rusqlite::Connection::open(database.path()).unwrap_or_else(|e| panic!("{e}"));
     support::assert_matches_ir(
         &case.to,
         Dialect::D1,

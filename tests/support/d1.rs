@@ -64,8 +64,28 @@ pub fn apply_d1_migrations(migrations: &[(String, String)]) -> Result<AppliedD1,
     for (position, (name, sql)) in migrations.iter().enumerate() {
         write(&dir.join(file_name(position, name)), sql)?;
     }
+    let output = apply_pending(&harness, root)?;
+    let state = root.join(D1_STATE);
+    let database =
+        database_file(&state).map_err(|e| format!("{e}\nwrangler said:\n{}", output.text))?;
+    Ok(AppliedD1 { project, database })
+}
 
-    let mut command = wrangler(&harness, root, root);
+impl AppliedD1 {
+    /// Adds `migrations/<name>.sql` (a name that orders after the applied ones) and applies it to
+    /// this database with `wrangler d1 migrations apply DB --local`, as a deployed database gets
+    /// its next migration: wrangler skips the files its `d1_migrations` table lists.
+    pub fn apply_next(&self, name: &str, sql: &str) -> Result<(), String> {
+        let root = self.project.path();
+        write(&root.join("migrations").join(file_name(0, name)), sql)?;
+        apply_pending(&harness_dir(), root).map(drop)
+    }
+}
+
+/// `wrangler d1 migrations apply DB --local` in the wrangler project `root`; its output, or why it
+/// failed.
+fn apply_pending(harness: &Path, root: &Path) -> Result<Finished, String> {
+    let mut command = wrangler(harness, root, root);
     command.args(["d1", "migrations", "apply", "DB", "--local"]);
     let output = run(command, root, APPLY_TIMEOUT)?;
     if !output.success {
@@ -75,11 +95,7 @@ pub fn apply_d1_migrations(migrations: &[(String, String)]) -> Result<AppliedD1,
             output.text
         ));
     }
-
-    let state = root.join(D1_STATE);
-    let database =
-        database_file(&state).map_err(|e| format!("{e}\nwrangler said:\n{}", output.text))?;
-    Ok(AppliedD1 { project, database })
+    Ok(output)
 }
 
 const WRANGLER_TOML: &str = r#"# Written by tests/support/d1.rs: a local D1 database only (no `main`, no account).

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::Dialect;
 use crate::drift::drift;
-use crate::migrate::lint::DESTRUCTIVE_MARK;
+use crate::migrate::DESTRUCTIVE_MARK;
 use crate::schema::{IndexKind, Schema};
 use crate::sql::{DbIndex, DbSchema, Difference};
 

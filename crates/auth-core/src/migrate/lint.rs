@@ -6,12 +6,10 @@
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, Word};
 
+use super::DESTRUCTIVE_MARK;
 use super::replay::Tables;
 use super::split::{self, SplitError, Statement};
 use crate::sql::Dialect;
-
-/// The comment `migrate new` puts before a statement that loses data.
-pub const DESTRUCTIVE_MARK: &str = "auth:destructive";
 
 /// A statement refused, with why and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

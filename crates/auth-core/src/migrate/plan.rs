@@ -15,6 +15,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use super::DESTRUCTIVE_MARK;
 use super::diff::{TablePair, diff};
 use crate::Dialect;
 use crate::schema::{Column, FieldType, Index, OnDelete, Schema, Table};
@@ -69,7 +70,7 @@ impl Plan {
                 let _ = writeln!(out, "-- auth:{note}");
             }
             if let Some(reason) = &step.destructive {
-                let _ = writeln!(out, "-- auth:destructive {reason}");
+                let _ = writeln!(out, "-- {DESTRUCTIVE_MARK} {reason}");
             }
             out.push_str(step.sql.trim_end());
             out.push('\n');
