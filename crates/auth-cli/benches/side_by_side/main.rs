@@ -7,7 +7,7 @@
 //! verify-totp with the seven sign-in plugins on, get-session authenticated by an API key
 //! (`x-api-key`), admin's list-users and organization's list-members on PostgreSQL with
 //! 1,000,000 users and 100,000 members, the machine's ceiling for get-session (a bare
-//! axum server answering the same bytes), and `generate` for the full plugin set. Prints the tables and writes `docs/benchmarks.md` and `docs/benchmarks.png`.
+//! axum server answering the same bytes), and `generate` for the full plugin set. Prints the tables and writes `docs/benchmarks.md` and `docs/benchmarks.svg`.
 //!
 //! cargo bench -p auth-cli --bench side_by_side
 //!
@@ -27,7 +27,7 @@
 //!   `get-session, x-api-key`, `get-session, sign-in plugins`, `two-factor verify-totp`,
 //!   `sign-in`, `sign-up`) and `mixed`, `scrypt`, `generate`, `postgres`, `lists`; a filtered run
 //!   is written to `target/side-by-side/` unless `AUTH_BENCH_OUT` says otherwise (default: all)
-//! - `AUTH_BENCH_OUT`: the folder for benchmarks.md and benchmarks.png
+//! - `AUTH_BENCH_OUT`: the folder for benchmarks.md and benchmarks.svg
 
 #![allow(
     clippy::print_stdout,

@@ -1,20 +1,16 @@
-//! The figures, their Markdown report and the PNG bar chart (plotters' bitmap backend, text by
-//! ab_glyph with DejaVu Sans loaded at run time).
+//! The figures, their Markdown report and the SVG bar chart (written as text: no plotting
+//! library to compile with every test build, no font file to find).
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use plotters::coord::ranged1d::SegmentValue;
-use plotters::prelude::*;
-
 use crate::load::Outcome;
 
 /// The font the chart is drawn with.
-const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-const OURS_COLOR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
-const THEIRS_COLOR: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
+const OURS_COLOR: &str = "#1f77b4";
+const THEIRS_COLOR: &str = "#ff7f0e";
 
 /// The scenario of get-session authenticated by an API key in `x-api-key`.
 pub(crate) const API_KEY_SESSION: &str = "get-session, x-api-key";
@@ -253,7 +249,7 @@ impl Report {
             out,
             "- each server in its own process on a fresh SQLite file, rate limiting off, the same user fields: ours is the release `auth-cli serve` with its default logging (an INFO line per request, into a file), better-auth is `tests/conformance/reference-server.mjs` (better-sqlite3, `QUIET=1`); one load generator (this benchmark, hyper HTTP/1.1 keep-alive, one connection per client); peak RSS is the server process's `VmHWM`, reset before each measured run; a request counts as an error unless answered 200\n"
         );
-        let _ = writeln!(out, "![requests per second](benchmarks.png)\n");
+        let _ = writeln!(out, "![requests per second](benchmarks.svg)\n");
 
         let _ = writeln!(out, "## HTTP\n");
         let _ = writeln!(
@@ -531,106 +527,120 @@ impl Report {
         out
     }
 
-    /// Writes `benchmarks.md` and `benchmarks.png` into `folder`.
+    /// Writes `benchmarks.md` and `benchmarks.svg` into `folder`.
     pub(crate) fn write(&self, folder: &Path, markdown: &str) -> Result<(), String> {
         std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
         std::fs::write(folder.join("benchmarks.md"), markdown).map_err(|e| e.to_string())?;
-        self.chart(&folder.join("benchmarks.png"))
+        std::fs::write(folder.join("benchmarks.svg"), self.chart()).map_err(|e| e.to_string())
     }
 
-    /// A horizontal bar chart of requests per second, log scale, one bar per server and row.
-    fn chart(&self, path: &Path) -> Result<(), String> {
-        let font = std::fs::read(FONT).map_err(|e| format!("{FONT}: {e}"))?;
-        // plotters keeps registered fonts for the life of the process.
-        let font: &'static [u8] = Box::leak(font.into_boxed_slice());
-        plotters::style::register_font("sans-serif", FontStyle::Normal, font)
-            .map_err(|_| format!("{FONT}: not a font"))?;
-        let mut bars = Vec::new();
-        for row in &self.rows {
-            for (side, cell, color) in [
-                ("ours", &row.ours, OURS_COLOR),
-                ("better-auth", &row.theirs, THEIRS_COLOR),
-            ] {
-                let label = format!("{}, {} conns, {side}", row.scenario, row.clients);
-                bars.push((label, cell.figures().map(|f| f.rate), color));
-            }
-        }
-        // The first row on top.
-        bars.reverse();
-        let top = bars
+    /// A horizontal bar chart of requests per second, log scale, one bar per server and row, as
+    /// SVG text (no plotting library or font file to build or find).
+    fn chart(&self) -> String {
+        const LEFT: f64 = 400.0;
+        const WIDTH: f64 = 1260.0;
+        const PLOT: f64 = WIDTH - LEFT - 110.0;
+        const TOP: f64 = 56.0;
+        const BAR: f64 = 28.0;
+        let bars: Vec<(String, Option<f64>, &str)> = self
+            .rows
+            .iter()
+            .flat_map(|row| {
+                [
+                    ("ours", &row.ours, OURS_COLOR),
+                    ("better-auth", &row.theirs, THEIRS_COLOR),
+                ]
+                .map(|(side, cell, color)| {
+                    let label = format!("{}, {} conns, {side}", row.scenario, row.clients);
+                    (label, cell.figures().map(|f| f.rate), color)
+                })
+            })
+            .collect();
+        // Decades from 1 to the first above every rate.
+        let highest = bars
             .iter()
             .filter_map(|(_, v, _)| *v)
-            .fold(10.0_f64, f64::max)
-            * 4.0;
-        let height = 120 + 28 * u32::try_from(bars.len()).unwrap_or(0);
-        let root = BitMapBackend::new(path, (1200, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "requests per second (log scale): auth-cli serve vs better-auth 1.7.25",
-                ("sans-serif", 22),
-            )
-            .margin(16)
-            .x_label_area_size(36)
-            .y_label_area_size(330)
-            .build_cartesian_2d((1.0_f64..top).log_scale(), (0..bars.len()).into_segmented())
-            .map_err(|e| e.to_string())?;
-        let labels: Vec<String> = bars.iter().map(|(l, _, _)| l.clone()).collect();
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(bars.len())
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .x_desc("requests/s")
-            .label_style(("sans-serif", 15))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        for (name, color) in [("ours", OURS_COLOR), ("better-auth 1.7.25", THEIRS_COLOR)] {
-            let series = bars
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, _, c))| *c == color)
-                .filter_map(|(i, (_, v, _))| v.map(|v| (i, v)))
-                .map(move |(i, v)| {
-                    let mut bar = Rectangle::new(
-                        [
-                            (1.0, SegmentValue::Exact(i)),
-                            (v.max(1.0), SegmentValue::Exact(i + 1)),
-                        ],
-                        color.filled(),
-                    );
-                    bar.set_margin(3, 3, 0, 0);
-                    bar
-                });
-            chart
-                .draw_series(series)
-                .map_err(|e| e.to_string())?
-                .label(name)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled())
-                });
+            .fold(10.0_f64, f64::max);
+        let decades = highest.log10().ceil().max(1.0);
+        let x = |value: f64| LEFT + PLOT * value.max(1.0).log10() / decades;
+        let count = u32::try_from(bars.len()).unwrap_or(0);
+        let height = TOP + BAR * f64::from(count) + 70.0;
+        let mut svg = String::new();
+        let _ = writeln!(
+            svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, Verdana, sans-serif">"#
+        );
+        let _ = writeln!(
+            svg,
+            r#"<rect width="100%" height="100%" fill="white"/>
+<text x="{}" y="30" font-size="20" text-anchor="middle">requests per second (log scale): auth-cli serve vs better-auth 1.7.25</text>"#,
+            WIDTH / 2.0
+        );
+        let bottom = TOP + BAR * f64::from(count);
+        let mut power = 1.0_f64;
+        while power <= 10f64.powf(decades) {
+            let at = x(power);
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{at:.1}" y1="{TOP}" x2="{at:.1}" y2="{bottom}" stroke="#ddd"/>
+<text x="{at:.1}" y="{:.1}" font-size="13" text-anchor="middle">{power:.0}</text>"##,
+                bottom + 18.0
+            );
+            power *= 10.0;
         }
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, v, _))| {
-                let text = v.map_or_else(|| "n/a".to_owned(), rate);
-                Text::new(
-                    text,
-                    (v.unwrap_or(1.0).max(1.0) * 1.15, SegmentValue::CenterOf(i)),
-                    ("sans-serif", 14).into_font(),
-                )
-            }))
-            .map_err(|e| e.to_string())?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())
+        for (i, (label, value, color)) in bars.iter().enumerate() {
+            let y = TOP + BAR * f64::from(u32::try_from(i).unwrap_or(0));
+            let middle = y + BAR / 2.0 + 5.0;
+            let _ = writeln!(
+                svg,
+                r#"<text x="{:.1}" y="{middle:.1}" font-size="14" text-anchor="end">{}</text>"#,
+                LEFT - 8.0,
+                escape(label)
+            );
+            let end = x(value.unwrap_or(1.0));
+            if value.is_some() {
+                let _ = writeln!(
+                    svg,
+                    r#"<rect x="{LEFT}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{color}"/>"#,
+                    y + 3.0,
+                    end - LEFT,
+                    BAR - 6.0
+                );
+            }
+            let _ = writeln!(
+                svg,
+                r#"<text x="{:.1}" y="{middle:.1}" font-size="13">{}</text>"#,
+                end + 6.0,
+                value.map_or_else(|| "n/a".to_owned(), rate)
+            );
+        }
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" font-size="14" text-anchor="middle">requests/s</text>"#,
+            LEFT + PLOT / 2.0,
+            bottom + 40.0
+        );
+        for (n, (name, color)) in [("ours", OURS_COLOR), ("better-auth 1.7.25", THEIRS_COLOR)]
+            .into_iter()
+            .enumerate()
+        {
+            let y = bottom + 40.0 + 18.0 * f64::from(u32::try_from(n).unwrap_or(0)) - 12.0;
+            let _ = writeln!(
+                svg,
+                r#"<rect x="{:.1}" y="{y:.1}" width="14" height="12" fill="{color}"/><text x="{:.1}" y="{:.1}" font-size="14">{name}</text>"#,
+                WIDTH - 230.0,
+                WIDTH - 210.0,
+                y + 11.0
+            );
+        }
+        svg.push_str("</svg>\n");
+        svg
     }
+}
+
+/// Text for SVG: the markup characters as entities.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
