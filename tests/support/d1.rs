@@ -37,6 +37,15 @@ impl AppliedD1 {
     pub fn project(&self) -> &Path {
         self.project.path()
     }
+
+    /// Adds `migrations/<name>.sql` (a name that orders after the applied ones) and applies it to
+    /// this database with `wrangler d1 migrations apply DB --local`, as a deployed database gets
+    /// its next migration: wrangler skips the files its `d1_migrations` table lists.
+    pub fn apply_next(&self, name: &str, sql: &str) -> Result<(), String> {
+        let root = self.project.path();
+        write(&root.join("migrations").join(file_name(0, name)), sql)?;
+        apply_pending(&harness_dir(), root).map(drop)
+    }
 }
 
 /// `tests/d1`, the npm project that pins wrangler and miniflare.
@@ -69,17 +78,6 @@ pub fn apply_d1_migrations(migrations: &[(String, String)]) -> Result<AppliedD1,
     let database =
         database_file(&state).map_err(|e| format!("{e}\nwrangler said:\n{}", output.text))?;
     Ok(AppliedD1 { project, database })
-}
-
-impl AppliedD1 {
-    /// Adds `migrations/<name>.sql` (a name that orders after the applied ones) and applies it to
-    /// this database with `wrangler d1 migrations apply DB --local`, as a deployed database gets
-    /// its next migration: wrangler skips the files its `d1_migrations` table lists.
-    pub fn apply_next(&self, name: &str, sql: &str) -> Result<(), String> {
-        let root = self.project.path();
-        write(&root.join("migrations").join(file_name(0, name)), sql)?;
-        apply_pending(&harness_dir(), root).map(drop)
-    }
 }
 
 /// `wrangler d1 migrations apply DB --local` in the wrangler project `root`; its output, or why it

@@ -563,8 +563,8 @@ impl Report {
             .fold(10.0_f64, f64::max);
         let decades = highest.log10().ceil().max(1.0);
         let x = |value: f64| LEFT + PLOT * value.max(1.0).log10() / decades;
-        let count = u32::try_from(bars.len()).unwrap_or(0);
-        let height = TOP + BAR * f64::from(count) + 70.0;
+        let bottom = TOP + BAR * f64::from(u32::try_from(bars.len()).unwrap_or(0));
+        let height = bottom + 70.0;
         let mut svg = String::new();
         let _ = writeln!(
             svg,
@@ -576,7 +576,6 @@ impl Report {
 <text x="{}" y="30" font-size="20" text-anchor="middle">requests per second (log scale): auth-cli serve vs better-auth 1.7.25</text>"#,
             WIDTH / 2.0
         );
-        let bottom = TOP + BAR * f64::from(count);
         let mut power = 1.0_f64;
         while power <= 10f64.powf(decades) {
             let at = x(power);
@@ -588,8 +587,10 @@ impl Report {
             );
             power *= 10.0;
         }
-        for (i, (label, value, color)) in bars.iter().enumerate() {
-            let y = TOP + BAR * f64::from(u32::try_from(i).unwrap_or(0));
+        for ((label, value, color), y) in bars
+            .iter()
+            .zip(std::iter::successors(Some(TOP), |y| Some(y + BAR)))
+        {
             let middle = y + BAR / 2.0 + 5.0;
             let _ = writeln!(
                 svg,
@@ -620,11 +621,10 @@ impl Report {
             LEFT + PLOT / 2.0,
             bottom + 40.0
         );
-        for (n, (name, color)) in [("ours", OURS_COLOR), ("better-auth 1.7.25", THEIRS_COLOR)]
+        for ((name, color), y) in [("ours", OURS_COLOR), ("better-auth 1.7.25", THEIRS_COLOR)]
             .into_iter()
-            .enumerate()
+            .zip([bottom + 28.0, bottom + 46.0])
         {
-            let y = bottom + 40.0 + 18.0 * f64::from(u32::try_from(n).unwrap_or(0)) - 12.0;
             let _ = writeln!(
                 svg,
                 r#"<rect x="{:.1}" y="{y:.1}" width="14" height="12" fill="{color}"/><text x="{:.1}" y="{:.1}" font-size="14">{name}</text>"#,
