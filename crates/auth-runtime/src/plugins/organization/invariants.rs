@@ -155,8 +155,10 @@ struct World {
     banned: BTreeSet<usize>,
     /// Users signed out by a ban and not signed in since (their cookies are dead).
     signed_out: BTreeSet<usize>,
-    /// Impersonations started and not stopped: the admin → the target and the browser's cookies.
-    impersonating: BTreeMap<usize, (usize, String)>,
+    /// Impersonations started and not stopped: the admin → the target, the browser's cookies and
+    /// the admin's own session when it started (the one stopping restores, even if the admin has
+    /// signed in again since).
+    impersonating: BTreeMap<usize, (usize, String, Option<String>)>,
 }
 
 impl World {
@@ -511,7 +513,7 @@ impl World {
                     assert_ne!(u, t, "the admin banned themself");
                     self.banned.insert(t);
                     self.signed_out.insert(t);
-                    self.impersonating.retain(|_, (target, _)| *target != t);
+                    self.impersonating.retain(|_, (target, _, _)| *target != t);
                 } else {
                     self.banned.remove(&t);
                 }
@@ -549,17 +551,17 @@ impl World {
                 assert_eq!(u, ADMIN, "{u} impersonated {t}");
                 assert_ne!(t, ADMIN, "the admin impersonated an admin");
                 assert!(!self.banned.contains(&t), "{t} impersonated while banned");
+                let own = self.session_id(&self.cookies[u]).await;
                 let jar = after(&self.cookies[u], &response);
                 let (acting, by) = self.whoami(&jar).await;
                 assert_eq!(acting.as_deref(), Some(self.ids[t].as_str()));
                 assert_eq!(by.as_deref(), Some(self.ids[u].as_str()));
-                self.impersonating.insert(u, (t, jar));
+                self.impersonating.insert(u, (t, jar, own));
             }
             Step::StopImpersonating(u) => {
-                let Some((t, jar)) = self.impersonating.remove(&u) else {
+                let Some((t, jar, own)) = self.impersonating.remove(&u) else {
                     return;
                 };
-                let own = self.session_id(&self.cookies[u]).await;
                 let impersonation = self.session_id(&jar).await;
                 let response =
                     call(&self.auth, "POST", "/admin/stop-impersonating", &jar, None).await;
@@ -791,7 +793,7 @@ impl World {
                 );
             }
         }
-        for (admin, (target, jar)) in &self.impersonating {
+        for (admin, (target, jar, _)) in &self.impersonating {
             assert_eq!(
                 self.whoami(jar).await,
                 (
@@ -1085,6 +1087,8 @@ async fn kept_sequences_hold() {
             StopImpersonating(0),
             Read(1, 0),
         ],
+        // Stopping restores the session the admin impersonated from, not a newer one.
+        vec![Impersonate(0, 1), SignIn(0), StopImpersonating(0)],
     ] {
         play(&steps).await;
     }
