@@ -211,20 +211,39 @@ fn sqlite_migrations_keep_every_row() {
     }
 }
 
-fn d1_case(case: &Case) {
+/// A copy of `template` (a local D1 database that wrangler created and migrated with nothing)
+/// holding `case`'s schema and rows: both run here on the database file, and are recorded in
+/// `d1_migrations` as `wrangler d1 migrations apply` records what it applies, so that wrangler
+/// applies only the migration under test. One wrangler run per case instead of two.
+fn seeded_d1(template: &support::d1::AppliedD1, case: &Case) -> support::d1::AppliedD1 {
     let seed = seed_inserts(&case.from, Dialect::D1)
         .into_iter()
         .map(|s| s + ";\n")
         .collect::<String>();
     let files = [
-        (
-            "0001_create.sql".to_owned(),
-            render_schema(&case.from, Dialect::D1),
-        ),
-        ("0002_seed.sql".to_owned(), seed),
+        ("0001_create.sql", render_schema(&case.from, Dialect::D1)),
+        ("0002_seed.sql", seed),
     ];
-    let database = support::d1::apply_d1_migrations(&files)
-        .unwrap_or_else(|e| panic!("{}: seeding D1 failed:\n{e}", case.name));
+    let database = template
+        .fork()
+        .unwrap_or_else(|e| panic!("{}: copying the D1 template: {e}", case.name));
+    let connection = rusqlite::Connection::open(database.path()).unwrap_or_else(|e| panic!("{e}"));
+    for (name, sql) in &files {
+        connection
+            .execute_batch(sql)
+            .unwrap_or_else(|e| panic!("{}: {name} on D1: {e}\n{sql}", case.name));
+        connection
+            .execute("insert into d1_migrations (name) values (?1)", [name])
+            .unwrap_or_else(|e| panic!("{}: recording {name}: {e}", case.name));
+        database
+            .add_migration_file(name, sql)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    }
+    database
+}
+
+fn d1_case(template: &support::d1::AppliedD1, case: &Case) {
+    let database = seeded_d1(template, case);
     let before = {
         let connection =
             rusqlite::Connection::open(database.path()).unwrap_or_else(|e| panic!("{e}"));
@@ -251,11 +270,16 @@ fn d1_case(case: &Case) {
 /// Node starting up).
 #[test]
 fn d1_migrations_keep_every_row() {
+    let template = support::d1::apply_d1_migrations(&[(
+        "0000_template.sql".to_owned(),
+        "-- Nothing: the database the cases copy.\nSELECT 1;\n".to_owned(),
+    )])
+    .unwrap_or_else(|e| panic!("creating the D1 template: {e}"));
     let cases = cases();
     let (even, odd): (Vec<_>, Vec<_>) = cases.iter().enumerate().partition(|(i, _)| i % 2 == 0);
     std::thread::scope(|scope| {
-        let worker = scope.spawn(|| odd.iter().for_each(|(_, case)| d1_case(case)));
-        even.iter().for_each(|(_, case)| d1_case(case));
+        let worker = scope.spawn(|| odd.iter().for_each(|(_, case)| d1_case(&template, case)));
+        even.iter().for_each(|(_, case)| d1_case(&template, case));
         if let Err(panic) = worker.join() {
             std::panic::resume_unwind(panic);
         }

@@ -42,10 +42,57 @@ impl AppliedD1 {
     /// this database with `wrangler d1 migrations apply DB --local`, as a deployed database gets
     /// its next migration: wrangler skips the files its `d1_migrations` table lists.
     pub fn apply_next(&self, name: &str, sql: &str) -> Result<(), String> {
-        let root = self.project.path();
-        write(&root.join("migrations").join(file_name(0, name)), sql)?;
-        apply_pending(&harness_dir(), root).map(drop)
+        self.add_migration_file(name, sql)?;
+        apply_pending(&harness_dir(), self.project.path()).map(drop)
     }
+
+    /// Writes `migrations/<name>.sql` without applying it: for SQL the caller ran on
+    /// [`Self::path`] itself and recorded in `d1_migrations` (`name` with its `.sql`), as wrangler
+    /// records what it applied.
+    pub fn add_migration_file(&self, name: &str, sql: &str) -> Result<(), String> {
+        write(
+            &self
+                .project
+                .path()
+                .join("migrations")
+                .join(file_name(0, name)),
+            sql,
+        )
+    }
+
+    /// A copy of this project, its migrations and its database in a fresh temporary folder:
+    /// what is done to the copy leaves this one as it is.
+    pub fn fork(&self) -> Result<AppliedD1, String> {
+        let project = tempfile::Builder::new()
+            .prefix("auth-d1-")
+            .tempdir()
+            .map_err(|e| format!("create a temporary wrangler project: {e}"))?;
+        copy_dir(self.project.path(), project.path())?;
+        let database = database_file(&project.path().join(D1_STATE))?;
+        Ok(AppliedD1 { project, database })
+    }
+}
+
+/// Copies the folder `from` into the existing folder `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    let entries = fs::read_dir(from).map_err(|e| format!("read {}: {e}", from.display()))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("read {}: {e}", from.display()))?
+            .path();
+        let Some(name) = path.file_name() else {
+            continue;
+        };
+        let target = to.join(name);
+        if path.is_dir() {
+            fs::create_dir(&target).map_err(|e| format!("create {}: {e}", target.display()))?;
+            copy_dir(&path, &target)?;
+        } else {
+            fs::copy(&path, &target)
+                .map_err(|e| format!("copy {} to {}: {e}", path.display(), target.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// `tests/d1`, the npm project that pins wrangler and miniflare.
