@@ -73,23 +73,17 @@ impl AppliedD1 {
     }
 }
 
-/// Copies the folder `from` into the existing folder `to`, recursively.
+/// Copies the folder `from` to `to` (created if missing), recursively.
 fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
-    let entries = fs::read_dir(from).map_err(|e| format!("read {}: {e}", from.display()))?;
-    for entry in entries {
-        let path = entry
-            .map_err(|e| format!("read {}: {e}", from.display()))?
-            .path();
-        let Some(name) = path.file_name() else {
-            continue;
-        };
-        let target = to.join(name);
-        if path.is_dir() {
-            fs::create_dir(&target).map_err(|e| format!("create {}: {e}", target.display()))?;
-            copy_dir(&path, &target)?;
+    let failed = |e: std::io::Error| format!("copy {} to {}: {e}", from.display(), to.display());
+    fs::create_dir_all(to).map_err(failed)?;
+    for entry in fs::read_dir(from).map_err(failed)? {
+        let entry = entry.map_err(failed)?;
+        let target = to.join(entry.file_name());
+        if entry.file_type().map_err(failed)?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
         } else {
-            fs::copy(&path, &target)
-                .map_err(|e| format!("copy {} to {}: {e}", path.display(), target.display()))?;
+            fs::copy(entry.path(), target).map_err(failed)?;
         }
     }
     Ok(())
