@@ -61,7 +61,7 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
             other => writeln!(stdout, "{other}").map_err(stdout_error)?,
         }
     }
-    let router = auth.router();
+    let service = auth.service();
     let stop = shutdown();
     let url = match (&data, &opt.database_url) {
         (Some(dir), _) => DatabaseUrl::Sqlite(dir.join(DATABASE_FILE)),
@@ -89,7 +89,7 @@ pub(crate) async fn serve(opt: &ServeOpt, stdout: &mut dyn Write) -> Result<(), 
         body: Duration::from_secs(opt.body_timeout),
         connections: opt.max_connections,
     };
-    crate::accept::serve(listener, router, limits, stop).await;
+    crate::accept::serve(listener, service, limits, stop).await;
     // Mail accepted before the stop still leaves; what cannot within the deadline is logged.
     auth.shutdown(MAIL_DRAIN).await;
     writeln!(stdout, "stopped").map_err(stdout_error)

@@ -999,10 +999,35 @@ fn slow_client(authority: &str, i: usize) -> Closed {
     }
 }
 
+/// A keep-alive connection asking `GET /ok` every 200 ms for `seconds`: how many answers it had,
+/// or what it got instead of a 200 after how many.
+fn steady_client(authority: &str, seconds: u64) -> Result<usize, String> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = TcpStream::connect(authority).unwrap_or_else(|e| panic!("{e}"));
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let mut answered = 0;
+    while Instant::now() < until {
+        let ask = format!("GET /api/auth/ok HTTP/1.1\r\nHost: {authority}\r\n\r\n");
+        let mut answer = [0u8; 1024];
+        let n = match stream.write_all(ask.as_bytes()) {
+            Ok(()) => stream.read(&mut answer).unwrap_or(0),
+            Err(_) => 0,
+        };
+        if !answer[..n].starts_with(b"HTTP/1.1 200") {
+            let got = String::from_utf8_lossy(&answer[..n]);
+            return Err(format!("after {answered} answers: {got:?}"));
+        }
+        answered += 1;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(answered)
+}
+
 /// 20 slow connections (10 never finishing their headers, 5 trickling a body a byte every 100 ms,
 /// 5 idle after a keep-alive request) are each closed by the deadline meant for it — header 1 s,
 /// body 2 s (answered 408), idle 3 s — while sign-ups and get-sessions made meanwhile keep their
-/// latency.
+/// latency, and a keep-alive connection asking every 200 ms for 5 s, longer than either
+/// deadline, is never closed (its deadlines move on with each request).
 #[test]
 fn serve_closes_slow_connections_in_time() {
     let dir = project("[email-and-password]\nenabled = true\n[rate-limit]\nenabled = false\n");
@@ -1025,6 +1050,10 @@ fn serve_closes_slow_connections_in_time() {
                 std::thread::spawn(move || slow_client(&host, i))
             })
             .collect();
+        let steady = {
+            let host = host.clone();
+            std::thread::spawn(move || steady_client(&host, 5))
+        };
         let started = Instant::now();
         let mut during = Vec::new();
         while started.elapsed() < Duration::from_secs(3) {
@@ -1047,6 +1076,13 @@ fn serve_closes_slow_connections_in_time() {
             };
             assert!(c.after >= low && c.after < high, "{c:?}");
         }
+        let steady = steady
+            .join()
+            .unwrap_or_else(|_| panic!("steady client panicked"));
+        assert!(
+            steady.as_ref().is_ok_and(|answered| *answered >= 10),
+            "the steady connection: {steady:?}"
+        );
         let bodies: Vec<&Closed> = closed.iter().filter(|c| c.kind == "body").collect();
         assert_eq!(bodies.len(), 5);
         for c in bodies {

@@ -6,7 +6,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
 
 use serde_json::Value as Json;
 
@@ -27,9 +29,10 @@ const VERIFIED_CAPACITY: usize = 1024;
 
 /// What a genuine `session_data` value holds, kept so that the next request sending the same
 /// value (every request of a signed-in client until the cache is re-issued) skips the HMAC (or
-/// the decryption), both JSON reads and building the rows: on a cookie-cache hit those were most
-/// of get-session's work. Keyed by the value's exact text, which carries its own signature, so
-/// only a client presenting those very bytes gets the entry — as without the memo.
+/// the decryption), both JSON reads, building the rows and writing get-session's answer: on a
+/// cookie-cache hit those were most of get-session's work. Keyed by the value's exact text,
+/// which carries its own signature, so only a client presenting those very bytes gets the entry
+/// — as without the memo.
 #[derive(Debug)]
 pub(crate) struct Verified {
     /// The embedded session's token: it must equal the session cookie's.
@@ -38,8 +41,10 @@ pub(crate) struct Verified {
     session_expires_at: i64,
     /// The cache's own expiry, epoch milliseconds.
     expires_at: i64,
-    session: Row,
-    user: Row,
+    session: Arc<Row>,
+    user: Arc<Row>,
+    /// get-session's answer for these rows, once a request asked for it.
+    answer: Arc<OnceLock<Bytes>>,
 }
 
 impl Verified {
@@ -103,9 +108,10 @@ impl Auth {
             return None;
         };
         let found = SessionCtx {
-            session: verified.session.clone(),
-            user: verified.user.clone(),
+            session: Arc::clone(&verified.session),
+            user: Arc::clone(&verified.user),
             dont_remember,
+            answer: Some(Arc::clone(&verified.answer)),
         };
         // better-auth: `Math.floor(maxAge * 0.2)` seconds.
         let config = &inner.config;
@@ -140,10 +146,13 @@ impl Auth {
                 .and_then(Timestamp::parse_iso)?
                 .millis(),
             expires_at: cache.expires_at,
-            session: inner
-                .models
-                .row_of(session::MODEL, |field| session.get(field)),
-            user: inner.models.row_of(user::MODEL, |field| user.get(field)),
+            session: Arc::new(
+                inner
+                    .models
+                    .row_of(session::MODEL, |field| session.get(field)),
+            ),
+            user: Arc::new(inner.models.row_of(user::MODEL, |field| user.get(field))),
+            answer: Arc::default(),
         };
         Some(inner.verified_caches.insert(value, verified))
     }

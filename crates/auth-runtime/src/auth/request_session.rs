@@ -4,6 +4,8 @@
 //! Layer: `Auth`, since it works on a request ([`Ctx`]) and its cookies; where sessions are kept
 //! is below, in [`Sessions`](crate::session::Sessions).
 
+use std::sync::Arc;
+
 use auth_core::schema::names::{session, user};
 
 use crate::Auth;
@@ -116,9 +118,10 @@ impl Auth {
             self.set_cookie_cache(ctx, &session, &user, false);
         }
         Ok(Some(SessionCtx {
-            session,
-            user,
+            session: Arc::new(session),
+            user: Arc::new(user),
             dont_remember,
+            answer: None,
         }))
     }
 
@@ -291,7 +294,7 @@ impl Auth {
                 .store
                 .find_one(user::MODEL, &[Where::eq(user::ID, current.user_id())])
                 .await?
-                .unwrap_or_else(|| current.user.clone());
+                .unwrap_or_else(|| Row::clone(&current.user));
             self.set_cookie_cache(ctx, session_row, &user, current.dont_remember);
         }
         Ok(())

@@ -75,10 +75,12 @@ impl Auth {
                 hook(self, endpoint, &mut ctx).await?;
             }
         }
-        Ok(self
-            .session(&mut ctx)
-            .await?
-            .map(|found| (found.user, found.session)))
+        Ok(self.session(&mut ctx).await?.map(|found| {
+            (
+                Arc::unwrap_or_clone(found.user),
+                Arc::unwrap_or_clone(found.session),
+            )
+        }))
     }
 }
 

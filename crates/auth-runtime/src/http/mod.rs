@@ -21,7 +21,7 @@ use http::{HeaderValue, Request, Response, StatusCode, header};
 pub use crate::error::ApiError;
 pub(crate) use origin::{CALLBACK_KEYS, check_callback};
 pub use origin::{TrustedOrigins, origin_of};
-pub use reply::{Reply, ReplyBody, status_true};
+pub use reply::{Reply, ReplyBody, json_text, status_true};
 pub use request::{Body, Ctx, MAX_BODY_BYTES, Query};
 pub use service::AuthService;
 
@@ -131,13 +131,20 @@ impl Auth {
             }
             return empty(StatusCode::NOT_FOUND);
         };
-        let cookies = parts
+        // Several `Cookie` headers (HTTP/2) read as one, joined with "; " as Node joins them.
+        let mut sent = parts
             .headers
             .get_all(header::COOKIE)
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join("; ");
+            .filter_map(|v| v.to_str().ok());
+        let cookies = match (sent.next(), sent.next()) {
+            (None, _) => RequestCookies::default(),
+            (Some(one), None) => RequestCookies::parse(one),
+            (Some(first), Some(second)) => {
+                let all: Vec<&str> = [first, second].into_iter().chain(sent).collect();
+                RequestCookies::parse(&all.join("; "))
+            }
+        };
         let param = endpoint
             .path
             .rsplit_once("/:")
@@ -153,7 +160,7 @@ impl Auth {
             path.to_owned(),
             Query::parse(parts.uri.query()),
             parts.headers,
-            RequestCookies::parse(&cookies),
+            cookies,
             ip,
         );
         ctx.param = param;
@@ -294,7 +301,7 @@ impl Auth {
     ) -> Response<Bytes> {
         let (content_type, bytes) = match reply.body {
             ReplyBody::Json(value) => ("application/json", Bytes::from(value.to_string())),
-            ReplyBody::JsonText(text) => ("application/json", Bytes::from(text)),
+            ReplyBody::JsonText(text) => ("application/json", text),
             ReplyBody::Empty => ("application/json", Bytes::new()),
             ReplyBody::Html(page) => ("text/html", Bytes::from(page)),
             ReplyBody::Script(bytes) => ("text/javascript", Bytes::from_static(bytes)),

@@ -1,5 +1,6 @@
 //! What a handler answers: a status, a body, a `Location`, and the cookies to set.
 
+use bytes::Bytes;
 use http::StatusCode;
 use serde_json::Value;
 
@@ -20,7 +21,7 @@ pub enum ReplyBody {
     /// A JSON value.
     Json(Value),
     /// JSON already written (see [`Reply::json_of`]).
-    JsonText(Vec<u8>),
+    JsonText(Bytes),
     /// No body (a redirect, with `content-type: application/json` as better-call sends it).
     Empty,
     /// An HTML page.
@@ -42,14 +43,14 @@ impl Reply {
     /// A JSON body written straight from `value`, with no [`Value`] tree in between (the hot
     /// get-session answer).
     pub fn json_of(value: &impl serde::Serialize) -> Self {
-        let body = match serde_json::to_vec(value) {
-            Ok(text) => ReplyBody::JsonText(text),
-            // Only a map with non-string keys fails; the answer is then `null`.
-            Err(_) => ReplyBody::Json(Value::Null),
-        };
+        Self::json_text(json_text(value))
+    }
+
+    /// 200 with a JSON body already written (by [`json_text`]).
+    pub fn json_text(text: Bytes) -> Self {
         Self {
             status: StatusCode::OK,
-            body,
+            body: ReplyBody::JsonText(text),
             location: None,
         }
     }
@@ -92,4 +93,10 @@ impl Reply {
 /// `{"status": true}`.
 pub fn status_true() -> Reply {
     Reply::json(serde_json::json!({ "status": true }))
+}
+
+/// `value` written as JSON; `null` for what serde_json cannot write (only a map with non-string
+/// keys).
+pub fn json_text(value: &impl serde::Serialize) -> Bytes {
+    serde_json::to_vec(value).map_or_else(|_| Bytes::from_static(b"null"), Bytes::from)
 }

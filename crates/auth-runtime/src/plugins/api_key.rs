@@ -6,6 +6,7 @@
 //! requests use one key at once, on however many servers; a key with neither has its use
 //! timestamps written at most once a second.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use auth_core::endpoints::Endpoint;
@@ -553,9 +554,10 @@ async fn key_as_session(auth: &Auth, endpoint: &Endpoint, ctx: &mut Ctx) -> Resu
         })));
     }
     ctx.plugin_session = Some(SessionCtx {
-        session,
-        user: user_row,
+        session: Arc::new(session),
+        user: Arc::new(user_row),
         dont_remember: false,
+        answer: None,
     });
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! decides: [`Auth::new`](crate::Auth::new) refuses every other plugin, README's table of plugins
 //! is checked against it, and a test runs over every plugin id.
 
+use std::sync::Arc;
+
 use auth_core::endpoints::Endpoint;
 use auth_core::schema::Plugin;
 use futures_util::future::BoxFuture;
@@ -181,7 +183,10 @@ pub(super) async fn request_user(auth: &Auth, ctx: &Ctx) -> Result<Option<Row>, 
         ctx.cookies.clone(),
         ctx.client_ip.clone(),
     );
-    Ok(auth.session(&mut probe).await?.map(|found| found.user))
+    Ok(auth
+        .session(&mut probe)
+        .await?
+        .map(|found| Arc::unwrap_or_clone(found.user)))
 }
 
 /// The request's path relative to the base path (`/callback/github`).

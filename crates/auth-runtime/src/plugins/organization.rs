@@ -474,7 +474,7 @@ async fn update_session(
     auth.sessions()
         .update(caller.session.token(), changes.clone())
         .await?;
-    let mut stored = caller.session.session.clone();
+    let mut stored = Row::clone(&caller.session.session);
     stored.extend(changes);
     auth.set_cookie_cache(
         ctx,

@@ -918,7 +918,7 @@ async fn verify_otp(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
                 .store
                 .find_one(user::MODEL, &[Where::eq(user::ID, user_id.as_str())])
                 .await?
-                .unwrap_or_else(|| session.user.clone());
+                .unwrap_or_else(|| Row::clone(&session.user));
             return Ok(Reply::json(
                 json!({ "token": token, "user": auth.output(user::MODEL, &user) }),
             ));

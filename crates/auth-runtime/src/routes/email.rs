@@ -439,7 +439,7 @@ pub(super) async fn change_email(
         auth.refresh_session_cookies(ctx, session, &session.session)
             .await?;
         if auth.has_mailer() {
-            let mut user = session.user.clone();
+            let mut user = Row::clone(&session.user);
             user.insert(user::EMAIL.into(), Value::String(new_email));
             auth.send_verification(&user, callback.as_deref()).await?;
         }

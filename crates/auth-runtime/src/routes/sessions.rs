@@ -7,10 +7,10 @@ use auth_core::schema::names::{session, user};
 
 use super::model_input;
 use crate::Auth;
-use crate::http::{ApiError, Ctx, Reply, status_true};
+use crate::http::{ApiError, Ctx, Reply, json_text, status_true};
 use crate::session::SessionCtx;
 use crate::store::Output;
-use crate::store::{Timestamp, Value};
+use crate::store::{Row, Timestamp, Value};
 
 pub(super) async fn sign_out(auth: &Auth, ctx: &mut Ctx) -> Result<Reply, ApiError> {
     let inner = &auth.inner;
@@ -28,11 +28,22 @@ struct SessionAndUser<'a> {
     user: Output<'a>,
 }
 
+/// `{"session", "user"}`, or `null` when signed out. The answer for a session from a cookie
+/// cache seen before is written once and shared with every request sending that cache.
 pub(super) fn get_session(auth: &Auth, session: Option<&SessionCtx>) -> Reply {
-    Reply::json_of(&session.map(|s| SessionAndUser {
-        session: auth.output_of(session::MODEL, &s.session),
-        user: auth.output_of(user::MODEL, &s.user),
-    }))
+    let Some(found) = session else {
+        return Reply::json(serde_json::Value::Null);
+    };
+    let write = || {
+        json_text(&SessionAndUser {
+            session: auth.output_of(session::MODEL, &found.session),
+            user: auth.output_of(user::MODEL, &found.user),
+        })
+    };
+    Reply::json_text(match &found.answer {
+        Some(memo) => memo.get_or_init(write).clone(),
+        None => write(),
+    })
 }
 
 pub(super) async fn list(auth: &Auth, session: &SessionCtx) -> Result<Reply, ApiError> {
@@ -111,7 +122,7 @@ pub(super) async fn update(
     if changes.is_empty() {
         return Err(ApiError::bad_request(base::NO_FIELDS_TO_UPDATE));
     }
-    let mut row = session.session.clone();
+    let mut row = Row::clone(&session.session);
     row.extend(changes.clone());
     auth.sessions().update(session.token(), changes).await?;
     auth.refresh_session_cookies(ctx, session, &row).await?;

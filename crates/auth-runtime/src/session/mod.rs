@@ -11,15 +11,23 @@ pub(crate) use storage::{Sessions, ttl_until};
 
 use auth_core::schema::names::{session, user};
 
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+
 use crate::store::{Row, Value};
 
-/// A valid session and its user.
+/// A valid session and its user. The rows are shared: a session read from a cookie cache the
+/// server verified before is the same rows for every request that sends that cache.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionCtx {
-    pub(crate) session: Row,
-    pub(crate) user: Row,
+    pub(crate) session: Arc<Row>,
+    pub(crate) user: Arc<Row>,
     /// The request carried a valid `dont_remember` cookie (rememberMe = false).
     pub(crate) dont_remember: bool,
+    /// get-session's answer for these very rows, written once by the first request that needs
+    /// it, when the rows are shared with others (`None`: written for this request only).
+    pub(crate) answer: Option<Arc<OnceLock<Bytes>>>,
 }
 
 impl SessionCtx {
