@@ -194,7 +194,7 @@ fn verbatim_compact(bytes: &[u8], secret: &Secret) -> Option<(Map<String, Value>
     let signature = URL_SAFE_NO_PAD
         .decode(raw.signature.trim_end_matches('='))
         .ok()?;
-    let mut mac = hmac_sha256(secret.as_bytes(), open.as_bytes());
+    let mut mac = hmac_sha256(secret, open.as_bytes());
     mac.update(b",\"expiresAt\":");
     mac.update(expires_at.as_bytes());
     mac.update(b"}");
@@ -231,7 +231,7 @@ fn revived_compact(bytes: &[u8], secret: &Secret) -> Option<(Map<String, Value>,
     let signature = URL_SAFE_NO_PAD
         .decode(signature.trim_end_matches('='))
         .ok()?;
-    hmac_sha256(secret.as_bytes(), js::stringify(&signed).as_bytes())
+    hmac_sha256(secret, js::stringify(&signed).as_bytes())
         .verify_slice(&signature)
         .ok()?;
     let Value::Object(mut payload) = signed else {
@@ -245,18 +245,12 @@ fn revived_compact(bytes: &[u8], secret: &Secret) -> Option<(Map<String, Value>,
 fn compact_signature(payload: &Map<String, Value>, expires_at: i64, secret: &Secret) -> String {
     let mut signed = payload.clone();
     signed.insert("expiresAt".to_owned(), Value::from(expires_at));
-    let mac = hmac_sha256(
-        secret.as_bytes(),
-        js::stringify(&Value::Object(signed)).as_bytes(),
-    );
+    let mac = hmac_sha256(secret, js::stringify(&Value::Object(signed)).as_bytes());
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
-fn hmac_sha256(key: &[u8], message: &[u8]) -> Hmac<Sha256> {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else {
-        unreachable!("HMAC-SHA256 accepts keys of any length")
-    };
+fn hmac_sha256(secret: &Secret, message: &[u8]) -> Hmac<Sha256> {
+    let mut mac = secret.mac();
     mac.update(message);
     mac
 }

@@ -14,7 +14,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
@@ -129,10 +129,7 @@ pub(super) fn object(part: &str) -> Result<Map<String, Value>, JwtError> {
 }
 
 fn mac(signing_input: &str, secret: &Secret) -> Hmac<Sha256> {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()) else {
-        unreachable!("HMAC-SHA256 accepts keys of any length")
-    };
+    let mut mac = secret.mac();
     mac.update(signing_input.as_bytes());
     mac
 }

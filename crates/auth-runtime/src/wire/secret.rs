@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+use hmac::{Hmac, KeyInit};
+use sha2::Sha256;
+
 /// better-auth's built-in fallback secret, used when none is configured (refused in production
 /// by better-auth, always refused here).
 pub const BETTER_AUTH_DEFAULT_SECRET: &str = "better-auth-secret-12345678901234567890";
@@ -26,6 +29,9 @@ pub const VERSIONED_SECRETS_ENV: &str = "BETTER_AUTH_SECRETS";
 #[derive(Clone)]
 pub struct Secret {
     current: String,
+    /// HMAC-SHA256 keyed with `current`, its key schedule (two SHA-256 blocks) done once; boxed,
+    /// as it is larger than the rest.
+    keyed: Box<Hmac<Sha256>>,
     /// The newest secret's version when the secrets are versioned (`BETTER_AUTH_SECRETS`).
     version: Option<u64>,
     older: Vec<(u64, String)>,
@@ -180,8 +186,13 @@ impl Secret {
                 len: secret.len(),
             });
         }
+        // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
+        let Ok(keyed) = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()) else {
+            unreachable!("HMAC-SHA256 accepts keys of any length")
+        };
         Ok(Self {
             current: secret,
+            keyed: Box::new(keyed),
             version: None,
             older: Vec::new(),
         })
@@ -191,6 +202,13 @@ impl Secret {
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         self.current.as_bytes()
+    }
+
+    /// An HMAC-SHA256 keyed with [`Secret::as_bytes`], ready for the message: what signs
+    /// cookies, cookie caches and JWTs.
+    #[must_use]
+    pub fn mac(&self) -> Hmac<Sha256> {
+        Hmac::clone(&self.keyed)
     }
 
     /// The older versions of a rotated secret, newest first: they decrypt, never sign.

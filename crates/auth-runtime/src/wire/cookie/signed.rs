@@ -3,8 +3,7 @@
 use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 use subtle::ConstantTimeEq;
 
 use super::super::{Secret, js};
@@ -53,10 +52,7 @@ pub fn verify_signed(cookie_value: &str, secret: &Secret) -> Option<String> {
 }
 
 fn hmac(value: &str, secret: &Secret) -> [u8; 32] {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()) else {
-        unreachable!("HMAC-SHA256 accepts keys of any length")
-    };
+    let mut mac = secret.mac();
     mac.update(value.as_bytes());
     mac.finalize().into_bytes().into()
 }
