@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
-
 use serde_json::Value as Json;
 
 use auth_core::schema::names::{session, user};

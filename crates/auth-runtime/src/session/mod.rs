@@ -9,10 +9,9 @@ mod storage;
 
 pub(crate) use storage::{Sessions, ttl_until};
 
-use auth_core::schema::names::{session, user};
-
 use std::sync::{Arc, OnceLock};
 
+use auth_core::schema::names::{session, user};
 use bytes::Bytes;
 
 use crate::store::{Row, Value};
