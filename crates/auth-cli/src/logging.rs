@@ -8,12 +8,11 @@
 //! channel woke the writer for nearly every line (a tenth of get-session's CPU). No line is ever
 //! dropped: when [`MAX_PENDING`] bytes are waiting, the line that finds them writes them itself.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-use std::fmt::Write as _;
 
 use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields};
 use tracing_subscriber::fmt::{FmtContext, MakeWriter};
@@ -99,7 +98,7 @@ where
         mut writer: format::Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> std::fmt::Result {
-        if writer.has_ansi_escapes() || ctx.lookup_current().is_some() {
+        if writer.has_ansi_escapes() || ctx.event_scope().is_some() {
             return self.full.format_event(ctx, writer, event);
         }
         let metadata = event.metadata();
@@ -352,7 +351,7 @@ mod tests {
         assert!(written(&sink).ends_with("last\nafter\n"));
     }
 
-    /// What `make` logs through `format`, a line per event, with ANSI colour off.
+    /// The lines `format` writes for a few events (ANSI colour off), one per event.
     fn lines_of<F>(format: F) -> Vec<String>
     where
         F: FormatEvent<tracing_subscriber::Registry, format::DefaultFields> + Send + Sync + 'static,
@@ -366,7 +365,7 @@ mod tests {
             .event_format(format)
             .finish();
         tracing::subscriber::with_default(subscriber, || {
-            let method = http_method();
+            let method = "GET";
             tracing::info!(%method, path = "/api/auth/get-session", status = 200u16, latency_ms = 0.0123, "answered");
             tracing::warn!(code = %"INVALID_ORIGIN", "refused \"quoted\"");
             tracing::error!(error = %std::io::Error::other("disk full"), "rate-limit storage");
@@ -375,10 +374,6 @@ mod tests {
             tracing::info_span!("inside", n = 1).in_scope(|| tracing::info!("in a span"));
         });
         written(&sink).lines().map(str::to_owned).collect()
-    }
-
-    fn http_method() -> impl std::fmt::Display {
-        "GET"
     }
 
     #[test]
